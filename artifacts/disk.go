@@ -1,0 +1,230 @@
+package artifacts
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// ErrMiss is returned (possibly wrapped) when the cache cannot serve a
+// request. Callers treat every miss alike: compute the result and store it.
+var ErrMiss = errors.New("cache miss")
+
+// ErrIncomplete is returned (wrapped, with the action and blob) by
+// [Cache.GetEntry] when an entry exists but a blob it references does not,
+// typically because gc or a user removed it. It wraps [ErrMiss].
+var ErrIncomplete = fmt.Errorf("%w: incomplete entry", ErrMiss)
+
+// A CorruptError reports a cache file that exists but cannot be trusted:
+// undecodable, truncated, or whose content does not match its name. It is a
+// miss (errors.Is(err, ErrMiss) is true) so callers recompute, and it is a
+// distinct type so they can warn "corrupt cache entry ..., recomputing". The
+// file has already been removed (best effort) when the error is returned, so
+// the recomputed result replaces it.
+type CorruptError struct {
+	Path   string
+	Reason string
+}
+
+var _ error = (*CorruptError)(nil)
+
+func (e *CorruptError) Error() string {
+	return "corrupt cache entry " + e.Path + ": " + e.Reason
+}
+
+// Is makes every CorruptError match ErrMiss.
+func (e *CorruptError) Is(target error) bool { return target == ErrMiss }
+
+// A Cache is a cache directory on local disk. Its methods are safe for
+// concurrent use by many goroutines and by many processes sharing the
+// directory: files are only ever created by renaming a complete temporary
+// file into place, and content-addressed files with the same name have the
+// same content, so concurrent writers cannot conflict.
+type Cache struct {
+	dir string
+}
+
+// Subdirectories of a cache directory; README.md explains them to humans.
+const (
+	casDir   = "cas"
+	acDir    = "ac"
+	tmpDir   = "tmp"
+	locksDir = "locks"
+)
+
+const readme = `This directory is modulo's result cache.
+
+modulo runs pipelines of machine-learning stages and keeps every result here,
+keyed by a hash of everything that influenced it, so a stage whose inputs,
+parameters and code are unchanged is never run twice. The layout follows Go's
+build cache:
+
+  cas/xx/<hash>    content-addressed blobs: each output's bytes, compressed
+                   with zstd, named by the SHA-256 of the uncompressed bytes.
+  ac/xx/<hash>     action entries (JSON): for each stage run, named by the hash
+                   of its description, the list of blobs it produced.
+  locks/xx/<hash>  empty lock files that let several modulo processes share
+                   this directory without computing the same stage twice.
+  tmp/             files being written; they are renamed into place when
+                   complete, so a killed process never leaves a partial entry.
+
+It is safe to delete this whole directory at any time when no modulo process
+is running: everything in it can be recomputed. Damaged files are detected on
+read and recomputed rather than trusted.
+
+'modulo cache gc' trims the cache by age and size, and 'modulo cache verify'
+checks every file (with --repair it removes the damaged ones). The location
+can be changed with the MODULO_CACHE environment variable.
+`
+
+// DefaultDir returns the cache directory to use when none is configured:
+// $MODULO_CACHE if set (made absolute), else $XDG_CACHE_HOME/modulo, else
+// the OS user cache directory plus "modulo". A relative $XDG_CACHE_HOME is
+// an error, as the XDG specification and os.UserCacheDir have it.
+func DefaultDir() (string, error) {
+	if d := os.Getenv("MODULO_CACHE"); d != "" {
+		return filepath.Abs(d)
+	}
+	if d := os.Getenv("XDG_CACHE_HOME"); d != "" && filepath.IsAbs(d) {
+		return filepath.Join(d, "modulo"), nil
+	}
+	d, err := os.UserCacheDir()
+	if err != nil {
+		return "", fmt.Errorf("locate cache directory (set MODULO_CACHE): %w", err)
+	}
+	return filepath.Join(d, "modulo"), nil
+}
+
+// Open opens the cache in dir, creating dir and its layout as needed. Several
+// processes may open the same directory at once. The 256 shard directories
+// under cas/, ac/ and locks/ are created lazily on first write, which keeps
+// Open cheap for commands that only read.
+func Open(dir string) (*Cache, error) {
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("open cache: %w", err)
+	}
+	for _, sub := range []string{casDir, acDir, tmpDir, locksDir} {
+		if err := os.MkdirAll(filepath.Join(dir, sub), 0o777); err != nil {
+			return nil, fmt.Errorf("open cache: %w", err)
+		}
+	}
+	c := &Cache{dir: dir}
+	p := filepath.Join(dir, "README.md")
+	if _, err := os.Stat(p); errors.Is(err, fs.ErrNotExist) {
+		// The README is documentation only; failing to write it must not
+		// stop a run, and a racing Open writes the same text.
+		_ = c.writeAtomic(p, []byte(readme))
+	}
+	return c, nil
+}
+
+// Dir returns the cache's absolute directory.
+func (c *Cache) Dir() string { return c.dir }
+
+// BlobPath returns the path of the blob for id, whether or not it exists.
+func (c *Cache) BlobPath(id OutputID) string {
+	h := id.String()
+	return filepath.Join(c.dir, casDir, shard(h), h)
+}
+
+func (c *Cache) entryPath(id ActionID) string {
+	h := id.String()
+	return filepath.Join(c.dir, acDir, shard(h), h)
+}
+
+func (c *Cache) lockPath(id ActionID) string {
+	h := id.String()
+	return filepath.Join(c.dir, locksDir, shard(h), h)
+}
+
+// writeAtomic writes data to path by way of a temporary file in tmp/ and a
+// rename, so readers see either the old file or the complete new one. The
+// temporary file is on the same file system as its destination (both are in
+// the cache), which rename requires.
+//
+// There is deliberately no fsync: after a power loss the renamed file may be
+// empty or torn, but every read checks a digest and turns that into a miss,
+// and an fsync per write would cost milliseconds on every stage.
+func (c *Cache) writeAtomic(path string, data []byte) (err error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o777); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(filepath.Join(c.dir, tmpDir), "w-*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	defer func() {
+		if err != nil {
+			// Best effort: a leftover temp file is removed by gc after a day.
+			_ = os.Remove(tmp)
+		}
+	}()
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// errNotRegular is returned by readFile for a directory, device or the like
+// where a cache file should be: something no cache writer creates.
+var errNotRegular = errors.New("not a regular file")
+
+// readFile reads path and returns its content with the file's metadata from
+// the same open file, so a later removeIfSame can make sure it removes the
+// file it read and not one renamed into place since.
+func readFile(path string) ([]byte, fs.FileInfo, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fi, errNotRegular
+	}
+	// Read at most one byte past the size Stat reported, which also bounds
+	// memory if the file is growing under us (it should never be).
+	data, err := io.ReadAll(io.LimitReader(f, fi.Size()+1))
+	if err != nil {
+		return nil, fi, err
+	}
+	return data, fi, nil
+}
+
+// corrupt removes the untrustworthy file at path, if it is still the file
+// described by fi, and returns the CorruptError describing it.
+//
+// Removal is best effort: if it fails the next reader finds the same damage
+// and misses again, and the next writer's rename replaces the file anyway.
+// The SameFile check keeps us from deleting a valid file that a concurrent
+// writer renamed over the damaged one after we read it; a tiny window between
+// that check and the remove remains, and losing that race only costs a
+// recomputation.
+func corrupt(path string, fi fs.FileInfo, reason string) *CorruptError {
+	removeIfSame(path, fi)
+	return &CorruptError{Path: path, Reason: reason}
+}
+
+// removeIfSame removes path if it still names the file described by fi (or
+// unconditionally if fi is nil) and reports whether it did.
+func removeIfSame(path string, fi fs.FileInfo) bool {
+	if fi != nil {
+		now, err := os.Lstat(path)
+		if err != nil || !os.SameFile(fi, now) {
+			return false
+		}
+	}
+	return os.Remove(path) == nil
+}

@@ -1,0 +1,199 @@
+package artifacts
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"maps"
+	"os"
+	"slices"
+	"time"
+)
+
+// An Entry is the action cache's record of one stage run: what ran, when, for
+// how long, and which blobs hold its outputs.
+type Entry struct {
+	Stage   string `json:"stage"`
+	Version int    `json:"version"`
+	// Key is the blob holding the Key.Description that produced the
+	// entry's ActionID, kept for provenance ("why did this re-run?"). The
+	// zero OutputID means none was recorded.
+	Key      OutputID          `json:"key"`
+	Outputs  map[string]Output `json:"outputs"`
+	Created  time.Time         `json:"created"`
+	Duration time.Duration     `json:"duration"`
+}
+
+// An Output is one named output of a stage: either an artifact (Items, with
+// a media type) or a small value stored inline in the entry (Value).
+type Output struct {
+	// Media is the artifact's media type, such as
+	// "application/vnd.modulo.network+safetensors"; empty for values.
+	Media string `json:"media,omitempty"`
+	// Items holds one item for a single artifact, several for a sequence.
+	Items []Item `json:"items,omitempty"`
+	// Value is opaque JSON chosen by the caller; nil for artifacts.
+	Value json.RawMessage `json:"value,omitempty"`
+}
+
+// An Item is one stored blob of an artifact output.
+type Item struct {
+	ID     OutputID `json:"id"`
+	Size   int64    `json:"size"`   // uncompressed bytes
+	Stored int64    `json:"stored"` // compressed bytes on disk
+}
+
+// Refs returns every blob the entry depends on: its Key blob, if recorded,
+// and all items, in a deterministic order, possibly with repeats.
+func (e *Entry) Refs() []OutputID {
+	var ids []OutputID
+	if !e.Key.IsZero() {
+		ids = append(ids, e.Key)
+	}
+	for _, name := range slices.Sorted(maps.Keys(e.Outputs)) {
+		for _, it := range e.Outputs[name].Items {
+			ids = append(ids, it.ID)
+		}
+	}
+	return ids
+}
+
+// entryFormat is the version of the on-disk entry envelope.
+const entryFormat = 1
+
+// entryFile is the on-disk form of an entry. The envelope names the action
+// it belongs to, so a file copied or renamed to the wrong place is caught,
+// and carries the SHA-256 of the compact entry JSON, so a flipped byte that
+// still parses (a digit in a size, a hex digit in an ID) is caught too. The
+// file is indented so that `cat` shows something a human can read.
+type entryFile struct {
+	Format int             `json:"format"`
+	Action ActionID        `json:"action"`
+	SHA256 string          `json:"sha256"`
+	Entry  json.RawMessage `json:"entry"`
+}
+
+// mtimeInterval is how stale an entry's modification time may get before a
+// hit refreshes it. gc ages entries by mtime, so it must track use, but
+// rewriting the inode on every hit would turn reads into writes; like cmd/go,
+// refreshing once an hour is precise enough for a limit measured in days.
+const mtimeInterval = time.Hour
+
+// PutEntry records e as the result of action id, replacing any previous
+// entry (modulo run --force relies on this). The file is written to tmp/ and
+// renamed, so concurrent readers see the old entry or the new one, never a
+// mixture. Callers must Put the blobs e references first: an entry that
+// points at missing blobs is a miss.
+func (c *Cache) PutEntry(id ActionID, e *Entry) error {
+	body, err := json.Marshal(e)
+	if err != nil {
+		return fmt.Errorf("put entry %s: %w", id, err)
+	}
+	sum := sha256.Sum256(body)
+	file, err := json.MarshalIndent(entryFile{
+		Format: entryFormat,
+		Action: id,
+		SHA256: hex.EncodeToString(sum[:]),
+		Entry:  body,
+	}, "", "\t")
+	if err != nil {
+		return fmt.Errorf("put entry %s: %w", id, err)
+	}
+	file = append(file, '\n')
+	if err := c.writeAtomic(c.entryPath(id), file); err != nil {
+		return fmt.Errorf("put entry %s: %w", id, err)
+	}
+	return nil
+}
+
+// GetEntry returns the entry recorded for id. It returns [ErrMiss] if there
+// is none; a [*CorruptError] if the file cannot be parsed or fails its
+// checksum (the file is then removed); and an error wrapping [ErrIncomplete]
+// (hence ErrMiss) if a blob the entry references is missing. A hit refreshes
+// the entry's mtime if it is more than an hour old, which is what gc's
+// least-recently-used ordering reads.
+func (c *Cache) GetEntry(id ActionID) (*Entry, error) {
+	path := c.entryPath(id)
+	e, fi, err := readEntry(path, id)
+	if err != nil {
+		return nil, err
+	}
+	for _, ref := range e.Refs() {
+		if !c.Has(ref) {
+			return nil, fmt.Errorf("%w %s: blob %s missing", ErrIncomplete, id, ref)
+		}
+	}
+	if now := time.Now(); now.Sub(fi.ModTime()) > mtimeInterval {
+		// Best effort: on a read-only cache the entry merely ages out of
+		// gc's window sooner than it should.
+		_ = os.Chtimes(path, now, now)
+	}
+	return e, nil
+}
+
+// readEntry reads and checks the entry file at path, which should belong to
+// action id. Errors follow GetEntry's contract, minus the blob check.
+func readEntry(path string, id ActionID) (*Entry, fs.FileInfo, error) {
+	data, fi, err := readFile(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, nil, ErrMiss
+	case errors.Is(err, errNotRegular):
+		return nil, nil, &CorruptError{Path: path, Reason: err.Error()}
+	case err != nil:
+		return nil, nil, fmt.Errorf("get entry %s: %w", id, err)
+	}
+	e, reason := parseEntry(data, id)
+	if reason != "" {
+		return nil, nil, corrupt(path, fi, reason)
+	}
+	return e, fi, nil
+}
+
+// parseEntry decodes an entry file's content and checks it against id. It
+// returns the reason the content cannot be trusted, or "" if it can.
+func parseEntry(data []byte, id ActionID) (*Entry, string) {
+	var f entryFile
+	if err := json.Unmarshal(data, &f); err != nil {
+		return nil, "unparsable: " + err.Error()
+	}
+	if f.Format != entryFormat {
+		return nil, fmt.Sprintf("unknown entry format %d", f.Format)
+	}
+	if f.Action != id {
+		return nil, fmt.Sprintf("entry belongs to action %s", f.Action)
+	}
+	// The indentation added by MarshalIndent is insignificant whitespace,
+	// which Compact removes again, giving back the exact bytes hashed by
+	// PutEntry.
+	var body bytes.Buffer
+	if err := json.Compact(&body, f.Entry); err != nil {
+		return nil, "unparsable: " + err.Error()
+	}
+	if sum := sha256.Sum256(body.Bytes()); hex.EncodeToString(sum[:]) != f.SHA256 {
+		return nil, "checksum mismatch"
+	}
+	var e Entry
+	if err := json.Unmarshal(body.Bytes(), &e); err != nil {
+		return nil, "unparsable: " + err.Error()
+	}
+	return &e, ""
+}
+
+// Entries returns the IDs of all entries in the cache, in no particular
+// order. Files whose names are not action IDs are ignored.
+func (c *Cache) Entries() ([]ActionID, error) {
+	var ids []ActionID
+	err := c.walk(acDir, func(f file) error {
+		id, err := ParseActionID(f.name)
+		if err == nil {
+			ids = append(ids, id)
+		}
+		return nil
+	})
+	return ids, err
+}
