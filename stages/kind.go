@@ -1,0 +1,173 @@
+package stages
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"sync"
+
+	"github.com/zclconf/go-cty/cty"
+
+	"github.com/modulo-ml/modulo/artifacts"
+)
+
+// Kind is one stage kind, such as train or match. Its zero Cost means one worker slot.
+//
+// Version must be bumped by any change that alters the outputs for the same inputs: the version
+// enters every action key, so a bump invalidates exactly this kind's cached results.
+type Kind struct {
+	Name    string
+	Version int
+	Doc     string
+	Schema  Schema
+	Outputs []OutputSpec
+
+	// Validate, if set, checks a configuration beyond what the schema's types can say (a
+	// positive count, mutually exclusive attributes). It runs at plan time on a configuration
+	// that may hold unknown values, so it must skip what it cannot see. Errors built with
+	// cty.Path.NewErrorf are reported at the offending attribute.
+	Validate func(cfg cty.Value) error
+
+	// Cost, if set, returns the number of worker slots (threads) a run of cfg occupies, so
+	// that the executor never oversubscribes the machine. It is called at plan time, when cfg
+	// may hold unknown values; it must return a best guess then.
+	Cost func(cfg cty.Value) int
+
+	// Run computes the outputs. It must be deterministic in cfg and the bytes of its inputs,
+	// honour ctx cancellation, and return every output named in Outputs.
+	Run func(ctx context.Context, in *Input) (*Result, error)
+}
+
+// Output returns the spec of the named output.
+func (k *Kind) Output(name string) (OutputSpec, bool) {
+	for _, o := range k.Outputs {
+		if o.Name == name {
+			return o, true
+		}
+	}
+	return OutputSpec{}, false
+}
+
+// OutputNames returns the names of k's outputs in declaration order.
+func (k *Kind) OutputNames() []string {
+	names := make([]string, len(k.Outputs))
+	for i, o := range k.Outputs {
+		names[i] = o.Name
+	}
+	return names
+}
+
+// OutputSpec declares one output. Type is either an artifact type (see ArtifactType), a list
+// of one artifact type (a sequence, such as the checkpoints of a run), or any other cty type
+// for a value output (a scalar, an object of scalars).
+type OutputSpec struct {
+	Name string
+	Type cty.Type
+	Doc  string
+}
+
+// Input is what a run receives.
+type Input struct {
+	// Address names the node, e.g. train.net["a"]; for messages and logs only.
+	Address string
+	// Config is the block's evaluated configuration, wholly known.
+	Config cty.Value
+	// Threads is the number of worker slots granted (see Kind.Cost).
+	Threads int
+	// Read returns the bytes of an input artifact; the engine verifies their digest.
+	Read func(*Ref) ([]byte, error)
+	// Progress reports how far the run has got; it may be nil-safe called often.
+	Progress func(Progress)
+}
+
+// Report sends p to the progress display, if there is one.
+func (in *Input) Report(p Progress) {
+	if in.Progress != nil {
+		in.Progress(p)
+	}
+}
+
+// Progress is one progress report of a running stage.
+type Progress struct {
+	Done, Total float64 // in Unit; Total 0 means unknown
+	Unit        string  // "step", "epoch", "pair"
+	Message     string  // short status, e.g. "loss 0.213"
+}
+
+// Result holds a run's outputs by name.
+type Result struct {
+	Outputs map[string]Output
+}
+
+// Output is one produced output: Value for value outputs, Artifacts for artifact outputs
+// (exactly one for an artifact type, any number for a list of artifacts).
+type Output struct {
+	Value     cty.Value
+	Artifacts []Artifact
+}
+
+// Artifact is the bytes of one produced artifact and the codec to store them with.
+type Artifact struct {
+	Data  []byte
+	Codec artifacts.Codec
+}
+
+// Registry maps stage-kind names to kinds. It is safe for concurrent use.
+type Registry struct {
+	mu    sync.RWMutex
+	kinds map[string]*Kind
+}
+
+// Default is the registry the modulo command uses; stage files register into it from init.
+var Default = &Registry{}
+
+// Register adds k. It panics if the name is taken or the kind is malformed: both are
+// programmer errors, found by the first test that loads the package.
+func (r *Registry) Register(k *Kind) {
+	if k.Name == "" || k.Run == nil {
+		panic(fmt.Sprintf("stages: kind %q needs a name and a Run function", k.Name))
+	}
+	if reserved[k.Name] {
+		panic(fmt.Sprintf("stages: %q is a reserved block type", k.Name))
+	}
+	for _, o := range k.Outputs {
+		if reservedOutputs[o.Name] {
+			panic(fmt.Sprintf("stages: kind %q: output name %q is reserved", k.Name, o.Name))
+		}
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.kinds == nil {
+		r.kinds = map[string]*Kind{}
+	}
+	if _, dup := r.kinds[k.Name]; dup {
+		panic(fmt.Sprintf("stages: kind %q registered twice", k.Name))
+	}
+	r.kinds[k.Name] = k
+}
+
+// Lookup returns the kind named name.
+func (r *Registry) Lookup(name string) (*Kind, bool) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	k, ok := r.kinds[name]
+	return k, ok
+}
+
+// Names returns the registered kind names, sorted.
+func (r *Registry) Names() []string {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	names := make([]string, 0, len(r.kinds))
+	for n := range r.kinds {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// reserved block types belong to the language itself.
+var reserved = map[string]bool{"variable": true, "locals": true, "cache": true, "var": true, "local": true, "each": true, "module": true, "terraform": true}
+
+// reservedOutputs would collide with meta-arguments in references.
+var reservedOutputs = map[string]bool{"for_each": true, "depends_on": true}

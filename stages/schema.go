@@ -1,0 +1,78 @@
+package stages
+
+import (
+	"github.com/zclconf/go-cty/cty"
+)
+
+// Schema describes the attributes and nested blocks of a stage block. The engine decodes a
+// block against it: unknown attributes, missing required ones and values of the wrong type are
+// diagnostics at the offending line; defaults fill what the user left out.
+type Schema struct {
+	Attributes []Attribute
+	Blocks     []BlockSchema
+}
+
+// Attribute declares one attribute. Default, when not cty.NilVal, is used when the attribute
+// is absent; an optional attribute with no default is null.
+type Attribute struct {
+	Name     string
+	Type     cty.Type
+	Required bool
+	Default  cty.Value
+	Doc      string
+}
+
+// BlockSchema declares a nested block such as model { … } or plot "name" { … }.
+// A block with Multi may appear any number of times and decodes to a list of objects (with
+// its labels as attributes named after Labels); otherwise it appears at most once and decodes
+// to an object, or null when absent (unless Required).
+type BlockSchema struct {
+	Name     string
+	Labels   []string
+	Multi    bool
+	Required bool
+	Schema   Schema
+	Doc      string
+}
+
+// ObjectType returns the cty object type that s decodes to.
+func (s *Schema) ObjectType() cty.Type {
+	atys := map[string]cty.Type{}
+	for _, a := range s.Attributes {
+		atys[a.Name] = a.Type
+	}
+	for _, b := range s.Blocks {
+		atys[b.Name] = b.Type()
+	}
+	return cty.Object(atys)
+}
+
+// Type returns the cty type b decodes to: an object, or a list of objects for Multi.
+func (b *BlockSchema) Type() cty.Type {
+	obj := b.Schema.ObjectType()
+	if len(b.Labels) > 0 {
+		atys := obj.AttributeTypes()
+		merged := make(map[string]cty.Type, len(atys)+len(b.Labels))
+		for k, v := range atys {
+			merged[k] = v
+		}
+		for _, l := range b.Labels {
+			merged[l] = cty.String
+		}
+		obj = cty.Object(merged)
+	}
+	if b.Multi {
+		return cty.List(obj)
+	}
+	return obj
+}
+
+// Attribute returns the declared attribute named name.
+func (s *Schema) Attribute(name string) (Attribute, bool) {
+	for _, a := range s.Attributes {
+		if a.Name == name {
+			return a, true
+		}
+	}
+	return Attribute{}, false
+}

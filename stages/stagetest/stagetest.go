@@ -1,0 +1,158 @@
+// Package stagetest provides small stage kinds that exercise the engine without any numerics:
+// text makes a text artifact from a string, concat joins text artifacts. Both can sleep (to
+// hold a node in flight for concurrency and kill tests), fail on demand, and append the address
+// of every real run to the file named by MODULO_TEST_LOG, so tests can count executions.
+//
+// They are registered only by tests and by binaries built with the modulo_testkinds tag
+// (benchmarks against peers); the modulo command proper does not offer them.
+package stagetest
+
+import (
+	"context"
+	"errors"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/zclconf/go-cty/cty"
+
+	"github.com/modulo-ml/modulo/artifacts"
+	"github.com/modulo-ml/modulo/stages"
+)
+
+// Text is the artifact type of UTF-8 text blobs.
+var Text = stages.ArtifactType("text", "text/plain; charset=utf-8")
+
+// LogEnv names the environment variable holding the run-log path.
+const LogEnv = "MODULO_TEST_LOG"
+
+// common attributes shared by both kinds.
+var common = []stages.Attribute{
+	{Name: "sleep", Type: cty.String, Default: cty.StringVal("0s"), Doc: "how long the run takes, as a Go duration"},
+	{Name: "fail", Type: cty.String, Default: cty.StringVal(""), Doc: "if not empty, the run fails with this message"},
+	{Name: "salt", Type: cty.String, Default: cty.StringVal(""), Doc: "enters the key but not the output: changing it reruns the node with identical output"},
+}
+
+// Register adds the test kinds to r.
+func Register(r *stages.Registry) {
+	r.Register(&stages.Kind{
+		Name:    "text",
+		Version: 1,
+		Doc:     "Makes a text artifact from a string.",
+		Schema: stages.Schema{Attributes: append([]stages.Attribute{
+			{Name: "value", Type: cty.String, Required: true},
+			{Name: "upper", Type: cty.Bool, Default: cty.False},
+			{Name: "threads", Type: cty.Number, Default: cty.NumberIntVal(1)},
+		}, common...)},
+		Outputs: []stages.OutputSpec{
+			{Name: "out", Type: Text},
+			{Name: "length", Type: cty.Number},
+			{Name: "words", Type: cty.List(Text)},
+		},
+		Validate: validate,
+		Cost: func(cfg cty.Value) int {
+			t := cfg.GetAttr("threads")
+			if !t.IsKnown() || t.IsNull() {
+				return 1
+			}
+			n, _ := t.AsBigFloat().Int64()
+			return int(n)
+		},
+		Run: func(ctx context.Context, in *stages.Input) (*stages.Result, error) {
+			s := in.Config.GetAttr("value").AsString()
+			if in.Config.GetAttr("upper").True() {
+				s = strings.ToUpper(s)
+			}
+			if err := act(ctx, in); err != nil {
+				return nil, err
+			}
+			var words []stages.Artifact
+			for _, w := range strings.Fields(s) {
+				words = append(words, stages.Artifact{Data: []byte(w)})
+			}
+			return result(s, words), nil
+		},
+	})
+	r.Register(&stages.Kind{
+		Name:    "concat",
+		Version: 1,
+		Doc:     "Joins text artifacts.",
+		Schema: stages.Schema{Attributes: append([]stages.Attribute{
+			{Name: "parts", Type: cty.List(Text), Required: true},
+			{Name: "sep", Type: cty.String, Default: cty.StringVal("")},
+		}, common...)},
+		Outputs: []stages.OutputSpec{
+			{Name: "out", Type: Text},
+			{Name: "length", Type: cty.Number},
+			{Name: "words", Type: cty.List(Text)},
+		},
+		Validate: validate,
+		Run: func(ctx context.Context, in *stages.Input) (*stages.Result, error) {
+			var parts []string
+			for it := in.Config.GetAttr("parts").ElementIterator(); it.Next(); {
+				_, v := it.Element()
+				b, err := in.Read(stages.RefOf(v))
+				if err != nil {
+					return nil, err
+				}
+				parts = append(parts, string(b))
+			}
+			if err := act(ctx, in); err != nil {
+				return nil, err
+			}
+			s := strings.Join(parts, in.Config.GetAttr("sep").AsString())
+			var words []stages.Artifact
+			for _, p := range parts {
+				words = append(words, stages.Artifact{Data: []byte(p)})
+			}
+			return result(s, words), nil
+		},
+	})
+}
+
+func validate(cfg cty.Value) error {
+	if v := cfg.GetAttr("sleep"); v.IsKnown() && !v.IsNull() {
+		if _, err := time.ParseDuration(v.AsString()); err != nil {
+			return cty.GetAttrPath("sleep").NewErrorf("%q is not a duration; write it like \"250ms\" or \"2s\"", v.AsString())
+		}
+	}
+	return nil
+}
+
+func result(s string, words []stages.Artifact) *stages.Result {
+	return &stages.Result{Outputs: map[string]stages.Output{
+		"out":    {Artifacts: []stages.Artifact{{Data: []byte(s), Codec: artifacts.Raw}}},
+		"length": {Value: cty.NumberIntVal(int64(len(s)))},
+		"words":  {Artifacts: words},
+	}}
+}
+
+// act logs the run, sleeps and fails as configured.
+func act(ctx context.Context, in *stages.Input) error {
+	if path := os.Getenv(LogEnv); path != "" {
+		f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+		if err != nil {
+			return err
+		}
+		// One short write with O_APPEND is atomic, so concurrent processes never interleave lines.
+		_, err = f.WriteString(in.Address + "\n")
+		f.Close()
+		if err != nil {
+			return err
+		}
+	}
+	d, _ := time.ParseDuration(in.Config.GetAttr("sleep").AsString())
+	const steps = 10
+	for i := 0; i < steps && d > 0; i++ {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(d / steps):
+		}
+		in.Report(stages.Progress{Done: float64(i + 1), Total: steps, Unit: "step"})
+	}
+	if msg := in.Config.GetAttr("fail").AsString(); msg != "" {
+		return errors.New(msg)
+	}
+	return nil
+}
