@@ -1,0 +1,266 @@
+package pipelines
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+
+	"github.com/modulo-ml/modulo/artifacts"
+	"github.com/modulo-ml/modulo/dag"
+	"github.com/modulo-ml/modulo/stages"
+)
+
+// Applier runs a plan: each node is evaluated once its upstream results are known, looked up
+// in the cache by content-addressed key, and run only on a miss.
+type Applier struct {
+	Plan      *Plan
+	Cache     *artifacts.Cache
+	State     *State
+	Observe   Observer
+	Workers   int
+	KeepGoing bool
+	Force     map[string]bool
+
+	mu      sync.Mutex
+	results map[string]cty.Value
+	ran     map[string]bool
+}
+
+// Report summarises a run.
+type Report struct {
+	Walk   *dag.WalkReport
+	Ran    []string
+	Cached []string
+}
+
+// Apply runs the plan and returns what happened. Cancelling ctx stops new nodes from
+// starting and cancels running ones; nothing half-written reaches the cache either way.
+func (a *Applier) Apply(ctx context.Context) *Report {
+	a.results = map[string]cty.Value{}
+	a.ran = map[string]bool{}
+	g := a.Plan.Graph
+	sub := g.DAG.Subgraph(a.Plan.Order)
+	walk := sub.Walk(ctx, dag.WalkOptions{
+		Workers:   a.Workers,
+		KeepGoing: a.KeepGoing,
+		Cost:      func(v string) int { return a.Plan.Nodes[v].Cost },
+	}, a.node)
+	for v, causes := range walk.Skipped {
+		a.emit(Event{Type: EventSkipped, Addr: v, Message: fmt.Sprintf("upstream failed: %v", causes)})
+	}
+	if a.State != nil {
+		if err := a.State.Save(); err != nil {
+			a.emit(Event{Type: EventWarning, Message: "could not save the pipeline state: " + err.Error()})
+		}
+	}
+	rep := &Report{Walk: walk}
+	for _, v := range walk.Succeeded {
+		if a.ran[v] {
+			rep.Ran = append(rep.Ran, v)
+		} else {
+			rep.Cached = append(rep.Cached, v)
+		}
+	}
+	return rep
+}
+
+func (a *Applier) emit(e Event) {
+	if a.Observe == nil {
+		return
+	}
+	if e.Time.IsZero() {
+		e.Time = time.Now()
+	}
+	a.Observe(e)
+}
+
+func (a *Applier) valueOf(inst *Instance) cty.Value {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if v, ok := a.results[inst.Addr]; ok {
+		return v
+	}
+	return unknownOutputs(inst.Block.Kind)
+}
+
+// node resolves one instance: cached, or run and stored.
+func (a *Applier) node(ctx context.Context, addr string) (err error) {
+	g := a.Plan.Graph
+	inst := g.Instances[addr]
+	kind := inst.Block.Kind
+	defer func() {
+		if err != nil {
+			a.emit(Event{Type: EventFailed, Addr: addr, Kind: kind.Name, Err: err})
+		}
+	}()
+	forced := a.Force[addr]
+	if pn := a.Plan.Nodes[addr]; pn.Status == Cached && !forced {
+		// The plan evaluated this node with known inputs and found it cached; only its blobs
+		// remain to be checked.
+		if a.verify(addr, pn.Entry) {
+			a.resolved(addr, pn.Value, pn.Action, pn.Entry.Key, false)
+			return nil
+		}
+	}
+	cfg, diags := g.Eval(inst, a.valueOf)
+	if diags.HasErrors() {
+		return &DiagError{Diags: diags}
+	}
+	if !cfg.IsWhollyKnown() {
+		return fmt.Errorf("configuration is not known after its inputs were resolved (an upstream output is unknown)")
+	}
+	key := actionKey(kind, cfg)
+	id := key.ID()
+	keyID := artifacts.NewOutputID(key.Description())
+	if !forced {
+		if v, ok := a.lookup(addr, kind, id); ok {
+			a.resolved(addr, v, id, keyID, false)
+			return nil
+		}
+	}
+	unlock, err := a.lock(ctx, addr, id)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if !forced {
+		// Another process may have finished this action while we waited for the lock.
+		if v, ok := a.lookup(addr, kind, id); ok {
+			a.resolved(addr, v, id, keyID, false)
+			return nil
+		}
+	}
+	if _, _, err := a.Cache.Put(key.Description(), artifacts.Raw); err != nil {
+		return fmt.Errorf("storing the key description: %w", err)
+	}
+	start := time.Now()
+	a.emit(Event{Type: EventStart, Addr: addr, Kind: kind.Name, Time: start})
+	res, err := a.run(ctx, inst, cfg)
+	if err != nil {
+		return err
+	}
+	// Outputs are stored before the entry: an entry is only ever written once every blob it
+	// names is in place, so an interrupted run leaves unreferenced blobs, never a bad entry.
+	outs, err := storeOutputs(a.Cache, kind, res)
+	if err != nil {
+		return err
+	}
+	dur := time.Since(start)
+	e := &artifacts.Entry{Stage: kind.Name, Version: kind.Version, Key: keyID, Outputs: outs, Created: time.Now(), Duration: dur}
+	if err := a.Cache.PutEntry(id, e); err != nil {
+		return fmt.Errorf("storing the result: %w", err)
+	}
+	v, err := entryValue(kind, e)
+	if err != nil {
+		return err
+	}
+	a.emit(Event{Type: EventDone, Addr: addr, Kind: kind.Name, Duration: dur})
+	a.resolved(addr, v, id, keyID, true)
+	return nil
+}
+
+// lookup returns the cached outputs of action id, verifying every output blob: a corrupt
+// blob is a miss, reported as a warning, and the node recomputes.
+func (a *Applier) lookup(addr string, kind *stages.Kind, id artifacts.ActionID) (cty.Value, bool) {
+	e, err := a.Cache.GetEntry(id)
+	if err != nil {
+		a.warnCorrupt(addr, err)
+		return cty.NilVal, false
+	}
+	if !a.verify(addr, e) {
+		return cty.NilVal, false
+	}
+	v, err := entryValue(kind, e)
+	if err != nil {
+		a.emit(Event{Type: EventWarning, Addr: addr, Message: "ignoring a cached result: " + err.Error()})
+		return cty.NilVal, false
+	}
+	return v, true
+}
+
+// verify reads every output blob of e, checking its digest, as Go's build cache does on
+// every read: a result is only reused if its bytes are intact.
+func (a *Applier) verify(addr string, e *artifacts.Entry) bool {
+	for _, out := range e.Outputs {
+		for _, it := range out.Items {
+			if _, err := a.Cache.Get(it.ID); err != nil {
+				a.warnCorrupt(addr, err)
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func (a *Applier) warnCorrupt(addr string, err error) {
+	var ce *artifacts.CorruptError
+	if errors.As(err, &ce) {
+		a.emit(Event{Type: EventWarning, Addr: addr, Message: fmt.Sprintf("corrupt cache file %s (%s): removed; recomputing", ce.Path, ce.Reason)})
+	}
+}
+
+// lock takes the cross-process lock of action id, telling the display when another process
+// holds it so that a wait does not look like a hang.
+func (a *Applier) lock(ctx context.Context, addr string, id artifacts.ActionID) (func(), error) {
+	waiting := time.AfterFunc(200*time.Millisecond, func() {
+		a.emit(Event{Type: EventWaiting, Addr: addr, Message: "another modulo process is computing this node; waiting for it"})
+	})
+	unlock, err := a.Cache.Lock(ctx, id)
+	waiting.Stop()
+	return unlock, err
+}
+
+func (a *Applier) resolved(addr string, v cty.Value, id artifacts.ActionID, keyID artifacts.OutputID, ran bool) {
+	a.mu.Lock()
+	a.results[addr] = v
+	a.ran[addr] = ran
+	a.mu.Unlock()
+	if !ran {
+		a.emit(Event{Type: EventCached, Addr: addr, Kind: a.Plan.Graph.Instances[addr].Block.Kind.Name})
+	}
+	if a.State != nil {
+		a.State.Set(addr, StateNode{Action: id.String(), Key: keyID.String(), Time: time.Now()})
+	}
+}
+
+// run calls the stage, turning a panic into the node's error: a bug in one stage fails that
+// node, never the whole run.
+func (a *Applier) run(ctx context.Context, inst *Instance, cfg cty.Value) (res *stages.Result, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("stage %s panicked: %v\n%s", inst.Block.Kind.Name, r, debug.Stack())
+		}
+	}()
+	kind := inst.Block.Kind
+	in := &stages.Input{
+		Address: inst.Addr,
+		Config:  cfg,
+		Threads: a.Plan.Nodes[inst.Addr].Cost,
+		Read: func(r *stages.Ref) ([]byte, error) {
+			b, err := a.Cache.Get(r.ID)
+			if err != nil {
+				return nil, fmt.Errorf("reading input %s: %w", r.String(), err)
+			}
+			return b, nil
+		},
+		Progress: func(p stages.Progress) {
+			a.emit(Event{Type: EventProgress, Addr: inst.Addr, Kind: kind.Name, Progress: &p})
+		},
+	}
+	res, err = kind.Run(ctx, in)
+	if err == nil && ctx.Err() != nil {
+		err = ctx.Err()
+	}
+	return res, err
+}
+
+// DiagError carries configuration diagnostics found while running a node.
+type DiagError struct{ Diags hcl.Diagnostics }
+
+func (e *DiagError) Error() string { return e.Diags.Error() }

@@ -1,0 +1,91 @@
+// Package pipelines turns HCL pipelines into DAGs of stage runs: it loads and checks the
+// configuration (diagnostics with file:line:col), expands for_each, finds references with
+// Expression.Variables() to make edges, plans each node against the cache (cached, to run
+// with a reason, or known after run) and applies the plan with a parallel walk.
+//
+// The configuration stays raw (hcl.Expression) until a node's upstream values are known, as
+// in Terraform: attributes are evaluated once per instance, in the walk, so scalars of
+// upstream results can be used in expressions.
+package pipelines
+
+import (
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+
+	"github.com/modulo-ml/modulo/stages"
+)
+
+// Config is a loaded pipeline: the declarations of every file, not yet evaluated.
+type Config struct {
+	// Path is the file or directory the pipeline was loaded from.
+	Path string
+	// Files maps file names to their parsed contents, for rendering diagnostics.
+	Files map[string]*hcl.File
+
+	Variables map[string]*Variable
+	Locals    map[string]*Local
+	// Blocks are the stage blocks in file order.
+	Blocks []*Block
+	byAddr map[string]*Block // "kind.name"
+
+	registry *stages.Registry
+}
+
+// Block is one stage block such as train "net" { … }.
+type Block struct {
+	Kind      *stages.Kind
+	Name      string
+	DeclRange hcl.Range // the block header
+	ForEach   hcl.Expression
+	DependsOn []hcl.Traversal
+	Body      *Body
+}
+
+// Addr is the block address, kind.name.
+func (b *Block) Addr() string { return b.Kind.Name + "." + b.Name }
+
+// Body is the decoded content of a stage block or nested block: attributes by name and nested
+// blocks by type, both still unevaluated.
+type Body struct {
+	Attrs  map[string]*hcl.Attribute
+	Blocks map[string][]*NestedBlock
+	Range  hcl.Range
+}
+
+// NestedBlock is a block inside a stage block, such as model { … } or plot "x" { … }.
+type NestedBlock struct {
+	Labels    []string
+	DefRange  hcl.Range
+	Body      *Body
+	typeRange hcl.Range
+}
+
+// Variable is a variable block.
+type Variable struct {
+	Name        string
+	Type        cty.Type
+	Default     cty.Value // cty.NilVal when the variable is required
+	Description string
+	Validations []*Validation
+	DeclRange   hcl.Range
+}
+
+// Validation is a validation block of a variable.
+type Validation struct {
+	Condition    hcl.Expression
+	ErrorMessage hcl.Expression
+	DeclRange    hcl.Range
+}
+
+// Local is one attribute of a locals block.
+type Local struct {
+	Name string
+	Expr hcl.Expression
+	Decl hcl.Range
+}
+
+// Block returns the stage block with address kind.name.
+func (c *Config) Block(addr string) *Block { return c.byAddr[addr] }
+
+// Registry returns the stage kinds the pipeline was loaded against.
+func (c *Config) Registry() *stages.Registry { return c.registry }

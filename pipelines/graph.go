@@ -1,0 +1,234 @@
+package pipelines
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+
+	"github.com/modulo-ml/modulo/dag"
+)
+
+// Graph is a pipeline with its variables and locals evaluated and its blocks expanded into
+// instances, connected by their references. It is immutable once built and safe to share
+// between the goroutines of a walk.
+type Graph struct {
+	Config    *Config
+	Vars      map[string]cty.Value
+	Locals    map[string]cty.Value
+	Instances map[string]*Instance // by address
+	// Order lists the addresses with dependencies first; ties broken by address.
+	Order []string
+	DAG   *dag.Graph
+
+	byBlock map[*Block][]*Instance // instances of each block, sorted by key
+	varObj  cty.Value
+	locObj  cty.Value
+}
+
+// Instance is one node: a stage block without for_each, or one for_each element of it.
+type Instance struct {
+	Block *Block
+	Key   string // for_each key; "" for a block without for_each
+	Each  cty.Value
+	Addr  string
+
+	// refs are the upstream instances this one's expressions read, by block; a nil key set
+	// means every instance of the block (a reference to the whole for_each map).
+	refs map[*Block]map[string]bool
+	deps []string
+}
+
+// HasKey reports whether the instance comes from a for_each block.
+func (i *Instance) HasKey() bool { return i.Block.ForEach != nil }
+
+// InstanceAddr formats the address of instance key of b, e.g. train.net["w64-s1"].
+func InstanceAddr(b *Block, key string, keyed bool) string {
+	if !keyed {
+		return b.Addr()
+	}
+	return b.Addr() + "[" + strconv.Quote(key) + "]"
+}
+
+// Build evaluates variables and locals, expands for_each and connects the instances. The
+// graph is returned even with errors when it could be built, so validate can report all.
+func (c *Config) Build(src VarSource) (*Graph, hcl.Diagnostics) {
+	g := &Graph{Config: c, Instances: map[string]*Instance{}, byBlock: map[*Block][]*Instance{}, DAG: dag.New()}
+	vars, diags := c.resolveVariables(src)
+	g.Vars = vars
+	g.varObj = cty.ObjectVal(vars)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	locals, d := g.evalLocals()
+	diags = append(diags, d...)
+	g.Locals = locals
+	g.locObj = cty.ObjectVal(locals)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	diags = append(diags, g.expand()...)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	diags = append(diags, g.connect()...)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	order, err := g.DAG.TopoOrder()
+	if err != nil {
+		return nil, append(diags, g.cycleDiags()...)
+	}
+	g.Order = order
+	return g, diags
+}
+
+// expand evaluates every for_each, whose keys must be known before anything runs.
+func (g *Graph) expand() hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	for _, b := range g.Config.Blocks {
+		if b.ForEach == nil {
+			inst := &Instance{Block: b, Addr: b.Addr(), Each: cty.NilVal}
+			g.addInstance(inst)
+			continue
+		}
+		for _, tr := range b.ForEach.Variables() {
+			if _, isKind := g.Config.registry.Lookup(tr.RootName()); isKind {
+				diags = append(diags, &hcl.Diagnostic{
+					Severity: hcl.DiagError,
+					Summary:  "Invalid for_each argument",
+					Detail:   fmt.Sprintf("The for_each of %s refers to %s, a stage result, which is not known before running. Keys must come from variables, locals and literals so that the plan can show every instance; move the stage result into an attribute instead.", b.Addr(), traversalString(tr)),
+					Subject:  tr.SourceRange().Ptr(),
+				})
+			}
+		}
+		if diags.HasErrors() {
+			continue
+		}
+		ctx := g.staticContext(nil)
+		ctx.Variables["each"] = cty.DynamicVal
+		val, d := b.ForEach.Value(ctx)
+		diags = append(diags, d...)
+		if d.HasErrors() {
+			continue
+		}
+		elems, d := forEachElems(b, val)
+		diags = append(diags, d...)
+		for _, key := range sortedKeys(elems) {
+			each := cty.ObjectVal(map[string]cty.Value{"key": cty.StringVal(key), "value": elems[key]})
+			g.addInstance(&Instance{Block: b, Key: key, Each: each, Addr: InstanceAddr(b, key, true)})
+		}
+	}
+	return diags
+}
+
+func (g *Graph) addInstance(inst *Instance) {
+	g.Instances[inst.Addr] = inst
+	g.byBlock[inst.Block] = append(g.byBlock[inst.Block], inst)
+	g.DAG.Add(inst.Addr)
+}
+
+// forEachElems checks a for_each value and returns its elements by key.
+func forEachElems(b *Block, val cty.Value) (map[string]cty.Value, hcl.Diagnostics) {
+	bad := func(detail string) hcl.Diagnostics {
+		return hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "Invalid for_each argument",
+			Detail:   detail,
+			Subject:  b.ForEach.Range().Ptr(),
+		}}
+	}
+	if val.IsNull() {
+		return nil, bad("for_each is null. Give a map, or a set of strings (toset([...])).")
+	}
+	if !val.IsWhollyKnown() {
+		return nil, bad("The for_each keys are not known before running. Keys must come from variables, locals and literals so that the plan can show every instance.")
+	}
+	ty := val.Type()
+	out := map[string]cty.Value{}
+	switch {
+	case ty.IsMapType() || ty.IsObjectType():
+		for it := val.ElementIterator(); it.Next(); {
+			k, v := it.Element()
+			out[k.AsString()] = v
+		}
+	case ty.IsSetType():
+		if !ty.ElementType().Equals(cty.String) {
+			return nil, bad(fmt.Sprintf("for_each needs a map or a set of strings, but this is a set of %s. Convert the elements with tostring, e.g. toset([for w in var.widths : tostring(w)]).", ty.ElementType().FriendlyName()))
+		}
+		for it := val.ElementIterator(); it.Next(); {
+			_, v := it.Element()
+			if v.IsNull() {
+				return nil, bad("for_each sets must not contain null.")
+			}
+			out[v.AsString()] = v
+		}
+	case ty.IsListType() || ty.IsTupleType():
+		return nil, bad("for_each needs a map or a set of strings, but this is a list, whose elements have no keys. Wrap it in toset(...) to use the elements as keys.")
+	default:
+		return nil, bad(fmt.Sprintf("for_each needs a map or a set of strings, not %s.", ty.FriendlyName()))
+	}
+	return out, nil
+}
+
+func sortedKeys(m map[string]cty.Value) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// cycleDiags reports every cycle once, as a path in a fixed rotation, at the first block.
+func (g *Graph) cycleDiags() hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	for _, cy := range g.DAG.Cycles() {
+		first := g.Instances[cy.Path[0]]
+		detail := fmt.Sprintf("These stages refer to each other in a cycle, so none of them can run first:\n  %s", cy.String())
+		if len(cy.Members) > len(cy.Path) {
+			detail += fmt.Sprintf("\nThe cycle also involves: %s.", strings.Join(cy.Members, ", "))
+		}
+		detail += "\nBreak the cycle by removing one of the references."
+		diags = append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Dependency cycle",
+			Detail:   detail,
+			Subject:  first.Block.DeclRange.Ptr(),
+		})
+	}
+	return diags
+}
+
+// Instances of b, sorted by key.
+func (g *Graph) InstancesOf(b *Block) []*Instance { return g.byBlock[b] }
+
+// Deps returns the addresses inst depends on, sorted.
+func (i *Instance) Deps() []string { return i.deps }
+
+// uniqueDiags drops repeated diagnostics: a mistake in a for_each block is found once per
+// instance, but the user wrote it once and should read it once.
+func uniqueDiags(diags hcl.Diagnostics) hcl.Diagnostics {
+	type key struct {
+		sev             hcl.DiagnosticSeverity
+		summary, detail string
+		subject         hcl.Range
+	}
+	seen := map[key]bool{}
+	out := diags[:0:0]
+	for _, d := range diags {
+		k := key{sev: d.Severity, summary: d.Summary, detail: d.Detail}
+		if d.Subject != nil {
+			k.subject = *d.Subject
+		}
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		out = append(out, d)
+	}
+	return out
+}

@@ -1,0 +1,100 @@
+package pipelines
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/zclconf/go-cty/cty"
+
+	"github.com/modulo-ml/modulo/artifacts"
+	"github.com/modulo-ml/modulo/stages"
+)
+
+// Salt enters every action key. Bump it when the way keys are built changes, which
+// invalidates every cached action without touching stored blobs.
+const Salt = "modulo-key-1"
+
+// actionKey describes a run of kind on cfg: one labelled line per influence. Any new
+// influence on a stage's outputs must be added here, or the cache will return stale results.
+// Inputs enter by content: an artifact is written as its OutputID, so an upstream rerun that
+// reproduces the same bytes leaves this key unchanged (early cutoff).
+func actionKey(kind *stages.Kind, cfg cty.Value) *artifacts.Key {
+	k := artifacts.NewKey(Salt)
+	k.Add("stage", kind.Name)
+	k.Add("version", strconv.Itoa(kind.Version))
+	names := make([]string, 0)
+	for name := range cfg.Type().AttributeTypes() {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		k.Add("attr."+name, canonical(cfg.GetAttr(name)))
+	}
+	return k
+}
+
+// canonical renders a wholly known value as compact JSON with sorted object keys; artifacts
+// render as {"artifact":"type:sha256:hex"}. Numbers use their shortest exact decimal form,
+// so 10 and 10.0 are the same key.
+func canonical(v cty.Value) string {
+	var sb strings.Builder
+	writeCanonical(&sb, v)
+	return sb.String()
+}
+
+func writeCanonical(sb *strings.Builder, v cty.Value) {
+	t := v.Type()
+	switch {
+	case !v.IsKnown():
+		panic("pipelines: canonical of an unknown value")
+	case v.IsNull():
+		sb.WriteString("null")
+	case t.IsCapsuleType():
+		r, ok := v.EncapsulatedValue().(*stages.Ref)
+		if !ok {
+			panic("pipelines: canonical of a foreign capsule")
+		}
+		fmt.Fprintf(sb, `{"artifact":%q}`, r.String())
+	case t == cty.String:
+		b, _ := json.Marshal(v.AsString())
+		sb.Write(b)
+	case t == cty.Number:
+		sb.WriteString(v.AsBigFloat().Text('g', -1))
+	case t == cty.Bool:
+		sb.WriteString(strconv.FormatBool(v.True()))
+	case t.IsListType() || t.IsSetType() || t.IsTupleType():
+		sb.WriteByte('[')
+		i := 0
+		for it := v.ElementIterator(); it.Next(); i++ {
+			if i > 0 {
+				sb.WriteByte(',')
+			}
+			_, e := it.Element()
+			writeCanonical(sb, e)
+		}
+		sb.WriteByte(']')
+	case t.IsMapType() || t.IsObjectType():
+		m := v.AsValueMap()
+		keys := make([]string, 0, len(m))
+		for k := range m {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		sb.WriteByte('{')
+		for i, k := range keys {
+			if i > 0 {
+				sb.WriteByte(',')
+			}
+			b, _ := json.Marshal(k)
+			sb.Write(b)
+			sb.WriteByte(':')
+			writeCanonical(sb, m[k])
+		}
+		sb.WriteByte('}')
+	default:
+		panic("pipelines: canonical of unexpected type " + t.FriendlyName())
+	}
+}

@@ -1,0 +1,261 @@
+package pipelines
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/agext/levenshtein"
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclparse"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+
+	"github.com/modulo-ml/modulo/stages"
+)
+
+// Load reads the pipeline at path, a .hcl file or a directory of them, and checks its
+// structure against the stage kinds of reg. It returns the parsed files even when there are
+// errors, so diagnostics can always be rendered with their source lines.
+func Load(path string, reg *stages.Registry) (*Config, hcl.Diagnostics) {
+	cfg := &Config{
+		Path:      path,
+		Files:     map[string]*hcl.File{},
+		Variables: map[string]*Variable{},
+		Locals:    map[string]*Local{},
+		byAddr:    map[string]*Block{},
+		registry:  reg,
+	}
+	files, diags := pipelineFiles(path)
+	if diags.HasErrors() {
+		return cfg, diags
+	}
+	parser := hclparse.NewParser()
+	for _, name := range files {
+		f, fd := parser.ParseHCLFile(name)
+		diags = append(diags, fd...)
+		if f == nil {
+			continue
+		}
+		cfg.Files[name] = f
+		if fd.HasErrors() {
+			continue
+		}
+		diags = append(diags, cfg.loadFile(f)...)
+	}
+	return cfg, diags
+}
+
+// pipelineFiles lists the files of the pipeline at path, sorted so that load order (and so
+// diagnostic order) is the same on every run.
+func pipelineFiles(path string) ([]string, hcl.Diagnostics) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "Pipeline not found",
+			Detail:   fmt.Sprintf("Cannot read %s: %v. Give the path of a .hcl file or of a directory holding .hcl files.", path, err),
+		}}
+	}
+	if !st.IsDir() {
+		return []string{path}, nil
+	}
+	files, _ := filepath.Glob(filepath.Join(path, "*.hcl"))
+	sort.Strings(files)
+	if len(files) == 0 {
+		return nil, hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "No pipeline files",
+			Detail:   fmt.Sprintf("The directory %s holds no .hcl files. A pipeline is a .hcl file or a directory of them.", path),
+		}}
+	}
+	return files, nil
+}
+
+func (c *Config) loadFile(f *hcl.File) hcl.Diagnostics {
+	body, ok := f.Body.(*hclsyntax.Body)
+	if !ok {
+		return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Unsupported file syntax", Detail: "modulo reads HCL native syntax (.hcl files)."}}
+	}
+	var diags hcl.Diagnostics
+	for _, name := range sortedAttrNames(body.Attributes) {
+		a := body.Attributes[name]
+		diags = append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Unexpected top-level argument",
+			Detail:   fmt.Sprintf("An argument %q cannot stand at the top level of a pipeline. Put values in a locals block (locals { %s = … }) or a variable block.", name, name),
+			Subject:  a.NameRange.Ptr(),
+		})
+	}
+	for _, b := range body.Blocks {
+		switch b.Type {
+		case "variable":
+			diags = append(diags, c.loadVariable(b.AsHCLBlock())...)
+		case "locals":
+			diags = append(diags, c.loadLocals(b.AsHCLBlock())...)
+		default:
+			diags = append(diags, c.loadStage(b.AsHCLBlock())...)
+		}
+	}
+	return diags
+}
+
+func (c *Config) loadStage(b *hcl.Block) hcl.Diagnostics {
+	kind, ok := c.registry.Lookup(b.Type)
+	if !ok {
+		return hcl.Diagnostics{unknownBlockDiag(b, c.registry.Names())}
+	}
+	if len(b.Labels) != 1 {
+		return hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  fmt.Sprintf("Wrong number of labels on %s block", b.Type),
+			Detail:   fmt.Sprintf("A %s block has exactly one label, its name: %s \"name\" { … }.", b.Type, b.Type),
+			Subject:  b.DefRange.Ptr(),
+		}}
+	}
+	name := b.Labels[0]
+	if !hclsyntax.ValidIdentifier(name) {
+		return hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "Invalid stage name",
+			Detail:   fmt.Sprintf("%q is not a valid name. A name starts with a letter or underscore and contains only letters, digits, underscores and dashes.", name),
+			Subject:  b.LabelRanges[0].Ptr(),
+		}}
+	}
+	blk := &Block{Kind: kind, Name: name, DeclRange: b.DefRange}
+	if prev := c.byAddr[blk.Addr()]; prev != nil {
+		return hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  fmt.Sprintf("Duplicate %s block", b.Type),
+			Detail:   fmt.Sprintf("A %s block named %q was already declared at %s. Names must be unique within a stage kind; rename one of them.", b.Type, name, prev.DeclRange),
+			Subject:  b.DefRange.Ptr(),
+		}}
+	}
+	body, diags := decodeBody(b.Body, kind.Schema, true)
+	if body != nil {
+		if a := body.Attrs["for_each"]; a != nil {
+			blk.ForEach = a.Expr
+			delete(body.Attrs, "for_each")
+		}
+		if a := body.Attrs["depends_on"]; a != nil {
+			delete(body.Attrs, "depends_on")
+			trs, d := dependsOn(a)
+			diags = append(diags, d...)
+			blk.DependsOn = trs
+		}
+	}
+	blk.Body = body
+	c.byAddr[blk.Addr()] = blk
+	c.Blocks = append(c.Blocks, blk)
+	return diags
+}
+
+// dependsOn reads depends_on, a list of stage references.
+func dependsOn(a *hcl.Attribute) ([]hcl.Traversal, hcl.Diagnostics) {
+	exprs, diags := hcl.ExprList(a.Expr)
+	var out []hcl.Traversal
+	for _, e := range exprs {
+		tr, d := hcl.AbsTraversalForExpr(e)
+		if d.HasErrors() {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Invalid depends_on reference",
+				Detail:   "Each element of depends_on is a stage reference such as train.net or train.net[\"a\"], without expressions.",
+				Subject:  e.Range().Ptr(),
+			})
+			continue
+		}
+		out = append(out, tr)
+	}
+	return out, diags
+}
+
+// decodeBody decodes body against s. With meta, the meta-arguments for_each and depends_on
+// are accepted too.
+func decodeBody(body hcl.Body, s stages.Schema, meta bool) (*Body, hcl.Diagnostics) {
+	content, diags := body.Content(bodySchema(s, meta))
+	out := &Body{Attrs: content.Attributes, Blocks: map[string][]*NestedBlock{}, Range: body.MissingItemRange()}
+	for _, bs := range s.Blocks {
+		var found []*hcl.Block
+		for _, b := range content.Blocks {
+			if b.Type == bs.Name {
+				found = append(found, b)
+			}
+		}
+		if !bs.Multi && len(found) > 1 {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  fmt.Sprintf("Duplicate %s block", bs.Name),
+				Detail:   fmt.Sprintf("Only one %s block is allowed here; the first is at %s. Merge them into one.", bs.Name, found[0].DefRange),
+				Subject:  found[1].DefRange.Ptr(),
+			})
+		}
+		if bs.Required && len(found) == 0 {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  fmt.Sprintf("Missing %s block", bs.Name),
+				Detail:   fmt.Sprintf("This block needs a nested %s block.", bs.Name),
+				Subject:  body.MissingItemRange().Ptr(),
+			})
+		}
+		for _, b := range found {
+			nb, d := decodeBody(b.Body, bs.Schema, false)
+			diags = append(diags, d...)
+			out.Blocks[bs.Name] = append(out.Blocks[bs.Name], &NestedBlock{Labels: b.Labels, DefRange: b.DefRange, Body: nb, typeRange: b.TypeRange})
+		}
+	}
+	return out, diags
+}
+
+func bodySchema(s stages.Schema, meta bool) *hcl.BodySchema {
+	bs := &hcl.BodySchema{}
+	for _, a := range s.Attributes {
+		bs.Attributes = append(bs.Attributes, hcl.AttributeSchema{Name: a.Name, Required: a.Required})
+	}
+	if meta {
+		bs.Attributes = append(bs.Attributes, hcl.AttributeSchema{Name: "for_each"}, hcl.AttributeSchema{Name: "depends_on"})
+	}
+	for _, b := range s.Blocks {
+		bs.Blocks = append(bs.Blocks, hcl.BlockHeaderSchema{Type: b.Name, LabelNames: b.Labels})
+	}
+	return bs
+}
+
+func unknownBlockDiag(b *hcl.Block, kinds []string) *hcl.Diagnostic {
+	var detail string
+	if len(kinds) == 0 {
+		detail = fmt.Sprintf("Blocks of type %q are not expected here. This build of modulo has no stage kinds yet; the only blocks available are variable and locals.", b.Type)
+	} else {
+		detail = fmt.Sprintf("Blocks of type %q are not expected here. The stage kinds are: %s; the other blocks are variable and locals.", b.Type, strings.Join(kinds, ", "))
+		if s := suggest(b.Type, append(kinds, "variable", "locals")); s != "" {
+			detail += fmt.Sprintf(" Did you mean %q?", s)
+		}
+	}
+	return &hcl.Diagnostic{
+		Severity: hcl.DiagError,
+		Summary:  "Unknown block type",
+		Detail:   detail,
+		Subject:  b.TypeRange.Ptr(),
+	}
+}
+
+// suggest returns the candidate closest to given, if it is close enough to be a likely typo.
+func suggest(given string, candidates []string) string {
+	best, bestDist := "", 3
+	for _, c := range candidates {
+		if d := levenshtein.Distance(given, c, nil); d < bestDist {
+			best, bestDist = c, d
+		}
+	}
+	return best
+}
+
+func sortedAttrNames(m hclsyntax.Attributes) []string {
+	names := make([]string, 0, len(m))
+	for n := range m {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}

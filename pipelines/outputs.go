@@ -1,0 +1,106 @@
+package pipelines
+
+import (
+	"fmt"
+
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
+	ctyjson "github.com/zclconf/go-cty/cty/json"
+
+	"github.com/modulo-ml/modulo/artifacts"
+	"github.com/modulo-ml/modulo/stages"
+)
+
+// entryValue rebuilds the outputs object of a cached action from its manifest. An entry that
+// lacks an output of the kind (written by a different version) is an error: a miss.
+func entryValue(k *stages.Kind, e *artifacts.Entry) (cty.Value, error) {
+	attrs := make(map[string]cty.Value, len(k.Outputs))
+	for _, spec := range k.Outputs {
+		out, ok := e.Outputs[spec.Name]
+		if !ok {
+			return cty.NilVal, fmt.Errorf("cached entry lacks output %q", spec.Name)
+		}
+		v, err := outputValue(spec, out)
+		if err != nil {
+			return cty.NilVal, fmt.Errorf("output %q: %w", spec.Name, err)
+		}
+		attrs[spec.Name] = v
+	}
+	return cty.ObjectVal(attrs), nil
+}
+
+func outputValue(spec stages.OutputSpec, out artifacts.Output) (cty.Value, error) {
+	elem, seq, isArt := stages.ArtifactShape(spec.Type)
+	if !isArt {
+		if out.Value == nil {
+			return cty.NilVal, fmt.Errorf("no value stored")
+		}
+		return ctyjson.Unmarshal(out.Value, spec.Type)
+	}
+	name, _, _ := stages.IsArtifactType(elem)
+	refs := make([]cty.Value, len(out.Items))
+	for i, it := range out.Items {
+		refs[i] = stages.RefVal(elem, &stages.Ref{Type: name, Media: out.Media, ID: it.ID, Size: it.Size})
+	}
+	if !seq {
+		if len(refs) != 1 {
+			return cty.NilVal, fmt.Errorf("want one artifact, have %d", len(refs))
+		}
+		return refs[0], nil
+	}
+	if len(refs) == 0 {
+		return cty.ListValEmpty(elem), nil
+	}
+	return cty.ListVal(refs), nil
+}
+
+// storeOutputs writes a run's outputs to the cache and returns the manifest.
+func storeOutputs(c *artifacts.Cache, k *stages.Kind, res *stages.Result) (map[string]artifacts.Output, error) {
+	if res == nil {
+		return nil, fmt.Errorf("stage %s returned no result", k.Name)
+	}
+	outs := make(map[string]artifacts.Output, len(k.Outputs))
+	for _, spec := range k.Outputs {
+		got, ok := res.Outputs[spec.Name]
+		if !ok {
+			return nil, fmt.Errorf("stage %s did not produce its output %q", k.Name, spec.Name)
+		}
+		elem, seq, isArt := stages.ArtifactShape(spec.Type)
+		if !isArt {
+			v, err := convertOutput(got.Value, spec.Type)
+			if err != nil {
+				return nil, fmt.Errorf("stage %s output %q: %w", k.Name, spec.Name, err)
+			}
+			b, err := ctyjson.Marshal(v, spec.Type)
+			if err != nil {
+				return nil, fmt.Errorf("stage %s output %q: %w", k.Name, spec.Name, err)
+			}
+			outs[spec.Name] = artifacts.Output{Value: b}
+			continue
+		}
+		if !seq && len(got.Artifacts) != 1 {
+			return nil, fmt.Errorf("stage %s output %q: want one artifact, got %d", k.Name, spec.Name, len(got.Artifacts))
+		}
+		_, media, _ := stages.IsArtifactType(elem)
+		o := artifacts.Output{Media: media}
+		for _, a := range got.Artifacts {
+			id, stored, err := c.Put(a.Data, a.Codec)
+			if err != nil {
+				return nil, err
+			}
+			o.Items = append(o.Items, artifacts.Item{ID: id, Size: int64(len(a.Data)), Stored: stored})
+		}
+		outs[spec.Name] = o
+	}
+	return outs, nil
+}
+
+func convertOutput(v cty.Value, t cty.Type) (cty.Value, error) {
+	if v == cty.NilVal {
+		return cty.NilVal, fmt.Errorf("no value")
+	}
+	if !v.IsWhollyKnown() {
+		return cty.NilVal, fmt.Errorf("value is not wholly known")
+	}
+	return convert.Convert(v, t)
+}

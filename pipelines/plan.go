@@ -1,0 +1,278 @@
+package pipelines
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+
+	"github.com/modulo-ml/modulo/artifacts"
+)
+
+// Status is what a plan expects of a node.
+type Status int
+
+const (
+	// Cached: the node's key is known and its result is in the cache.
+	Cached Status = iota
+	// Run: the node's key is known and not in the cache (or the run is forced).
+	Run
+	// Deferred: the key depends on an upstream result that is not known until that runs;
+	// the node may still turn out cached (early cutoff).
+	Deferred
+)
+
+func (s Status) String() string {
+	switch s {
+	case Cached:
+		return "cached"
+	case Run:
+		return "run"
+	default:
+		return "known after run"
+	}
+}
+
+// PlanNode is the plan of one instance.
+type PlanNode struct {
+	Inst    *Instance
+	Status  Status
+	Reasons []string
+	Config  cty.Value // may hold unknowns when Deferred
+	Key     *artifacts.Key
+	Action  artifacts.ActionID // zero when Deferred
+	Entry   *artifacts.Entry   // when Cached
+	Value   cty.Value          // the outputs object; known when Cached
+	Cost    int
+}
+
+// Plan is the plan of a graph, restricted to the targets and their dependencies.
+type Plan struct {
+	Graph *Graph
+	Nodes map[string]*PlanNode
+	// Order lists the planned addresses, dependencies first.
+	Order []string
+}
+
+// Counts returns how many nodes are cached, to run and deferred.
+func (p *Plan) Counts() (cached, run, deferred int) {
+	for _, n := range p.Nodes {
+		switch n.Status {
+		case Cached:
+			cached++
+		case Run:
+			run++
+		default:
+			deferred++
+		}
+	}
+	return
+}
+
+// Selection chooses nodes by address: an instance address, or a block address (kind.name)
+// meaning every instance of the block.
+type Selection []string
+
+// Resolve returns the instance addresses the selection names, with a diagnostic for any
+// address that names nothing.
+func (s Selection) Resolve(g *Graph) (map[string]bool, hcl.Diagnostics) {
+	out := map[string]bool{}
+	var diags hcl.Diagnostics
+	for _, a := range s {
+		if g.Instances[a] != nil {
+			out[a] = true
+			continue
+		}
+		if b := g.Config.Block(a); b != nil {
+			for _, i := range g.byBlock[b] {
+				out[i.Addr] = true
+			}
+			continue
+		}
+		var all []string
+		for addr := range g.Instances {
+			all = append(all, addr)
+		}
+		diags = append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "No such node",
+			Detail:   fmt.Sprintf("%s names no stage or instance in this pipeline.%s Addresses look like train.net or train.net[\"key\"]; `modulo graph` lists them.", a, didYouMean(a, all)),
+		})
+	}
+	return out, diags
+}
+
+// Planner plans a graph against a cache.
+type Planner struct {
+	Graph *Graph
+	Cache *artifacts.Cache // nil: nothing is cached (validate)
+	State *State           // may be nil
+	Force map[string]bool
+}
+
+// Plan evaluates every selected node in dependency order. A node whose upstream nodes are
+// all cached gets a known key and is looked up; others are deferred.
+func (p *Planner) Plan(targets map[string]bool) (*Plan, hcl.Diagnostics) {
+	g := p.Graph
+	plan := &Plan{Graph: g, Nodes: map[string]*PlanNode{}}
+	keep := map[string]bool{}
+	if len(targets) > 0 {
+		var ts []string
+		for t := range targets {
+			ts = append(ts, t)
+		}
+		for _, a := range g.DAG.Ancestors(ts...) {
+			keep[a] = true
+		}
+	}
+	valueOf := func(inst *Instance) cty.Value {
+		if n := plan.Nodes[inst.Addr]; n != nil && n.Status == Cached {
+			return n.Value
+		}
+		return unknownOutputs(inst.Block.Kind)
+	}
+	var diags hcl.Diagnostics
+	for _, addr := range g.Order {
+		if len(keep) > 0 && !keep[addr] {
+			continue
+		}
+		inst := g.Instances[addr]
+		cfg, d := g.Eval(inst, valueOf)
+		diags = append(diags, d...)
+		n := &PlanNode{Inst: inst, Config: cfg, Cost: cost(inst, cfg)}
+		plan.Nodes[addr] = n
+		plan.Order = append(plan.Order, addr)
+		if d.HasErrors() {
+			n.Status = Deferred
+			continue
+		}
+		if !cfg.IsWhollyKnown() {
+			n.Status = Deferred
+			var waits []string
+			for _, dep := range inst.deps {
+				if dn := plan.Nodes[dep]; dn != nil && dn.Status != Cached {
+					waits = append(waits, dep)
+				}
+			}
+			n.Reasons = []string{"waits for " + strings.Join(waits, ", ")}
+			continue
+		}
+		n.Key = actionKey(inst.Block.Kind, cfg)
+		n.Action = n.Key.ID()
+		if p.Force[addr] {
+			n.Status = Run
+			n.Reasons = []string{"forced"}
+			continue
+		}
+		if p.Cache != nil {
+			if e, err := p.Cache.GetEntry(n.Action); err == nil {
+				if v, err := entryValue(inst.Block.Kind, e); err == nil {
+					n.Status, n.Entry, n.Value = Cached, e, v
+					continue
+				}
+			}
+		}
+		n.Status = Run
+		n.Reasons = p.reasons(addr, n)
+	}
+	return plan, uniqueDiags(diags)
+}
+
+// reasons explains why n must run, by comparing its key with the last one recorded for the
+// address.
+func (p *Planner) reasons(addr string, n *PlanNode) []string {
+	if p.State == nil {
+		return []string{"not in cache"}
+	}
+	old, ok := p.State.Get(addr)
+	if !ok {
+		return []string{"new"}
+	}
+	if old.Action == n.Action.String() {
+		return []string{"not in cache (removed, or its last run did not finish)"}
+	}
+	id, err := artifacts.ParseOutputID(old.Key)
+	if err != nil || p.Cache == nil {
+		return []string{"key changed"}
+	}
+	b, err := p.Cache.Get(id)
+	if err != nil {
+		return []string{"key changed (the previous key's description is no longer in the cache)"}
+	}
+	oldLines, err := artifacts.ParseDescription(b)
+	if err != nil {
+		return []string{"key changed"}
+	}
+	newLines, _ := artifacts.ParseDescription(n.Key.Description())
+	return diffKeys(oldLines, newLines)
+}
+
+// diffKeys describes the differences between two key descriptions, one reason per line.
+func diffKeys(old, new []artifacts.KeyLine) []string {
+	om, nm := map[string]string{}, map[string]string{}
+	var labels []string
+	for _, l := range old {
+		om[l.Label] = l.Value
+		labels = append(labels, l.Label)
+	}
+	for _, l := range new {
+		if _, ok := om[l.Label]; !ok {
+			labels = append(labels, l.Label)
+		}
+		nm[l.Label] = l.Value
+	}
+	sort.Strings(labels)
+	var out []string
+	for _, label := range labels {
+		o, inOld := om[label]
+		nv, inNew := nm[label]
+		if inOld && inNew && o == nv {
+			continue
+		}
+		name := strings.TrimPrefix(label, "attr.")
+		switch {
+		case label == "salt":
+			out = append(out, "modulo's key format changed")
+		case label == "version":
+			out = append(out, fmt.Sprintf("stage version changed: %s → %s", o, nv))
+		case label == "stage":
+			out = append(out, fmt.Sprintf("stage kind changed: %s → %s", o, nv))
+		case !inOld:
+			out = append(out, fmt.Sprintf("attribute %s added: %s", name, short(nv)))
+		case !inNew:
+			out = append(out, fmt.Sprintf("attribute %s removed", name))
+		case strings.Contains(o, `{"artifact":`) || strings.Contains(nv, `{"artifact":`):
+			out = append(out, fmt.Sprintf("input %s changed", name))
+		default:
+			out = append(out, fmt.Sprintf("attribute %s changed: %s → %s", name, short(o), short(nv)))
+		}
+	}
+	if len(out) == 0 {
+		out = []string{"key changed"}
+	}
+	return out
+}
+
+func short(s string) string {
+	const max = 60
+	if len(s) > max {
+		return s[:max-1] + "…"
+	}
+	return s
+}
+
+// cost is the number of worker slots a node takes. It is computed from the plan's
+// configuration, which may hold unknowns: Kind.Cost must guess when it cannot see.
+func cost(inst *Instance, cfg cty.Value) int {
+	k := inst.Block.Kind
+	if k.Cost == nil {
+		return 1
+	}
+	c := k.Cost(cfg)
+	if c < 1 {
+		c = 1
+	}
+	return c
+}
