@@ -1,0 +1,159 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/modulo-ml/modulo/artifacts"
+	"github.com/modulo-ml/modulo/pipelines"
+)
+
+func cmdCache(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, "usage: modulo cache info|gc|verify [flags]")
+		return 1
+	}
+	switch args[0] {
+	case "info":
+		return cacheInfo(args[1:], stdout, stderr)
+	case "gc":
+		return cacheGC(args[1:], stdout, stderr)
+	case "verify":
+		return cacheVerify(args[1:], stdout, stderr)
+	}
+	fmt.Fprintf(stderr, "modulo cache: unknown subcommand %q; use info, gc or verify\n", args[0])
+	return 1
+}
+
+func cacheInfo(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("cache info", flag.ContinueOnError)
+	dir := fs.String("cache", "", "cache directory")
+	if _, ok := parseFlags(fs, args, stderr); !ok {
+		return 1
+	}
+	c, ok := openCache(*dir, stderr)
+	if !ok {
+		return 1
+	}
+	info, err := c.Info()
+	if err != nil {
+		return exitOn(stderr, err)
+	}
+	fmt.Fprintf(stdout, "cache   %s\nentries %d (%s)\nblobs   %d (%s stored)\n", c.Dir(), info.Entries, humanBytes(info.EntryBytes), info.Blobs, humanBytes(info.BlobBytes))
+	if !info.Oldest.IsZero() {
+		fmt.Fprintf(stdout, "oldest  %s\nnewest  %s\n", info.Oldest.Format(time.DateTime), info.Newest.Format(time.DateTime))
+	}
+	return 0
+}
+
+func cacheGC(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("cache gc", flag.ContinueOnError)
+	var pf pipelineFlags
+	pf.register(fs)
+	maxAge := fs.Duration("max-age", 0, "remove results unused for longer than this, e.g. 720h")
+	maxSize := fs.String("max-size", "", "then remove least recently used results until the cache fits, e.g. 20GB")
+	var keep listFlag
+	fs.Var(&keep, "keep", "keep everything this pipeline's current plan reaches (repeatable)")
+	dry := fs.Bool("n", false, "dry run: report what would be removed")
+	if _, ok := parseFlags(fs, args, stderr); !ok {
+		return 1
+	}
+	size, err := parseSize(*maxSize)
+	if err != nil {
+		return exitOn(stderr, err)
+	}
+	if *maxAge == 0 && size == 0 {
+		fmt.Fprintln(stderr, "modulo cache gc: give -max-age and/or -max-size, e.g. -max-age 720h -max-size 20GB")
+		return 1
+	}
+	c, ok := pf.cache(stderr)
+	if !ok {
+		return 1
+	}
+	kept := map[artifacts.ActionID]bool{}
+	for _, p := range keep {
+		g, ok := pf.open(p, stderr)
+		if !ok {
+			return 1
+		}
+		plan, diags := (&pipelines.Planner{Graph: g, Cache: c}).Plan(nil)
+		if diags.HasErrors() {
+			printDiags(stderr, g.Config, diags)
+			return 1
+		}
+		for _, n := range plan.Nodes {
+			if n.Status != pipelines.Deferred {
+				kept[n.Action] = true
+			}
+		}
+	}
+	rep, err := c.GC(artifacts.GCOptions{MaxAge: *maxAge, MaxSize: size, Keep: kept, DryRun: *dry})
+	if err != nil {
+		return exitOn(stderr, err)
+	}
+	verb := "removed"
+	if *dry {
+		verb = "would remove"
+	}
+	fmt.Fprintf(stdout, "%s %d entries and %d blobs, freeing %s; kept %d entries of the named pipelines\n", verb, rep.RemovedEntries, rep.RemovedBlobs, humanBytes(rep.FreedBytes), rep.Kept)
+	return 0
+}
+
+func cacheVerify(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("cache verify", flag.ContinueOnError)
+	dir := fs.String("cache", "", "cache directory")
+	repair := fs.Bool("repair", false, "remove corrupt files and the entries that need them")
+	if _, ok := parseFlags(fs, args, stderr); !ok {
+		return 1
+	}
+	c, ok := openCache(*dir, stderr)
+	if !ok {
+		return 1
+	}
+	rep, err := c.Verify(context.Background(), *repair)
+	if err != nil {
+		return exitOn(stderr, err)
+	}
+	for _, p := range rep.Corrupt {
+		fmt.Fprintf(stdout, "corrupt: %s\n", p)
+	}
+	fmt.Fprintf(stdout, "checked %d blobs and %d entries: %d corrupt", rep.Blobs, rep.Entries, len(rep.Corrupt))
+	if *repair {
+		fmt.Fprintf(stdout, ", %d removed", rep.Removed)
+	}
+	fmt.Fprintln(stdout)
+	if len(rep.Corrupt) > 0 && !*repair {
+		return 1
+	}
+	return 0
+}
+
+// parseSize reads sizes like 20GB, 512MiB or 1000000 (bytes); empty means no limit.
+func parseSize(s string) (int64, error) {
+	if s == "" {
+		return 0, nil
+	}
+	units := []struct {
+		suffix string
+		mult   int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"TiB", 1 << 40}, {"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12}, {"B", 1}}
+	for _, u := range units {
+		if strings.HasSuffix(s, u.suffix) {
+			f, err := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(s, u.suffix)), 64)
+			if err != nil || f < 0 {
+				return 0, fmt.Errorf("bad size %q: write it like 20GB or 512MiB", s)
+			}
+			return int64(f * float64(u.mult)), nil
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("bad size %q: write it like 20GB or 512MiB", s)
+	}
+	return n, nil
+}

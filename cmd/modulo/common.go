@@ -1,0 +1,88 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/hashicorp/hcl/v2"
+	"golang.org/x/term"
+
+	"github.com/modulo-ml/modulo/artifacts"
+	"github.com/modulo-ml/modulo/pipelines"
+	"github.com/modulo-ml/modulo/stages"
+)
+
+// pipelineFlags are the flags of every command that loads a pipeline.
+type pipelineFlags struct {
+	vars     varFlags
+	varFiles listFlag
+	cacheDir string
+}
+
+func (p *pipelineFlags) register(fs *flag.FlagSet) {
+	p.vars = varFlags{}
+	fs.Var(p.vars, "var", "set a variable: -var name=value (repeatable)")
+	fs.Var(&p.varFiles, "var-file", "read variables from an HCL file of name = value lines (repeatable)")
+	fs.StringVar(&p.cacheDir, "cache", "", "cache directory (default $MODULO_CACHE, else $XDG_CACHE_HOME/modulo)")
+}
+
+// open loads and builds the pipeline, printing diagnostics (warnings too) to stderr.
+func (p *pipelineFlags) open(path string, stderr io.Writer) (*pipelines.Graph, bool) {
+	g, cfg, diags := pipelines.Open(path, stages.Default, pipelines.VarSource{Values: p.vars, Files: p.varFiles, Env: os.Environ()})
+	printDiags(stderr, cfg, diags)
+	return g, !diags.HasErrors()
+}
+
+// cache opens the cache directory.
+func (p *pipelineFlags) cache(stderr io.Writer) (*artifacts.Cache, bool) {
+	return openCache(p.cacheDir, stderr)
+}
+
+func openCache(dir string, stderr io.Writer) (*artifacts.Cache, bool) {
+	if dir == "" {
+		d, err := artifacts.DefaultDir()
+		if err != nil {
+			fmt.Fprintf(stderr, "modulo: no cache directory: %v; set MODULO_CACHE\n", err)
+			return nil, false
+		}
+		dir = d
+	}
+	c, err := artifacts.Open(dir)
+	if err != nil {
+		fmt.Fprintf(stderr, "modulo: cannot open the cache: %v\n", err)
+		return nil, false
+	}
+	return c, true
+}
+
+// printDiags renders diagnostics with their source lines, as HCL tools do.
+func printDiags(w io.Writer, cfg *pipelines.Config, diags hcl.Diagnostics) {
+	if len(diags) == 0 {
+		return
+	}
+	files := map[string]*hcl.File{}
+	if cfg != nil {
+		files = cfg.Files
+	}
+	width, color := 0, false
+	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		width, _, _ = term.GetSize(int(f.Fd()))
+		color = os.Getenv("NO_COLOR") == "" && os.Getenv("TERM") != "dumb"
+	}
+	wr := hcl.NewDiagnosticTextWriter(w, files, uint(width), color)
+	wr.WriteDiagnostics(diags)
+}
+
+// pipelineArg returns the single optional PIPELINE argument, "." by default.
+func pipelineArg(pos []string, stderr io.Writer) (string, bool) {
+	switch len(pos) {
+	case 0:
+		return ".", true
+	case 1:
+		return pos[0], true
+	}
+	fmt.Fprintf(stderr, "modulo: want one pipeline, got %d arguments: %v\n", len(pos), pos)
+	return "", false
+}

@@ -1,0 +1,303 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/modulo-ml/modulo/artifacts"
+	"github.com/modulo-ml/modulo/pipelines"
+)
+
+func cmdValidate(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("validate", flag.ContinueOnError)
+	var pf pipelineFlags
+	pf.register(fs)
+	pos, ok := parseFlags(fs, args, stderr)
+	if !ok {
+		return 1
+	}
+	path, ok := pipelineArg(pos, stderr)
+	if !ok {
+		return 1
+	}
+	g, ok := pf.open(path, stderr)
+	if !ok {
+		return 1
+	}
+	// Plan without a cache: every node is evaluated with unknown upstream results, which
+	// checks types, references and outputs without reading or writing anything.
+	_, diags := (&pipelines.Planner{Graph: g}).Plan(nil)
+	printDiags(stderr, g.Config, diags)
+	if diags.HasErrors() {
+		return 1
+	}
+	fmt.Fprintf(stdout, "The pipeline is valid: %d nodes.\n", len(g.Order))
+	return 0
+}
+
+func cmdGraph(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("graph", flag.ContinueOnError)
+	var pf pipelineFlags
+	pf.register(fs)
+	format := fs.String("format", "dot", "dot or mermaid")
+	withPlan := fs.Bool("plan", false, "colour nodes by their plan status (reads the cache)")
+	pos, ok := parseFlags(fs, args, stderr)
+	if !ok {
+		return 1
+	}
+	path, ok := pipelineArg(pos, stderr)
+	if !ok {
+		return 1
+	}
+	g, ok := pf.open(path, stderr)
+	if !ok {
+		return 1
+	}
+	var plan *pipelines.Plan
+	if *withPlan {
+		c, ok := pf.cache(stderr)
+		if !ok {
+			return 1
+		}
+		plan, _ = (&pipelines.Planner{Graph: g, Cache: c}).Plan(nil)
+	}
+	var err error
+	switch *format {
+	case "dot":
+		err = pipelines.WriteDOT(stdout, g, plan)
+	case "mermaid":
+		err = pipelines.WriteMermaid(stdout, g, plan)
+	default:
+		fmt.Fprintf(stderr, "modulo graph: unknown format %q; use dot or mermaid\n", *format)
+		return 1
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "modulo graph: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+func cmdFmt(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("fmt", flag.ContinueOnError)
+	check := fs.Bool("check", false, "only list files whose layout differs; exit 3 if any")
+	pos, ok := parseFlags(fs, args, stderr)
+	if !ok {
+		return 1
+	}
+	if len(pos) == 0 {
+		pos = []string{"."}
+	}
+	files, err := pipelines.FormatFiles(pos)
+	if err != nil {
+		fmt.Fprintf(stderr, "modulo fmt: %v\n", err)
+		return 1
+	}
+	status := 0
+	for _, f := range files {
+		src, err := os.ReadFile(f)
+		if err != nil {
+			fmt.Fprintf(stderr, "modulo fmt: %v\n", err)
+			return 1
+		}
+		changed, out, diags := pipelines.NeedsFormat(f, src)
+		if diags.HasErrors() {
+			printDiags(stderr, &pipelines.Config{Files: map[string]*hcl.File{f: {Bytes: src}}}, diags)
+			status = 1
+			continue
+		}
+		if !changed {
+			continue
+		}
+		fmt.Fprintln(stdout, f)
+		if *check {
+			if status == 0 {
+				status = 3
+			}
+			continue
+		}
+		if err := writeFileAtomic(f, out); err != nil {
+			fmt.Fprintf(stderr, "modulo fmt: %v\n", err)
+			return 1
+		}
+	}
+	return status
+}
+
+// lookupNode plans the pipeline and returns the node at addr.
+func lookupNode(pf *planFlags, path, addr string, stderr io.Writer) (*pipelines.PlanNode, *artifacts.Cache, bool) {
+	pf.targets = listFlag{addr}
+	plan, _, c, ok := pf.plan(path, stderr)
+	if !ok {
+		return nil, nil, false
+	}
+	n := plan.Nodes[addr]
+	if n == nil {
+		fmt.Fprintf(stderr, "modulo: %s is a block with several instances; name one, as in %s[\"KEY\"]\n", addr, addr)
+		return nil, nil, false
+	}
+	return n, c, true
+}
+
+func cmdShow(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("show", flag.ContinueOnError)
+	var pf planFlags
+	pf.register(fs)
+	path := fs.String("p", ".", "the pipeline")
+	pos, ok := parseFlags(fs, args, stderr)
+	if !ok {
+		return 1
+	}
+	if len(pos) != 1 {
+		fmt.Fprintln(stderr, "usage: modulo show [-p PIPELINE] ADDR")
+		return 1
+	}
+	n, c, ok := lookupNode(&pf, *path, pos[0], stderr)
+	if !ok {
+		return 1
+	}
+	fmt.Fprintf(stdout, "%s (%s, version %d)\n", n.Inst.Addr, n.Inst.Block.Kind.Name, n.Inst.Block.Kind.Version)
+	if n.Status != pipelines.Cached {
+		fmt.Fprintf(stdout, "  not in the cache: %s\n", n.Status)
+		for _, r := range n.Reasons {
+			fmt.Fprintf(stdout, "    %s\n", r)
+		}
+		return 1
+	}
+	e := n.Entry
+	fmt.Fprintf(stdout, "  action   %s\n  created  %s (ran for %s)\n", n.Action, e.Created.Format("2006-01-02 15:04:05"), e.Duration.Round(1e6))
+	fmt.Fprintln(stdout, "outputs:")
+	for _, name := range n.Inst.Block.Kind.OutputNames() {
+		out := e.Outputs[name]
+		if out.Value != nil {
+			fmt.Fprintf(stdout, "  %-14s %s\n", name, out.Value)
+			continue
+		}
+		for i, it := range out.Items {
+			label := name
+			if len(out.Items) > 1 || i > 0 {
+				label = fmt.Sprintf("%s[%d]", name, i)
+			}
+			fmt.Fprintf(stdout, "  %-14s sha256:%s  %s, %s stored  %s\n", label, it.ID, humanBytes(it.Size), humanBytes(it.Stored), out.Media)
+		}
+		if len(out.Items) == 0 {
+			fmt.Fprintf(stdout, "  %-14s (empty sequence)\n", name)
+		}
+	}
+	fmt.Fprintln(stdout, "provenance (the key description):")
+	desc, err := c.Get(e.Key)
+	if err != nil {
+		fmt.Fprintf(stdout, "  unavailable: %v\n", err)
+		return 0
+	}
+	lines, _ := artifacts.ParseDescription(desc)
+	for _, l := range lines {
+		fmt.Fprintf(stdout, "  %-16s %s\n", l.Label, l.Value)
+	}
+	return 0
+}
+
+func cmdExport(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("export", flag.ContinueOnError)
+	var pf planFlags
+	pf.register(fs)
+	path := fs.String("p", ".", "the pipeline")
+	dst := fs.String("o", "", "destination file (a directory for a sequence)")
+	pos, ok := parseFlags(fs, args, stderr)
+	if !ok {
+		return 1
+	}
+	if len(pos) != 2 || *dst == "" {
+		fmt.Fprintln(stderr, "usage: modulo export [-p PIPELINE] ADDR OUTPUT -o PATH")
+		return 1
+	}
+	n, c, ok := lookupNode(&pf, *path, pos[0], stderr)
+	if !ok {
+		return 1
+	}
+	if n.Status != pipelines.Cached {
+		fmt.Fprintf(stderr, "modulo export: %s is not in the cache (%s); run the pipeline first\n", pos[0], n.Status)
+		return 1
+	}
+	out, ok := n.Entry.Outputs[pos[1]]
+	if !ok {
+		fmt.Fprintf(stderr, "modulo export: %s has no output %q; its outputs are %s\n", pos[0], pos[1], strings.Join(n.Inst.Block.Kind.OutputNames(), ", "))
+		return 1
+	}
+	if out.Value != nil {
+		return exitOn(stderr, writeFileAtomic(*dst, append(append([]byte{}, out.Value...), '\n')))
+	}
+	spec, _ := n.Inst.Block.Kind.Output(pos[1])
+	if !spec.Type.IsListType() {
+		b, err := c.Get(out.Items[0].ID)
+		if err != nil {
+			return exitOn(stderr, err)
+		}
+		return exitOn(stderr, writeFileAtomic(*dst, b))
+	}
+	if err := os.MkdirAll(*dst, 0o777); err != nil {
+		return exitOn(stderr, err)
+	}
+	for i, it := range out.Items {
+		b, err := c.Get(it.ID)
+		if err != nil {
+			return exitOn(stderr, err)
+		}
+		if err := writeFileAtomic(filepath.Join(*dst, fmt.Sprintf("%04d", i)), b); err != nil {
+			return exitOn(stderr, err)
+		}
+	}
+	fmt.Fprintf(stdout, "wrote %d files to %s\n", len(out.Items), *dst)
+	return 0
+}
+
+func exitOn(stderr io.Writer, err error) int {
+	if err != nil {
+		fmt.Fprintf(stderr, "modulo: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// writeFileAtomic writes via a temporary file and a rename, so an interrupted write never
+// leaves a truncated file where a good one was.
+func writeFileAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	if st, err := os.Stat(path); err == nil {
+		os.Chmod(tmp.Name(), st.Mode().Perm())
+	} else {
+		os.Chmod(tmp.Name(), 0o644)
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+func humanBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}

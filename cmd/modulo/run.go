@@ -1,0 +1,183 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/modulo-ml/modulo/artifacts"
+	"github.com/modulo-ml/modulo/pipelines"
+)
+
+// planFlags are shared by plan and run.
+type planFlags struct {
+	pipelineFlags
+	targets listFlag
+	force   listFlag
+}
+
+func (p *planFlags) register(fs *flag.FlagSet) {
+	p.pipelineFlags.register(fs)
+	fs.Var(&p.targets, "target", "only this node (kind.name or kind.name[\"key\"]) and what it needs (repeatable)")
+	fs.Var(&p.force, "force", "run this node even if it is cached (repeatable)")
+}
+
+// plan loads the pipeline and plans it against the cache.
+func (p *planFlags) plan(path string, stderr io.Writer) (*pipelines.Plan, *pipelines.Planner, *artifacts.Cache, bool) {
+	g, ok := p.open(path, stderr)
+	if !ok {
+		return nil, nil, nil, false
+	}
+	c, ok := p.cache(stderr)
+	if !ok {
+		return nil, nil, nil, false
+	}
+	targets, diags := pipelines.Selection(p.targets).Resolve(g)
+	force, d := pipelines.Selection(p.force).Resolve(g)
+	diags = append(diags, d...)
+	planner := &pipelines.Planner{Graph: g, Cache: c, State: pipelines.LoadState(c.Dir(), path), Force: force}
+	plan, d := planner.Plan(targets)
+	diags = append(diags, d...)
+	printDiags(stderr, g.Config, diags)
+	return plan, planner, c, !diags.HasErrors()
+}
+
+func cmdPlan(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("plan", flag.ContinueOnError)
+	var pf planFlags
+	pf.register(fs)
+	pos, ok := parseFlags(fs, args, stderr)
+	if !ok {
+		return 1
+	}
+	path, ok := pipelineArg(pos, stderr)
+	if !ok {
+		return 1
+	}
+	plan, _, _, ok := pf.plan(path, stderr)
+	if !ok {
+		return 1
+	}
+	printPlan(stdout, plan)
+	if _, run, deferred := plan.Counts(); run+deferred > 0 {
+		return 2
+	}
+	return 0
+}
+
+// printPlan lists every node with its status and reasons.
+func printPlan(w io.Writer, plan *pipelines.Plan) {
+	width := 0
+	for _, a := range plan.Order {
+		width = max(width, len(a))
+	}
+	for _, a := range plan.Order {
+		n := plan.Nodes[a]
+		mark, text := "=", "cached"
+		switch n.Status {
+		case pipelines.Run:
+			mark, text = "+", "run: "+strings.Join(n.Reasons, "; ")
+		case pipelines.Deferred:
+			mark, text = "?", "known after run"
+			if len(n.Reasons) > 0 {
+				text += ": " + strings.Join(n.Reasons, "; ")
+			}
+		}
+		fmt.Fprintf(w, "%s %-*s  %s\n", mark, width, a, text)
+	}
+	cached, run, deferred := plan.Counts()
+	if run+deferred == 0 {
+		fmt.Fprintf(w, "Nothing to do: %d cached.\n", cached)
+		return
+	}
+	fmt.Fprintf(w, "Plan: %d to run, %d cached, %d known after run.\n", run, cached, deferred)
+}
+
+func cmdRun(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	var pf planFlags
+	pf.register(fs)
+	jobs := fs.Int("j", runtime.NumCPU(), "worker budget: nodes run in parallel while their threads fit")
+	keepGoing := fs.Bool("keep-going", false, "after a failure, keep running every branch that does not depend on it")
+	progress := fs.String("progress", "auto", "progress display: auto, tty, plain or json")
+	pos, ok := parseFlags(fs, args, stderr)
+	if !ok {
+		return 1
+	}
+	path, ok := pipelineArg(pos, stderr)
+	if !ok {
+		return 1
+	}
+	plan, planner, c, ok := pf.plan(path, stderr)
+	if !ok {
+		return 1
+	}
+	out := io.Writer(stderr)
+	if *progress == "json" {
+		out = stdout
+	}
+	disp, err := newDisplay(*progress, out, len(plan.Order))
+	if err != nil {
+		fmt.Fprintf(stderr, "modulo: %v\n", err)
+		return 1
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		stop() // a second Ctrl-C kills the process at once
+	}()
+	start := time.Now()
+	app := &pipelines.Applier{
+		Plan:      plan,
+		Cache:     c,
+		State:     planner.State,
+		Observe:   disp.Observe,
+		Workers:   *jobs,
+		KeepGoing: *keepGoing,
+		Force:     planner.Force,
+	}
+	rep := app.Apply(ctx)
+	disp.Close()
+	return summarize(stdout, stderr, plan, rep, time.Since(start), *progress == "json")
+}
+
+// summarize prints the outcome: counts, and each root cause once.
+func summarize(stdout, stderr io.Writer, plan *pipelines.Plan, rep *pipelines.Report, d time.Duration, quiet bool) int {
+	w := rep.Walk
+	var failed []string
+	for a := range w.Failed {
+		failed = append(failed, a)
+	}
+	sort.Strings(failed)
+	for _, a := range failed {
+		err := w.Failed[a]
+		var de *pipelines.DiagError
+		if errors.As(err, &de) {
+			fmt.Fprintf(stderr, "Error in %s:\n", a)
+			printDiags(stderr, plan.Graph.Config, de.Diags)
+			continue
+		}
+		fmt.Fprintf(stderr, "Error in %s: %v\n", a, err)
+	}
+	if w.Cycle != nil {
+		fmt.Fprintf(stderr, "Error: %v\n", w.Cycle)
+	}
+	if !quiet {
+		fmt.Fprintf(stdout, "%d ran, %d cached, %d failed, %d skipped, %d not run in %s.\n",
+			len(rep.Ran), len(rep.Cached), len(w.Failed), len(w.Skipped), len(w.NotRun), d.Round(time.Millisecond))
+	}
+	if !w.OK() {
+		return 1
+	}
+	return 0
+}

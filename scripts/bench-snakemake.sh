@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Pipeline-engine overhead side by side: the same 1,000-job DAG (500 leaves, 500 joins each
+# reading one leaf) in modulo and in Snakemake. Prints the cold and no-op rerun times of
+# both and the ratio of the no-op reruns (target: modulo >= 10x faster).
+#
+# Usage: scripts/bench-snakemake.sh [JOBS/2, default 500]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+n=${1:-500}
+
+if ! command -v snakemake >/dev/null; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq snakemake >/dev/null
+  else
+    echo "bench-snakemake: snakemake is not installed; run 'sudo apt-get install snakemake' (Debian) and retry" >&2
+    exit 1
+  fi
+fi
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+go build -tags modulo_testkinds -o "$work/modulo" ./cmd/modulo
+
+# modulo: keys k000..k(n-1), passed as a variable.
+mkdir -p "$work/m"
+cat > "$work/m/dag.hcl" <<HCL
+variable "n" {
+  type = number
+}
+locals {
+  keys = toset([for i in range(var.n) : format("k%04d", i)])
+}
+text "leaf" {
+  for_each = local.keys
+  value    = each.key
+}
+concat "join" {
+  for_each = local.keys
+  parts    = [text.leaf[each.key].out]
+}
+HCL
+
+mkdir -p "$work/s"
+cat > "$work/s/Snakefile" <<'SMK'
+KEYS = ["k%04d" % i for i in range(int(config["n"]))]
+
+rule all:
+    input: expand("join/{k}.txt", k=KEYS)
+
+rule leaf:
+    output: "leaf/{k}.txt"
+    shell: "echo {wildcards.k} > {output}"
+
+rule join:
+    input: "leaf/{k}.txt"
+    output: "join/{k}.txt"
+    shell: "cat {input} > {output}"
+SMK
+
+# seconds CMD...: wall time of one run, in seconds.
+seconds() {
+  local s e
+  s=$(date +%s.%N)
+  "$@" >/dev/null 2>&1
+  e=$(date +%s.%N)
+  awk -v s="$s" -v e="$e" 'BEGIN { printf "%.4f", e - s }' 
+}
+# best of 3 runs.
+best3() {
+  local b="" t
+  for _ in 1 2 3; do
+    t=$(seconds "$@")
+    if [ -z "$b" ] || awk -v t="$t" -v b="$b" 'BEGIN { exit !(t < b) }'; then b=$t; fi
+  done
+  echo "$b"
+}
+
+export MODULO_CACHE="$work/m/cache"
+mod=("$work/modulo" run -j 2 -progress plain -var "n=$n" "$work/m/dag.hcl")
+smk=(snakemake -c2 --quiet -d "$work/s" -s "$work/s/Snakefile" --config "n=$n")
+
+mc=$(seconds "${mod[@]}")
+mn=$(best3 "${mod[@]}")
+sc=$(seconds "${smk[@]}")
+sn=$(best3 "${smk[@]}")
+
+printf 'DAG of %d jobs (2 cores)\n' $((2 * n))
+printf '%-10s %12s %14s\n' tool "cold run (s)" "no-op rerun (s)"
+printf '%-10s %12.3f %14.3f\n' modulo "$mc" "$mn"
+printf '%-10s %12.3f %14.3f\n' snakemake "$sc" "$sn"
+printf 'no-op rerun: modulo is %.1fx faster than snakemake (target >= 10x)\n' "$(awk -v a="$sn" -v b="$mn" 'BEGIN { print a / b }')"
