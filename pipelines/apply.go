@@ -37,6 +37,9 @@ type Report struct {
 	Walk   *dag.WalkReport
 	Ran    []string
 	Cached []string
+	// Interrupted is set when the run was cancelled (Ctrl-C); the nodes it stopped are in
+	// Walk.Failed with errors wrapping context.Canceled, and nothing of theirs was stored.
+	Interrupted bool
 }
 
 // Apply runs the plan and returns what happened. Cancelling ctx stops new nodes from
@@ -51,15 +54,17 @@ func (a *Applier) Apply(ctx context.Context) *Report {
 		KeepGoing: a.KeepGoing,
 		Cost:      func(v string) int { return a.Plan.Nodes[v].Cost },
 	}, a.node)
-	for v, causes := range walk.Skipped {
-		a.emit(Event{Type: EventSkipped, Addr: v, Message: fmt.Sprintf("upstream failed: %v", causes)})
+	if ctx.Err() == nil {
+		for v, causes := range walk.Skipped {
+			a.emit(Event{Type: EventSkipped, Addr: v, Message: fmt.Sprintf("upstream failed: %v", causes)})
+		}
 	}
 	if a.State != nil {
 		if err := a.State.Save(); err != nil {
 			a.emit(Event{Type: EventWarning, Message: "could not save the pipeline state: " + err.Error()})
 		}
 	}
-	rep := &Report{Walk: walk}
+	rep := &Report{Walk: walk, Interrupted: ctx.Err() != nil}
 	for _, v := range walk.Succeeded {
 		if a.ran[v] {
 			rep.Ran = append(rep.Ran, v)
@@ -95,7 +100,9 @@ func (a *Applier) node(ctx context.Context, addr string) (err error) {
 	inst := g.Instances[addr]
 	kind := inst.Block.Kind
 	defer func() {
-		if err != nil {
+		// A node stopped by cancellation did not fail: the display says the run was
+		// interrupted once, rather than blaming every node in flight.
+		if err != nil && ctx.Err() == nil {
 			a.emit(Event{Type: EventFailed, Addr: addr, Kind: kind.Name, Err: err})
 		}
 	}()

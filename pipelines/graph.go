@@ -53,8 +53,9 @@ func InstanceAddr(b *Block, key string, keyed bool) string {
 	return b.Addr() + "[" + strconv.Quote(key) + "]"
 }
 
-// Build evaluates variables and locals, expands for_each and connects the instances. The
-// graph is returned even with errors when it could be built, so validate can report all.
+// Build evaluates variables and locals, expands for_each and connects the instances. Each
+// phase reports every error it finds; a phase with errors stops the build, since later
+// phases would report the same mistakes again in other words.
 func (c *Config) Build(src VarSource) (*Graph, hcl.Diagnostics) {
 	g := &Graph{Config: c, Instances: map[string]*Instance{}, byBlock: map[*Block][]*Instance{}, DAG: dag.New()}
 	vars, diags := c.resolveVariables(src)
@@ -95,32 +96,39 @@ func (g *Graph) expand() hcl.Diagnostics {
 			g.addInstance(inst)
 			continue
 		}
-		for _, tr := range b.ForEach.Variables() {
-			if _, isKind := g.Config.registry.Lookup(tr.RootName()); isKind {
-				diags = append(diags, &hcl.Diagnostic{
-					Severity: hcl.DiagError,
-					Summary:  "Invalid for_each argument",
-					Detail:   fmt.Sprintf("The for_each of %s refers to %s, a stage result, which is not known before running. Keys must come from variables, locals and literals so that the plan can show every instance; move the stage result into an attribute instead.", b.Addr(), traversalString(tr)),
-					Subject:  tr.SourceRange().Ptr(),
-				})
-			}
+		diags = append(diags, g.expandBlock(b)...)
+	}
+	return diags
+}
+
+// expandBlock evaluates the for_each of b and adds its instances.
+func (g *Graph) expandBlock(b *Block) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	for _, tr := range b.ForEach.Variables() {
+		if _, isKind := g.Config.registry.Lookup(tr.RootName()); isKind {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Invalid for_each argument",
+				Detail:   fmt.Sprintf("The for_each of %s refers to %s, a stage result, which is not known before running. Keys must come from variables, locals and literals so that the plan can show every instance; move the stage result into an attribute instead.", b.Addr(), traversalString(tr)),
+				Subject:  tr.SourceRange().Ptr(),
+			})
 		}
-		if diags.HasErrors() {
-			continue
-		}
-		ctx := g.staticContext(nil)
-		ctx.Variables["each"] = cty.DynamicVal
-		val, d := b.ForEach.Value(ctx)
-		diags = append(diags, d...)
-		if d.HasErrors() {
-			continue
-		}
-		elems, d := forEachElems(b, val)
-		diags = append(diags, d...)
-		for _, key := range sortedKeys(elems) {
-			each := cty.ObjectVal(map[string]cty.Value{"key": cty.StringVal(key), "value": elems[key]})
-			g.addInstance(&Instance{Block: b, Key: key, Each: each, Addr: InstanceAddr(b, key, true)})
-		}
+	}
+	if diags.HasErrors() {
+		return diags
+	}
+	ctx := g.staticContext(nil)
+	ctx.Variables["each"] = cty.DynamicVal
+	val, d := b.ForEach.Value(ctx)
+	diags = append(diags, d...)
+	if d.HasErrors() {
+		return diags
+	}
+	elems, d := forEachElems(b, val)
+	diags = append(diags, d...)
+	for _, key := range sortedKeys(elems) {
+		each := cty.ObjectVal(map[string]cty.Value{"key": cty.StringVal(key), "value": elems[key]})
+		g.addInstance(&Instance{Block: b, Key: key, Each: each, Addr: InstanceAddr(b, key, true)})
 	}
 	return diags
 }
@@ -209,9 +217,10 @@ func (g *Graph) InstancesOf(b *Block) []*Instance { return g.byBlock[b] }
 // Deps returns the addresses inst depends on, sorted.
 func (i *Instance) Deps() []string { return i.deps }
 
-// uniqueDiags drops repeated diagnostics: a mistake in a for_each block is found once per
-// instance, but the user wrote it once and should read it once.
-func uniqueDiags(diags hcl.Diagnostics) hcl.Diagnostics {
+// tidyDiags drops repeated diagnostics (a mistake in a for_each block is found once per
+// instance, but the user wrote it once and should read it once) and sorts them by position,
+// so the same pipeline gives the same text on every run whatever map order HCL used.
+func tidyDiags(diags hcl.Diagnostics) hcl.Diagnostics {
 	type key struct {
 		sev             hcl.DiagnosticSeverity
 		summary, detail string
@@ -230,5 +239,16 @@ func uniqueDiags(diags hcl.Diagnostics) hcl.Diagnostics {
 		seen[k] = true
 		out = append(out, d)
 	}
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := out[i].Subject, out[j].Subject
+		switch {
+		case a == nil || b == nil:
+			return a == nil && b != nil
+		case a.Filename != b.Filename:
+			return a.Filename < b.Filename
+		default:
+			return a.Start.Byte < b.Start.Byte
+		}
+	})
 	return out
 }

@@ -14,5 +14,5 @@ func Open(path string, reg *stages.Registry, vars VarSource) (*Graph, *Config, h
 		return nil, cfg, diags
 	}
 	g, d := cfg.Build(vars)
-	return g, cfg, uniqueDiags(append(diags, d...))
+	return g, cfg, tidyDiags(append(diags, d...))
 }

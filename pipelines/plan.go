@@ -2,8 +2,11 @@ package pipelines
 
 import (
 	"fmt"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
@@ -133,51 +136,113 @@ func (p *Planner) Plan(targets map[string]bool) (*Plan, hcl.Diagnostics) {
 		}
 		return unknownOutputs(inst.Block.Kind)
 	}
-	var diags hcl.Diagnostics
+	var order []string
 	for _, addr := range g.Order {
-		if len(keep) > 0 && !keep[addr] {
-			continue
+		if len(keep) == 0 || keep[addr] {
+			order = append(order, addr)
 		}
-		inst := g.Instances[addr]
-		cfg, d := g.Eval(inst, valueOf)
-		diags = append(diags, d...)
-		n := &PlanNode{Inst: inst, Config: cfg, Cost: cost(inst, cfg)}
-		plan.Nodes[addr] = n
-		plan.Order = append(plan.Order, addr)
-		if d.HasErrors() {
-			n.Status = Deferred
-			continue
-		}
-		if !cfg.IsWhollyKnown() {
-			n.Status = Deferred
-			var waits []string
-			for _, dep := range inst.deps {
-				if dn := plan.Nodes[dep]; dn != nil && dn.Status != Cached {
-					waits = append(waits, dep)
-				}
-			}
-			n.Reasons = []string{"waits for " + strings.Join(waits, ", ")}
-			continue
-		}
-		n.Key = actionKey(inst.Block.Kind, cfg)
-		n.Action = n.Key.ID()
-		if p.Force[addr] {
-			n.Status = Run
-			n.Reasons = []string{"forced"}
-			continue
-		}
-		if p.Cache != nil {
-			if e, err := p.Cache.GetEntry(n.Action); err == nil {
-				if v, err := entryValue(inst.Block.Kind, e); err == nil {
-					n.Status, n.Entry, n.Value = Cached, e, v
-					continue
-				}
-			}
-		}
-		n.Status = Run
-		n.Reasons = p.reasons(addr, n)
 	}
-	return plan, uniqueDiags(diags)
+	plan.Order = order
+	// Nodes of one level depend only on earlier levels, so a level is planned in parallel:
+	// the cache lookups are file reads, and a pipeline of thousands of nodes would otherwise
+	// plan one read at a time. plan.Nodes is written only between levels.
+	var diags hcl.Diagnostics
+	for _, level := range levels(g, order) {
+		nodes := make([]*PlanNode, len(level))
+		nodeDiags := make([]hcl.Diagnostics, len(level))
+		parallel(len(level), func(i int) {
+			nodes[i], nodeDiags[i] = p.planNode(plan, g.Instances[level[i]], valueOf)
+		})
+		for i, addr := range level {
+			plan.Nodes[addr] = nodes[i]
+			diags = append(diags, nodeDiags[i]...)
+		}
+	}
+	return plan, tidyDiags(diags)
+}
+
+// planNode plans one instance whose upstream nodes are planned. It only reads plan.
+func (p *Planner) planNode(plan *Plan, inst *Instance, valueOf ValueOf) (*PlanNode, hcl.Diagnostics) {
+	addr := inst.Addr
+	cfg, diags := p.Graph.Eval(inst, valueOf)
+	n := &PlanNode{Inst: inst, Config: cfg, Cost: cost(inst, cfg)}
+	if diags.HasErrors() {
+		n.Status = Deferred
+		return n, diags
+	}
+	if !cfg.IsWhollyKnown() {
+		n.Status = Deferred
+		var waits []string
+		for _, dep := range inst.deps {
+			if dn := plan.Nodes[dep]; dn != nil && dn.Status != Cached {
+				waits = append(waits, dep)
+			}
+		}
+		n.Reasons = []string{"waits for " + strings.Join(waits, ", ")}
+		return n, diags
+	}
+	n.Key = actionKey(inst.Block.Kind, cfg)
+	n.Action = n.Key.ID()
+	if p.Force[addr] {
+		n.Status = Run
+		n.Reasons = []string{"forced"}
+		return n, diags
+	}
+	if p.Cache != nil {
+		if e, err := p.Cache.GetEntry(n.Action); err == nil {
+			if v, err := entryValue(inst.Block.Kind, e); err == nil {
+				n.Status, n.Entry, n.Value = Cached, e, v
+				return n, diags
+			}
+		}
+	}
+	n.Status = Run
+	n.Reasons = p.reasons(addr, n)
+	return n, diags
+}
+
+// levels groups addresses (in dependency order) by depth: a node's level is one more than
+// the deepest of its dependencies among them.
+func levels(g *Graph, order []string) [][]string {
+	depth := make(map[string]int, len(order))
+	var out [][]string
+	for _, addr := range order {
+		d := 0
+		for _, dep := range g.Instances[addr].deps {
+			if dd, ok := depth[dep]; ok && dd+1 > d {
+				d = dd + 1
+			}
+		}
+		depth[addr] = d
+		for len(out) <= d {
+			out = append(out, nil)
+		}
+		out[d] = append(out[d], addr)
+	}
+	return out
+}
+
+// parallel calls f(0..n-1) on GOMAXPROCS goroutines and waits for them.
+func parallel(n int, f func(i int)) {
+	workers := min(runtime.GOMAXPROCS(0), n)
+	if workers <= 1 {
+		for i := 0; i < n; i++ {
+			f(i)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+				f(i)
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 // reasons explains why n must run, by comparing its key with the last one recorded for the

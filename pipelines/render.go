@@ -15,7 +15,7 @@ func WriteDOT(w io.Writer, g *Graph, p *Plan) error {
 		label := addr
 		style := ""
 		if n := planNode(p, addr); n != nil {
-			label += "\\n" + n.Status.String()
+			label += "\n" + n.Status.String()
 			switch n.Status {
 			case Cached:
 				style = `, style=filled, fillcolor="#d8f0d8"`
@@ -65,5 +65,5 @@ func planNode(p *Plan, addr string) *PlanNode {
 }
 
 func dotQuote(s string) string {
-	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
+	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`).Replace(s) + `"`
 }

@@ -100,7 +100,11 @@ func cacheGC(args []string, stdout, stderr io.Writer) int {
 	if *dry {
 		verb = "would remove"
 	}
-	fmt.Fprintf(stdout, "%s %d entries and %d blobs, freeing %s; kept %d entries of the named pipelines\n", verb, rep.RemovedEntries, rep.RemovedBlobs, humanBytes(rep.FreedBytes), rep.Kept)
+	fmt.Fprintf(stdout, "%s %s and %s, freeing %s; kept %s", verb, plural(rep.RemovedEntries, "entry"), plural(rep.RemovedBlobs, "blob"), humanBytes(rep.FreedBytes), plural(rep.Kept, "entry"))
+	if len(keep) > 0 {
+		fmt.Fprintf(stdout, ", including the %d reached by the plans of %s", len(kept), strings.Join(keep, ", "))
+	}
+	fmt.Fprintln(stdout)
 	return 0
 }
 
@@ -122,12 +126,15 @@ func cacheVerify(args []string, stdout, stderr io.Writer) int {
 	for _, p := range rep.Corrupt {
 		fmt.Fprintf(stdout, "corrupt: %s\n", p)
 	}
-	fmt.Fprintf(stdout, "checked %d blobs and %d entries: %d corrupt", rep.Blobs, rep.Entries, len(rep.Corrupt))
+	for _, p := range rep.Incomplete {
+		fmt.Fprintf(stdout, "incomplete (needs a missing or corrupt blob): %s\n", p)
+	}
+	fmt.Fprintf(stdout, "checked %d blobs and %d entries: %d corrupt, %d incomplete", rep.Blobs, rep.Entries, len(rep.Corrupt), len(rep.Incomplete))
 	if *repair {
 		fmt.Fprintf(stdout, ", %d removed", rep.Removed)
 	}
 	fmt.Fprintln(stdout)
-	if len(rep.Corrupt) > 0 && !*repair {
+	if len(rep.Corrupt)+len(rep.Incomplete) > 0 && !*repair {
 		return 1
 	}
 	return 0

@@ -173,7 +173,8 @@ func cmdShow(args []string, stdout, stderr io.Writer) int {
 	e := n.Entry
 	fmt.Fprintf(stdout, "  action   %s\n  created  %s (ran for %s)\n", n.Action, e.Created.Format("2006-01-02 15:04:05"), e.Duration.Round(1e6))
 	fmt.Fprintln(stdout, "outputs:")
-	for _, name := range n.Inst.Block.Kind.OutputNames() {
+	for _, spec := range n.Inst.Block.Kind.Outputs {
+		name := spec.Name
 		out := e.Outputs[name]
 		if out.Value != nil {
 			fmt.Fprintf(stdout, "  %-14s %s\n", name, out.Value)
@@ -181,7 +182,7 @@ func cmdShow(args []string, stdout, stderr io.Writer) int {
 		}
 		for i, it := range out.Items {
 			label := name
-			if len(out.Items) > 1 || i > 0 {
+			if spec.Type.IsListType() {
 				label = fmt.Sprintf("%s[%d]", name, i)
 			}
 			fmt.Fprintf(stdout, "  %-14s sha256:%s  %s, %s stored  %s\n", label, it.ID, humanBytes(it.Size), humanBytes(it.Stored), out.Media)

@@ -151,14 +151,20 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	return summarize(stdout, stderr, plan, rep, time.Since(start), *progress == "json")
 }
 
-// summarize prints the outcome: counts, and each root cause once.
+// summarize prints the outcome: counts, and each root cause once. Nodes stopped by Ctrl-C
+// are not failures: the run says it was interrupted and exits 130, as shells do.
 func summarize(stdout, stderr io.Writer, plan *pipelines.Plan, rep *pipelines.Report, d time.Duration, quiet bool) int {
 	w := rep.Walk
-	var failed []string
-	for a := range w.Failed {
+	var failed, stopped []string
+	for a, err := range w.Failed {
+		if rep.Interrupted && errors.Is(err, context.Canceled) {
+			stopped = append(stopped, a)
+			continue
+		}
 		failed = append(failed, a)
 	}
 	sort.Strings(failed)
+	sort.Strings(stopped)
 	for _, a := range failed {
 		err := w.Failed[a]
 		var de *pipelines.DiagError
@@ -172,12 +178,30 @@ func summarize(stdout, stderr io.Writer, plan *pipelines.Plan, rep *pipelines.Re
 	if w.Cycle != nil {
 		fmt.Fprintf(stderr, "Error: %v\n", w.Cycle)
 	}
+	if rep.Interrupted {
+		fmt.Fprintf(stderr, "Run interrupted: stopped %s; nothing partial was stored. Run again to continue where it stopped.\n", plural(len(stopped), "running node"))
+	}
 	if !quiet {
 		fmt.Fprintf(stdout, "%d ran, %d cached, %d failed, %d skipped, %d not run in %s.\n",
-			len(rep.Ran), len(rep.Cached), len(w.Failed), len(w.Skipped), len(w.NotRun), d.Round(time.Millisecond))
+			len(rep.Ran), len(rep.Cached), len(failed), len(w.Skipped), len(w.NotRun)+len(stopped), d.Round(time.Millisecond))
 	}
-	if !w.OK() {
+	switch {
+	case len(failed) > 0 || w.Cycle != nil:
+		return 1
+	case rep.Interrupted:
+		return 130
+	case !w.OK():
 		return 1
 	}
 	return 0
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	if strings.HasSuffix(what, "y") {
+		return fmt.Sprintf("%d %sies", n, strings.TrimSuffix(what, "y"))
+	}
+	return fmt.Sprintf("%d %ss", n, what)
 }
