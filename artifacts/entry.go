@@ -11,6 +11,8 @@ import (
 	"maps"
 	"os"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -62,19 +64,29 @@ func (e *Entry) Refs() []OutputID {
 	return ids
 }
 
-// entryFormat is the version of the on-disk entry envelope.
-const entryFormat = 1
+// entryMagic and entryFormat start every entry file.
+const (
+	entryMagic  = "modulo-entry"
+	entryFormat = 1
+)
 
-// entryFile is the on-disk form of an entry. The envelope names the action
-// it belongs to, so a file copied or renamed to the wrong place is caught,
-// and carries the SHA-256 of the compact entry JSON, so a flipped byte that
-// still parses (a digit in a size, a hex digit in an ID) is caught too. The
-// file is indented so that `cat` shows something a human can read.
-type entryFile struct {
-	Format int             `json:"format"`
-	Action ActionID        `json:"action"`
-	SHA256 string          `json:"sha256"`
-	Entry  json.RawMessage `json:"entry"`
+// An entry file is one header line and the entry as compact JSON:
+//
+//	modulo-entry 1 <action id> <sha256 of the JSON>
+//	{"stage":…}
+//
+// The header names the action the entry belongs to, so a file copied or renamed to the
+// wrong place is caught, and the checksum catches a flipped byte that would still parse (a
+// digit in a size, a hex digit in an ID). A header line rather than a JSON envelope keeps
+// reads to one JSON decode: a no-op run of a large pipeline reads thousands of entries.
+func encodeEntry(id ActionID, e *Entry) ([]byte, error) {
+	body, err := json.Marshal(e)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(body)
+	header := fmt.Sprintf("%s %d %s %s\n", entryMagic, entryFormat, id, hex.EncodeToString(sum[:]))
+	return append(append([]byte(header), body...), '\n'), nil
 }
 
 // mtimeInterval is how stale an entry's modification time may get before a
@@ -89,21 +101,10 @@ const mtimeInterval = time.Hour
 // mixture. Callers must Put the blobs e references first: an entry that
 // points at missing blobs is a miss.
 func (c *Cache) PutEntry(id ActionID, e *Entry) error {
-	body, err := json.Marshal(e)
+	file, err := encodeEntry(id, e)
 	if err != nil {
 		return fmt.Errorf("put entry %s: %w", id, err)
 	}
-	sum := sha256.Sum256(body)
-	file, err := json.MarshalIndent(entryFile{
-		Format: entryFormat,
-		Action: id,
-		SHA256: hex.EncodeToString(sum[:]),
-		Entry:  body,
-	}, "", "\t")
-	if err != nil {
-		return fmt.Errorf("put entry %s: %w", id, err)
-	}
-	file = append(file, '\n')
 	if err := c.writeAtomic(c.entryPath(id), file); err != nil {
 		return fmt.Errorf("put entry %s: %w", id, err)
 	}
@@ -157,28 +158,26 @@ func readEntry(path string, id ActionID) (*Entry, fs.FileInfo, error) {
 // parseEntry decodes an entry file's content and checks it against id. It
 // returns the reason the content cannot be trusted, or "" if it can.
 func parseEntry(data []byte, id ActionID) (*Entry, string) {
-	var f entryFile
-	if err := json.Unmarshal(data, &f); err != nil {
-		return nil, "unparsable: " + err.Error()
+	header, body, ok := bytes.Cut(data, []byte{'\n'})
+	if !ok {
+		return nil, "no header line"
 	}
-	if f.Format != entryFormat {
-		return nil, fmt.Sprintf("unknown entry format %d", f.Format)
+	f := strings.Fields(string(header))
+	if len(f) != 4 || f[0] != entryMagic {
+		return nil, "not an entry file"
 	}
-	if f.Action != id {
-		return nil, fmt.Sprintf("entry belongs to action %s", f.Action)
+	if f[1] != strconv.Itoa(entryFormat) {
+		return nil, fmt.Sprintf("unknown entry format %s", f[1])
 	}
-	// The indentation added by MarshalIndent is insignificant whitespace,
-	// which Compact removes again, giving back the exact bytes hashed by
-	// PutEntry.
-	var body bytes.Buffer
-	if err := json.Compact(&body, f.Entry); err != nil {
-		return nil, "unparsable: " + err.Error()
+	if f[2] != id.String() {
+		return nil, fmt.Sprintf("entry belongs to action %.64s", f[2])
 	}
-	if sum := sha256.Sum256(body.Bytes()); hex.EncodeToString(sum[:]) != f.SHA256 {
+	body = bytes.TrimSuffix(body, []byte{'\n'})
+	if sum := sha256.Sum256(body); hex.EncodeToString(sum[:]) != f[3] {
 		return nil, "checksum mismatch"
 	}
 	var e Entry
-	if err := json.Unmarshal(body.Bytes(), &e); err != nil {
+	if err := json.Unmarshal(body, &e); err != nil {
 		return nil, "unparsable: " + err.Error()
 	}
 	return &e, ""

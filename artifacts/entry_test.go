@@ -90,7 +90,7 @@ func TestEntryRoundTrip(t *testing.T) {
 	}
 	// The file is meant for humans too.
 	raw, _ := os.ReadFile(c.entryPath(id))
-	for _, s := range []string{`"stage": "train"`, w1.String(), `"action": "` + id.String()} {
+	for _, s := range []string{`"stage":"train"`, w1.String(), "modulo-entry 1 " + id.String()} {
 		if !bytes.Contains(raw, []byte(s)) {
 			t.Errorf("entry file does not contain %s:\n%s", s, raw)
 		}
@@ -124,11 +124,14 @@ func TestEntryCorrupt(t *testing.T) {
 		{"truncated", func(t *testing.T, c *Cache, path string) {
 			fi, _ := os.Stat(path)
 			os.Truncate(path, fi.Size()/2)
-		}, "unparsable"},
-		{"empty", func(t *testing.T, c *Cache, path string) { os.Truncate(path, 0) }, "unparsable"},
+		}, "checksum"},
+		{"empty", func(t *testing.T, c *Cache, path string) { os.Truncate(path, 0) }, "no header"},
+		{"garbage", func(t *testing.T, c *Cache, path string) {
+			os.WriteFile(path, []byte("{\"not\": \"an entry\"}\n"), 0o666)
+		}, "not an entry"},
 		{"digit changed", func(t *testing.T, c *Cache, path string) {
 			b, _ := os.ReadFile(path)
-			b = bytes.Replace(b, []byte(`"version": 1`), []byte(`"version": 7`), 1)
+			b = bytes.Replace(b, []byte(`"version":1`), []byte(`"version":7`), 1)
 			os.WriteFile(path, b, 0o666)
 		}, "checksum"},
 		{"other action", func(t *testing.T, c *Cache, path string) {
@@ -138,7 +141,7 @@ func TestEntryCorrupt(t *testing.T) {
 		}, "belongs to action"},
 		{"future format", func(t *testing.T, c *Cache, path string) {
 			b, _ := os.ReadFile(path)
-			b = bytes.Replace(b, []byte(`"format": 1`), []byte(`"format": 2`), 1)
+			b = bytes.Replace(b, []byte("modulo-entry 1 "), []byte("modulo-entry 2 "), 1)
 			os.WriteFile(path, b, 0o666)
 		}, "format 2"},
 	}

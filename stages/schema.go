@@ -76,3 +76,31 @@ func (s *Schema) Attribute(name string) (Attribute, bool) {
 	}
 	return Attribute{}, false
 }
+
+// Config builds a configuration object of s from the given attribute values, filling the
+// rest with defaults or nulls and absent blocks with nulls or empty lists, as the engine
+// does for a block. Tests and golden digests use it to run a kind without HCL.
+func (s *Schema) Config(attrs map[string]cty.Value) cty.Value {
+	vals := map[string]cty.Value{}
+	for _, a := range s.Attributes {
+		switch v, ok := attrs[a.Name]; {
+		case ok:
+			vals[a.Name] = v
+		case a.Default != cty.NilVal:
+			vals[a.Name] = a.Default
+		default:
+			vals[a.Name] = cty.NullVal(a.Type)
+		}
+	}
+	for _, b := range s.Blocks {
+		switch v, ok := attrs[b.Name]; {
+		case ok:
+			vals[b.Name] = v
+		case b.Multi:
+			vals[b.Name] = cty.ListValEmpty(b.Type().ElementType())
+		default:
+			vals[b.Name] = cty.NullVal(b.Type())
+		}
+	}
+	return cty.ObjectVal(vals)
+}
