@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"runtime/debug"
 	"sync"
 	"time"
@@ -50,7 +51,7 @@ func (a *Applier) Apply(ctx context.Context) *Report {
 	g := a.Plan.Graph
 	sub := g.DAG.Subgraph(a.Plan.Order)
 	walk := sub.Walk(ctx, dag.WalkOptions{
-		Workers:   a.Workers,
+		Workers:   a.workers(),
 		KeepGoing: a.KeepGoing,
 		Cost:      func(v string) int { return a.Plan.Nodes[v].Cost },
 	}, a.node)
@@ -248,7 +249,7 @@ func (a *Applier) run(ctx context.Context, inst *Instance, cfg cty.Value) (res *
 	in := &stages.Input{
 		Address: inst.Addr,
 		Config:  cfg,
-		Threads: a.Plan.Nodes[inst.Addr].Cost,
+		Threads: a.threads(inst.Addr),
 		Read: func(r *stages.Ref) ([]byte, error) {
 			b, err := a.Cache.Get(r.ID)
 			if err != nil {
@@ -265,6 +266,22 @@ func (a *Applier) run(ctx context.Context, inst *Instance, cfg cty.Value) (res *
 		err = ctx.Err()
 	}
 	return res, err
+}
+
+// threads is the number of worker slots granted to addr: its cost, within the budget.
+func (a *Applier) threads(addr string) int {
+	n := a.Plan.Nodes[addr].Cost
+	if w := a.workers(); n > w {
+		n = w
+	}
+	return max(n, 1)
+}
+
+func (a *Applier) workers() int {
+	if a.Workers > 0 {
+		return a.Workers
+	}
+	return runtime.NumCPU()
 }
 
 // DiagError carries configuration diagnostics found while running a node.

@@ -10,6 +10,7 @@ package pipelines
 
 import (
 	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/ext/typeexpr"
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/modulo-ml/modulo/stages"
@@ -62,8 +63,11 @@ type NestedBlock struct {
 
 // Variable is a variable block.
 type Variable struct {
-	Name        string
-	Type        cty.Type
+	Name string
+	Type cty.Type
+	// Defaults fills optional(…, default) attributes of object types, whatever the source
+	// of the value.
+	Defaults    *typeexpr.Defaults
 	Default     cty.Value // cty.NilVal when the variable is required
 	Description string
 	Validations []*Validation

@@ -114,7 +114,7 @@ func evalBody(b *Body, s *stages.Schema, ctx *hcl.EvalContext) (cty.Value, hcl.D
 			diags = append(diags, &hcl.Diagnostic{
 				Severity:    hcl.DiagError,
 				Summary:     "Invalid value for attribute",
-				Detail:      fmt.Sprintf("The attribute %q needs %s: %s.", a.Name, typeName(a.Type), err),
+				Detail:      fmt.Sprintf("Inappropriate value for attribute %q: %s.", a.Name, err),
 				Subject:     attr.Expr.Range().Ptr(),
 				Expression:  attr.Expr,
 				EvalContext: ctx,
@@ -207,15 +207,4 @@ func capitalize(s string) string {
 		return string(s[0]-'a'+'A') + s[1:]
 	}
 	return s
-}
-
-// typeName describes t for messages: "a network", "a list of number".
-func typeName(t cty.Type) string {
-	if _, _, ok := stages.IsArtifactType(t); ok {
-		return "a " + t.FriendlyName()
-	}
-	if t.IsListType() {
-		return "a list of " + t.ElementType().FriendlyName()
-	}
-	return t.FriendlyNameForConstraint()
 }

@@ -105,6 +105,24 @@ func (g *Graph) expand() hcl.Diagnostics {
 func (g *Graph) expandBlock(b *Block) hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	for _, tr := range b.ForEach.Variables() {
+		switch tr.RootName() {
+		case "var":
+			diags = append(diags, g.checkVarRef(tr)...)
+			continue
+		case "local":
+			if name, ok := attrStep(tr, 1); ok && g.Config.Locals[name] == nil {
+				diags = append(diags, undeclaredDiag("local value", name, tr, sortedLocalNames(g.Config)))
+			}
+			continue
+		case "each":
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Invalid for_each argument",
+				Detail:   "each.key and each.value are the elements of for_each, so for_each itself cannot use them. Build the collection from variables, locals and literals.",
+				Subject:  tr.SourceRange().Ptr(),
+			})
+			continue
+		}
 		if _, isKind := g.Config.registry.Lookup(tr.RootName()); isKind {
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
@@ -163,6 +181,8 @@ func forEachElems(b *Block, val cty.Value) (map[string]cty.Value, hcl.Diagnostic
 			k, v := it.Element()
 			out[k.AsString()] = v
 		}
+	case ty.IsSetType() && val.LengthInt() == 0:
+		// toset([]) has no element type; an empty set is simply no instances.
 	case ty.IsSetType():
 		if !ty.ElementType().Equals(cty.String) {
 			return nil, bad(fmt.Sprintf("for_each needs a map or a set of strings, but this is a set of %s. Convert the elements with tostring, e.g. toset([for w in var.widths : tostring(w)]).", ty.ElementType().FriendlyName()))

@@ -11,7 +11,7 @@ import (
 func Open(path string, reg *stages.Registry, vars VarSource) (*Graph, *Config, hcl.Diagnostics) {
 	cfg, diags := Load(path, reg)
 	if diags.HasErrors() {
-		return nil, cfg, diags
+		return nil, cfg, tidyDiags(diags)
 	}
 	g, d := cfg.Build(vars)
 	return g, cfg, tidyDiags(append(diags, d...))

@@ -105,6 +105,15 @@ func (g *Graph) connect() hcl.Diagnostics {
 			diags = append(diags, g.exprRefs(inst, expr)...)
 		}
 		for _, tr := range inst.Block.DependsOn {
+			if _, isKind := g.Config.registry.Lookup(tr.RootName()); !isKind {
+				diags = append(diags, &hcl.Diagnostic{
+					Severity: hcl.DiagError,
+					Summary:  "Invalid depends_on reference",
+					Detail:   fmt.Sprintf("depends_on lists stages, such as text.a or train.net[\"key\"]; %s is not a stage.", traversalString(tr)),
+					Subject:  tr.SourceRange().Ptr(),
+				})
+				continue
+			}
 			ref, d := g.checkStageRef(inst, tr, true)
 			diags = append(diags, d...)
 			if ref != nil {
@@ -263,7 +272,7 @@ func (g *Graph) checkStageRef(inst *Instance, tr hcl.Traversal, dependsOn bool) 
 	if dependsOn && len(rest) > 0 {
 		return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Invalid depends_on reference", Detail: "depends_on names whole stages or instances, not their outputs; remove the output name.", Subject: tr.SourceRange().Ptr()}}
 	}
-	if len(rest) > 0 && (ref.key != "" || b.ForEach == nil) {
+	if len(rest) > 0 && !ref.all {
 		out, ok := rest[0].(hcl.TraverseAttr)
 		if ok {
 			if _, exists := b.Kind.Output(out.Name); !exists {
@@ -283,6 +292,14 @@ func undeclaredInstanceDiag(g *Graph, b *Block, key string, rng hcl.Range) *hcl.
 	var keys []string
 	for _, i := range g.byBlock[b] {
 		keys = append(keys, i.Key)
+	}
+	if len(keys) == 0 {
+		return &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Reference to undeclared instance",
+			Detail:   fmt.Sprintf("%s has no instances: its for_each is empty, so there is no key %q.", b.Addr(), key),
+			Subject:  rng.Ptr(),
+		}
 	}
 	shown := keys
 	if len(shown) > 10 {

@@ -70,10 +70,14 @@ func (s *State) Get(addr string) (StateNode, bool) {
 	return n, ok
 }
 
-// Set records the action of addr; Save writes it.
+// Set records the action of addr; Save writes it. Recording the same action again is not
+// a change, so a no-op run does not rewrite the file.
 func (s *State) Set(addr string, n StateNode) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if old, ok := s.Nodes[addr]; ok && old.Action == n.Action && old.Key == n.Key {
+		return
+	}
 	s.Nodes[addr] = n
 	s.changed[addr] = n
 }

@@ -48,6 +48,7 @@ func (c *Config) loadVariable(b *hcl.Block) hcl.Diagnostics {
 		diags = append(diags, d...)
 		if !d.HasErrors() {
 			v.Type, defaults = ty, def
+			v.Defaults = def
 		}
 	}
 	if a := content.Attributes["description"]; a != nil {
@@ -80,6 +81,16 @@ func (c *Config) loadVariable(b *hcl.Block) hcl.Diagnostics {
 		if d.HasErrors() {
 			continue
 		}
+		for _, tr := range vc.Attributes["condition"].Expr.Variables() {
+			if name, ok := attrStep(tr, 1); tr.RootName() != "var" || !ok || name != v.Name {
+				diags = append(diags, &hcl.Diagnostic{
+					Severity: hcl.DiagError,
+					Summary:  "Invalid validation condition",
+					Detail:   fmt.Sprintf("A validation condition may refer only to the variable it validates, var.%s; %s is not available here.", v.Name, traversalString(tr)),
+					Subject:  tr.SourceRange().Ptr(),
+				})
+			}
+		}
 		v.Validations = append(v.Validations, &Validation{Condition: vc.Attributes["condition"].Expr, ErrorMessage: vc.Attributes["error_message"].Expr, DeclRange: vb.DefRange})
 	}
 	c.Variables[v.Name] = v
@@ -99,6 +110,14 @@ func gohclString(a *hcl.Attribute, dst *string) hcl.Diagnostics {
 }
 
 func (c *Config) loadLocals(b *hcl.Block) hcl.Diagnostics {
+	if len(b.Labels) > 0 {
+		return hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "Unexpected locals label",
+			Detail:   "A locals block has no labels: write locals { name = value }.",
+			Subject:  b.LabelRanges[0].Ptr(),
+		}}
+	}
 	attrs, diags := b.Body.JustAttributes()
 	for _, name := range sortedHCLAttrs(attrs) {
 		a := attrs[name]
@@ -223,6 +242,9 @@ func (c *Config) resolveVariables(src VarSource) (map[string]cty.Value, hcl.Diag
 			}
 			out[name] = decl.Default
 			continue
+		}
+		if decl.Defaults != nil {
+			val = decl.Defaults.Apply(val)
 		}
 		conv, err := convert.Convert(val, decl.Type)
 		if err != nil {

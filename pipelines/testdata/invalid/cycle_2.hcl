@@ -1,0 +1,7 @@
+text "a" { # ERROR: Dependency cycle
+  value = "a${text.b.length}"
+}
+
+text "b" {
+  value = "b${text.a.length}"
+}

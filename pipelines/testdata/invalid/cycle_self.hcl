@@ -1,0 +1,7 @@
+text "a" { # ERROR: Dependency cycle
+  value = "a${text.a.length}"
+}
+
+text "b" {
+  value = "b${text.a.length}"
+}

@@ -1,0 +1,3 @@
+locals {
+  k = each.key # ERROR: Reference to "each" in locals
+}

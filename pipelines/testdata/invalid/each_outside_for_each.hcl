@@ -1,0 +1,3 @@
+text "a" {
+  value = each.key # ERROR: Reference to "each" in a block without for_each
+}

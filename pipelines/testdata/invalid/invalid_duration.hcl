@@ -1,0 +1,4 @@
+text "a" {
+  value = "hello"
+  sleep = "soon" # ERROR: Invalid text configuration
+}

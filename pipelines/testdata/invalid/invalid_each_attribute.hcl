@@ -1,0 +1,4 @@
+text "a" {
+  for_each = toset(["x"])
+  value    = each.name # ERROR: Invalid each attribute
+}

@@ -1,0 +1,7 @@
+text "a" {
+  value = "hello"
+
+  options { # ERROR: Unsupported block type
+    upper = true
+  }
+}

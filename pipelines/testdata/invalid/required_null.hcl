@@ -1,0 +1,3 @@
+text "a" {
+  value = null # ERROR: Required attribute is null
+}

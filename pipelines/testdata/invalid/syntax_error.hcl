@@ -1,0 +1,7 @@
+text "a" {
+  value = "hello"
+}
+
+text "b" {
+  value = = "oops" # ERROR: Invalid expression
+}

@@ -1,0 +1,5 @@
+greeting = "hello" # ERROR: Unexpected top-level argument
+
+text "a" {
+  value = "hello"
+}

@@ -1,0 +1,7 @@
+text "alpha" {
+  value = "a"
+}
+
+concat "c" {
+  parts = [text.alpah.out] # ERROR: Reference to undeclared stage
+}

@@ -1,0 +1,7 @@
+text "a" {
+  value = "hello"
+}
+
+concat "c" {
+  parts = [text.a["x"].out] # ERROR: Unexpected instance key
+}

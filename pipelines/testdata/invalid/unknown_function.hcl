@@ -1,0 +1,3 @@
+text "a" {
+  value = uppercase("hello") # ERROR: Call to unknown function
+}

@@ -1,0 +1,5 @@
+# "uppr" is a typo of "upper": the detail suggests it.
+text "a" {
+  value = "hello"
+  uppr  = true # ERROR: Unsupported argument
+}

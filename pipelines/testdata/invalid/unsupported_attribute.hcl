@@ -1,0 +1,4 @@
+text "b" {
+  for_each = { x = { word = "one" } }
+  value    = each.value.wrd # ERROR: Unsupported attribute
+}

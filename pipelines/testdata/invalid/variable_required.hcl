@@ -1,0 +1,7 @@
+variable "name" { # ERROR: No value for required variable
+  type = string
+}
+
+text "a" {
+  value = var.name
+}

@@ -1,0 +1,4 @@
+variable "name" {
+  type    = strng # ERROR: Invalid type specification
+  default = "x"
+}

@@ -1,0 +1,4 @@
+text "a" {
+  value   = "hello"
+  threads = "many" # ERROR: Invalid value for attribute
+}
