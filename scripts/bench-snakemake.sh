@@ -61,7 +61,11 @@ SMK
 seconds() {
   local s e
   s=$(date +%s.%N)
-  "$@" >/dev/null 2>&1
+  if ! "$@" >"$work/out" 2>&1; then
+    echo "bench-snakemake: failed: $*" >&2
+    cat "$work/out" >&2
+    exit 1
+  fi
   e=$(date +%s.%N)
   awk -v s="$s" -v e="$e" 'BEGIN { printf "%.4f", e - s }' 
 }
