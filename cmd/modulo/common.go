@@ -75,6 +75,15 @@ func printDiags(w io.Writer, cfg *pipelines.Config, diags hcl.Diagnostics) {
 	wr.WriteDiagnostics(diags)
 }
 
+// parsePipelineArgs parses the flags of a command that takes one optional PIPELINE.
+func parsePipelineArgs(fs *flag.FlagSet, args []string, stderr io.Writer) (string, bool) {
+	pos, ok := parseFlags(fs, args, stderr)
+	if !ok {
+		return "", false
+	}
+	return pipelineArg(pos, stderr)
+}
+
 // pipelineArg returns the single optional PIPELINE argument, "." by default.
 func pipelineArg(pos []string, stderr io.Writer) (string, bool) {
 	switch len(pos) {

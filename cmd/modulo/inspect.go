@@ -18,11 +18,7 @@ func cmdValidate(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("validate", flag.ContinueOnError)
 	var pf pipelineFlags
 	pf.register(fs)
-	pos, ok := parseFlags(fs, args, stderr)
-	if !ok {
-		return 1
-	}
-	path, ok := pipelineArg(pos, stderr)
+	path, ok := parsePipelineArgs(fs, args, stderr)
 	if !ok {
 		return 1
 	}
@@ -47,11 +43,7 @@ func cmdGraph(args []string, stdout, stderr io.Writer) int {
 	pf.register(fs)
 	format := fs.String("format", "dot", "dot or mermaid")
 	withPlan := fs.Bool("plan", false, "colour nodes by their plan status (reads the cache)")
-	pos, ok := parseFlags(fs, args, stderr)
-	if !ok {
-		return 1
-	}
-	path, ok := pipelineArg(pos, stderr)
+	path, ok := parsePipelineArgs(fs, args, stderr)
 	if !ok {
 		return 1
 	}

@@ -55,11 +55,7 @@ func cmdPlan(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("plan", flag.ContinueOnError)
 	var pf planFlags
 	pf.register(fs)
-	pos, ok := parseFlags(fs, args, stderr)
-	if !ok {
-		return 1
-	}
-	path, ok := pipelineArg(pos, stderr)
+	path, ok := parsePipelineArgs(fs, args, stderr)
 	if !ok {
 		return 1
 	}
@@ -109,11 +105,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	jobs := fs.Int("j", runtime.NumCPU(), "worker budget: nodes run in parallel while their threads fit")
 	keepGoing := fs.Bool("keep-going", false, "after a failure, keep running every branch that does not depend on it")
 	progress := fs.String("progress", "auto", "progress display: auto, tty, plain or json")
-	pos, ok := parseFlags(fs, args, stderr)
-	if !ok {
-		return 1
-	}
-	path, ok := pipelineArg(pos, stderr)
+	path, ok := parsePipelineArgs(fs, args, stderr)
 	if !ok {
 		return 1
 	}
