@@ -123,7 +123,10 @@ func (a *Applier) node(ctx context.Context, addr string) (err error) {
 	if !cfg.IsWhollyKnown() {
 		return fmt.Errorf("configuration is not known after its inputs were resolved (an upstream output is unknown)")
 	}
-	key := actionKey(kind, cfg)
+	key, diags := nodeKey(inst, cfg)
+	if diags.HasErrors() {
+		return &DiagError{Diags: diags}
+	}
 	id := key.ID()
 	keyID := artifacts.NewOutputID(key.Description())
 	if !forced {

@@ -16,9 +16,13 @@ import (
 type ValueOf func(inst *Instance) cty.Value
 
 // unknownOutputs is the value of an instance whose results are not known yet: an object whose
-// outputs are unknown values of their declared types, so type errors and bad output names are
-// still found at plan time.
+// outputs are unknown values of their declared types (or, for a kind with Self, an unknown
+// value of that output's type), so type errors and bad output names are still found at plan
+// time.
 func unknownOutputs(k *stages.Kind) cty.Value {
+	if k.Self != "" {
+		return cty.UnknownVal(k.Outputs[0].Type)
+	}
 	attrs := make(map[string]cty.Value, len(k.Outputs))
 	for _, o := range k.Outputs {
 		attrs[o.Name] = cty.UnknownVal(o.Type)
@@ -26,8 +30,11 @@ func unknownOutputs(k *stages.Kind) cty.Value {
 	return cty.ObjectVal(attrs)
 }
 
-// outputsType is the object type of an instance's value.
+// outputsType is the type of an instance's value.
 func outputsType(k *stages.Kind) cty.Type {
+	if k.Self != "" {
+		return k.Outputs[0].Type
+	}
 	atys := make(map[string]cty.Type, len(k.Outputs))
 	for _, o := range k.Outputs {
 		atys[o.Name] = o.Type

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/modulo-ml/modulo/artifacts"
@@ -21,19 +22,43 @@ const Salt = "modulo-key-1"
 // influence on a stage's outputs must be added here, or the cache will return stale results.
 // Inputs enter by content: an artifact is written as its OutputID, so an upstream rerun that
 // reproduces the same bytes leaves this key unchanged (early cutoff).
-func actionKey(kind *stages.Kind, cfg cty.Value) *artifacts.Key {
+func actionKey(kind *stages.Kind, cfg cty.Value, files []stages.File) *artifacts.Key {
 	k := artifacts.NewKey(Salt)
 	k.Add("stage", kind.Name)
 	k.Add("version", strconv.Itoa(kind.Version))
 	names := make([]string, 0)
 	for name := range cfg.Type().AttributeTypes() {
+		if a, ok := kind.Schema.Attribute(name); ok && a.NotInKey {
+			continue
+		}
 		names = append(names, name)
 	}
 	sort.Strings(names)
 	for _, name := range names {
 		k.Add("attr."+name, canonical(cfg.GetAttr(name)))
 	}
+	for _, f := range files {
+		k.Add("file."+f.Name, "sha256:"+f.SHA256)
+	}
 	return k
+}
+
+// nodeKey computes the key of a node whose configuration is wholly known, hashing the files
+// its kind reads from outside the cache.
+func nodeKey(inst *Instance, cfg cty.Value) (*artifacts.Key, hcl.Diagnostics) {
+	var files []stages.File
+	if f := inst.Block.Kind.Files; f != nil {
+		var err error
+		if files, err = f(cfg); err != nil {
+			return nil, hcl.Diagnostics{{
+				Severity: hcl.DiagError,
+				Summary:  "Missing input files",
+				Detail:   capitalize(err.Error()) + ".",
+				Subject:  inst.Block.DeclRange.Ptr(),
+			}}
+		}
+	}
+	return actionKey(inst.Block.Kind, cfg, files), nil
 }
 
 // canonical renders a wholly known value as compact JSON with sorted object keys; artifacts

@@ -11,8 +11,9 @@ import (
 	"github.com/modulo-ml/modulo/stages"
 )
 
-// entryValue rebuilds the outputs object of a cached action from its manifest. An entry that
-// lacks an output of the kind (written by a different version) is an error: a miss.
+// entryValue rebuilds the value of a cached action from its manifest: the outputs object, or
+// the output itself for a kind with Self. An entry that lacks an output of the kind (written
+// by a different version) is an error: a miss.
 func entryValue(k *stages.Kind, e *artifacts.Entry) (cty.Value, error) {
 	attrs := make(map[string]cty.Value, len(k.Outputs))
 	for _, spec := range k.Outputs {
@@ -23,6 +24,9 @@ func entryValue(k *stages.Kind, e *artifacts.Entry) (cty.Value, error) {
 		v, err := outputValue(spec, out)
 		if err != nil {
 			return cty.NilVal, fmt.Errorf("output %q: %w", spec.Name, err)
+		}
+		if k.Self != "" {
+			return v, nil
 		}
 		attrs[spec.Name] = v
 	}

@@ -181,7 +181,12 @@ func (p *Planner) planNode(plan *Plan, inst *Instance, valueOf ValueOf) (*PlanNo
 		n.Reasons = []string{"waits for " + strings.Join(waits, ", ")}
 		return n, diags
 	}
-	n.Key = actionKey(inst.Block.Kind, cfg)
+	key, d := nodeKey(inst, cfg)
+	if d.HasErrors() {
+		n.Status = Deferred
+		return n, append(diags, d...)
+	}
+	n.Key = key
 	n.Action = n.Key.ID()
 	if p.Force[addr] {
 		n.Status = Run
@@ -304,6 +309,8 @@ func diffKeys(old, new []artifacts.KeyLine) []string {
 			out = append(out, fmt.Sprintf("stage version changed: %s → %s", o, nv))
 		case label == "stage":
 			out = append(out, fmt.Sprintf("stage kind changed: %s → %s", o, nv))
+		case strings.HasPrefix(label, "file."):
+			out = append(out, fmt.Sprintf("input file %s changed", strings.TrimPrefix(label, "file.")))
 		case !inOld:
 			out = append(out, fmt.Sprintf("attribute %s added: %s", name, short(nv)))
 		case !inNew:

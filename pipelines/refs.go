@@ -274,6 +274,14 @@ func (g *Graph) checkStageRef(inst *Instance, tr hcl.Traversal, dependsOn bool) 
 	}
 	if len(rest) > 0 && !ref.all {
 		out, ok := rest[0].(hcl.TraverseAttr)
+		if ok && b.Kind.Self != "" {
+			return nil, hcl.Diagnostics{{
+				Severity: hcl.DiagError,
+				Summary:  "Reference to undeclared output",
+				Detail:   fmt.Sprintf("A reference to a %s block is the %s itself; it has no outputs to select. Remove .%s.", b.Kind.Name, b.Kind.Outputs[0].Type.FriendlyName(), out.Name),
+				Subject:  out.SrcRange.Ptr(),
+			}}
+		}
 		if ok {
 			if _, exists := b.Kind.Output(out.Name); !exists {
 				return nil, hcl.Diagnostics{{

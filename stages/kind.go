@@ -33,6 +33,17 @@ type Kind struct {
 	// may hold unknown values; it must return a best guess then.
 	Cost func(cfg cty.Value) int
 
+	// Self, if set, names the kind's only output, and a reference to a block of this kind
+	// stands for that output itself: data = dataset.mnist rather than dataset.mnist.data.
+	Self string
+
+	// Files, if set, lists the files outside the cache that a run of cfg reads, with their
+	// digests, so that the action key changes when their content does (like the file lines
+	// of Go's build keys). It runs at plan time on a wholly known cfg and is called
+	// concurrently; it should memoise hashing. An error (a missing file) is reported at the
+	// block, so its message should say how to get the file.
+	Files func(cfg cty.Value) ([]File, error)
+
 	// Run computes the outputs. It must be deterministic in cfg and the bytes of its inputs,
 	// honour ctx cancellation, and return every output named in Outputs.
 	Run func(ctx context.Context, in *Input) (*Result, error)
@@ -55,6 +66,13 @@ func (k *Kind) OutputNames() []string {
 		names[i] = o.Name
 	}
 	return names
+}
+
+// File is one file a run reads from outside the cache, named for the key description.
+type File struct {
+	Name   string // e.g. "train-images"; must be unique within the kind's files
+	Path   string
+	SHA256 string
 }
 
 // OutputSpec declares one output. Type is either an artifact type (see ArtifactType), a list
@@ -126,6 +144,9 @@ var Default = &Registry{}
 func (r *Registry) Register(k *Kind) {
 	if k.Name == "" || k.Run == nil {
 		panic(fmt.Sprintf("stages: kind %q needs a name and a Run function", k.Name))
+	}
+	if k.Self != "" && (len(k.Outputs) != 1 || k.Outputs[0].Name != k.Self) {
+		panic(fmt.Sprintf("stages: kind %q: Self %q must name its only output", k.Name, k.Self))
 	}
 	if reserved[k.Name] {
 		panic(fmt.Sprintf("stages: %q is a reserved block type", k.Name))

@@ -20,6 +20,9 @@ type Attribute struct {
 	Required bool
 	Default  cty.Value
 	Doc      string
+	// NotInKey marks an attribute that cannot change the outputs, only how they are
+	// computed (threads): it stays out of the action key, so changing it reruns nothing.
+	NotInKey bool
 }
 
 // BlockSchema declares a nested block such as model { … } or plot "name" { … }.

@@ -10,6 +10,7 @@ package stagetest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"time"
@@ -26,7 +27,7 @@ var Text = stages.ArtifactType("text", "text/plain; charset=utf-8")
 // LogEnv names the environment variable holding the run-log path.
 const LogEnv = "MODULO_TEST_LOG"
 
-// common attributes shared by both kinds.
+// common attributes shared by text and concat.
 var common = []stages.Attribute{
 	{Name: "sleep", Type: cty.String, Default: cty.StringVal("0s"), Doc: "how long the run takes, as a Go duration"},
 	{Name: "fail", Type: cty.String, Default: cty.StringVal(""), Doc: "if not empty, the run fails with this message"},
@@ -35,6 +36,7 @@ var common = []stages.Attribute{
 
 // Register adds the test kinds to r.
 func Register(r *stages.Registry) {
+	registerFile(r)
 	r.Register(&stages.Kind{
 		Name:    "text",
 		Version: 1,
@@ -42,7 +44,7 @@ func Register(r *stages.Registry) {
 		Schema: stages.Schema{Attributes: append([]stages.Attribute{
 			{Name: "value", Type: cty.String, Required: true},
 			{Name: "upper", Type: cty.Bool, Default: cty.False},
-			{Name: "threads", Type: cty.Number, Default: cty.NumberIntVal(1)},
+			{Name: "threads", Type: cty.Number, Default: cty.NumberIntVal(1), NotInKey: true},
 		}, common...)},
 		Outputs: []stages.OutputSpec{
 			{Name: "out", Type: Text},
@@ -110,6 +112,38 @@ func Register(r *stages.Registry) {
 	})
 }
 
+// registerFile adds the file kind: a text artifact read from a file outside the cache. A
+// reference to a file block is the text itself (Self), and the file's digest enters the key
+// (Files), so editing the file reruns the node and nothing else does.
+func registerFile(r *stages.Registry) {
+	r.Register(&stages.Kind{
+		Name:    "file",
+		Version: 1,
+		Doc:     "Reads a text file.",
+		Schema:  stages.Schema{Attributes: []stages.Attribute{{Name: "path", Type: cty.String, Required: true}}},
+		Outputs: []stages.OutputSpec{{Name: "content", Type: Text}},
+		Self:    "content",
+		Files: func(cfg cty.Value) ([]stages.File, error) {
+			path := cfg.GetAttr("path").AsString()
+			b, err := os.ReadFile(path)
+			if err != nil {
+				return nil, fmt.Errorf("cannot read %s: %v; create it or fix the path", path, err)
+			}
+			return []stages.File{{Name: "content", Path: path, SHA256: artifacts.NewOutputID(b).String()}}, nil
+		},
+		Run: func(ctx context.Context, in *stages.Input) (*stages.Result, error) {
+			if err := logRun(in); err != nil {
+				return nil, err
+			}
+			b, err := os.ReadFile(in.Config.GetAttr("path").AsString())
+			if err != nil {
+				return nil, err
+			}
+			return &stages.Result{Outputs: map[string]stages.Output{"content": {Artifacts: []stages.Artifact{{Data: b}}}}}, nil
+		},
+	})
+}
+
 func validate(cfg cty.Value) error {
 	if v := cfg.GetAttr("sleep"); v.IsKnown() && !v.IsNull() {
 		if _, err := time.ParseDuration(v.AsString()); err != nil {
@@ -127,19 +161,28 @@ func result(s string, words []stages.Artifact) *stages.Result {
 	}}
 }
 
+// logRun appends the node's address to the run log, if there is one.
+func logRun(in *stages.Input) error {
+	path := os.Getenv(LogEnv)
+	if path == "" {
+		return nil
+	}
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	// One short write with O_APPEND is atomic, so concurrent processes never interleave lines.
+	_, err = f.WriteString(in.Address + "\n")
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
 // act logs the run, sleeps and fails as configured.
 func act(ctx context.Context, in *stages.Input) error {
-	if path := os.Getenv(LogEnv); path != "" {
-		f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
-		if err != nil {
-			return err
-		}
-		// One short write with O_APPEND is atomic, so concurrent processes never interleave lines.
-		_, err = f.WriteString(in.Address + "\n")
-		f.Close()
-		if err != nil {
-			return err
-		}
+	if err := logRun(in); err != nil {
+		return err
 	}
 	d, _ := time.ParseDuration(in.Config.GetAttr("sleep").AsString())
 	const steps = 10
