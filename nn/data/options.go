@@ -1,0 +1,134 @@
+package data
+
+import (
+	"fmt"
+	"math"
+	"sync"
+)
+
+// Options are applied to a dataset after loading. Subsets come first, so standardisation
+// uses the statistics of the training examples actually trained on.
+type Options struct {
+	// TrainSubset and TestSubset keep only the first k examples of a split (0: all).
+	// "First" rather than random keeps a subset deterministic without a seed, and MNIST's
+	// order is already mixed.
+	TrainSubset int `json:"train_subset"`
+	TestSubset  int `json:"test_subset"`
+	// Standardize subtracts each pixel's mean over the training split and divides by its
+	// standard deviation, for both splits: the test split must be transformed as the model
+	// saw its training data. A pixel whose training std is below StdFloor (MNIST's corners
+	// are always 0) is only centred, as scikit-learn does: dividing by a tiny std would turn
+	// a faint test pixel there into a value near a million.
+	Standardize bool `json:"standardize"`
+}
+
+// StdFloor is the smallest standard deviation Standardize divides by; below it, by 1.
+const StdFloor = 1e-6
+
+// WithOptions returns d with o applied, leaving d untouched: subsets share d's slices
+// (capped, so appending cannot write into them) and standardisation makes new ones. It is
+// the way to derive a variant of a memoised, shared dataset; for a memoised d the result
+// is memoised too. Zero options return d itself.
+func (d *Dataset) WithOptions(o Options) (*Dataset, error) {
+	if o == (Options{}) {
+		return d, nil
+	}
+	return derivedFor(d, o, func() (*Dataset, error) {
+		train, err := subset(d.Train, o.TrainSubset, "train_subset", "training")
+		if err != nil {
+			return nil, err
+		}
+		test, err := subset(d.Test, o.TestSubset, "test_subset", "test")
+		if err != nil {
+			return nil, err
+		}
+		if o.Standardize {
+			mean, std := Moments(train)
+			var wg sync.WaitGroup
+			wg.Go(func() { train = standardize(train, mean, std) })
+			test = standardize(test, mean, std)
+			wg.Wait()
+		}
+		return &Dataset{Name: d.Name, Train: train, Test: test, Files: d.Files}, nil
+	})
+}
+
+// Apply applies o to d in place. It replaces d.Train and d.Test with new sets and never
+// writes into the old ones, so it is safe on a copy of a shared dataset:
+//
+//	c := *shared
+//	err := c.Apply(o)
+//
+// but calling it on a memoised *Dataset itself would change what every other holder sees;
+// use WithOptions for that.
+func (d *Dataset) Apply(o Options) error {
+	r, err := d.WithOptions(o)
+	if err != nil {
+		return err
+	}
+	d.Train, d.Test, d.memo = r.Train, r.Test, nil
+	return nil
+}
+
+// subset returns the first k examples of s (all of them for k = 0) as a view.
+func subset(s *Set, k int, option, split string) (*Set, error) {
+	switch {
+	case k < 0:
+		return nil, fmt.Errorf("%s must be ≥ 0, got %d", option, k)
+	case k > s.N:
+		return nil, fmt.Errorf("%s is %d but the %s split has only %d examples", option, k, split, s.N)
+	case k == 0 || k == s.N:
+		return s, nil
+	}
+	return &Set{X: s.X[: k*s.D : k*s.D], Y: s.Y[:k:k], N: k, D: s.D, Classes: s.Classes}, nil
+}
+
+// Moments returns the per-feature mean and standard deviation (population, i.e. divided
+// by N) of s, accumulated in float64 in two passes: one pass of sums of squares loses
+// digits when the mean is large relative to the spread.
+func Moments(s *Set) (mean, std []float64) {
+	mean = make([]float64, s.D)
+	std = make([]float64, s.D)
+	if s.N == 0 {
+		return mean, std
+	}
+	for i := range s.N {
+		for j, x := range s.X[i*s.D : (i+1)*s.D] {
+			mean[j] += float64(x)
+		}
+	}
+	for j := range mean {
+		mean[j] /= float64(s.N)
+	}
+	for i := range s.N {
+		for j, x := range s.X[i*s.D : (i+1)*s.D] {
+			d := float64(x) - mean[j]
+			std[j] += d * d
+		}
+	}
+	for j := range std {
+		std[j] = math.Sqrt(std[j] / float64(s.N))
+	}
+	return mean, std
+}
+
+// standardize returns a copy of s with (x-mean)/std per feature, or x-mean where the std
+// is below StdFloor.
+func standardize(s *Set, mean, std []float64) *Set {
+	inv := make([]float64, len(std))
+	for j, v := range std {
+		inv[j] = 1
+		if v >= StdFloor {
+			inv[j] = 1 / v
+		}
+	}
+	x := make([]float32, len(s.X))
+	for i := range s.N {
+		row := s.X[i*s.D : (i+1)*s.D]
+		out := x[i*s.D : (i+1)*s.D]
+		for j, v := range row {
+			out[j] = float32((float64(v) - mean[j]) * inv[j])
+		}
+	}
+	return &Set{X: x, Y: s.Y, N: s.N, D: s.D, Classes: s.Classes}
+}
