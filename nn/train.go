@@ -1,0 +1,234 @@
+package nn
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/modulo-ml/modulo/nn/blas"
+	"github.com/modulo-ml/modulo/nn/data"
+)
+
+// TrainConfig is one training run. Init seed and data-order seed are separate, so two runs
+// can share an initialisation and differ in data order, or the reverse.
+type TrainConfig struct {
+	Arch      Arch
+	Init      string // see Inits
+	Seed      uint64 // initialisation
+	DataSeed  uint64 // order of the examples
+	Epochs    int
+	BatchSize int
+	Optim     OptimConfig
+	Schedule  Schedule // Total is set by Train
+	// Checkpoints lists the steps after which to keep a copy of the network; 0 is the
+	// initialisation. Steps beyond the run are an error.
+	Checkpoints []int
+	// EvalTrain is how many training examples the per-epoch train metrics use (0: 10,000).
+	EvalTrain int
+	// Start, if set, replaces the initialisation (rewinding, fine-tuning).
+	Start *Network
+	// Masks, if set, holds a 0/1 mask per parameter name: masked weights are zeroed at the
+	// start and stay zero, optimiser state included.
+	Masks map[string][]float32
+	BLAS  blas.Impl
+	// Progress, if set, is called after every step.
+	Progress func(Progress)
+}
+
+// Progress reports a training step.
+type Progress struct {
+	Epoch, Step, Steps int
+	Loss, LR           float64
+}
+
+// EpochMetrics are measured after each epoch (epoch 0: at initialisation).
+type EpochMetrics struct {
+	Epoch     int     `json:"epoch"`
+	Step      int     `json:"step"`
+	LR        float64 `json:"lr"`
+	TrainLoss float64 `json:"train_loss"`
+	TrainAcc  float64 `json:"train_accuracy"`
+	TestLoss  float64 `json:"test_loss"`
+	TestAcc   float64 `json:"test_accuracy"`
+	Seconds   float64 `json:"seconds"`
+}
+
+// TrainResult is what a run produces.
+type TrainResult struct {
+	Final       *Network
+	Checkpoints []*Network // in the order of TrainConfig.Checkpoints
+	Metrics     []EpochMetrics
+	Steps       int
+}
+
+// StepsPerEpoch is the number of steps of one pass over n examples: the last batch may be
+// short, as with PyTorch's DataLoader without drop_last.
+func StepsPerEpoch(n, batch int) int { return (n + batch - 1) / batch }
+
+// DivergedError reports a loss that became NaN or infinite.
+type DivergedError struct {
+	Step, Epoch int
+	LR, Loss    float64
+}
+
+func (e *DivergedError) Error() string {
+	return fmt.Sprintf("training diverged: the loss is %v at step %d (epoch %d) with learning rate %g; lower the learning rate or add warmup", e.Loss, e.Step, e.Epoch, e.LR)
+}
+
+// Train runs cfg on train, measuring on test after every epoch. It is deterministic: the same
+// configuration, data and BLAS give bit-identical networks.
+func Train(ctx context.Context, cfg TrainConfig, train, test *data.Set) (*TrainResult, error) {
+	if err := cfg.Optim.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Epochs < 0 || cfg.BatchSize < 1 {
+		return nil, fmt.Errorf("epochs must be ≥ 0 and batch_size ≥ 1, got %d and %d", cfg.Epochs, cfg.BatchSize)
+	}
+	if train.D != cfg.Arch.Input || train.Classes > cfg.Arch.Output {
+		return nil, fmt.Errorf("the data has %d features and %d classes but the model takes %d inputs and has %d outputs", train.D, train.Classes, cfg.Arch.Input, cfg.Arch.Output)
+	}
+	spe := StepsPerEpoch(train.N, cfg.BatchSize)
+	total := spe * cfg.Epochs
+	sched := cfg.Schedule
+	sched.Total = total
+	if err := sched.Validate(); err != nil {
+		return nil, err
+	}
+	ckpts := slices.Clone(cfg.Checkpoints)
+	slices.Sort(ckpts)
+	for _, c := range ckpts {
+		if c < 0 || c > total {
+			return nil, fmt.Errorf("checkpoint at step %d is outside the run's %d steps", c, total)
+		}
+	}
+	net := cfg.Start
+	if net == nil {
+		var err error
+		if net, err = Init(cfg.Arch, cfg.Init, cfg.Seed); err != nil {
+			return nil, err
+		}
+	} else {
+		if !net.Arch.Equal(cfg.Arch) {
+			return nil, fmt.Errorf("the starting network is %s, not %s", net.Arch, cfg.Arch)
+		}
+		net = net.Clone()
+	}
+	b := cfg.BLAS
+	if b == nil {
+		b = blas.Default()
+	}
+	masks := make([][]float32, len(net.Params))
+	params := make([][]float32, len(net.Params))
+	for i, p := range net.Params {
+		params[i] = p.Data
+		if m := cfg.Masks[p.Name]; m != nil {
+			if len(m) != len(p.Data) {
+				return nil, fmt.Errorf("mask of %s has %d values for %d weights", p.Name, len(m), len(p.Data))
+			}
+			masks[i] = m
+			applyMask(p.Data, m)
+		}
+	}
+	if cfg.Masks == nil {
+		masks = nil
+	}
+
+	model := NewModel(net, cfg.BatchSize, b)
+	opt := NewOptimizer(cfg.Optim)
+	rng := NewRand(cfg.DataSeed, streamOrder)
+	order := make([]int, train.N)
+	for i := range order {
+		order[i] = i
+	}
+	D, C := train.D, cfg.Arch.Output
+	xb := make([]float32, cfg.BatchSize*D)
+	yb := make([]uint8, cfg.BatchSize)
+	dlogits := make([]float32, cfg.BatchSize*C)
+	evalTrain := cfg.EvalTrain
+	if evalTrain <= 0 {
+		evalTrain = 10000
+	}
+
+	res := &TrainResult{Steps: total}
+	byStep := map[int]*Network{}
+	snapshot := func(step int) {
+		if slices.Contains(ckpts, step) {
+			byStep[step] = net.Clone()
+		}
+	}
+	measure := func(epoch, step int, lr float64, start time.Time) {
+		m := EpochMetrics{Epoch: epoch, Step: step, LR: lr}
+		m.TrainLoss, m.TrainAcc = Evaluate(net, train, evalTrain, b)
+		m.TestLoss, m.TestAcc = Evaluate(net, test, 0, b)
+		m.Seconds = time.Since(start).Seconds()
+		res.Metrics = append(res.Metrics, m)
+	}
+	start := time.Now()
+	snapshot(0)
+	measure(0, 0, 0, start)
+	step := 0
+	for epoch := 1; epoch <= cfg.Epochs; epoch++ {
+		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+		var lr float64
+		for s := 0; s < spe; s++ {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			lo := s * cfg.BatchSize
+			rows := min(cfg.BatchSize, train.N-lo)
+			for r := 0; r < rows; r++ {
+				idx := order[lo+r]
+				copy(xb[r*D:(r+1)*D], train.X[idx*D:(idx+1)*D])
+				yb[r] = train.Y[idx]
+			}
+			logits := model.Forward(xb, rows)
+			loss, _ := SoftmaxCrossEntropy(logits, yb, rows, C, dlogits)
+			lr = sched.At(step)
+			if math.IsNaN(loss) || math.IsInf(loss, 0) {
+				return nil, &DivergedError{Step: step, Epoch: epoch, LR: lr, Loss: loss}
+			}
+			model.Backward(xb, rows, dlogits[:rows*C])
+			opt.Step(params, model.Grads, masks, lr)
+			step++
+			snapshot(step)
+			if cfg.Progress != nil {
+				cfg.Progress(Progress{Epoch: epoch, Step: step, Steps: total, Loss: loss, LR: lr})
+			}
+		}
+		measure(epoch, step, lr, start)
+		if last := res.Metrics[len(res.Metrics)-1]; math.IsNaN(last.TrainLoss) {
+			return nil, &DivergedError{Step: step, Epoch: epoch, LR: lr, Loss: last.TrainLoss}
+		}
+	}
+	res.Final = net
+	for _, c := range cfg.Checkpoints {
+		res.Checkpoints = append(res.Checkpoints, byStep[c])
+	}
+	return res, nil
+}
+
+// Evaluate returns the mean cross-entropy and the accuracy of net on the first limit
+// examples of s (all when limit is 0 or larger than s).
+func Evaluate(net *Network, s *data.Set, limit int, b blas.Impl) (loss, acc float64) {
+	n := s.N
+	if limit > 0 && limit < n {
+		n = limit
+	}
+	if n == 0 {
+		return math.NaN(), math.NaN()
+	}
+	const chunk = 1000
+	m := NewModel(net, min(chunk, n), b)
+	var total float64
+	correct := 0
+	for lo := 0; lo < n; lo += chunk {
+		rows := min(chunk, n-lo)
+		logits := m.Forward(s.X[lo*s.D:(lo+rows)*s.D], rows)
+		l, c := SoftmaxCrossEntropy(logits, s.Y[lo:lo+rows], rows, net.Arch.Output, nil)
+		total += l * float64(rows)
+		correct += c
+	}
+	return total / float64(n), float64(correct) / float64(n)
+}
