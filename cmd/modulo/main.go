@@ -39,6 +39,7 @@ func commands() []command {
 		{"show", "[-p PIPELINE] ADDR", "print a node's outputs and provenance", cmdShow},
 		{"export", "[-p PIPELINE] ADDR OUTPUT -o PATH", "write a node's output to a file", cmdExport},
 		{"cache", "info|gc|verify [flags]", "inspect, trim or check the cache", cmdCache},
+		{"doctor", "[-quick]", "show the BLAS, its kernel and speed, and where data and cache are", cmdDoctor},
 		{"version", "", "print the version", func([]string, io.Writer, io.Writer) int { fmt.Println("modulo", version); return 0 }},
 	}
 }
