@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/modulo-ml/modulo/nn/blas"
+	"github.com/modulo-ml/modulo/nn/vec"
 )
 
 // Model is a network prepared for passes over batches of up to Batch rows: it owns the
@@ -177,9 +178,7 @@ func colSums(m []float32, rows, cols int, dst []float32, acc []float64) {
 func activate(act string, y, h []float32) {
 	switch act {
 	case "relu":
-		for i, v := range y {
-			h[i] = max(v, 0)
-		}
+		vec.Relu(y, h)
 	case "tanh":
 		for i, v := range y {
 			h[i] = float32(math.Tanh(float64(v)))
@@ -198,13 +197,7 @@ func activate(act string, y, h []float32) {
 func activateBackward(act string, y, h, dh, dy []float32) {
 	switch act {
 	case "relu":
-		for i, v := range y {
-			if v > 0 {
-				dy[i] = dh[i]
-			} else {
-				dy[i] = 0
-			}
-		}
+		vec.ReluBackward(y, dh, dy)
 	case "tanh":
 		for i, t := range h {
 			dy[i] = dh[i] * (1 - t*t)

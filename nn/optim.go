@@ -3,6 +3,8 @@ package nn
 import (
 	"fmt"
 	"math"
+
+	"github.com/modulo-ml/modulo/nn/vec"
 )
 
 // OptimConfig configures an optimiser with PyTorch's semantics.
@@ -89,38 +91,18 @@ func (o *Optimizer) Step(params [][]float32, grads [][]float32, masks [][]float3
 
 func (o *Optimizer) sgd(i int, w, g, mask []float32, lr float64) {
 	wd, mu := float32(o.cfg.WeightDecay), float32(o.cfg.Momentum)
-	lr32 := float32(lr)
 	if mu == 0 {
-		for j := range w {
-			d := g[j] + wd*w[j]
-			w[j] -= lr32 * d
-		}
+		vec.SGD(w, g, nil, float32(lr), 0, wd, false)
 		applyMask(w, mask)
 		return
 	}
-	buf := o.bufs[i]
-	first := buf == nil
-	if first {
-		buf = make([]float32, len(w))
-		o.bufs[i] = buf
+	// A zero buffer makes the first step's buf = mu·0 + d = d, PyTorch's initialisation.
+	if o.bufs[i] == nil {
+		o.bufs[i] = make([]float32, len(w))
 	}
-	nesterov := o.cfg.Nesterov
-	for j := range w {
-		d := g[j] + wd*w[j]
-		if first {
-			buf[j] = d
-		} else {
-			buf[j] = mu*buf[j] + d
-		}
-		if nesterov {
-			d += mu * buf[j]
-		} else {
-			d = buf[j]
-		}
-		w[j] -= lr32 * d
-	}
+	vec.SGD(w, g, o.bufs[i], float32(lr), mu, wd, o.cfg.Nesterov)
 	applyMask(w, mask)
-	applyMask(buf, mask)
+	applyMask(o.bufs[i], mask)
 }
 
 func (o *Optimizer) adam(i int, w, g, mask []float32, lr float64) {
@@ -129,37 +111,18 @@ func (o *Optimizer) adam(i int, w, g, mask []float32, lr float64) {
 		o.bufs2[i] = make([]float32, len(w))
 	}
 	m, v := o.bufs[i], o.bufs2[i]
-	b1, b2 := o.cfg.Beta1, o.cfg.Beta2
-	c1 := 1 - math.Pow(b1, float64(o.step))
-	c2 := 1 - math.Pow(b2, float64(o.step))
-	decoupled := o.cfg.Kind == "adamw"
-	wd := float32(o.cfg.WeightDecay)
-	step := float32(lr / c1)
-	eps := float32(o.cfg.Eps)
-	sqrtC2 := float32(math.Sqrt(c2))
-	fb1, fb2 := float32(b1), float32(b2)
-	for j := range w {
-		d := g[j]
-		if decoupled {
-			w[j] -= float32(lr) * wd * w[j]
-		} else {
-			d += wd * w[j]
-		}
-		m[j] = fb1*m[j] + (1-fb1)*d
-		v[j] = fb2*v[j] + (1-fb2)*d*d
-		// PyTorch: w −= lr/c1 · m / (√v/√c2 + eps).
-		w[j] -= step * m[j] / (float32(math.Sqrt(float64(v[j])))/sqrtC2 + eps)
-	}
+	c1 := 1 - math.Pow(o.cfg.Beta1, float64(o.step))
+	c2 := 1 - math.Pow(o.cfg.Beta2, float64(o.step))
+	// PyTorch: w −= lr/c1 · m / (√v/√c2 + eps).
+	vec.Adam(w, g, m, v, float32(lr), float32(lr/c1), float32(o.cfg.Beta1), float32(o.cfg.Beta2),
+		float32(o.cfg.Eps), float32(o.cfg.WeightDecay), float32(math.Sqrt(c2)), o.cfg.Kind == "adamw")
 	applyMask(w, mask)
 	applyMask(m, mask)
 	applyMask(v, mask)
 }
 
 func applyMask(x, mask []float32) {
-	if mask == nil {
-		return
-	}
-	for j, k := range mask {
-		x[j] *= k
+	if mask != nil {
+		vec.Mul(x, mask)
 	}
 }

@@ -232,3 +232,19 @@ func Evaluate(net *Network, s *data.Set, limit int, b blas.Impl) (loss, acc floa
 	}
 	return total / float64(n), float64(correct) / float64(n)
 }
+
+// EpochFLOPs counts the GEMM floating-point operations of one training epoch over n
+// examples: forward x·Wᵀ, weight gradients dzᵀ·x, and input gradients dz·W for every layer
+// but the first, 2·m·n·k each.
+func EpochFLOPs(a Arch, n int) float64 {
+	w := a.Widths()
+	var f float64
+	for i := 0; i < a.Layers(); i++ {
+		per := 2 * float64(w[i]) * float64(w[i+1])
+		f += 2 * per // forward and weight gradient
+		if i > 0 {
+			f += per
+		}
+	}
+	return f * float64(n)
+}

@@ -1,0 +1,43 @@
+package nn
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/modulo-ml/modulo/nn/blas"
+	"github.com/modulo-ml/modulo/nn/data"
+)
+
+// BenchmarkEpochMNIST512 trains one epoch of 784-512-512-512-10 on MNIST with SGD and batch
+// 128, the figure `make bench-train` compares with PyTorch. It reports seconds per epoch,
+// GEMM GFLOP/s over the whole epoch, and the share of time outside GEMM.
+func BenchmarkEpochMNIST512(b *testing.B) {
+	dir, err := data.MNISTDir()
+	if err != nil {
+		b.Skip(err)
+	}
+	d, err := data.LoadIDXDir("mnist", dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	impl := blas.Default()
+	arch := Arch{Kind: "mlp", Input: 784, Hidden: []int{512, 512, 512}, Output: 10, Activation: "relu", Bias: true}
+	cfg := TrainConfig{Arch: arch, Init: "pytorch", Seed: 1, DataSeed: 1, Epochs: 1, BatchSize: 128,
+		Optim: OptimConfig{Kind: "sgd", Momentum: 0.9}, Schedule: Schedule{LR: 0.05, Kind: "constant"}, BLAS: impl,
+		EvalTrain: 1}
+	tiny := &data.Set{X: d.Test.X[:784], Y: d.Test.Y[:1], N: 1, D: 784, Classes: 10}
+	flops := EpochFLOPs(arch, d.Train.N)
+	b.ResetTimer()
+	var total time.Duration
+	for i := 0; i < b.N; i++ {
+		start := time.Now()
+		if _, err := Train(context.Background(), cfg, d.Train, tiny); err != nil {
+			b.Fatal(err)
+		}
+		total += time.Since(start)
+	}
+	sec := total.Seconds() / float64(b.N)
+	b.ReportMetric(sec, "s/epoch")
+	b.ReportMetric(flops/sec/1e9, "GFLOP/s")
+}

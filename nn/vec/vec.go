@@ -1,0 +1,59 @@
+// Package vec holds the elementwise float32 kernels of training that are not GEMMs: the
+// optimiser updates, ReLU and its derivative, masking. They run once per parameter or
+// activation per step, so in plain Go loops (scalar, bounds-checked) they cost as much as
+// all the GEMMs of an MLP epoch. With cgo they are C loops that gcc vectorises, compiled for
+// AVX-512, AVX2 and plain x86-64 and chosen at run time by the CPU (target_clones); without
+// cgo the same arithmetic runs in Go, giving the same bits.
+//
+// Every function panics with ErrLength if its slices are shorter than the first one.
+package vec
+
+import "errors"
+
+// ErrLength is the panic value for slices of mismatched lengths.
+var ErrLength = errors.New("vec: slice lengths differ")
+
+func check(n int, xs ...[]float32) {
+	for _, x := range xs {
+		if len(x) < n {
+			panic(ErrLength)
+		}
+	}
+}
+
+// SGD applies one SGD step to w: d = g + wd·w; with momentum (buf not nil)
+// buf = mu·buf + d, and d = d + mu·buf (Nesterov) or d = buf; then w −= lr·d. A zero buf
+// on the first step gives buf = d, as PyTorch does.
+func SGD(w, g, buf []float32, lr, mu, wd float32, nesterov bool) {
+	check(len(w), g)
+	if buf != nil {
+		check(len(w), buf)
+	}
+	sgd(w, g, buf, lr, mu, wd, nesterov)
+}
+
+// Adam applies one Adam step: d = g (+ wd·w unless decoupled); m = b1·m + (1−b1)·d;
+// v = b2·v + (1−b2)·d²; w −= step·m/(√v/sqrtC2 + eps), with step = lr/c1 precomputed for the
+// bias correction; decoupled weight decay first scales w by (1 − lr·wd).
+func Adam(w, g, m, v []float32, lr, step, b1, b2, eps, wd, sqrtC2 float32, decoupled bool) {
+	check(len(w), g, m, v)
+	adam(w, g, m, v, lr, step, b1, b2, eps, wd, sqrtC2, decoupled)
+}
+
+// Relu sets h = max(y, 0).
+func Relu(y, h []float32) {
+	check(len(y), h)
+	relu(y, h)
+}
+
+// ReluBackward sets dy = dh where y > 0, else 0.
+func ReluBackward(y, dh, dy []float32) {
+	check(len(y), dh, dy)
+	reluBackward(y, dh, dy)
+}
+
+// Mul sets x = x·m elementwise (applying a 0/1 mask).
+func Mul(x, m []float32) {
+	check(len(m), x)
+	mul(x, m)
+}

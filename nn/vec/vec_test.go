@@ -1,0 +1,119 @@
+package vec
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+func randSlice(r *rand.Rand, n int) []float32 {
+	x := make([]float32, n)
+	for i := range x {
+		x[i] = float32(r.NormFloat64())
+	}
+	return x
+}
+
+func clone(x []float32) []float32 { return append([]float32(nil), x...) }
+
+func same(t *testing.T, name string, got, want []float32) {
+	t.Helper()
+	for i := range want {
+		if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+			t.Fatalf("%s[%d] = %g, want %g (bit-identical)", name, i, got[i], want[i])
+		}
+	}
+}
+
+// TestKernelsMatchScalar checks each kernel against a plain scalar loop, bit for bit, at
+// lengths that exercise vector bodies and tails.
+func TestKernelsMatchScalar(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for _, n := range []int{0, 1, 7, 16, 33, 1000} {
+		w, g, buf := randSlice(r, n), randSlice(r, n), randSlice(r, n)
+		for _, nesterov := range []bool{false, true} {
+			ww, bb := clone(w), clone(buf)
+			SGD(ww, g, bb, 0.05, 0.9, 1e-4, nesterov)
+			rw, rb := clone(w), clone(buf)
+			for i := range rw {
+				d := g[i] + float32(1e-4)*rw[i]
+				b := float32(0.9)*rb[i] + d
+				rb[i] = b
+				if nesterov {
+					rw[i] -= float32(0.05) * (d + float32(0.9)*b)
+				} else {
+					rw[i] -= float32(0.05) * b
+				}
+			}
+			same(t, "sgd w", ww, rw)
+			same(t, "sgd buf", bb, rb)
+		}
+		ww := clone(w)
+		SGD(ww, g, nil, 0.1, 0, 0.01, false)
+		for i := range w {
+			want := w[i] - float32(0.1)*(g[i]+float32(0.01)*w[i])
+			if ww[i] != want {
+				t.Fatalf("plain sgd[%d] = %g, want %g", i, ww[i], want)
+			}
+		}
+		for _, dec := range []bool{false, true} {
+			m, v := randSlice(r, n), randSlice(r, n)
+			for i := range v {
+				v[i] *= v[i]
+			}
+			ww, mm, vv := clone(w), clone(m), clone(v)
+			Adam(ww, g, mm, vv, 0.01, 0.1, 0.9, 0.999, 1e-8, 0.1, 0.5, dec)
+			for i := range w {
+				d, wi := g[i], w[i]
+				if dec {
+					wi -= float32(0.01) * float32(0.1) * wi
+				} else {
+					d += float32(0.1) * wi
+				}
+				mi := float32(0.9)*m[i] + (1-float32(0.9))*d
+				vi := float32(0.999)*v[i] + (1-float32(0.999))*d*d
+				wi -= float32(0.1) * mi / (float32(math.Sqrt(float64(vi)))/float32(0.5) + float32(1e-8))
+				if ww[i] != wi || mm[i] != mi || vv[i] != vi {
+					t.Fatalf("adam[%d] (decoupled %v) = %g %g %g, want %g %g %g", i, dec, ww[i], mm[i], vv[i], wi, mi, vi)
+				}
+			}
+		}
+		y, dh := randSlice(r, n), randSlice(r, n)
+		h, dy := make([]float32, n), make([]float32, n)
+		Relu(y, h)
+		ReluBackward(y, dh, dy)
+		for i := range y {
+			if h[i] != max(y[i], 0) || (y[i] > 0 && dy[i] != dh[i]) || (y[i] <= 0 && dy[i] != 0) {
+				t.Fatalf("relu[%d]: y %g h %g dh %g dy %g", i, y[i], h[i], dh[i], dy[i])
+			}
+		}
+		x, mask := randSlice(r, n), make([]float32, n)
+		for i := range mask {
+			mask[i] = float32(i % 2)
+		}
+		Mul(x, mask)
+		for i := range x {
+			if i%2 == 0 && x[i] != 0 {
+				t.Fatalf("masked x[%d] = %g", i, x[i])
+			}
+		}
+	}
+}
+
+func TestLengthPanics(t *testing.T) {
+	defer func() {
+		if recover() != ErrLength {
+			t.Error("short slice did not panic with ErrLength")
+		}
+	}()
+	SGD(make([]float32, 4), make([]float32, 3), nil, 1, 0, 0, false)
+}
+
+func BenchmarkSGD(b *testing.B) {
+	const n = 1 << 20
+	w, g, buf := make([]float32, n), make([]float32, n), make([]float32, n)
+	b.SetBytes(4 * n * 5)
+	for i := 0; i < b.N; i++ {
+		SGD(w, g, buf, 0.01, 0.9, 1e-4, false)
+	}
+}
