@@ -40,3 +40,8 @@ train "net" {
 
   checkpoints = ["0ep", "1ep", "${var.epochs}ep"]
 }
+
+output "test_accuracy" {
+  value       = { for seed, run in train.net : seed => run.test_accuracy }
+  description = "MNIST test accuracy of each run"
+}

@@ -86,6 +86,10 @@ func (a *Applier) emit(e Event) {
 	a.Observe(e)
 }
 
+// ValueOf returns the value of inst after the run: its outputs, or unknowns if it did not
+// finish. Use it to evaluate output blocks (Graph.Outputs) once Apply has returned.
+func (a *Applier) ValueOf(inst *Instance) cty.Value { return a.valueOf(inst) }
+
 func (a *Applier) valueOf(inst *Instance) cty.Value {
 	a.mu.Lock()
 	defer a.mu.Unlock()

@@ -27,6 +27,8 @@ type Config struct {
 	Locals    map[string]*Local
 	// Blocks are the stage blocks in file order.
 	Blocks []*Block
+	// Outputs are the output blocks in file order.
+	Outputs []*OutputDecl
 	byAddr map[string]*Block // "kind.name"
 
 	registry *stages.Registry

@@ -25,6 +25,7 @@ type Graph struct {
 	DAG   *dag.Graph
 
 	byBlock map[*Block][]*Instance // instances of each block, sorted by key
+	outputs map[string]*Instance   // pseudo-instances of the output blocks, by name
 	varObj  cty.Value
 	locObj  cty.Value
 }
@@ -76,6 +77,7 @@ func (c *Config) Build(src VarSource) (*Graph, hcl.Diagnostics) {
 		return nil, diags
 	}
 	diags = append(diags, g.connect()...)
+	diags = append(diags, g.connectOutputs()...)
 	if diags.HasErrors() {
 		return nil, diags
 	}

@@ -94,6 +94,8 @@ func (c *Config) loadFile(f *hcl.File) hcl.Diagnostics {
 			diags = append(diags, c.loadVariable(b.AsHCLBlock())...)
 		case "locals":
 			diags = append(diags, c.loadLocals(b.AsHCLBlock())...)
+		case "output":
+			diags = append(diags, c.loadOutput(b.AsHCLBlock())...)
 		default:
 			diags = append(diags, c.loadStage(b.AsHCLBlock())...)
 		}
@@ -225,10 +227,10 @@ func bodySchema(s stages.Schema, meta bool) *hcl.BodySchema {
 func unknownBlockDiag(b *hcl.Block, kinds []string) *hcl.Diagnostic {
 	var detail string
 	if len(kinds) == 0 {
-		detail = fmt.Sprintf("Blocks of type %q are not expected here. This build of modulo has no stage kinds yet; the only blocks available are variable and locals.", b.Type)
+		detail = fmt.Sprintf("Blocks of type %q are not expected here. This build of modulo has no stage kinds yet; the only blocks available are variable, locals and output.", b.Type)
 	} else {
-		detail = fmt.Sprintf("Blocks of type %q are not expected here. The stage kinds are: %s; the other blocks are variable and locals.", b.Type, strings.Join(kinds, ", "))
-		if s := suggest(b.Type, append(kinds, "variable", "locals")); s != "" {
+		detail = fmt.Sprintf("Blocks of type %q are not expected here. The stage kinds are: %s; the other blocks are variable, locals and output.", b.Type, strings.Join(kinds, ", "))
+		if s := suggest(b.Type, append(kinds, "variable", "locals", "output")); s != "" {
 			detail += fmt.Sprintf(" Did you mean %q?", s)
 		}
 	}

@@ -59,6 +59,14 @@ type Plan struct {
 	Order []string
 }
 
+// ValueOf returns the value of inst as the plan knows it: its cached outputs, or unknowns.
+func (p *Plan) ValueOf(inst *Instance) cty.Value {
+	if n := p.Nodes[inst.Addr]; n != nil && n.Status == Cached {
+		return n.Value
+	}
+	return unknownOutputs(inst.Block.Kind)
+}
+
 // Counts returns how many nodes are cached, to run and deferred.
 func (p *Plan) Counts() (cached, run, deferred int) {
 	for _, n := range p.Nodes {
@@ -130,12 +138,7 @@ func (p *Planner) Plan(targets map[string]bool) (*Plan, hcl.Diagnostics) {
 			keep[a] = true
 		}
 	}
-	valueOf := func(inst *Instance) cty.Value {
-		if n := plan.Nodes[inst.Addr]; n != nil && n.Status == Cached {
-			return n.Value
-		}
-		return unknownOutputs(inst.Block.Kind)
-	}
+	valueOf := plan.ValueOf
 	var order []string
 	for _, addr := range g.Order {
 		if len(keep) == 0 || keep[addr] {

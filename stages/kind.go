@@ -188,7 +188,7 @@ func (r *Registry) Names() []string {
 }
 
 // reserved block types belong to the language itself.
-var reserved = map[string]bool{"variable": true, "locals": true, "cache": true, "var": true, "local": true, "each": true, "module": true, "terraform": true}
+var reserved = map[string]bool{"variable": true, "locals": true, "output": true, "cache": true, "var": true, "local": true, "each": true, "module": true, "terraform": true}
 
 // reservedOutputs would collide with meta-arguments in references.
 var reservedOutputs = map[string]bool{"for_each": true, "depends_on": true}

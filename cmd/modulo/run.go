@@ -64,6 +64,7 @@ func cmdPlan(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	printPlan(stdout, plan)
+	printOutputs(stdout, stderr, plan.Graph, plan.ValueOf)
 	if _, run, deferred := plan.Counts(); run+deferred > 0 {
 		return 2
 	}
@@ -140,7 +141,11 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	}
 	rep := app.Apply(ctx)
 	disp.Close()
-	return summarize(stdout, stderr, plan, rep, time.Since(start), *progress == "json")
+	code := summarize(stdout, stderr, plan, rep, time.Since(start), *progress == "json")
+	if *progress != "json" {
+		printOutputs(stdout, stderr, plan.Graph, app.ValueOf)
+	}
+	return code
 }
 
 // summarize prints the outcome: counts, and each root cause once. Nodes stopped by Ctrl-C
