@@ -29,7 +29,7 @@ type Config struct {
 	Blocks []*Block
 	// Outputs are the output blocks in file order.
 	Outputs []*OutputDecl
-	byAddr map[string]*Block // "kind.name"
+	byAddr  map[string]*Block // "kind.name"
 
 	registry *stages.Registry
 }
