@@ -45,6 +45,18 @@ bench-engine: deps
 	$(GO) test -run '^$$' -bench . -benchtime 3x ./pipelines/ ./dag/
 	bash scripts/bench-snakemake.sh
 
+# Training speed side by side with PyTorch (Debian's python3-torch): one MNIST epoch of
+# 784-512-512-512-10, modulo's s/epoch, GFLOP/s and non-GEMM share against PyTorch tuned
+# and with its defaults. Reports the targets; missing one is not an error.
+.PHONY: bench-train crosscheck
+bench-train: deps
+	bash scripts/bench-train.sh
+
+# The same trained network in modulo and PyTorch: test logits within 1e-4 and equal test
+# accuracy, or a non-zero exit.
+crosscheck: deps
+	bash scripts/crosscheck.sh
+
 # Fuzz the loader and the blob decoder (FUZZTIME each).
 FUZZTIME ?= 5m
 fuzz:

@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# Training speed side by side: one epoch of 784-512-512-512-10 (ReLU) on MNIST's 60,000
+# training images, SGD lr 0.05 momentum 0.9, batch 128, in modulo and in PyTorch.
+#
+#   modulo:  go test -bench EpochMNIST512 -benchtime 3x ./nn/ (mean s/epoch and GFLOP/s of
+#            3 epochs), and scripts/gemmshare (the same run with every SGEMM call timed:
+#            the share of the epoch spent outside GEMM).
+#   PyTorch: scripts/bench_train.py, fastest of 2 epochs after a warm-up, twice:
+#            tuned   OPENBLAS_CORETYPE=SkylakeX OPENBLAS_NUM_THREADS=2, torch.set_num_threads(1)
+#            default no OpenBLAS variables, torch.set_num_threads(2)
+#
+# BLAS and OpenMP variables inherited from the shell (OPENBLAS_*, OMP_NUM_THREADS, ...) are
+# removed for every run, so each side runs exactly the configuration named above.
+# Targets: modulo <= 2.0 s/epoch, PyTorch (tuned) / modulo >= 1.5x, non-GEMM share <= 20%.
+# GFLOP/s are compared with 314 GFLOP/s, the fp32 peak of this 2-core AVX-512 machine
+# that the design doc uses as its reference. Missing a target is reported, not an error.
+#
+# Usage: scripts/bench-train.sh   (or make bench-train; PYTHON=... picks the interpreter,
+#        BENCH_TORCH_CORETYPE=... the tuned PyTorch kernel)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/torch-env.sh
+
+PEAK=314           # GFLOP/s, the design doc's fp32 reference peak
+TARGET_SEC=2.0     # modulo s/epoch
+TARGET_RATIO=1.5   # PyTorch (tuned) / modulo
+TARGET_SHARE=20    # % of modulo's epoch outside GEMM
+torch_core=${BENCH_TORCH_CORETYPE:-SkylakeX}
+
+py=$(torch_python)
+mnist=$(mnist_dir)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# step NAME CMD...: run CMD, show its output (indented) and keep it in $work/out.
+step() {
+  local name=$1
+  shift
+  echo "== $name"
+  if ! "$@" >"$work/out" 2>&1; then
+    sed 's/^/   /' "$work/out" >&2
+    echo "bench-train: $name failed: $*" >&2
+    exit 1
+  fi
+  sed 's/^/   /' "$work/out"
+}
+# field KEY: the value of KEY=VALUE on the RESULT line of $work/out.
+field() { sed -n 's/^RESULT .*\b'"$1"'=\([^ ]*\).*/\1/p' "$work/out" | tail -n 1; }
+calc() { awk "BEGIN { printf \"$1\", $2 }"; }
+verdict() { awk "BEGIN { exit !($1) }" && echo "met" || echo "MISSED"; }
+
+echo "bench-train: $(uptime | sed 's/^ *//')"
+echo "bench-train: $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1); python $py; MNIST $mnist"
+inherited=$(inherited_blas_env | tr '\n' ' ')
+echo "bench-train: inherited BLAS variables removed for every run: ${inherited:-none}"
+
+step "modulo: go test -bench EpochMNIST512 -benchtime 3x ./nn/" \
+  clean_env go test -run '^$' -bench EpochMNIST512 -benchtime 3x ./nn/
+read -r m_sec m_gflops < <(awk '/^BenchmarkEpochMNIST512/ {
+    for (i = 1; i < NF; i++) { if ($(i+1) == "s/epoch") s = $i; if ($(i+1) == "GFLOP/s") g = $i }
+  } END { print s, g }' "$work/out")
+if [ -z "${m_sec:-}" ] || [ -z "${m_gflops:-}" ]; then
+  echo "bench-train: no s/epoch and GFLOP/s in the benchmark's output (skipped?)" >&2
+  exit 1
+fi
+
+step "modulo: go run ./scripts/gemmshare -runs 3 (SGEMM timed)" clean_env go run ./scripts/gemmshare -runs 3
+g_total=$(field total_s) g_gemm=$(field gemm_s) g_share=$(field share) g_gemm_gflops=$(field gemm_gflops)
+m_blas="$(field blas) $(field kernel), $(field threads) threads"
+
+step "PyTorch tuned: OPENBLAS_CORETYPE=$torch_core OPENBLAS_NUM_THREADS=2, torch.set_num_threads(1)" \
+  clean_env env OPENBLAS_CORETYPE="$torch_core" OPENBLAS_NUM_THREADS=2 \
+  "$py" scripts/bench_train.py --mnist "$mnist" --threads 1 --epochs 2 --label "pytorch tuned"
+t_sec=$(field best_s) t_desc="OpenBLAS $(field blas_core) x$(field blas_threads), torch threads $(field torch_threads)"
+torch_default_threads=$(field torch_default_threads)
+
+step "PyTorch defaults: no OpenBLAS variables, torch.set_num_threads(2)" \
+  clean_env "$py" scripts/bench_train.py --mnist "$mnist" --threads 2 --epochs 2 --label "pytorch default"
+d_sec=$(field best_s) d_desc="OpenBLAS $(field blas_core) x$(field blas_threads), torch threads $(field torch_threads)"
+
+torch_version=$("$py" -c 'import torch; print(torch.__version__)')
+ratio=$(calc %.4f "$t_sec / $m_sec")
+share_pct=$(calc %.2f "100 * $g_share")
+echo
+echo "bench-train: $(uptime | sed 's/^ *//')"
+echo "One epoch of MNIST (60,000 images), MLP 784-512-512-512-10 ReLU, SGD lr 0.05 momentum 0.9, batch 128"
+printf '  %-38s %9s %11s   %s\n' "" "s/epoch" "vs modulo" "configuration"
+printf '  %-38s %9.3f %11s   %s\n' "modulo (go test, mean of 3)" "$m_sec" "1.00x" "$m_blas"
+printf '  %-38s %9.3f %10.2fx   %s\n' "modulo (gemmshare, fastest of 3)" "$g_total" "$(calc %.4f "$g_total / $m_sec")" "$m_blas, SGEMM calls timed"
+printf '  %-38s %9.3f %10.2fx   %s\n' "PyTorch $torch_version tuned (best of 2)" "$t_sec" "$ratio" "$t_desc"
+printf '  %-38s %9.3f %10.2fx   %s\n' "PyTorch $torch_version defaults (best of 2)" "$d_sec" "$(calc %.4f "$d_sec / $m_sec")" "$d_desc"
+echo
+printf '  %-48s %10s   %s\n' "target" "measured" "verdict"
+printf '  %-48s %10.3f   %s\n' "modulo s/epoch (go test) <= $TARGET_SEC" "$m_sec" "$(verdict "$m_sec <= $TARGET_SEC")"
+printf '  %-48s %9.2fx   %s\n' "PyTorch tuned / modulo (go test) >= ${TARGET_RATIO}x" "$ratio" "$(verdict "$ratio >= $TARGET_RATIO")"
+printf '  %-48s %9.1f%%   %s\n' "modulo non-GEMM share (gemmshare) <= $TARGET_SHARE%" "$share_pct" "$(verdict "$share_pct <= $TARGET_SHARE")"
+echo
+printf '  PyTorch tuned / modulo, fastest epochs of both:  %.2fx\n' "$(calc %.4f "$t_sec / $g_total")"
+printf '  modulo GEMM GFLOP/s over the whole epoch (go test): %6.1f = %5.1f%% of %d GFLOP/s\n' \
+  "$m_gflops" "$(calc %.2f "100 * $m_gflops / $PEAK")" "$PEAK"
+printf '  modulo GFLOP/s inside SGEMM calls (gemmshare):      %6.1f = %5.1f%% of %d GFLOP/s\n' \
+  "$g_gemm_gflops" "$(calc %.2f "100 * $g_gemm_gflops / $PEAK")" "$PEAK"
+printf '  gemmshare fastest epoch: %.3f s = %.3f s in SGEMM + %.3f s outside\n' \
+  "$g_total" "$g_gemm" "$(calc %.4f "$g_total - $g_gemm")"
+echo "  $PEAK GFLOP/s is the design doc's reference fp32 peak for this 2-core AVX-512 machine, not a"
+echo "  measurement (measured rates can exceed it). PyTorch's own default here is torch.get_num_threads()"
+echo "  = $torch_default_threads; the defaults line sets 2 and leaves OpenBLAS to choose its kernel and threads."
