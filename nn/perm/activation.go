@@ -1,0 +1,183 @@
+package perm
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/modulo-ml/modulo/nn"
+	"github.com/modulo-ml/modulo/nn/blas"
+	"github.com/modulo-ml/modulo/nn/lap"
+)
+
+// AMOptions configures ActivationMatch.
+type AMOptions struct {
+	// Kernel is the similarity of two units' activations over the examples: "linear" (the
+	// default; the inner product, as in Git Re-Basin), "cosine" (inner product of the
+	// normalised vectors) or "correlation" (Pearson, as in Li et al. 2016 and Entezari et
+	// al. 2022).
+	Kernel string
+	// Batch is how many examples go through the networks at once (1000 when 0).
+	Batch int
+	// BLAS runs the forward passes and the cross products (blas.Default() when nil).
+	BLAS blas.Impl
+}
+
+// Kernels lists the similarities ActivationMatch knows.
+var Kernels = []string{"linear", "cosine", "correlation"}
+
+// kernelEps keeps the cosine and correlation of a dead unit (constant over the examples)
+// finite: its similarity to every unit is then 0, and the assignment places it anywhere.
+const kernelEps = 1e-12
+
+// ActivationMatch aligns b to a by activation matching: it runs both networks on the n
+// examples of x (n×Input, row-major), and for each hidden layer pairs every unit of a with
+// the unit of b whose post-activation outputs are most similar, as one maximum-weight
+// assignment on the similarity matrix. The layers are matched independently: the
+// activations of b are those of b unpermuted, and permuting b's earlier layers only
+// relabels, never changes, a unit's outputs.
+//
+// The cross statistic Σ_x h_a(x)ᵀ h_b(x) is computed per batch with a float32 GEMM and
+// accumulated over batches in float64, as are the per-unit sums and sums of squares.
+//
+// Units whose outputs are identical on every example (dead ReLUs, typically) cannot be told
+// apart by them, so they may be paired in any order among themselves; on the examples
+// given, that makes no difference to what the aligned network computes.
+func ActivationMatch(a, b *nn.Network, x []float32, n int, opt AMOptions) (Result, error) {
+	if a == nil {
+		return Result{}, fmt.Errorf("activation matching: first network is nil")
+	}
+	arch := a.Arch
+	va, err := viewOf(a, arch)
+	if err != nil {
+		return Result{}, fmt.Errorf("activation matching: first network: %v", err)
+	}
+	vb, err := viewOf(b, arch)
+	if err != nil {
+		return Result{}, fmt.Errorf("activation matching: second network: %v", err)
+	}
+	kernel := opt.Kernel
+	if kernel == "" {
+		kernel = "linear"
+	}
+	if kernel != "linear" && kernel != "cosine" && kernel != "correlation" {
+		return Result{}, fmt.Errorf("activation matching: unknown kernel %q; the kernels are: linear, cosine, correlation", opt.Kernel)
+	}
+	if n < 1 || n > len(x)/arch.Input {
+		return Result{}, fmt.Errorf("activation matching: need at least one example of %d features, got %d examples in %d values", arch.Input, n, len(x))
+	}
+	batch := opt.Batch
+	if batch <= 0 {
+		batch = 1000
+	}
+	batch = min(batch, n)
+	impl := opt.BLAS
+	if impl == nil {
+		impl = blas.Default()
+	}
+
+	fa, fb := newForward(arch, va, batch, impl), newForward(arch, vb, batch, impl)
+	stats := make([]*crossStats, len(arch.Hidden))
+	maxSq := 0
+	for l, w := range arch.Hidden {
+		stats[l] = newCrossStats(w)
+		maxSq = max(maxSq, w*w)
+	}
+	s32 := make([]float32, maxSq)
+	for lo := 0; lo < n; lo += batch {
+		rows := min(batch, n-lo)
+		xb := x[lo*arch.Input : (lo+rows)*arch.Input]
+		fa.runLayers(xb, rows, len(arch.Hidden))
+		fb.runLayers(xb, rows, len(arch.Hidden))
+		for l, w := range arch.Hidden {
+			ha, hb := fa.h[l][:rows*w], fb.h[l][:rows*w]
+			impl.Sgemm(true, false, w, w, rows, 1, ha, w, hb, w, 0, s32[:w*w], w)
+			stats[l].add(s32[:w*w], ha, hb, rows, kernel != "linear")
+		}
+	}
+
+	p := Identity(arch)
+	var solver lap.Solver
+	total := 0.0
+	for l, st := range stats {
+		w := arch.Hidden[l]
+		cost := st.similarity(kernel, n)
+		g, obj, err := solver.Solve(cost, w, w, true)
+		if err != nil {
+			return Result{}, fmt.Errorf("activation matching: layer %d: %v", l, err)
+		}
+		p.Groups[l] = g
+		total += obj
+	}
+	return Result{Perm: p, Objective: total}, nil
+}
+
+// crossStats accumulates, over examples x, the statistics of one hidden layer of width w
+// that the kernels need: cross[i][j] = Σ h_a,i(x)·h_b,j(x), and each unit's sum and sum of
+// squares in both networks.
+type crossStats struct {
+	w          int
+	cross      []float64
+	sumA, sumB []float64
+	sqA, sqB   []float64
+}
+
+func newCrossStats(w int) *crossStats {
+	return &crossStats{w: w, cross: make([]float64, w*w),
+		sumA: make([]float64, w), sumB: make([]float64, w), sqA: make([]float64, w), sqB: make([]float64, w)}
+}
+
+// add folds in one batch: s is that batch's float32 cross product, ha and hb its
+// rows×w activations, whose per-unit moments only the normalised kernels need.
+func (c *crossStats) add(s []float32, ha, hb []float32, rows int, moments bool) {
+	for i, v := range s {
+		c.cross[i] += float64(v)
+	}
+	if !moments {
+		return
+	}
+	accumulate(c.sumA, c.sqA, ha, rows, c.w)
+	accumulate(c.sumB, c.sqB, hb, rows, c.w)
+}
+
+// accumulate adds the column sums and sums of squares of the rows×w matrix h.
+func accumulate(sum, sq []float64, h []float32, rows, w int) {
+	for r := 0; r < rows; r++ {
+		for j, v := range h[r*w : (r+1)*w] {
+			f := float64(v)
+			sum[j] += f
+			sq[j] += f * f
+		}
+	}
+}
+
+// similarity returns the w×w matrix the assignment maximises, for n examples; it reuses
+// c.cross, which it overwrites.
+func (c *crossStats) similarity(kernel string, n int) []float64 {
+	w, s := c.w, c.cross
+	switch kernel {
+	case "cosine":
+		for i := range w {
+			na := math.Sqrt(c.sqA[i])
+			for j := range w {
+				s[i*w+j] /= na*math.Sqrt(c.sqB[j]) + kernelEps
+			}
+		}
+	case "correlation":
+		fn := float64(n)
+		sdA, sdB := make([]float64, w), make([]float64, w)
+		for i := range w {
+			sdA[i] = math.Sqrt(max(c.sqA[i]/fn-sq(c.sumA[i]/fn), 0))
+			sdB[i] = math.Sqrt(max(c.sqB[i]/fn-sq(c.sumB[i]/fn), 0))
+		}
+		for i := range w {
+			ma := c.sumA[i] / fn
+			for j := range w {
+				cov := s[i*w+j]/fn - ma*c.sumB[j]/fn
+				s[i*w+j] = cov / (sdA[i]*sdB[j] + kernelEps)
+			}
+		}
+	}
+	return s
+}
+
+func sq(x float64) float64 { return x * x }
