@@ -20,6 +20,9 @@ import (
 // the metadata, so PyTorch opens them with safetensors.torch.load_file.
 var Network = ArtifactType("network", "application/vnd.modulo.network+safetensors")
 
+// shuffle4 stores dense float32 tensors: byte-shuffling first gains ~15% under zstd.
+const shuffle4 = artifacts.Shuffle4
+
 // metricsType is one row of a run's per-epoch metrics.
 var metricsType = cty.Object(map[string]cty.Type{
 	"epoch": cty.Number, "step": cty.Number, "lr": cty.Number,
@@ -276,10 +279,7 @@ func runTrain(ctx context.Context, in *Input) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	encode := func(n *nn.Network) (Artifact, error) {
-		b, err := nn.EncodeNetwork(n, nil)
-		return Artifact{Data: b, Codec: artifacts.Shuffle4}, err
-	}
+	encode := encodeNetwork
 	final, err := encode(res.Final)
 	if err != nil {
 		return nil, err

@@ -1,0 +1,128 @@
+package stages
+
+import (
+	"fmt"
+
+	"github.com/zclconf/go-cty/cty"
+
+	"github.com/modulo-ml/modulo/nn"
+	"github.com/modulo-ml/modulo/nn/data"
+	"github.com/modulo-ml/modulo/nn/perm"
+)
+
+// Permutation is the artifact type of permutations: int64 tensors "perm.<layer>" in
+// safetensors, with the architecture they apply to in the metadata.
+var Permutation = ArtifactType("permutation", "application/vnd.modulo.permutation+safetensors")
+
+// networksOf reads an attribute holding a network or a list of networks (a sequence such as
+// the checkpoints of a run). seq reports which it was.
+func networksOf(in *Input, name string) (nets []*nn.Network, seq bool, err error) {
+	v := in.Config.GetAttr(name)
+	var refs []cty.Value
+	if v.Type().IsListType() || v.Type().IsTupleType() {
+		seq = true
+		for it := v.ElementIterator(); it.Next(); {
+			_, e := it.Element()
+			refs = append(refs, e)
+		}
+	} else {
+		refs = []cty.Value{v}
+	}
+	for i, r := range refs {
+		b, err := in.Read(RefOf(r))
+		if err != nil {
+			return nil, seq, err
+		}
+		n, _, err := nn.DecodeNetwork(b)
+		if err != nil {
+			return nil, seq, fmt.Errorf("%s[%d]: %w", name, i, err)
+		}
+		nets = append(nets, n)
+	}
+	return nets, seq, nil
+}
+
+// checkNetworks validates, at plan time, an attribute that must be a network or a list of
+// networks (unknown values pass). It returns the list length, or -1 for a single network
+// or an unknown length.
+func checkNetworks(cfg cty.Value, name string) (int, error) {
+	v := cfg.GetAttr(name)
+	t := v.Type()
+	switch {
+	case t == cty.DynamicPseudoType:
+		return -1, nil
+	case t.Equals(Network):
+		return -1, nil
+	case t.IsListType() && t.ElementType().Equals(Network):
+		if !v.IsKnown() || v.IsNull() {
+			return -1, nil
+		}
+		return v.LengthInt(), nil
+	case t.IsTupleType():
+		for _, et := range t.TupleElementTypes() {
+			if !et.Equals(Network) && et != cty.DynamicPseudoType {
+				return 0, cty.GetAttrPath(name).NewErrorf("%s must be a network or a list of networks, not a tuple holding %s", name, et.FriendlyName())
+			}
+		}
+		return len(t.TupleElementTypes()), nil
+	}
+	return 0, cty.GetAttrPath(name).NewErrorf("%s must be a network (train.x.final) or a list of networks (train.x.checkpoints), not %s", name, t.FriendlyName())
+}
+
+// sameArch checks that networks can be aligned or interpolated: one architecture.
+func sameArch(what string, nets ...*nn.Network) error {
+	for _, n := range nets[1:] {
+		if !n.Arch.Equal(nets[0].Arch) {
+			return fmt.Errorf("%s: the networks have different architectures (%s and %s); alignment and interpolation need the same one", what, nets[0].Arch, n.Arch)
+		}
+	}
+	return nil
+}
+
+// datasetOf loads the dataset of attribute name.
+func datasetOf(in *Input, name string) (*data.Dataset, error) {
+	b, err := in.Read(RefOf(in.Config.GetAttr(name)))
+	if err != nil {
+		return nil, err
+	}
+	d, _, err := LoadDataset(b)
+	return d, err
+}
+
+// readPermutation loads the permutation of attribute name.
+func readPermutation(in *Input, name string) (perm.Permutation, error) {
+	b, err := in.Read(RefOf(in.Config.GetAttr(name)))
+	if err != nil {
+		return perm.Permutation{}, err
+	}
+	return perm.DecodeSafetensors(b)
+}
+
+// encodeNetwork is the artifact of a network: safetensors, byte-shuffled before zstd.
+func encodeNetwork(n *nn.Network) (Artifact, error) {
+	b, err := nn.EncodeNetwork(n, nil)
+	return Artifact{Data: b, Codec: shuffle4}, err
+}
+
+// splitBarrier is the type of a barrier per split.
+var splitBarrier = cty.Object(map[string]cty.Type{"train": cty.Number, "test": cty.Number})
+
+func splitVal(train, test float64) cty.Value {
+	return cty.ObjectVal(map[string]cty.Value{"train": cty.NumberFloatVal(train), "test": cty.NumberFloatVal(test)})
+}
+
+// dataSplits is what curves are measured on.
+type dataSplits struct {
+	train, test *data.Set
+	trainN      int
+}
+
+// splitsOf loads attribute data and reads train_examples.
+func splitsOf(in *Input) (*dataSplits, error) {
+	d, err := datasetOf(in, "data")
+	if err != nil {
+		return nil, err
+	}
+	n, _ := knownInt(in.Config, "train_examples")
+	return &dataSplits{train: d.Train, test: d.Test, trainN: n}, nil
+}
