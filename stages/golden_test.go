@@ -3,6 +3,7 @@ package stages_test
 import (
 	"context"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/zclconf/go-cty/cty"
@@ -41,31 +42,120 @@ func syntheticCfg(k *stages.Kind) cty.Value {
 	})
 }
 
-func TestGoldenTrain(t *testing.T) {
+// fixture runs the dataset kind and trains three tiny networks, returning the artifacts
+// by OutputID and the refs, for the golden tests of the kinds downstream.
+type fixture struct {
+	inputs map[artifacts.OutputID][]byte
+	data   cty.Value
+	nets   []cty.Value
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
 	dk := kind(t, "dataset")
 	res, err := dk.Run(context.Background(), &stages.Input{Address: "dataset.d", Config: syntheticCfg(dk), Threads: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	desc := res.Outputs["dataset"].Artifacts[0].Data
-	id := artifacts.NewOutputID(desc)
+	f := &fixture{inputs: map[artifacts.OutputID][]byte{}}
+	f.data = f.add(stages.Dataset, "dataset", desc)
 	k := kind(t, "train")
+	for seed := int64(1); seed <= 3; seed++ {
+		res, err := k.Run(context.Background(), &stages.Input{Address: "train.t", Config: trainCfg(k, f.data, seed), Threads: 1, Read: f.read})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.nets = append(f.nets, f.add(stages.Network, "network", res.Outputs["final"].Artifacts[0].Data))
+	}
+	return f
+}
+
+func (f *fixture) add(t cty.Type, name string, b []byte) cty.Value {
+	id := artifacts.NewOutputID(b)
+	f.inputs[id] = b
+	return stages.RefVal(t, &stages.Ref{Type: name, ID: id, Size: int64(len(b))})
+}
+
+func (f *fixture) read(r *stages.Ref) ([]byte, error) { return f.inputs[r.ID], nil }
+
+func trainCfg(k *stages.Kind, data cty.Value, seed int64) cty.Value {
 	model := cty.ObjectVal(map[string]cty.Value{
 		"kind": cty.StringVal("mlp"), "hidden": cty.ListVal([]cty.Value{cty.NumberIntVal(16)}),
 		"activation": cty.StringVal("relu"), "layer_norm": cty.False, "bias": cty.True,
 	})
 	opt := k.Schema.Blocks[1].Schema.Config(map[string]cty.Value{"lr": cty.NumberFloatVal(0.1), "momentum": cty.NumberFloatVal(0.9), "schedule": cty.StringVal("cosine"), "warmup": cty.StringVal("2")})
-	cfg := k.Schema.Config(map[string]cty.Value{
-		"data":        stages.RefVal(stages.Dataset, &stages.Ref{Type: "dataset", ID: id, Size: int64(len(desc))}),
-		"seed":        cty.NumberIntVal(1),
+	return k.Schema.Config(map[string]cty.Value{
+		"data":        data,
+		"seed":        cty.NumberIntVal(seed),
 		"epochs":      cty.NumberIntVal(2),
 		"batch_size":  cty.NumberIntVal(32),
 		"checkpoints": cty.ListVal([]cty.Value{cty.StringVal("0ep"), cty.StringVal("1ep")}),
 		"model":       model,
 		"optimizer":   opt,
 	})
+}
+
+func TestGoldenTrain(t *testing.T) {
+	f := newFixture(t)
+	k := kind(t, "train")
+	cfg := trainCfg(k, f.data, 1)
 	if err := k.Validate(cfg); err != nil {
 		t.Fatal(err)
 	}
-	stagetest.Golden(t, k, "synthetic-mlp", cfg, map[artifacts.OutputID][]byte{id: desc})
+	stagetest.Golden(t, k, "synthetic-mlp", cfg, f.inputs)
+}
+
+func TestGoldenAlignment(t *testing.T) {
+	f := newFixture(t)
+	for _, method := range []string{"weight", "activation"} {
+		k := kind(t, "match")
+		cfg := k.Schema.Config(map[string]cty.Value{"reference": f.nets[0], "target": f.nets[1], "method": cty.StringVal(method), "data": f.data, "examples": cty.NumberIntVal(100)})
+		if err := k.Validate(cfg); err != nil {
+			t.Fatal(err)
+		}
+		stagetest.Golden(t, k, method, cfg, f.inputs)
+	}
+	k := kind(t, "interpolate")
+	seq := cty.ListVal(f.nets[:2])
+	for name, cfg := range map[string]cty.Value{
+		"pair":     k.Schema.Config(map[string]cty.Value{"a": f.nets[0], "b": f.nets[1], "data": f.data, "points": cty.NumberIntVal(5), "train_examples": cty.NumberIntVal(100)}),
+		"sequence": k.Schema.Config(map[string]cty.Value{"a": seq, "b": seq, "rematch": cty.True, "data": f.data, "points": cty.NumberIntVal(3)}),
+	} {
+		if err := k.Validate(cfg); err != nil {
+			t.Fatal(err)
+		}
+		stagetest.Golden(t, k, name, cfg, f.inputs)
+	}
+	k = kind(t, "merge_three")
+	cfg := k.Schema.Config(map[string]cty.Value{"networks": cty.ListVal(f.nets), "data": f.data, "resolution": cty.NumberIntVal(4), "points": cty.NumberIntVal(5)})
+	if err := k.Validate(cfg); err != nil {
+		t.Fatal(err)
+	}
+	stagetest.Golden(t, k, "three", cfg, f.inputs)
+}
+
+// TestValidateShapes checks the plan-time checks of the alignment kinds.
+func TestValidateShapes(t *testing.T) {
+	f := newFixture(t)
+	ip := kind(t, "interpolate")
+	tests := []struct {
+		k    *stages.Kind
+		cfg  map[string]cty.Value
+		want string
+	}{
+		{ip, map[string]cty.Value{"a": cty.ListVal(f.nets), "b": cty.ListVal(f.nets[:2]), "data": f.data}, "a has 3 networks and b has 2"},
+		{ip, map[string]cty.Value{"a": f.nets[0], "b": cty.ListVal(f.nets[:2]), "data": f.data}, "both be networks or both be sequences"},
+		{ip, map[string]cty.Value{"a": f.data, "b": f.nets[0], "data": f.data}, "a must be a network"},
+		{ip, map[string]cty.Value{"a": f.nets[0], "b": f.nets[1], "data": f.data, "points": cty.NumberIntVal(1)}, "points must be at least 2"},
+		{kind(t, "match"), map[string]cty.Value{"reference": f.nets[0], "target": f.nets[1], "method": cty.StringVal("activation")}, "activation matching needs data"},
+		{kind(t, "match"), map[string]cty.Value{"reference": f.nets[0], "target": f.nets[1], "method": cty.StringVal("magic")}, `unknown method "magic"`},
+		{kind(t, "merge_three"), map[string]cty.Value{"networks": cty.ListVal(f.nets[:2]), "data": f.data}, "exactly three networks"},
+	}
+	for _, tt := range tests {
+		err := tt.k.Validate(tt.k.Schema.Config(tt.cfg))
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: Validate = %v, want %q", tt.k.Name, err, tt.want)
+		}
+	}
 }
