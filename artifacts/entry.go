@@ -47,6 +47,10 @@ type Item struct {
 	ID     OutputID `json:"id"`
 	Size   int64    `json:"size"`   // uncompressed bytes
 	Stored int64    `json:"stored"` // compressed bytes on disk
+	// Meta is a short description the producer derived from the bytes (a network's
+	// architecture), so that consumers can check compatibility at plan time without
+	// reading the blob. It is not part of any key: it follows from the content.
+	Meta string `json:"meta,omitempty"`
 }
 
 // Refs returns every blob the entry depends on: its Key blob, if recorded,

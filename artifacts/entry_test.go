@@ -54,7 +54,7 @@ func TestEntryRoundTrip(t *testing.T) {
 		Version: 3,
 		Key:     keyID,
 		Outputs: map[string]Output{
-			"weights": {Media: "application/vnd.modulo.network+safetensors", Items: []Item{{w1, 400, s1}, {w2, 400, s2}}},
+			"weights": {Media: "application/vnd.modulo.network+safetensors", Items: []Item{{ID: w1, Size: 400, Stored: s1, Meta: "mlp 3-2 relu"}, {ID: w2, Size: 400, Stored: s2}}},
 			"loss":    {Value: json.RawMessage(`{"final":0.25,"note":"<ok>"}`)},
 			"null":    {Value: json.RawMessage(`null`)},
 		},

@@ -44,7 +44,7 @@ func outputValue(spec stages.OutputSpec, out artifacts.Output) (cty.Value, error
 	name, _, _ := stages.IsArtifactType(elem)
 	refs := make([]cty.Value, len(out.Items))
 	for i, it := range out.Items {
-		refs[i] = stages.RefVal(elem, &stages.Ref{Type: name, Media: out.Media, ID: it.ID, Size: it.Size})
+		refs[i] = stages.RefVal(elem, &stages.Ref{Type: name, Media: out.Media, ID: it.ID, Size: it.Size, Meta: it.Meta})
 	}
 	if !seq {
 		if len(refs) != 1 {
@@ -92,7 +92,7 @@ func storeOutputs(c *artifacts.Cache, k *stages.Kind, res *stages.Result) (map[s
 			if err != nil {
 				return nil, err
 			}
-			o.Items = append(o.Items, artifacts.Item{ID: id, Size: int64(len(a.Data)), Stored: stored})
+			o.Items = append(o.Items, artifacts.Item{ID: id, Size: int64(len(a.Data)), Stored: stored, Meta: a.Meta})
 		}
 		outs[spec.Name] = o
 	}

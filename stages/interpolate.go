@@ -67,6 +67,9 @@ func validateInterpolate(cfg cty.Value) error {
 	if n, ok := knownInt(cfg, "points"); ok && n < 2 {
 		return cty.GetAttrPath("points").NewErrorf("points must be at least 2 (the two ends), got %d", n)
 	}
+	if err := checkSameArch(cfg, "a", "b"); err != nil {
+		return err
+	}
 	if p := cfg.GetAttr("permutation"); p.IsKnown() && !p.IsNull() && cfg.GetAttr("rematch").True() {
 		return cty.GetAttrPath("rematch").NewErrorf("give permutation or rematch, not both")
 	}

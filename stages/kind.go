@@ -128,6 +128,9 @@ type Output struct {
 type Artifact struct {
 	Data  []byte
 	Codec artifacts.Codec
+	// Meta is a short description derived from Data (a network's architecture), kept in
+	// the cache's manifest so that downstream kinds can check compatibility at plan time.
+	Meta string
 }
 
 // Registry maps stage-kind names to kinds. It is safe for concurrent use.

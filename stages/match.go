@@ -48,6 +48,9 @@ func validateMatch(cfg cty.Value) error {
 			return err
 		}
 	}
+	if err := checkSameArch(cfg, "reference", "target"); err != nil {
+		return err
+	}
 	if m := cfg.GetAttr("method"); m.IsKnown() {
 		switch m.AsString() {
 		case "weight":

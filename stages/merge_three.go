@@ -55,6 +55,9 @@ func validateMergeThree(cfg cty.Value) error {
 	if v := cfg.GetAttr("networks"); v.IsKnown() && !v.IsNull() && v.LengthInt() != 3 {
 		return cty.GetAttrPath("networks").NewErrorf("merge_three takes exactly three networks, got %d", v.LengthInt())
 	}
+	if err := checkSameArch(cfg, "networks"); err != nil {
+		return err
+	}
 	if n, ok := knownInt(cfg, "resolution"); ok && n < 1 {
 		return cty.GetAttrPath("resolution").NewErrorf("resolution must be at least 1, got %d", n)
 	}

@@ -98,10 +98,41 @@ func readPermutation(in *Input, name string) (perm.Permutation, error) {
 	return perm.DecodeSafetensors(b)
 }
 
-// encodeNetwork is the artifact of a network: safetensors, byte-shuffled before zstd.
+// encodeNetwork is the artifact of a network: safetensors, byte-shuffled before zstd, with
+// its architecture as the artifact's Meta for plan-time checks.
 func encodeNetwork(n *nn.Network) (Artifact, error) {
 	b, err := nn.EncodeNetwork(n, nil)
-	return Artifact{Data: b, Codec: shuffle4}, err
+	return Artifact{Data: b, Codec: shuffle4, Meta: n.Arch.String()}, err
+}
+
+// archesOf returns the architectures of the networks in attribute name that are known at
+// plan time (cached upstream results), with where each came from.
+func archesOf(cfg cty.Value, name string) []string {
+	var out []string
+	for _, r := range Refs(cfg.GetAttr(name)) {
+		if r.Meta != "" {
+			out = append(out, r.Meta)
+		}
+	}
+	return out
+}
+
+// checkSameArch fails when the known architectures of the given attributes differ: matching
+// or interpolating networks of different shapes is a configuration mistake, caught before
+// anything runs when the networks are already in the cache.
+func checkSameArch(cfg cty.Value, names ...string) error {
+	first, firstAttr := "", ""
+	for _, name := range names {
+		for _, a := range archesOf(cfg, name) {
+			switch {
+			case first == "":
+				first, firstAttr = a, name
+			case a != first:
+				return cty.GetAttrPath(name).NewErrorf("%s holds a network of architecture %s but %s holds %s; alignment and interpolation need networks of one architecture", name, a, firstAttr, first)
+			}
+		}
+	}
+	return nil
 }
 
 // splitBarrier is the type of a barrier per split.

@@ -17,7 +17,8 @@ type Ref struct {
 	Type  string // artifact type name, e.g. "network"
 	Media string // media type of the bytes
 	ID    artifacts.OutputID
-	Size  int64 // uncompressed bytes
+	Size  int64  // uncompressed bytes
+	Meta  string // the producer's description of the bytes, e.g. "mlp 784-128-10 relu"
 }
 
 // String is the canonical text of r, used in action keys and messages.
