@@ -41,3 +41,29 @@ func BenchmarkEpochMNIST512(b *testing.B) {
 	b.ReportMetric(sec, "s/epoch")
 	b.ReportMetric(flops/sec/1e9, "GFLOP/s")
 }
+
+// BenchmarkCurve25 measures a 25-point interpolation between two 784-512-512-512-10
+// networks on 10,000 MNIST training and 10,000 test examples, the figure `make bench-align`
+// reports (target ≤ 6 s).
+func BenchmarkCurve25(b *testing.B) {
+	dir, err := data.MNISTDir()
+	if err != nil {
+		b.Skip(err)
+	}
+	d, err := data.LoadIDXDir("mnist", dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	arch := Arch{Kind: "mlp", Input: 784, Hidden: []int{512, 512, 512}, Output: 10, Activation: "relu", Bias: true}
+	n1, _ := Init(arch, "pytorch", 1)
+	n2, _ := Init(arch, "pytorch", 2)
+	impl := blas.Default()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		pts := Curve(n1, n2, Alphas(25), d.Train, d.Test, 10000, impl)
+		if len(pts) != 25 {
+			b.Fatal(len(pts))
+		}
+	}
+	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/curve")
+}
