@@ -30,75 +30,69 @@ TEXT ·xgetbv(SB), NOSPLIT, $0-8
 	VPERMILPD  $0x55, Z, T; \
 	VMINPD     T, Z, Z
 
-// func scanChunks(row *float64, row32 *float32, v, d *float64, path *int, free *uint8, cmin, cfmin *float64, n, i int, h, minVal, sgn float64) int
+// func scanBlocks(row, v, d *float64, path *int32, free *uint8, bmin, bfmin *float64, n, i int, h, sgn float64) int
 //
-// kernel.scanGo with AVX-512, eight columns (a chunk) a step. A chunk none of whose d can
-// improve costs a load of its float32 lower bounds (or float64 costs), v and d, and a
-// compare; a chunk that improves is relaxed with the float64 costs and gets its minima,
-// cmin and cfmin, recomputed. At the end, the least of the chunk minima picks the chunk
-// holding the answer.
+// kernel.scanGo with AVX-512, eight columns (a chunk) a step, without a branch: relax the
+// chunk and fold its distances into Z0, the least per lane, and Z2, the least per lane over
+// the free columns. Every 64 columns (a block) Z0 and Z2 are stored in bmin and bfmin and
+// reset. At the end the least of the block minima gives the least distance, the first
+// block that holds it, and the first column of that block at it.
 //
-// Registers: AX column of the chunk, R10 columns in whole chunks, CX columns in the last,
-// partial chunk; SI row, R11 row32, DI v, DX d, R8 path, R9 free, R12 cmin, R13 cfmin;
-// Z10 i, Z11 h, Z12 minVal, Z13 +Inf, Z14 sgn; K6 the lanes of the chunk within n.
-TEXT ·scanChunks(SB), NOSPLIT, $0-112
+// Registers: AX column, R10 columns in whole chunks, CX columns in the last, partial
+// chunk; SI row, DI v, DX d, R8 path, R9 free, R12 bmin, R13 bfmin (both advancing);
+// Y10 i (int32), Z11 h, Z13 +Inf, Z14 sgn; K6 the lanes of the partial chunk. The row is
+// prefetched 4 KiB ahead: a large matrix is read from memory, one random row a scan.
+TEXT ·scanBlocks(SB), NOSPLIT, $0-96
 	MOVQ row+0(FP), SI
-	MOVQ row32+8(FP), R11
-	MOVQ v+16(FP), DI
-	MOVQ d+24(FP), DX
-	MOVQ path+32(FP), R8
-	MOVQ free+40(FP), R9
-	MOVQ cmin+48(FP), R12
-	MOVQ cfmin+56(FP), R13
-	MOVQ n+64(FP), R10
-	VPBROADCASTQ i+72(FP), Z10
-	VBROADCASTSD h+80(FP), Z11
-	VBROADCASTSD minVal+88(FP), Z12
-	VBROADCASTSD sgn+96(FP), Z14
+	MOVQ v+8(FP), DI
+	MOVQ d+16(FP), DX
+	MOVQ path+24(FP), R8
+	MOVQ free+32(FP), R9
+	MOVQ bmin+40(FP), R12
+	MOVQ bfmin+48(FP), R13
+	MOVQ n+56(FP), R10
+	VPBROADCASTD i+64(FP), Y10
+	VBROADCASTSD h+72(FP), Z11
+	VBROADCASTSD sgn+80(FP), Z14
 	MOVQ $0x7ff0000000000000, BX
 	VPBROADCASTQ BX, Z13
+	VMOVAPD Z13, Z0
+	VMOVAPD Z13, Z2
 	MOVQ R10, CX
 	ANDQ $7, CX
 	ANDQ $-8, R10
-	MOVL $0xff, BX
-	KMOVB BX, K6
 	XORQ AX, AX
-	TESTQ R11, R11
-	JNZ  f32Loop
 
-f64Loop:
+loop:
 	CMPQ AX, R10
-	JGE  tail
+	JGE  partial
+	PREFETCHT0  4096(SI)(AX*8)
 	VMOVUPD     (SI)(AX*8), Z6
 	VFMADD213PD Z11, Z14, Z6       // sgn*c + h, exactly rounded as sgn = ±1
 	VSUBPD      (DI)(AX*8), Z6, Z6 // r
-	VCMPPD      $1, (DX)(AX*8), Z6, K1
-	KORTESTB    K1, K1
-	JNZ         update
+	VMOVUPD     (DX)(AX*8), Z7
+	VCMPPD      $1, Z7, Z6, K1     // K1: r < d
+	VMOVUPD     Z6, K1, Z7
+	VMOVUPD     Z7, (DX)(AX*8)
+	VMOVDQU32   Y10, K1, (R8)(AX*4)
+	KMOVB       (R9), K2           // K2: free
+	VMINPD      Z7, Z0, Z0
+	VMINPD      Z7, Z2, K2, Z2
 	ADDQ        $8, AX
-	JMP         f64Loop
+	INCQ        R9
+	TESTQ       $63, AX
+	JNZ         loop
+	VMOVUPD     Z0, (R12)
+	VMOVUPD     Z2, (R13)
+	ADDQ        $64, R12
+	ADDQ        $64, R13
+	VMOVAPD     Z13, Z0
+	VMOVAPD     Z13, Z2
+	JMP         loop
 
-f32Loop:
-	CMPQ AX, R10
-	JGE  tail
-	VCVTPS2PD (R11)(AX*4), Z6
-	VADDPD    Z11, Z6, Z6
-	VSUBPD    (DI)(AX*8), Z6, Z6 // a lower bound of r
-	VCMPPD    $1, (DX)(AX*8), Z6, K1
-	KORTESTB  K1, K1
-	JNZ       exact
-	ADDQ      $8, AX
-	JMP       f32Loop
-
-exact:
-	VMOVUPD     (SI)(AX*8), Z6
-	VFMADD213PD Z11, Z14, Z6
-	VSUBPD      (DI)(AX*8), Z6, Z6
-	JMP         update
-
-tail:
+partial:
 	TESTQ CX, CX
-	JZ    reduce
+	JZ    last
 	MOVL  $1, BX
 	SHLL  CX, BX
 	DECL  BX
@@ -107,117 +101,110 @@ tail:
 	VFMADD213PD Z11, Z14, Z6
 	VMOVUPD.Z   (DI)(AX*8), K6, Z8
 	VSUBPD      Z8, Z6, Z6
+	VMOVAPD     Z13, Z7
+	VMOVUPD     (DX)(AX*8), K6, Z7 // d, +Inf past n
+	VCMPPD      $1, Z7, Z6, K6, K1
+	VMOVUPD     Z6, K1, Z7
+	VMOVUPD     Z7, K6, (DX)(AX*8)
+	VMOVDQU32   Y10, K1, (R8)(AX*4)
+	KMOVB       (R9), K2
+	KANDB       K6, K2, K2
+	VMINPD      Z7, Z0, Z0
+	VMINPD      Z7, Z2, K2, Z2
+	JMP         store
 
-update: // Z6: r of the chunk at AX
-	VMOVAPD   Z13, Z7
-	VMOVUPD   (DX)(AX*8), K6, Z7 // d, +Inf past n
-	VCMPPD    $1, Z7, Z6, K6, K1 // K1: r < d
-	KORTESTB  K1, K1
-	JZ        next
-	VMOVUPD   Z6, K1, Z7
-	VMOVUPD   Z6, K1, (DX)(AX*8)
-	VMOVDQU64 Z10, K1, (R8)(AX*8)
-	MOVQ      AX, BX
-	SHRQ      $3, BX
-	KMOVB     (R9)(BX*1), K2 // K2: free
-	KANDB     K6, K2, K2
-	VCMPPD    $2, Z12, Z6, K1, K3
-	KANDB     K2, K3, K3
-	KORTESTB  K3, K3 // an improved free column at r <= minVal?
-	JNZ       exit
-	VMOVAPD   Z13, Z9
-	VMOVUPD   Z7, K2, Z9 // d of the free columns, +Inf elsewhere
-	HMIN(Z7, Z8)
-	HMIN(Z9, Z8)
-	VMOVSD    X7, (R12)(BX*8)
-	VMOVSD    X9, (R13)(BX*8)
+last:
+	TESTQ $63, AX
+	JZ    reduce // the last block is stored
 
-next:
-	ADDQ  $8, AX
-	CMPQ  AX, R10
-	JG    reduce // that was the partial chunk
-	TESTQ R11, R11
-	JNZ   f32Loop
-	JMP   f64Loop
-
-exit:
-	KMOVB K3, BX
-	BSFL  BX, BX
-	ADDQ  AX, BX
-	MOVQ  BX, ret+104(FP)
-	VZEROUPPER
-	RET
+store:
+	VMOVUPD Z0, (R12)
+	VMOVUPD Z2, (R13)
 
 reduce:
-	// Z0, Z2: the least of cmin and of cfmin, padded with +Inf to whole vectors.
-	MOVQ n+64(FP), BX
-	ADDQ $63, BX
-	SHRQ $6, BX
+	MOVQ n+56(FP), R10
+	MOVQ R10, CX
+	ADDQ $63, CX
+	SHRQ $6, CX // blocks
+	MOVQ bmin+40(FP), R12
+	MOVQ bfmin+48(FP), R13
+	MOVQ free+32(FP), R9
 	VMOVAPD Z13, Z0
 	VMOVAPD Z13, Z2
-	XORQ    CX, CX
+	XORQ AX, AX
 
 rloop:
-	VMINPD (R12)(CX*8), Z0, Z0
-	VMINPD (R13)(CX*8), Z2, Z2
-	ADDQ   $8, CX
-	DECQ   BX
+	VMINPD (R12)(AX*1), Z0, Z0
+	VMINPD (R13)(AX*1), Z2, Z2
+	ADDQ   $64, AX
+	DECQ   CX
 	JNZ    rloop
 	HMIN(Z0, Z8)
 	HMIN(Z2, Z8)
-	// The first chunk whose minimum of free columns is the least, if one is; else the
-	// first chunk whose minimum is.
+	VCMPPD   $0, Z13, Z0, K1
+	KORTESTB K1, K1
+	JNZ      none // every distance is +Inf
+	// Search the free columns if one is at the least distance, else all.
 	MOVQ     R12, SI
-	XORQ     DX, DX
+	XORQ     R11, R11
 	VCMPPD   $0, Z2, Z0, K1
 	KORTESTB K1, K1
-	JZ       search
+	JZ       bsearch
 	MOVQ     R13, SI
-	MOVQ     $1, DX
+	MOVQ     $1, R11
 
-search:
-	XORQ CX, CX
-	MOVQ n+64(FP), R10
-	ADDQ $63, R10
-	SHRQ $6, R10
-	SHLQ $3, R10 // entries of cmin and cfmin
+bsearch:
+	XORQ AX, AX // the block's first column
 
-sloop:
-	VCMPPD   $0, (SI)(CX*8), Z0, K1
+bloop:
+	CMPQ     AX, R10
+	JGE      none
+	VCMPPD   $0, (SI), Z0, K1
+	KORTESTB K1, K1
+	JNZ      cloop
+	ADDQ     $64, AX
+	ADDQ     $64, SI
+	JMP      bloop
+
+cloop: // the columns of the block, chunk by chunk
+	CMPQ     AX, R10
+	JGE      none
+	MOVQ     R10, CX
+	SUBQ     AX, CX
+	MOVL     $0xff, BX
+	CMPQ     CX, $8
+	JGE      full
+	MOVL     $1, BX
+	SHLL     CX, BX
+	DECL     BX
+
+full:
+	KMOVB    BX, K7 // K7: the chunk's columns within n
+	VCMPPD   $0, (DX)(AX*8), Z0, K7, K1
+	MOVQ     AX, BX
+	SHRQ     $3, BX
+	KMOVB    (R9)(BX*1), K2
+	TESTQ    R11, R11
+	JZ       anyCol
+	KANDB    K2, K1, K1
+
+anyCol:
 	KORTESTB K1, K1
 	JNZ      found
-	ADDQ     $8, CX
-	CMPQ     CX, R10
-	JLT      sloop
-	MOVQ     $-1, ret+104(FP) // not found (cannot happen): chunk 0, where the caller finds nothing
+	ADDQ     $8, AX
+	TESTQ    $63, AX
+	JNZ      cloop
+
+none:
+	MOVQ $-1, ret+88(FP)
 	VZEROUPPER
 	RET
 
 found:
 	KMOVB K1, BX
 	BSFL  BX, BX
-	ADDQ  CX, BX
-	SHLQ  $1, BX
-	ADDQ  DX, BX
-	NOTQ  BX // -(2c+f)-1
-	MOVQ  BX, ret+104(FP)
+	ADDQ  AX, BX
+	MOVQ  BX, ret+88(FP)
 	VZEROUPPER
 	RET
 
-// func roundDown8(dst *float32, src *float64, n int, sgn float64)
-TEXT ·roundDown8(SB), NOSPLIT, $0-32
-	MOVQ dst+0(FP), DI
-	MOVQ src+8(FP), SI
-	MOVQ n+16(FP), CX
-	VBROADCASTSD sgn+24(FP), Z1
-	XORQ AX, AX
-
-rdloop:
-	VMULPD (SI)(AX*8), Z1, Z0
-	VCVTPD2PS.RD_SAE Z0, Y0
-	VMOVUPS Y0, (DI)(AX*4)
-	ADDQ $8, AX
-	CMPQ AX, CX
-	JLT  rdloop
-	VZEROUPPER
-	RET

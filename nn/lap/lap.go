@@ -10,14 +10,19 @@
 // v feasible, so the result is optimal (up to float64 rounding in the reduced costs), for
 // square and rectangular matrices alike.
 //
-// Implementation notes. The search runs over all columns with a dense, bounds-check-free
-// inner loop instead of a compacted list of the unscanned columns: a scanned column is
-// masked by setting its v to −Inf (its reduced cost becomes +Inf, so it is never relaxed)
-// and its distance to +Inf (so it is never selected again), with the true values kept
-// aside for the dual update. The search over a row stops early when it meets an unassigned
-// column at the current shortest distance, the sink that a full scan would pick. Costs are
-// used as given (negated for maximize): there is no copy of the matrix unless rows > cols,
-// when the problem is solved on its transpose.
+// Implementation notes. Each search step (a row scan) runs over all columns with a dense
+// loop rather than over a compacted list of the unscanned columns, as scipy does: a
+// scanned column is masked by setting its v to −Inf (its reduced cost becomes +Inf, so it
+// is never relaxed) and its distance to +Inf (so it is never selected again), the true
+// values kept aside for the dual update. The dense loop needs no gather, so on amd64 CPUs
+// with AVX-512 (F, DQ, VL) it is an assembly kernel relaxing eight columns a step without
+// a branch; elsewhere, and with the purego build tag, it is plain Go. Both make the same
+// floating-point operations and choices and so return identical assignments. Among
+// columns at the least distance the search prefers an unassigned one, which ends it: with
+// integer costs ties are common. Costs are used as given (negated for maximize): there is
+// no copy of the matrix unless rows > cols, when the problem is solved on its transpose,
+// or unless its entries are so large (beyond about 1e304) that path lengths could
+// overflow, when it is scaled by a power of two.
 package lap
 
 import (
@@ -44,6 +49,10 @@ var (
 // in float64 in row order). Every row (when rows ≤ cols) or every column (when rows > cols)
 // is assigned exactly once. Errors (never panics) for NaN or ±Inf entries, or an infeasible
 // matrix; panics only if len(cost) < rows*cols (programmer error, sentinel ErrShape).
+//
+// A negative dimension is an error wrapping ErrShape. The assignment is optimal up to
+// float64 rounding in the reduced costs: when several are optimal, which one is returned
+// is deterministic (the same on every machine) but unspecified.
 func Solve(cost []float64, rows, cols int, maximize bool) (rowToCol []int, total float64, err error) {
 	var s Solver
 	return s.Solve(cost, rows, cols, maximize)
@@ -54,7 +63,7 @@ func Solve(cost []float64, rows, cols int, maximize bool) (rowToCol []int, total
 // Solver is not safe for concurrent use; the slice each call returns is the caller's.
 type Solver struct {
 	u, v, d []float64 // dual variables of rows and columns; shortest path distances
-	path    []int     // path[j]: the row from which column j was reached
+	path    []int32   // path[j]: the row from which column j was reached (rows < 2³¹: rows ≤ cols)
 	row4col []int     // row assigned to column j, or −1
 	col4row []int     // column assigned to row i, or −1
 	free    []uint8   // bitset of the unassigned columns
@@ -65,9 +74,7 @@ type Solver struct {
 	scD   []float64
 	scV   []float64
 
-	// The AVX-512 scan's chunk minima and float32 lower bounds of the costs.
-	cmin, cfmin []float64
-	c32         []float32
+	bmin, bfmin []float64 // the AVX-512 scan's block minima
 
 	t []float64 // the costs transposed (rows > cols) or scaled
 }

@@ -9,13 +9,12 @@ import (
 	"testing"
 )
 
-// kernels runs f once per available scan kernel: pure Go, and when the CPU has AVX-512,
-// the AVX-512 scan without and with the float32 filter (forced on for every size).
+// kernels runs f once per available scan kernel: pure Go, and AVX-512 when the CPU has it.
 func kernels(t *testing.T, f func(t *testing.T)) {
 	t.Helper()
 	names := []string{"go"}
 	if haveAVX512 {
-		names = append(names, "avx512", "avx512-f32")
+		names = append(names, "avx512")
 	}
 	for _, name := range names {
 		t.Run(name, func(t *testing.T) {
@@ -28,13 +27,8 @@ func kernels(t *testing.T, f func(t *testing.T)) {
 // setKernel selects the scan kernel named as in kernels and returns a function restoring
 // the default.
 func setKernel(name string) (restore func()) {
-	fm := filterMin
-	useAVX512 = name != "go"
-	filterMin = math.MaxInt
-	if name == "avx512-f32" {
-		filterMin = 0
-	}
-	return func() { useAVX512, filterMin = haveAVX512, fm }
+	useAVX512 = name == "avx512"
+	return func() { useAVX512 = haveAVX512 }
 }
 
 // bruteForce returns the optimal total over all assignments of min(rows, cols) pairs.
@@ -426,8 +420,16 @@ func TestKernelsAgree(t *testing.T) {
 		t.Skip("no AVX-512")
 	}
 	r := rand.New(rand.NewPCG(9, 10))
-	for trial := range 600 {
+	// Block (64) and chunk (8) boundaries first, then random shapes.
+	edges := []int{8, 9, 15, 16, 63, 64, 65, 127, 128, 129, 200}
+	for trial := range 600 + 2*len(edges) {
 		rows, cols := 1+r.IntN(90), 1+r.IntN(90)
+		if trial < 2*len(edges) {
+			rows, cols = edges[trial/2], edges[trial/2]
+			if trial%2 == 1 {
+				rows = 1 + r.IntN(cols)
+			}
+		}
 		dist := dists[trial%len(dists)]
 		cost := randMatrix(r, rows, cols, dist.f)
 		maximize := trial%3 == 0
@@ -437,7 +439,7 @@ func TestKernelsAgree(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, name := range []string{"avx512", "avx512-f32"} {
+		for _, name := range []string{"avx512"} {
 			restore := setKernel(name)
 			got, gotTotal, err := Solve(cost, rows, cols, maximize)
 			restore()

@@ -27,7 +27,7 @@ func (s *Solver) solveWide(cost []float64, rows, cols int, maximize bool) error 
 	for i := range col4row {
 		col4row[i] = -1
 	}
-	k := s.newKernel(cost, rows, cols, maximize)
+	k := s.newKernel(cost, cols, maximize)
 	free := k.free
 	inf := math.Inf(1)
 
@@ -38,7 +38,7 @@ func (s *Solver) solveWide(cost []float64, rows, cols int, maximize bool) error 
 		for j := range d {
 			d[j] = inf
 		}
-		lowest, idx := k.scan(cur, -u[cur], math.Inf(-1))
+		lowest, idx := k.scan(cur, -u[cur])
 		nsc := 0
 		sink := -1
 		minVal := 0.0
@@ -59,8 +59,7 @@ func (s *Solver) solveWide(cost []float64, rows, cols int, maximize bool) error 
 				sink = j
 				break
 			}
-			k.masked(j)
-			lowest, idx = k.scan(i, minVal-u[i], minVal)
+			lowest, idx = k.scan(i, minVal-u[i])
 		}
 
 		// Update the duals: the scanned columns (and their rows) by how much shorter their
@@ -79,7 +78,7 @@ func (s *Solver) solveWide(cost []float64, rows, cols int, maximize bool) error 
 		free[sink>>3] &^= 1 << (sink & 7)
 		path := k.path
 		for j := sink; ; {
-			i := path[j]
+			i := int(path[j])
 			row4col[j] = i
 			j, col4row[i] = col4row[i], j
 			if i == cur {
@@ -96,24 +95,17 @@ type kernel struct {
 	n       int       // columns
 	sgn     float64   // 1, or −1 to maximise
 	v, d    []float64
-	path    []int
+	path    []int32 // the row from which column j was reached
 	row4col []int
 	free    []uint8 // bit j&7 of free[j>>3]: column j is unassigned
 
-	// For the AVX-512 scan only: the columns in steps of eight, "chunks"; cmin[c] is the
-	// least d of chunk c and cfmin[c] that of its free columns (+Inf past the last chunk, to
-	// a multiple of eight). c32, when not nil, holds float32 lower bounds of sgn*cost that
-	// let the scan skip the float64 costs of a chunk none of whose distances can improve.
+	// For the AVX-512 scan: per block of 64 columns, the least distance in each of the 8
+	// lanes, over all columns and over the free ones.
 	avx512      bool
-	cmin, cfmin []float64
-	c32         []float32
+	bmin, bfmin []float64
 }
 
-// filterMin is the least cost matrix, in entries, for which the AVX-512 scan reads float32
-// lower bounds first (a matrix that stays in cache gains nothing from them).
-var filterMin = 1 << 20
-
-func (s *Solver) newKernel(cost []float64, rows, cols int, maximize bool) kernel {
+func (s *Solver) newKernel(cost []float64, cols int, maximize bool) kernel {
 	k := kernel{cost: cost, n: cols, sgn: 1, v: s.v[:cols], d: s.d[:cols], row4col: s.row4col[:cols]}
 	if maximize {
 		k.sgn = -1
@@ -126,74 +118,43 @@ func (s *Solver) newKernel(cost []float64, rows, cols int, maximize bool) kernel
 	if cols%8 != 0 {
 		k.free[len(k.free)-1] = 1<<(cols%8) - 1
 	}
-	if !useAVX512 || cols < 8 {
-		return k
-	}
-	k.avx512 = true
-	nch := ((cols+7)/8 + 7) &^ 7
-	k.cmin = grow(&s.cmin, nch)
-	k.cfmin = grow(&s.cfmin, nch)
-	for c := range nch { // every chunk in range is set by the first scan
-		k.cmin[c], k.cfmin[c] = math.Inf(1), math.Inf(1)
-	}
-	if rows*cols >= filterMin {
-		k.c32 = grow(&s.c32, rows*cols)
-		roundDown32(k.c32, cost, k.sgn)
+	if useAVX512 && cols >= 8 {
+		k.avx512 = true
+		k.bmin = grow(&s.bmin, (cols+63)/64*8)
+		k.bfmin = grow(&s.bfmin, (cols+63)/64*8)
 	}
 	return k
 }
 
-// masked updates the chunk minima after column j was masked (d[j] = +Inf).
-func (k *kernel) masked(j int) {
-	if !k.avx512 {
-		return
-	}
-	c := j >> 3
-	m, fm := math.Inf(1), math.Inf(1)
-	for j := c * 8; j < min(c*8+8, k.n); j++ {
-		m = min(m, k.d[j])
-		if k.free[j>>3]&(1<<(j&7)) != 0 {
-			fm = min(fm, k.d[j])
-		}
-	}
-	k.cmin[c], k.cfmin[c] = m, fm
-}
-
-// scan relaxes the columns from row i, reached at distance minVal (h is minVal − u[i]):
-// for every column j with r = (sgn*cost[i][j] + h) − v[j] < d[j] it sets d[j] = r and
-// path[j] = i. It returns the least distance among the columns and its column: the first
-// unassigned column at that distance if there is one (which shortens the paths of integer
-// matrices), else the first column. It returns at once, with that column, when it meets an
-// unassigned column whose new distance r ≤ minVal: a sink no other column can beat, since
-// every unscanned distance is at least minVal. (The first step of a search passes
-// minVal = −Inf, as its distances may be negative.) Scanned columns are masked (v = −Inf,
-// d = +Inf), so never updated nor returned.
+// scan relaxes the columns from row i (h is the distance at which it was reached less
+// u[i]): for every column j with r = (sgn*cost[i][j] + h) − v[j] < d[j] it sets d[j] = r
+// and path[j] = i. It returns the least distance and its column: the first unassigned
+// column at that distance if there is one (which ends the search: with integer costs,
+// ties are common), else the first column; or +Inf and −1 if every distance is +Inf.
+// Scanned columns are masked (v = −Inf, d = +Inf), so never updated nor returned.
 //
 // The pure Go and the AVX-512 scans compute the same values and make the same choices, so
 // they return identical results.
-func (k *kernel) scan(i int, h, minVal float64) (float64, int) {
+func (k *kernel) scan(i int, h float64) (float64, int) {
 	if k.avx512 {
-		return k.scanAVX512(i, h, minVal)
+		return k.scanAVX512(i, h)
 	}
-	return k.scanGo(i, h, minVal)
+	return k.scanGo(i, h)
 }
 
-func (k *kernel) scanGo(i int, h, minVal float64) (float64, int) {
+func (k *kernel) scanGo(i int, h float64) (float64, int) {
 	d := k.d
 	n := len(d)
-	row, v, path, row4col := k.cost[i*k.n:i*k.n+n], k.v[:n], k.path[:n], k.row4col[:n]
+	row := k.cost[i*k.n:]
+	row, v, path, row4col := row[:n], k.v[:n], k.path[:n], k.row4col[:n]
 	sgn := k.sgn
 	lowest, idx, idxFree := math.Inf(1), -1, false
 	for j := range d {
 		dj := d[j]
-		r := sgn*row[j] + h - v[j]
-		if r < dj {
+		if r := sgn*row[j] + h - v[j]; r < dj {
 			dj = r
 			d[j] = r
-			path[j] = i
-			if r <= minVal && row4col[j] < 0 {
-				return r, j
-			}
+			path[j] = int32(i)
 		}
 		if dj < lowest {
 			lowest, idx, idxFree = dj, j, row4col[j] < 0
