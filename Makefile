@@ -37,7 +37,7 @@ fmt-check:
 vet:
 	$(GO) vet $(PKGS)
 
-bench: bench-engine
+bench: bench-engine bench-train bench-align
 
 # The engine's overhead: plan and no-op run of a 10,000-node pipeline, and a 1,000-job DAG
 # side by side with Snakemake (installed from Debian when missing and running as root).
@@ -48,7 +48,10 @@ bench-engine: deps
 # Training speed side by side with PyTorch (Debian's python3-torch): one MNIST epoch of
 # 784-512-512-512-10, modulo's s/epoch, GFLOP/s and non-GEMM share against PyTorch tuned
 # and with its defaults. Reports the targets; missing one is not an error.
-.PHONY: bench-train crosscheck
+.PHONY: bench-train crosscheck bench-align
+bench-align: deps
+	bash scripts/bench-align.sh
+
 bench-train: deps
 	bash scripts/bench-train.sh
 
