@@ -26,7 +26,8 @@ func init() {
 		Doc: "Three networks: the barrier between two of them after aligning both to the third (via the reference), " +
 			"against aligning them directly, and over the triangle they span; and how often the permutations agree.",
 		Schema: Schema{Attributes: []Attribute{
-			{Name: "networks", Type: cty.List(Network), Required: true, Doc: "three networks; the first is the reference"},
+			{Name: "networks", Type: cty.List(Network), Required: true, Doc: "three networks"},
+			{Name: "reference", Type: cty.Number, Default: cty.Zero, Doc: "index of the reference network (0, 1 or 2); the outputs call it network 0"},
 			{Name: "align", Type: cty.Bool, Default: cty.True, Doc: "weight-match the other two to the reference first"},
 			{Name: "data", Type: Dataset, Required: true},
 			{Name: "resolution", Type: cty.Number, Default: cty.NumberIntVal(10), Doc: "the triangle grid has denominator resolution"},
@@ -57,6 +58,9 @@ func validateMergeThree(cfg cty.Value) error {
 	}
 	if err := checkSameArch(cfg, "networks"); err != nil {
 		return err
+	}
+	if n, ok := knownInt(cfg, "reference"); ok && (n < 0 || n > 2) {
+		return cty.GetAttrPath("reference").NewErrorf("reference is an index into networks: 0, 1 or 2, got %d", n)
 	}
 	if n, ok := knownInt(cfg, "resolution"); ok && n < 1 {
 		return cty.GetAttrPath("resolution").NewErrorf("resolution must be at least 1, got %d", n)
@@ -91,7 +95,15 @@ func runMergeThree(ctx context.Context, in *Input) (*Result, error) {
 		r, err := perm.WeightMatch(a, b, perm.WMOptions{Seed: uint64(seed), BLAS: impl})
 		return r.Perm, err
 	}
-	c, a, b := nets[0], nets[1], nets[2]
+	// The reference comes first; the other two keep their order.
+	ref, _ := knownInt(cfg, "reference")
+	var others []*nn.Network
+	for i, n := range nets {
+		if i != ref {
+			others = append(others, n)
+		}
+	}
+	c, a, b := nets[ref], others[0], others[1]
 	// Via the reference: both aligned to c. Directly: b aligned to a.
 	pAC, pBC := perm.Identity(a.Arch), perm.Identity(a.Arch)
 	if cfg.GetAttr("align").True() {
