@@ -113,6 +113,12 @@ func (m *Model) Forward(x []float32, rows int) []float32 {
 	return m.logits[:rows*m.Net.Arch.Output]
 }
 
+// Hidden returns the post-activation outputs of hidden layer l for the rows of the last
+// Forward (rows×Hidden[l], valid until the next pass): what activation matching compares.
+func (m *Model) Hidden(l, rows int) []float32 {
+	return m.layers[l].h[:rows*m.layers[l].out]
+}
+
 // linear computes out = x·Wᵀ + b for rows rows: the bias is copied into out first and the
 // GEMM accumulates onto it (beta = 1), which saves a pass over out.
 func linear(b blas.Impl, x []float32, rows int, w, bias []float32, in, outW int, out []float32) {

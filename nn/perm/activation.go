@@ -47,12 +47,11 @@ func ActivationMatch(a, b *nn.Network, x []float32, n int, opt AMOptions) (Resul
 		return Result{}, fmt.Errorf("activation matching: first network is nil")
 	}
 	arch := a.Arch
-	va, err := viewOf(a, arch)
-	if err != nil {
+	// viewOf checks that each network has arch's parameters, with their shapes.
+	if _, err := viewOf(a, arch); err != nil {
 		return Result{}, fmt.Errorf("activation matching: first network: %v", err)
 	}
-	vb, err := viewOf(b, arch)
-	if err != nil {
+	if _, err := viewOf(b, arch); err != nil {
 		return Result{}, fmt.Errorf("activation matching: second network: %v", err)
 	}
 	kernel := opt.Kernel
@@ -75,7 +74,7 @@ func ActivationMatch(a, b *nn.Network, x []float32, n int, opt AMOptions) (Resul
 		impl = blas.Default()
 	}
 
-	fa, fb := newForward(arch, va, batch, impl), newForward(arch, vb, batch, impl)
+	ma, mb := nn.NewModel(a, batch, impl), nn.NewModel(b, batch, impl)
 	stats := make([]*crossStats, len(arch.Hidden))
 	maxSq := 0
 	for l, w := range arch.Hidden {
@@ -86,10 +85,10 @@ func ActivationMatch(a, b *nn.Network, x []float32, n int, opt AMOptions) (Resul
 	for lo := 0; lo < n; lo += batch {
 		rows := min(batch, n-lo)
 		xb := x[lo*arch.Input : (lo+rows)*arch.Input]
-		fa.runLayers(xb, rows, len(arch.Hidden))
-		fb.runLayers(xb, rows, len(arch.Hidden))
+		ma.Forward(xb, rows)
+		mb.Forward(xb, rows)
 		for l, w := range arch.Hidden {
-			ha, hb := fa.h[l][:rows*w], fb.h[l][:rows*w]
+			ha, hb := ma.Hidden(l, rows), mb.Hidden(l, rows)
 			impl.Sgemm(true, false, w, w, rows, 1, ha, w, hb, w, 0, s32[:w*w], w)
 			stats[l].add(s32[:w*w], ha, hb, rows, kernel != "linear")
 		}

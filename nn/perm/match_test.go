@@ -12,22 +12,6 @@ import (
 	"github.com/modulo-ml/modulo/nn/data"
 )
 
-func TestForwardMatchesNN(t *testing.T) {
-	for i, a := range testArchs() {
-		n := randomNet(t, a, uint64(i+1))
-		v, err := viewOf(n, a)
-		if err != nil {
-			t.Fatal(err)
-		}
-		const rows = 33
-		x := randomInputs(rows, a.Input, uint64(i))
-		got := newForward(a, v, 50, blas.Default()).run(x, rows)
-		if d := maxAbsDiff(got, logits(n, x, rows)); d > 1e-5 {
-			t.Errorf("%s: logits differ from nn.Model's by %g", a, d)
-		}
-	}
-}
-
 // selfInner is ⟨a, a⟩ summed in the order Inner uses.
 func selfInner(a *nn.Network) float64 {
 	s := 0.0
@@ -141,19 +125,16 @@ func TestRecovery(t *testing.T) {
 // constantUnits marks, per hidden layer of n, the units whose output is the same for all
 // n examples of x: dead ReLUs, mostly. Activations cannot tell such units apart.
 func constantUnits(t *testing.T, net *nn.Network, x []float32, n int) [][]bool {
-	v, err := viewOf(net, net.Arch)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := newForward(net.Arch, v, n, blas.Default())
-	f.run(x, n)
+	m := nn.NewModel(net, n, blas.Default())
+	m.Forward(x, n)
 	dead := make([][]bool, len(net.Arch.Hidden))
 	for l, w := range net.Arch.Hidden {
+		h := m.Hidden(l, n)
 		dead[l] = make([]bool, w)
 		for j := range w {
 			dead[l][j] = true
 			for r := 1; r < n && dead[l][j]; r++ {
-				dead[l][j] = f.h[l][r*w+j] == f.h[l][j]
+				dead[l][j] = h[r*w+j] == h[j]
 			}
 		}
 	}
