@@ -48,7 +48,10 @@ bench-engine: deps
 # Training speed side by side with PyTorch (Debian's python3-torch): one MNIST epoch of
 # 784-512-512-512-10, modulo's s/epoch, GFLOP/s and non-GEMM share against PyTorch tuned
 # and with its defaults. Reports the targets; missing one is not an error.
-.PHONY: bench-train crosscheck bench-align
+.PHONY: bench-train crosscheck bench-align crosscheck-align
+crosscheck-align: deps
+	bash scripts/crosscheck-align.sh
+
 bench-align: deps
 	bash scripts/bench-align.sh
 
