@@ -13,14 +13,7 @@ import (
 // 128, the figure `make bench-train` compares with PyTorch. It reports seconds per epoch,
 // GEMM GFLOP/s over the whole epoch, and the share of time outside GEMM.
 func BenchmarkEpochMNIST512(b *testing.B) {
-	dir, err := data.MNISTDir()
-	if err != nil {
-		b.Skip(err)
-	}
-	d, err := data.LoadIDXDir("mnist", dir)
-	if err != nil {
-		b.Fatal(err)
-	}
+	d := loadMNIST(b)
 	impl := blas.Default()
 	arch := Arch{Kind: "mlp", Input: 784, Hidden: []int{512, 512, 512}, Output: 10, Activation: "relu", Bias: true}
 	cfg := TrainConfig{Arch: arch, Init: "pytorch", Seed: 1, DataSeed: 1, Epochs: 1, BatchSize: 128,
@@ -46,14 +39,7 @@ func BenchmarkEpochMNIST512(b *testing.B) {
 // networks on 10,000 MNIST training and 10,000 test examples, the figure `make bench-align`
 // reports (target ≤ 6 s).
 func BenchmarkCurve25(b *testing.B) {
-	dir, err := data.MNISTDir()
-	if err != nil {
-		b.Skip(err)
-	}
-	d, err := data.LoadIDXDir("mnist", dir)
-	if err != nil {
-		b.Fatal(err)
-	}
+	d := loadMNIST(b)
 	arch := Arch{Kind: "mlp", Input: 784, Hidden: []int{512, 512, 512}, Output: 10, Activation: "relu", Bias: true}
 	n1, _ := Init(arch, "pytorch", 1)
 	n2, _ := Init(arch, "pytorch", 2)
@@ -66,4 +52,17 @@ func BenchmarkCurve25(b *testing.B) {
 		}
 	}
 	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/curve")
+}
+
+// loadMNIST loads MNIST, skipping the benchmark when it is not downloaded.
+func loadMNIST(b *testing.B) *data.Dataset {
+	dir, err := data.MNISTDir()
+	if err != nil {
+		b.Skip(err)
+	}
+	d, err := data.LoadIDXDir("mnist", dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return d
 }
