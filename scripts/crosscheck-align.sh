@@ -1,38 +1,77 @@
 #!/usr/bin/env bash
-# make crosscheck-align: runs the quickstart (two MNIST MLPs, weight matching, barriers before
-# and after), exports the networks and the permutation, and has numpy, scipy and PyTorch
-# recompute modulo's objective, permutation and barriers (scripts/align_check.py).
+# Cross-check modulo's weight matching and barriers with numpy, scipy and PyTorch: run the
+# quickstart (examples/quickstart.hcl: two 784-128-128-10 MLPs trained on MNIST from seeds
+# 1 and 2, match.seeds aligns the second to the first by weight matching, interpolate.before
+# and interpolate.after measure the straight line between them before and after) through
+# the real CLI in a temporary cache, export both networks, the permutation and the aligned
+# network, read the objective and the barriers from `modulo show`, and have
+# scripts/crosscheck_align.py recompute them independently:
+#   1. the objective of modulo's permutation in float64 (relative 1e-6);
+#   2. the permutation applied in numpy gives the aligned network bit for bit;
+#   3. the permutation is a fixed point of the published coordinate descent (1e-9 relative);
+#   4. numpy + scipy weight matching from the identity reaches an objective within 0.5%;
+#   5. PyTorch's interpolation curves give the same 8 barriers within 1e-3.
+# Prints a table and OK, or FAIL and exits non-zero.
+#
+# Usage: scripts/crosscheck-align.sh   (or make crosscheck-align; PYTHON=... picks the
+# interpreter, which needs torch, numpy and scipy)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-py=${PYTHON:-/usr/bin/python3}
-if ! "$py" -c 'import torch, scipy' 2>/dev/null; then
-  echo "crosscheck-align: needs PyTorch and scipy for $py: install python3-torch and python3-scipy with apt-get" >&2
+source scripts/torch-env.sh
+
+py=$(torch_python)
+if ! "$py" -c 'import scipy.optimize' >/dev/null 2>&1; then
+  echo "crosscheck-align: $py cannot import scipy; install python3-scipy with apt-get" \
+    "(as root: apt-get install python3-scipy)" >&2
   exit 1
 fi
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-go build -o "$tmp/modulo" ./cmd/modulo
-export MODULO_CACHE="$tmp/cache"
-unset OPENBLAS_CORETYPE OPENBLAS_L2_SIZE
-m="$tmp/modulo"
-p=examples/quickstart.hcl
-"$m" run -progress plain "$p" >/dev/null 2>&1
-"$m" export -p "$p" 'train.net["1"]' final -o "$tmp/a.safetensors" >/dev/null
-"$m" export -p "$p" 'train.net["2"]' final -o "$tmp/b.safetensors" >/dev/null
-"$m" export -p "$p" match.seeds permutation -o "$tmp/perm.safetensors" >/dev/null
-"$m" export -p "$p" match.seeds aligned -o "$tmp/aligned.safetensors" >/dev/null
-"$m" export -p "$p" match.seeds objective -o "$tmp/objective.json" >/dev/null
-for n in before after; do
-  "$m" export -p "$p" "interpolate.$n" loss_barrier -o "$tmp/$n-loss.json" >/dev/null
-  "$m" export -p "$p" "interpolate.$n" error_barrier -o "$tmp/$n-error.json" >/dev/null
+mnist=$(mnist_dir)
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+export MODULO_CACHE="$work/cache"
+pipe=examples/quickstart.hcl
+
+echo "crosscheck-align: $(uptime | sed 's/^ *//')"
+echo "crosscheck-align: python $py, MNIST $mnist, pipeline $pipe"
+inherited=$(inherited_blas_env | tr '\n' ' ')
+if [ -n "$inherited" ]; then
+  echo "crosscheck-align: running without the inherited $inherited"
+fi
+go build -o "$work/modulo" ./cmd/modulo
+
+# run PRINTED_NAME CMD...: run CMD without the inherited BLAS settings, keeping its output
+# for when it fails.
+run() {
+  local what=$1
+  shift
+  if ! clean_env "$@" >"$work/out" 2>&1; then
+    echo "crosscheck-align: $what failed: $*" >&2
+    cat "$work/out" >&2
+    exit 1
+  fi
+}
+
+m="$work/modulo"
+run "modulo run" "$m" run -progress plain "$pipe"
+sed -n '/ ran, /,$p' "$work/out"
+run "modulo export" "$m" export -p "$pipe" 'train.net["1"]' final -o "$work/a.safetensors"
+run "modulo export" "$m" export -p "$pipe" 'train.net["2"]' final -o "$work/b.safetensors"
+run "modulo export" "$m" export -p "$pipe" match.seeds permutation -o "$work/perm.safetensors"
+run "modulo export" "$m" export -p "$pipe" match.seeds aligned -o "$work/aligned.safetensors"
+for n in match.seeds interpolate.before interpolate.after; do
+  run "modulo show" "$m" show -p "$pipe" "$n"
+  cp "$work/out" "$work/show-$n.txt"
+  echo "modulo show $n:"
+  # The outputs that are numbers; the curve, artifacts and provenance are for the script.
+  grep -E '^  (objective|iterations|loss_barrier|error_barrier) ' "$work/out"
 done
-"$py" - "$tmp" <<'PY'
-import json, sys
-d = sys.argv[1]
-r = {"objective": json.load(open(d + "/objective.json"))}
-for n in ("before", "after"):
-    r[n] = {m: json.load(open("%s/%s-%s.json" % (d, n, m))) for m in ("loss", "error")}
-json.dump(r, open(d + "/modulo.json", "w"))
-PY
-mnist=$(ls -d "$(go env GOMODCACHE)"/github.com/petar/\!go\!m\!n\!i\!s\!t@*/data | tail -1)
-"$py" scripts/align_check.py --dir "$tmp" --mnist "$mnist" --modulo "$tmp/modulo.json"
+echo
+
+clean_env "$py" scripts/crosscheck_align.py \
+  --a "$work/a.safetensors" --b "$work/b.safetensors" \
+  --perm "$work/perm.safetensors" --aligned "$work/aligned.safetensors" \
+  --show-match "$work/show-match.seeds.txt" \
+  --show-before "$work/show-interpolate.before.txt" \
+  --show-after "$work/show-interpolate.after.txt" \
+  --mnist "$mnist"
