@@ -1,0 +1,148 @@
+package prune
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/modulo-ml/modulo/nn"
+	"github.com/modulo-ml/modulo/nn/data"
+)
+
+// Level is one trained network of IMP: level 0 is the dense run, level k the run with k
+// rounds of pruning.
+type Level struct {
+	Mask     Mask        // the weights this level trained with (level 0 of IMP: Dense)
+	Net      *nn.Network // the trained network; the weights Mask prunes are +0
+	Metrics  []nn.EpochMetrics
+	Sparsity float64 // Mask.Sparsity(): the fraction of the prunable weights pruned
+}
+
+// IMP runs iterative magnitude pruning with rewinding. Level 0 trains cfg as given (from
+// cfg.Start, or cfg's initialisation) and keeps its network at step rewindStep (0: the
+// initialisation, as in the original lottery ticket experiments; a few hundred steps:
+// "late rewinding"). Each level k = 1..levels then prunes the trained network of level k−1
+// with Next, rewinds the surviving weights to their values at rewindStep, and trains again
+// with cfg and the pruned weights held at zero, so it returns levels+1 networks.
+//
+// Every retraining is a whole run of cfg (cfg.Epochs epochs, the schedule from its start,
+// the data order of cfg.DataSeed) from the rewound weights, with a fresh optimiser; with
+// rewindStep 0 that is exactly open_lth's lottery run, with rewindStep > 0 it trains
+// rewindStep steps more than open_lth, which resumes the schedule at the rewind step.
+//
+// cfg.Checkpoints is replaced by the rewind step and cfg.Masks must be nil: IMP sets both.
+// cfg.Progress sees the steps of every level; progress, if set, is called with each level's
+// number before it trains. Errors from training (a diverged run, a cancelled ctx) are
+// wrapped with the level they happened at.
+func IMP(ctx context.Context, cfg nn.TrainConfig, train, test *data.Set, levels int, rewindStep int, opt Options, progress func(level int)) ([]Level, error) {
+	if levels < 0 {
+		return nil, fmt.Errorf("IMP needs levels ≥ 0, got %d", levels)
+	}
+	opt, err := opt.normalize()
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Masks != nil {
+		return nil, fmt.Errorf("IMP chooses the masks itself; the training configuration must not set any")
+	}
+	if progress == nil {
+		progress = func(int) {}
+	}
+	progress(0)
+	net, metrics, rewind, err := denseRun(ctx, cfg, train, test, rewindStep)
+	if err != nil {
+		return nil, err
+	}
+	out := []Level{{Mask: Dense(cfg.Arch, opt), Net: net, Metrics: metrics}}
+	for k := 1; k <= levels; k++ {
+		mask, err := Next(out[k-1].Net, out[k-1].Mask, opt)
+		if err != nil {
+			return nil, fmt.Errorf("level %d: %v", k, err)
+		}
+		progress(k)
+		l, err := retrain(ctx, cfg, train, test, rewind, mask, k)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, l)
+	}
+	return out, nil
+}
+
+// IMPWithMasks trains the levels of masks found elsewhere (mask transport: masks of another
+// run, moved into this one's coordinates with Transport). It trains cfg densely to get this
+// run's network at rewindStep; then level k trains masks[k] from that rewound network, as
+// IMP would. As in IMP, a masks[0] that prunes nothing is the dense run itself, so the masks
+// IMP returns give back IMP's networks. The masks may cover any linear-layer weights of
+// cfg.Arch and must hold only 0 and 1; they are checked before anything trains.
+func IMPWithMasks(ctx context.Context, cfg nn.TrainConfig, train, test *data.Set, masks []Mask, rewindStep int) ([]Level, error) {
+	if len(masks) == 0 {
+		return nil, fmt.Errorf("IMPWithMasks needs at least one mask")
+	}
+	if cfg.Masks != nil {
+		return nil, fmt.Errorf("IMPWithMasks takes its masks as an argument; the training configuration must not set any")
+	}
+	if err := cfg.Arch.Validate(); err != nil {
+		return nil, err
+	}
+	shapes := weightShapes(cfg.Arch)
+	for k, m := range masks {
+		if err := m.check(cfg.Arch, shapes, "weight"); err != nil {
+			return nil, fmt.Errorf("mask %d: %v", k, err)
+		}
+	}
+	net, metrics, rewind, err := denseRun(ctx, cfg, train, test, rewindStep)
+	if err != nil {
+		return nil, err
+	}
+	var out []Level
+	for k, m := range masks {
+		if kept, total := m.Count(); k == 0 && kept == total {
+			out = append(out, Level{Mask: m.Clone(), Net: net, Metrics: metrics})
+			continue
+		}
+		l, err := retrain(ctx, cfg, train, test, rewind, m.Clone(), k)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, l)
+	}
+	return out, nil
+}
+
+// denseRun trains cfg without masks and returns its final network, its metrics and its
+// network at rewindStep.
+func denseRun(ctx context.Context, cfg nn.TrainConfig, train, test *data.Set, rewindStep int) (final *nn.Network, metrics []nn.EpochMetrics, rewind *nn.Network, err error) {
+	if train == nil || test == nil {
+		return nil, nil, nil, fmt.Errorf("IMP needs a training and a test set")
+	}
+	if rewindStep < 0 {
+		return nil, nil, nil, fmt.Errorf("rewind step %d is negative", rewindStep)
+	}
+	if cfg.BatchSize >= 1 && cfg.Epochs >= 0 {
+		if total := nn.StepsPerEpoch(train.N, cfg.BatchSize) * cfg.Epochs; rewindStep > total {
+			return nil, nil, nil, fmt.Errorf("rewind step %d is beyond the run's %d steps", rewindStep, total)
+		}
+	}
+	cfg.Checkpoints = []int{rewindStep}
+	cfg.Masks = nil
+	res, err := nn.Train(ctx, cfg, train, test)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("level 0 (dense): %w", err)
+	}
+	canonicalZeros(res.Final)
+	return res.Final, res.Metrics, res.Checkpoints[0], nil
+}
+
+// retrain trains level k: cfg from rewind with the weights mask prunes zeroed and held at
+// zero.
+func retrain(ctx context.Context, cfg nn.TrainConfig, train, test *data.Set, rewind *nn.Network, mask Mask, k int) (Level, error) {
+	cfg.Start = Rewind(rewind, mask)
+	cfg.Masks = map[string][]float32(mask)
+	cfg.Checkpoints = nil
+	res, err := nn.Train(ctx, cfg, train, test)
+	if err != nil {
+		return Level{}, fmt.Errorf("level %d (sparsity %.4f): %w", k, mask.Sparsity(), err)
+	}
+	canonicalZeros(res.Final)
+	return Level{Mask: mask, Net: res.Final, Metrics: res.Metrics, Sparsity: mask.Sparsity()}, nil
+}
