@@ -106,6 +106,8 @@ func (s Selection) Resolve(g *Graph) (map[string]bool, hcl.Diagnostics) {
 		for addr := range g.Instances {
 			all = append(all, addr)
 		}
+		// Sorted, so that among equally close addresses the suggestion is the same every run.
+		sort.Strings(all)
 		diags = append(diags, &hcl.Diagnostic{
 			Severity: hcl.DiagError,
 			Summary:  "No such node",
