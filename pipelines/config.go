@@ -92,6 +92,3 @@ type Local struct {
 
 // Block returns the stage block with address kind.name.
 func (c *Config) Block(addr string) *Block { return c.byAddr[addr] }
-
-// Registry returns the stage kinds the pipeline was loaded against.
-func (c *Config) Registry() *stages.Registry { return c.registry }

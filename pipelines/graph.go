@@ -43,9 +43,6 @@ type Instance struct {
 	deps []string
 }
 
-// HasKey reports whether the instance comes from a for_each block.
-func (i *Instance) HasKey() bool { return i.Block.ForEach != nil }
-
 // InstanceAddr formats the address of instance key of b, e.g. train.net["w64-s1"].
 func InstanceAddr(b *Block, key string, keyed bool) string {
 	if !keyed {
@@ -232,12 +229,6 @@ func (g *Graph) cycleDiags() hcl.Diagnostics {
 	}
 	return diags
 }
-
-// Instances of b, sorted by key.
-func (g *Graph) InstancesOf(b *Block) []*Instance { return g.byBlock[b] }
-
-// Deps returns the addresses inst depends on, sorted.
-func (i *Instance) Deps() []string { return i.deps }
 
 // tidyDiags drops repeated diagnostics (a mistake in a for_each block is found once per
 // instance, but the user wrote it once and should read it once) and sorts them by position,

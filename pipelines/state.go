@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"sync"
@@ -119,22 +118,4 @@ func (s *State) Save() error {
 	}
 	s.changed = map[string]StateNode{}
 	return nil
-}
-
-// AllStates lists the pipelines that have a state in cacheDir.
-func AllStates(cacheDir string) ([]*State, error) {
-	files, err := filepath.Glob(filepath.Join(cacheDir, "state", "*.json"))
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return nil, err
-	}
-	var out []*State
-	for _, f := range files {
-		s := &State{path: f, Nodes: map[string]StateNode{}, changed: map[string]StateNode{}}
-		b, err := os.ReadFile(f)
-		if err != nil || json.Unmarshal(b, s) != nil {
-			continue
-		}
-		out = append(out, s)
-	}
-	return out, nil
 }

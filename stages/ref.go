@@ -3,7 +3,6 @@ package stages
 import (
 	"fmt"
 	"reflect"
-	"sort"
 	"sync"
 
 	"github.com/zclconf/go-cty/cty"
@@ -61,26 +60,6 @@ func ArtifactType(name, media string) cty.Type {
 	types[name] = t
 	medias[name] = media
 	return t
-}
-
-// ArtifactTypeNamed returns the artifact type registered under name.
-func ArtifactTypeNamed(name string) (cty.Type, bool) {
-	typesMu.Lock()
-	defer typesMu.Unlock()
-	t, ok := types[name]
-	return t, ok
-}
-
-// ArtifactTypeNames lists the artifact type names, sorted.
-func ArtifactTypeNames() []string {
-	typesMu.Lock()
-	defer typesMu.Unlock()
-	var names []string
-	for n := range types {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
 }
 
 // IsArtifactType reports whether t is an artifact type and returns its name and media type.
