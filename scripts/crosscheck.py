@@ -17,7 +17,6 @@ import argparse
 import json
 import os
 import re
-import struct
 import sys
 
 import numpy as np
@@ -27,40 +26,12 @@ from torch import nn
 sys.dont_write_bytecode = True  # no __pycache__ in the repository
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from mnist_idx import load_split  # noqa: E402
-
-DTYPES = {"F32": (torch.float32, 4), "F64": (torch.float64, 8), "F16": (torch.float16, 2),
-          "BF16": (torch.bfloat16, 2), "I64": (torch.int64, 8), "I32": (torch.int32, 4),
-          "I16": (torch.int16, 2), "I8": (torch.int8, 1), "U8": (torch.uint8, 1), "BOOL": (torch.bool, 1)}
-
+from safetensors_np import read_safetensors as read_np  # noqa: E402
 
 def read_safetensors(path):
     """Return ({name: tensor}, metadata) of a safetensors file."""
-    with open(path, "rb") as f:
-        buf = f.read()
-    if len(buf) < 8:
-        raise ValueError("%s: too short for a safetensors file" % path)
-    (hlen,) = struct.unpack("<Q", buf[:8])
-    if 8 + hlen > len(buf):
-        raise ValueError("%s: header length %d exceeds the file" % (path, hlen))
-    header = json.loads(buf[8:8 + hlen].decode("utf-8"))
-    metadata = header.pop("__metadata__", {}) or {}
-    data = memoryview(buf)[8 + hlen:]
-    tensors = {}
-    for name, h in header.items():
-        if h["dtype"] not in DTYPES:
-            raise ValueError("%s: tensor %s has unsupported dtype %s" % (path, name, h["dtype"]))
-        dtype, size = DTYPES[h["dtype"]]
-        shape = list(h["shape"])
-        start, end = h["data_offsets"]
-        count = int(np.prod(shape)) if shape else 1
-        if not 0 <= start <= end <= len(data) or end - start != count * size:
-            raise ValueError("%s: tensor %s has offsets %s for %s %s" % (path, name, h["data_offsets"], h["dtype"], shape))
-        raw = bytearray(data[start:end])  # writable copy, so torch.frombuffer does not warn
-        if sys.byteorder != "little" and size > 1:
-            raw = bytearray(np.frombuffer(raw, dtype="<u%d" % size).byteswap().tobytes())
-        t = torch.frombuffer(raw, dtype=dtype) if count else torch.empty(0, dtype=dtype)
-        tensors[name] = t.reshape(shape)
-    return tensors, metadata
+    arrays, metadata, _ = read_np(path)
+    return {k: torch.from_numpy(v) for k, v in arrays.items()}, metadata
 
 
 def build(arch):
