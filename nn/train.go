@@ -29,6 +29,11 @@ type TrainConfig struct {
 	EvalTrain int
 	// Start, if set, replaces the initialisation (rewinding, fine-tuning).
 	Start *Network
+	// StopAfter, if positive, ends the run after that many steps, with the schedule and the
+	// data order of the whole run: its Final is the whole run's network at that step, bit
+	// for bit (how a pruning run recovers a rewind point its dense run did not keep).
+	// Metrics cover the epochs completed; checkpoints must not lie beyond it.
+	StopAfter int
 	// Masks, if set, holds a 0/1 mask per parameter name: masked weights are zeroed at the
 	// start and stay zero, optimiser state included.
 	Masks map[string][]float32
@@ -96,11 +101,18 @@ func Train(ctx context.Context, cfg TrainConfig, train, test *data.Set) (*TrainR
 	if err := sched.Validate(); err != nil {
 		return nil, err
 	}
+	if cfg.StopAfter < 0 || cfg.StopAfter > total {
+		return nil, fmt.Errorf("cannot stop after step %d of a run of %d steps", cfg.StopAfter, total)
+	}
+	last := total
+	if cfg.StopAfter > 0 {
+		last = cfg.StopAfter
+	}
 	ckpts := slices.Clone(cfg.Checkpoints)
 	slices.Sort(ckpts)
 	for _, c := range ckpts {
-		if c < 0 || c > total {
-			return nil, fmt.Errorf("checkpoint at step %d is outside the run's %d steps", c, total)
+		if c < 0 || c > last {
+			return nil, fmt.Errorf("checkpoint at step %d is outside the run's %d steps", c, last)
 		}
 	}
 	net := cfg.Start
@@ -151,7 +163,7 @@ func Train(ctx context.Context, cfg TrainConfig, train, test *data.Set) (*TrainR
 		evalTrain = 10000
 	}
 
-	res := &TrainResult{Steps: total}
+	res := &TrainResult{}
 	byStep := map[int]*Network{}
 	snapshot := func(step int) {
 		if slices.Contains(ckpts, step) {
@@ -194,7 +206,10 @@ func Train(ctx context.Context, cfg TrainConfig, train, test *data.Set) (*TrainR
 			step++
 			snapshot(step)
 			if cfg.Progress != nil {
-				cfg.Progress(Progress{Epoch: epoch, Step: step, Steps: total, Loss: loss, LR: lr})
+				cfg.Progress(Progress{Epoch: epoch, Step: step, Steps: last, Loss: loss, LR: lr})
+			}
+			if step == last && last < total {
+				return finish(res, net, cfg.Checkpoints, byStep, step), nil
 			}
 		}
 		measure(epoch, step, lr, start)
@@ -202,11 +217,18 @@ func Train(ctx context.Context, cfg TrainConfig, train, test *data.Set) (*TrainR
 			return nil, &DivergedError{Step: step, Epoch: epoch, LR: lr, Loss: last.TrainLoss}
 		}
 	}
+	return finish(res, net, cfg.Checkpoints, byStep, step), nil
+}
+
+// finish fills in the final network, the checkpoints in the order asked for, and the steps
+// taken.
+func finish(res *TrainResult, net *Network, asked []int, byStep map[int]*Network, steps int) *TrainResult {
 	res.Final = net
-	for _, c := range cfg.Checkpoints {
+	res.Steps = steps
+	for _, c := range asked {
 		res.Checkpoints = append(res.Checkpoints, byStep[c])
 	}
-	return res, nil
+	return res
 }
 
 // Evaluate returns the mean cross-entropy and the accuracy of net on the first limit

@@ -137,3 +137,33 @@ func sameParams(a, b *Network) bool {
 	}
 	return true
 }
+
+// TestTrainStopAfter checks that a run stopped early is the whole run's network at that
+// step, bit for bit, even in the middle of an epoch and of a cosine schedule.
+func TestTrainStopAfter(t *testing.T) {
+	d := synthetic(t)
+	cfg := smallConfig()
+	cfg.Checkpoints = []int{45}
+	whole, err := Train(context.Background(), cfg, d.Train, d.Test)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Checkpoints = nil
+	cfg.StopAfter = 45
+	part, err := Train(context.Background(), cfg, d.Train, d.Test)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sameParams(part.Final, whole.Checkpoints[0]) {
+		t.Error("stopping after step 45 does not give the whole run's checkpoint at step 45")
+	}
+	if part.Steps != 45 || len(part.Metrics) != 2 { // initialisation and epoch 1 (32 steps)
+		t.Errorf("%d steps and %d metric rows, want 45 and 2", part.Steps, len(part.Metrics))
+	}
+	for _, bad := range []struct{ stop, ckpt int }{{-1, 0}, {10000, 0}, {40, 41}} {
+		cfg.StopAfter, cfg.Checkpoints = bad.stop, []int{bad.ckpt}
+		if _, err := Train(context.Background(), cfg, d.Train, d.Test); err == nil {
+			t.Errorf("StopAfter %d with checkpoint %d: no error", bad.stop, bad.ckpt)
+		}
+	}
+}

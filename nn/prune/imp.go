@@ -48,24 +48,70 @@ func IMP(ctx context.Context, cfg nn.TrainConfig, train, test *data.Set, levels 
 		progress = func(int) {}
 	}
 	progress(0)
-	net, metrics, rewind, err := denseRun(ctx, cfg, train, test, rewindStep)
+	dense, err := denseRun(ctx, cfg, train, test, rewindStep)
 	if err != nil {
 		return nil, err
 	}
-	out := []Level{{Mask: Dense(cfg.Arch, opt), Net: net, Metrics: metrics}}
+	return IMPFrom(ctx, cfg, train, test, dense, levels, opt, progress)
+}
+
+// DenseRun is a finished dense run of a training configuration: level 0 of IMP, and the
+// network at the rewind step that every later level starts from.
+type DenseRun struct {
+	Net     *nn.Network
+	Metrics []nn.EpochMetrics
+	Rewind  *nn.Network
+}
+
+// IMPFrom is IMP for a dense run already done (a train node's results, reused rather than
+// trained again). dense must be cfg's run: IMPFrom checks the architectures, not the
+// history. levels+1 networks are returned, level 0 being dense.Net.
+func IMPFrom(ctx context.Context, cfg nn.TrainConfig, train, test *data.Set, dense DenseRun, levels int, opt Options, progress func(level int)) ([]Level, error) {
+	if levels < 0 {
+		return nil, fmt.Errorf("IMP needs levels ≥ 0, got %d", levels)
+	}
+	opt, err := opt.normalize()
+	if err != nil {
+		return nil, err
+	}
+	if err := dense.check(cfg); err != nil {
+		return nil, err
+	}
+	if progress == nil {
+		progress = func(int) {}
+	}
+	net := dense.Net.Clone()
+	canonicalZeros(net)
+	out := []Level{{Mask: Dense(cfg.Arch, opt), Net: net, Metrics: dense.Metrics}}
 	for k := 1; k <= levels; k++ {
 		mask, err := Next(out[k-1].Net, out[k-1].Mask, opt)
 		if err != nil {
 			return nil, fmt.Errorf("level %d: %v", k, err)
 		}
 		progress(k)
-		l, err := retrain(ctx, cfg, train, test, rewind, mask, k)
+		l, err := retrain(ctx, cfg, train, test, dense.Rewind, mask, k)
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, l)
 	}
 	return out, nil
+}
+
+// check reports a dense run that cannot be cfg's.
+func (d DenseRun) check(cfg nn.TrainConfig) error {
+	if cfg.Masks != nil {
+		return fmt.Errorf("IMP chooses the masks itself; the training configuration must not set any")
+	}
+	if d.Net == nil || d.Rewind == nil {
+		return fmt.Errorf("the dense run needs its final network and its network at the rewind step")
+	}
+	for what, n := range map[string]*nn.Network{"final": d.Net, "rewind": d.Rewind} {
+		if !n.Arch.Equal(cfg.Arch) {
+			return fmt.Errorf("the dense run's %s network is %s, but the training configuration is %s", what, n.Arch, cfg.Arch)
+		}
+	}
+	return nil
 }
 
 // IMPWithMasks trains the levels of masks found elsewhere (mask transport: masks of another
@@ -75,32 +121,38 @@ func IMP(ctx context.Context, cfg nn.TrainConfig, train, test *data.Set, levels 
 // IMP returns give back IMP's networks. The masks may cover any linear-layer weights of
 // cfg.Arch and must hold only 0 and 1; they are checked before anything trains.
 func IMPWithMasks(ctx context.Context, cfg nn.TrainConfig, train, test *data.Set, masks []Mask, rewindStep int) ([]Level, error) {
-	if len(masks) == 0 {
-		return nil, fmt.Errorf("IMPWithMasks needs at least one mask")
-	}
-	if cfg.Masks != nil {
-		return nil, fmt.Errorf("IMPWithMasks takes its masks as an argument; the training configuration must not set any")
-	}
-	if err := cfg.Arch.Validate(); err != nil {
+	if err := checkMasks(cfg, masks); err != nil {
 		return nil, err
 	}
-	shapes := weightShapes(cfg.Arch)
-	for k, m := range masks {
-		if err := m.check(cfg.Arch, shapes, "weight"); err != nil {
-			return nil, fmt.Errorf("mask %d: %v", k, err)
-		}
-	}
-	net, metrics, rewind, err := denseRun(ctx, cfg, train, test, rewindStep)
+	dense, err := denseRun(ctx, cfg, train, test, rewindStep)
 	if err != nil {
 		return nil, err
+	}
+	return IMPWithMasksFrom(ctx, cfg, train, test, dense, masks, nil)
+}
+
+// IMPWithMasksFrom is IMPWithMasks for a dense run already done; progress, if set, is
+// called with each level's number before it trains.
+func IMPWithMasksFrom(ctx context.Context, cfg nn.TrainConfig, train, test *data.Set, dense DenseRun, masks []Mask, progress func(level int)) ([]Level, error) {
+	if err := checkMasks(cfg, masks); err != nil {
+		return nil, err
+	}
+	if err := dense.check(cfg); err != nil {
+		return nil, err
+	}
+	if progress == nil {
+		progress = func(int) {}
 	}
 	var out []Level
 	for k, m := range masks {
 		if kept, total := m.Count(); k == 0 && kept == total {
-			out = append(out, Level{Mask: m.Clone(), Net: net, Metrics: metrics})
+			net := dense.Net.Clone()
+			canonicalZeros(net)
+			out = append(out, Level{Mask: m.Clone(), Net: net, Metrics: dense.Metrics})
 			continue
 		}
-		l, err := retrain(ctx, cfg, train, test, rewind, m.Clone(), k)
+		progress(k)
+		l, err := retrain(ctx, cfg, train, test, dense.Rewind, m.Clone(), k)
 		if err != nil {
 			return nil, err
 		}
@@ -109,28 +161,48 @@ func IMPWithMasks(ctx context.Context, cfg nn.TrainConfig, train, test *data.Set
 	return out, nil
 }
 
-// denseRun trains cfg without masks and returns its final network, its metrics and its
-// network at rewindStep.
-func denseRun(ctx context.Context, cfg nn.TrainConfig, train, test *data.Set, rewindStep int) (final *nn.Network, metrics []nn.EpochMetrics, rewind *nn.Network, err error) {
+// checkMasks validates carried masks before anything trains.
+func checkMasks(cfg nn.TrainConfig, masks []Mask) error {
+	if len(masks) == 0 {
+		return fmt.Errorf("IMPWithMasks needs at least one mask")
+	}
+	if cfg.Masks != nil {
+		return fmt.Errorf("IMPWithMasks takes its masks as an argument; the training configuration must not set any")
+	}
+	if err := cfg.Arch.Validate(); err != nil {
+		return err
+	}
+	shapes := weightShapes(cfg.Arch)
+	for k, m := range masks {
+		if err := m.check(cfg.Arch, shapes, "weight"); err != nil {
+			return fmt.Errorf("mask %d: %v", k, err)
+		}
+	}
+	return nil
+}
+
+// denseRun trains cfg without masks, keeping its network at rewindStep.
+func denseRun(ctx context.Context, cfg nn.TrainConfig, train, test *data.Set, rewindStep int) (DenseRun, error) {
 	if train == nil || test == nil {
-		return nil, nil, nil, fmt.Errorf("IMP needs a training and a test set")
+		return DenseRun{}, fmt.Errorf("IMP needs a training and a test set")
 	}
 	if rewindStep < 0 {
-		return nil, nil, nil, fmt.Errorf("rewind step %d is negative", rewindStep)
+		return DenseRun{}, fmt.Errorf("rewind step %d is negative", rewindStep)
 	}
 	if cfg.BatchSize >= 1 && cfg.Epochs >= 0 {
 		if total := nn.StepsPerEpoch(train.N, cfg.BatchSize) * cfg.Epochs; rewindStep > total {
-			return nil, nil, nil, fmt.Errorf("rewind step %d is beyond the run's %d steps", rewindStep, total)
+			return DenseRun{}, fmt.Errorf("rewind step %d is beyond the run's %d steps", rewindStep, total)
 		}
 	}
+	if cfg.Masks != nil {
+		return DenseRun{}, fmt.Errorf("IMP chooses the masks itself; the training configuration must not set any")
+	}
 	cfg.Checkpoints = []int{rewindStep}
-	cfg.Masks = nil
 	res, err := nn.Train(ctx, cfg, train, test)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("level 0 (dense): %w", err)
+		return DenseRun{}, fmt.Errorf("level 0 (dense): %w", err)
 	}
-	canonicalZeros(res.Final)
-	return res.Final, res.Metrics, res.Checkpoints[0], nil
+	return DenseRun{Net: res.Final, Metrics: res.Metrics, Rewind: res.Checkpoints[0]}, nil
 }
 
 // retrain trains level k: cfg from rewind with the weights mask prunes zeroed and held at

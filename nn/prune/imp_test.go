@@ -292,3 +292,51 @@ func withoutSeconds(got, ref []nn.EpochMetrics) []nn.EpochMetrics {
 	}
 	return out
 }
+
+// TestIMPFromTrainRun checks that IMP on a dense run done elsewhere (a train node's final
+// network and the rewind point recovered with StopAfter) gives IMP's networks bit for bit.
+func TestIMPFromTrainRun(t *testing.T) {
+	d := synthetic(t)
+	cfg := trainConfig(sgd)
+	cfg.Epochs = 2
+	const rewind = 40
+	want, err := IMP(context.Background(), cfg, d.Train, d.Test, 2, rewind, Options{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	full, err := nn.Train(context.Background(), cfg, d.Train, d.Test)
+	if err != nil {
+		t.Fatal(err)
+	}
+	early := cfg
+	early.StopAfter = rewind
+	part, err := nn.Train(context.Background(), early, d.Train, d.Test)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dense := DenseRun{Net: full.Final, Metrics: full.Metrics, Rewind: part.Final}
+	got, err := IMPFrom(context.Background(), cfg, d.Train, d.Test, dense, 2, Options{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k := range want {
+		if !sameNet(got[k].Net, want[k].Net) || !got[k].Mask.Equal(want[k].Mask) {
+			t.Errorf("level %d differs from IMP's", k)
+		}
+	}
+	masks := []Mask{want[0].Mask, want[1].Mask, want[2].Mask}
+	again, err := IMPWithMasksFrom(context.Background(), cfg, d.Train, d.Test, dense, masks, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k := range want {
+		if !sameNet(again[k].Net, want[k].Net) {
+			t.Errorf("IMPWithMasksFrom level %d differs from IMP's", k)
+		}
+	}
+	wrong := dense
+	wrong.Rewind = nil
+	if _, err := IMPFrom(context.Background(), cfg, d.Train, d.Test, wrong, 1, Options{}, nil); err == nil {
+		t.Error("a dense run without its rewind network: no error")
+	}
+}
