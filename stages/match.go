@@ -152,7 +152,7 @@ func runMatch(ctx context.Context, in *Input) (*Result, error) {
 		seqArts = append(seqArts, a)
 	}
 	return &Result{Outputs: map[string]Output{
-		"permutation":      {Artifacts: []Artifact{{Data: pb}}},
+		"permutation":      {Artifacts: []Artifact{{Data: pb, Meta: res.Perm.Arch.String()}}},
 		"aligned":          {Artifacts: []Artifact{al}},
 		"aligned_sequence": {Artifacts: seqArts},
 		"objective":        {Value: cty.NumberFloatVal(res.Objective)},

@@ -5,6 +5,7 @@ import (
 
 	"github.com/zclconf/go-cty/cty"
 
+	"github.com/modulo-ml/modulo/artifacts"
 	"github.com/modulo-ml/modulo/nn"
 	"github.com/modulo-ml/modulo/nn/data"
 	"github.com/modulo-ml/modulo/nn/perm"
@@ -98,11 +99,32 @@ func readPermutation(in *Input, name string) (perm.Permutation, error) {
 	return perm.DecodeSafetensors(b)
 }
 
-// encodeNetwork is the artifact of a network: safetensors, byte-shuffled before zstd, with
-// its architecture as the artifact's Meta for plan-time checks.
+// encodeNetwork is the artifact of a network: safetensors with its architecture as the
+// artifact's Meta for plan-time checks. Dense tensors are byte-shuffled before zstd (~15%
+// smaller); a pruned network is not: its runs of zero floats are what zstd shrinks, and
+// shuffling breaks them up. Measured on LeNet-300-100 (bytes stored, raw vs shuffled): dense
+// 1067k vs 910k, 20% sparse 836k vs 895k, 50% 589k vs 620k, 90% 137k vs 196k (12.8% of the
+// dense float32 size; nn/prune's TestSparseCompresses), so more than 1/8 zeros means raw.
 func encodeNetwork(n *nn.Network) (Artifact, error) {
 	b, err := nn.EncodeNetwork(n, nil)
-	return Artifact{Data: b, Codec: shuffle4, Meta: n.Arch.String()}, err
+	codec := shuffle4
+	if zeros, total := zeroCount(n); 8*zeros > total {
+		codec = artifacts.Raw
+	}
+	return Artifact{Data: b, Codec: codec, Meta: n.Arch.String()}, err
+}
+
+// zeroCount counts the parameters of n that are exactly zero.
+func zeroCount(n *nn.Network) (zeros, total int) {
+	for _, p := range n.Params {
+		for _, x := range p.Data {
+			if x == 0 {
+				zeros++
+			}
+		}
+		total += len(p.Data)
+	}
+	return zeros, total
 }
 
 // archesOf returns the architectures of the networks in attribute name that are known at

@@ -56,7 +56,7 @@ var optimizerSchema = Schema{Attributes: []Attribute{
 func init() {
 	Default.Register(&Kind{
 		Name:    "train",
-		Version: 1,
+		Version: 2,
 		Doc:     "Trains a network with SGD or Adam(W), keeping checkpoints and per-epoch metrics.",
 		Schema: Schema{
 			Attributes: []Attribute{
@@ -84,6 +84,7 @@ func init() {
 			{Name: "train_accuracy", Type: cty.Number},
 			{Name: "train_loss", Type: cty.Number},
 			{Name: "steps", Type: cty.Number},
+			{Name: "recipe", Type: Recipe, Doc: "the configuration and dataset, for prune nodes that train this run again with masks"},
 		},
 		Validate: validateTrain,
 		Cost:     threadsCost,
@@ -300,6 +301,10 @@ func runTrain(ctx context.Context, in *Input) (*Result, error) {
 			"test_loss": cty.NumberFloatVal(m.TestLoss), "test_accuracy": cty.NumberFloatVal(m.TestAcc),
 		}))
 	}
+	recipe, err := encodeRecipe(in.Config, RefOf(in.Config.GetAttr("data")), tc, spe)
+	if err != nil {
+		return nil, err
+	}
 	last2 := res.Metrics[len(res.Metrics)-1]
 	return &Result{Outputs: map[string]Output{
 		"final":          {Artifacts: []Artifact{final}},
@@ -310,5 +315,6 @@ func runTrain(ctx context.Context, in *Input) (*Result, error) {
 		"train_accuracy": {Value: cty.NumberFloatVal(last2.TrainAcc)},
 		"train_loss":     {Value: cty.NumberFloatVal(last2.TrainLoss)},
 		"steps":          {Value: cty.NumberIntVal(int64(res.Steps))},
+		"recipe":         {Artifacts: []Artifact{recipe}},
 	}}, nil
 }

@@ -1,0 +1,101 @@
+package stages
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/zclconf/go-cty/cty"
+	ctyjson "github.com/zclconf/go-cty/cty/json"
+
+	"github.com/modulo-ml/modulo/artifacts"
+	"github.com/modulo-ml/modulo/nn"
+)
+
+// Recipe is the artifact type of training recipes: a train node's configuration and the
+// dataset it trained on, so that a prune node can train the same run again with masks
+// (same model, optimiser, schedule, seeds and data order) without the pipeline repeating
+// the train block.
+var Recipe = ArtifactType("recipe", "application/vnd.modulo.recipe+json")
+
+// recipeDoc is a recipe artifact's content. Config is the train block's configuration as
+// typed cty JSON, without data (Data holds its OutputID) and without attributes that do
+// not enter the key (threads).
+type recipeDoc struct {
+	Data          artifacts.OutputID `json:"data"`
+	Type          json.RawMessage    `json:"type"`
+	Config        json.RawMessage    `json:"config"`
+	StepsPerEpoch int                `json:"steps_per_epoch"`
+	Steps         int                `json:"steps"`
+	Checkpoints   []int              `json:"checkpoints"` // steps of the checkpoints output, in its order
+}
+
+// recipeMeta is a recipe's manifest description: what a prune node checks at plan time.
+type recipeMeta struct {
+	Arch          string `json:"arch"`
+	StepsPerEpoch int    `json:"steps_per_epoch"`
+	Steps         int    `json:"steps"`
+	Checkpoints   []int  `json:"checkpoints"`
+}
+
+// encodeRecipe stores the train configuration cfg, which trained on the dataset ref data.
+func encodeRecipe(cfg cty.Value, data *Ref, tc nn.TrainConfig, spe int) (Artifact, error) {
+	attrs := map[string]cty.Value{}
+	for name, v := range cfg.AsValueMap() {
+		if name != "data" && name != "threads" {
+			attrs[name] = v
+		}
+	}
+	obj := cty.ObjectVal(attrs)
+	tj, err := ctyjson.MarshalType(obj.Type())
+	if err != nil {
+		return Artifact{}, err
+	}
+	vj, err := ctyjson.Marshal(obj, obj.Type())
+	if err != nil {
+		return Artifact{}, err
+	}
+	doc := recipeDoc{Data: data.ID, Type: tj, Config: vj, StepsPerEpoch: spe, Steps: spe * tc.Epochs, Checkpoints: tc.Checkpoints}
+	if doc.Checkpoints == nil {
+		doc.Checkpoints = []int{}
+	}
+	b, err := json.Marshal(doc)
+	if err != nil {
+		return Artifact{}, err
+	}
+	meta, err := json.Marshal(recipeMeta{Arch: tc.Arch.String(), StepsPerEpoch: spe, Steps: doc.Steps, Checkpoints: doc.Checkpoints})
+	return Artifact{Data: b, Codec: artifacts.Raw, Meta: string(meta)}, err
+}
+
+// decodeRecipe reads a recipe artifact back into the train configuration it describes.
+func decodeRecipe(b []byte) (*recipeDoc, cty.Value, error) {
+	var doc recipeDoc
+	if err := json.Unmarshal(b, &doc); err != nil {
+		return nil, cty.NilVal, fmt.Errorf("reading a training recipe: %v", err)
+	}
+	t, err := ctyjson.UnmarshalType(doc.Type)
+	if err != nil {
+		return nil, cty.NilVal, fmt.Errorf("reading a training recipe's configuration type: %v", err)
+	}
+	v, err := ctyjson.Unmarshal(doc.Config, t)
+	if err != nil {
+		return nil, cty.NilVal, fmt.Errorf("reading a training recipe's configuration: %v", err)
+	}
+	if !t.IsObjectType() || !t.HasAttribute("model") || !t.HasAttribute("optimizer") || doc.StepsPerEpoch < 1 {
+		return nil, cty.NilVal, fmt.Errorf("a training recipe without a model, an optimizer or steps per epoch")
+	}
+	return &doc, v, nil
+}
+
+// parseRecipeMeta reads the plan-time description of a recipe ref; ok is false when the
+// recipe is not known yet (its train node has not run) or predates the description.
+func parseRecipeMeta(v cty.Value) (m recipeMeta, ok bool) {
+	if !v.IsKnown() || v.IsNull() {
+		return m, false
+	}
+	r := RefOf(v)
+	if !strings.HasPrefix(r.Meta, "{") || json.Unmarshal([]byte(r.Meta), &m) != nil || m.StepsPerEpoch < 1 {
+		return m, false
+	}
+	return m, true
+}
