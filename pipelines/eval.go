@@ -3,6 +3,7 @@ package pipelines
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
@@ -121,7 +122,7 @@ func evalBody(b *Body, s *stages.Schema, ctx *hcl.EvalContext) (cty.Value, hcl.D
 			diags = append(diags, &hcl.Diagnostic{
 				Severity:    hcl.DiagError,
 				Summary:     "Invalid value for attribute",
-				Detail:      fmt.Sprintf("Inappropriate value for attribute %q: %s.", a.Name, err),
+				Detail:      typeErrorDetail(a, err),
 				Subject:     attr.Expr.Range().Ptr(),
 				Expression:  attr.Expr,
 				EvalContext: ctx,
@@ -173,6 +174,16 @@ func evalBody(b *Body, s *stages.Schema, ctx *hcl.EvalContext) (cty.Value, hcl.D
 		}
 	}
 	return cty.ObjectVal(vals), diags
+}
+
+// typeErrorDetail says what is wrong with a value of the wrong type and, from the
+// attribute's documentation, what belongs there.
+func typeErrorDetail(a stages.Attribute, err error) string {
+	d := fmt.Sprintf("Inappropriate value for attribute %q: %s.", a.Name, err)
+	if a.Doc != "" {
+		d += fmt.Sprintf(" %s is %s.", capitalize(a.Name), strings.TrimSuffix(a.Doc, "."))
+	}
+	return d
 }
 
 // validateDiag places a Validate error at the attribute its path names.

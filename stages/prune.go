@@ -36,7 +36,7 @@ func init() {
 		Version: 1,
 		Doc:     "Iterative magnitude pruning with rewinding of a train node's run, or retraining it with transported masks.",
 		Schema: Schema{Attributes: []Attribute{
-			{Name: "from", Type: cty.DynamicPseudoType, Required: true, Doc: `the train node whose run is pruned: from = train.net["a"]; its recipe, data and seeds are reused`},
+			{Name: "from", Type: fromType, Required: true, Doc: `the train node whose run is pruned, such as from = train.net["a"] (the block, not one of its outputs)`},
 			{Name: "levels", Type: cty.Number, Doc: "rounds of pruning: levels+1 networks, level 0 dense; with mask, defaults to every mask"},
 			{Name: "fraction", Type: cty.Number, Default: cty.NumberFloatVal(prune.DefaultFraction), Doc: "fraction of the remaining weights pruned per level"},
 			{Name: "scope", Type: cty.String, Default: cty.StringVal("global"), Doc: "global (one threshold) or layer (the fraction of each layer)"},
@@ -58,28 +58,14 @@ func init() {
 	})
 }
 
-// fromAttrs are the train outputs a prune node reads through from.
-var fromAttrs = map[string]cty.Type{
+// fromType is what a prune node reads of its train node: a reference to the block
+// converts to it, keeping only these outputs.
+var fromType = cty.Object(map[string]cty.Type{
 	"recipe": Recipe, "final": Network, "checkpoints": cty.List(Network), "metrics": cty.List(metricsType),
-}
+})
 
 func validatePrune(cfg cty.Value) error {
 	from := cfg.GetAttr("from")
-	t := from.Type()
-	if t != cty.DynamicPseudoType {
-		if !t.IsObjectType() || !t.HasAttribute("recipe") {
-			what := t.FriendlyName()
-			if name, _, ok := IsArtifactType(t); ok {
-				what = "a " + name
-			}
-			return cty.GetAttrPath("from").NewErrorf(`from must be a train node, such as from = train.net["a"] (the block, not one of its outputs), not %s`, what)
-		}
-		for name, want := range fromAttrs {
-			if !t.HasAttribute(name) || !t.AttributeType(name).Equals(want) {
-				return cty.GetAttrPath("from").NewErrorf(`from must be a train node, such as from = train.net["a"]: its %s is missing or not a %s`, name, want.FriendlyName())
-			}
-		}
-	}
 	levels, hasLevels := knownInt(cfg, "levels")
 	if v := cfg.GetAttr("levels"); v.IsKnown() && !v.IsNull() && (!hasLevels || levels < 0 || levels > maxLevels) {
 		return cty.GetAttrPath("levels").NewErrorf("levels must be a whole number from 0 to %d, got %s", maxLevels, v.AsBigFloat().Text('g', -1))
@@ -116,11 +102,9 @@ func validatePrune(cfg cty.Value) error {
 		if err != nil {
 			return cty.GetAttrPath("rewind").NewErrorf("%v", err)
 		}
-		if t.IsObjectType() && t.HasAttribute("recipe") {
-			if m, ok := parseRecipeMeta(from.GetAttr("recipe")); ok {
-				if step := d.Steps(m.StepsPerEpoch); step > m.Steps {
-					return cty.GetAttrPath("rewind").NewErrorf("rewind %q is step %d, beyond the %d steps of the train node's run", r.AsString(), step, m.Steps)
-				}
+		if m, ok := recipeMetaOf(from); ok {
+			if step := d.Steps(m.StepsPerEpoch); step > m.Steps {
+				return cty.GetAttrPath("rewind").NewErrorf("rewind %q is step %d, beyond the %d steps of the train node's run; rewind to an earlier point or train for longer", r.AsString(), step, m.Steps)
 			}
 		}
 	}
@@ -130,11 +114,7 @@ func validatePrune(cfg cty.Value) error {
 // checkMaskArch compares the architectures known at plan time: the masks', the
 // permutation's and the run's.
 func checkMaskArch(cfg cty.Value) error {
-	from := cfg.GetAttr("from")
-	if !from.Type().IsObjectType() || !from.Type().HasAttribute("recipe") {
-		return nil
-	}
-	m, ok := parseRecipeMeta(from.GetAttr("recipe"))
+	m, ok := recipeMetaOf(cfg.GetAttr("from"))
 	if !ok {
 		return nil
 	}

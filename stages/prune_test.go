@@ -175,8 +175,6 @@ func TestValidatePrune(t *testing.T) {
 		cfg  map[string]cty.Value
 		want string
 	}{
-		{map[string]cty.Value{"from": train.GetAttr("final"), "levels": cty.NumberIntVal(1)}, "from must be a train node"},
-		{map[string]cty.Value{"from": f.data, "levels": cty.NumberIntVal(1)}, "not a dataset"},
 		{map[string]cty.Value{"from": train}, "levels is required"},
 		{map[string]cty.Value{"from": train, "levels": cty.NumberFloatVal(1.5)}, "whole number"},
 		{map[string]cty.Value{"from": train, "levels": cty.NumberIntVal(1), "fraction": cty.NumberIntVal(1)}, "strictly between 0 and 1"},
@@ -195,7 +193,7 @@ func TestValidatePrune(t *testing.T) {
 		}
 	}
 	// Unknown upstream values pass: the train node has not run yet.
-	unknown := cty.UnknownVal(train.Type())
+	unknown := cty.UnknownVal(pk.Schema.Config(map[string]cty.Value{"from": train}).GetAttr("from").Type())
 	if err := pk.Validate(pk.Schema.Config(map[string]cty.Value{"from": unknown, "levels": cty.NumberIntVal(1), "rewind": cty.StringVal("50ep")})); err != nil {
 		t.Errorf("unknown from: %v", err)
 	}

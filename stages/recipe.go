@@ -87,9 +87,13 @@ func decodeRecipe(b []byte) (*recipeDoc, cty.Value, error) {
 	return &doc, v, nil
 }
 
-// parseRecipeMeta reads the plan-time description of a recipe ref; ok is false when the
-// recipe is not known yet (its train node has not run) or predates the description.
-func parseRecipeMeta(v cty.Value) (m recipeMeta, ok bool) {
+// recipeMetaOf reads the plan-time description of the recipe of from, a prune node's
+// train node; ok is false when it is not known yet (the train node has not run).
+func recipeMetaOf(from cty.Value) (m recipeMeta, ok bool) {
+	if !from.IsKnown() || from.IsNull() {
+		return m, false
+	}
+	v := from.GetAttr("recipe")
 	if !v.IsKnown() || v.IsNull() {
 		return m, false
 	}

@@ -2,6 +2,7 @@ package stages
 
 import (
 	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
 )
 
 // Schema describes the attributes and nested blocks of a stage block. The engine decodes a
@@ -82,12 +83,17 @@ func (s *Schema) Attribute(name string) (Attribute, bool) {
 
 // Config builds a configuration object of s from the given attribute values, filling the
 // rest with defaults or nulls and absent blocks with nulls or empty lists, as the engine
-// does for a block. Tests and golden digests use it to run a kind without HCL.
+// does for a block. Values are converted to the attributes' types as the engine converts
+// them (a train node's outputs to the object a prune node reads); a value that does not
+// convert is kept as it is. Tests and golden digests use it to run a kind without HCL.
 func (s *Schema) Config(attrs map[string]cty.Value) cty.Value {
 	vals := map[string]cty.Value{}
 	for _, a := range s.Attributes {
 		switch v, ok := attrs[a.Name]; {
 		case ok:
+			if c, err := convert.Convert(v, a.Type); err == nil {
+				v = c
+			}
 			vals[a.Name] = v
 		case a.Default != cty.NilVal:
 			vals[a.Name] = a.Default

@@ -25,7 +25,7 @@ func printOutputs(w, stderr io.Writer, g *pipelines.Graph, valueOf pipelines.Val
 		width = max(width, len(o.Name))
 	}
 	for _, o := range outs {
-		fmt.Fprintf(w, "  %-*s = %s\n", width, o.Name, formatValue(o.Value))
+		fmt.Fprintf(w, "  %-*s = %s\n", width, o.Name, formatIndented(o.Value, "  "))
 	}
 	var errs hcl.Diagnostics
 	for _, d := range diags {
@@ -36,8 +36,46 @@ func printOutputs(w, stderr io.Writer, g *pipelines.Graph, valueOf pipelines.Val
 	printDiags(stderr, g.Config, errs)
 }
 
-// formatValue renders a value compactly in HCL's syntax; long lists are summarised.
-func formatValue(v cty.Value) string {
+// lineWidth is the longest value printed on one line.
+const lineWidth = 100
+
+// formatIndented renders a value in HCL's syntax, as Terraform prints outputs: on one line
+// when that fits, else one element or attribute per line, indented one step more than indent.
+func formatIndented(v cty.Value, indent string) string {
+	if s := formatLine(v); len(s)+len(indent) <= lineWidth || !v.IsKnown() || v.IsNull() {
+		return s
+	}
+	t := v.Type()
+	inner := indent + "  "
+	var sb strings.Builder
+	switch {
+	case t.IsListType() || t.IsSetType() || t.IsTupleType():
+		sb.WriteString("[\n")
+		for it := v.ElementIterator(); it.Next(); {
+			_, e := it.Element()
+			sb.WriteString(inner + formatIndented(e, inner) + ",\n")
+		}
+		sb.WriteString(indent + "]")
+	case t.IsObjectType() || t.IsMapType():
+		m := v.AsValueMap()
+		keys := sortedKeys(m)
+		width := 0
+		for _, k := range keys {
+			width = max(width, len(k))
+		}
+		sb.WriteString("{\n")
+		for _, k := range keys {
+			fmt.Fprintf(&sb, "%s%-*s = %s\n", inner, width, k, formatIndented(m[k], inner))
+		}
+		sb.WriteString(indent + "}")
+	default:
+		return formatLine(v)
+	}
+	return sb.String()
+}
+
+// formatLine renders v on one line.
+func formatLine(v cty.Value) string {
 	switch {
 	case !v.IsKnown():
 		return "(known after run)"
@@ -59,27 +97,27 @@ func formatValue(v cty.Value) string {
 	case t == cty.Bool:
 		return strconv.FormatBool(v.True())
 	case t.IsListType() || t.IsSetType() || t.IsTupleType():
-		n := v.LengthInt()
-		if n > 8 {
-			return fmt.Sprintf("[%d items]", n)
-		}
 		var parts []string
 		for it := v.ElementIterator(); it.Next(); {
 			_, e := it.Element()
-			parts = append(parts, formatValue(e))
+			parts = append(parts, formatLine(e))
 		}
 		return "[" + strings.Join(parts, ", ") + "]"
 	default:
 		m := v.AsValueMap()
-		keys := make([]string, 0, len(m))
-		for k := range m {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
 		var parts []string
-		for _, k := range keys {
-			parts = append(parts, k+" = "+formatValue(m[k]))
+		for _, k := range sortedKeys(m) {
+			parts = append(parts, k+" = "+formatLine(m[k]))
 		}
 		return "{ " + strings.Join(parts, ", ") + " }"
 	}
+}
+
+func sortedKeys(m map[string]cty.Value) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }

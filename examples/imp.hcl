@@ -1,0 +1,131 @@
+# Iterative magnitude pruning of LeNet-300-100 (784-300-100-10) on MNIST, and the seed
+# paper's question about pruning trajectories: does ONE permutation, found on the two dense
+# networks, align every level of two IMP runs from different seeds (level k of A with level
+# k of B), as well as matching each pair of levels separately does?
+#
+# Two runs are pruned for `levels` rounds of 20% of the remaining weights (global magnitude,
+# survivors rewound to epoch 1). The level sequences are interpolated three ways: as they
+# are, under the dense permutation, and with per-level weight matching. The mask-transport
+# variant retrains seed 2 with seed 1's masks, moved into seed 2's coordinates by the
+# permutation that aligns seed 1 to seed 2, against the same masks used unmoved.
+#
+#   modulo run examples/imp.hcl
+#   modulo run -var dataset=fashion-mnist examples/imp.hcl
+
+variable "dataset" {
+  type        = string
+  default     = "mnist"
+  description = "mnist or fashion-mnist"
+}
+
+variable "levels" {
+  type    = number
+  default = 10
+}
+
+variable "epochs" {
+  type    = number
+  default = 10
+}
+
+dataset "data" {
+  source = var.dataset
+}
+
+train "lenet" {
+  for_each = toset(["1", "2"])
+
+  data        = dataset.data
+  seed        = tonumber(each.key)
+  epochs      = var.epochs
+  checkpoints = ["1ep"] # the rewind point
+
+  model {
+    hidden = [300, 100]
+  }
+
+  optimizer {
+    lr           = 0.05
+    momentum     = 0.9
+    weight_decay = 1e-4
+    schedule     = "cosine"
+  }
+}
+
+prune "imp" {
+  for_each = toset(["1", "2"])
+
+  from     = train.lenet[each.key]
+  levels   = var.levels
+  fraction = 0.2
+  scope    = "global"
+  rewind   = "1ep"
+}
+
+# One permutation, found once on the dense networks.
+match "dense" {
+  reference = train.lenet["1"].final
+  target    = train.lenet["2"].final
+}
+
+interpolate "unaligned" {
+  a    = prune.imp["1"].levels
+  b    = prune.imp["2"].levels
+  data = dataset.data
+}
+
+interpolate "dense_permutation" {
+  a           = prune.imp["1"].levels
+  b           = prune.imp["2"].levels
+  permutation = match.dense.permutation
+  data        = dataset.data
+}
+
+interpolate "per_level" {
+  a       = prune.imp["1"].levels
+  b       = prune.imp["2"].levels
+  rematch = true
+  data    = dataset.data
+}
+
+# Mask transport: seed 1's masks trained in seed 2's run, moved by the permutation that
+# aligns seed 1's dense network to seed 2's, and (the control) not moved.
+match "one_to_two" {
+  reference = train.lenet["2"].final
+  target    = train.lenet["1"].final
+}
+
+prune "transported" {
+  from        = train.lenet["2"]
+  mask        = prune.imp["1"].masks
+  permutation = match.one_to_two.permutation
+  rewind      = "1ep"
+}
+
+prune "unmoved" {
+  from   = train.lenet["2"]
+  mask   = prune.imp["1"].masks
+  rewind = "1ep"
+}
+
+output "levels" {
+  description = "per level: weights left, test accuracy of both runs, and the test-loss barrier between them three ways"
+  value = [for k in range(var.levels + 1) : {
+    level             = k
+    weights_left      = format("%.1f%%", 100 * (1 - prune.imp["1"].metrics[k].sparsity))
+    accuracy          = [prune.imp["1"].metrics[k].test_accuracy, prune.imp["2"].metrics[k].test_accuracy]
+    unaligned         = interpolate.unaligned.pairs[k].loss_barrier.test
+    dense_permutation = interpolate.dense_permutation.pairs[k].loss_barrier.test
+    per_level         = interpolate.per_level.pairs[k].loss_barrier.test
+  }]
+}
+
+output "mask_transport" {
+  description = "test accuracy of seed 2 per level: its own masks, seed 1's masks transported, and unmoved"
+  value = [for k in range(var.levels + 1) : {
+    level       = k
+    own         = prune.imp["2"].metrics[k].test_accuracy
+    transported = prune.transported.metrics[k].test_accuracy
+    unmoved     = prune.unmoved.metrics[k].test_accuracy
+  }]
+}
