@@ -165,8 +165,12 @@ func evalBody(b *Body, s *stages.Schema, ctx *hcl.EvalContext) (cty.Value, hcl.D
 		switch {
 		case bs.Multi && len(objs) == 0:
 			vals[bs.Name] = cty.ListValEmpty(ty.ElementType())
-		case bs.Multi:
+		case bs.Multi && sameTypes(objs):
 			vals[bs.Name] = cty.ListVal(objs)
+		case bs.Multi:
+			// Blocks whose dynamic attributes hold values of different types (two plots
+			// of different tables) cannot form a list; a tuple iterates the same way.
+			vals[bs.Name] = cty.TupleVal(objs)
 		case len(objs) == 0:
 			vals[bs.Name] = cty.NullVal(ty)
 		default:
@@ -174,6 +178,16 @@ func evalBody(b *Body, s *stages.Schema, ctx *hcl.EvalContext) (cty.Value, hcl.D
 		}
 	}
 	return cty.ObjectVal(vals), diags
+}
+
+// sameTypes reports whether vals can form a list.
+func sameTypes(vals []cty.Value) bool {
+	for _, v := range vals[1:] {
+		if !v.Type().Equals(vals[0].Type()) {
+			return false
+		}
+	}
+	return true
 }
 
 // typeErrorDetail says what is wrong with a value of the wrong type and, from the

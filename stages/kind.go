@@ -37,6 +37,10 @@ type Kind struct {
 	// stands for that output itself: data = dataset.mnist rather than dataset.mnist.data.
 	Self string
 
+	// Summary, if set, names an output of text (a Markdown table) that `modulo show`
+	// prints after the list of outputs: what a person looks at first.
+	Summary string
+
 	// Files, if set, lists the files outside the cache that a run of cfg reads, with their
 	// digests, so that the action key changes when their content does (like the file lines
 	// of Go's build keys). It runs at plan time on a wholly known cfg and is called

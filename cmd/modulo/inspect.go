@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -183,6 +184,16 @@ func cmdShow(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stdout, "  %-14s (empty sequence)\n", name)
 		}
 	}
+	if name := n.Inst.Block.Kind.Summary; name != "" {
+		if out := e.Outputs[name]; len(out.Items) == 1 {
+			if b, err := c.Get(out.Items[0].ID); err == nil {
+				fmt.Fprintf(stdout, "%s:\n%s", name, b)
+				if len(b) > 0 && b[len(b)-1] != '\n' {
+					fmt.Fprintln(stdout)
+				}
+			}
+		}
+	}
 	fmt.Fprintln(stdout, "provenance (the key description):")
 	desc, err := c.Get(e.Key)
 	if err != nil {
@@ -206,8 +217,8 @@ func cmdExport(args []string, stdout, stderr io.Writer) int {
 	if !ok {
 		return 1
 	}
-	if len(pos) != 2 || *dst == "" {
-		fmt.Fprintln(stderr, "usage: modulo export [-p PIPELINE] ADDR OUTPUT -o PATH")
+	if len(pos) < 1 || len(pos) > 2 || *dst == "" {
+		fmt.Fprintln(stderr, "usage: modulo export [-p PIPELINE] ADDR [OUTPUT] -o PATH\n(without OUTPUT, every output is written into the directory PATH)")
 		return 1
 	}
 	n, c, ok := lookupNode(&pf, *path, pos[0], stderr)
@@ -217,6 +228,9 @@ func cmdExport(args []string, stdout, stderr io.Writer) int {
 	if n.Status != pipelines.Cached {
 		fmt.Fprintf(stderr, "modulo export: %s is not in the cache (%s); run the pipeline first\n", pos[0], n.Status)
 		return 1
+	}
+	if len(pos) == 1 {
+		return exportAll(n, c, *dst, stdout, stderr)
 	}
 	out, ok := n.Entry.Outputs[pos[1]]
 	if !ok {
@@ -248,6 +262,86 @@ func cmdExport(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "wrote %d files to %s\n", len(out.Items), *dst)
 	return 0
+}
+
+// exportAll writes every output of n into the directory dst: artifacts under the file name
+// their producer gave them (a report's table.csv, index.html) or else after the output
+// (final.safetensors, checkpoints-0001.safetensors), values as OUTPUT.json.
+func exportAll(n *pipelines.PlanNode, c *artifacts.Cache, dst string, stdout, stderr io.Writer) int {
+	if err := os.MkdirAll(dst, 0o777); err != nil {
+		return exitOn(stderr, err)
+	}
+	var written []string
+	used := map[string]bool{}
+	for _, spec := range n.Inst.Block.Kind.Outputs {
+		out := n.Entry.Outputs[spec.Name]
+		if out.Value != nil {
+			name := spec.Name + ".json"
+			if err := writeFileAtomic(filepath.Join(dst, name), append(append([]byte{}, out.Value...), '\n')); err != nil {
+				return exitOn(stderr, err)
+			}
+			written = append(written, name)
+			continue
+		}
+		for i, it := range out.Items {
+			name := it.Meta
+			if !plainFileName(name) || used[name] {
+				name = spec.Name
+				if spec.Type.IsListType() {
+					name = fmt.Sprintf("%s-%04d", spec.Name, i)
+				}
+				name += extension(out.Media)
+			}
+			used[name] = true
+			b, err := c.Get(it.ID)
+			if err != nil {
+				return exitOn(stderr, err)
+			}
+			if err := writeFileAtomic(filepath.Join(dst, name), b); err != nil {
+				return exitOn(stderr, err)
+			}
+			written = append(written, name)
+		}
+	}
+	fmt.Fprintf(stdout, "wrote %d files to %s\n", len(written), dst)
+	if slices.Contains(written, "index.html") {
+		fmt.Fprintf(stdout, "open %s\n", filepath.Join(dst, "index.html"))
+	}
+	return 0
+}
+
+// plainFileName reports whether a producer's description of an artifact is a file name
+// (report.csv) rather than a description (mlp 784-128-10 relu).
+func plainFileName(s string) bool {
+	if s == "" || s == "." || s == ".." || !strings.Contains(s, ".") {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+// extension guesses a file extension from a media type: the structured-syntax suffix
+// (+safetensors, +json) or the subtype.
+func extension(media string) string {
+	m, _, _ := strings.Cut(media, ";")
+	m = strings.TrimSpace(m)
+	if _, suffix, ok := strings.Cut(m, "+"); ok {
+		return "." + suffix
+	}
+	switch m {
+	case "text/plain":
+		return ".txt"
+	case "text/markdown":
+		return ".md"
+	}
+	if _, sub, ok := strings.Cut(m, "/"); ok && plainFileName("x."+sub) {
+		return "." + sub
+	}
+	return ""
 }
 
 func exitOn(stderr io.Writer, err error) int {

@@ -1,0 +1,315 @@
+package stages
+
+import (
+	"bytes"
+	"fmt"
+	"image/color"
+	"math"
+	"slices"
+
+	"github.com/zclconf/go-cty/cty"
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/palette/moreland"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/plotutil"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+	"gonum.org/v1/plot/vg/vgsvg"
+)
+
+// plotSpec is one plot block.
+type plotSpec struct {
+	title, kind, x, seriesCol string
+	y                         []string
+	logX, logY                bool
+	xLabel, yLabel            string
+}
+
+// The size of every figure: wide enough for a legend beside ten curves, and the PNG at
+// 150 dpi is sharp on a laptop screen.
+const (
+	figWidth  = 7 * vg.Inch
+	figHeight = 4.5 * vg.Inch
+	pngDPI    = 150
+)
+
+func plotSpecOf(p cty.Value) (*plotSpec, error) {
+	s := &plotSpec{
+		title: optString(p.GetAttr("title")), kind: p.GetAttr("kind").AsString(),
+		x: optString(p.GetAttr("x")), seriesCol: optString(p.GetAttr("series")),
+		y: stringList(p.GetAttr("y")), logX: p.GetAttr("log_x").True(), logY: p.GetAttr("log_y").True(),
+		xLabel: optString(p.GetAttr("x_label")), yLabel: optString(p.GetAttr("y_label")),
+	}
+	switch s.kind {
+	case "line", "scatter":
+		if s.x == "" {
+			return nil, fmt.Errorf("a %s plot needs x, the column on the horizontal axis", s.kind)
+		}
+		if len(s.y) == 0 {
+			return nil, fmt.Errorf("y is empty; name at least one column to draw")
+		}
+	case "triangle":
+		if len(s.y) != 1 {
+			return nil, fmt.Errorf("a triangle plot colours the grid by one column: y = [\"test_loss\"], not %d", len(s.y))
+		}
+		if s.logX || s.logY || s.seriesCol != "" {
+			return nil, fmt.Errorf("a triangle plot has no log axes and no series")
+		}
+	default:
+		return nil, fmt.Errorf("unknown kind %q; the kinds are: line, scatter, triangle", s.kind)
+	}
+	return s, nil
+}
+
+// line is one drawn series.
+type line struct {
+	name string
+	xys  plotter.XYs
+	z    []float64 // triangle: the value at each point
+}
+
+// series extracts the drawn points: one line per y column and value of the series column,
+// rows in table order. It reports missing or non-numeric columns and values a log axis
+// cannot show.
+func (s *plotSpec) series(tb *table) ([]line, error) {
+	cols := rowKeys(tb.rows)
+	need := append([]string{}, s.y...)
+	if s.kind == "triangle" {
+		need = append(need, "l0", "l1", "l2")
+	} else {
+		need = append(need, s.x)
+	}
+	if s.seriesCol != "" {
+		need = append(need, s.seriesCol)
+	}
+	for _, c := range need {
+		if !slices.Contains(cols, c) {
+			return nil, fmt.Errorf("no column %q; the table's columns are %s", c, joinQuoted(cols))
+		}
+	}
+	num := func(r map[string]cty.Value, c string, row int) (float64, bool, error) {
+		v, ok := r[c]
+		if !ok || v.IsNull() {
+			return 0, false, nil
+		}
+		if v.Type() != cty.Number {
+			return 0, false, fmt.Errorf("column %q holds %s in row %d; plots need numbers", c, v.Type().FriendlyName(), row)
+		}
+		f, _ := v.AsBigFloat().Float64()
+		return f, true, nil
+	}
+	var lines []line
+	index := map[string]int{}
+	for i, r := range tb.rows {
+		key := ""
+		if s.seriesCol != "" {
+			key = cell(r[s.seriesCol], false)
+		}
+		for _, yc := range s.y {
+			var x, y float64
+			var okx, oky bool
+			var err error
+			if s.kind == "triangle" {
+				// Barycentric (l0, l1, l2) to the plane: network 0 at (0, 0), 1 at (1, 0),
+				// 2 at (½, √3/2).
+				l1, _, e1 := num(r, "l1", i)
+				l2, _, e2 := num(r, "l2", i)
+				if err = cmpErr(e1, e2); err != nil {
+					return nil, err
+				}
+				x, y, okx = l1+l2/2, l2*math.Sqrt(3)/2, true
+			} else if x, okx, err = num(r, s.x, i); err != nil {
+				return nil, err
+			}
+			z, oky, err := num(r, yc, i)
+			if err != nil {
+				return nil, err
+			}
+			if !okx || !oky {
+				continue
+			}
+			if s.logX && x <= 0 {
+				return nil, fmt.Errorf("log_x, but %s = %g in row %d; a log axis needs positive values", s.x, x, i)
+			}
+			if s.logY && z <= 0 {
+				return nil, fmt.Errorf("log_y, but %s = %g in row %d; a log axis needs positive values (barriers can be 0 or negative: use a linear axis or max(%s, 1e-6))", yc, z, i, yc)
+			}
+			name := yc
+			switch {
+			case s.seriesCol != "" && len(s.y) > 1:
+				name = fmt.Sprintf("%s, %s = %s", yc, s.seriesCol, key)
+			case s.seriesCol != "":
+				name = fmt.Sprintf("%s = %s", s.seriesCol, key)
+			}
+			j, ok := index[name]
+			if !ok {
+				j = len(lines)
+				index[name] = j
+				lines = append(lines, line{name: name})
+			}
+			if s.kind == "triangle" {
+				lines[j].xys = append(lines[j].xys, plotter.XY{X: x, Y: y})
+				lines[j].z = append(lines[j].z, z)
+			} else {
+				lines[j].xys = append(lines[j].xys, plotter.XY{X: x, Y: z})
+			}
+		}
+	}
+	if len(lines) == 0 {
+		return nil, fmt.Errorf("no row has numbers in both %s and %s", s.x, joinQuoted(s.y))
+	}
+	return lines, nil
+}
+
+func cmpErr(errs ...error) error {
+	for _, e := range errs {
+		if e != nil {
+			return e
+		}
+	}
+	return nil
+}
+
+func joinQuoted(s []string) string {
+	q := make([]string, len(s))
+	for i, x := range s {
+		q[i] = fmt.Sprintf("%q", x)
+	}
+	return fmt.Sprint(q)
+}
+
+// draw renders the plot as PNG and SVG.
+func (s *plotSpec) draw(tb *table) (png, svg []byte, err error) {
+	lines, err := s.series(tb)
+	if err != nil {
+		return nil, nil, err
+	}
+	var render func(c draw.Canvas)
+	if s.kind == "triangle" {
+		render, err = s.triangle(lines[0])
+	} else {
+		render, err = s.lines(lines)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	img := vgimg.NewWith(vgimg.UseWH(figWidth, figHeight), vgimg.UseDPI(pngDPI))
+	render(draw.New(img))
+	var pb bytes.Buffer
+	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(&pb); err != nil {
+		return nil, nil, err
+	}
+	sc := vgsvg.New(figWidth, figHeight)
+	render(draw.New(sc))
+	var sb bytes.Buffer
+	if _, err := sc.WriteTo(&sb); err != nil {
+		return nil, nil, err
+	}
+	return pb.Bytes(), sb.Bytes(), nil
+}
+
+// lines draws line or scatter plots, one colour and glyph per series.
+func (s *plotSpec) lines(lines []line) (func(draw.Canvas), error) {
+	p := plot.New()
+	p.Title.Text = s.title
+	p.X.Label.Text = cmpOr(s.xLabel, s.x)
+	p.Y.Label.Text = s.yLabel
+	if p.Y.Label.Text == "" && len(s.y) == 1 {
+		p.Y.Label.Text = s.y[0]
+	}
+	if s.logX {
+		p.X.Scale = plot.LogScale{}
+		p.X.Tick.Marker = plot.LogTicks{Prec: -1}
+	}
+	if s.logY {
+		p.Y.Scale = plot.LogScale{}
+		p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+	}
+	p.Add(plotter.NewGrid())
+	for i, l := range lines {
+		sc, err := plotter.NewScatter(l.xys)
+		if err != nil {
+			return nil, err
+		}
+		sc.GlyphStyle.Color = plotutil.Color(i)
+		sc.GlyphStyle.Shape = plotutil.Shape(i)
+		sc.GlyphStyle.Radius = vg.Points(2.5)
+		if s.kind == "line" {
+			ln, err := plotter.NewLine(l.xys)
+			if err != nil {
+				return nil, err
+			}
+			ln.LineStyle.Color = plotutil.Color(i)
+			ln.LineStyle.Width = vg.Points(1.5)
+			ln.LineStyle.Dashes = plotutil.Dashes(i / len(plotutil.DefaultColors))
+			p.Add(ln, sc)
+			p.Legend.Add(l.name, ln, sc)
+		} else {
+			p.Add(sc)
+			p.Legend.Add(l.name, sc)
+		}
+	}
+	if len(lines) > 1 || s.seriesCol != "" {
+		p.Legend.Top = true
+	} else {
+		p.Legend = plot.NewLegend() // one unnamed series: the axis label says it all
+	}
+	return func(c draw.Canvas) { p.Draw(c) }, nil
+}
+
+// triangle draws a merge_three grid: every point of the 2-simplex coloured by the value,
+// with a colour bar beside it.
+func (s *plotSpec) triangle(l line) (func(draw.Canvas), error) {
+	lo, hi := slices.Min(l.z), slices.Max(l.z)
+	if hi == lo {
+		hi = lo + 1
+	}
+	cm := moreland.SmoothBlueRed()
+	cm.SetMin(lo)
+	cm.SetMax(hi)
+	p := plot.New()
+	p.Title.Text = cmpOr(s.title, s.y[0])
+	p.HideAxes()
+	sc, err := plotter.NewScatter(l.xys)
+	if err != nil {
+		return nil, err
+	}
+	n := len(l.xys)
+	// A grid of resolution r has (r+1)(r+2)/2 points; size the dots to touch.
+	r := (math.Sqrt(8*float64(n)+1) - 3) / 2
+	radius := vg.Length(math.Max(2, 130/math.Max(r, 1)))
+	sc.GlyphStyleFunc = func(i int) draw.GlyphStyle {
+		c, err := cm.At(l.z[i])
+		if err != nil {
+			c = color.Black
+		}
+		return draw.GlyphStyle{Color: c, Radius: vg.Points(float64(radius) / 2), Shape: draw.CircleGlyph{}}
+	}
+	labels, err := plotter.NewLabels(plotter.XYLabels{
+		XYs:    []plotter.XY{{X: 0, Y: -0.07}, {X: 1, Y: -0.07}, {X: 0.5, Y: math.Sqrt(3)/2 + 0.04}},
+		Labels: []string{"network 0", "network 1", "network 2"},
+	})
+	if err != nil {
+		return nil, err
+	}
+	p.Add(sc, labels)
+	p.X.Min, p.X.Max = -0.12, 1.12
+	p.Y.Min, p.Y.Max = -0.12, 1.0
+
+	bar := plot.New()
+	bar.HideX()
+	bar.Y.Padding = 0
+	bar.Title.Text = s.y[0]
+	cb := &plotter.ColorBar{ColorMap: cm, Vertical: true}
+	bar.Add(cb)
+	return func(c draw.Canvas) {
+		w := c.Max.X - c.Min.X
+		main, side := c, c
+		main.Max.X = c.Min.X + w*0.82
+		side.Min.X = c.Min.X + w*0.86
+		side.Max.X = c.Min.X + w*0.95
+		p.Draw(main)
+		bar.Draw(side)
+	}, nil
+}

@@ -1,0 +1,477 @@
+package stages
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"html"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/zclconf/go-cty/cty"
+	ctyjson "github.com/zclconf/go-cty/cty/json"
+
+	"github.com/modulo-ml/modulo/artifacts"
+)
+
+// Report media types: each report output is one file a user opens.
+var (
+	CSVFile      = ArtifactType("csv", "text/csv; charset=utf-8")
+	JSONFile     = ArtifactType("json", "application/json")
+	MarkdownFile = ArtifactType("markdown", "text/markdown; charset=utf-8")
+	HTMLFile     = ArtifactType("html", "text/html; charset=utf-8")
+	PNGFile      = ArtifactType("png", "image/png")
+	SVGFile      = ArtifactType("svg", "image/svg+xml")
+)
+
+var plotSchema = Schema{Attributes: []Attribute{
+	{Name: "title", Type: cty.String, Doc: "the figure's title"},
+	{Name: "kind", Type: cty.String, Default: cty.StringVal("line"), Doc: "line, scatter, or triangle (a merge_three grid: columns l0, l1, l2 and one y)"},
+	{Name: "table", Type: cty.DynamicPseudoType, Doc: "rows to plot when not the report's table, such as interpolate.x.curve"},
+	{Name: "x", Type: cty.String, Doc: "the column on the x axis (line and scatter)"},
+	{Name: "y", Type: cty.List(cty.String), Required: true, Doc: "the columns drawn against x, one line each; triangle: the column that colours the grid"},
+	{Name: "series", Type: cty.String, Doc: "a column whose values split the rows into separate lines, such as pair"},
+	{Name: "log_x", Type: cty.Bool, Default: cty.False},
+	{Name: "log_y", Type: cty.Bool, Default: cty.False},
+	{Name: "x_label", Type: cty.String},
+	{Name: "y_label", Type: cty.String},
+}}
+
+func init() {
+	Default.Register(&Kind{
+		Name:    "report",
+		Version: 1,
+		Doc:     "Writes a table (CSV, JSON, Markdown), plots (PNG, SVG) and one self-contained HTML page.",
+		Schema: Schema{
+			Attributes: []Attribute{
+				{Name: "title", Type: cty.String, Default: cty.StringVal("Report")},
+				{Name: "description", Type: cty.String, Default: cty.StringVal(""), Doc: "a paragraph under the title"},
+				{Name: "table", Type: cty.DynamicPseudoType, Required: true, Doc: "a list of objects, one per row, such as [for w in var.widths : { width = w, barrier = … }]"},
+				{Name: "columns", Type: cty.List(cty.String), Doc: "the columns in order; by default every attribute of the rows, in the order they first appear"},
+			},
+			Blocks: []BlockSchema{{Name: "plot", Labels: []string{"name"}, Multi: true, Schema: plotSchema}},
+		},
+		Outputs: []OutputSpec{
+			{Name: "csv", Type: CSVFile},
+			{Name: "json", Type: JSONFile},
+			{Name: "markdown", Type: MarkdownFile},
+			{Name: "html", Type: HTMLFile, Doc: "the tables and the plots (inline SVG) in one page"},
+			{Name: "png", Type: cty.List(PNGFile), Doc: "each plot as PNG, in the order of the plot blocks"},
+			{Name: "svg", Type: cty.List(SVGFile), Doc: "each plot as SVG, in the order of the plot blocks"},
+			{Name: "rows", Type: cty.Number},
+		},
+		Summary:  "markdown",
+		Validate: validateReport,
+		Run:      runReport,
+	})
+}
+
+// table is a report's rows with its column order.
+type table struct {
+	columns []string
+	rows    []map[string]cty.Value
+}
+
+// tableOf reads a table value: a list, tuple or set of objects or maps. columns, when given,
+// fixes the order; otherwise columns come in the order they first appear (each row's
+// attributes sorted, as cty orders them).
+func tableOf(v cty.Value, columns []string) (*table, error) {
+	t := v.Type()
+	if !(t.IsListType() || t.IsTupleType() || t.IsSetType()) {
+		return nil, fmt.Errorf("a table is a list of objects, one per row, not %s", t.FriendlyName())
+	}
+	tb := &table{columns: columns}
+	seen := map[string]bool{}
+	for _, c := range columns {
+		seen[c] = true
+	}
+	i := 0
+	for it := v.ElementIterator(); it.Next(); i++ {
+		_, row := it.Element()
+		rt := row.Type()
+		if row.IsNull() || !(rt.IsObjectType() || rt.IsMapType()) {
+			return nil, fmt.Errorf("row %d of the table is %s, not an object such as { width = 64, barrier = 0.1 }", i, rt.FriendlyName())
+		}
+		m := row.AsValueMap()
+		for _, k := range sortedValueKeys(m) {
+			if !seen[k] && columns == nil {
+				seen[k] = true
+				tb.columns = append(tb.columns, k)
+			}
+		}
+		tb.rows = append(tb.rows, m)
+	}
+	if len(tb.rows) == 0 {
+		return nil, fmt.Errorf("the table has no rows")
+	}
+	for _, c := range columns {
+		found := false
+		for _, r := range tb.rows {
+			if _, ok := r[c]; ok {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return nil, fmt.Errorf("column %q is in no row; the rows have %s", c, strings.Join(rowKeys(tb.rows), ", "))
+		}
+	}
+	return tb, nil
+}
+
+func sortedValueKeys(m map[string]cty.Value) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// rowKeys lists every attribute of the rows, sorted.
+func rowKeys(rows []map[string]cty.Value) []string {
+	set := map[string]bool{}
+	for _, r := range rows {
+		for k := range r {
+			set[k] = true
+		}
+	}
+	keys := make([]string, 0, len(set))
+	for k := range set {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// cell renders a value for a table: exact for CSV, short (4 significant digits) for
+// people.
+func cell(v cty.Value, exact bool) string {
+	if v == cty.NilVal || v.IsNull() || !v.IsKnown() {
+		return ""
+	}
+	switch t := v.Type(); {
+	case t == cty.String:
+		return v.AsString()
+	case t == cty.Number:
+		f, _ := v.AsBigFloat().Float64()
+		if exact {
+			return strconv.FormatFloat(f, 'g', -1, 64)
+		}
+		return shortNumber(f)
+	case t == cty.Bool:
+		return strconv.FormatBool(v.True())
+	case t.IsCapsuleType():
+		if r, ok := v.EncapsulatedValue().(*Ref); ok {
+			return r.String()
+		}
+		return t.FriendlyName()
+	default:
+		b, err := ctyjson.SimpleJSONValue{Value: v}.MarshalJSON()
+		if err != nil {
+			return t.FriendlyName()
+		}
+		return string(b)
+	}
+}
+
+// shortNumber prints integers whole and other numbers with 4 significant digits.
+func shortNumber(f float64) string {
+	if f == math.Trunc(f) && math.Abs(f) < 1e15 {
+		return strconv.FormatFloat(f, 'f', -1, 64)
+	}
+	return strconv.FormatFloat(f, 'g', 4, 64)
+}
+
+func (tb *table) csv() ([]byte, error) {
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	if err := w.Write(tb.columns); err != nil {
+		return nil, err
+	}
+	for _, r := range tb.rows {
+		rec := make([]string, len(tb.columns))
+		for i, c := range tb.columns {
+			rec[i] = cell(r[c], true)
+		}
+		if err := w.Write(rec); err != nil {
+			return nil, err
+		}
+	}
+	w.Flush()
+	return buf.Bytes(), w.Error()
+}
+
+func (tb *table) json() ([]byte, error) {
+	rows := make([]json.RawMessage, len(tb.rows))
+	for i, r := range tb.rows {
+		obj := map[string]cty.Value{}
+		for _, c := range tb.columns {
+			if v, ok := r[c]; ok {
+				obj[c] = v
+			}
+		}
+		b, err := ctyjson.SimpleJSONValue{Value: cty.ObjectVal(obj)}.MarshalJSON()
+		if err != nil {
+			return nil, err
+		}
+		rows[i] = b
+	}
+	b, err := json.MarshalIndent(rows, "", "  ")
+	return append(b, '\n'), err
+}
+
+// markdown renders a GitHub-flavoured table, numbers right-aligned.
+func (tb *table) markdown() string {
+	var sb strings.Builder
+	esc := func(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
+	sb.WriteString("|")
+	for _, c := range tb.columns {
+		sb.WriteString(" " + esc(c) + " |")
+	}
+	sb.WriteString("\n|")
+	for _, c := range tb.columns {
+		if tb.numeric(c) {
+			sb.WriteString("---:|")
+		} else {
+			sb.WriteString("---|")
+		}
+	}
+	sb.WriteString("\n")
+	for _, r := range tb.rows {
+		sb.WriteString("|")
+		for _, c := range tb.columns {
+			sb.WriteString(" " + esc(cell(r[c], false)) + " |")
+		}
+		sb.WriteString("\n")
+	}
+	return sb.String()
+}
+
+// numeric reports whether every present value of column c is a number.
+func (tb *table) numeric(c string) bool {
+	seen := false
+	for _, r := range tb.rows {
+		v, ok := r[c]
+		if !ok || v.IsNull() {
+			continue
+		}
+		if v.Type() != cty.Number {
+			return false
+		}
+		seen = true
+	}
+	return seen
+}
+
+func validateReport(cfg cty.Value) error {
+	cols := stringList(cfg.GetAttr("columns"))
+	if v := cfg.GetAttr("table"); v.IsWhollyKnown() {
+		if _, err := tableOf(v, cols); err != nil {
+			return cty.GetAttrPath("table").NewErrorf("%v", err)
+		}
+	}
+	plots := cfg.GetAttr("plot")
+	if !plots.IsKnown() || plots.IsNull() {
+		return nil
+	}
+	names := map[string]bool{}
+	for it := plots.ElementIterator(); it.Next(); {
+		_, p := it.Element()
+		if !p.IsWhollyKnown() {
+			continue
+		}
+		name := p.GetAttr("name").AsString()
+		if names[name] {
+			return cty.GetAttrPath("plot").NewErrorf("two plots are named %q; plot names are file names and must differ", name)
+		}
+		names[name] = true
+		if !validFileName(name) {
+			return cty.GetAttrPath("plot").NewErrorf("plot %q: names become file names; use letters, digits, '-' and '_'", name)
+		}
+		spec, err := plotSpecOf(p)
+		if err != nil {
+			return cty.GetAttrPath("plot").NewErrorf("plot %q: %v", name, err)
+		}
+		tv := p.GetAttr("table")
+		if tv.IsNull() {
+			tv = cfg.GetAttr("table")
+		}
+		if !tv.IsWhollyKnown() {
+			continue
+		}
+		tb, err := tableOf(tv, nil)
+		if err != nil {
+			return cty.GetAttrPath("plot").NewErrorf("plot %q: %v", name, err)
+		}
+		if _, err := spec.series(tb); err != nil {
+			return cty.GetAttrPath("plot").NewErrorf("plot %q: %v", name, err)
+		}
+	}
+	return nil
+}
+
+func validFileName(s string) bool {
+	if s == "" || s == "index" || s == "table" {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+func stringList(v cty.Value) []string {
+	if !v.IsKnown() || v.IsNull() {
+		return nil
+	}
+	var out []string
+	for it := v.ElementIterator(); it.Next(); {
+		_, e := it.Element()
+		out = append(out, e.AsString())
+	}
+	return out
+}
+
+func optString(v cty.Value) string {
+	if v.IsNull() || !v.IsKnown() {
+		return ""
+	}
+	return v.AsString()
+}
+
+func runReport(ctx context.Context, in *Input) (*Result, error) {
+	cfg := in.Config
+	tb, err := tableOf(cfg.GetAttr("table"), stringList(cfg.GetAttr("columns")))
+	if err != nil {
+		return nil, fmt.Errorf("table: %v", err)
+	}
+	title, desc := cfg.GetAttr("title").AsString(), cfg.GetAttr("description").AsString()
+	csvb, err := tb.csv()
+	if err != nil {
+		return nil, err
+	}
+	jsonb, err := tb.json()
+	if err != nil {
+		return nil, err
+	}
+	var md strings.Builder
+	fmt.Fprintf(&md, "# %s\n\n", title)
+	if desc != "" {
+		fmt.Fprintf(&md, "%s\n\n", desc)
+	}
+	md.WriteString(tb.markdown())
+
+	var pngs, svgs []Artifact
+	var figures []figure
+	for it := cfg.GetAttr("plot").ElementIterator(); it.Next(); {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		_, p := it.Element()
+		name := p.GetAttr("name").AsString()
+		spec, err := plotSpecOf(p)
+		if err != nil {
+			return nil, fmt.Errorf("plot %q: %v", name, err)
+		}
+		ptb := tb
+		if tv := p.GetAttr("table"); !tv.IsNull() {
+			if ptb, err = tableOf(tv, nil); err != nil {
+				return nil, fmt.Errorf("plot %q: %v", name, err)
+			}
+		}
+		png, svg, err := spec.draw(ptb)
+		if err != nil {
+			return nil, fmt.Errorf("plot %q: %v", name, err)
+		}
+		pngs = append(pngs, Artifact{Data: png, Codec: artifacts.Raw, Meta: name + ".png"})
+		svgs = append(svgs, Artifact{Data: svg, Codec: artifacts.Raw, Meta: name + ".svg"})
+		figures = append(figures, figure{name: name, title: spec.title, svg: svg})
+		fmt.Fprintf(&md, "\n![%s](%s.png)\n", cmpOr(spec.title, name), name)
+	}
+	page := htmlPage(title, desc, tb, figures)
+	return &Result{Outputs: map[string]Output{
+		"csv":      {Artifacts: []Artifact{{Data: csvb, Meta: "table.csv"}}},
+		"json":     {Artifacts: []Artifact{{Data: jsonb, Meta: "table.json"}}},
+		"markdown": {Artifacts: []Artifact{{Data: []byte(md.String()), Meta: "table.md"}}},
+		"html":     {Artifacts: []Artifact{{Data: page, Meta: "index.html"}}},
+		"png":      {Artifacts: pngs},
+		"svg":      {Artifacts: svgs},
+		"rows":     {Value: cty.NumberIntVal(int64(len(tb.rows)))},
+	}}, nil
+}
+
+func cmpOr(s, fallback string) string {
+	if s != "" {
+		return s
+	}
+	return fallback
+}
+
+// figure is one plot on the HTML page.
+type figure struct {
+	name, title string
+	svg         []byte
+}
+
+// htmlPage is a self-contained page: no scripts, no external styles or images, so it opens
+// from a file, an e-mail or an archive years later.
+func htmlPage(title, desc string, tb *table, figures []figure) []byte {
+	var b bytes.Buffer
+	e := html.EscapeString
+	fmt.Fprintf(&b, `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>%s</title>
+<style>
+body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 70em; color: #222; }
+table { border-collapse: collapse; margin: 1em 0; }
+th, td { border: 1px solid #ccc; padding: 0.3em 0.7em; }
+th { background: #f2f2f2; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+figure { margin: 2em 0; }
+figure svg { max-width: 100%%; height: auto; }
+</style>
+</head>
+<body>
+<h1>%s</h1>
+`, e(title), e(title))
+	if desc != "" {
+		fmt.Fprintf(&b, "<p>%s</p>\n", e(desc))
+	}
+	b.WriteString("<table>\n<tr>")
+	for _, c := range tb.columns {
+		fmt.Fprintf(&b, "<th>%s</th>", e(c))
+	}
+	b.WriteString("</tr>\n")
+	for _, r := range tb.rows {
+		b.WriteString("<tr>")
+		for _, c := range tb.columns {
+			class := ""
+			if v, ok := r[c]; ok && !v.IsNull() && v.Type() == cty.Number {
+				class = ` class="num"`
+			}
+			fmt.Fprintf(&b, "<td%s>%s</td>", class, e(cell(r[c], false)))
+		}
+		b.WriteString("</tr>\n")
+	}
+	b.WriteString("</table>\n")
+	for _, f := range figures {
+		fmt.Fprintf(&b, "<figure id=\"%s\">\n", e(f.name))
+		svg := f.svg
+		if i := bytes.Index(svg, []byte("<svg")); i > 0 {
+			svg = svg[i:] // drop the XML declaration: inline SVG is part of the HTML document
+		}
+		b.Write(svg)
+		fmt.Fprintf(&b, "\n<figcaption>%s</figcaption>\n</figure>\n", e(cmpOr(f.title, f.name)))
+	}
+	b.WriteString("</body>\n</html>\n")
+	return b.Bytes()
+}
