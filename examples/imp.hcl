@@ -129,3 +129,36 @@ output "mask_transport" {
     unmoved     = prune.unmoved.metrics[k].test_accuracy
   }]
 }
+
+report "imp" {
+  title       = "IMP of LeNet-300-100 on ${var.dataset}: one dense permutation against per-level matching"
+  description = "Two runs (seeds 1 and 2) pruned ${var.levels} times by 20% of the remaining weights, rewound to epoch 1. Test-loss barrier between level k of one run and level k of the other: unaligned, under the permutation found once on the dense networks, and with each level matched separately."
+  columns     = ["level", "weights_left", "accuracy_1", "accuracy_2", "unaligned", "dense_permutation", "per_level", "transported", "unmoved"]
+  table = [for k in range(var.levels + 1) : {
+    level             = k
+    weights_left      = 100 * (1 - prune.imp["1"].metrics[k].sparsity)
+    accuracy_1        = prune.imp["1"].metrics[k].test_accuracy
+    accuracy_2        = prune.imp["2"].metrics[k].test_accuracy
+    unaligned         = interpolate.unaligned.pairs[k].loss_barrier.test
+    dense_permutation = interpolate.dense_permutation.pairs[k].loss_barrier.test
+    per_level         = interpolate.per_level.pairs[k].loss_barrier.test
+    transported       = prune.transported.metrics[k].test_accuracy
+    unmoved           = prune.unmoved.metrics[k].test_accuracy
+  }]
+
+  plot "barrier_vs_level" {
+    title   = "Test-loss barrier between level k of two IMP runs"
+    x       = "level"
+    y       = ["unaligned", "dense_permutation", "per_level"]
+    y_label = "test-loss barrier"
+  }
+
+  plot "accuracy_vs_weights" {
+    title   = "Test accuracy against the weights left"
+    x       = "weights_left"
+    x_label = "weights left (%)"
+    y       = ["accuracy_1", "accuracy_2", "transported", "unmoved"]
+    y_label = "test accuracy"
+    log_x   = true
+  }
+}

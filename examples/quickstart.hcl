@@ -14,8 +14,14 @@ variable "epochs" {
   default = 3
 }
 
+variable "dataset" {
+  type        = string
+  default     = "mnist"
+  description = "mnist or fashion-mnist"
+}
+
 dataset "mnist" {
-  source = "mnist"
+  source = var.dataset
 }
 
 train "net" {
@@ -72,4 +78,23 @@ output "loss_barrier" {
 
 output "error_barrier" {
   value = { before = interpolate.before.error_barrier.test, after = interpolate.after.error_barrier.test }
+}
+
+# modulo export report.quickstart -o quickstart/ writes the table, the plot and index.html.
+report "quickstart" {
+  title       = "Two ${var.width}-wide MLPs on ${var.dataset}, before and after weight matching"
+  description = "Test loss and error on the straight line between two networks trained from seeds 1 and 2."
+  columns     = ["alignment", "loss_barrier", "error_barrier", "sweeps"]
+  table = [
+    { alignment = "none", loss_barrier = interpolate.before.loss_barrier.test, error_barrier = interpolate.before.error_barrier.test, sweeps = 0 },
+    { alignment = "weight matching", loss_barrier = interpolate.after.loss_barrier.test, error_barrier = interpolate.after.error_barrier.test, sweeps = match.seeds.iterations },
+  ]
+
+  plot "interpolation" {
+    title  = "Test loss along the line from seed 1 (alpha = 0) to seed 2 (alpha = 1)"
+    table  = concat([for r in interpolate.before.curve : merge(r, { alignment = "none" })], [for r in interpolate.after.curve : merge(r, { alignment = "weight matching" })])
+    x      = "alpha"
+    y      = ["test_loss"]
+    series = "alignment"
+  }
 }

@@ -209,7 +209,17 @@ func validateDiag(inst *Instance, err error) *hcl.Diagnostic {
 			if a := inst.Block.Body.Attrs[step.Name]; a != nil {
 				subject = a.Expr.Range()
 			} else if nbs := inst.Block.Body.Blocks[step.Name]; len(nbs) > 0 {
-				subject = nbs[0].DefRange
+				nb := nbs[0]
+				// plot "b" { … } is element i of the plot list: the path says which.
+				if len(pe.Path) > 1 {
+					if ix, ok := pe.Path[1].(cty.IndexStep); ok && ix.Key.Type() == cty.Number {
+						if i, acc := ix.Key.AsBigFloat().Int64(); acc == 0 && i >= 0 && int(i) < len(nbs) {
+							nb = nbs[i]
+						}
+					}
+				}
+				nbs = []*NestedBlock{nb}
+				subject = nb.DefRange
 				if len(pe.Path) > 1 {
 					if s2, ok := pe.Path[len(pe.Path)-1].(cty.GetAttrStep); ok {
 						if a := nbs[0].Body.Attrs[s2.Name]; a != nil {

@@ -73,20 +73,8 @@ type line struct {
 // rows in table order. It reports missing or non-numeric columns and values a log axis
 // cannot show.
 func (s *plotSpec) series(tb *table) ([]line, error) {
-	cols := rowKeys(tb.rows)
-	need := append([]string{}, s.y...)
-	if s.kind == "triangle" {
-		need = append(need, "l0", "l1", "l2")
-	} else {
-		need = append(need, s.x)
-	}
-	if s.seriesCol != "" {
-		need = append(need, s.seriesCol)
-	}
-	for _, c := range need {
-		if !slices.Contains(cols, c) {
-			return nil, fmt.Errorf("no column %q; the table's columns are %s", c, joinQuoted(cols))
-		}
+	if err := s.checkColumns(tb); err != nil {
+		return nil, err
 	}
 	num := func(r map[string]cty.Value, c string, row int) (float64, bool, error) {
 		v, ok := r[c]
@@ -130,10 +118,10 @@ func (s *plotSpec) series(tb *table) ([]line, error) {
 				continue
 			}
 			if s.logX && x <= 0 {
-				return nil, fmt.Errorf("log_x, but %s = %g in row %d; a log axis needs positive values", s.x, x, i)
+				return nil, &plotError{attr: "log_x", err: fmt.Errorf("log_x, but %s = %g in row %d; a log axis needs positive values", s.x, x, i)}
 			}
 			if s.logY && z <= 0 {
-				return nil, fmt.Errorf("log_y, but %s = %g in row %d; a log axis needs positive values (barriers can be 0 or negative: use a linear axis or max(%s, 1e-6))", yc, z, i, yc)
+				return nil, &plotError{attr: "log_y", err: fmt.Errorf("log_y, but %s = %g in row %d; a log axis needs positive values (barriers can be 0 or negative: use a linear axis or max(%s, 1e-6))", yc, z, i, yc)}
 			}
 			name := yc
 			switch {
@@ -161,6 +149,40 @@ func (s *plotSpec) series(tb *table) ([]line, error) {
 	}
 	return lines, nil
 }
+
+// checkColumns reports a column the plot names that no row has. It needs only the rows'
+// attribute names, so plan can run it while the values are still unknown.
+func (s *plotSpec) checkColumns(tb *table) error {
+	cols := rowKeys(tb.rows)
+	type need struct{ col, attr string }
+	var needs []need
+	for _, c := range s.y {
+		needs = append(needs, need{c, "y"})
+	}
+	if s.kind == "triangle" {
+		needs = append(needs, need{"l0", "table"}, need{"l1", "table"}, need{"l2", "table"})
+	} else {
+		needs = append(needs, need{s.x, "x"})
+	}
+	if s.seriesCol != "" {
+		needs = append(needs, need{s.seriesCol, "series"})
+	}
+	for _, n := range needs {
+		if !slices.Contains(cols, n.col) {
+			return &plotError{attr: n.attr, err: fmt.Errorf("no column %q; the table's columns are %s", n.col, joinQuoted(cols))}
+		}
+	}
+	return nil
+}
+
+// plotError is a mistake in a plot block, with the attribute it is about, so that plan
+// points at that line.
+type plotError struct {
+	attr string
+	err  error
+}
+
+func (e *plotError) Error() string { return e.err.Error() }
 
 func cmpErr(errs ...error) error {
 	for _, e := range errs {

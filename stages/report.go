@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"html"
 	"math"
@@ -270,7 +271,7 @@ func (tb *table) numeric(c string) bool {
 
 func validateReport(cfg cty.Value) error {
 	cols := stringList(cfg.GetAttr("columns"))
-	if v := cfg.GetAttr("table"); v.IsWhollyKnown() {
+	if v := cfg.GetAttr("table"); knownRows(v) {
 		if _, err := tableOf(v, cols); err != nil {
 			return cty.GetAttrPath("table").NewErrorf("%v", err)
 		}
@@ -281,38 +282,67 @@ func validateReport(cfg cty.Value) error {
 	}
 	names := map[string]bool{}
 	for it := plots.ElementIterator(); it.Next(); {
-		_, p := it.Element()
+		key, p := it.Element()
+		at := func(attr string) cty.Path { return cty.GetAttrPath("plot").Index(key).GetAttr(attr) }
 		if !p.IsWhollyKnown() {
 			continue
 		}
 		name := p.GetAttr("name").AsString()
 		if names[name] {
-			return cty.GetAttrPath("plot").NewErrorf("two plots are named %q; plot names are file names and must differ", name)
+			return at("name").NewErrorf("two plots are named %q; plot names are file names and must differ", name)
 		}
 		names[name] = true
 		if !validFileName(name) {
-			return cty.GetAttrPath("plot").NewErrorf("plot %q: names become file names; use letters, digits, '-' and '_'", name)
+			return at("name").NewErrorf("plot %q: names become file names; use letters, digits, '-' and '_'", name)
 		}
 		spec, err := plotSpecOf(p)
 		if err != nil {
-			return cty.GetAttrPath("plot").NewErrorf("plot %q: %v", name, err)
+			return at("kind").NewErrorf("plot %q: %v", name, err)
 		}
 		tv := p.GetAttr("table")
 		if tv.IsNull() {
 			tv = cfg.GetAttr("table")
 		}
-		if !tv.IsWhollyKnown() {
+		if !knownRows(tv) {
 			continue
 		}
 		tb, err := tableOf(tv, nil)
-		if err != nil {
-			return cty.GetAttrPath("plot").NewErrorf("plot %q: %v", name, err)
+		if err == nil {
+			if tv.IsWhollyKnown() {
+				_, err = spec.series(tb)
+			} else {
+				err = spec.checkColumns(tb)
+			}
 		}
-		if _, err := spec.series(tb); err != nil {
-			return cty.GetAttrPath("plot").NewErrorf("plot %q: %v", name, err)
+		if err != nil {
+			attr := "table"
+			var pe *plotError
+			if errors.As(err, &pe) {
+				attr = pe.attr
+			}
+			return at(attr).NewErrorf("plot %q: %v", name, err)
 		}
 	}
 	return nil
+}
+
+// knownRows reports whether a table's rows and their attribute names are known at plan
+// time, though their values may not be (a row built from an upstream node not yet run).
+func knownRows(v cty.Value) bool {
+	if !v.IsKnown() || v.IsNull() {
+		return false
+	}
+	t := v.Type()
+	if !(t.IsListType() || t.IsTupleType() || t.IsSetType()) {
+		return true // tableOf says what is wrong
+	}
+	for it := v.ElementIterator(); it.Next(); {
+		_, row := it.Element()
+		if !row.IsKnown() {
+			return false
+		}
+	}
+	return true
 }
 
 func validFileName(s string) bool {
