@@ -153,6 +153,13 @@ report "imp" {
     y_label = "test-loss barrier"
   }
 
+  plot "aligned_barrier_vs_level" {
+    title   = "The aligned pairs only: one dense permutation against matching each level"
+    x       = "level"
+    y       = ["dense_permutation", "per_level"]
+    y_label = "test-loss barrier"
+  }
+
   plot "accuracy_vs_weights" {
     title   = "Test accuracy against the weights left"
     x       = "weights_left"

@@ -101,18 +101,22 @@ report "trajectory" {
   )
 
   plot "barrier_vs_epoch" {
-    title   = "Test-loss barrier between epoch t of both runs, one line per permutation"
+    title = "Test-loss barrier between epoch t of both runs, one line per permutation"
+    table = concat(
+      flatten([for e in var.permutation_epochs : [for p in interpolate.aligned[tostring(e)].pairs : { permutation = "found at epoch ${e}", epoch = p.pair, loss_barrier = p.loss_barrier.test }]]),
+      [for p in interpolate.per_epoch.pairs : { permutation = "matched per epoch", epoch = p.pair, loss_barrier = p.loss_barrier.test }],
+    )
     x       = "epoch"
     y       = ["loss_barrier"]
     y_label = "test-loss barrier"
     series  = "permutation"
   }
 
-  plot "error_barrier_vs_epoch" {
-    title   = "Test-error barrier between epoch t of both runs"
+  plot "with_unaligned" {
+    title   = "The same with the unaligned pairs"
     x       = "epoch"
-    y       = ["error_barrier"]
-    y_label = "test-error barrier"
+    y       = ["loss_barrier"]
+    y_label = "test-loss barrier"
     series  = "permutation"
   }
 }

@@ -243,6 +243,10 @@ func (s *plotSpec) lines(lines []line) (func(draw.Canvas), error) {
 	if s.logX {
 		p.X.Scale = plot.LogScale{}
 		p.X.Tick.Marker = plot.LogTicks{Prec: -1}
+		if ticks := dataTicks(lines); ticks != nil {
+			// Widths 16, 32, …, 1024: label each one rather than only the decades.
+			p.X.Tick.Marker = ticks
+		}
 	}
 	if s.logY {
 		p.Y.Scale = plot.LogScale{}
@@ -334,4 +338,28 @@ func (s *plotSpec) triangle(l line) (func(draw.Canvas), error) {
 		p.Draw(main)
 		bar.Draw(side)
 	}, nil
+}
+
+// dataTicks returns ticks at the distinct x values of lines when there are few of them
+// (at most 12), else nil.
+func dataTicks(lines []line) plot.ConstantTicks {
+	seen := map[float64]bool{}
+	for _, l := range lines {
+		for _, p := range l.xys {
+			seen[p.X] = true
+		}
+	}
+	if len(seen) > 12 {
+		return nil
+	}
+	xs := make([]float64, 0, len(seen))
+	for x := range seen {
+		xs = append(xs, x)
+	}
+	slices.Sort(xs)
+	ticks := make(plot.ConstantTicks, len(xs))
+	for i, x := range xs {
+		ticks[i] = plot.Tick{Value: x, Label: shortNumber(x)}
+	}
+	return ticks
 }

@@ -45,7 +45,7 @@ var plotSchema = Schema{Attributes: []Attribute{
 func init() {
 	Default.Register(&Kind{
 		Name:    "report",
-		Version: 1,
+		Version: 2,
 		Doc:     "Writes a table (CSV, JSON, Markdown), plots (PNG, SVG) and one self-contained HTML page.",
 		Schema: Schema{
 			Attributes: []Attribute{
