@@ -7,7 +7,7 @@ BIN     := bin/modulo
 PKGS    := ./...
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: all build run test check fmt-check vet bench bench-engine fuzz deps clean
+.PHONY: all build run test check fmt-check vet bench bench-engine fuzz deps chromium clean
 
 all: build
 
@@ -26,7 +26,16 @@ build: deps
 run: build
 	./$(BIN) run examples/quickstart.hcl
 
+# Headless Chromium, for the tests that render the HTML reports (internal/browser). `make
+# chromium` fails when it cannot install it; `make test` goes on without it, and those tests
+# skip, except on CI (.ci/run), where they fail.
+CHROMIUM := scripts/ensure-deb.sh chromium /usr/bin/chromium "the HTML report tests skip without it"
+
+chromium:
+	@$(CHROMIUM)
+
 test: deps
+	@$(CHROMIUM) || true
 	$(GO) test -count=1 $(PKGS)
 
 check: fmt-check vet test

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# ensure-deb.sh PACKAGE FILE: make sure Debian's PACKAGE is installed (FILE is one of its
-# files, checked first so that an installed package costs nothing). As root it runs
-# apt-get; otherwise it says which command to run. It exits non-zero only when the package
-# is missing and could not be installed.
+# ensure-deb.sh PACKAGE FILE [WITHOUT]: make sure Debian's PACKAGE is installed (FILE is one
+# of its files, checked first so that an installed package costs nothing). As root it runs
+# apt-get; otherwise it says which command to run, and WITHOUT, what happens without the
+# package. It exits non-zero only when the package is missing and could not be installed.
 set -euo pipefail
-pkg=$1 file=$2
+pkg=$1 file=$2 without=${3:-modulo works without it, more slowly}
 [ -e "$file" ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   echo "installing $pkg (apt-get)" >&2
@@ -12,5 +12,5 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   echo "could not install $pkg with apt-get" >&2
   exit 1
 fi
-echo "$pkg is not installed; run: sudo apt-get install $pkg (modulo works without it, more slowly)" >&2
+echo "$pkg is not installed; run: sudo apt-get install $pkg ($without)" >&2
 exit 1
