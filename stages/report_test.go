@@ -5,11 +5,15 @@ import (
 	"context"
 	"image/png"
 	"math"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/zclconf/go-cty/cty"
 
+	"github.com/modulo-ml/modulo/internal/browser"
+	"github.com/modulo-ml/modulo/internal/browser/browsertest"
 	"github.com/modulo-ml/modulo/stages"
 	"github.com/modulo-ml/modulo/stages/stagetest"
 )
@@ -146,5 +150,38 @@ func TestValidateReport(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("Validate = %v, want %q", err, tt.want)
 		}
+	}
+}
+
+// TestReportHTMLRenders opens a report's page in headless Chromium: it must not be blank,
+// and its inline SVG plots must show, which the coloured pixels of their lines and dots
+// prove (the rest of the page is black, white and grey).
+func TestReportHTMLRenders(t *testing.T) {
+	k := kind(t, "report")
+	res, err := k.Run(context.Background(), &stages.Input{Address: "report.width", Config: reportFixture(k), Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := filepath.Join(t.TempDir(), "index.html")
+	if err := os.WriteFile(page, res.Outputs["html"].Artifacts[0].Data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	img := browsertest.Screenshot(t, page, browsertest.Width, 2400)
+	if s := browser.Inspect(img); s.Blank() {
+		t.Fatalf("the report renders blank: %v", s)
+	}
+	b := img.Bounds()
+	coloured := 0
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			r, g, bl, _ := img.At(x, y).RGBA()
+			hi, lo := max(r, g, bl), min(r, g, bl)
+			if hi-lo > 0x5000 {
+				coloured++
+			}
+		}
+	}
+	if frac := float64(coloured) / float64(b.Dx()*b.Dy()); frac < 0.002 {
+		t.Errorf("only %.4f%% of the page is coloured: the plots did not render", 100*frac)
 	}
 }
