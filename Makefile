@@ -7,7 +7,7 @@ BIN     := bin/modulo
 PKGS    := ./...
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: all build run test check fmt-check vet bench bench-engine fuzz deps chromium clean
+.PHONY: all build run test check fmt-check vet bench bench-engine fuzz deps chromium servers clean
 
 all: build
 
@@ -34,8 +34,25 @@ CHROMIUM := scripts/ensure-deb.sh chromium /usr/bin/chromium "the HTML report te
 chromium:
 	@$(CHROMIUM)
 
+# The servers the remote cache's backends are tested against (artifacts/remote): Debian's
+# nginx with WebDAV PUT for the HTTP cache, versitygw for S3 (go install; any user). Like
+# Chromium: `make servers` fails when it cannot install one, `make test` goes on without
+# them and those tests skip, except on CI (CI set), where they fail.
+VERSITYGW := github.com/versity/versitygw/cmd/versitygw@v1.8.0
+
+servers:
+	@rc=0; \
+	scripts/ensure-deb.sh nginx /usr/sbin/nginx "the HTTP remote cache tests skip without it" || rc=1; \
+	gobin=$$($(GO) env GOBIN); gobin=$${gobin:-$$($(GO) env GOPATH | cut -d: -f1)/bin}; \
+	if ! command -v versitygw >/dev/null && [ ! -x "$$gobin/versitygw" ]; then \
+		echo "installing versitygw (go install $(VERSITYGW))" >&2; \
+		$(GO) install $(VERSITYGW) || rc=1; \
+	fi; \
+	exit $$rc
+
 test: deps
 	@$(CHROMIUM) || true
+	@$(MAKE) --no-print-directory servers || true
 	$(GO) test -count=1 $(PKGS)
 
 check: fmt-check vet test
