@@ -44,7 +44,8 @@ func (e *CorruptError) Is(target error) bool { return target == ErrMiss }
 // file into place, and content-addressed files with the same name have the
 // same content, so concurrent writers cannot conflict.
 type Cache struct {
-	dir string
+	dir    string
+	remote *Remote // nil: local only
 }
 
 // Subdirectories of a cache directory; README.md explains them to humans.

@@ -2,6 +2,7 @@ package artifacts
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -28,6 +29,8 @@ type Entry struct {
 	Outputs  map[string]Output `json:"outputs"`
 	Created  time.Time         `json:"created"`
 	Duration time.Duration     `json:"duration"`
+
+	remote bool // found in the remote cache, not yet pulled
 }
 
 // An Output is one named output of a stage: either an artifact (Items, with
@@ -51,6 +54,9 @@ type Item struct {
 	// architecture), so that consumers can check compatibility at plan time without
 	// reading the blob. It is not part of any key: it follows from the content.
 	Meta string `json:"meta,omitempty"`
+	// Codec is how the blob is stored here, so that a teammate who fetches its bytes
+	// from a remote cache stores them the same way.
+	Codec Codec `json:"codec,omitempty"`
 }
 
 // Refs returns every blob the entry depends on: its Key blob, if recorded,
@@ -104,7 +110,22 @@ const mtimeInterval = time.Hour
 // renamed, so concurrent readers see the old entry or the new one, never a
 // mixture. Callers must Put the blobs e references first: an entry that
 // points at missing blobs is a miss.
+//
+// With a writable remote attached, the entry and its blobs are then uploaded; a failed
+// upload is a warning, not an error: the result is safe here.
 func (c *Cache) PutEntry(id ActionID, e *Entry) error {
+	if err := c.putEntryLocal(id, e); err != nil {
+		return err
+	}
+	if r := c.remote; r != nil && !r.ReadOnly {
+		if err := c.Push(context.Background(), id, e); err != nil {
+			r.warn("remote cache %s: upload failed: %v", r.Store, err)
+		}
+	}
+	return nil
+}
+
+func (c *Cache) putEntryLocal(id ActionID, e *Entry) error {
 	file, err := encodeEntry(id, e)
 	if err != nil {
 		return fmt.Errorf("put entry %s: %w", id, err)
@@ -121,10 +142,19 @@ func (c *Cache) PutEntry(id ActionID, e *Entry) error {
 // (hence ErrMiss) if a blob the entry references is missing. A hit refreshes
 // the entry's mtime if it is more than an hour old, which is what gc's
 // least-recently-used ordering reads.
+//
+// With a remote attached, a local miss looks there: an entry found, intact and trusted,
+// whose blobs are all in the remote, is returned with FromRemote true; Pull then fetches
+// its blobs. Remote problems are warnings and misses.
 func (c *Cache) GetEntry(id ActionID) (*Entry, error) {
 	path := c.entryPath(id)
 	e, fi, err := readEntry(path, id)
 	if err != nil {
+		if c.remote != nil && errors.Is(err, ErrMiss) {
+			if re, rerr := c.remoteEntry(id); rerr == nil {
+				return re, nil
+			}
+		}
 		return nil, err
 	}
 	for _, ref := range e.Refs() {

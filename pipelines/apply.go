@@ -13,6 +13,7 @@ import (
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/modulo-ml/modulo/artifacts"
+	"github.com/modulo-ml/modulo/artifacts/remote"
 	"github.com/modulo-ml/modulo/dag"
 	"github.com/modulo-ml/modulo/stages"
 )
@@ -31,6 +32,7 @@ type Applier struct {
 	mu      sync.Mutex
 	results map[string]cty.Value
 	ran     map[string]bool
+	pulled  map[string]bool // cached nodes fetched from the remote
 }
 
 // Report summarises a run.
@@ -38,6 +40,8 @@ type Report struct {
 	Walk   *dag.WalkReport
 	Ran    []string
 	Cached []string
+	// Downloaded are the cached nodes whose results came from the remote cache.
+	Downloaded []string
 	// Interrupted is set when the run was cancelled (Ctrl-C); the nodes it stopped are in
 	// Walk.Failed with errors wrapping context.Canceled, and nothing of theirs was stored.
 	Interrupted bool
@@ -48,6 +52,7 @@ type Report struct {
 func (a *Applier) Apply(ctx context.Context) *Report {
 	a.results = map[string]cty.Value{}
 	a.ran = map[string]bool{}
+	a.pulled = map[string]bool{}
 	g := a.Plan.Graph
 	sub := g.DAG.Subgraph(a.Plan.Order)
 	walk := sub.Walk(ctx, dag.WalkOptions{
@@ -67,9 +72,13 @@ func (a *Applier) Apply(ctx context.Context) *Report {
 	}
 	rep := &Report{Walk: walk, Interrupted: ctx.Err() != nil}
 	for _, v := range walk.Succeeded {
-		if a.ran[v] {
+		switch {
+		case a.ran[v]:
 			rep.Ran = append(rep.Ran, v)
-		} else {
+		case a.pulled[v]:
+			rep.Cached = append(rep.Cached, v)
+			rep.Downloaded = append(rep.Downloaded, v)
+		default:
 			rep.Cached = append(rep.Cached, v)
 		}
 	}
@@ -113,9 +122,10 @@ func (a *Applier) node(ctx context.Context, addr string) (err error) {
 	}()
 	forced := a.Force[addr]
 	if pn := a.Plan.Nodes[addr]; pn.Status == Cached && !forced {
-		// The plan evaluated this node with known inputs and found it cached; only its blobs
-		// remain to be checked.
-		if a.verify(addr, pn.Entry) {
+		// The plan evaluated this node with known inputs and found it cached (here, or in
+		// the remote cache: then its blobs are fetched first); only its blobs remain to be
+		// checked.
+		if a.pull(ctx, addr, pn.Action, pn.Entry) && a.verify(addr, pn.Entry) {
 			a.resolved(addr, pn.Value, pn.Action, pn.Entry.Key, false)
 			return nil
 		}
@@ -188,7 +198,7 @@ func (a *Applier) lookup(addr string, kind *stages.Kind, id artifacts.ActionID) 
 		a.warnCorrupt(addr, err)
 		return cty.NilVal, false
 	}
-	if !a.verify(addr, e) {
+	if !a.pull(context.Background(), addr, id, e) || !a.verify(addr, e) {
 		return cty.NilVal, false
 	}
 	v, err := entryValue(kind, e)
@@ -197,6 +207,25 @@ func (a *Applier) lookup(addr string, kind *stages.Kind, id artifacts.ActionID) 
 		return cty.NilVal, false
 	}
 	return v, true
+}
+
+// pull fetches the blobs of an entry found in the remote cache. A failure is a warning:
+// the node is computed here.
+func (a *Applier) pull(ctx context.Context, addr string, id artifacts.ActionID, e *artifacts.Entry) bool {
+	if !e.FromRemote() {
+		return true
+	}
+	if err := a.Cache.Pull(ctx, id, e); err != nil {
+		if errors.Is(err, remote.ErrUnavailable) {
+			return false // the remote said once that it is down
+		}
+		a.emit(Event{Type: EventWarning, Addr: addr, Message: fmt.Sprintf("could not fetch the result from the remote cache (%v); computing it here", err)})
+		return false
+	}
+	a.mu.Lock()
+	a.pulled[addr] = true
+	a.mu.Unlock()
+	return true
 }
 
 // verify reads every output blob of e, checking its digest, as Go's build cache does on

@@ -29,7 +29,9 @@ type Config struct {
 	Blocks []*Block
 	// Outputs are the output blocks in file order.
 	Outputs []*OutputDecl
-	byAddr  map[string]*Block // "kind.name"
+	// Cache is the cache block, or nil.
+	Cache  *CacheDecl
+	byAddr map[string]*Block // "kind.name"
 
 	registry *stages.Registry
 }

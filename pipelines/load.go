@@ -96,6 +96,8 @@ func (c *Config) loadFile(f *hcl.File) hcl.Diagnostics {
 			diags = append(diags, c.loadLocals(b.AsHCLBlock())...)
 		case "output":
 			diags = append(diags, c.loadOutput(b.AsHCLBlock())...)
+		case "cache":
+			diags = append(diags, c.loadCache(b.AsHCLBlock())...)
 		default:
 			diags = append(diags, c.loadStage(b.AsHCLBlock())...)
 		}

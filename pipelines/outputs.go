@@ -92,7 +92,7 @@ func storeOutputs(c *artifacts.Cache, k *stages.Kind, res *stages.Result) (map[s
 			if err != nil {
 				return nil, err
 			}
-			o.Items = append(o.Items, artifacts.Item{ID: id, Size: int64(len(a.Data)), Stored: stored, Meta: a.Meta})
+			o.Items = append(o.Items, artifacts.Item{ID: id, Size: int64(len(a.Data)), Stored: stored, Meta: a.Meta, Codec: a.Codec})
 		}
 		outs[spec.Name] = o
 	}

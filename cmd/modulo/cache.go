@@ -15,7 +15,7 @@ import (
 
 func cmdCache(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "usage: modulo cache info|gc|verify [flags]")
+		fmt.Fprintln(stderr, "usage: modulo cache info|gc|verify|push|pull|keygen [flags]")
 		return 1
 	}
 	switch args[0] {
@@ -25,8 +25,14 @@ func cmdCache(args []string, stdout, stderr io.Writer) int {
 		return cacheGC(args[1:], stdout, stderr)
 	case "verify":
 		return cacheVerify(args[1:], stdout, stderr)
+	case "push":
+		return cachePushPull(true, args[1:], stdout, stderr)
+	case "pull":
+		return cachePushPull(false, args[1:], stdout, stderr)
+	case "keygen":
+		return cacheKeygen(args[1:], stdout, stderr)
 	}
-	fmt.Fprintf(stderr, "modulo cache: unknown subcommand %q; use info, gc or verify\n", args[0])
+	fmt.Fprintf(stderr, "modulo cache: unknown subcommand %q; use info, gc, verify, push, pull or keygen\n", args[0])
 	return 1
 }
 

@@ -21,12 +21,14 @@ import (
 // planFlags are shared by plan and run.
 type planFlags struct {
 	pipelineFlags
+	remote  remoteFlags
 	targets listFlag
 	force   listFlag
 }
 
 func (p *planFlags) register(fs *flag.FlagSet) {
 	p.pipelineFlags.register(fs)
+	p.remote.register(fs)
 	fs.Var(&p.targets, "target", "only this node (kind.name or kind.name[\"key\"]) and what it needs (repeatable)")
 	fs.Var(&p.force, "force", "run this node even if it is cached (repeatable)")
 }
@@ -38,7 +40,7 @@ func (p *planFlags) plan(path string, stderr io.Writer) (*pipelines.Plan, *pipel
 		return nil, nil, nil, false
 	}
 	c, ok := p.cache(stderr)
-	if !ok {
+	if !ok || !p.remote.attach(c, g.Config, stderr) {
 		return nil, nil, nil, false
 	}
 	targets, diags := pipelines.Selection(p.targets).Resolve(g)
@@ -77,9 +79,14 @@ func printPlan(w io.Writer, plan *pipelines.Plan) {
 	for _, a := range plan.Order {
 		width = max(width, len(a))
 	}
+	remote := 0
 	for _, a := range plan.Order {
 		n := plan.Nodes[a]
 		mark, text := "=", "cached"
+		if n.Status == pipelines.Cached && n.Entry.FromRemote() {
+			text = "cached in the remote cache: will be downloaded"
+			remote++
+		}
 		switch n.Status {
 		case pipelines.Run:
 			mark, text = "+", "run: "+strings.Join(n.Reasons, "; ")
@@ -92,11 +99,15 @@ func printPlan(w io.Writer, plan *pipelines.Plan) {
 		fmt.Fprintf(w, "%s %-*s  %s\n", mark, width, a, text)
 	}
 	cached, run, deferred := plan.Counts()
+	inRemote := ""
+	if remote > 0 {
+		inRemote = fmt.Sprintf(" (%d to download)", remote)
+	}
 	if run+deferred == 0 {
-		fmt.Fprintf(w, "Nothing to do: %d cached.\n", cached)
+		fmt.Fprintf(w, "Nothing to do: %d cached%s.\n", cached, inRemote)
 		return
 	}
-	fmt.Fprintf(w, "Plan: %d to run, %d cached, %d known after run.\n", run, cached, deferred)
+	fmt.Fprintf(w, "Plan: %d to run, %d cached%s, %d known after run.\n", run, cached, inRemote, deferred)
 }
 
 func cmdRun(args []string, stdout, stderr io.Writer) int {
@@ -179,8 +190,12 @@ func summarize(stdout, stderr io.Writer, plan *pipelines.Plan, rep *pipelines.Re
 		fmt.Fprintf(stderr, "Run interrupted: stopped %s; nothing partial was stored. Run again to continue where it stopped.\n", plural(len(stopped), "running node"))
 	}
 	if !quiet {
-		fmt.Fprintf(stdout, "%d ran, %d cached, %d failed, %d skipped, %d not run in %s.\n",
-			len(rep.Ran), len(rep.Cached), len(failed), len(w.Skipped), len(w.NotRun)+len(stopped), d.Round(time.Millisecond))
+		cached := fmt.Sprintf("%d cached", len(rep.Cached))
+		if n := len(rep.Downloaded); n > 0 {
+			cached += fmt.Sprintf(" (%d downloaded)", n)
+		}
+		fmt.Fprintf(stdout, "%d ran, %s, %d failed, %d skipped, %d not run in %s.\n",
+			len(rep.Ran), cached, len(failed), len(w.Skipped), len(w.NotRun)+len(stopped), d.Round(time.Millisecond))
 	}
 	switch {
 	case len(failed) > 0 || w.Cycle != nil:

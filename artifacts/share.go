@@ -1,0 +1,320 @@
+package artifacts
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+
+	"github.com/modulo-ml/modulo/artifacts/remote"
+)
+
+// Remote connects a cache to one that teammates share. Lookups go local first and to the
+// remote on a miss; results computed here are uploaded when they are stored. Everything
+// fetched is checked before it enters the local cache: blobs against their digests, entries
+// against their header and checksum and, when Trusted is set, their signature. A remote that
+// fails costs a warning, never a run: the node is computed here instead.
+type Remote struct {
+	Store remote.Store
+	// ReadOnly fetches but never uploads.
+	ReadOnly bool
+	// Key, if set, signs the entries this cache uploads.
+	Key ed25519.PrivateKey
+	// Trusted, if not empty, are the keys whose signatures make a fetched entry usable; an
+	// unsigned entry or one signed by another key is ignored with a warning.
+	Trusted []ed25519.PublicKey
+	// Warn receives each problem with the remote; nil discards them.
+	Warn func(msg string)
+	// Transfer, if set, is told of every blob or entry moved: "download" or "upload",
+	// and its size.
+	Transfer func(direction string, bytes int64)
+
+	mu     sync.Mutex
+	warned map[string]bool
+	bad    map[OutputID]bool // blobs the remote served damaged: Push overwrites them
+}
+
+func (r *Remote) markBad(id OutputID) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.bad == nil {
+		r.bad = map[OutputID]bool{}
+	}
+	r.bad[id] = true
+}
+
+func (r *Remote) isBad(id OutputID) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.bad[id]
+}
+
+// warn reports a problem once. Errors wrapping remote.ErrUnavailable are not reported:
+// the store that failed has already said it is down, once.
+func (r *Remote) warn(format string, args ...any) {
+	for _, a := range args {
+		if err, ok := a.(error); ok && errors.Is(err, remote.ErrUnavailable) {
+			return
+		}
+	}
+	msg := fmt.Sprintf(format, args...)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.warned == nil {
+		r.warned = map[string]bool{}
+	}
+	if r.Warn != nil && !r.warned[msg] {
+		r.warned[msg] = true
+		r.Warn(msg)
+	}
+}
+
+func (r *Remote) transfer(direction string, n int) {
+	if r.Transfer != nil {
+		r.Transfer(direction, int64(n))
+	}
+}
+
+// SetRemote attaches r to c (nil detaches). Call it before using c from several
+// goroutines.
+func (c *Cache) SetRemote(r *Remote) { c.remote = r }
+
+// Remote returns the attached remote, or nil.
+func (c *Cache) Remote() *Remote { return c.remote }
+
+// FromRemote reports whether e was found in the remote cache and not yet pulled: its
+// blobs are there, not here. Pull makes it local.
+func (e *Entry) FromRemote() bool { return e.remote }
+
+// remoteEntry looks id up in the remote: the entry, if it is there, intact, trusted, and
+// every blob it names is there too. Problems are warnings and misses.
+func (c *Cache) remoteEntry(id ActionID) (*Entry, error) {
+	r := c.remote
+	ctx := context.Background()
+	data, err := r.Store.Get(ctx, remote.AC, id.String())
+	if errors.Is(err, remote.ErrNotFound) {
+		return nil, ErrMiss
+	}
+	if err != nil {
+		r.warn("remote cache %s: %v; computing here", r.Store, err)
+		return nil, ErrMiss
+	}
+	body, err := r.checkSignature(data)
+	if err != nil {
+		r.warn("remote cache %s: the entry of action %.12s %v; ignoring it", r.Store, id, err)
+		return nil, ErrMiss
+	}
+	e, reason := parseEntry(body, id)
+	if reason != "" {
+		r.warn("remote cache %s: the entry of action %.12s is unusable (%s); ignoring it", r.Store, id, reason)
+		return nil, ErrMiss
+	}
+	for _, ref := range e.Refs() {
+		if c.Has(ref) {
+			continue
+		}
+		ok, err := r.Store.Has(ctx, remote.CAS, ref.String())
+		if err != nil {
+			r.warn("remote cache %s: %v; computing here", r.Store, err)
+			return nil, ErrMiss
+		}
+		if !ok {
+			return nil, fmt.Errorf("%w %s: blob %s missing in the remote cache", ErrIncomplete, id, ref)
+		}
+	}
+	r.transfer("download", len(data))
+	e.remote = true
+	return e, nil
+}
+
+// Pull makes the entry of action id local: it fetches every blob e names that is not here,
+// checks each against its digest, stores them, then the entry. e must be the remote's
+// entry for id (GetEntry's result); a local entry is returned as it is.
+func (c *Cache) Pull(ctx context.Context, id ActionID, e *Entry) error {
+	if !e.remote {
+		return nil
+	}
+	r := c.remote
+	if r == nil {
+		return fmt.Errorf("pull %s: no remote cache", id)
+	}
+	codecs := map[OutputID]Codec{e.Key: Raw}
+	for _, out := range e.Outputs {
+		for _, it := range out.Items {
+			codecs[it.ID] = it.Codec
+		}
+	}
+	for _, ref := range e.Refs() {
+		if c.Has(ref) {
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		data, err := r.Store.Get(ctx, remote.CAS, ref.String())
+		if errors.Is(err, remote.ErrCorrupt) {
+			r.markBad(ref)
+		}
+		if err != nil {
+			return fmt.Errorf("pull %s: blob %s: %w", id, ref, err)
+		}
+		if got := NewOutputID(data); got != ref {
+			r.markBad(ref)
+			return fmt.Errorf("pull %s: the remote's blob %s holds other bytes (sha256 %s); nothing was stored", id, ref, got)
+		}
+		r.transfer("download", len(data))
+		if _, _, err := c.Put(data, codecs[ref]); err != nil {
+			return err
+		}
+	}
+	local := *e
+	local.remote = false
+	if err := c.putEntryLocal(id, &local); err != nil {
+		return err
+	}
+	e.remote = false
+	return nil
+}
+
+// Push uploads the entry of action id and every blob it names that the remote lacks. A
+// read-only remote, or none, makes it a no-op.
+func (c *Cache) Push(ctx context.Context, id ActionID, e *Entry) error {
+	r := c.remote
+	if r == nil || r.ReadOnly {
+		return nil
+	}
+	for _, ref := range e.Refs() {
+		ok, err := r.Store.Has(ctx, remote.CAS, ref.String())
+		if err != nil {
+			return fmt.Errorf("push %s: %w", id, err)
+		}
+		if ok && !r.isBad(ref) {
+			continue
+		}
+		data, err := c.Get(ref)
+		if err != nil {
+			return fmt.Errorf("push %s: %w", id, err)
+		}
+		if err := r.Store.Put(ctx, remote.CAS, ref.String(), data); err != nil {
+			return fmt.Errorf("push %s: blob %s: %w", id, ref, err)
+		}
+		r.transfer("upload", len(data))
+	}
+	file, err := encodeEntry(id, e)
+	if err != nil {
+		return err
+	}
+	file = r.sign(file)
+	if err := r.Store.Put(ctx, remote.AC, id.String(), file); err != nil {
+		return fmt.Errorf("push %s: %w", id, err)
+	}
+	r.transfer("upload", len(file))
+	return nil
+}
+
+// An uploaded entry may start with a signature line over the rest of the file:
+//
+//	modulo-signature 1 ed25519:<public key, base64> <signature, base64>
+const signatureMagic = "modulo-signature"
+
+func (r *Remote) sign(file []byte) []byte {
+	if r.Key == nil {
+		return file
+	}
+	sig := ed25519.Sign(r.Key, file)
+	line := fmt.Sprintf("%s 1 %s %s\n", signatureMagic, FormatPublicKey(r.Key.Public().(ed25519.PublicKey)), base64.StdEncoding.EncodeToString(sig))
+	return append([]byte(line), file...)
+}
+
+// checkSignature strips and checks the signature line of a fetched entry. A bad signature
+// is always an error; a missing or unknown one only when Trusted is set.
+func (r *Remote) checkSignature(data []byte) ([]byte, error) {
+	if !bytes.HasPrefix(data, []byte(signatureMagic+" ")) {
+		if len(r.Trusted) > 0 {
+			return nil, fmt.Errorf("is not signed, and trusted_keys is set")
+		}
+		return data, nil
+	}
+	line, body, _ := bytes.Cut(data, []byte{'\n'})
+	f := strings.Fields(string(line))
+	if len(f) != 4 || f[1] != "1" {
+		return nil, fmt.Errorf("has a malformed signature line")
+	}
+	pub, err := ParsePublicKey(f[2])
+	if err != nil {
+		return nil, fmt.Errorf("has a malformed signature line: %v", err)
+	}
+	sig, err := base64.StdEncoding.DecodeString(f[3])
+	if err != nil || !ed25519.Verify(pub, body, sig) {
+		return nil, fmt.Errorf("has a signature that does not verify (signed by %s)", f[2])
+	}
+	if len(r.Trusted) > 0 {
+		trusted := false
+		for _, k := range r.Trusted {
+			if k.Equal(pub) {
+				trusted = true
+			}
+		}
+		if !trusted {
+			return nil, fmt.Errorf("is signed by %s, which is not in trusted_keys", f[2])
+		}
+	}
+	return body, nil
+}
+
+// FormatPublicKey writes a public key as trusted_keys lists it: "ed25519:<base64>".
+func FormatPublicKey(k ed25519.PublicKey) string {
+	return "ed25519:" + base64.StdEncoding.EncodeToString(k)
+}
+
+// ParsePublicKey reads a key written by FormatPublicKey.
+func ParsePublicKey(s string) (ed25519.PublicKey, error) {
+	b64, ok := strings.CutPrefix(strings.TrimSpace(s), "ed25519:")
+	if !ok {
+		return nil, fmt.Errorf("a public key looks like ed25519:<base64>, not %q", s)
+	}
+	b, err := base64.StdEncoding.DecodeString(b64)
+	if err != nil || len(b) != ed25519.PublicKeySize {
+		return nil, fmt.Errorf("%q is not a base64 ed25519 public key of %d bytes", s, ed25519.PublicKeySize)
+	}
+	return ed25519.PublicKey(b), nil
+}
+
+// privateKeyMagic starts a private key file written by WritePrivateKey.
+const privateKeyMagic = "modulo-ed25519-private-key"
+
+// WritePrivateKey writes k to path, readable by its owner only, failing if path exists
+// (a key is never overwritten by accident).
+func WritePrivateKey(path string, k ed25519.PrivateKey) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(f, "%s %s\n", privateKeyMagic, base64.StdEncoding.EncodeToString(k.Seed()))
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// ReadPrivateKey reads a key file written by WritePrivateKey.
+func ReadPrivateKey(path string) (ed25519.PrivateKey, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	f := strings.Fields(string(b))
+	if len(f) != 2 || f[0] != privateKeyMagic {
+		return nil, fmt.Errorf("%s is not a modulo signing key (make one with modulo cache keygen)", path)
+	}
+	seed, err := base64.StdEncoding.DecodeString(f[1])
+	if err != nil || len(seed) != ed25519.SeedSize {
+		return nil, fmt.Errorf("%s holds a damaged signing key", path)
+	}
+	return ed25519.NewKeyFromSeed(seed), nil
+}
