@@ -266,7 +266,13 @@ func (a *Applier) resolved(addr string, v cty.Value, id artifacts.ActionID, keyI
 	a.ran[addr] = ran
 	a.mu.Unlock()
 	if !ran {
-		a.emit(Event{Type: EventCached, Addr: addr, Kind: a.Plan.Graph.Instances[addr].Block.Kind.Name})
+		a.mu.Lock()
+		msg := ""
+		if a.pulled[addr] {
+			msg = "downloaded from the remote cache"
+		}
+		a.mu.Unlock()
+		a.emit(Event{Type: EventCached, Addr: addr, Kind: a.Plan.Graph.Instances[addr].Block.Kind.Name, Message: msg})
 	}
 	if a.State != nil {
 		a.State.Set(addr, StateNode{Action: id.String(), Key: keyID.String(), Time: time.Now()})

@@ -172,8 +172,15 @@ func cachePushPull(push bool, args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 		moved++
+		fmt.Fprintf(stderr, "%s %s (%s so far)\n", verbOf(push), addr, humanBytes(bytes))
 	}
-	verb := map[bool]string{true: "uploaded", false: "downloaded"}[push]
-	fmt.Fprintf(stdout, "%s %d nodes (%s); %d not cached\n", verb, moved, humanBytes(bytes), skipped)
+	fmt.Fprintf(stdout, "%s %d nodes (%s); %d not cached\n", verbOf(push), moved, humanBytes(bytes), skipped)
 	return 0
+}
+
+func verbOf(push bool) string {
+	if push {
+		return "uploaded"
+	}
+	return "downloaded"
 }
