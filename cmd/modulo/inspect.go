@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"io"
@@ -134,6 +135,13 @@ func lookupNode(pf *planFlags, path, addr string, stderr io.Writer) (*pipelines.
 	if n == nil {
 		fmt.Fprintf(stderr, "modulo: %s is a block with several instances; name one, as in %s[\"KEY\"]\n", addr, addr)
 		return nil, nil, false
+	}
+	if n.Status == pipelines.Cached && n.Entry.FromRemote() {
+		// show and export read the blobs: a teammate's result is fetched first.
+		if err := c.Pull(context.Background(), n.Action, n.Entry); err != nil {
+			fmt.Fprintf(stderr, "modulo: %s is in the remote cache but could not be fetched: %v\n", addr, err)
+			return nil, nil, false
+		}
 	}
 	return n, c, true
 }
