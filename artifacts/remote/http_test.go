@@ -9,70 +9,16 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/modulo-ml/modulo/artifacts/remote/remotetest"
 )
 
-// startNginx runs Debian's nginx as a Bazel-style HTTP cache: WebDAV PUT into a root in a
-// temporary directory, on a free port of 127.0.0.1. It returns the base URL and the root.
-func startNginx(t testing.TB) (string, string) {
-	bin := findBinary("nginx", "/usr/sbin", "/usr/local/sbin", "/usr/local/nginx/sbin")
-	if bin == "" {
-		missingServer(t, "nginx", installNginx)
-	}
-	dir := t.TempDir()
-	root := filepath.Join(dir, "www")
-	if err := os.Mkdir(root, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	addr := freeAddr(t)
-	// Workers run as the "user" directive's user when the master runs as root, by default
-	// nobody, who cannot write into root's 0700 temporary directory.
-	user := ""
-	if os.Geteuid() == 0 {
-		user = "user root;"
-	}
-	// Every path nginx would otherwise take from its build (/var/lib/nginx, /var/log/nginx,
-	// /run/nginx.pid) is under dir, so that it runs unprivileged and leaves nothing behind.
-	conf := fmt.Sprintf(`%s
-worker_processes 1;
-pid %[2]s/nginx.pid;
-error_log %[2]s/error.log warn;
-events { worker_connections 256; }
-http {
-	access_log %[2]s/access.log;
-	client_body_temp_path %[2]s/body;
-	proxy_temp_path %[2]s/proxy;
-	fastcgi_temp_path %[2]s/fastcgi;
-	uwsgi_temp_path %[2]s/uwsgi;
-	scgi_temp_path %[2]s/scgi;
-	server {
-		listen %[3]s;
-		root %[4]s;
-		client_max_body_size 0;
-		location / {
-			dav_methods PUT;
-			create_full_put_path on;
-			dav_access user:rw group:r all:r;
-		}
-	}
-}
-`, user, dir, addr, root)
-	confPath := filepath.Join(dir, "nginx.conf")
-	if err := os.WriteFile(confPath, []byte(conf), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	errLog := filepath.Join(dir, "error.log")
-	cmd := exec.Command(bin, "-e", errLog, "-c", confPath, "-p", dir, "-g", "daemon off;")
-	startServer(t, cmd, addr, errLog)
-	return "http://" + addr, root
-}
-
 func TestHTTPNginx(t *testing.T) {
-	base, root := startNginx(t)
+	base, root := remotetest.StartNginx(t)
 	s, err := Open(context.Background(), base+"/modulo/")
 	if err != nil {
 		t.Fatal(err)

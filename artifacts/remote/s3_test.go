@@ -6,73 +6,15 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/modulo-ml/modulo/artifacts/remote/remotetest"
 )
-
-const (
-	testAccessKey = "AKIAMODULOTEST"
-	testSecretKey = "modulo-test-secret-key"
-)
-
-// startVersitygw runs versitygw with its posix backend on a temporary directory, on a free
-// port of 127.0.0.1, creates bucket through the S3 API, and points the standard AWS
-// variables at its root account (and away from the developer's own AWS configuration).
-// It returns the endpoint URL and the posix root.
-func startVersitygw(t testing.TB, bucket string) (string, string) {
-	bin := findBinary("versitygw", gopathBins()...)
-	if bin == "" {
-		missingServer(t, "versitygw", installVersitygw)
-	}
-	root := t.TempDir()
-	addr := freeAddr(t)
-	cmd := exec.Command(bin, "--port", addr, "--access", testAccessKey, "--secret", testSecretKey,
-		"--region", "us-east-1", "--quiet", "posix", root)
-	// versitygw also reads its keys from ROOT_ACCESS_KEY_ID and friends; the flags win, and
-	// nothing else of the environment matters to it.
-	startServer(t, cmd, addr)
-	endpoint := "http://" + addr
-
-	cfgDir := t.TempDir()
-	for k, v := range map[string]string{
-		"AWS_ACCESS_KEY_ID":           testAccessKey,
-		"AWS_SECRET_ACCESS_KEY":       testSecretKey,
-		"AWS_SESSION_TOKEN":           "",
-		"AWS_PROFILE":                 "",
-		"AWS_REGION":                  "",
-		"AWS_DEFAULT_REGION":          "",
-		"AWS_CONFIG_FILE":             filepath.Join(cfgDir, "config"),
-		"AWS_SHARED_CREDENTIALS_FILE": filepath.Join(cfgDir, "credentials"),
-		"AWS_EC2_METADATA_DISABLED":   "true",
-	} {
-		t.Setenv(k, v)
-	}
-
-	cfg, err := config.LoadDefaultConfig(context.Background(),
-		config.WithRegion("us-east-1"),
-		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(testAccessKey, testSecretKey, "")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	client := s3.NewFromConfig(cfg, func(o *s3.Options) {
-		o.BaseEndpoint = aws.String(endpoint)
-		o.UsePathStyle = true
-	})
-	if _, err := client.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
-		t.Fatalf("create bucket %s at %s: %v", bucket, endpoint, err)
-	}
-	return endpoint, root
-}
 
 func TestS3Versitygw(t *testing.T) {
-	endpoint, root := startVersitygw(t, "modulo")
+	endpoint, root := remotetest.StartVersitygw(t, "modulo")
 	ctx := context.Background()
 	s, err := Open(ctx, "s3://modulo/team/cache?region=us-east-1&endpoint="+endpoint)
 	if err != nil {
@@ -125,7 +67,7 @@ func TestS3Versitygw(t *testing.T) {
 
 	t.Run("ServerGone", func(t *testing.T) {
 		// Nothing listens on this port any more: a connection error, transient.
-		s, err := Open(ctx, "s3://modulo?endpoint=http://"+freeAddr(t))
+		s, err := Open(ctx, "s3://modulo?endpoint=http://"+remotetest.FreeAddr(t))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -141,7 +83,7 @@ func TestS3Versitygw(t *testing.T) {
 //
 //	go test -run xxx -bench S3 -benchtime 20x ./artifacts/remote/
 func BenchmarkS3Put(b *testing.B) {
-	endpoint, _ := startVersitygw(b, "bench")
+	endpoint, _ := remotetest.StartVersitygw(b, "bench")
 	s, err := Open(context.Background(), "s3://bench/b?endpoint="+endpoint)
 	if err != nil {
 		b.Fatal(err)
@@ -163,7 +105,7 @@ func BenchmarkS3Put(b *testing.B) {
 }
 
 func BenchmarkS3Get(b *testing.B) {
-	endpoint, _ := startVersitygw(b, "bench")
+	endpoint, _ := remotetest.StartVersitygw(b, "bench")
 	s, err := Open(context.Background(), "s3://bench/b?endpoint="+endpoint)
 	if err != nil {
 		b.Fatal(err)

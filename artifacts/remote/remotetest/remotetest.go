@@ -1,4 +1,16 @@
-package remote
+// Package remotetest starts the real servers that the remote cache's backends are tested
+// against, each on a free port of 127.0.0.1 and stopped when the test ends, the way
+// net/http/httptest starts an in-process one:
+//
+//   - StartNginx: Debian's nginx with WebDAV PUT, an HTTP cache speaking Bazel's protocol;
+//   - StartVersitygw: versitygw with its posix backend, an S3 server.
+//
+// A server that is not installed skips the test with a hint on how to install it (`make
+// servers` installs both), except where Required says the test must fail instead: on CI, so
+// that the backends cannot go untested there without anyone noticing.
+//
+// It is meant for tests only: it imports package testing.
+package remotetest
 
 import (
 	"bytes"
@@ -22,9 +34,9 @@ const (
 	installVersitygw = "go install github.com/versity/versitygw/cmd/versitygw@" + versitygwVersion + " (or: make servers)"
 )
 
-// serversRequired reports whether a missing server must fail the test rather than skip
-// it: on CI, so that the backends cannot go untested there without anyone noticing.
-func serversRequired() bool {
+// Required reports whether a missing server must fail the test rather than skip it: when
+// MODULO_REQUIRE_SERVERS=1, or on CI (CI set to anything but "", "0" or "false").
+func Required() bool {
 	if os.Getenv("MODULO_REQUIRE_SERVERS") == "1" {
 		return true
 	}
@@ -35,7 +47,7 @@ func serversRequired() bool {
 // missingServer skips the test, or fails it where servers are required.
 func missingServer(t testing.TB, name, install string) {
 	t.Helper()
-	if serversRequired() {
+	if Required() {
 		t.Fatalf("%s is not installed, and CI or MODULO_REQUIRE_SERVERS=1 requires it; install it with: %s", name, install)
 	}
 	t.Skipf("%s is not installed; install it with: %s", name, install)
@@ -74,8 +86,9 @@ func gopathBins() []string {
 	return dirs
 }
 
-// freeAddr returns a 127.0.0.1 address with a port that was free a moment ago.
-func freeAddr(t testing.TB) string {
+// FreeAddr returns a 127.0.0.1 address with a port that was free a moment ago: one to
+// start a server on, or one where nothing listens.
+func FreeAddr(t testing.TB) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
