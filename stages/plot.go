@@ -2,6 +2,7 @@ package stages
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"image/color"
 	"math"
@@ -103,7 +104,7 @@ func (s *plotSpec) series(tb *table) ([]line, error) {
 				// 2 at (½, √3/2).
 				l1, _, e1 := num(r, "l1", i)
 				l2, _, e2 := num(r, "l2", i)
-				if err = cmpErr(e1, e2); err != nil {
+				if err = cmp.Or(e1, e2); err != nil {
 					return nil, err
 				}
 				x, y, okx = l1+l2/2, l2*math.Sqrt(3)/2, true
@@ -184,15 +185,6 @@ type plotError struct {
 
 func (e *plotError) Error() string { return e.err.Error() }
 
-func cmpErr(errs ...error) error {
-	for _, e := range errs {
-		if e != nil {
-			return e
-		}
-	}
-	return nil
-}
-
 func joinQuoted(s []string) string {
 	q := make([]string, len(s))
 	for i, x := range s {
@@ -235,7 +227,7 @@ func (s *plotSpec) draw(tb *table) (png, svg []byte, err error) {
 func (s *plotSpec) lines(lines []line) (func(draw.Canvas), error) {
 	p := plot.New()
 	p.Title.Text = s.title
-	p.X.Label.Text = cmpOr(s.xLabel, s.x)
+	p.X.Label.Text = cmp.Or(s.xLabel, s.x)
 	p.Y.Label.Text = s.yLabel
 	if p.Y.Label.Text == "" && len(s.y) == 1 {
 		p.Y.Label.Text = s.y[0]
@@ -295,7 +287,7 @@ func (s *plotSpec) triangle(l line) (func(draw.Canvas), error) {
 	cm.SetMin(lo)
 	cm.SetMax(hi)
 	p := plot.New()
-	p.Title.Text = cmpOr(s.title, s.y[0])
+	p.Title.Text = cmp.Or(s.title, s.y[0])
 	p.HideAxes()
 	sc, err := plotter.NewScatter(l.xys)
 	if err != nil {

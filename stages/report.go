@@ -2,6 +2,7 @@ package stages
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/csv"
 	"encoding/json"
@@ -423,7 +424,7 @@ func runReport(ctx context.Context, in *Input) (*Result, error) {
 		pngs = append(pngs, Artifact{Data: png, Codec: artifacts.Raw, Meta: name + ".png"})
 		svgs = append(svgs, Artifact{Data: svg, Codec: artifacts.Raw, Meta: name + ".svg"})
 		figures = append(figures, figure{name: name, title: spec.title, svg: svg})
-		fmt.Fprintf(&md, "\n![%s](%s.png)\n", cmpOr(spec.title, name), name)
+		fmt.Fprintf(&md, "\n![%s](%s.png)\n", cmp.Or(spec.title, name), name)
 	}
 	page := htmlPage(title, desc, tb, figures)
 	return &Result{Outputs: map[string]Output{
@@ -435,13 +436,6 @@ func runReport(ctx context.Context, in *Input) (*Result, error) {
 		"svg":      {Artifacts: svgs},
 		"rows":     {Value: cty.NumberIntVal(int64(len(tb.rows)))},
 	}}, nil
-}
-
-func cmpOr(s, fallback string) string {
-	if s != "" {
-		return s
-	}
-	return fallback
 }
 
 // figure is one plot on the HTML page.
@@ -500,7 +494,7 @@ figure svg { max-width: 100%%; height: auto; }
 			svg = svg[i:] // drop the XML declaration: inline SVG is part of the HTML document
 		}
 		b.Write(svg)
-		fmt.Fprintf(&b, "\n<figcaption>%s</figcaption>\n</figure>\n", e(cmpOr(f.title, f.name)))
+		fmt.Fprintf(&b, "\n<figcaption>%s</figcaption>\n</figure>\n", e(cmp.Or(f.title, f.name)))
 	}
 	b.WriteString("</body>\n</html>\n")
 	return b.Bytes()
