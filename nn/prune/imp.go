@@ -34,15 +34,9 @@ type Level struct {
 // number before it trains. Errors from training (a diverged run, a cancelled ctx) are
 // wrapped with the level they happened at.
 func IMP(ctx context.Context, cfg nn.TrainConfig, train, test *data.Set, levels int, rewindStep int, opt Options, progress func(level int)) ([]Level, error) {
-	if levels < 0 {
-		return nil, fmt.Errorf("IMP needs levels ≥ 0, got %d", levels)
-	}
-	opt, err := opt.normalize()
+	opt, err := checkIMP(cfg, levels, opt)
 	if err != nil {
 		return nil, err
-	}
-	if cfg.Masks != nil {
-		return nil, fmt.Errorf("IMP chooses the masks itself; the training configuration must not set any")
 	}
 	if progress == nil {
 		progress = func(int) {}
@@ -52,7 +46,23 @@ func IMP(ctx context.Context, cfg nn.TrainConfig, train, test *data.Set, levels 
 	if err != nil {
 		return nil, err
 	}
-	return IMPFrom(ctx, cfg, train, test, dense, levels, opt, progress)
+	return impFrom(ctx, cfg, train, test, dense, levels, opt, progress)
+}
+
+// checkIMP reports arguments IMP cannot work with, before anything trains, and returns opt
+// with its defaults filled in.
+func checkIMP(cfg nn.TrainConfig, levels int, opt Options) (Options, error) {
+	if levels < 0 {
+		return opt, fmt.Errorf("IMP needs levels ≥ 0, got %d", levels)
+	}
+	opt, err := opt.normalize()
+	if err != nil {
+		return opt, err
+	}
+	if cfg.Masks != nil {
+		return opt, fmt.Errorf("IMP chooses the masks itself; the training configuration must not set any")
+	}
+	return opt, nil
 }
 
 // DenseRun is a finished dense run of a training configuration: level 0 of IMP, and the
@@ -67,16 +77,18 @@ type DenseRun struct {
 // trained again). dense must be cfg's run: IMPFrom checks the architectures, not the
 // history. levels+1 networks are returned, level 0 being dense.Net.
 func IMPFrom(ctx context.Context, cfg nn.TrainConfig, train, test *data.Set, dense DenseRun, levels int, opt Options, progress func(level int)) ([]Level, error) {
-	if levels < 0 {
-		return nil, fmt.Errorf("IMP needs levels ≥ 0, got %d", levels)
-	}
-	opt, err := opt.normalize()
+	opt, err := checkIMP(cfg, levels, opt)
 	if err != nil {
 		return nil, err
 	}
 	if err := dense.check(cfg); err != nil {
 		return nil, err
 	}
+	return impFrom(ctx, cfg, train, test, dense, levels, opt, progress)
+}
+
+// impFrom prunes and retrains the levels after dense; its arguments are checked.
+func impFrom(ctx context.Context, cfg nn.TrainConfig, train, test *data.Set, dense DenseRun, levels int, opt Options, progress func(level int)) ([]Level, error) {
 	if progress == nil {
 		progress = func(int) {}
 	}
@@ -100,9 +112,6 @@ func IMPFrom(ctx context.Context, cfg nn.TrainConfig, train, test *data.Set, den
 
 // check reports a dense run that cannot be cfg's.
 func (d DenseRun) check(cfg nn.TrainConfig) error {
-	if cfg.Masks != nil {
-		return fmt.Errorf("IMP chooses the masks itself; the training configuration must not set any")
-	}
 	if d.Net == nil || d.Rewind == nil {
 		return fmt.Errorf("the dense run needs its final network and its network at the rewind step")
 	}
@@ -128,7 +137,7 @@ func IMPWithMasks(ctx context.Context, cfg nn.TrainConfig, train, test *data.Set
 	if err != nil {
 		return nil, err
 	}
-	return IMPWithMasksFrom(ctx, cfg, train, test, dense, masks, nil)
+	return withMasksFrom(ctx, cfg, train, test, dense, masks, nil)
 }
 
 // IMPWithMasksFrom is IMPWithMasks for a dense run already done; progress, if set, is
@@ -140,6 +149,11 @@ func IMPWithMasksFrom(ctx context.Context, cfg nn.TrainConfig, train, test *data
 	if err := dense.check(cfg); err != nil {
 		return nil, err
 	}
+	return withMasksFrom(ctx, cfg, train, test, dense, masks, progress)
+}
+
+// withMasksFrom trains the levels of masks after dense; its arguments are checked.
+func withMasksFrom(ctx context.Context, cfg nn.TrainConfig, train, test *data.Set, dense DenseRun, masks []Mask, progress func(level int)) ([]Level, error) {
 	if progress == nil {
 		progress = func(int) {}
 	}
@@ -181,7 +195,7 @@ func checkMasks(cfg nn.TrainConfig, masks []Mask) error {
 	return nil
 }
 
-// denseRun trains cfg without masks, keeping its network at rewindStep.
+// denseRun trains cfg (checked to have no masks) keeping its network at rewindStep.
 func denseRun(ctx context.Context, cfg nn.TrainConfig, train, test *data.Set, rewindStep int) (DenseRun, error) {
 	if train == nil || test == nil {
 		return DenseRun{}, fmt.Errorf("IMP needs a training and a test set")
@@ -193,9 +207,6 @@ func denseRun(ctx context.Context, cfg nn.TrainConfig, train, test *data.Set, re
 		if total := nn.StepsPerEpoch(train.N, cfg.BatchSize) * cfg.Epochs; rewindStep > total {
 			return DenseRun{}, fmt.Errorf("rewind step %d is beyond the run's %d steps", rewindStep, total)
 		}
-	}
-	if cfg.Masks != nil {
-		return DenseRun{}, fmt.Errorf("IMP chooses the masks itself; the training configuration must not set any")
 	}
 	cfg.Checkpoints = []int{rewindStep}
 	res, err := nn.Train(ctx, cfg, train, test)
