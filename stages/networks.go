@@ -104,7 +104,7 @@ func readPermutation(in *Input, name string) (perm.Permutation, error) {
 // smaller); a pruned network is not: its runs of zero floats are what zstd shrinks, and
 // shuffling breaks them up. Measured on LeNet-300-100 (bytes stored, raw vs shuffled): dense
 // 1067k vs 910k, 20% sparse 836k vs 895k, 50% 589k vs 620k, 90% 137k vs 196k (12.8% of the
-// dense float32 size; nn/prune's TestSparseCompresses), so more than 1/8 zeros means raw.
+// dense float32 size; TestSparseCompresses), so more than 1/8 zeros means raw.
 func encodeNetwork(n *nn.Network) (Artifact, error) {
 	b, err := nn.EncodeNetwork(n, nil)
 	codec := shuffle4
