@@ -30,17 +30,23 @@ func networksOf(in *Input, name string) (nets []*nn.Network, seq bool, err error
 		refs = []cty.Value{v}
 	}
 	for i, r := range refs {
-		b, err := in.Read(RefOf(r))
-		if err != nil {
-			return nil, seq, err
-		}
-		n, _, err := nn.DecodeNetwork(b)
+		n, err := readNetwork(in, r)
 		if err != nil {
 			return nil, seq, fmt.Errorf("%s[%d]: %w", name, i, err)
 		}
 		nets = append(nets, n)
 	}
 	return nets, seq, nil
+}
+
+// readNetwork decodes the network artifact v.
+func readNetwork(in *Input, v cty.Value) (*nn.Network, error) {
+	b, err := in.Read(RefOf(v))
+	if err != nil {
+		return nil, err
+	}
+	n, _, err := nn.DecodeNetwork(b)
+	return n, err
 }
 
 // checkNetworks validates, at plan time, an attribute that must be a network or a list of

@@ -97,31 +97,29 @@ func validatePrune(cfg cty.Value) error {
 	if s := cfg.GetAttr("scope"); s.IsKnown() && !slices.Contains([]string{"global", "layer"}, s.AsString()) {
 		return cty.GetAttrPath("scope").NewErrorf("unknown scope %q; the scopes are: global, layer", s.AsString())
 	}
+	meta, known := recipeMetaOf(from)
 	if r := cfg.GetAttr("rewind"); r.IsKnown() {
 		d, err := ParseDuration(r.AsString())
 		if err != nil {
 			return cty.GetAttrPath("rewind").NewErrorf("%v", err)
 		}
-		if m, ok := recipeMetaOf(from); ok {
-			if step := d.Steps(m.StepsPerEpoch); step > m.Steps {
-				return cty.GetAttrPath("rewind").NewErrorf("rewind %q is step %d, beyond the %d steps of the train node's run; rewind to an earlier point or train for longer", r.AsString(), step, m.Steps)
-			}
+		if step := d.Steps(meta.StepsPerEpoch); known && step > meta.Steps {
+			return cty.GetAttrPath("rewind").NewErrorf("rewind %q is step %d, beyond the %d steps of the train node's run; rewind to an earlier point or train for longer", r.AsString(), step, meta.Steps)
 		}
 	}
-	return checkMaskArch(cfg)
+	if known {
+		return checkMaskArch(cfg, meta.Arch)
+	}
+	return nil
 }
 
 // checkMaskArch compares the architectures known at plan time: the masks', the
-// permutation's and the run's.
-func checkMaskArch(cfg cty.Value) error {
-	m, ok := recipeMetaOf(cfg.GetAttr("from"))
-	if !ok {
-		return nil
-	}
+// permutation's and arch, the run's.
+func checkMaskArch(cfg cty.Value, arch string) error {
 	for _, name := range []string{"mask", "permutation"} {
 		for _, r := range Refs(cfg.GetAttr(name)) {
-			if r.Meta != "" && r.Meta != m.Arch {
-				return cty.GetAttrPath(name).NewErrorf("%s belongs to a network of architecture %s, but the train node's run is %s", name, r.Meta, m.Arch)
+			if r.Meta != "" && r.Meta != arch {
+				return cty.GetAttrPath(name).NewErrorf("%s belongs to a network of architecture %s, but the train node's run is %s", name, r.Meta, arch)
 			}
 		}
 	}
@@ -237,16 +235,6 @@ func denseRunOf(ctx context.Context, in *Input, from cty.Value, doc *recipeDoc, 
 	}
 	dense.Rewind = res.Final
 	return dense, nil
-}
-
-// readNetwork decodes the network artifact v.
-func readNetwork(in *Input, v cty.Value) (*nn.Network, error) {
-	b, err := in.Read(RefOf(v))
-	if err != nil {
-		return nil, err
-	}
-	n, _, err := nn.DecodeNetwork(b)
-	return n, err
 }
 
 // epochMetricsOf turns a train node's metrics output back into nn's rows.

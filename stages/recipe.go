@@ -22,20 +22,23 @@ var Recipe = ArtifactType("recipe", "application/vnd.modulo.recipe+json")
 // typed cty JSON, without data (Data holds its OutputID) and without attributes that do
 // not enter the key (threads).
 type recipeDoc struct {
-	Data          artifacts.OutputID `json:"data"`
-	Type          json.RawMessage    `json:"type"`
-	Config        json.RawMessage    `json:"config"`
-	StepsPerEpoch int                `json:"steps_per_epoch"`
-	Steps         int                `json:"steps"`
-	Checkpoints   []int              `json:"checkpoints"` // steps of the checkpoints output, in its order
+	Data   artifacts.OutputID `json:"data"`
+	Type   json.RawMessage    `json:"type"`
+	Config json.RawMessage    `json:"config"`
+	recipeSteps
+}
+
+// recipeSteps is the run's length and where its checkpoints are, in steps.
+type recipeSteps struct {
+	StepsPerEpoch int   `json:"steps_per_epoch"`
+	Steps         int   `json:"steps"`
+	Checkpoints   []int `json:"checkpoints"` // steps of the checkpoints output, in its order
 }
 
 // recipeMeta is a recipe's manifest description: what a prune node checks at plan time.
 type recipeMeta struct {
-	Arch          string `json:"arch"`
-	StepsPerEpoch int    `json:"steps_per_epoch"`
-	Steps         int    `json:"steps"`
-	Checkpoints   []int  `json:"checkpoints"`
+	Arch string `json:"arch"`
+	recipeSteps
 }
 
 // encodeRecipe stores the train configuration cfg, which trained on the dataset ref data.
@@ -55,15 +58,15 @@ func encodeRecipe(cfg cty.Value, data *Ref, tc nn.TrainConfig, spe int) (Artifac
 	if err != nil {
 		return Artifact{}, err
 	}
-	doc := recipeDoc{Data: data.ID, Type: tj, Config: vj, StepsPerEpoch: spe, Steps: spe * tc.Epochs, Checkpoints: tc.Checkpoints}
-	if doc.Checkpoints == nil {
-		doc.Checkpoints = []int{}
+	steps := recipeSteps{StepsPerEpoch: spe, Steps: spe * tc.Epochs, Checkpoints: tc.Checkpoints}
+	if steps.Checkpoints == nil {
+		steps.Checkpoints = []int{}
 	}
-	b, err := json.Marshal(doc)
+	b, err := json.Marshal(recipeDoc{Data: data.ID, Type: tj, Config: vj, recipeSteps: steps})
 	if err != nil {
 		return Artifact{}, err
 	}
-	meta, err := json.Marshal(recipeMeta{Arch: tc.Arch.String(), StepsPerEpoch: spe, Steps: doc.Steps, Checkpoints: doc.Checkpoints})
+	meta, err := json.Marshal(recipeMeta{Arch: tc.Arch.String(), recipeSteps: steps})
 	return Artifact{Data: b, Codec: artifacts.Raw, Meta: string(meta)}, err
 }
 

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"html"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -99,7 +100,7 @@ func tableOf(v cty.Value, columns []string) (*table, error) {
 			return nil, fmt.Errorf("row %d of the table is %s, not an object such as { width = 64, barrier = 0.1 }", i, rt.FriendlyName())
 		}
 		m := row.AsValueMap()
-		for _, k := range sortedValueKeys(m) {
+		for _, k := range slices.Sorted(maps.Keys(m)) {
 			if !seen[k] && columns == nil {
 				seen[k] = true
 				tb.columns = append(tb.columns, k)
@@ -125,15 +126,6 @@ func tableOf(v cty.Value, columns []string) (*table, error) {
 	return tb, nil
 }
 
-func sortedValueKeys(m map[string]cty.Value) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
-}
-
 // rowKeys lists every attribute of the rows, sorted.
 func rowKeys(rows []map[string]cty.Value) []string {
 	set := map[string]bool{}
@@ -142,12 +134,7 @@ func rowKeys(rows []map[string]cty.Value) []string {
 			set[k] = true
 		}
 	}
-	keys := make([]string, 0, len(set))
-	for k := range set {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
+	return slices.Sorted(maps.Keys(set))
 }
 
 // cell renders a value for a table: exact for CSV, short (4 significant digits) for

@@ -3,7 +3,8 @@ package main
 import (
 	"fmt"
 	"io"
-	"sort"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -58,7 +59,7 @@ func formatIndented(v cty.Value, indent string) string {
 		sb.WriteString(indent + "]")
 	case t.IsObjectType() || t.IsMapType():
 		m := v.AsValueMap()
-		keys := sortedKeys(m)
+		keys := slices.Sorted(maps.Keys(m))
 		width := 0
 		for _, k := range keys {
 			width = max(width, len(k))
@@ -106,18 +107,9 @@ func formatLine(v cty.Value) string {
 	default:
 		m := v.AsValueMap()
 		var parts []string
-		for _, k := range sortedKeys(m) {
+		for _, k := range slices.Sorted(maps.Keys(m)) {
 			parts = append(parts, k+" = "+formatLine(m[k]))
 		}
 		return "{ " + strings.Join(parts, ", ") + " }"
 	}
-}
-
-func sortedKeys(m map[string]cty.Value) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
