@@ -16,11 +16,7 @@ import (
 func TestDir(t *testing.T) {
 	// The root does not exist yet: the first Put creates it.
 	root := filepath.Join(t.TempDir(), "shared", "cache")
-	s, err := Open(context.Background(), root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
+	s := openStore(t, root)
 	testStore(t, s)
 
 	t.Run("Layout", func(t *testing.T) {

@@ -19,11 +19,7 @@ import (
 
 func TestHTTPNginx(t *testing.T) {
 	base, root := remotetest.StartNginx(t)
-	s, err := Open(context.Background(), base+"/modulo/")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
+	s := openStore(t, base+"/modulo/")
 	testStore(t, s)
 
 	t.Run("Layout", func(t *testing.T) {

@@ -16,11 +16,7 @@ import (
 func TestS3Versitygw(t *testing.T) {
 	endpoint, root := remotetest.StartVersitygw(t, "modulo")
 	ctx := context.Background()
-	s, err := Open(ctx, "s3://modulo/team/cache?region=us-east-1&endpoint="+endpoint)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
+	s := openStore(t, "s3://modulo/team/cache?region=us-east-1&endpoint="+endpoint)
 	testStore(t, s)
 
 	t.Run("Layout", func(t *testing.T) {
@@ -84,11 +80,7 @@ func TestS3Versitygw(t *testing.T) {
 //	go test -run xxx -bench S3 -benchtime 20x ./artifacts/remote/
 func BenchmarkS3Put(b *testing.B) {
 	endpoint, _ := remotetest.StartVersitygw(b, "bench")
-	s, err := Open(context.Background(), "s3://bench/b?endpoint="+endpoint)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { s.Close() })
+	s := openStore(b, "s3://bench/b?endpoint="+endpoint)
 	for _, n := range []int{1 << 20, 16 << 20} {
 		b.Run(fmt.Sprintf("%dMiB", n>>20), func(b *testing.B) {
 			data, _ := newBlob(b, n)
@@ -106,11 +98,7 @@ func BenchmarkS3Put(b *testing.B) {
 
 func BenchmarkS3Get(b *testing.B) {
 	endpoint, _ := remotetest.StartVersitygw(b, "bench")
-	s, err := Open(context.Background(), "s3://bench/b?endpoint="+endpoint)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { s.Close() })
+	s := openStore(b, "s3://bench/b?endpoint="+endpoint)
 	for _, n := range []int{1 << 20, 16 << 20} {
 		b.Run(fmt.Sprintf("%dMiB", n>>20), func(b *testing.B) {
 			data, key := newBlob(b, n)

@@ -14,6 +14,17 @@ import (
 )
 
 // newBlob returns n random bytes and their CAS key.
+// openStore opens url and closes the store when the test ends.
+func openStore(t testing.TB, url string) Store {
+	t.Helper()
+	s, err := Open(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
 func newBlob(t testing.TB, n int) ([]byte, string) {
 	t.Helper()
 	data := make([]byte, n)

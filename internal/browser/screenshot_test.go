@@ -3,7 +3,6 @@ package browser_test
 import (
 	"context"
 	"errors"
-	"image/png"
 	"os"
 	"path/filepath"
 	"strings"
@@ -44,7 +43,6 @@ func write(t *testing.T, name, html string) string {
 }
 
 func TestScreenshot(t *testing.T) {
-	bin := browsertest.Chromium(t)
 	for _, tt := range []struct {
 		name, html string
 		blank      bool
@@ -54,23 +52,9 @@ func TestScreenshot(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			htmlPath := write(t, tt.name+".html", tt.html)
-			pngPath := filepath.Join(t.ArtifactDir(), tt.name+".png")
-			ctx, cancel := context.WithTimeout(t.Context(), browsertest.Timeout)
-			defer cancel()
 			start := time.Now()
-			if err := browser.Screenshot(ctx, bin, htmlPath, pngPath, 1200, 900); err != nil {
-				t.Fatal(err)
-			}
+			img := browsertest.Screenshot(t, htmlPath, 1200, 900)
 			took := time.Since(start)
-			f, err := os.Open(pngPath)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer f.Close()
-			img, err := png.Decode(f)
-			if err != nil {
-				t.Fatal(err)
-			}
 			s := browser.Inspect(img)
 			t.Logf("%s in %v: %v", tt.name, took.Round(time.Millisecond), s)
 			if s.Width != 1200 || s.Height != 900 {
