@@ -37,6 +37,25 @@ type Remote struct {
 	mu     sync.Mutex
 	warned map[string]bool
 	bad    map[OutputID]bool // blobs the remote served damaged: Push overwrites them
+	// missed are the actions the remote did not have. A node that runs is looked up at
+	// plan time and twice more before it runs (before and after taking its lock, for
+	// other processes on this machine); one remote round trip is enough for all three.
+	missed map[ActionID]bool
+}
+
+func (r *Remote) markMissed(id ActionID) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.missed == nil {
+		r.missed = map[ActionID]bool{}
+	}
+	r.missed[id] = true
+}
+
+func (r *Remote) wasMissed(id ActionID) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.missed[id]
 }
 
 func (r *Remote) markBad(id OutputID) {
@@ -95,9 +114,13 @@ func (e *Entry) FromRemote() bool { return e.remote }
 // every blob it names is there too. Problems are warnings and misses.
 func (c *Cache) remoteEntry(id ActionID) (*Entry, error) {
 	r := c.remote
+	if r.wasMissed(id) {
+		return nil, ErrMiss
+	}
 	ctx := context.Background()
 	data, err := r.Store.Get(ctx, remote.AC, id.String())
 	if errors.Is(err, remote.ErrNotFound) {
+		r.markMissed(id)
 		return nil, ErrMiss
 	}
 	if err != nil {
