@@ -97,8 +97,11 @@ func modCaches() []string {
 			out = append(out, dir)
 		}
 	}
-	add(goEnvModCache())
-	add(os.Getenv("GOMODCACHE"))
+	if env := os.Getenv("GOMODCACHE"); env != "" {
+		add(env) // what go env would answer: no need to ask it
+	} else {
+		add(goEnvModCache())
+	}
 	if gopath := filepath.SplitList(os.Getenv("GOPATH")); len(gopath) > 0 && gopath[0] != "" {
 		add(filepath.Join(gopath[0], "pkg", "mod"))
 	}
