@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 
@@ -277,13 +278,7 @@ func (r *Remote) checkSignature(data []byte) ([]byte, error) {
 		return nil, fmt.Errorf("has a signature that does not verify (signed by %s)", f[2])
 	}
 	if len(r.Trusted) > 0 {
-		trusted := false
-		for _, k := range r.Trusted {
-			if k.Equal(pub) {
-				trusted = true
-			}
-		}
-		if !trusted {
+		if !slices.ContainsFunc(r.Trusted, func(k ed25519.PublicKey) bool { return k.Equal(pub) }) {
 			return nil, fmt.Errorf("is signed by %s, which is not in trusted_keys", f[2])
 		}
 	}
