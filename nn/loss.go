@@ -10,11 +10,17 @@ import (
 // gradient of the mean loss with respect to the logits: (softmax − onehot)/rows.
 // Accumulation is in float64; the log-sum-exp subtracts each row's maximum, as PyTorch does.
 func SoftmaxCrossEntropy(logits []float32, labels []uint8, rows, classes int, dlogits []float32) (loss float64, correct int) {
+	inv := 1 / float64(rows)
+	total, correct := crossEntropy(logits, labels, rows, classes, inv, dlogits)
+	return total, correct
+}
+
+// crossEntropy is SoftmaxCrossEntropy for rows that may be part of a batch: it returns the
+// summed (not the mean) loss, and the gradient is scaled by inv, one over the whole batch.
+func crossEntropy(logits []float32, labels []uint8, rows, classes int, inv float64, dlogits []float32) (total float64, correct int) {
 	if len(logits) < rows*classes || len(labels) < rows || (dlogits != nil && len(dlogits) < rows*classes) {
 		panic(fmt.Errorf("%w: cross-entropy of %d rows × %d classes", ErrShape, rows, classes))
 	}
-	var total float64
-	inv := 1 / float64(rows)
 	for r := 0; r < rows; r++ {
 		row := logits[r*classes : (r+1)*classes]
 		y := int(labels[r])

@@ -17,13 +17,15 @@ type Model struct {
 	BLAS  blas.Impl
 
 	layers []layer
+	owner  []int // the layer of each parameter, in Net.Params order
 	// Grads holds one gradient per parameter, in Net.Params order.
 	Grads [][]float32
 
+	x      []float32 // the batch of the last forward pass
+	rows   int       // its rows
 	logits []float32 // Batch×Output
-	dz     []float32 // scratch: gradient w.r.t. the pre-activation of the current layer
-	dh     []float32 // scratch: gradient w.r.t. the input of the current layer
-	acc    []float64 // scratch: float64 column accumulators, 2×widest layer
+	dh     []float32 // scratch: gradient w.r.t. the input of a layer, Batch×maxW
+	maxW   int       // the widest layer
 }
 
 // layer is one linear layer with its buffers. For hidden layers: z = x·Wᵀ + b, optional
@@ -34,7 +36,10 @@ type layer struct {
 	dw, db, dg, dbta []float32 // their gradients
 	z, y, h          []float32 // Batch×out; y aliases z without LayerNorm
 	mean, rstd       []float64 // per row, LayerNorm only
-	hidden           bool
+	// dz is the gradient w.r.t. z and dy the one w.r.t. y (Batch×out; dy aliases dz without
+	// LayerNorm), kept from the backward pass for the parameter gradients.
+	dz, dy []float32
+	hidden bool
 }
 
 // NewModel prepares n for batches of up to batch rows, on the BLAS b.
@@ -47,9 +52,12 @@ func NewModel(n *Network, batch int, b blas.Impl) *Model {
 		maxW = max(maxW, x)
 	}
 	m.Grads = make([][]float32, len(n.Params))
+	m.owner = make([]int, len(n.Params))
+	cur := 0
 	grad := func(name string) []float32 {
 		for i, p := range n.Params {
 			if p.Name == name {
+				m.owner[i] = cur
 				m.Grads[i] = make([]float32, len(p.Data))
 				return m.Grads[i]
 			}
@@ -63,9 +71,12 @@ func NewModel(n *Network, batch int, b blas.Impl) *Model {
 		return nil
 	}
 	for i := 0; i < a.Layers(); i++ {
+		cur = i
 		l := layer{in: w[i], out: w[i+1], hidden: i < len(a.Hidden)}
 		l.w, l.dw = data(WeightName(i)), grad(WeightName(i))
 		l.b, l.db = data(BiasName(i)), grad(BiasName(i))
+		l.dz = make([]float32, batch*l.out)
+		l.dy = l.dz
 		if l.hidden {
 			l.z = make([]float32, batch*l.out)
 			l.y = l.z
@@ -73,6 +84,7 @@ func NewModel(n *Network, batch int, b blas.Impl) *Model {
 				l.g, l.dg = data(NormWeightName(i)), grad(NormWeightName(i))
 				l.beta, l.dbta = data(NormBiasName(i)), grad(NormBiasName(i))
 				l.y = make([]float32, batch*l.out)
+				l.dy = make([]float32, batch*l.out)
 				l.mean, l.rstd = make([]float64, batch), make([]float64, batch)
 			}
 			l.h = make([]float32, batch*l.out)
@@ -80,38 +92,57 @@ func NewModel(n *Network, batch int, b blas.Impl) *Model {
 		m.layers = append(m.layers, l)
 	}
 	m.logits = make([]float32, batch*a.Output)
-	m.dz = make([]float32, batch*maxW)
 	m.dh = make([]float32, batch*maxW)
-	m.acc = make([]float64, 2*maxW)
+	m.maxW = maxW
 	return m
 }
 
 // Forward computes the logits of the rows×Input batch x and returns them (rows×Output,
 // valid until the next pass). It panics if rows exceeds the model's batch.
 func (m *Model) Forward(x []float32, rows int) []float32 {
+	m.Start(x, rows)
+	m.ForwardRows(0, rows)
+	return m.logits[:rows*m.Net.Arch.Output]
+}
+
+// Start begins a pass over the rows×Input batch x. The pass may then be split: rows of the
+// batch go through ForwardRows and BackwardRows independently (concurrently, for disjoint
+// ranges), and once every row is through, the parameter gradients are computed by
+// Gradients, in parts that may also run concurrently.
+func (m *Model) Start(x []float32, rows int) {
 	if rows > m.Batch || len(x) < rows*m.Net.Arch.Input {
 		panic(fmt.Errorf("%w: forward of %d rows (batch %d, %d values)", ErrShape, rows, m.Batch, len(x)))
 	}
+	m.x, m.rows = x, rows
+}
+
+// ForwardRows computes the logits of rows [r0, r1) of the batch given to Start; Logits
+// returns them.
+func (m *Model) ForwardRows(r0, r1 int) {
 	act := m.Net.Arch.Activation
-	in := x
+	in, inW := m.x, m.Net.Arch.Input
+	n := r1 - r0
 	for i := range m.layers {
 		l := &m.layers[i]
 		out := m.logits
 		if l.hidden {
 			out = l.z
 		}
-		linear(m.BLAS, in, rows, l.w, l.b, l.in, l.out, out)
+		linear(m.BLAS, in[r0*inW:], n, l.w, l.b, l.in, l.out, out[r0*l.out:])
 		if !l.hidden {
 			break
 		}
+		lo, hi := r0*l.out, r1*l.out
 		if l.g != nil {
-			layerNorm(l.z, l.y, l.g, l.beta, rows, l.out, l.mean, l.rstd)
+			layerNorm(l.z[lo:hi], l.y[lo:hi], l.g, l.beta, n, l.out, l.mean[r0:r1], l.rstd[r0:r1])
 		}
-		activate(act, l.y[:rows*l.out], l.h[:rows*l.out])
-		in = l.h
+		activate(act, l.y[lo:hi], l.h[lo:hi])
+		in, inW = l.h, l.out
 	}
-	return m.logits[:rows*m.Net.Arch.Output]
 }
+
+// Logits returns the logits of the batch's rows (rows×Output), valid until the next pass.
+func (m *Model) Logits() []float32 { return m.logits[:m.rows*m.Net.Arch.Output] }
 
 // Hidden returns the post-activation outputs of hidden layer l for the rows of the last
 // Forward (rows×Hidden[l], valid until the next pass): what activation matching compares.
@@ -136,47 +167,102 @@ func linear(b blas.Impl, x []float32, rows int, w, bias []float32, in, outW int,
 // dlogits (rows×Output), for the batch x last passed to Forward. Gradients overwrite
 // m.Grads. The input gradient of the first layer is not computed: inputs are data.
 func (m *Model) Backward(x []float32, rows int, dlogits []float32) {
+	if rows != m.rows || len(x) < rows*m.Net.Arch.Input {
+		panic(fmt.Errorf("%w: backward of %d rows after a forward of %d", ErrShape, rows, m.rows))
+	}
+	m.x = x
+	m.BackwardRows(0, rows, dlogits)
+	m.Gradients(0, 1)
+}
+
+// BackwardRows carries the gradient of the loss back through rows [r0, r1) of the batch,
+// from dlogits, that range's gradient with respect to the logits ((r1−r0)×Output), after
+// ForwardRows of the same rows. It keeps each layer's gradients w.r.t. its outputs for
+// Gradients.
+func (m *Model) BackwardRows(r0, r1 int, dlogits []float32) {
 	act := m.Net.Arch.Activation
-	dz := m.dz[:rows*m.Net.Arch.Output]
-	copy(dz, dlogits)
-	for i := len(m.layers) - 1; i >= 0; i-- {
+	n := r1 - r0
+	last := &m.layers[len(m.layers)-1]
+	copy(last.dz[r0*last.out:r1*last.out], dlogits[:n*last.out])
+	for i := len(m.layers) - 1; i > 0; i-- {
+		l, prev := &m.layers[i], &m.layers[i-1]
+		// dh = dz·W (rows×in), the gradient w.r.t. the previous layer's output.
+		dh := m.dh[r0*m.maxW : r0*m.maxW+n*l.in] // rows [r0, r1) own this region for every layer
+		m.BLAS.Sgemm(false, false, n, l.in, l.out, 1, l.dz[r0*l.out:], l.out, l.w, l.in, 0, dh, l.in)
+		lo, hi := r0*prev.out, r1*prev.out
+		activateBackward(act, prev.y[lo:hi], prev.h[lo:hi], dh, prev.dy[lo:hi])
+		if prev.g != nil {
+			layerNormBackward(prev.z[lo:hi], prev.g, prev.mean[r0:r1], prev.rstd[r0:r1], n, prev.out, prev.dy[lo:hi], prev.dz[lo:hi])
+		}
+	}
+}
+
+// Gradients computes part part of parts of the parameter gradients from the whole batch,
+// once BackwardRows has covered every row: the part's share of each layer's output units
+// (rows of W, and their biases and LayerNorm parameters; see Part). Parts may run
+// concurrently; together they overwrite m.Grads.
+func (m *Model) Gradients(part, parts int) {
+	rows := m.rows
+	for i := range m.layers {
 		l := &m.layers[i]
-		in := x
+		j0, j1 := share(l.out, part, parts)
+		if j0 == j1 {
+			continue
+		}
+		in := m.x
 		if i > 0 {
 			in = m.layers[i-1].h
 		}
 		// dW = dzᵀ·in (out×in); db = column sums of dz.
-		m.BLAS.Sgemm(true, false, l.out, l.in, rows, 1, dz, l.out, in, l.in, 0, l.dw, l.in)
+		m.BLAS.Sgemm(true, false, j1-j0, l.in, rows, 1, l.dz[j0:], l.out, in, l.in, 0, l.dw[j0*l.in:], l.in)
 		if l.db != nil {
-			colSums(dz, rows, l.out, l.db, m.acc[:l.out])
+			colSums(l.dz, rows, l.out, j0, j1, l.db)
 		}
-		if i == 0 {
-			break
+		if l.g != nil {
+			layerNormGrads(l.z, l.dy, l.mean, l.rstd, rows, l.out, j0, j1, l.dg, l.dbta)
 		}
-		// dh = dz·W (rows×in), the gradient w.r.t. the previous layer's output.
-		dh := m.dh[:rows*l.in]
-		m.BLAS.Sgemm(false, false, rows, l.in, l.out, 1, dz, l.out, l.w, l.in, 0, dh, l.in)
-		prev := &m.layers[i-1]
-		next := m.dz[:rows*prev.out]
-		activateBackward(act, prev.y[:rows*prev.out], prev.h[:rows*prev.out], dh, next)
-		if prev.g != nil {
-			layerNormBackward(prev.z, prev.g, prev.mean, prev.rstd, rows, prev.out, next, prev.dg, prev.dbta, m.acc)
-		}
-		dz = next
 	}
 }
 
-// colSums sets dst[j] = Σ_r m[r][j], accumulating in float64 in acc (len cols).
-func colSums(m []float32, rows, cols int, dst []float32, acc []float64) {
-	clear(acc)
-	for r := 0; r < rows; r++ {
-		row := m[r*cols : (r+1)*cols]
-		for j, v := range row {
-			acc[j] += float64(v)
+// Part returns the range of parameter i's elements whose gradients part part of parts of
+// Gradients computes.
+func (m *Model) Part(i, part, parts int) (lo, hi int) {
+	p := m.Net.Params[i]
+	l := &m.layers[m.owner[i]]
+	j0, j1 := share(l.out, part, parts)
+	row := len(p.Data) / l.out // in for a weight, 1 for a vector
+	return j0 * row, j1 * row
+}
+
+// share is part part of parts of n output units, cut at multiples of 16 so that each part's
+// GEMM works on whole blocks of rows (the result does not depend on the cut).
+func share(n, part, parts int) (lo, hi int) {
+	cut := func(k int) int {
+		if k == parts {
+			return n
 		}
+		return min(n, (n*k/parts)/16*16)
 	}
-	for j := range dst {
-		dst[j] = float32(acc[j])
+	return cut(part), cut(part + 1)
+}
+
+// sumBlock is how many columns colSums and layerNormGrads add up at a time, in float64
+// accumulators on the stack (so that parts running concurrently share no scratch).
+const sumBlock = 64
+
+// colSums sets dst[j] = Σ_r m[r][j] for j in [j0, j1), accumulating in float64.
+func colSums(m []float32, rows, cols, j0, j1 int, dst []float32) {
+	for b0 := j0; b0 < j1; b0 += sumBlock {
+		b1 := min(b0+sumBlock, j1)
+		var acc [sumBlock]float64
+		for r := 0; r < rows; r++ {
+			for j, v := range m[r*cols+b0 : r*cols+b1] {
+				acc[j] += float64(v)
+			}
+		}
+		for j := b0; j < b1; j++ {
+			dst[j] = float32(acc[j-b0])
+		}
 	}
 }
 
@@ -245,17 +331,14 @@ func layerNorm(z, y, g, beta []float32, rows, cols int, mean, rstd []float64) {
 	}
 }
 
-// layerNormBackward turns d (the gradient w.r.t. y, rows×cols) into the gradient w.r.t. z in
-// place, and sets dg and dbeta.
-// acc is scratch of at least 2×cols.
-func layerNormBackward(z, g []float32, mean, rstd []float64, rows, cols int, d []float32, dg, dbeta []float32, acc []float64) {
-	accG, accB := acc[:cols], acc[cols:2*cols]
-	clear(accG)
-	clear(accB)
+// layerNormBackward sets dz, the gradient w.r.t. z, from d, the gradient w.r.t. y, for
+// rows rows (rows×cols each).
+func layerNormBackward(z, g []float32, mean, rstd []float64, rows, cols int, d, dz []float32) {
 	n := float64(cols)
 	for r := 0; r < rows; r++ {
 		zr := z[r*cols : (r+1)*cols]
 		dr := d[r*cols : (r+1)*cols]
+		out := dz[r*cols : (r+1)*cols]
 		mu, rs := mean[r], rstd[r]
 		// With x̂ = (z−μ)·rs and dx̂ = d·γ: dz = rs·(dx̂ − mean(dx̂) − x̂·mean(dx̂·x̂)).
 		var sumD, sumDX float64
@@ -264,18 +347,34 @@ func layerNormBackward(z, g []float32, mean, rstd []float64, rows, cols int, d [
 			dxh := float64(v) * float64(g[j])
 			sumD += dxh
 			sumDX += dxh * xh
-			accG[j] += float64(v) * xh
-			accB[j] += float64(v)
 		}
 		mD, mDX := sumD/n, sumDX/n
 		for j, v := range dr {
 			xh := (float64(zr[j]) - mu) * rs
 			dxh := float64(v) * float64(g[j])
-			dr[j] = float32(rs * (dxh - mD - xh*mDX))
+			out[j] = float32(rs * (dxh - mD - xh*mDX))
 		}
 	}
-	for j := range dg {
-		dg[j] = float32(accG[j])
-		dbeta[j] = float32(accB[j])
+}
+
+// layerNormGrads sets the gradients of γ and β for columns [j0, j1) from d, the gradient
+// w.r.t. y, over rows rows.
+func layerNormGrads(z, d []float32, mean, rstd []float64, rows, cols, j0, j1 int, dg, dbeta []float32) {
+	for b0 := j0; b0 < j1; b0 += sumBlock {
+		b1 := min(b0+sumBlock, j1)
+		var accG, accB [sumBlock]float64
+		for r := 0; r < rows; r++ {
+			zr := z[r*cols+b0 : r*cols+b1]
+			mu, rs := mean[r], rstd[r]
+			for j, v := range d[r*cols+b0 : r*cols+b1] {
+				xh := (float64(zr[j]) - mu) * rs
+				accG[j] += float64(v) * xh
+				accB[j] += float64(v)
+			}
+		}
+		for j := b0; j < b1; j++ {
+			dg[j] = float32(accG[j-b0])
+			dbeta[j] = float32(accB[j-b0])
+		}
 	}
 }

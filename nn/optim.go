@@ -69,56 +69,65 @@ func NewOptimizer(cfg OptimConfig) *Optimizer {
 // when not nil, holds for each parameter nil or a 0/1 mask: masked-out weights and their
 // optimiser state stay exactly zero.
 func (o *Optimizer) Step(params [][]float32, grads [][]float32, masks [][]float32, lr float64) {
-	if o.bufs == nil {
-		o.bufs = make([][]float32, len(params))
-		o.bufs2 = make([][]float32, len(params))
-	}
-	o.step++
+	o.begin(params)
 	for i, w := range params {
-		g := grads[i]
 		var mask []float32
 		if masks != nil {
 			mask = masks[i]
 		}
-		switch o.cfg.Kind {
-		case "sgd":
-			o.sgd(i, w, g, mask, lr)
-		default:
-			o.adam(i, w, g, mask, lr)
+		o.update(i, 0, len(w), w, grads[i], mask, lr)
+	}
+}
+
+// begin starts a step: it counts it and allocates the state of params on the first one.
+// The updates of the step (update) may then run concurrently on disjoint ranges.
+func (o *Optimizer) begin(params [][]float32) {
+	o.step++
+	if o.bufs != nil {
+		return
+	}
+	o.bufs = make([][]float32, len(params))
+	o.bufs2 = make([][]float32, len(params))
+	for i, w := range params {
+		// A zero buffer makes the first step's buf = mu·0 + d = d, PyTorch's initialisation.
+		if o.cfg.Kind != "sgd" || o.cfg.Momentum != 0 {
+			o.bufs[i] = make([]float32, len(w))
+		}
+		if o.cfg.Kind != "sgd" {
+			o.bufs2[i] = make([]float32, len(w))
 		}
 	}
 }
 
-func (o *Optimizer) sgd(i int, w, g, mask []float32, lr float64) {
-	wd, mu := float32(o.cfg.WeightDecay), float32(o.cfg.Momentum)
-	if mu == 0 {
-		vec.SGD(w, g, nil, float32(lr), 0, wd, false)
+// update applies the step to elements [lo, hi) of parameter i, whose values, gradient and
+// mask (nil for none) are w, g and mask, whole. The update is elementwise, so splitting a
+// parameter into ranges gives the same bits as updating it whole.
+func (o *Optimizer) update(i, lo, hi int, w, g, mask []float32, lr float64) {
+	w, g = w[lo:hi], g[lo:hi]
+	if mask != nil {
+		mask = mask[lo:hi]
+	}
+	part := func(s []float32) []float32 {
+		if s == nil {
+			return nil
+		}
+		return s[lo:hi]
+	}
+	buf, buf2 := part(o.bufs[i]), part(o.bufs2[i])
+	if o.cfg.Kind == "sgd" {
+		vec.SGD(w, g, buf, float32(lr), float32(o.cfg.Momentum), float32(o.cfg.WeightDecay), o.cfg.Nesterov)
 		applyMask(w, mask)
+		applyMask(buf, mask)
 		return
 	}
-	// A zero buffer makes the first step's buf = mu·0 + d = d, PyTorch's initialisation.
-	if o.bufs[i] == nil {
-		o.bufs[i] = make([]float32, len(w))
-	}
-	vec.SGD(w, g, o.bufs[i], float32(lr), mu, wd, o.cfg.Nesterov)
-	applyMask(w, mask)
-	applyMask(o.bufs[i], mask)
-}
-
-func (o *Optimizer) adam(i int, w, g, mask []float32, lr float64) {
-	if o.bufs[i] == nil {
-		o.bufs[i] = make([]float32, len(w))
-		o.bufs2[i] = make([]float32, len(w))
-	}
-	m, v := o.bufs[i], o.bufs2[i]
 	c1 := 1 - math.Pow(o.cfg.Beta1, float64(o.step))
 	c2 := 1 - math.Pow(o.cfg.Beta2, float64(o.step))
 	// PyTorch: w −= lr/c1 · m / (√v/√c2 + eps).
-	vec.Adam(w, g, m, v, float32(lr), float32(lr/c1), float32(o.cfg.Beta1), float32(o.cfg.Beta2),
+	vec.Adam(w, g, buf, buf2, float32(lr), float32(lr/c1), float32(o.cfg.Beta1), float32(o.cfg.Beta2),
 		float32(o.cfg.Eps), float32(o.cfg.WeightDecay), float32(math.Sqrt(c2)), o.cfg.Kind == "adamw")
 	applyMask(w, mask)
-	applyMask(m, mask)
-	applyMask(v, mask)
+	applyMask(buf, mask)
+	applyMask(buf2, mask)
 }
 
 func applyMask(x, mask []float32) {
