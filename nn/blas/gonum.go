@@ -39,9 +39,9 @@ func (g *gonumImpl) Threads() int {
 	return runtime.GOMAXPROCS(0)
 }
 
-// SetThreads bounds the goroutines one Sgemm uses. gonum itself always uses
-// up to GOMAXPROCS workers, so a smaller bound is enforced by splitting C
-// into tiles small enough that gonum runs each one serially.
+// SetThreads bounds the goroutines one Sgemm uses. Sgemm splits C into tiles
+// small enough that gonum runs each one serially, and computes them on that
+// many goroutines.
 func (g *gonumImpl) SetThreads(n int) {
 	if n < 1 {
 		n = 0
@@ -65,12 +65,10 @@ func (g *gonumImpl) Sgemm(transA, transB bool, m, n, k int, alpha float32, a []f
 		scaleC(m, n, beta, c, ldc)
 		return
 	}
-	t := int(g.threads.Load())
-	if t == 0 || t >= runtime.GOMAXPROCS(0) {
-		gonum.Implementation{}.Sgemm(gonumTrans(transA), gonumTrans(transB), m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
-		return
-	}
-	g.tiled(t, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	// Always tiles, even with all the threads: gonum's own parallel SGEMM splits the
+	// inner dimension and so rounds differently from its serial one, and a network's bits
+	// must not depend on the threads it was trained with.
+	g.tiled(g.Threads(), transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
 // tiled computes the product tile by tile on at most t goroutines, each tile
