@@ -26,6 +26,8 @@ type Model struct {
 	logits []float32 // Batch×Output
 	dh     []float32 // scratch: gradient w.r.t. the input of a layer, Batch×maxW
 	maxW   int       // the widest layer
+
+	first *firstT // a training model's first layer (newTrainingModel), or nil
 }
 
 // layer is one linear layer with its buffers. For hidden layers: z = x·Wᵀ + b, optional
@@ -101,14 +103,14 @@ func NewModel(n *Network, batch int, b blas.Impl) *Model {
 // valid until the next pass). It panics if rows exceeds the model's batch.
 func (m *Model) Forward(x []float32, rows int) []float32 {
 	m.Start(x, rows)
-	m.ForwardRows(0, rows)
+	m.ForwardPart(0, 1)
 	return m.logits[:rows*m.Net.Arch.Output]
 }
 
-// Start begins a pass over the rows×Input batch x. The pass may then be split: rows of the
-// batch go through ForwardRows and BackwardRows independently (concurrently, for disjoint
-// ranges), and once every row is through, the parameter gradients are computed by
-// Gradients, in parts that may also run concurrently.
+// Start begins a pass over the rows×Input batch x. The pass may then be split in parts:
+// each part's rows (PartRows) go through ForwardPart and BackwardPart, concurrently with
+// the other parts', and once every part is through, each part computes its share of the
+// parameter gradients (Gradients), again concurrently.
 func (m *Model) Start(x []float32, rows int) {
 	if rows > m.Batch || len(x) < rows*m.Net.Arch.Input {
 		panic(fmt.Errorf("%w: forward of %d rows (batch %d, %d values)", ErrShape, rows, m.Batch, len(x)))
@@ -116,9 +118,16 @@ func (m *Model) Start(x []float32, rows int) {
 	m.x, m.rows = x, rows
 }
 
-// ForwardRows computes the logits of rows [r0, r1) of the batch given to Start; Logits
-// returns them.
-func (m *Model) ForwardRows(r0, r1 int) {
+// PartRows returns the rows of the batch that part part of parts goes forward and back
+// with.
+func (m *Model) PartRows(part, parts int) (r0, r1 int) {
+	return m.rows * part / parts, m.rows * (part + 1) / parts
+}
+
+// ForwardPart computes the logits of part part of parts of the batch given to Start;
+// Logits returns them.
+func (m *Model) ForwardPart(part, parts int) {
+	r0, r1 := m.PartRows(part, parts)
 	act := m.Net.Arch.Activation
 	in, inW := m.x, m.Net.Arch.Input
 	n := r1 - r0
@@ -128,7 +137,11 @@ func (m *Model) ForwardRows(r0, r1 int) {
 		if l.hidden {
 			out = l.z
 		}
-		linear(m.BLAS, in[r0*inW:], n, l.w, l.b, l.in, l.out, out[r0*l.out:])
+		if i == 0 && m.first != nil {
+			m.first.forward(m, part, r0, r1, out)
+		} else {
+			linear(m.BLAS, in[r0*inW:], n, l.w, l.b, l.in, l.out, out[r0*l.out:])
+		}
 		if !l.hidden {
 			break
 		}
@@ -171,15 +184,16 @@ func (m *Model) Backward(x []float32, rows int, dlogits []float32) {
 		panic(fmt.Errorf("%w: backward of %d rows after a forward of %d", ErrShape, rows, m.rows))
 	}
 	m.x = x
-	m.BackwardRows(0, rows, dlogits)
+	m.BackwardPart(0, 1, dlogits)
 	m.Gradients(0, 1)
 }
 
-// BackwardRows carries the gradient of the loss back through rows [r0, r1) of the batch,
-// from dlogits, that range's gradient with respect to the logits ((r1−r0)×Output), after
-// ForwardRows of the same rows. It keeps each layer's gradients w.r.t. its outputs for
+// BackwardPart carries the gradient of the loss back through part part of parts of the
+// batch, from dlogits, the gradient w.r.t. the part's logits (its rows×Output), after
+// ForwardPart of the same part. It keeps each layer's gradients w.r.t. its outputs for
 // Gradients.
-func (m *Model) BackwardRows(r0, r1 int, dlogits []float32) {
+func (m *Model) BackwardPart(part, parts int, dlogits []float32) {
+	r0, r1 := m.PartRows(part, parts)
 	act := m.Net.Arch.Activation
 	n := r1 - r0
 	last := &m.layers[len(m.layers)-1]
@@ -198,13 +212,16 @@ func (m *Model) BackwardRows(r0, r1 int, dlogits []float32) {
 }
 
 // Gradients computes part part of parts of the parameter gradients from the whole batch,
-// once BackwardRows has covered every row: the part's share of each layer's output units
+// once BackwardPart has covered every part: the part's share of each layer's output units
 // (rows of W, and their biases and LayerNorm parameters; see Part). Parts may run
 // concurrently; together they overwrite m.Grads.
 func (m *Model) Gradients(part, parts int) {
 	rows := m.rows
 	for i := range m.layers {
 		l := &m.layers[i]
+		if i == 0 && m.first != nil {
+			m.first.gradient(m, part, parts)
+		}
 		j0, j1 := share(l.out, part, parts)
 		if j0 == j1 {
 			continue
@@ -214,7 +231,9 @@ func (m *Model) Gradients(part, parts int) {
 			in = m.layers[i-1].h
 		}
 		// dW = dzᵀ·in (out×in); db = column sums of dz.
-		m.BLAS.Sgemm(true, false, j1-j0, l.in, rows, 1, l.dz[j0:], l.out, in, l.in, 0, l.dw[j0*l.in:], l.in)
+		if i > 0 || m.first == nil {
+			m.BLAS.Sgemm(true, false, j1-j0, l.in, rows, 1, l.dz[j0:], l.out, in, l.in, 0, l.dw[j0*l.in:], l.in)
+		}
 		if l.db != nil {
 			colSums(l.dz, rows, l.out, j0, j1, l.db)
 		}
@@ -229,13 +248,18 @@ func (m *Model) Gradients(part, parts int) {
 func (m *Model) Part(i, part, parts int) (lo, hi int) {
 	p := m.Net.Params[i]
 	l := &m.layers[m.owner[i]]
+	if m.first != nil && i == m.first.w0 {
+		// The transposed weight is shared out by its rows, the input units.
+		k0, k1 := share(l.in, part, parts)
+		return k0 * l.out, k1 * l.out
+	}
 	j0, j1 := share(l.out, part, parts)
 	row := len(p.Data) / l.out // in for a weight, 1 for a vector
 	return j0 * row, j1 * row
 }
 
-// share is part part of parts of n output units, cut at multiples of 16 so that each part's
-// GEMM works on whole blocks of rows (the result does not depend on the cut).
+// share is part part of parts of n units, cut at multiples of 16 so that each part's GEMM
+// works on whole blocks of rows.
 func share(n, part, parts int) (lo, hi int) {
 	cut := func(k int) int {
 		if k == parts {

@@ -9,10 +9,12 @@ import (
 	"github.com/modulo-ml/modulo/nn/blas"
 )
 
-// TestSplitPassIsWholePass: a pass split into row ranges (ForwardRows, BackwardRows, in any
-// order) and parts of output units (Gradients) gives the whole pass's logits and gradients,
-// for widths that do not split evenly: bit for bit with gonum, within float32 rounding with
-// OpenBLAS (whose blocking, and so its rounding, depends on a GEMM's shape).
+// TestSplitPassIsWholePass: a pass split into parts (ForwardPart and BackwardPart in any
+// order, then Gradients) gives the whole pass's logits and gradients, for widths that do not
+// split evenly, with a plain model and with training models (transposed first layer, on
+// dense and on mostly-zero inputs): bit for bit for a plain model on gonum, within float32
+// rounding otherwise (OpenBLAS's rounding depends on a GEMM's shape; the sparse kernels
+// add fewer terms).
 func TestSplitPassIsWholePass(t *testing.T) {
 	impls := []blas.Impl{blas.Gonum()}
 	if b := blas.Default(); b.Name() != "gonum" {
@@ -20,98 +22,122 @@ func TestSplitPassIsWholePass(t *testing.T) {
 	}
 	for _, b := range impls {
 		for _, ln := range []bool{false, true} {
-			a := Arch{Kind: "mlp", Input: 37, Hidden: []int{50, 130}, Output: 7, Activation: "relu", LayerNorm: ln, Bias: true}
-			t.Run(fmt.Sprintf("%s/ln=%v", b.Name(), ln), func(t *testing.T) {
-				net, err := Init(a, "pytorch", 3)
-				if err != nil {
-					t.Fatal(err)
-				}
-				const rows = 21
-				rng := NewRand(5, 5)
-				x := make([]float32, rows*a.Input)
-				for i := range x {
-					x[i] = float32(rng.NormFloat64())
-				}
-				y := make([]uint8, rows)
-				for i := range y {
-					y[i] = uint8(rng.IntN(a.Output))
-				}
+			for _, mode := range []string{"plain", "training", "training-sparse"} {
+				a := Arch{Kind: "mlp", Input: 37, Hidden: []int{50, 130}, Output: 7, Activation: "relu", LayerNorm: ln, Bias: true}
+				t.Run(fmt.Sprintf("%s/ln=%v/%s", b.Name(), ln, mode), func(t *testing.T) {
+					checkSplit(t, a, b, mode)
+				})
+			}
+		}
+	}
+}
 
-				whole := NewModel(net, rows, b)
-				dl := make([]float32, rows*a.Output)
-				logits := whole.Forward(x, rows)
-				SoftmaxCrossEntropy(logits, y, rows, a.Output, dl)
-				whole.Backward(x, rows, dl)
+func checkSplit(t *testing.T, a Arch, b blas.Impl, mode string) {
+	net, err := Init(a, "pytorch", 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const rows = 21
+	rng := NewRand(5, 5)
+	x := make([]float32, rows*a.Input)
+	for i := range x {
+		if mode != "training-sparse" || rng.Float64() < 0.2 {
+			x[i] = float32(rng.NormFloat64())
+		}
+	}
+	y := make([]uint8, rows)
+	for i := range y {
+		y[i] = uint8(rng.IntN(a.Output))
+	}
 
-				split := NewModel(net, rows, b)
-				split.Start(x, rows)
-				dl2 := make([]float32, rows*a.Output)
-				inv := 1 / float64(rows)
-				for _, r := range [][2]int{{13, 21}, {0, 5}, {5, 13}} {
-					split.ForwardRows(r[0], r[1])
-					crossEntropy(split.Logits()[r[0]*a.Output:], y[r[0]:], r[1]-r[0], a.Output, inv, dl2[r[0]*a.Output:])
-					split.BackwardRows(r[0], r[1], dl2[r[0]*a.Output:])
-				}
-				same := sameBits
-				if b.Name() != "gonum" {
-					same = closeTo
-				}
-				same(t, "logits", split.Logits(), logits)
-				const parts = 3
-				covered := make([][]int, len(net.Params))
-				for _, k := range []int{2, 0, 1} {
-					split.Gradients(k, parts)
-					for i, p := range net.Params {
-						lo, hi := split.Part(i, k, parts)
-						if len(covered[i]) == 0 {
-							covered[i] = make([]int, len(p.Data))
-						}
-						for j := lo; j < hi; j++ {
-							covered[i][j]++
-						}
-					}
-				}
-				for i, p := range net.Params {
-					same(t, "gradient of "+p.Name, split.Grads[i], whole.Grads[i])
-					for j, c := range covered[i] {
-						if c != 1 {
-							t.Fatalf("element %d of %s is in %d parts, want 1", j, p.Name, c)
-						}
-					}
-				}
-			})
+	whole := NewModel(net, rows, b)
+	dl := make([]float32, rows*a.Output)
+	logits := whole.Forward(x, rows)
+	SoftmaxCrossEntropy(logits, y, rows, a.Output, dl)
+	whole.Backward(x, rows, dl)
+
+	split, parts := NewModel(net, rows, b), 3
+	if mode != "plain" {
+		split, parts = newTrainingModel(net.Clone(), rows, b, mode == "training-sparse"), stepParts
+	}
+	split.Start(x, rows)
+	dl2 := make([]float32, rows*a.Output)
+	inv := 1 / float64(rows)
+	for k := parts - 1; k >= 0; k-- {
+		r0, r1 := split.PartRows(k, parts)
+		split.ForwardPart(k, parts)
+		crossEntropy(split.Logits()[r0*a.Output:], y[r0:], r1-r0, a.Output, inv, dl2[r0*a.Output:])
+		split.BackwardPart(k, parts, dl2[r0*a.Output:])
+	}
+	same := sameBits
+	if b.Name() != "gonum" || mode != "plain" {
+		same = closeTo
+	}
+	same(t, "logits", split.Logits(), logits)
+	covered := make([][]int, len(net.Params))
+	for k := parts - 1; k >= 0; k-- {
+		split.Gradients(k, parts)
+		for i, p := range net.Params {
+			lo, hi := split.Part(i, k, parts)
+			if len(covered[i]) == 0 {
+				covered[i] = make([]int, len(p.Data))
+			}
+			for j := lo; j < hi; j++ {
+				covered[i][j]++
+			}
+		}
+	}
+	for i, p := range net.Params {
+		g := split.Grads[i]
+		if split.first != nil && i == split.first.w0 {
+			g = make([]float32, len(g))
+			transpose(g, split.Grads[i], a.Input, a.Hidden[0])
+		}
+		same(t, "gradient of "+p.Name, g, whole.Grads[i])
+		for j, c := range covered[i] {
+			if c != 1 {
+				t.Fatalf("element %d of %s is in %d parts, want 1", j, p.Name, c)
+			}
 		}
 	}
 }
 
 // TestTrainSameBitsWhateverTheThreads: one thread (parts in turn), two (parts side by side,
 // single-threaded GEMMs) and four (two-threaded GEMMs) train the same network, bit for
-// bit, and Train gives the BLAS its threads back.
+// bit, on both BLAS implementations, and Train gives the BLAS its threads back.
 func TestTrainSameBitsWhateverTheThreads(t *testing.T) {
 	d := synthetic(t)
 	cfg := smallConfig()
-	cfg.Arch.Hidden = []int{256, 256} // wide enough for OpenBLAS to use its threads
+	cfg.Arch.Hidden = []int{256, 256} // wide enough for OpenBLAS and gonum to use threads
 	cfg.Epochs = 1
 	cfg.BatchSize = 96 // 2000 examples: 20 batches of 96 (split 48/48) and one of 80
-	b := blas.Default()
-	defer b.SetThreads(0)
-	var nets []*Network
-	for _, threads := range []int{1, 2, 4} {
-		b.SetThreads(threads)
-		cfg.BLAS = b
-		res, err := Train(context.Background(), cfg, d.Train, d.Test)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := b.Threads(); got != threads {
-			t.Errorf("after training, the BLAS has %d threads, want %d", got, threads)
-		}
-		nets = append(nets, res.Final)
+	impls := []blas.Impl{blas.Gonum()}
+	if b := blas.Default(); b.Name() != "gonum" {
+		impls = append(impls, b)
 	}
-	for _, n := range nets[1:] {
-		for i, p := range nets[0].Params {
-			sameBits(t, p.Name, n.Params[i].Data, p.Data)
-		}
+	for _, b := range impls {
+		t.Run(b.Name(), func(t *testing.T) {
+			defer b.SetThreads(0)
+			var first *Network
+			for _, threads := range []int{1, 2, 4} {
+				b.SetThreads(threads)
+				cfg.BLAS = b
+				res, err := Train(context.Background(), cfg, d.Train, d.Test)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := b.Threads(); got != threads {
+					t.Errorf("after training, the BLAS has %d threads, want %d", got, threads)
+				}
+				if first == nil {
+					first = res.Final
+					continue
+				}
+				for i, p := range first.Params {
+					sameBits(t, fmt.Sprintf("%s with %d threads", p.Name, threads), res.Final.Params[i].Data, p.Data)
+				}
+			}
+		})
 	}
 }
 
