@@ -102,22 +102,27 @@ func transpose(dst, src []float32, rows, cols int) {
 	}
 }
 
-// forward sets rows [r0, r1) of out (the layer's z, Batch×out) for part part.
-func (f *firstT) forward(m *Model, part, r0, r1 int, out []float32) {
+// forward sets rows [r0, r1) of out (the layer's z, Batch×out) for part part; without
+// the bias when noBias (the caller adds it).
+func (f *firstT) forward(m *Model, part, r0, r1 int, out []float32, noBias bool) {
 	if part >= stepParts {
 		panic(fmt.Errorf("%w: part %d of a training model, which has %d", ErrShape, part, stepParts))
 	}
 	l := &m.layers[0]
 	n := r1 - r0
 	x, z := m.x[r0*l.in:r1*l.in], out[r0*l.out:r1*l.out]
+	bias := l.b
+	if noBias {
+		bias = nil
+	}
 	if f.sparse {
 		f.rows[part].FromDense(x, n, l.in)
-		sparse.Mul(&f.rows[part], f.wt, l.out, l.b, z)
+		sparse.Mul(&f.rows[part], f.wt, l.out, bias, z)
 		f.rows[part].Transpose(&f.cols[part])
 		return
 	}
 	beta := float32(0)
-	if l.b != nil {
+	if bias != nil {
 		for r := 0; r < n; r++ {
 			copy(z[r*l.out:(r+1)*l.out], l.b)
 		}

@@ -137,19 +137,29 @@ func (m *Model) ForwardPart(part, parts int) {
 		if l.hidden {
 			out = l.z
 		}
-		if i == 0 && m.first != nil {
-			m.first.forward(m, part, r0, r1, out)
-		} else {
-			linear(m.BLAS, in[r0*inW:], n, l.w, l.b, l.in, l.out, out[r0*l.out:])
+		lo, hi := r0*l.out, r1*l.out
+		// A training model's ReLU layers add the bias in the ReLU's pass over z (one pass
+		// less). Other models keep the bias-first GEMM: evaluation's bits stay as they were.
+		fused := m.first != nil && l.hidden && l.g == nil && l.b != nil && act == "relu"
+		switch {
+		case i == 0 && m.first != nil:
+			m.first.forward(m, part, r0, r1, out, fused)
+		case fused:
+			m.BLAS.Sgemm(false, true, n, l.out, l.in, 1, in[r0*inW:], l.in, l.w, l.in, 0, out[lo:], l.out)
+		default:
+			linear(m.BLAS, in[r0*inW:], n, l.w, l.b, l.in, l.out, out[lo:])
 		}
 		if !l.hidden {
 			break
 		}
-		lo, hi := r0*l.out, r1*l.out
 		if l.g != nil {
 			layerNorm(l.z[lo:hi], l.y[lo:hi], l.g, l.beta, n, l.out, l.mean[r0:r1], l.rstd[r0:r1])
 		}
-		activate(act, l.y[lo:hi], l.h[lo:hi])
+		if fused {
+			vec.BiasRelu(l.z[lo:hi], l.b, l.h[lo:hi], n, l.out)
+		} else {
+			activate(act, l.y[lo:hi], l.h[lo:hi])
+		}
 		in, inW = l.h, l.out
 	}
 }
@@ -185,7 +195,7 @@ func (m *Model) Backward(x []float32, rows int, dlogits []float32) {
 	}
 	m.x = x
 	m.BackwardPart(0, 1, dlogits)
-	m.Gradients(0, 1)
+	m.Gradients(0, 1, nil)
 }
 
 // BackwardPart carries the gradient of the loss back through part part of parts of the
@@ -214,33 +224,47 @@ func (m *Model) BackwardPart(part, parts int, dlogits []float32) {
 // Gradients computes part part of parts of the parameter gradients from the whole batch,
 // once BackwardPart has covered every part: the part's share of each layer's output units
 // (rows of W, and their biases and LayerNorm parameters; see Part). Parts may run
-// concurrently; together they overwrite m.Grads.
-func (m *Model) Gradients(part, parts int) {
+// concurrently; together they overwrite m.Grads. done, if not nil, is called with each
+// layer's index once the part's share of its gradients is ready, so that training can
+// update those parameters while they are in cache.
+func (m *Model) Gradients(part, parts int, done func(layer int)) {
 	rows := m.rows
 	for i := range m.layers {
 		l := &m.layers[i]
 		if i == 0 && m.first != nil {
 			m.first.gradient(m, part, parts)
 		}
-		j0, j1 := share(l.out, part, parts)
-		if j0 == j1 {
-			continue
+		if j0, j1 := share(l.out, part, parts); j0 < j1 {
+			in := m.x
+			if i > 0 {
+				in = m.layers[i-1].h
+			}
+			// dW = dzᵀ·in (out×in); db = column sums of dz.
+			if i > 0 || m.first == nil {
+				m.BLAS.Sgemm(true, false, j1-j0, l.in, rows, 1, l.dz[j0:], l.out, in, l.in, 0, l.dw[j0*l.in:], l.in)
+			}
+			if l.db != nil {
+				vec.ColSums(l.dz, rows, l.out, j0, j1, l.db)
+			}
+			if l.g != nil {
+				layerNormGrads(l.z, l.dy, l.mean, l.rstd, rows, l.out, j0, j1, l.dg, l.dbta)
+			}
 		}
-		in := m.x
-		if i > 0 {
-			in = m.layers[i-1].h
-		}
-		// dW = dzᵀ·in (out×in); db = column sums of dz.
-		if i > 0 || m.first == nil {
-			m.BLAS.Sgemm(true, false, j1-j0, l.in, rows, 1, l.dz[j0:], l.out, in, l.in, 0, l.dw[j0*l.in:], l.in)
-		}
-		if l.db != nil {
-			colSums(l.dz, rows, l.out, j0, j1, l.db)
-		}
-		if l.g != nil {
-			layerNormGrads(l.z, l.dy, l.mean, l.rstd, rows, l.out, j0, j1, l.dg, l.dbta)
+		if done != nil {
+			done(i)
 		}
 	}
+}
+
+// LayerParams returns the indices in Net.Params of layer l's parameters.
+func (m *Model) LayerParams(l int) []int {
+	var idx []int
+	for i, o := range m.owner {
+		if o == l {
+			idx = append(idx, i)
+		}
+	}
+	return idx
 }
 
 // Part returns the range of parameter i's elements whose gradients part part of parts of
@@ -270,25 +294,9 @@ func share(n, part, parts int) (lo, hi int) {
 	return cut(part), cut(part + 1)
 }
 
-// sumBlock is how many columns colSums and layerNormGrads add up at a time, in float64
-// accumulators on the stack (so that parts running concurrently share no scratch).
+// sumBlock is how many columns layerNormGrads adds up at a time, in float64 accumulators on
+// the stack (so that parts running concurrently share no scratch).
 const sumBlock = 64
-
-// colSums sets dst[j] = Σ_r m[r][j] for j in [j0, j1), accumulating in float64.
-func colSums(m []float32, rows, cols, j0, j1 int, dst []float32) {
-	for b0 := j0; b0 < j1; b0 += sumBlock {
-		b1 := min(b0+sumBlock, j1)
-		var acc [sumBlock]float64
-		for r := 0; r < rows; r++ {
-			for j, v := range m[r*cols+b0 : r*cols+b1] {
-				acc[j] += float64(v)
-			}
-		}
-		for j := b0; j < b1; j++ {
-			dst[j] = float32(acc[j-b0])
-		}
-	}
-}
 
 // activate sets h = act(y).
 func activate(act string, y, h []float32) {

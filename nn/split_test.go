@@ -76,7 +76,7 @@ func checkSplit(t *testing.T, a Arch, b blas.Impl, mode string) {
 	same(t, "logits", split.Logits(), logits)
 	covered := make([][]int, len(net.Params))
 	for k := parts - 1; k >= 0; k-- {
-		split.Gradients(k, parts)
+		split.Gradients(k, parts, nil)
 		for i, p := range net.Params {
 			lo, hi := split.Part(i, k, parts)
 			if len(covered[i]) == 0 {

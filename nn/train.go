@@ -151,6 +151,10 @@ func Train(ctx context.Context, cfg TrainConfig, train, test *data.Set) (*TrainR
 	sample := train.X[:min(train.N, 10000)*train.D]
 	model := newTrainingModel(net, cfg.BatchSize, b, Density(sample) < sparseDensity)
 	params := model.first.params
+	byLayer := make([][]int, cfg.Arch.Layers())
+	for l := range byLayer {
+		byLayer[l] = model.LayerParams(l)
+	}
 	for i, m := range masks {
 		if m != nil {
 			masks[i] = model.trainingLayout(i, m)
@@ -237,15 +241,16 @@ func Train(ctx context.Context, cfg TrainConfig, train, test *data.Set) (*TrainR
 			}
 			opt.begin(params)
 			runParts(parallel, func(k int) {
-				model.Gradients(k, stepParts)
-				for i, w := range params {
-					var mask []float32
-					if masks != nil {
-						mask = masks[i]
+				model.Gradients(k, stepParts, func(layer int) {
+					for _, i := range byLayer[layer] {
+						var mask []float32
+						if masks != nil {
+							mask = masks[i]
+						}
+						lo, hi := model.Part(i, k, stepParts)
+						opt.update(i, lo, hi, params[i], model.Grads[i], mask, lr)
 					}
-					lo, hi := model.Part(i, k, stepParts)
-					opt.update(i, lo, hi, w, model.Grads[i], mask, lr)
-				}
+				})
 			})
 			step++
 			snapshot(step)

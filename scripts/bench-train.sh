@@ -3,15 +3,18 @@
 # training images, SGD lr 0.05 momentum 0.9, batch 128, in modulo and in PyTorch.
 #
 #   modulo:  go test -bench EpochMNIST512 -benchtime 3x ./nn/ (mean s/epoch and GFLOP/s of
-#            3 epochs), and scripts/gemmshare (the same run with every SGEMM call timed:
-#            the share of the epoch spent outside GEMM).
+#            3 epochs), and scripts/gemmshare (the same run with every SGEMM call and every
+#            sparse product of the first layer timed: the share of the epoch spent outside
+#            the matrix products).
 #   PyTorch: scripts/bench_train.py, fastest of 2 epochs after a warm-up, twice:
 #            tuned   OPENBLAS_CORETYPE=SkylakeX OPENBLAS_NUM_THREADS=2, torch.set_num_threads(1)
 #            default no OpenBLAS variables, torch.set_num_threads(2)
 #
 # BLAS and OpenMP variables inherited from the shell (OPENBLAS_*, OMP_NUM_THREADS, ...) are
 # removed for every run, so each side runs exactly the configuration named above.
-# Targets: modulo <= 2.0 s/epoch, PyTorch (tuned) / modulo >= 1.5x, non-GEMM share <= 20%.
+# Targets: modulo <= 2.0 s/epoch, PyTorch (tuned) / modulo >= 1.5x, share outside the matrix
+# products <= 20%. modulo multiplies only the non-zero inputs in the first layer (81% of
+# MNIST's pixels are zero), so its GFLOP/s count the dense network's arithmetic.
 # GFLOP/s are compared with 314 GFLOP/s, the fp32 peak of this 2-core AVX-512 machine
 # that the design doc uses as its reference. Missing a target is reported, not an error.
 #
@@ -24,7 +27,7 @@ source scripts/torch-env.sh
 PEAK=314           # GFLOP/s, the design doc's fp32 reference peak
 TARGET_SEC=2.0     # modulo s/epoch
 TARGET_RATIO=1.5   # PyTorch (tuned) / modulo
-TARGET_SHARE=20    # % of modulo's epoch outside GEMM
+TARGET_SHARE=20    # % of modulo's epoch outside the matrix products
 torch_core=${BENCH_TORCH_CORETYPE:-SkylakeX}
 
 py=$(torch_python)
@@ -64,8 +67,8 @@ if [ -z "${m_sec:-}" ] || [ -z "${m_gflops:-}" ]; then
   exit 1
 fi
 
-step "modulo: go run ./scripts/gemmshare -runs 3 (SGEMM timed)" clean_env go run ./scripts/gemmshare -runs 3
-g_total=$(field total_s) g_gemm=$(field gemm_s) g_share=$(field share) g_gemm_gflops=$(field gemm_gflops)
+step "modulo: go run ./scripts/gemmshare -runs 3 (matrix products timed)" clean_env go run ./scripts/gemmshare -runs 3
+g_total=$(field total_s) g_gemm=$(field gemm_s) g_sparse=$(field sparse_s) g_share=$(field share) g_gemm_gflops=$(field gemm_gflops)
 m_blas="$(field blas) $(field kernel), $(field threads) threads"
 
 step "PyTorch tuned: OPENBLAS_CORETYPE=$torch_core OPENBLAS_NUM_THREADS=2, torch.set_num_threads(1)" \
@@ -86,22 +89,22 @@ echo "bench-train: $(uptime | sed 's/^ *//')"
 echo "One epoch of MNIST (60,000 images), MLP 784-512-512-512-10 ReLU, SGD lr 0.05 momentum 0.9, batch 128"
 printf '  %-38s %9s %11s   %s\n' "" "s/epoch" "vs modulo" "configuration"
 printf '  %-38s %9.3f %11s   %s\n' "modulo (go test, mean of 3)" "$m_sec" "1.00x" "$m_blas"
-printf '  %-38s %9.3f %10.2fx   %s\n' "modulo (gemmshare, fastest of 3)" "$g_total" "$(calc %.4f "$g_total / $m_sec")" "$m_blas, SGEMM calls timed"
+printf '  %-38s %9.3f %10.2fx   %s\n' "modulo (gemmshare, fastest of 3)" "$g_total" "$(calc %.4f "$g_total / $m_sec")" "$m_blas, products timed"
 printf '  %-38s %9.3f %10.2fx   %s\n' "PyTorch $torch_version tuned (best of 2)" "$t_sec" "$ratio" "$t_desc"
 printf '  %-38s %9.3f %10.2fx   %s\n' "PyTorch $torch_version defaults (best of 2)" "$d_sec" "$(calc %.4f "$d_sec / $m_sec")" "$d_desc"
 echo
 printf '  %-48s %10s   %s\n' "target" "measured" "verdict"
 printf '  %-48s %10.3f   %s\n' "modulo s/epoch (go test) <= $TARGET_SEC" "$m_sec" "$(verdict "$m_sec <= $TARGET_SEC")"
 printf '  %-48s %9.2fx   %s\n' "PyTorch tuned / modulo (go test) >= ${TARGET_RATIO}x" "$ratio" "$(verdict "$ratio >= $TARGET_RATIO")"
-printf '  %-48s %9.1f%%   %s\n' "modulo non-GEMM share (gemmshare) <= $TARGET_SHARE%" "$share_pct" "$(verdict "$share_pct <= $TARGET_SHARE")"
+printf '  %-48s %9.1f%%   %s\n' "modulo outside the products (gemmshare) <= $TARGET_SHARE%" "$share_pct" "$(verdict "$share_pct <= $TARGET_SHARE")"
 echo
 printf '  PyTorch tuned / modulo, fastest epochs of both:  %.2fx\n' "$(calc %.4f "$t_sec / $g_total")"
-printf '  modulo GEMM GFLOP/s over the whole epoch (go test): %6.1f = %5.1f%% of %d GFLOP/s\n' \
+printf '  modulo dense-equivalent GFLOP/s over the epoch (go test): %6.1f = %5.1f%% of %d GFLOP/s\n' \
   "$m_gflops" "$(calc %.2f "100 * $m_gflops / $PEAK")" "$PEAK"
-printf '  modulo GFLOP/s inside SGEMM calls (gemmshare):      %6.1f = %5.1f%% of %d GFLOP/s\n' \
+printf '  modulo GFLOP/s inside SGEMM calls (gemmshare):            %6.1f = %5.1f%% of %d GFLOP/s\n' \
   "$g_gemm_gflops" "$(calc %.2f "100 * $g_gemm_gflops / $PEAK")" "$PEAK"
-printf '  gemmshare fastest epoch: %.3f s = %.3f s in SGEMM + %.3f s outside\n' \
-  "$g_total" "$g_gemm" "$(calc %.4f "$g_total - $g_gemm")"
+printf '  gemmshare fastest epoch, per core: %.3f s = %.3f s in SGEMM + %.3f s in sparse products + %.3f s the rest\n' \
+  "$g_total" "$g_gemm" "$g_sparse" "$(calc %.4f "$g_total - $g_gemm - $g_sparse")"
 echo "  $PEAK GFLOP/s is the design doc's reference fp32 peak for this 2-core AVX-512 machine, not a"
 echo "  measurement (measured rates can exceed it). PyTorch's own default here is torch.get_num_threads()"
 echo "  = $torch_default_threads; the defaults line sets 2 and leaves OpenBLAS to choose its kernel and threads."

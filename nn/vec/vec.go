@@ -52,6 +52,24 @@ func ReluBackward(y, dh, dy []float32) {
 	reluBackward(y, dh, dy)
 }
 
+// BiasRelu adds the bias b (cols values) to every row of the rows×cols z, in place, and
+// sets h = max(z, 0): a hidden layer's bias and ReLU in one pass over z.
+func BiasRelu(z, b, h []float32, rows, cols int) {
+	check(rows*cols, z, h)
+	check(cols, b)
+	biasRelu(z, b, h, rows, cols)
+}
+
+// ColSums sets dst[j] = Σ_r m[r][j] for the columns j in [j0, j1) of the rows×cols m,
+// adding in float64 in row order.
+func ColSums(m []float32, rows, cols, j0, j1 int, dst []float32) {
+	check(rows*cols, m)
+	if j0 < 0 || j1 > cols || j0 > j1 || len(dst) < j1 {
+		panic(ErrLength)
+	}
+	colSums(m, rows, cols, j0, j1, dst)
+}
+
 // Mul sets x = x·m elementwise (applying a 0/1 mask).
 func Mul(x, m []float32) {
 	check(len(m), x)

@@ -54,6 +54,30 @@ CLONES static void k_relu_backward(const float *y, const float *dh, float *dy, s
 	for (size_t i = 0; i < n; i++) dy[i] = y[i] > 0 ? dh[i] : 0;
 }
 
+CLONES static void k_bias_relu(float *z, const float *b, float *h, size_t rows, size_t cols) {
+	for (size_t r = 0; r < rows; r++) {
+		float *zr = z + r * cols, *hr = h + r * cols;
+		for (size_t j = 0; j < cols; j++) {
+			float v = zr[j] + b[j];
+			zr[j] = v;
+			hr[j] = v > 0 ? v : 0;
+		}
+	}
+}
+
+// Columns are added 64 at a time in float64 accumulators, in row order, as in Go.
+CLONES static void k_col_sums(const float *m, size_t rows, size_t cols, size_t j0, size_t j1, float *dst) {
+	for (size_t b0 = j0; b0 < j1; b0 += 64) {
+		size_t w = j1 - b0 < 64 ? j1 - b0 : 64;
+		double acc[64] = {0};
+		for (size_t r = 0; r < rows; r++) {
+			const float *row = m + r * cols + b0;
+			for (size_t j = 0; j < w; j++) acc[j] += (double)row[j];
+		}
+		for (size_t j = 0; j < w; j++) dst[b0 + j] = (float)acc[j];
+	}
+}
+
 CLONES static void k_mul(float *x, const float *m, size_t n) {
 	for (size_t i = 0; i < n; i++) x[i] *= m[i];
 }
@@ -63,6 +87,8 @@ static void c_adam(float *w, const float *g, float *m, float *v, size_t n, float
 static void c_relu(const float *y, float *h, size_t n) { k_relu(y, h, n); }
 static void c_relu_backward(const float *y, const float *dh, float *dy, size_t n) { k_relu_backward(y, dh, dy, n); }
 static void c_mul(float *x, const float *m, size_t n) { k_mul(x, m, n); }
+static void c_bias_relu(float *z, const float *b, float *h, size_t rows, size_t cols) { k_bias_relu(z, b, h, rows, cols); }
+static void c_col_sums(const float *m, size_t rows, size_t cols, size_t j0, size_t j1, float *dst) { k_col_sums(m, rows, cols, j0, j1, dst); }
 */
 import "C"
 
@@ -101,6 +127,18 @@ func relu(y, h []float32) {
 func reluBackward(y, dh, dy []float32) {
 	if len(y) > 0 {
 		C.c_relu_backward(ptr(y), ptr(dh), ptr(dy), C.size_t(len(y)))
+	}
+}
+
+func biasRelu(z, b, h []float32, rows, cols int) {
+	if rows > 0 && cols > 0 {
+		C.c_bias_relu(ptr(z), ptr(b), ptr(h), C.size_t(rows), C.size_t(cols))
+	}
+}
+
+func colSums(m []float32, rows, cols, j0, j1 int, dst []float32) {
+	if j0 < j1 {
+		C.c_col_sums(ptr(m), C.size_t(rows), C.size_t(cols), C.size_t(j0), C.size_t(j1), ptr(dst))
 	}
 }
 

@@ -64,3 +64,33 @@ func mul(x, m []float32) {
 		x[i] *= k
 	}
 }
+
+func biasRelu(z, b, h []float32, rows, cols int) {
+	for r := 0; r < rows; r++ {
+		zr, hr := z[r*cols:(r+1)*cols], h[r*cols:(r+1)*cols]
+		for j, v := range b[:cols] {
+			v += zr[j]
+			zr[j] = v
+			hr[j] = max(v, 0)
+		}
+	}
+}
+
+// sumBlock is how many columns colSums adds up at a time, in float64 accumulators on the
+// stack (the cgo kernel has the same).
+const sumBlock = 64
+
+func colSums(m []float32, rows, cols, j0, j1 int, dst []float32) {
+	for b0 := j0; b0 < j1; b0 += sumBlock {
+		b1 := min(b0+sumBlock, j1)
+		var acc [sumBlock]float64
+		for r := 0; r < rows; r++ {
+			for j, v := range m[r*cols+b0 : r*cols+b1] {
+				acc[j] += float64(v)
+			}
+		}
+		for j := b0; j < b1; j++ {
+			dst[j] = float32(acc[j-b0])
+		}
+	}
+}

@@ -100,6 +100,37 @@ func TestKernelsMatchScalar(t *testing.T) {
 	}
 }
 
+// TestBiasReluAndColSums checks the two row-wise kernels against scalar loops, bit for bit,
+// for widths with and without whole vectors and 64-column blocks, and column ranges.
+func TestBiasReluAndColSums(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, shape := range [][2]int{{1, 1}, {3, 7}, {5, 64}, {9, 130}, {128, 512}} {
+		rows, cols := shape[0], shape[1]
+		z, b := randSlice(r, rows*cols), randSlice(r, cols)
+		zz, h := clone(z), make([]float32, rows*cols)
+		BiasRelu(zz, b, h, rows, cols)
+		for i := range z {
+			v := z[i] + b[i%cols]
+			if zz[i] != v || h[i] != max(v, 0) {
+				t.Fatalf("%d×%d: biasRelu[%d] = %g %g, want %g %g", rows, cols, i, zz[i], h[i], v, max(v, 0))
+			}
+		}
+		for _, j := range [][2]int{{0, cols}, {cols / 3, cols}, {0, cols / 2}} {
+			dst := randSlice(r, cols)
+			want := clone(dst)
+			ColSums(z, rows, cols, j[0], j[1], dst)
+			for c := j[0]; c < j[1]; c++ {
+				var s float64
+				for row := 0; row < rows; row++ {
+					s += float64(z[row*cols+c])
+				}
+				want[c] = float32(s)
+			}
+			same(t, "colSums", dst, want)
+		}
+	}
+}
+
 func TestLengthPanics(t *testing.T) {
 	defer func() {
 		if recover() != ErrLength {
