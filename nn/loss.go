@@ -12,7 +12,7 @@ import (
 func SoftmaxCrossEntropy(logits []float32, labels []uint8, rows, classes int, dlogits []float32) (loss float64, correct int) {
 	inv := 1 / float64(rows)
 	total, correct := crossEntropy(logits, labels, rows, classes, inv, dlogits)
-	return total, correct
+	return total * inv, correct
 }
 
 // crossEntropy is SoftmaxCrossEntropy for rows that may be part of a batch: it returns the
@@ -51,5 +51,5 @@ func crossEntropy(logits []float32, labels []uint8, rows, classes int, inv float
 			}
 		}
 	}
-	return total * inv, correct
+	return total, correct
 }

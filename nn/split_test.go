@@ -53,7 +53,7 @@ func checkSplit(t *testing.T, a Arch, b blas.Impl, mode string) {
 	whole := NewModel(net, rows, b)
 	dl := make([]float32, rows*a.Output)
 	logits := whole.Forward(x, rows)
-	SoftmaxCrossEntropy(logits, y, rows, a.Output, dl)
+	loss, _ := SoftmaxCrossEntropy(logits, y, rows, a.Output, dl)
 	whole.Backward(x, rows, dl)
 
 	split, parts := NewModel(net, rows, b), 3
@@ -63,11 +63,16 @@ func checkSplit(t *testing.T, a Arch, b blas.Impl, mode string) {
 	split.Start(x, rows)
 	dl2 := make([]float32, rows*a.Output)
 	inv := 1 / float64(rows)
+	var sum float64
 	for k := parts - 1; k >= 0; k-- {
 		r0, r1 := split.PartRows(k, parts)
 		split.ForwardPart(k, parts)
-		crossEntropy(split.Logits()[r0*a.Output:], y[r0:], r1-r0, a.Output, inv, dl2[r0*a.Output:])
+		l, _ := crossEntropy(split.Logits()[r0*a.Output:], y[r0:], r1-r0, a.Output, inv, dl2[r0*a.Output:])
+		sum += l
 		split.BackwardPart(k, parts, dl2[r0*a.Output:])
+	}
+	if got := sum * inv; math.Abs(got-loss) > 1e-6*loss {
+		t.Errorf("the parts' losses make %g, the whole batch's is %g", got, loss)
 	}
 	same := sameBits
 	if b.Name() != "gonum" || mode != "plain" {
