@@ -45,7 +45,12 @@ type layer struct {
 }
 
 // NewModel prepares n for batches of up to batch rows, on the BLAS b.
-func NewModel(n *Network, batch int, b blas.Impl) *Model {
+func NewModel(n *Network, batch int, b blas.Impl) *Model { return newModel(n, batch, b, true) }
+
+// newModel is NewModel, without the buffers of the backward pass unless backward: a model
+// that only evaluates needs a third of the memory (for 2048-wide layers and chunks of 1,000
+// examples, 72 MB instead of 220).
+func newModel(n *Network, batch int, b blas.Impl, backward bool) *Model {
 	a := n.Arch
 	m := &Model{Net: n, Batch: batch, BLAS: b}
 	w := a.Widths()
@@ -60,7 +65,9 @@ func NewModel(n *Network, batch int, b blas.Impl) *Model {
 		for i, p := range n.Params {
 			if p.Name == name {
 				m.owner[i] = cur
-				m.Grads[i] = make([]float32, len(p.Data))
+				if backward {
+					m.Grads[i] = make([]float32, len(p.Data))
+				}
 				return m.Grads[i]
 			}
 		}
@@ -77,8 +84,10 @@ func NewModel(n *Network, batch int, b blas.Impl) *Model {
 		l := layer{in: w[i], out: w[i+1], hidden: i < len(a.Hidden)}
 		l.w, l.dw = data(WeightName(i)), grad(WeightName(i))
 		l.b, l.db = data(BiasName(i)), grad(BiasName(i))
-		l.dz = make([]float32, batch*l.out)
-		l.dy = l.dz
+		if backward {
+			l.dz = make([]float32, batch*l.out)
+			l.dy = l.dz
+		}
 		if l.hidden {
 			l.z = make([]float32, batch*l.out)
 			l.y = l.z
@@ -86,7 +95,9 @@ func NewModel(n *Network, batch int, b blas.Impl) *Model {
 				l.g, l.dg = data(NormWeightName(i)), grad(NormWeightName(i))
 				l.beta, l.dbta = data(NormBiasName(i)), grad(NormBiasName(i))
 				l.y = make([]float32, batch*l.out)
-				l.dy = make([]float32, batch*l.out)
+				if backward {
+					l.dy = make([]float32, batch*l.out)
+				}
 				l.mean, l.rstd = make([]float64, batch), make([]float64, batch)
 			}
 			l.h = make([]float32, batch*l.out)
@@ -94,7 +105,9 @@ func NewModel(n *Network, batch int, b blas.Impl) *Model {
 		m.layers = append(m.layers, l)
 	}
 	m.logits = make([]float32, batch*a.Output)
-	m.dh = make([]float32, batch*maxW)
+	if backward {
+		m.dh = make([]float32, batch*maxW)
+	}
 	m.maxW = maxW
 	return m
 }

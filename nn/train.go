@@ -339,7 +339,7 @@ func evaluate(net *Network, s *data.Set, limit int, b blas.Impl, workers int) (l
 	corrects := make([]int, chunks)
 	var next atomic.Int64
 	work := func() {
-		m := NewModel(net, min(chunk, n), b)
+		m := newModel(net, min(chunk, n), b, false)
 		for c := int(next.Add(1) - 1); c < chunks; c = int(next.Add(1) - 1) {
 			lo := c * chunk
 			rows := min(chunk, n-lo)
