@@ -22,7 +22,9 @@
 // threads beat one even for 128×512×512 (305 against 215 GFLOP/s), so
 // OpenBLAS keeps its default of one thread per CPU; when other processes
 // compete for the cores, two threads can fall far below one (OpenBLAS's
-// threads wait for each other), which is what SetThreads is for.
+// threads wait for each other), which is what SetThreads is for. Training
+// does better still with two single-threaded GEMMs side by side (400+ GFLOP/s
+// together; see nn's stepParts).
 //
 // # Why dlopen: the OPENBLAS_CORETYPE trap
 //
