@@ -161,8 +161,8 @@ func Train(ctx context.Context, cfg TrainConfig, train, test *data.Set) (*TrainR
 			masks[i] = model.trainingLayout(i, m)
 		}
 	}
-	// With two threads or more, the parts of a step run side by side, each with its share
-	// of the threads for its GEMMs; evaluation gets them all back.
+	// With two threads or more, the parts of a step (and the chunks of the per-epoch
+	// evaluation) run side by side, each with its share of the threads for its GEMMs.
 	threads := b.Threads()
 	parallel := threads >= stepParts
 	if parallel {
@@ -280,9 +280,12 @@ func Train(ctx context.Context, cfg TrainConfig, train, test *data.Set) (*TrainR
 // ranges, then the parameter gradients and the optimiser's update are computed in stepParts
 // ranges of output units, each part with single-threaded GEMMs on a goroutine of its own.
 // On the 2-core development machine this is faster than each GEMM on two OpenBLAS threads
-// (0.85-0.89 s against 0.93-0.95 s per MNIST epoch of 784-512-512-512-10, best runs): a
-// GEMM's threads synchronise inside every call, about ten a step, and the elementwise work
-// between the GEMMs ran on one core.
+// (0.85-0.89 s against 0.93-0.95 s per MNIST epoch of 784-512-512-512-10, best runs,
+// before the sparse first layer took it to 0.77 s): a GEMM's threads synchronise inside
+// every call, about ten a step, and the elementwise work between the GEMMs ran on one core.
+// What is left is mostly waiting: starting the second part's goroutine takes ~60 µs here,
+// twice a step (about 0.07 s of an epoch); helpers that spin between parts instead measured
+// slower.
 //
 // The split is the same whatever the threads (with one, the parts run in turn), so a
 // trained network's bits do not depend on the threads it was given. They do depend on the
