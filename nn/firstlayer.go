@@ -22,8 +22,10 @@ type firstT struct {
 	w0      int         // the index of the weight in Net.Params
 	params  [][]float32 // Net's parameters, with wt for the weight: what training updates
 	sparse  bool
-	// Each part's rows of the batch, compressed by row and by column.
+	// Each part's rows of the batch, compressed by row and by column; given says the rows
+	// were compressed by take for the next forward pass.
 	rows, cols [stepParts]sparse.Matrix
+	given      [stepParts]bool
 }
 
 // sparseDensity is the share of non-zero inputs below which a training model's first layer
@@ -102,6 +104,14 @@ func transpose(dst, src []float32, rows, cols int) {
 	}
 }
 
+// take compresses part part's rows of the next batch straight from the data set: rows which
+// of the cols-wide x. With sparse inputs that replaces copying the rows into the batch (the
+// batch's copy is then not read).
+func (f *firstT) take(part int, x []float32, which []int, cols int) {
+	f.rows[part].FromRows(x, which, cols)
+	f.given[part] = true
+}
+
 // forward sets rows [r0, r1) of out (the layer's z, Batch×out) for part part; without
 // the bias when noBias (the caller adds it).
 func (f *firstT) forward(m *Model, part, r0, r1 int, out []float32, noBias bool) {
@@ -116,7 +126,10 @@ func (f *firstT) forward(m *Model, part, r0, r1 int, out []float32, noBias bool)
 		bias = nil
 	}
 	if f.sparse {
-		f.rows[part].FromDense(x, n, l.in)
+		if !f.given[part] {
+			f.rows[part].FromDense(x, n, l.in)
+		}
+		f.given[part] = false
 		sparse.Mul(&f.rows[part], f.wt, l.out, bias, z)
 		f.rows[part].Transpose(&f.cols[part])
 		return

@@ -225,9 +225,14 @@ func Train(ctx context.Context, cfg TrainConfig, train, test *data.Set) (*TrainR
 			model.Start(xb, rows)
 			runParts(parallel, func(k int) {
 				r0, r1 := model.PartRows(k, stepParts)
+				if model.first.sparse {
+					model.first.take(k, train.X, order[lo+r0:lo+r1], D)
+				}
 				for r := r0; r < r1; r++ {
 					idx := order[lo+r]
-					copy(xb[r*D:(r+1)*D], train.X[idx*D:(idx+1)*D])
+					if !model.first.sparse {
+						copy(xb[r*D:(r+1)*D], train.X[idx*D:(idx+1)*D])
+					}
 					yb[r] = train.Y[idx]
 				}
 				model.ForwardPart(k, stepParts)

@@ -60,7 +60,22 @@ func (m *Matrix) FromDense(x []float32, rows, cols int) {
 	m.Ptr = grow(m.Ptr, rows+1)
 	// Room for every entry and one vector more: the kernel stores whole vectors.
 	m.Idx, m.Val = grow(m.Idx, rows*cols+16), grow(m.Val, rows*cols+16)
-	compress(m, x)
+	compress(m, x, nil)
+}
+
+// FromRows sets m to the non-zero entries of rows which[0], which[1], … of the
+// row-major x, cols wide: training compresses its batch straight from the data set rather
+// than copying the rows first.
+func (m *Matrix) FromRows(x []float32, which []int, cols int) {
+	for _, r := range which {
+		if r < 0 || (r+1)*cols > len(x) {
+			panic(fmt.Sprintf("sparse: row %d of a %d-wide matrix of %d values", r, cols, len(x)))
+		}
+	}
+	m.Rows, m.Cols = len(which), cols
+	m.Ptr = grow(m.Ptr, m.Rows+1)
+	m.Idx, m.Val = grow(m.Idx, m.Rows*cols+16), grow(m.Val, m.Rows*cols+16)
+	compress(m, x, which)
 }
 
 // Transpose sets t to mᵀ (t must not be m).
@@ -111,11 +126,15 @@ func check(m *Matrix, b []float32, n int, out []float32) {
 }
 
 // compressGo is compress in Go.
-func compressGo(m *Matrix, x []float32) {
+func compressGo(m *Matrix, x []float32, which []int) {
 	n := int32(0)
 	m.Ptr[0] = 0
 	for r := 0; r < m.Rows; r++ {
-		for k, v := range x[r*m.Cols : (r+1)*m.Cols] {
+		row := r
+		if which != nil {
+			row = which[r]
+		}
+		for k, v := range x[row*m.Cols : (row+1)*m.Cols] {
 			m.Idx[n], m.Val[n] = int32(k), v
 			if v != 0 {
 				n++

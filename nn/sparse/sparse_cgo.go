@@ -87,15 +87,16 @@ static void k_mul_plain(const int32_t *ptr, const int32_t *idx, const float *val
 	}
 }
 
-// compress writes the non-zero entries of the rows×cols x into ptr, idx and val, which have
-// room for rows×cols + 16 entries (whole vectors are stored past the last entry).
+// compress writes the non-zero entries of rows which[0], which[1], … of the cols-wide x
+// (rows 0, 1, … when which is NULL) into ptr, idx and val, which have room for rows×cols +
+// 16 entries (whole vectors are stored past the last entry).
 __attribute__((target("avx512f,avx512vl,popcnt")))
-static void k_compress_avx512(const float *x, int rows, int cols, int32_t *ptr, int32_t *idx, float *val) {
+static void k_compress_avx512(const float *x, const int64_t *which, int rows, int cols, int32_t *ptr, int32_t *idx, float *val) {
 	const __m512i step = _mm512_set1_epi32(16);
 	int32_t n = 0;
 	ptr[0] = 0;
 	for (int r = 0; r < rows; r++) {
-		const float *row = x + (size_t)r * cols;
+		const float *row = x + (size_t)(which ? which[r] : r) * cols;
 		__m512i k = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
 		int c = 0;
 		for (; c + 16 <= cols; c += 16) {
@@ -115,11 +116,11 @@ static void k_compress_avx512(const float *x, int rows, int cols, int32_t *ptr, 
 	}
 }
 
-static void k_compress_plain(const float *x, int rows, int cols, int32_t *ptr, int32_t *idx, float *val) {
+static void k_compress_plain(const float *x, const int64_t *which, int rows, int cols, int32_t *ptr, int32_t *idx, float *val) {
 	int32_t n = 0;
 	ptr[0] = 0;
 	for (int r = 0; r < rows; r++) {
-		const float *row = x + (size_t)r * cols;
+		const float *row = x + (size_t)(which ? which[r] : r) * cols;
 		for (int c = 0; c < cols; c++) {
 			idx[n] = c;
 			val[n] = row[c];
@@ -155,9 +156,9 @@ __attribute__((constructor)) static void find_avx512(void) {
 	has_avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl");
 }
 
-static void c_compress(const float *x, int rows, int cols, int32_t *ptr, int32_t *idx, float *val) {
-	if (has_avx512) k_compress_avx512(x, rows, cols, ptr, idx, val);
-	else k_compress_plain(x, rows, cols, ptr, idx, val);
+static void c_compress(const float *x, const int64_t *which, int rows, int cols, int32_t *ptr, int32_t *idx, float *val) {
+	if (has_avx512) k_compress_avx512(x, which, rows, cols, ptr, idx, val);
+	else k_compress_plain(x, which, rows, cols, ptr, idx, val);
 }
 
 static void c_mul(const int32_t *ptr, const int32_t *idx, const float *val, int rows,
@@ -173,14 +174,18 @@ import "unsafe"
 // Go memory may be passed to C for the duration of a call (cgo pointer rules): the kernel
 // keeps no pointer, and the slices hold no Go pointers.
 
-// compress sets m to the non-zero entries of x; its slices have room for every entry
-// plus one vector.
-func compress(m *Matrix, x []float32) {
+// compress sets m to the non-zero entries of rows which of x (all when nil); its slices
+// have room for every entry plus one vector.
+func compress(m *Matrix, x []float32, which []int) {
 	if m.Rows == 0 || m.Cols == 0 {
 		clear(m.Ptr)
 		return
 	}
-	C.c_compress((*C.float)(unsafe.Pointer(&x[0])), C.int(m.Rows), C.int(m.Cols),
+	var w *C.int64_t
+	if which != nil {
+		w = (*C.int64_t)(unsafe.Pointer(&which[0]))
+	}
+	C.c_compress((*C.float)(unsafe.Pointer(&x[0])), w, C.int(m.Rows), C.int(m.Cols),
 		(*C.int32_t)(unsafe.Pointer(&m.Ptr[0])), (*C.int32_t)(unsafe.Pointer(&m.Idx[0])), (*C.float)(unsafe.Pointer(&m.Val[0])))
 }
 

@@ -2,7 +2,7 @@
 
 package sparse
 
-func compress(m *Matrix, x []float32) { compressGo(m, x) }
+func compress(m *Matrix, x []float32, which []int) { compressGo(m, x, which) }
 
 func transpose(m, t *Matrix) { transposeGo(m, t) }
 

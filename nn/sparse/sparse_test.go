@@ -69,6 +69,27 @@ func TestFromDenseAndTranspose(t *testing.T) {
 	}
 }
 
+// TestFromRows: compressing chosen rows gives the rows, in the order chosen.
+func TestFromRows(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	x := randomDense(rng, 50, 37, 0.3)
+	which := []int{49, 0, 7, 7, 31}
+	var m Matrix
+	m.FromRows(x, which, 37)
+	got := dense(&m)
+	for i, r := range which {
+		if !slices.Equal(got[i*37:(i+1)*37], x[r*37:(r+1)*37]) {
+			t.Fatalf("row %d of the compressed matrix is not row %d of x", i, r)
+		}
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("a row past the end did not panic")
+		}
+	}()
+	m.FromRows(x, []int{50}, 37)
+}
+
 // TestMul checks the kernel against a float64 product, and bit for bit against the Go
 // kernel, for widths with and without whole 128-column blocks and 16-column tails.
 func TestMul(t *testing.T) {
