@@ -158,7 +158,7 @@ func (f *firstT) gradient(m *Model, part, parts int) {
 		return
 	}
 	for p := range parts {
-		r0, _ := m.PartRows(p, parts)
+		r0, _ := m.partRows(p, parts)
 		cols := f.cols[p].RowRange(k0, k1)
 		if p == 0 {
 			sparse.Mul(&cols, l.dz[r0*l.out:], l.out, nil, dwt)

@@ -115,32 +115,32 @@ func newModel(n *Network, batch int, b blas.Impl, backward bool) *Model {
 // Forward computes the logits of the rows×Input batch x and returns them (rows×Output,
 // valid until the next pass). It panics if rows exceeds the model's batch.
 func (m *Model) Forward(x []float32, rows int) []float32 {
-	m.Start(x, rows)
-	m.ForwardPart(0, 1)
+	m.start(x, rows)
+	m.forwardPart(0, 1)
 	return m.logits[:rows*m.Net.Arch.Output]
 }
 
-// Start begins a pass over the rows×Input batch x. The pass may then be split in parts:
-// each part's rows (PartRows) go through ForwardPart and BackwardPart, concurrently with
+// start begins a pass over the rows×Input batch x. The pass may then be split in parts:
+// each part's rows (partRows) go through forwardPart and backwardPart, concurrently with
 // the other parts', and once every part is through, each part computes its share of the
-// parameter gradients (Gradients), again concurrently.
-func (m *Model) Start(x []float32, rows int) {
+// parameter gradients (gradients), again concurrently.
+func (m *Model) start(x []float32, rows int) {
 	if rows > m.Batch || len(x) < rows*m.Net.Arch.Input {
 		panic(fmt.Errorf("%w: forward of %d rows (batch %d, %d values)", ErrShape, rows, m.Batch, len(x)))
 	}
 	m.x, m.rows = x, rows
 }
 
-// PartRows returns the rows of the batch that part part of parts goes forward and back
+// partRows returns the rows of the batch that part part of parts goes forward and back
 // with.
-func (m *Model) PartRows(part, parts int) (r0, r1 int) {
+func (m *Model) partRows(part, parts int) (r0, r1 int) {
 	return m.rows * part / parts, m.rows * (part + 1) / parts
 }
 
-// ForwardPart computes the logits of part part of parts of the batch given to Start;
-// Logits returns them.
-func (m *Model) ForwardPart(part, parts int) {
-	r0, r1 := m.PartRows(part, parts)
+// forwardPart computes the logits of part part of parts of the batch given to start;
+// batchLogits returns them.
+func (m *Model) forwardPart(part, parts int) {
+	r0, r1 := m.partRows(part, parts)
 	act := m.Net.Arch.Activation
 	in, inW := m.x, m.Net.Arch.Input
 	n := r1 - r0
@@ -177,8 +177,8 @@ func (m *Model) ForwardPart(part, parts int) {
 	}
 }
 
-// Logits returns the logits of the batch's rows (rows×Output), valid until the next pass.
-func (m *Model) Logits() []float32 { return m.logits[:m.rows*m.Net.Arch.Output] }
+// batchLogits returns the logits of the batch's rows (rows×Output), valid until the next pass.
+func (m *Model) batchLogits() []float32 { return m.logits[:m.rows*m.Net.Arch.Output] }
 
 // Hidden returns the post-activation outputs of hidden layer l for the rows of the last
 // Forward (rows×Hidden[l], valid until the next pass): what activation matching compares.
@@ -207,16 +207,16 @@ func (m *Model) Backward(x []float32, rows int, dlogits []float32) {
 		panic(fmt.Errorf("%w: backward of %d rows after a forward of %d", ErrShape, rows, m.rows))
 	}
 	m.x = x
-	m.BackwardPart(0, 1, dlogits)
-	m.Gradients(0, 1, nil)
+	m.backwardPart(0, 1, dlogits)
+	m.gradients(0, 1, nil)
 }
 
-// BackwardPart carries the gradient of the loss back through part part of parts of the
+// backwardPart carries the gradient of the loss back through part part of parts of the
 // batch, from dlogits, the gradient w.r.t. the part's logits (its rows×Output), after
-// ForwardPart of the same part. It keeps each layer's gradients w.r.t. its outputs for
-// Gradients.
-func (m *Model) BackwardPart(part, parts int, dlogits []float32) {
-	r0, r1 := m.PartRows(part, parts)
+// forwardPart of the same part. It keeps each layer's gradients w.r.t. its outputs for
+// gradients.
+func (m *Model) backwardPart(part, parts int, dlogits []float32) {
+	r0, r1 := m.partRows(part, parts)
 	act := m.Net.Arch.Activation
 	n := r1 - r0
 	last := &m.layers[len(m.layers)-1]
@@ -234,13 +234,13 @@ func (m *Model) BackwardPart(part, parts int, dlogits []float32) {
 	}
 }
 
-// Gradients computes part part of parts of the parameter gradients from the whole batch,
-// once BackwardPart has covered every part: the part's share of each layer's output units
-// (rows of W, and their biases and LayerNorm parameters; see Part). Parts may run
+// gradients computes part part of parts of the parameter gradients from the whole batch,
+// once backwardPart has covered every part: the part's share of each layer's output units
+// (rows of W, and their biases and LayerNorm parameters; see paramPart). Parts may run
 // concurrently; together they overwrite m.Grads. done, if not nil, is called with each
 // layer's index once the part's share of its gradients is ready, so that training can
 // update those parameters while they are in cache.
-func (m *Model) Gradients(part, parts int, done func(layer int)) {
+func (m *Model) gradients(part, parts int, done func(layer int)) {
 	rows := m.rows
 	for i := range m.layers {
 		l := &m.layers[i]
@@ -269,8 +269,8 @@ func (m *Model) Gradients(part, parts int, done func(layer int)) {
 	}
 }
 
-// LayerParams returns the indices in Net.Params of layer l's parameters.
-func (m *Model) LayerParams(l int) []int {
+// layerParams returns the indices in Net.Params of layer l's parameters.
+func (m *Model) layerParams(l int) []int {
 	var idx []int
 	for i, o := range m.owner {
 		if o == l {
@@ -280,9 +280,9 @@ func (m *Model) LayerParams(l int) []int {
 	return idx
 }
 
-// Part returns the range of parameter i's elements whose gradients part part of parts of
-// Gradients computes.
-func (m *Model) Part(i, part, parts int) (lo, hi int) {
+// paramPart returns the range of parameter i's elements whose gradients part part of parts of
+// gradients computes.
+func (m *Model) paramPart(i, part, parts int) (lo, hi int) {
 	p := m.Net.Params[i]
 	l := &m.layers[m.owner[i]]
 	if m.first != nil && i == m.first.w0 {

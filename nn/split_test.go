@@ -9,8 +9,8 @@ import (
 	"github.com/modulo-ml/modulo/nn/blas"
 )
 
-// TestSplitPassIsWholePass: a pass split into parts (ForwardPart and BackwardPart in any
-// order, then Gradients) gives the whole pass's logits and gradients, for widths that do not
+// TestSplitPassIsWholePass: a pass split into parts (forwardPart and backwardPart in any
+// order, then gradients) gives the whole pass's logits and gradients, for widths that do not
 // split evenly, with a plain model and with training models (transposed first layer, on
 // dense and on mostly-zero inputs): bit for bit for a plain model on gonum, within float32
 // rounding otherwise (OpenBLAS's rounding depends on a GEMM's shape; the sparse kernels
@@ -60,16 +60,16 @@ func checkSplit(t *testing.T, a Arch, b blas.Impl, mode string) {
 	if mode != "plain" {
 		split, parts = newTrainingModel(net.Clone(), rows, b, mode == "training-sparse"), stepParts
 	}
-	split.Start(x, rows)
+	split.start(x, rows)
 	dl2 := make([]float32, rows*a.Output)
 	inv := 1 / float64(rows)
 	var sum float64
 	for k := parts - 1; k >= 0; k-- {
-		r0, r1 := split.PartRows(k, parts)
-		split.ForwardPart(k, parts)
-		l, _ := crossEntropy(split.Logits()[r0*a.Output:], y[r0:], r1-r0, a.Output, inv, dl2[r0*a.Output:])
+		r0, r1 := split.partRows(k, parts)
+		split.forwardPart(k, parts)
+		l, _ := crossEntropy(split.batchLogits()[r0*a.Output:], y[r0:], r1-r0, a.Output, inv, dl2[r0*a.Output:])
 		sum += l
-		split.BackwardPart(k, parts, dl2[r0*a.Output:])
+		split.backwardPart(k, parts, dl2[r0*a.Output:])
 	}
 	if got := sum * inv; math.Abs(got-loss) > 1e-6*loss {
 		t.Errorf("the parts' losses make %g, the whole batch's is %g", got, loss)
@@ -78,12 +78,12 @@ func checkSplit(t *testing.T, a Arch, b blas.Impl, mode string) {
 	if b.Name() != "gonum" || mode != "plain" {
 		same = closeTo
 	}
-	same(t, "logits", split.Logits(), logits)
+	same(t, "logits", split.batchLogits(), logits)
 	covered := make([][]int, len(net.Params))
 	for k := parts - 1; k >= 0; k-- {
-		split.Gradients(k, parts, nil)
+		split.gradients(k, parts, nil)
 		for i, p := range net.Params {
-			lo, hi := split.Part(i, k, parts)
+			lo, hi := split.paramPart(i, k, parts)
 			if len(covered[i]) == 0 {
 				covered[i] = make([]int, len(p.Data))
 			}

@@ -154,7 +154,7 @@ func Train(ctx context.Context, cfg TrainConfig, train, test *data.Set) (*TrainR
 	params := model.first.params
 	byLayer := make([][]int, cfg.Arch.Layers())
 	for l := range byLayer {
-		byLayer[l] = model.LayerParams(l)
+		byLayer[l] = model.layerParams(l)
 	}
 	for i, m := range masks {
 		if m != nil {
@@ -222,9 +222,9 @@ func Train(ctx context.Context, cfg TrainConfig, train, test *data.Set) (*TrainR
 			rows := min(cfg.BatchSize, train.N-lo)
 			inv := 1 / float64(rows)
 			var losses [stepParts]float64
-			model.Start(xb, rows)
+			model.start(xb, rows)
 			runParts(parallel, func(k int) {
-				r0, r1 := model.PartRows(k, stepParts)
+				r0, r1 := model.partRows(k, stepParts)
 				if model.first.sparse {
 					model.first.take(k, train.X, order[lo+r0:lo+r1], D)
 				}
@@ -235,9 +235,9 @@ func Train(ctx context.Context, cfg TrainConfig, train, test *data.Set) (*TrainR
 					}
 					yb[r] = train.Y[idx]
 				}
-				model.ForwardPart(k, stepParts)
+				model.forwardPart(k, stepParts)
 				losses[k], _ = crossEntropy(model.logits[r0*C:], yb[r0:], r1-r0, C, inv, dlogits[r0*C:])
-				model.BackwardPart(k, stepParts, dlogits[r0*C:])
+				model.backwardPart(k, stepParts, dlogits[r0*C:])
 			})
 			var loss float64
 			for _, l := range losses {
@@ -250,13 +250,13 @@ func Train(ctx context.Context, cfg TrainConfig, train, test *data.Set) (*TrainR
 			}
 			opt.begin(params)
 			runParts(parallel, func(k int) {
-				model.Gradients(k, stepParts, func(layer int) {
+				model.gradients(k, stepParts, func(layer int) {
 					for _, i := range byLayer[layer] {
 						var mask []float32
 						if masks != nil {
 							mask = masks[i]
 						}
-						lo, hi := model.Part(i, k, stepParts)
+						lo, hi := model.paramPart(i, k, stepParts)
 						opt.update(i, lo, hi, params[i], model.Grads[i], mask, lr)
 					}
 				})
