@@ -59,8 +59,8 @@ func newTrainingModel(n *Network, batch int, b blas.Impl, sparse bool) *Model {
 	return m
 }
 
-// Density is the share of non-zero values in x.
-func Density(x []float32) float64 {
+// density is the share of non-zero values in x.
+func density(x []float32) float64 {
 	if len(x) == 0 {
 		return 0
 	}

@@ -150,7 +150,7 @@ func Train(ctx context.Context, cfg TrainConfig, train, test *data.Set) (*TrainR
 	// The share of non-zero inputs, from the first 10,000 examples (a whole scan of MNIST
 	// takes 25 ms), decides whether the first layer multiplies only the non-zero ones.
 	sample := train.X[:min(train.N, 10000)*train.D]
-	model := newTrainingModel(net, cfg.BatchSize, b, Density(sample) < sparseDensity)
+	model := newTrainingModel(net, cfg.BatchSize, b, density(sample) < sparseDensity)
 	params := model.first.params
 	byLayer := make([][]int, cfg.Arch.Layers())
 	for l := range byLayer {

@@ -43,14 +43,6 @@ func (m *Matrix) RowRange(r0, r1 int) Matrix {
 	return Matrix{Rows: r1 - r0, Cols: m.Cols, Ptr: m.Ptr[r0 : r1+1], Idx: m.Idx, Val: m.Val}
 }
 
-// Density is the stored entries' share of all Rows×Cols entries.
-func (m *Matrix) Density() float64 {
-	if m.Rows == 0 || m.Cols == 0 {
-		return 0
-	}
-	return float64(m.NNZ()) / float64(m.Rows*m.Cols)
-}
-
 // FromDense sets m to the non-zero entries of the rows×cols row-major x.
 func (m *Matrix) FromDense(x []float32, rows, cols int) {
 	if len(x) < rows*cols {
