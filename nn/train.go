@@ -165,9 +165,12 @@ func Train(ctx context.Context, cfg TrainConfig, train, test *data.Set) (*TrainR
 	// evaluation) run side by side, each with its share of the threads for its GEMMs.
 	threads := b.Threads()
 	parallel := threads >= stepParts
+	var helper *crew
 	if parallel {
 		b.SetThreads(threads / stepParts)
 		defer b.SetThreads(threads)
+		helper = newCrew()
+		defer helper.close()
 	}
 	opt := NewOptimizer(cfg.Optim)
 	rng := NewRand(cfg.DataSeed, streamOrder)
@@ -223,7 +226,7 @@ func Train(ctx context.Context, cfg TrainConfig, train, test *data.Set) (*TrainR
 			inv := 1 / float64(rows)
 			var losses [stepParts]float64
 			model.start(xb, rows)
-			runParts(parallel, func(k int) {
+			runParts(helper, func(k int) {
 				r0, r1 := model.partRows(k, stepParts)
 				if model.first.sparse {
 					model.first.take(k, train.X, order[lo+r0:lo+r1], D)
@@ -249,7 +252,7 @@ func Train(ctx context.Context, cfg TrainConfig, train, test *data.Set) (*TrainR
 				return nil, &DivergedError{Step: step, Epoch: epoch, LR: lr, Loss: loss}
 			}
 			opt.begin(params)
-			runParts(parallel, func(k int) {
+			runParts(helper, func(k int) {
 				model.gradients(k, stepParts, func(layer int) {
 					for _, i := range byLayer[layer] {
 						var mask []float32
@@ -298,20 +301,16 @@ func Train(ctx context.Context, cfg TrainConfig, train, test *data.Set) (*TrainR
 // changes the outputs of train and prune (bump their versions).
 const stepParts = 2
 
-// runParts calls f for each part, side by side when parallel.
-func runParts(parallel bool, f func(part int)) {
-	if !parallel {
+// runParts calls f for each part: side by side, the second on the crew's helper, when
+// helper is not nil; in turn otherwise.
+func runParts(helper *crew, f func(part int)) {
+	if helper == nil {
 		for k := range stepParts {
 			f(k)
 		}
 		return
 	}
-	var wg sync.WaitGroup
-	for k := 1; k < stepParts; k++ {
-		wg.Go(func() { f(k) })
-	}
-	f(0)
-	wg.Wait()
+	helper.run(f)
 }
 
 // finish fills in the final network, the checkpoints in the order asked for, and the steps

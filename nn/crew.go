@@ -1,0 +1,89 @@
+package nn
+
+import (
+	"runtime"
+	"sync/atomic"
+	"time"
+)
+
+// crew runs the second part of each half of a training step on a helper goroutine that
+// outlives the step. Starting a goroutine for every half costs ~60 µs here (the other
+// vCPU has gone idle and must be woken), twice a step; the helper instead waits for its
+// next task by yielding for up to crewSpin, which covers the gap between two halves, and
+// parks only when it runs out (at the end of an epoch, say).
+type crew struct {
+	f      func(part int)
+	post   atomic.Uint64 // tasks handed out
+	done   atomic.Uint64 // tasks the helper finished
+	closed atomic.Bool
+	parked atomic.Bool
+	wake   chan struct{}
+}
+
+// crewSpin is how long the helper yields before it parks.
+const crewSpin = 50 * time.Microsecond
+
+// newCrew starts the helper; close stops it.
+func newCrew() *crew {
+	c := &crew{wake: make(chan struct{}, 1)}
+	go c.helper()
+	return c
+}
+
+// run calls f(0) on the calling goroutine and f(1) on the helper, and returns when both
+// are done.
+func (c *crew) run(f func(part int)) {
+	c.f = f
+	n := c.post.Add(1)
+	c.rouse()
+	f(0)
+	for c.done.Load() < n {
+		runtime.Gosched()
+	}
+}
+
+// rouse wakes the helper if it parked. A wake-up it does not need (it saw the task before
+// parking) only sends it once round its loop.
+func (c *crew) rouse() {
+	if c.parked.Load() {
+		select {
+		case c.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+func (c *crew) close() {
+	c.closed.Store(true)
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (c *crew) helper() {
+	var seen uint64
+	for {
+		idle := time.Now()
+		for c.post.Load() == seen {
+			if c.closed.Load() {
+				return
+			}
+			if time.Since(idle) < crewSpin {
+				runtime.Gosched()
+				continue
+			}
+			// run posts before it looks at parked, so a task posted after the check
+			// below finds parked set and sends a wake-up.
+			c.parked.Store(true)
+			if c.post.Load() == seen && !c.closed.Load() {
+				<-c.wake
+			}
+			c.parked.Store(false)
+			idle = time.Now()
+		}
+		seen++
+		c.f(1)
+		c.done.Store(seen)
+	}
+}
