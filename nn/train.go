@@ -291,9 +291,8 @@ func Train(ctx context.Context, cfg TrainConfig, train, test *data.Set) (*TrainR
 // (0.85-0.89 s against 0.93-0.95 s per MNIST epoch of 784-512-512-512-10, best runs,
 // before the sparse first layer took it to 0.77 s): a GEMM's threads synchronise inside
 // every call, about ten a step, and the elementwise work between the GEMMs ran on one core.
-// What is left is mostly waiting: starting the second part's goroutine takes ~60 µs here,
-// twice a step (about 0.07 s of an epoch); helpers that spin between parts instead measured
-// slower.
+// The second part runs on a helper goroutine that yields between parts (see crew): starting
+// a goroutine for each part took ~60 µs here, twice a step.
 //
 // The split is the same whatever the threads (with one, the parts run in turn), so a
 // trained network's bits do not depend on the threads it was given. They do depend on the
