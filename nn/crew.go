@@ -20,6 +20,12 @@ type crew struct {
 	wake   chan struct{}
 }
 
+// The crew runs exactly two parts; these fail to compile if stepParts changes.
+const (
+	_ = uint(stepParts - 2)
+	_ = uint(2 - stepParts)
+)
+
 // crewSpin is how long the helper yields before it parks.
 const crewSpin = 50 * time.Microsecond
 
