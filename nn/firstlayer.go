@@ -112,36 +112,25 @@ func (f *firstT) take(part int, x []float32, which []int, cols int) {
 	f.given[part] = true
 }
 
-// forward sets rows [r0, r1) of out (the layer's z, Batch×out) for part part; without
-// the bias when noBias (the caller adds it).
-func (f *firstT) forward(m *Model, part, r0, r1 int, out []float32, noBias bool) {
+// forward sets rows [r0, r1) of out (the layer's z, Batch×out) for part part, adding bias
+// (nil for none).
+func (f *firstT) forward(m *Model, part, r0, r1 int, bias, out []float32) {
 	if part >= stepParts {
 		panic(fmt.Errorf("%w: part %d of a training model, which has %d", ErrShape, part, stepParts))
 	}
 	l := &m.layers[0]
 	n := r1 - r0
 	x, z := m.x[r0*l.in:r1*l.in], out[r0*l.out:r1*l.out]
-	bias := l.b
-	if noBias {
-		bias = nil
-	}
-	if f.sparse {
-		if !f.given[part] {
-			f.rows[part].FromDense(x, n, l.in)
-		}
-		f.given[part] = false
-		sparse.Mul(&f.rows[part], f.wt, l.out, bias, z)
-		f.rows[part].Transpose(&f.cols[part])
+	if !f.sparse {
+		linear(m.BLAS, x, n, f.wt, true, bias, l.in, l.out, z)
 		return
 	}
-	beta := float32(0)
-	if bias != nil {
-		for r := 0; r < n; r++ {
-			copy(z[r*l.out:(r+1)*l.out], l.b)
-		}
-		beta = 1
+	if !f.given[part] {
+		f.rows[part].FromDense(x, n, l.in)
 	}
-	m.BLAS.Sgemm(false, false, n, l.out, l.in, 1, x, l.in, f.wt, l.out, beta, z, l.out)
+	f.given[part] = false
+	sparse.Mul(&f.rows[part], f.wt, l.out, bias, z)
+	f.rows[part].Transpose(&f.cols[part])
 }
 
 // gradient computes part part of parts of the transposed weight's gradient: its rows for

@@ -154,13 +154,14 @@ func (m *Model) forwardPart(part, parts int) {
 		// A training model's ReLU layers add the bias in the ReLU's pass over z (one pass
 		// less). Other models keep the bias-first GEMM: evaluation's bits stay as they were.
 		fused := m.first != nil && l.hidden && l.g == nil && l.b != nil && act == "relu"
-		switch {
-		case i == 0 && m.first != nil:
-			m.first.forward(m, part, r0, r1, out, fused)
-		case fused:
-			m.BLAS.Sgemm(false, true, n, l.out, l.in, 1, in[r0*inW:], l.in, l.w, l.in, 0, out[lo:], l.out)
-		default:
-			linear(m.BLAS, in[r0*inW:], n, l.w, l.b, l.in, l.out, out[lo:])
+		bias := l.b
+		if fused {
+			bias = nil
+		}
+		if i == 0 && m.first != nil {
+			m.first.forward(m, part, r0, r1, bias, out)
+		} else {
+			linear(m.BLAS, in[r0*inW:], n, l.w, false, bias, l.in, l.out, out[lo:])
 		}
 		if !l.hidden {
 			break
@@ -186,15 +187,20 @@ func (m *Model) Hidden(l, rows int) []float32 {
 	return m.layers[l].h[:rows*m.layers[l].out]
 }
 
-// linear computes out = x·Wᵀ + b for rows rows: the bias is copied into out first and the
+// linear computes out = x·Wᵀ + b for rows rows, W stored out×in, or in×out when wT (a
+// training model's first layer): the bias (nil for none) is copied into out first and the
 // GEMM accumulates onto it (beta = 1), which saves a pass over out.
-func linear(b blas.Impl, x []float32, rows int, w, bias []float32, in, outW int, out []float32) {
+func linear(b blas.Impl, x []float32, rows int, w []float32, wT bool, bias []float32, in, outW int, out []float32) {
 	beta := float32(0)
 	if bias != nil {
 		for r := 0; r < rows; r++ {
 			copy(out[r*outW:(r+1)*outW], bias)
 		}
 		beta = 1
+	}
+	if wT {
+		b.Sgemm(false, false, rows, outW, in, 1, x, in, w, outW, beta, out, outW)
+		return
 	}
 	b.Sgemm(false, true, rows, outW, in, 1, x, in, w, in, beta, out, outW)
 }

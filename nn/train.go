@@ -164,9 +164,8 @@ func Train(ctx context.Context, cfg TrainConfig, train, test *data.Set) (*TrainR
 	// With two threads or more, the parts of a step (and the chunks of the per-epoch
 	// evaluation) run side by side, each with its share of the threads for its GEMMs.
 	threads := b.Threads()
-	parallel := threads >= stepParts
 	var helper *crew
-	if parallel {
+	if threads >= stepParts {
 		b.SetThreads(threads / stepParts)
 		defer b.SetThreads(threads)
 		helper = newCrew()
@@ -202,7 +201,7 @@ func Train(ctx context.Context, cfg TrainConfig, train, test *data.Set) (*TrainR
 		// OpenBLAS its threads back: OpenBLAS's threads spin for a while after a call,
 		// and spinning beside the training that resumes costs it ~0.1 s an epoch here.
 		workers := 1
-		if parallel {
+		if helper != nil {
 			workers = stepParts
 		}
 		m.TrainLoss, m.TrainAcc = evaluate(net, train, evalTrain, b, workers)
