@@ -35,43 +35,34 @@ type Remote struct {
 	// and its size.
 	Transfer func(direction string, bytes int64)
 
-	mu     sync.Mutex
+	mu     sync.Mutex // guards warned and the calls to Warn
 	warned map[string]bool
-	bad    map[OutputID]bool // blobs the remote served damaged: Push overwrites them
+	bad    keySet[OutputID] // blobs the remote served damaged: Push overwrites them
 	// missed are the actions the remote did not have. A node that runs is looked up at
 	// plan time and twice more before it runs (before and after taking its lock, for
 	// other processes on this machine); one remote round trip is enough for all three.
-	missed map[ActionID]bool
+	missed keySet[ActionID]
 }
 
-func (r *Remote) markMissed(id ActionID) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.missed == nil {
-		r.missed = map[ActionID]bool{}
+// keySet is a set of keys, safe for concurrent use.
+type keySet[K comparable] struct {
+	mu sync.Mutex
+	m  map[K]bool
+}
+
+func (s *keySet[K]) add(k K) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.m == nil {
+		s.m = map[K]bool{}
 	}
-	r.missed[id] = true
+	s.m[k] = true
 }
 
-func (r *Remote) wasMissed(id ActionID) bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.missed[id]
-}
-
-func (r *Remote) markBad(id OutputID) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.bad == nil {
-		r.bad = map[OutputID]bool{}
-	}
-	r.bad[id] = true
-}
-
-func (r *Remote) isBad(id OutputID) bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.bad[id]
+func (s *keySet[K]) has(k K) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.m[k]
 }
 
 // warn reports a problem once. Errors wrapping remote.ErrUnavailable are not reported:
@@ -115,13 +106,13 @@ func (e *Entry) FromRemote() bool { return e.remote }
 // every blob it names is there too. Problems are warnings and misses.
 func (c *Cache) remoteEntry(id ActionID) (*Entry, error) {
 	r := c.remote
-	if r.wasMissed(id) {
+	if r.missed.has(id) {
 		return nil, ErrMiss
 	}
 	ctx := context.Background()
 	data, err := r.Store.Get(ctx, remote.AC, id.String())
 	if errors.Is(err, remote.ErrNotFound) {
-		r.markMissed(id)
+		r.missed.add(id)
 		return nil, ErrMiss
 	}
 	if err != nil {
@@ -182,13 +173,13 @@ func (c *Cache) Pull(ctx context.Context, id ActionID, e *Entry) error {
 		}
 		data, err := r.Store.Get(ctx, remote.CAS, ref.String())
 		if errors.Is(err, remote.ErrCorrupt) {
-			r.markBad(ref)
+			r.bad.add(ref)
 		}
 		if err != nil {
 			return fmt.Errorf("pull %s: blob %s: %w", id, ref, err)
 		}
 		if got := NewOutputID(data); got != ref {
-			r.markBad(ref)
+			r.bad.add(ref)
 			return fmt.Errorf("pull %s: the remote's blob %s holds other bytes (sha256 %s); nothing was stored", id, ref, got)
 		}
 		r.transfer("download", len(data))
@@ -217,7 +208,7 @@ func (c *Cache) Push(ctx context.Context, id ActionID, e *Entry) error {
 		if err != nil {
 			return fmt.Errorf("push %s: %w", id, err)
 		}
-		if ok && !r.isBad(ref) {
+		if ok && !r.bad.has(ref) {
 			continue
 		}
 		data, err := c.Get(ref)
