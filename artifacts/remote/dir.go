@@ -36,18 +36,23 @@ func (d *dirStore) String() string { return d.root }
 
 func (d *dirStore) Close() error { return nil }
 
-func (d *dirStore) path(area Area, key string) string {
-	return filepath.Join(d.root, string(area), key[:2], key)
+// path checks the key and the context, and returns the key's file.
+func (d *dirStore) path(ctx context.Context, area Area, key string) (string, error) {
+	if err := checkKey(area, key); err != nil {
+		return "", err
+	}
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
+	return filepath.Join(d.root, string(area), key[:2], key), nil
 }
 
 func (d *dirStore) Get(ctx context.Context, area Area, key string) ([]byte, error) {
-	if err := checkKey(area, key); err != nil {
+	path, err := d.path(ctx, area, key)
+	if err != nil {
 		return nil, err
 	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	data, err := os.ReadFile(d.path(area, key))
+	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%s: %s/%s: %w", d.root, area, key, ErrNotFound)
 	}
@@ -58,13 +63,11 @@ func (d *dirStore) Get(ctx context.Context, area Area, key string) ([]byte, erro
 }
 
 func (d *dirStore) Has(ctx context.Context, area Area, key string) (bool, error) {
-	if err := checkKey(area, key); err != nil {
+	path, err := d.path(ctx, area, key)
+	if err != nil {
 		return false, err
 	}
-	if err := ctx.Err(); err != nil {
-		return false, err
-	}
-	fi, err := os.Stat(d.path(area, key))
+	fi, err := os.Stat(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return false, nil
 	}
@@ -81,13 +84,10 @@ func (d *dirStore) Has(ctx context.Context, area Area, key string) (bool, error)
 // before the rename so that a crash of the writing machine cannot leave a complete name on
 // incomplete data.
 func (d *dirStore) Put(ctx context.Context, area Area, key string, data []byte) error {
-	if err := checkKey(area, key); err != nil {
+	final, err := d.path(ctx, area, key)
+	if err != nil {
 		return err
 	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	final := d.path(area, key)
 	if area == CAS {
 		if fi, err := os.Stat(final); err == nil && fi.Mode().IsRegular() && fi.Size() == int64(len(data)) {
 			return nil
