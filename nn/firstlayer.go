@@ -11,21 +11,26 @@ import (
 // gradient transposed (in×out; layers[0].w and .dw point at them). Then both products of
 // the layer are sparse-times-dense when most inputs are zeros, as 81% of MNIST's pixels
 // are: the forward pass Z = X·Wᵀ multiplies only the non-zero inputs of each row
-// (sparse.Mul on the rows, compressed), and the weight gradient Wᵀ' = Xᵀ·dZ only those of
-// each column. On one core, for a batch of 128 MNIST images and 512 units, that is 223 µs
-// against the GEMM's 480 µs forward and 249 µs against 447 µs for the gradient
+// (sparse.MulPanels on the rows, compressed), and the weight gradient Wᵀ' = Xᵀ·dZ only
+// those of each column (sparse.MulToPanels). The sparse kernels want Wᵀ and its gradient
+// in panels of 64 columns (sparse.Panels), so that is how a sparse layer keeps them. On
+// one core, for a batch of 128 random inputs 19% non-zero and 512 units, the products take
+// 230 µs against the GEMM's 480 µs forward and 175 µs against 447 µs for the gradient
 // (sparse.BenchmarkMul; GEMMs at 214 and 230 GFLOP/s).
 //
-// With dense inputs the layer runs the same products as GEMMs on the transposed weight.
+// With dense inputs the layer runs the same products as GEMMs on the transposed weight,
+// row-major.
 type firstT struct {
-	wt, dwt []float32
-	w0      int         // the index of the weight in Net.Params
-	params  [][]float32 // Net's parameters, with wt for the weight: what training updates
+	wt, dwt []float32     // in the training layout: panels when sparse, else row-major in×out
+	wp, dwp sparse.Panels // wt and dwt, when sparse
+	w0      int           // the index of the weight in Net.Params
+	params  [][]float32   // Net's parameters, with wt for the weight: what training updates
 	sparse  bool
 	// Each part's rows of the batch, compressed by row and by column; given says the rows
 	// were compressed by take for the next forward pass.
 	rows, cols [stepParts]sparse.Matrix
 	given      [stepParts]bool
+	in, out    int
 }
 
 // sparseDensity is the share of non-zero inputs below which a training model's first layer
@@ -33,21 +38,26 @@ type firstT struct {
 // 19%, so they stop paying at about a third.
 const sparseDensity = 1.0 / 3
 
-// newTrainingModel is NewModel for Train, with the first layer of firstT; sparse says
+// newTrainingModel is NewModel for Train, with the first layer of firstT; sparseInputs says
 // whether to multiply only the non-zero inputs. Train must update m.first.params and call
 // m.sync before it reads Net's first weight. Passes may be split in up to stepParts parts.
-func newTrainingModel(n *Network, batch int, b blas.Impl, sparse bool) *Model {
+func newTrainingModel(n *Network, batch int, b blas.Impl, sparseInputs bool) *Model {
 	m := NewModel(n, batch, b)
 	l := &m.layers[0]
-	f := &firstT{sparse: sparse}
+	f := &firstT{sparse: sparseInputs}
 	for i, p := range n.Params {
 		if p.Name == WeightName(0) {
 			f.w0 = i
 		}
 	}
-	f.wt = make([]float32, len(l.w))
-	transpose(f.wt, l.w, l.out, l.in)
-	f.dwt = make([]float32, len(l.dw))
+	f.in, f.out = l.in, l.out
+	if sparseInputs {
+		f.wp, f.dwp = sparse.NewPanels(l.in, l.out), sparse.NewPanels(l.in, l.out)
+		f.wt, f.dwt = f.wp.Data, f.dwp.Data
+	} else {
+		f.wt, f.dwt = make([]float32, len(l.w)), make([]float32, len(l.dw))
+	}
+	f.toTraining(f.wt, l.w)
 	m.Grads[f.w0] = f.dwt
 	l.w, l.dw = f.wt, f.dwt
 	f.params = make([][]float32, len(n.Params))
@@ -79,14 +89,60 @@ func (m *Model) trainingLayout(i int, x []float32) []float32 {
 	if i != m.first.w0 {
 		return x
 	}
-	t := make([]float32, len(x))
-	transpose(t, x, m.layers[0].out, m.layers[0].in)
+	t := make([]float32, len(m.first.wt))
+	m.first.toTraining(t, x)
 	return t
 }
 
 // sync copies a training model's first weight back into Net.
 func (m *Model) sync() {
-	transpose(m.Net.Params[m.first.w0].Data, m.first.wt, m.layers[0].in, m.layers[0].out)
+	m.first.toNet(m.Net.Params[m.first.w0].Data, m.first.wt)
+}
+
+// toTraining sets dst, in the training layout, to the out×in w in Net's layout (the
+// padding of the last panel stays as it is: zeros).
+func (f *firstT) toTraining(dst, w []float32) {
+	if !f.sparse {
+		transpose(dst, w, f.out, f.in)
+		return
+	}
+	for j := 0; j < f.out; j++ {
+		for k, v := range w[j*f.in : (j+1)*f.in] {
+			dst[f.wp.Index(k, j)] = v
+		}
+	}
+}
+
+// toNet sets the out×in dst, in Net's layout, to src in the training layout.
+func (f *firstT) toNet(dst, src []float32) {
+	if !f.sparse {
+		transpose(dst, src, f.in, f.out)
+		return
+	}
+	for j := 0; j < f.out; j++ {
+		row := dst[j*f.in : (j+1)*f.in]
+		for k := range row {
+			row[k] = src[f.wp.Index(k, j)]
+		}
+	}
+}
+
+// part returns the range of the training layout's elements whose gradients part part of
+// parts computes: rows of Wᵀ (input units) when dense, whole panels when sparse.
+func (f *firstT) part(part, parts int) (lo, hi int) {
+	if !f.sparse {
+		k0, k1 := share(f.in, part, parts)
+		return k0 * f.out, k1 * f.out
+	}
+	p0, p1 := f.panels(part, parts)
+	size := f.in * sparse.PanelWidth
+	return p0 * size, p1 * size
+}
+
+// panels returns the panels of Wᵀ whose gradient part part of parts computes.
+func (f *firstT) panels(part, parts int) (p0, p1 int) {
+	n := f.wp.NumPanels()
+	return n * part / parts, n * (part + 1) / parts
 }
 
 // transpose sets dst (cols×rows) to the transpose of the rows×cols src, in tiles that stay
@@ -129,30 +185,28 @@ func (f *firstT) forward(m *Model, part, r0, r1 int, bias, out []float32) {
 		f.rows[part].FromDense(x, n, l.in)
 	}
 	f.given[part] = false
-	sparse.Mul(&f.rows[part], f.wt, l.out, bias, z)
+	sparse.MulPanels(&f.rows[part], f.wp, bias, z)
 	f.rows[part].Transpose(&f.cols[part])
 }
 
-// gradient computes part part of parts of the transposed weight's gradient: its rows for
-// the part's share of the input units, from every part's rows of the batch, in order.
+// gradient computes part part of parts of the transposed weight's gradient (see part),
+// from every part's rows of the batch, in order.
 func (f *firstT) gradient(m *Model, part, parts int) {
 	l := &m.layers[0]
-	k0, k1 := share(l.in, part, parts)
-	if k0 == k1 {
-		return
-	}
-	dwt := f.dwt[k0*l.out : k1*l.out]
 	if !f.sparse {
-		m.BLAS.Sgemm(true, false, k1-k0, l.out, m.rows, 1, m.x[k0:], l.in, l.dz, l.out, 0, dwt, l.out)
+		k0, k1 := share(l.in, part, parts)
+		if k0 < k1 {
+			m.BLAS.Sgemm(true, false, k1-k0, l.out, m.rows, 1, m.x[k0:], l.in, l.dz, l.out, 0, f.dwt[k0*l.out:k1*l.out], l.out)
+		}
 		return
 	}
+	p0, p1 := f.panels(part, parts)
+	if p0 == p1 {
+		return
+	}
+	dwt, c0 := f.dwp.Slice(p0, p1), p0*sparse.PanelWidth
 	for p := range parts {
 		r0, _ := m.partRows(p, parts)
-		cols := f.cols[p].RowRange(k0, k1)
-		if p == 0 {
-			sparse.Mul(&cols, l.dz[r0*l.out:], l.out, nil, dwt)
-		} else {
-			sparse.AddMul(&cols, l.dz[r0*l.out:], l.out, dwt)
-		}
+		sparse.MulToPanels(&f.cols[p], l.dz[r0*l.out+c0:], l.out, dwt, p > 0)
 	}
 }

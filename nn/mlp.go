@@ -292,9 +292,7 @@ func (m *Model) paramPart(i, part, parts int) (lo, hi int) {
 	p := m.Net.Params[i]
 	l := &m.layers[m.owner[i]]
 	if m.first != nil && i == m.first.w0 {
-		// The transposed weight is shared out by its rows, the input units.
-		k0, k1 := share(l.in, part, parts)
-		return k0 * l.out, k1 * l.out
+		return m.first.part(part, parts)
 	}
 	j0, j1 := share(l.out, part, parts)
 	row := len(p.Data) / l.out // in for a weight, 1 for a vector

@@ -82,10 +82,10 @@ func checkSplit(t *testing.T, a Arch, b blas.Impl, mode string) {
 	covered := make([][]int, len(net.Params))
 	for k := parts - 1; k >= 0; k-- {
 		split.gradients(k, parts, nil)
-		for i, p := range net.Params {
+		for i := range net.Params {
 			lo, hi := split.paramPart(i, k, parts)
 			if len(covered[i]) == 0 {
-				covered[i] = make([]int, len(p.Data))
+				covered[i] = make([]int, len(split.Grads[i])) // in the training layout
 			}
 			for j := lo; j < hi; j++ {
 				covered[i][j]++
@@ -95,8 +95,8 @@ func checkSplit(t *testing.T, a Arch, b blas.Impl, mode string) {
 	for i, p := range net.Params {
 		g := split.Grads[i]
 		if split.first != nil && i == split.first.w0 {
-			g = make([]float32, len(g))
-			transpose(g, split.Grads[i], a.Input, a.Hidden[0])
+			g = make([]float32, len(whole.Grads[i]))
+			split.first.toNet(g, split.Grads[i])
 		}
 		same(t, "gradient of "+p.Name, g, whole.Grads[i])
 		for j, c := range covered[i] {

@@ -2,8 +2,9 @@
 // first layer when its inputs are mostly zeros: 81% of MNIST's pixels are, and a dense GEMM
 // spends a third of an epoch's arithmetic multiplying them. Both products of that layer are
 // sparse-times-dense once its weight is kept transposed (in×out): the forward pass
-// Z = X·Wᵀ, with X's rows in compressed form, and the weight gradient (Wᵀ)' = Xᵀ·dZ, with
-// X's columns in compressed form (the compressed rows of Xᵀ).
+// Z = X·Wᵀ, with X's rows in compressed form (MulPanels), and the weight gradient
+// (Wᵀ)' = Xᵀ·dZ, with X's columns in compressed form, the compressed rows of Xᵀ
+// (MulToPanels). Wᵀ and its gradient are kept in column panels (Panels).
 //
 // Numerics: each output element is its initial value plus the products of the row's stored
 // entries in ascending column order, each product rounded before it is added (no fused
@@ -19,7 +20,7 @@ import (
 	"time"
 )
 
-// Timer, when not nil, is called with the duration of every product (Mul and AddMul), from
+// Timer, when not nil, is called with the duration of every product (MulPanels and MulToPanels), from
 // the goroutine that ran it: benchmarks use it to split an epoch's time between the matrix
 // products and the rest. Set it before the products start.
 var Timer func(time.Duration)
@@ -85,20 +86,69 @@ func grow[T any](s []T, n int) []T {
 	return s[:n]
 }
 
-// Mul sets out = init + m·b for the dense Cols×n b (row-major, rows n apart) and the
-// Rows×n out; init (n values, added to every row) may be nil for zero.
-func Mul(m *Matrix, b []float32, n int, init, out []float32) {
-	check(m, b, n, out)
-	if init != nil && len(init) < n {
-		panic(fmt.Sprintf("sparse: %d initial values for %d columns", len(init), n))
-	}
-	timed(func() { mul(m, b, n, init, out, 0, n, false) })
+// PanelWidth is the number of columns in a panel of a Panels matrix: four AVX-512 vectors,
+// so that the kernel keeps the sums of two rows of the product in eight registers.
+const PanelWidth = 64
+
+// Panels is a dense Rows×Cols matrix stored in panels of PanelWidth columns: panel p holds
+// columns [p·PanelWidth, (p+1)·PanelWidth) of every row, row after row, and the panels
+// follow each other; the last panel is padded with columns of zeros.
+//
+// The kernels read a block of PanelWidth columns of one row of b for every stored entry
+// of m. In a row-major b with rows 2 KB apart (512 columns), all of a column block's rows
+// fall in a sixteenth of the L1 cache's sets and a quarter of L2's, and the loads miss;
+// a panel's rows are contiguous. On MNIST's first layer (784→512, 64 rows, one core,
+// BenchmarkMNISTLane) that takes the forward product from 156 µs to 105 µs.
+type Panels struct {
+	Rows, Cols int
+	Data       []float32
 }
 
-// AddMul sets out += m·b, with b and out as for Mul.
-func AddMul(m *Matrix, b []float32, n int, out []float32) {
-	check(m, b, n, out)
-	timed(func() { mul(m, b, n, nil, out, 0, n, true) })
+// NewPanels returns a zero rows×cols Panels.
+func NewPanels(rows, cols int) Panels {
+	return Panels{Rows: rows, Cols: cols, Data: make([]float32, rows*numPanels(cols)*PanelWidth)}
+}
+
+func numPanels(cols int) int { return (cols + PanelWidth - 1) / PanelWidth }
+
+// NumPanels is the number of panels.
+func (p Panels) NumPanels() int { return numPanels(p.Cols) }
+
+// Index is the position in Data of element (r, c).
+func (p Panels) Index(r, c int) int {
+	return (c/PanelWidth)*p.Rows*PanelWidth + r*PanelWidth + c%PanelWidth
+}
+
+// Slice returns panels [p0, p1) (columns [p0·PanelWidth, min(p1·PanelWidth, Cols))),
+// sharing p's storage.
+func (p Panels) Slice(p0, p1 int) Panels {
+	size := p.Rows * PanelWidth
+	return Panels{Rows: p.Rows, Cols: min(p.Cols, p1*PanelWidth) - p0*PanelWidth, Data: p.Data[p0*size : p1*size]}
+}
+
+// MulPanels sets out = init + m·b for b (m.Cols×b.Cols) in panels and the row-major
+// m.Rows×b.Cols out; init (b.Cols values, added to every row) may be nil for zero. This is
+// the forward product of a layer whose inputs are m's rows and whose weight, transposed, is b.
+func MulPanels(m *Matrix, b Panels, init, out []float32) {
+	if b.Rows != m.Cols || len(b.Data) < b.Rows*numPanels(b.Cols)*PanelWidth || len(out) < m.Rows*b.Cols || len(m.Ptr) < m.Rows+1 {
+		panic(fmt.Sprintf("sparse: product of %d×%d by %d×%d panels with %d values, into %d values", m.Rows, m.Cols, b.Rows, b.Cols, len(b.Data), len(out)))
+	}
+	if init != nil && len(init) < b.Cols {
+		panic(fmt.Sprintf("sparse: %d initial values for %d columns", len(init), b.Cols))
+	}
+	timed(func() { mulPanels(m, b, init, out) })
+}
+
+// MulToPanels sets out = m·b, or out += m·b when acc, for the dense b of m.Cols rows of
+// out.Cols values, ldb apart, and out (m.Rows×out.Cols) in panels. This is the weight
+// gradient of a layer whose inputs are the columns of m (the rows of mᵀ) and b the
+// gradient of its outputs; acc adds a second part of a batch to the first.
+func MulToPanels(m *Matrix, b []float32, ldb int, out Panels, acc bool) {
+	if out.Rows != m.Rows || len(out.Data) < out.Rows*numPanels(out.Cols)*PanelWidth || ldb < out.Cols || len(m.Ptr) < m.Rows+1 ||
+		(m.Cols > 0 && len(b) < (m.Cols-1)*ldb+out.Cols) {
+		panic(fmt.Sprintf("sparse: product of %d×%d by %d×%d (%d values, rows %d apart) into %d×%d panels", m.Rows, m.Cols, m.Cols, out.Cols, len(b), ldb, out.Rows, out.Cols))
+	}
+	timed(func() { mulToPanels(m, b, ldb, out, acc) })
 }
 
 func timed(f func()) {
@@ -109,12 +159,6 @@ func timed(f func()) {
 	start := time.Now()
 	f()
 	Timer(time.Since(start))
-}
-
-func check(m *Matrix, b []float32, n int, out []float32) {
-	if len(b) < m.Cols*n || len(out) < m.Rows*n || len(m.Ptr) < m.Rows+1 {
-		panic(fmt.Sprintf("sparse: product of %d×%d by %d×%d with %d values, into %d values", m.Rows, m.Cols, m.Cols, n, len(b), len(out)))
-	}
 }
 
 // compressGo is compress in Go.
@@ -158,25 +202,51 @@ func transposeGo(m, t *Matrix) {
 	t.Ptr[0] = 0
 }
 
-// mulGo is the kernel in Go: out[r][c0:c1] = init + Σ_p Val[p]·b[Idx[p]][c0:c1], or
-// out[r][c0:c1] += Σ_p … when acc.
-func mulGo(m *Matrix, b []float32, n int, init, out []float32, c0, c1 int, acc bool) {
-	for r := 0; r < m.Rows; r++ {
-		o := out[r*n+c0 : r*n+c1]
-		switch {
-		case acc:
-		case init != nil:
-			copy(o, init[c0:c1])
-		default:
-			clear(o)
+// addRowGo adds the products of row r's entries with rows of b (row k at b[k·ldb:], w
+// columns) to o, in ascending column order, each product rounded before it is added (the
+// conversion keeps the compiler from fusing the multiply and the add).
+func addRowGo(m *Matrix, r int, b []float32, ldb int, o []float32) {
+	for p := m.Ptr[r]; p < m.Ptr[r+1]; p++ {
+		v := m.Val[p]
+		row := b[int(m.Idx[p])*ldb:]
+		row = row[:len(o)]
+		for c, x := range row {
+			o[c] += float32(v * x)
 		}
-		for p := m.Ptr[r]; p < m.Ptr[r+1]; p++ {
-			v := m.Val[p]
-			row := b[int(m.Idx[p])*n+c0 : int(m.Idx[p])*n+c1]
-			row = row[:len(o)]
-			for c, x := range row {
-				// The conversion keeps the compiler from fusing the multiply and the add.
-				o[c] += float32(v * x)
+	}
+}
+
+// mulPanelsGo is MulPanels in Go, panel by panel as the kernel goes.
+func mulPanelsGo(m *Matrix, b Panels, init, out []float32) {
+	n := b.Cols
+	for p := range b.NumPanels() {
+		c0, c1 := p*PanelWidth, min(n, (p+1)*PanelWidth)
+		panel := b.Data[p*b.Rows*PanelWidth:]
+		for r := 0; r < m.Rows; r++ {
+			o := out[r*n+c0 : r*n+c1]
+			if init != nil {
+				copy(o, init[c0:c1])
+			} else {
+				clear(o)
+			}
+			addRowGo(m, r, panel, PanelWidth, o)
+		}
+	}
+}
+
+// mulToPanelsGo is MulToPanels in Go; it reads b in place (the C kernel copies each
+// panel's columns to a block first, which changes where the values are read, not the sums).
+func mulToPanelsGo(m *Matrix, b []float32, ldb int, out Panels, acc bool) {
+	n := out.Cols
+	for p := range out.NumPanels() {
+		c0, c1 := p*PanelWidth, min(n, (p+1)*PanelWidth)
+		panel := out.Data[p*out.Rows*PanelWidth:]
+		for r := 0; r < m.Rows; r++ {
+			if !acc {
+				clear(panel[r*PanelWidth : (r+1)*PanelWidth])
+			}
+			if m.Cols > 0 {
+				addRowGo(m, r, b[c0:], ldb, panel[r*PanelWidth:r*PanelWidth+c1-c0])
 			}
 		}
 	}

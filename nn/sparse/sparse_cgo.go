@@ -9,82 +9,123 @@ package sparse
 #include <immintrin.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
-// The AVX-512 kernel keeps a row's 128-column block in 8 registers while it adds the row's
-// entries, so each entry costs 8 loads, multiplies and adds; the block of b it reads
-// (Cols×128 floats, 400 KB for MNIST) stays in the core's L2 cache across the rows.
+// The AVX-512 kernel adds to rows of out (ldo apart, the w ≤ 64 columns of one panel)
+// the products of their entries with rows of b (row k at b + 64k). It keeps two rows'
+// sums in eight registers and interleaves their entries, so that two rows' loads are in
+// flight at once. Each row starts from its old value (acc), from init or from zero.
 __attribute__((target("avx512f")))
-static void k_mul_avx512(const int32_t *ptr, const int32_t *idx, const float *val, int rows,
-		const float *b, int n, const float *init, float *out, int c0, int c1, int acc) {
-	int c = c0;
-	for (; c + 128 <= c1; c += 128) {
-		for (int r = 0; r < rows; r++) {
-			__m512 a0, a1, a2, a3, a4, a5, a6, a7;
-			const float *from = acc ? out + (size_t)r * n + c : init ? init + c : NULL;
-			if (from) {
-				a0 = _mm512_loadu_ps(from);
-				a1 = _mm512_loadu_ps(from + 16);
-				a2 = _mm512_loadu_ps(from + 32);
-				a3 = _mm512_loadu_ps(from + 48);
-				a4 = _mm512_loadu_ps(from + 64);
-				a5 = _mm512_loadu_ps(from + 80);
-				a6 = _mm512_loadu_ps(from + 96);
-				a7 = _mm512_loadu_ps(from + 112);
-			} else {
-				a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = _mm512_setzero_ps();
-			}
-			for (int32_t p = ptr[r]; p < ptr[r + 1]; p++) {
-				__m512 v = _mm512_set1_ps(val[p]);
-				const float *x = b + (size_t)idx[p] * n + c;
-				a0 = _mm512_add_ps(a0, _mm512_mul_ps(v, _mm512_loadu_ps(x)));
-				a1 = _mm512_add_ps(a1, _mm512_mul_ps(v, _mm512_loadu_ps(x + 16)));
-				a2 = _mm512_add_ps(a2, _mm512_mul_ps(v, _mm512_loadu_ps(x + 32)));
-				a3 = _mm512_add_ps(a3, _mm512_mul_ps(v, _mm512_loadu_ps(x + 48)));
-				a4 = _mm512_add_ps(a4, _mm512_mul_ps(v, _mm512_loadu_ps(x + 64)));
-				a5 = _mm512_add_ps(a5, _mm512_mul_ps(v, _mm512_loadu_ps(x + 80)));
-				a6 = _mm512_add_ps(a6, _mm512_mul_ps(v, _mm512_loadu_ps(x + 96)));
-				a7 = _mm512_add_ps(a7, _mm512_mul_ps(v, _mm512_loadu_ps(x + 112)));
-			}
-			float *o = out + (size_t)r * n + c;
-			_mm512_storeu_ps(o, a0);
-			_mm512_storeu_ps(o + 16, a1);
-			_mm512_storeu_ps(o + 32, a2);
-			_mm512_storeu_ps(o + 48, a3);
-			_mm512_storeu_ps(o + 64, a4);
-			_mm512_storeu_ps(o + 80, a5);
-			_mm512_storeu_ps(o + 96, a6);
-			_mm512_storeu_ps(o + 112, a7);
+static void k_panel_avx512(const int32_t *ptr, const int32_t *idx, const float *val, int rows,
+		const float *b, const float *init, int acc, float *out, int ldo, int w) {
+	__mmask16 k0 = w >= 16 ? 0xffff : (__mmask16)((1u << w) - 1);
+	__mmask16 k1 = w >= 32 ? 0xffff : w <= 16 ? 0 : (__mmask16)((1u << (w - 16)) - 1);
+	__mmask16 k2 = w >= 48 ? 0xffff : w <= 32 ? 0 : (__mmask16)((1u << (w - 32)) - 1);
+	__mmask16 k3 = w >= 64 ? 0xffff : w <= 48 ? 0 : (__mmask16)((1u << (w - 48)) - 1);
+#define LOAD(a, from) \
+	__m512 a##0 = _mm512_maskz_loadu_ps(k0, from), a##1 = _mm512_maskz_loadu_ps(k1, (from) + 16), \
+	       a##2 = _mm512_maskz_loadu_ps(k2, (from) + 32), a##3 = _mm512_maskz_loadu_ps(k3, (from) + 48)
+#define START(a, o) LOAD(a, acc ? (o) : init ? init : zeros)
+#define ADD(a, v, x) \
+	a##0 = _mm512_add_ps(a##0, _mm512_mul_ps(v, _mm512_loadu_ps(x))); \
+	a##1 = _mm512_add_ps(a##1, _mm512_mul_ps(v, _mm512_loadu_ps((x) + 16))); \
+	a##2 = _mm512_add_ps(a##2, _mm512_mul_ps(v, _mm512_loadu_ps((x) + 32))); \
+	a##3 = _mm512_add_ps(a##3, _mm512_mul_ps(v, _mm512_loadu_ps((x) + 48)))
+#define STORE(o, a) \
+	_mm512_mask_storeu_ps(o, k0, a##0); _mm512_mask_storeu_ps((o) + 16, k1, a##1); \
+	_mm512_mask_storeu_ps((o) + 32, k2, a##2); _mm512_mask_storeu_ps((o) + 48, k3, a##3)
+	static const float zeros[64];
+	int r = 0;
+	for (; r + 1 < rows; r += 2) {
+		float *oa = out + (size_t)r * ldo, *ob = oa + ldo;
+		START(a, oa);
+		START(c, ob);
+		int32_t pa = ptr[r], ea = ptr[r + 1], pb = ptr[r + 1], eb = ptr[r + 2];
+		for (; pa < ea && pb < eb; pa++, pb++) {
+			__m512 v = _mm512_set1_ps(val[pa]), u = _mm512_set1_ps(val[pb]);
+			const float *x = b + (size_t)idx[pa] * 64, *y = b + (size_t)idx[pb] * 64;
+			ADD(a, v, x);
+			ADD(c, u, y);
 		}
-	}
-	// The last columns, 16 (or fewer, masked) at a time.
-	for (; c < c1; c += 16) {
-		__mmask16 k = c1 - c >= 16 ? 0xffff : (__mmask16)((1u << (c1 - c)) - 1);
-		for (int r = 0; r < rows; r++) {
-			const float *from = acc ? out + (size_t)r * n + c : init ? init + c : NULL;
-			__m512 a = from ? _mm512_maskz_loadu_ps(k, from) : _mm512_setzero_ps();
-			for (int32_t p = ptr[r]; p < ptr[r + 1]; p++) {
-				__m512 x = _mm512_maskz_loadu_ps(k, b + (size_t)idx[p] * n + c);
-				a = _mm512_add_ps(a, _mm512_mul_ps(_mm512_set1_ps(val[p]), x));
-			}
-			_mm512_mask_storeu_ps(out + (size_t)r * n + c, k, a);
+		for (; pa < ea; pa++) {
+			__m512 v = _mm512_set1_ps(val[pa]);
+			ADD(a, v, b + (size_t)idx[pa] * 64);
 		}
+		for (; pb < eb; pb++) {
+			__m512 u = _mm512_set1_ps(val[pb]);
+			ADD(c, u, b + (size_t)idx[pb] * 64);
+		}
+		STORE(oa, a);
+		STORE(ob, c);
 	}
+	if (r < rows) {
+		float *oa = out + (size_t)r * ldo;
+		START(a, oa);
+		for (int32_t p = ptr[r]; p < ptr[r + 1]; p++) {
+			__m512 v = _mm512_set1_ps(val[p]);
+			ADD(a, v, b + (size_t)idx[p] * 64);
+		}
+		STORE(oa, a);
+	}
+#undef LOAD
+#undef START
+#undef ADD
+#undef STORE
 }
 
 // The portable kernel, vectorised by gcc for the CPU it finds (the same arithmetic).
 __attribute__((target_clones("arch=x86-64-v3", "default")))
-static void k_mul_plain(const int32_t *ptr, const int32_t *idx, const float *val, int rows,
-		const float *b, int n, const float *init, float *out, int c0, int c1, int acc) {
+static void k_panel_plain(const int32_t *ptr, const int32_t *idx, const float *val, int rows,
+		const float *b, const float *init, int acc, float *out, int ldo, int w) {
 	for (int r = 0; r < rows; r++) {
-		float *o = out + (size_t)r * n;
-		if (!acc)
-			for (int c = c0; c < c1; c++) o[c] = init ? init[c] : 0;
+		float *o = out + (size_t)r * ldo;
+		float a[64];
+		for (int c = 0; c < 64; c++) a[c] = c >= w ? 0 : acc ? o[c] : init ? init[c] : 0;
 		for (int32_t p = ptr[r]; p < ptr[r + 1]; p++) {
 			float v = val[p];
-			const float *x = b + (size_t)idx[p] * n;
-			for (int c = c0; c < c1; c++) o[c] += v * x[c];
+			const float *x = b + (size_t)idx[p] * 64;
+			for (int c = 0; c < 64; c++) a[c] += v * x[c];
 		}
+		for (int c = 0; c < w; c++) o[c] = a[c];
 	}
+}
+
+static int has_avx512;
+
+static void c_panel(const int32_t *ptr, const int32_t *idx, const float *val, int rows,
+		const float *b, const float *init, int acc, float *out, int ldo, int w) {
+	if (has_avx512) k_panel_avx512(ptr, idx, val, rows, b, init, acc, out, ldo, w);
+	else k_panel_plain(ptr, idx, val, rows, b, init, acc, out, ldo, w);
+}
+
+// c_mul_panels sets the row-major rows×n out to init + m·b, b in panels of 64 columns
+// with k rows each.
+static void c_mul_panels(const int32_t *ptr, const int32_t *idx, const float *val, int rows, int k,
+		const float *b, int n, const float *init, float *out) {
+	for (int p = 0; p * 64 < n; p++) {
+		int w = n - p * 64 < 64 ? n - p * 64 : 64;
+		c_panel(ptr, idx, val, rows, b + (size_t)p * k * 64, init ? init + p * 64 : NULL, 0, out + p * 64, n, w);
+	}
+}
+
+// c_mul_to_panels sets (or adds to, acc) out, rows×n in panels, the product of m by the
+// k×n b (rows ldb apart), copying each panel's columns of b to a contiguous block first.
+// It returns 0 when it cannot allocate that block.
+static int c_mul_to_panels(const int32_t *ptr, const int32_t *idx, const float *val, int rows, int k,
+		const float *b, int ldb, int n, float *out, int acc) {
+	float *pack = aligned_alloc(64, ((size_t)k * 64 * sizeof(float) + 63) / 64 * 64);
+	if (!pack) return 0;
+	for (int p = 0; p * 64 < n; p++) {
+		int w = n - p * 64 < 64 ? n - p * 64 : 64;
+		for (int r = 0; r < k; r++) {
+			memcpy(pack + (size_t)r * 64, b + (size_t)r * ldb + p * 64, w * sizeof(float));
+			memset(pack + (size_t)r * 64 + w, 0, (64 - w) * sizeof(float));
+		}
+		c_panel(ptr, idx, val, rows, pack, NULL, acc, out + (size_t)p * rows * 64, 64, 64);
+	}
+	free(pack);
+	return 1;
 }
 
 // compress writes the non-zero entries of rows which[0], which[1], … of the cols-wide x
@@ -149,8 +190,6 @@ static void c_transpose(const int32_t *ptr, const int32_t *idx, const float *val
 	tptr[0] = 0;
 }
 
-static int has_avx512;
-
 __attribute__((constructor)) static void find_avx512(void) {
 	__builtin_cpu_init();
 	has_avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl");
@@ -161,15 +200,13 @@ static void c_compress(const float *x, const int64_t *which, int rows, int cols,
 	else k_compress_plain(x, which, rows, cols, ptr, idx, val);
 }
 
-static void c_mul(const int32_t *ptr, const int32_t *idx, const float *val, int rows,
-		const float *b, int n, const float *init, float *out, int c0, int c1, int acc) {
-	if (has_avx512) k_mul_avx512(ptr, idx, val, rows, b, n, init, out, c0, c1, acc);
-	else k_mul_plain(ptr, idx, val, rows, b, n, init, out, c0, c1, acc);
-}
 */
 import "C"
 
-import "unsafe"
+import (
+	"fmt"
+	"unsafe"
+)
 
 // Go memory may be passed to C for the duration of a call (cgo pointer rules): the kernel
 // keeps no pointer, and the slices hold no Go pointers.
@@ -198,22 +235,46 @@ func transpose(m, t *Matrix) {
 		(*C.int32_t)(unsafe.Pointer(&t.Ptr[0])), (*C.int32_t)(unsafe.Pointer(&t.Idx[0])), (*C.float)(unsafe.Pointer(&t.Val[0])), C.int(t.Rows))
 }
 
-func mul(m *Matrix, b []float32, n int, init, out []float32, c0, c1 int, acc bool) {
-	if c0 >= c1 || m.Rows == 0 {
+func mulPanels(m *Matrix, b Panels, init, out []float32) {
+	if m.Rows == 0 || b.Cols == 0 {
 		return
 	}
-	var idx *C.int32_t
-	var val *C.float
-	if len(m.Idx) > 0 {
-		idx = (*C.int32_t)(unsafe.Pointer(&m.Idx[0]))
-		val = (*C.float)(unsafe.Pointer(&m.Val[0]))
+	if m.Cols == 0 {
+		// No rows of b: every row of out is init.
+		mulPanelsGo(m, b, init, out)
+		return
 	}
+	idx, val := entries(m)
 	var in *C.float
 	if init != nil {
 		in = (*C.float)(unsafe.Pointer(&init[0]))
 	}
-	C.c_mul((*C.int32_t)(unsafe.Pointer(&m.Ptr[0])), idx, val, C.int(m.Rows),
-		(*C.float)(unsafe.Pointer(&b[0])), C.int(n), in, (*C.float)(unsafe.Pointer(&out[0])), C.int(c0), C.int(c1), cbool(acc))
+	C.c_mul_panels((*C.int32_t)(unsafe.Pointer(&m.Ptr[0])), idx, val, C.int(m.Rows), C.int(m.Cols),
+		(*C.float)(unsafe.Pointer(&b.Data[0])), C.int(b.Cols), in, (*C.float)(unsafe.Pointer(&out[0])))
+}
+
+func mulToPanels(m *Matrix, b []float32, ldb int, out Panels, acc bool) {
+	if m.Rows == 0 || out.Cols == 0 {
+		return
+	}
+	if m.Cols == 0 {
+		// No rows of b: the product is zero.
+		mulToPanelsGo(m, b, ldb, out, acc)
+		return
+	}
+	idx, val := entries(m)
+	if C.c_mul_to_panels((*C.int32_t)(unsafe.Pointer(&m.Ptr[0])), idx, val, C.int(m.Rows), C.int(m.Cols),
+		(*C.float)(unsafe.Pointer(&b[0])), C.int(ldb), C.int(out.Cols), (*C.float)(unsafe.Pointer(&out.Data[0])), cbool(acc)) == 0 {
+		panic(fmt.Sprintf("sparse: out of memory for a %d×%d block of b", m.Cols, PanelWidth))
+	}
+}
+
+// entries returns m's column indices and values for C (nil when m stores none).
+func entries(m *Matrix) (*C.int32_t, *C.float) {
+	if len(m.Idx) == 0 {
+		return nil, nil
+	}
+	return (*C.int32_t)(unsafe.Pointer(&m.Idx[0])), (*C.float)(unsafe.Pointer(&m.Val[0]))
 }
 
 func cbool(b bool) C.int {

@@ -1,6 +1,7 @@
 package sparse
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -90,25 +91,86 @@ func TestFromRows(t *testing.T) {
 	m.FromRows(x, []int{50}, 37)
 }
 
-// TestMul checks the kernel against a float64 product, and bit for bit against the Go
-// kernel, for widths with and without whole 128-column blocks and 16-column tails.
-func TestMul(t *testing.T) {
+// panels returns the rows×cols row-major x in panels.
+func panels(x []float32, rows, cols int) Panels {
+	p := NewPanels(rows, cols)
+	for r := 0; r < rows; r++ {
+		for c := 0; c < cols; c++ {
+			p.Data[p.Index(r, c)] = x[r*cols+c]
+		}
+	}
+	return p
+}
+
+// rowMajor returns p's elements row by row, and checks that its padding is zero.
+func rowMajor(t *testing.T, p Panels) []float32 {
+	t.Helper()
+	x := make([]float32, p.Rows*p.Cols)
+	for r := 0; r < p.Rows; r++ {
+		for c := 0; c < p.NumPanels()*PanelWidth; c++ {
+			if c >= p.Cols {
+				if v := p.Data[p.Index(r, c)]; math.Float32bits(v) != 0 {
+					t.Fatalf("padding (%d, %d) is %g, want +0", r, c, v)
+				}
+				continue
+			}
+			x[r*p.Cols+c] = p.Data[p.Index(r, c)]
+		}
+	}
+	return x
+}
+
+func sameBits(t *testing.T, what string, got, want []float32) {
+	t.Helper()
+	for i := range want {
+		if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+			t.Fatalf("%s: element %d is %g, want %g", what, i, got[i], want[i])
+		}
+	}
+}
+
+// near checks the rows×n out against init + x·b in float64.
+func near(t *testing.T, what string, out, x, b, init []float32, rows, cols, n int) {
+	t.Helper()
+	for r := 0; r < rows; r++ {
+		for c := 0; c < n; c++ {
+			var s float64
+			if init != nil {
+				s = float64(init[c])
+			}
+			for k := 0; k < cols; k++ {
+				s += float64(x[r*cols+k]) * float64(b[k*n+c])
+			}
+			if d := math.Abs(float64(out[r*n+c]) - s); d > 1e-4*(1+math.Abs(s)) {
+				t.Fatalf("%s: out[%d][%d] = %g, want %g", what, r, c, out[r*n+c], s)
+			}
+		}
+	}
+}
+
+var mulCases = []struct {
+	rows, cols, n int
+	density       float64
+	bias          bool
+}{
+	{128, 784, 512, 0.19, true},
+	{64, 784, 512, 0.19, false},
+	{784, 64, 512, 0.19, false},
+	{64, 300, 100, 0.3, true},
+	{7, 20, 1, 0.5, true},
+	{7, 20, 10, 1, false},
+	{33, 50, 300, 0.05, true},
+	{10, 10, 129, 0, true},
+	{10, 10, 16, 0.4, false},
+	{3, 0, 70, 0, true},
+	{0, 5, 70, 0.5, false},
+}
+
+// TestMulPanels checks the forward product against a float64 product, and bit for bit
+// against the Go kernel, for widths with and without whole panels, odd and even rows.
+func TestMulPanels(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
-	for _, tc := range []struct {
-		rows, cols, n int
-		density       float64
-		bias          bool
-	}{
-		{128, 784, 512, 0.19, true},
-		{128, 784, 512, 0.19, false},
-		{784, 128, 512, 0.19, false},
-		{64, 300, 100, 0.3, true},
-		{7, 20, 1, 0.5, true},
-		{7, 20, 10, 1, false},
-		{33, 50, 300, 0.05, true},
-		{10, 10, 129, 0, true},
-		{10, 10, 16, 0.4, false},
-	} {
+	for _, tc := range mulCases {
 		x := randomDense(rng, tc.rows, tc.cols, tc.density)
 		var m Matrix
 		m.FromDense(x, tc.rows, tc.cols)
@@ -121,35 +183,63 @@ func TestMul(t *testing.T) {
 		for i := range out {
 			out[i] = float32(math.NaN()) // every element must be written
 		}
-		Mul(&m, b, tc.n, init, out)
+		MulPanels(&m, panels(b, tc.cols, tc.n), init, out)
 		want := make([]float32, len(out))
-		mulGo(&m, b, tc.n, init, want, 0, tc.n, false)
-		for i := range out {
-			if math.Float32bits(out[i]) != math.Float32bits(want[i]) {
-				t.Fatalf("%+v: element %d is %g, the Go kernel gives %g", tc, i, out[i], want[i])
-			}
+		mulPanelsGo(&m, panels(b, tc.cols, tc.n), init, want)
+		sameBits(t, fmt.Sprintf("%+v against the Go kernel", tc), out, want)
+		near(t, fmt.Sprintf("%+v", tc), out, x, b, init, tc.rows, tc.cols, tc.n)
+	}
+}
+
+// TestMulToPanels checks the gradient product the same way, writing and adding, with b's
+// rows further apart than its width.
+func TestMulToPanels(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	for _, tc := range mulCases {
+		x := randomDense(rng, tc.rows, tc.cols, tc.density)
+		var m Matrix
+		m.FromDense(x, tc.rows, tc.cols)
+		const pad = 3
+		ldb := tc.n + pad
+		wide := randomDense(rng, tc.cols, ldb, 1) // b is its first n columns
+		b := make([]float32, tc.cols*tc.n)
+		for k := 0; k < tc.cols; k++ {
+			copy(b[k*tc.n:(k+1)*tc.n], wide[k*ldb:])
 		}
-		for r := 0; r < tc.rows; r++ {
-			for c := 0; c < tc.n; c++ {
-				var s float64
-				if init != nil {
-					s = float64(init[c])
-				}
-				for k := 0; k < tc.cols; k++ {
-					s += float64(x[r*tc.cols+k]) * float64(b[k*tc.n+c])
-				}
-				if d := math.Abs(float64(out[r*tc.n+c]) - s); d > 1e-4*(1+math.Abs(s)) {
-					t.Fatalf("%+v: out[%d][%d] = %g, want %g", tc, r, c, out[r*tc.n+c], s)
-				}
+		out := NewPanels(tc.rows, tc.n)
+		for i := range out.Data {
+			out.Data[i] = float32(math.NaN()) // every element must be written
+		}
+		MulToPanels(&m, wide, ldb, out, false)
+		want := NewPanels(tc.rows, tc.n)
+		mulToPanelsGo(&m, wide, ldb, want, false)
+		got := rowMajor(t, out)
+		sameBits(t, fmt.Sprintf("%+v against the Go kernel", tc), got, rowMajor(t, want))
+		near(t, fmt.Sprintf("%+v", tc), got, x, b, nil, tc.rows, tc.cols, tc.n)
+
+		// Adding: out += m·b from where it is.
+		start := randomDense(rng, tc.rows, tc.n, 1)
+		out, want = panels(start, tc.rows, tc.n), panels(start, tc.rows, tc.n)
+		MulToPanels(&m, wide, ldb, out, true)
+		mulToPanelsGo(&m, wide, ldb, want, true)
+		got = rowMajor(t, out)
+		sameBits(t, fmt.Sprintf("%+v, adding, against the Go kernel", tc), got, rowMajor(t, want))
+		zero := NewPanels(tc.rows, tc.n)
+		MulToPanels(&m, wide, ldb, zero, false)
+		product := rowMajor(t, zero)
+		for i := range got {
+			if want := float64(start[i]) + float64(product[i]); math.Abs(float64(got[i])-want) > 1e-4*(1+math.Abs(want)) {
+				t.Fatalf("%+v: adding gives %g at %d, want %g + %g", tc, got[i], i, start[i], product[i])
 			}
 		}
 	}
 }
 
-// TestAddMulOverRowRanges: summing a product over two row ranges of mᵀ (AddMul onto
-// Mul) gives the product over all of them bit for bit, as training's weight gradient does
-// with the two parts of a batch; RowRange and Transpose of a range are checked on the way.
-func TestAddMulOverRowRanges(t *testing.T) {
+// TestMulToPanelsOverRowRanges: summing the gradient over two row ranges of mᵀ (adding
+// onto the first) gives the product over all of them bit for bit, as training's weight
+// gradient does with the two parts of a batch; RowRange, Transpose of a range and Slice
+// of panels (each part of a step computing its own panels) are checked on the way.
+func TestMulToPanelsOverRowRanges(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	const rows, cols, n = 40, 90, 200
 	x := randomDense(rng, rows, cols, 0.2)
@@ -157,10 +247,10 @@ func TestAddMulOverRowRanges(t *testing.T) {
 	var m, mt Matrix
 	m.FromDense(x, rows, cols)
 	m.Transpose(&mt)
-	want := make([]float32, cols*n)
-	Mul(&mt, dz, n, nil, want)
+	want := NewPanels(cols, n)
+	MulToPanels(&mt, dz, n, want, false)
 
-	got := make([]float32, cols*n)
+	got := NewPanels(cols, n)
 	for i, r := range [][2]int{{0, 17}, {17, 40}} {
 		part := m.RowRange(r[0], r[1])
 		if !slices.Equal(dense(&part), x[r[0]*cols:r[1]*cols]) {
@@ -168,16 +258,35 @@ func TestAddMulOverRowRanges(t *testing.T) {
 		}
 		var pt Matrix
 		part.Transpose(&pt)
-		if i == 0 {
-			Mul(&pt, dz[r[0]*n:], n, nil, got)
-		} else {
-			AddMul(&pt, dz[r[0]*n:], n, got)
+		for _, ps := range [][2]int{{0, 1}, {1, got.NumPanels()}} {
+			p0 := ps[0] * PanelWidth
+			MulToPanels(&pt, dz[r[0]*n+p0:], n, got.Slice(ps[0], ps[1]), i > 0)
 		}
 	}
-	for i := range want {
-		if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
-			t.Fatalf("element %d: %g in two ranges, %g in one", i, got[i], want[i])
+	sameBits(t, "two ranges against one", rowMajor(t, got), rowMajor(t, want))
+}
+
+// TestPanelsSlice: a slice of panels is those columns, sharing storage.
+func TestPanelsSlice(t *testing.T) {
+	x := randomDense(rand.New(rand.NewPCG(1, 1)), 3, 150, 1)
+	p := panels(x, 3, 150)
+	if p.NumPanels() != 3 {
+		t.Fatalf("%d panels for 150 columns, want 3", p.NumPanels())
+	}
+	s := p.Slice(1, 3)
+	if s.Cols != 150-PanelWidth || s.NumPanels() != 2 {
+		t.Fatalf("panels [1, 3) of 150 columns: %d columns in %d panels", s.Cols, s.NumPanels())
+	}
+	for r := 0; r < 3; r++ {
+		for c := 0; c < s.Cols; c++ {
+			if s.Data[s.Index(r, c)] != x[r*150+PanelWidth+c] {
+				t.Fatalf("element (%d, %d) of the slice is not column %d", r, c, PanelWidth+c)
+			}
 		}
+	}
+	s.Data[0] = 42
+	if p.Data[p.Index(0, PanelWidth)] != 42 {
+		t.Error("the slice does not share the panels' storage")
 	}
 }
 
@@ -186,56 +295,47 @@ func TestAddMulOverRowRanges(t *testing.T) {
 func TestMulPanicsOnShortSlices(t *testing.T) {
 	var m Matrix
 	m.FromDense(make([]float32, 6), 2, 3)
-	defer func() {
-		if recover() == nil {
-			t.Fatal("Mul with a short b did not panic")
-		}
-	}()
-	Mul(&m, make([]float32, 5), 2, nil, make([]float32, 4))
-}
-
-// TestMulGoMatchesKernel: the Go kernel, used without cgo, gives the cgo kernel's bits.
-func TestMulGoMatchesKernel(t *testing.T) {
-	rng := rand.New(rand.NewPCG(9, 10))
-	x := randomDense(rng, 30, 50, 0.3)
-	var m Matrix
-	m.FromDense(x, 30, 50)
-	b := randomDense(rng, 50, 140, 1)
-	init := randomDense(rng, 1, 140, 1)
-	for _, acc := range []bool{false, true} {
-		got, want := randomDense(rng, 30, 140, 1), make([]float32, 30*140)
-		copy(want, got)
-		mul(&m, b, 140, init, got, 0, 140, acc)
-		mulGo(&m, b, 140, init, want, 0, 140, acc)
-		for i := range want {
-			if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
-				t.Fatalf("acc=%v: element %d is %g, the Go kernel gives %g", acc, i, got[i], want[i])
-			}
-		}
+	for name, f := range map[string]func(){
+		"MulPanels, short b":    func() { MulPanels(&m, Panels{Rows: 3, Cols: 2, Data: make([]float32, 5)}, nil, make([]float32, 4)) },
+		"MulPanels, short out":  func() { MulPanels(&m, NewPanels(3, 2), nil, make([]float32, 3)) },
+		"MulPanels, wrong rows": func() { MulPanels(&m, NewPanels(2, 2), nil, make([]float32, 4)) },
+		"MulToPanels, short b":  func() { MulToPanels(&m, make([]float32, 5), 2, NewPanels(2, 2), false) },
+		"MulToPanels, narrow ldb": func() {
+			MulToPanels(&m, make([]float32, 6), 1, NewPanels(2, 2), false)
+		},
+	} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("%s did not panic", name)
+				}
+			}()
+			f()
+		}()
 	}
 }
 
 // BenchmarkMul is the first layer of 784-512-512-512-10 on an MNIST-like batch of 128
-// (19% of the inputs non-zero), on one core: the forward product, the weight gradient
-// (with the transpose it needs) and compressing the batch.
+// (19% of the inputs non-zero, uniformly placed), on one core: the forward product, the
+// weight gradient (with the transpose it needs) and compressing the batch.
 func BenchmarkMul(b *testing.B) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	x := randomDense(rng, 128, 784, 0.19)
 	var m, mt Matrix
 	m.FromDense(x, 128, 784)
-	w := randomDense(rng, 784, 512, 1)
+	w := panels(randomDense(rng, 784, 512, 1), 784, 512)
 	dz := randomDense(rng, 128, 512, 1)
 	out := make([]float32, 128*512)
-	dw := make([]float32, 784*512)
+	dw := NewPanels(784, 512)
 	b.Run("forward", func(b *testing.B) {
 		for b.Loop() {
-			Mul(&m, w, 512, nil, out)
+			MulPanels(&m, w, nil, out)
 		}
 	})
 	b.Run("gradient", func(b *testing.B) {
 		for b.Loop() {
 			m.Transpose(&mt)
-			Mul(&mt, dz, 512, nil, dw)
+			MulToPanels(&mt, dz, 512, dw, false)
 		}
 	})
 	b.Run("compress", func(b *testing.B) {
