@@ -22,7 +22,7 @@ import (
 // row-major.
 type firstT struct {
 	wt, dwt []float32     // in the training layout: panels when sparse, else row-major in×out
-	wp, dwp sparse.Panels // wt and dwt, when sparse
+	wp      sparse.Panels // wt, when sparse
 	w0      int           // the index of the weight in Net.Params
 	params  [][]float32   // Net's parameters, with wt for the weight: what training updates
 	sparse  bool
@@ -45,15 +45,11 @@ func newTrainingModel(n *Network, batch int, b blas.Impl, sparseInputs bool) *Mo
 	m := NewModel(n, batch, b)
 	l := &m.layers[0]
 	f := &firstT{sparse: sparseInputs}
-	for i, p := range n.Params {
-		if p.Name == WeightName(0) {
-			f.w0 = i
-		}
-	}
+	f.w0 = l.wi
 	f.in, f.out = l.in, l.out
 	if sparseInputs {
-		f.wp, f.dwp = sparse.NewPanels(l.in, l.out), sparse.NewPanels(l.in, l.out)
-		f.wt, f.dwt = f.wp.Data, f.dwp.Data
+		f.wp = sparse.NewPanels(l.in, l.out)
+		f.wt, f.dwt = f.wp.Data, make([]float32, len(f.wp.Data))
 	} else {
 		f.wt, f.dwt = make([]float32, len(l.w)), make([]float32, len(l.dw))
 	}
@@ -190,13 +186,18 @@ func (f *firstT) forward(m *Model, part, r0, r1 int, bias, out []float32) {
 }
 
 // gradient computes part part of parts of the transposed weight's gradient (see part),
-// from every part's rows of the batch, in order.
-func (f *firstT) gradient(m *Model, part, parts int) {
+// from every part's rows of the batch, in order, into dw (in the training layout), or adds
+// it to dw when add.
+func (f *firstT) gradient(m *Model, part, parts int, dw []float32, add bool) {
 	l := &m.layers[0]
 	if !f.sparse {
 		k0, k1 := share(l.in, part, parts)
 		if k0 < k1 {
-			m.BLAS.Sgemm(true, false, k1-k0, l.out, m.rows, 1, m.x[k0:], l.in, l.dz, l.out, 0, f.dwt[k0*l.out:k1*l.out], l.out)
+			beta := float32(0)
+			if add {
+				beta = 1
+			}
+			m.BLAS.Sgemm(true, false, k1-k0, l.out, m.rows, 1, m.x[k0:], l.in, l.dz, l.out, beta, dw[k0*l.out:k1*l.out], l.out)
 		}
 		return
 	}
@@ -204,9 +205,10 @@ func (f *firstT) gradient(m *Model, part, parts int) {
 	if p0 == p1 {
 		return
 	}
-	dwt, c0 := f.dwp.Slice(p0, p1), p0*sparse.PanelWidth
+	out := sparse.Panels{Rows: f.in, Cols: f.out, Data: dw}.Slice(p0, p1)
+	c0 := p0 * sparse.PanelWidth
 	for p := range parts {
 		r0, _ := m.partRows(p, parts)
-		sparse.MulToPanels(&f.cols[p], l.dz[r0*l.out+c0:], l.out, dwt, p > 0)
+		sparse.MulToPanels(&f.cols[p], l.dz[r0*l.out+c0:], l.out, out, add || p > 0)
 	}
 }

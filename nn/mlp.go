@@ -3,6 +3,7 @@ package nn
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/modulo-ml/modulo/nn/blas"
 	"github.com/modulo-ml/modulo/nn/vec"
@@ -42,6 +43,7 @@ type layer struct {
 	// LayerNorm), kept from the backward pass for the parameter gradients.
 	dz, dy []float32
 	hidden bool
+	wi     int // the index of w in Net.Params
 }
 
 // NewModel prepares n for batches of up to batch rows, on the BLAS b.
@@ -83,6 +85,7 @@ func newModel(n *Network, batch int, b blas.Impl, backward bool) *Model {
 		cur = i
 		l := layer{in: w[i], out: w[i+1], hidden: i < len(a.Hidden)}
 		l.w, l.dw = data(WeightName(i)), grad(WeightName(i))
+		l.wi = slices.IndexFunc(n.Params, func(p *Param) bool { return p.Name == WeightName(i) })
 		l.b, l.db = data(BiasName(i)), grad(BiasName(i))
 		if backward {
 			l.dz = make([]float32, batch*l.out)
@@ -214,7 +217,7 @@ func (m *Model) Backward(x []float32, rows int, dlogits []float32) {
 	}
 	m.x = x
 	m.backwardPart(0, 1, dlogits)
-	m.gradients(0, 1, nil)
+	m.gradients(0, 1, nil, nil)
 }
 
 // backwardPart carries the gradient of the loss back through part part of parts of the
@@ -245,13 +248,20 @@ func (m *Model) backwardPart(part, parts int, dlogits []float32) {
 // (rows of W, and their biases and LayerNorm parameters; see paramPart). Parts may run
 // concurrently; together they overwrite m.Grads. done, if not nil, is called with each
 // layer's index once the part's share of its gradients is ready, so that training can
-// update those parameters while they are in cache.
-func (m *Model) gradients(part, parts int, done func(layer int)) {
+// update those parameters while they are in cache. into, when not nil, holds per layer nil
+// or a buffer shaped as its weight's gradient that the weight's gradient is added to
+// instead of being written to m.Grads (training adds it to SGD's momentum: see
+// Optimizer.addToMomentum).
+func (m *Model) gradients(part, parts int, into [][]float32, done func(layer int)) {
 	rows := m.rows
 	for i := range m.layers {
 		l := &m.layers[i]
+		dw, beta := l.dw, float32(0)
+		if into != nil && into[i] != nil {
+			dw, beta = into[i], 1
+		}
 		if i == 0 && m.first != nil {
-			m.first.gradient(m, part, parts)
+			m.first.gradient(m, part, parts, dw, beta == 1)
 		}
 		if j0, j1 := share(l.out, part, parts); j0 < j1 {
 			in := m.x
@@ -260,7 +270,7 @@ func (m *Model) gradients(part, parts int, done func(layer int)) {
 			}
 			// dW = dzᵀ·in (out×in); db = column sums of dz.
 			if i > 0 || m.first == nil {
-				m.BLAS.Sgemm(true, false, j1-j0, l.in, rows, 1, l.dz[j0:], l.out, in, l.in, 0, l.dw[j0*l.in:], l.in)
+				m.BLAS.Sgemm(true, false, j1-j0, l.in, rows, 1, l.dz[j0:], l.out, in, l.in, beta, dw[j0*l.in:], l.in)
 			}
 			if l.db != nil {
 				vec.ColSums(l.dz, rows, l.out, j0, j1, l.db)

@@ -49,6 +49,7 @@ type Optimizer struct {
 	step  int
 	bufs  [][]float32 // sgd momentum, or adam first moments
 	bufs2 [][]float32 // adam second moments
+	added []bool      // parameters whose gradients are added to bufs (addToMomentum)
 }
 
 // NewOptimizer returns an optimiser for cfg, which must be valid.
@@ -99,11 +100,29 @@ func (o *Optimizer) begin(params [][]float32) {
 	}
 }
 
+// addToMomentum returns the momentum buffer of parameter i for the caller to add the
+// parameter's gradient to before each update, instead of handing update a gradient; nil
+// when the optimiser has no such buffer or needs the gradient itself (adam, SGD without
+// momentum, Nesterov's). The buffer then holds momentum·buf between steps, so that adding
+// ∇ to it (a GEMM with beta 1) makes momentum·buf + ∇, and update reads and writes two
+// arrays instead of reading three and writing two (vec.SGDAdded). Call it after begin.
+func (o *Optimizer) addToMomentum(i int) []float32 {
+	if o.cfg.Kind != "sgd" || o.cfg.Momentum == 0 || o.cfg.Nesterov {
+		return nil
+	}
+	if o.added == nil {
+		o.added = make([]bool, len(o.bufs))
+	}
+	o.added[i] = true
+	return o.bufs[i]
+}
+
 // update applies the step to elements [lo, hi) of parameter i, whose values, gradient and
-// mask (nil for none) are w, g and mask, whole. The update is elementwise, so splitting a
+// mask (nil for none) are w, g and mask, whole (g is not read when the gradient was added
+// to the momentum; see addToMomentum). The update is elementwise, so splitting a
 // parameter into ranges gives the same bits as updating it whole.
 func (o *Optimizer) update(i, lo, hi int, w, g, mask []float32, lr float64) {
-	w, g = w[lo:hi], g[lo:hi]
+	w = w[lo:hi]
 	if mask != nil {
 		mask = mask[lo:hi]
 	}
@@ -114,6 +133,13 @@ func (o *Optimizer) update(i, lo, hi int, w, g, mask []float32, lr float64) {
 		return s[lo:hi]
 	}
 	buf, buf2 := part(o.bufs[i]), part(o.bufs2[i])
+	if o.added != nil && o.added[i] {
+		vec.SGDAdded(w, buf, float32(lr), float32(o.cfg.Momentum), float32(o.cfg.WeightDecay))
+		applyMask(w, mask)
+		applyMask(buf, mask)
+		return
+	}
+	g = g[lo:hi]
 	if o.cfg.Kind == "sgd" {
 		vec.SGD(w, g, buf, float32(lr), float32(o.cfg.Momentum), float32(o.cfg.WeightDecay), o.cfg.Nesterov)
 		applyMask(w, mask)

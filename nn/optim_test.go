@@ -1,7 +1,9 @@
 package nn
 
 import (
+	"fmt"
 	"math"
+	"slices"
 	"testing"
 )
 
@@ -90,5 +92,70 @@ func TestSchedule(t *testing.T) {
 	}
 	if (Schedule{LR: 1, Kind: "exp"}).Validate() == nil {
 		t.Error("unknown schedule accepted")
+	}
+}
+
+// TestMomentumAddedMatchesSGD: adding each step's gradient to the buffer addToMomentum
+// returns (as training's GEMMs do) and updating without a gradient is SGD with momentum:
+// bit for bit without weight decay, where the sums are the same, and to rounding with it,
+// where two additions change order; masked weights and their buffers stay zero. The
+// optimisers that need the gradient itself get no buffer.
+func TestMomentumAddedMatchesSGD(t *testing.T) {
+	rng := NewRand(3, 4)
+	const n, steps = 100, 6
+	grads := make([][]float32, steps)
+	for s := range grads {
+		grads[s] = make([]float32, n)
+		for i := range grads[s] {
+			grads[s][i] = float32(rng.NormFloat64())
+		}
+	}
+	w0 := make([]float32, n)
+	mask := make([]float32, n)
+	for i := range w0 {
+		w0[i] = float32(rng.NormFloat64())
+		mask[i] = float32(i % 3 % 2) // 0, 1, 0, 0, 1, 0, …
+	}
+	for _, wd := range []float64{0, 0.01} {
+		for _, masked := range []bool{false, true} {
+			cfg := OptimConfig{Kind: "sgd", Momentum: 0.9, WeightDecay: wd}
+			plain, added := NewOptimizer(cfg), NewOptimizer(cfg)
+			w1, w2 := slices.Clone(w0), slices.Clone(w0)
+			var m []float32
+			if masked {
+				m = mask
+				applyMask(w1, m)
+				applyMask(w2, m)
+			}
+			for s := range steps {
+				lr := 0.05 / float64(s+1)
+				plain.begin([][]float32{w1})
+				plain.update(0, 0, n, w1, grads[s], m, lr)
+				added.begin([][]float32{w2})
+				buf := added.addToMomentum(0)
+				for i := range buf {
+					buf[i] += grads[s][i]
+				}
+				added.update(0, 0, n, w2, nil, m, lr)
+			}
+			what := fmt.Sprintf("weight decay %g, masked %v", wd, masked)
+			if wd == 0 {
+				sameBits(t, what, w2, w1)
+			} else {
+				closeTo(t, what, w2, w1)
+			}
+			for i := range w2 {
+				if masked && mask[i] == 0 && (w2[i] != 0 || added.bufs[0][i] != 0) {
+					t.Fatalf("%s: masked weight %d is %g with buffer %g", what, i, w2[i], added.bufs[0][i])
+				}
+			}
+		}
+	}
+	for _, cfg := range []OptimConfig{{Kind: "sgd"}, {Kind: "sgd", Momentum: 0.9, Nesterov: true}, {Kind: "adam"}, {Kind: "adamw"}} {
+		o := NewOptimizer(cfg)
+		o.begin([][]float32{make([]float32, 3)})
+		if buf := o.addToMomentum(0); buf != nil {
+			t.Errorf("%+v: addToMomentum gave a buffer", cfg)
+		}
 	}
 }

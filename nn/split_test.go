@@ -81,7 +81,7 @@ func checkSplit(t *testing.T, a Arch, b blas.Impl, mode string) {
 	same(t, "logits", split.batchLogits(), logits)
 	covered := make([][]int, len(net.Params))
 	for k := parts - 1; k >= 0; k-- {
-		split.gradients(k, parts, nil)
+		split.gradients(k, parts, nil, nil)
 		for i := range net.Params {
 			lo, hi := split.paramPart(i, k, parts)
 			if len(covered[i]) == 0 {

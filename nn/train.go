@@ -172,6 +172,7 @@ func Train(ctx context.Context, cfg TrainConfig, train, test *data.Set) (*TrainR
 		defer helper.close()
 	}
 	opt := NewOptimizer(cfg.Optim)
+	var into [][]float32 // per layer, what its weight's gradient is added to (gradients)
 	rng := NewRand(cfg.DataSeed, streamOrder)
 	order := make([]int, train.N)
 	for i := range order {
@@ -251,8 +252,15 @@ func Train(ctx context.Context, cfg TrainConfig, train, test *data.Set) (*TrainR
 				return nil, &DivergedError{Step: step, Epoch: epoch, LR: lr, Loss: loss}
 			}
 			opt.begin(params)
+			if into == nil {
+				// SGD with momentum takes the weights' gradients added to its buffers.
+				into = make([][]float32, len(byLayer))
+				for l := range into {
+					into[l] = opt.addToMomentum(model.layers[l].wi)
+				}
+			}
 			runParts(helper, func(k int) {
-				model.gradients(k, stepParts, func(layer int) {
+				model.gradients(k, stepParts, into, func(layer int) {
 					for _, i := range byLayer[layer] {
 						var mask []float32
 						if masks != nil {

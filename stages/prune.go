@@ -33,7 +33,7 @@ const maxLevels = 100
 func init() {
 	Default.Register(&Kind{
 		Name:    "prune",
-		Version: 2, // 2: trains as train version 3 does
+		Version: 3, // 2: trains as train version 3 does; 3: as train version 4
 		Doc:     "Iterative magnitude pruning with rewinding of a train node's run, or retraining it with transported masks.",
 		Schema: Schema{Attributes: []Attribute{
 			{Name: "from", Type: fromType, Required: true, Doc: `the train node whose run is pruned, such as from = train.net["a"] (the block, not one of its outputs)`},

@@ -56,7 +56,7 @@ var optimizerSchema = Schema{Attributes: []Attribute{
 func init() {
 	Default.Register(&Kind{
 		Name:    "train",
-		Version: 3, // 3: steps split in two parts (nn.stepParts), which rounds differently with OpenBLAS
+		Version: 4, // 3: steps split in two parts (nn.stepParts), which rounds differently with OpenBLAS; 4: SGD momentum takes the gradients added to it
 		Doc:     "Trains a network with SGD or Adam(W), keeping checkpoints and per-epoch metrics.",
 		Schema: Schema{
 			Attributes: []Attribute{

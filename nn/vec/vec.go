@@ -32,6 +32,18 @@ func SGD(w, g, buf []float32, lr, mu, wd float32, nesterov bool) {
 	sgd(w, g, buf, lr, mu, wd, nesterov)
 }
 
+// SGDAdded applies one SGD step with momentum to w whose gradient ∇ has already been
+// added to buf, which held mu·buf from the step before: b = buf + wd·w (buf + ∇ + wd·w,
+// PyTorch's mu·buf + d but for the order of the two additions), w −= lr·b, and buf = mu·b
+// for the next step's gradient to be added to. A GEMM adds the gradient to buf (beta 1)
+// instead of writing it to a buffer of its own, and this pass reads two arrays rather
+// than three: on MNIST's 784-512-512-512-10 the optimiser's time falls by about a third
+// (CPU profiles of six epochs: 0.50-0.61 s against 0.32-0.47 s).
+func SGDAdded(w, buf []float32, lr, mu, wd float32) {
+	check(len(w), buf)
+	sgdAdded(w, buf, lr, mu, wd)
+}
+
 // Adam applies one Adam step: d = g (+ wd·w unless decoupled); m = b1·m + (1−b1)·d;
 // v = b2·v + (1−b2)·d²; w −= step·m/(√v/sqrtC2 + eps), with step = lr/c1 precomputed for the
 // bias correction; decoupled weight decay first scales w by (1 − lr·wd).

@@ -34,6 +34,22 @@ CLONES static void k_sgd(float *w, const float *g, float *buf, size_t n, float l
 	}
 }
 
+CLONES static void k_sgd_added(float *w, float *buf, size_t n, float lr, float mu, float wd) {
+	if (wd == 0) {
+		for (size_t i = 0; i < n; i++) {
+			float b = buf[i];
+			w[i] -= lr * b;
+			buf[i] = mu * b;
+		}
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		float b = buf[i] + wd * w[i];
+		w[i] -= lr * b;
+		buf[i] = mu * b;
+	}
+}
+
 CLONES static void k_adam(float *w, const float *g, float *m, float *v, size_t n, float lr, float step, float b1, float b2, float eps, float wd, float sqrtc2, int decoupled) {
 	for (size_t i = 0; i < n; i++) {
 		float d = g[i];
@@ -83,6 +99,7 @@ CLONES static void k_mul(float *x, const float *m, size_t n) {
 }
 
 static void c_sgd(float *w, const float *g, float *buf, size_t n, float lr, float mu, float wd, int nesterov) { k_sgd(w, g, buf, n, lr, mu, wd, nesterov); }
+static void c_sgd_added(float *w, float *buf, size_t n, float lr, float mu, float wd) { k_sgd_added(w, buf, n, lr, mu, wd); }
 static void c_adam(float *w, const float *g, float *m, float *v, size_t n, float lr, float step, float b1, float b2, float eps, float wd, float sqrtc2, int decoupled) { k_adam(w, g, m, v, n, lr, step, b1, b2, eps, wd, sqrtc2, decoupled); }
 static void c_relu(const float *y, float *h, size_t n) { k_relu(y, h, n); }
 static void c_relu_backward(const float *y, const float *dh, float *dy, size_t n) { k_relu_backward(y, dh, dy, n); }
@@ -102,6 +119,13 @@ func ptr(x []float32) *C.float {
 		return nil
 	}
 	return (*C.float)(unsafe.Pointer(&x[0]))
+}
+
+func sgdAdded(w, buf []float32, lr, mu, wd float32) {
+	if len(w) == 0 {
+		return
+	}
+	C.c_sgd_added(ptr(w), ptr(buf), C.size_t(len(w)), C.float(lr), C.float(mu), C.float(wd))
 }
 
 func sgd(w, g, buf []float32, lr, mu, wd float32, nesterov bool) {

@@ -25,6 +25,18 @@ func sgd(w, g, buf []float32, lr, mu, wd float32, nesterov bool) {
 	}
 }
 
+func sgdAdded(w, buf []float32, lr, mu, wd float32) {
+	buf = buf[:len(w)]
+	for i := range w {
+		b := buf[i]
+		if wd != 0 {
+			b += wd * w[i]
+		}
+		w[i] -= lr * b
+		buf[i] = mu * b
+	}
+}
+
 func adam(w, g, m, v []float32, lr, step, b1, b2, eps, wd, sqrtC2 float32, decoupled bool) {
 	for i := range w {
 		d := g[i]

@@ -48,6 +48,21 @@ func TestKernelsMatchScalar(t *testing.T) {
 			same(t, "sgd w", ww, rw)
 			same(t, "sgd buf", bb, rb)
 		}
+		for _, wd := range []float32{0, 1e-4} {
+			ww, bb := clone(w), clone(buf)
+			SGDAdded(ww, bb, 0.05, 0.9, wd)
+			rw, rb := clone(w), clone(buf)
+			for i := range rw {
+				b := rb[i]
+				if wd != 0 {
+					b += wd * rw[i]
+				}
+				rw[i] -= float32(0.05) * b
+				rb[i] = float32(0.9) * b
+			}
+			same(t, "sgd-added w", ww, rw)
+			same(t, "sgd-added buf", bb, rb)
+		}
 		ww := clone(w)
 		SGD(ww, g, nil, 0.1, 0, 0.01, false)
 		for i := range w {
