@@ -12,20 +12,25 @@ package sparse
 #include <stdlib.h>
 #include <string.h>
 
-// The AVX-512 kernel adds to rows of out (ldo apart, the w ≤ 64 columns of one panel)
-// the products of their entries with rows of b (row k at b + 64k). It keeps two rows'
-// sums in eight registers and interleaves their entries, so that two rows' loads are in
-// flight at once. Each row starts from its old value (acc), from init or from zero.
+// A kernel adds to rows of out (ldo apart, the w ≤ 64 columns of one panel) the
+// products of their entries with rows of b (row k at b + 64k): the entries from cur[r]
+// (ptr[r] when cur is NULL) whose column is below k1, advancing cur[r] past them. Each row
+// starts from out when acc, else from init (zero when NULL). A product is split into
+// blocks of columns this way so that the block of b the rows read stays in cache; the
+// sums still run in column order, through out.
+//
+// The AVX-512 kernel keeps two rows' sums in eight registers and interleaves their
+// entries, so that two rows' loads are in flight at once.
 __attribute__((target("avx512f")))
-static void k_panel_avx512(const int32_t *ptr, const int32_t *idx, const float *val, int rows,
-		const float *b, const float *init, int acc, float *out, int ldo, int w) {
-	__mmask16 k0 = w >= 16 ? 0xffff : (__mmask16)((1u << w) - 1);
-	__mmask16 k1 = w >= 32 ? 0xffff : w <= 16 ? 0 : (__mmask16)((1u << (w - 16)) - 1);
-	__mmask16 k2 = w >= 48 ? 0xffff : w <= 32 ? 0 : (__mmask16)((1u << (w - 32)) - 1);
-	__mmask16 k3 = w >= 64 ? 0xffff : w <= 48 ? 0 : (__mmask16)((1u << (w - 48)) - 1);
+static void k_panel_avx512(const int32_t *ptr, const int32_t *idx, const float *val, int rows, int32_t *cur,
+		int k1, const float *b, const float *init, int acc, float *out, int ldo, int w) {
+	__mmask16 m0 = w >= 16 ? 0xffff : (__mmask16)((1u << w) - 1);
+	__mmask16 m1 = w >= 32 ? 0xffff : w <= 16 ? 0 : (__mmask16)((1u << (w - 16)) - 1);
+	__mmask16 m2 = w >= 48 ? 0xffff : w <= 32 ? 0 : (__mmask16)((1u << (w - 32)) - 1);
+	__mmask16 m3 = w >= 64 ? 0xffff : w <= 48 ? 0 : (__mmask16)((1u << (w - 48)) - 1);
 #define LOAD(a, from) \
-	__m512 a##0 = _mm512_maskz_loadu_ps(k0, from), a##1 = _mm512_maskz_loadu_ps(k1, (from) + 16), \
-	       a##2 = _mm512_maskz_loadu_ps(k2, (from) + 32), a##3 = _mm512_maskz_loadu_ps(k3, (from) + 48)
+	__m512 a##0 = _mm512_maskz_loadu_ps(m0, from), a##1 = _mm512_maskz_loadu_ps(m1, (from) + 16), \
+	       a##2 = _mm512_maskz_loadu_ps(m2, (from) + 32), a##3 = _mm512_maskz_loadu_ps(m3, (from) + 48)
 #define START(a, o) LOAD(a, acc ? (o) : init ? init : zeros)
 #define ADD(a, v, x) \
 	a##0 = _mm512_add_ps(a##0, _mm512_mul_ps(v, _mm512_loadu_ps(x))); \
@@ -33,39 +38,44 @@ static void k_panel_avx512(const int32_t *ptr, const int32_t *idx, const float *
 	a##2 = _mm512_add_ps(a##2, _mm512_mul_ps(v, _mm512_loadu_ps((x) + 32))); \
 	a##3 = _mm512_add_ps(a##3, _mm512_mul_ps(v, _mm512_loadu_ps((x) + 48)))
 #define STORE(o, a) \
-	_mm512_mask_storeu_ps(o, k0, a##0); _mm512_mask_storeu_ps((o) + 16, k1, a##1); \
-	_mm512_mask_storeu_ps((o) + 32, k2, a##2); _mm512_mask_storeu_ps((o) + 48, k3, a##3)
+	_mm512_mask_storeu_ps(o, m0, a##0); _mm512_mask_storeu_ps((o) + 16, m1, a##1); \
+	_mm512_mask_storeu_ps((o) + 32, m2, a##2); _mm512_mask_storeu_ps((o) + 48, m3, a##3)
 	static const float zeros[64];
 	int r = 0;
 	for (; r + 1 < rows; r += 2) {
+		int32_t pa = cur ? cur[r] : ptr[r], ea = ptr[r + 1], pb = cur ? cur[r + 1] : ptr[r + 1], eb = ptr[r + 2];
+		int more_a = pa < ea && idx[pa] < k1, more_b = pb < eb && idx[pb] < k1;
+		if (acc && !more_a && !more_b) continue; // nothing to add
 		float *oa = out + (size_t)r * ldo, *ob = oa + ldo;
 		START(a, oa);
 		START(c, ob);
-		int32_t pa = ptr[r], ea = ptr[r + 1], pb = ptr[r + 1], eb = ptr[r + 2];
-		for (; pa < ea && pb < eb; pa++, pb++) {
+		for (; pa < ea && pb < eb && idx[pa] < k1 && idx[pb] < k1; pa++, pb++) {
 			__m512 v = _mm512_set1_ps(val[pa]), u = _mm512_set1_ps(val[pb]);
 			const float *x = b + (size_t)idx[pa] * 64, *y = b + (size_t)idx[pb] * 64;
 			ADD(a, v, x);
 			ADD(c, u, y);
 		}
-		for (; pa < ea; pa++) {
+		for (; pa < ea && idx[pa] < k1; pa++) {
 			__m512 v = _mm512_set1_ps(val[pa]);
 			ADD(a, v, b + (size_t)idx[pa] * 64);
 		}
-		for (; pb < eb; pb++) {
+		for (; pb < eb && idx[pb] < k1; pb++) {
 			__m512 u = _mm512_set1_ps(val[pb]);
 			ADD(c, u, b + (size_t)idx[pb] * 64);
 		}
+		if (cur) cur[r] = pa, cur[r + 1] = pb;
 		STORE(oa, a);
 		STORE(ob, c);
 	}
 	if (r < rows) {
 		float *oa = out + (size_t)r * ldo;
 		START(a, oa);
-		for (int32_t p = ptr[r]; p < ptr[r + 1]; p++) {
+		int32_t p = cur ? cur[r] : ptr[r];
+		for (; p < ptr[r + 1] && idx[p] < k1; p++) {
 			__m512 v = _mm512_set1_ps(val[p]);
 			ADD(a, v, b + (size_t)idx[p] * 64);
 		}
+		if (cur) cur[r] = p;
 		STORE(oa, a);
 	}
 #undef LOAD
@@ -76,37 +86,56 @@ static void k_panel_avx512(const int32_t *ptr, const int32_t *idx, const float *
 
 // The portable kernel, vectorised by gcc for the CPU it finds (the same arithmetic).
 __attribute__((target_clones("arch=x86-64-v3", "default")))
-static void k_panel_plain(const int32_t *ptr, const int32_t *idx, const float *val, int rows,
-		const float *b, const float *init, int acc, float *out, int ldo, int w) {
+static void k_panel_plain(const int32_t *ptr, const int32_t *idx, const float *val, int rows, int32_t *cur,
+		int k1, const float *b, const float *init, int acc, float *out, int ldo, int w) {
 	for (int r = 0; r < rows; r++) {
 		float *o = out + (size_t)r * ldo;
 		float a[64];
 		for (int c = 0; c < 64; c++) a[c] = c >= w ? 0 : acc ? o[c] : init ? init[c] : 0;
-		for (int32_t p = ptr[r]; p < ptr[r + 1]; p++) {
+		int32_t p = cur ? cur[r] : ptr[r];
+		for (; p < ptr[r + 1] && idx[p] < k1; p++) {
 			float v = val[p];
 			const float *x = b + (size_t)idx[p] * 64;
 			for (int c = 0; c < 64; c++) a[c] += v * x[c];
 		}
+		if (cur) cur[r] = p;
 		for (int c = 0; c < w; c++) o[c] = a[c];
 	}
 }
 
 static int has_avx512;
 
-static void c_panel(const int32_t *ptr, const int32_t *idx, const float *val, int rows,
-		const float *b, const float *init, int acc, float *out, int ldo, int w) {
-	if (has_avx512) k_panel_avx512(ptr, idx, val, rows, b, init, acc, out, ldo, w);
-	else k_panel_plain(ptr, idx, val, rows, b, init, acc, out, ldo, w);
+static int set_avx512(int on) {
+	int was = has_avx512;
+	has_avx512 = on;
+	return was;
 }
 
+static void c_panel(const int32_t *ptr, const int32_t *idx, const float *val, int rows, int32_t *cur,
+		int k1, const float *b, const float *init, int acc, float *out, int ldo, int w) {
+	if (has_avx512) k_panel_avx512(ptr, idx, val, rows, cur, k1, b, init, acc, out, ldo, w);
+	else k_panel_plain(ptr, idx, val, rows, cur, k1, b, init, acc, out, ldo, w);
+}
+
+// panelBlock is how many rows of a panel of b the forward product reads while it goes
+// through every row of m: 64 KB. On MNIST's first layer (one core, 64 rows, 784→512)
+// blocks of 200-400 rows take the product from 113 µs to 83 µs; a whole panel is 200 KB.
+enum { panelBlock = 256 };
+
 // c_mul_panels sets the row-major rows×n out to init + m·b, b in panels of 64 columns
-// with k rows each.
-static void c_mul_panels(const int32_t *ptr, const int32_t *idx, const float *val, int rows, int k,
+// with k rows each. It returns 0 when it cannot allocate the rows' cursors.
+static int c_mul_panels(const int32_t *ptr, const int32_t *idx, const float *val, int rows, int k,
 		const float *b, int n, const float *init, float *out) {
+	int32_t *cur = malloc(sizeof(int32_t) * (size_t)rows);
+	if (!cur) return 0;
 	for (int p = 0; p * 64 < n; p++) {
 		int w = n - p * 64 < 64 ? n - p * 64 : 64;
-		c_panel(ptr, idx, val, rows, b + (size_t)p * k * 64, init ? init + p * 64 : NULL, 0, out + p * 64, n, w);
+		memcpy(cur, ptr, sizeof(int32_t) * (size_t)rows);
+		for (int k0 = 0; k0 < k; k0 += panelBlock)
+			c_panel(ptr, idx, val, rows, cur, k0 + panelBlock, b + (size_t)p * k * 64, init ? init + p * 64 : NULL, k0 > 0, out + p * 64, n, w);
 	}
+	free(cur);
+	return 1;
 }
 
 // c_mul_to_panels sets (or adds to, acc) out, rows×n in panels, the product of m by the
@@ -122,7 +151,7 @@ static int c_mul_to_panels(const int32_t *ptr, const int32_t *idx, const float *
 			memcpy(pack + (size_t)r * 64, b + (size_t)r * ldb + p * 64, w * sizeof(float));
 			memset(pack + (size_t)r * 64 + w, 0, (64 - w) * sizeof(float));
 		}
-		c_panel(ptr, idx, val, rows, pack, NULL, acc, out + (size_t)p * rows * 64, 64, 64);
+		c_panel(ptr, idx, val, rows, NULL, k, pack, NULL, acc, out + (size_t)p * rows * 64, 64, 64);
 	}
 	free(pack);
 	return 1;
@@ -249,8 +278,10 @@ func mulPanels(m *Matrix, b Panels, init, out []float32) {
 	if init != nil {
 		in = (*C.float)(unsafe.Pointer(&init[0]))
 	}
-	C.c_mul_panels((*C.int32_t)(unsafe.Pointer(&m.Ptr[0])), idx, val, C.int(m.Rows), C.int(m.Cols),
-		(*C.float)(unsafe.Pointer(&b.Data[0])), C.int(b.Cols), in, (*C.float)(unsafe.Pointer(&out[0])))
+	if C.c_mul_panels((*C.int32_t)(unsafe.Pointer(&m.Ptr[0])), idx, val, C.int(m.Rows), C.int(m.Cols),
+		(*C.float)(unsafe.Pointer(&b.Data[0])), C.int(b.Cols), in, (*C.float)(unsafe.Pointer(&out[0]))) == 0 {
+		panic(fmt.Sprintf("sparse: out of memory for %d rows' cursors", m.Rows))
+	}
 }
 
 func mulToPanels(m *Matrix, b []float32, ldb int, out Panels, acc bool) {
@@ -275,6 +306,13 @@ func entries(m *Matrix) (*C.int32_t, *C.float) {
 		return nil, nil
 	}
 	return (*C.int32_t)(unsafe.Pointer(&m.Idx[0])), (*C.float)(unsafe.Pointer(&m.Val[0]))
+}
+
+// withoutAVX512 runs f with the portable kernels, for tests on a CPU with AVX-512.
+func withoutAVX512(f func()) {
+	was := C.set_avx512(0)
+	defer C.set_avx512(was)
+	f()
 }
 
 func cbool(b bool) C.int {

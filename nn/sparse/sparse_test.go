@@ -155,6 +155,7 @@ var mulCases = []struct {
 }{
 	{128, 784, 512, 0.19, true},
 	{64, 784, 512, 0.19, false},
+	{9, 1000, 70, 0.5, true}, // four blocks of b's rows, the last short
 	{784, 64, 512, 0.19, false},
 	{64, 300, 100, 0.3, true},
 	{7, 20, 1, 0.5, true},
@@ -167,33 +168,45 @@ var mulCases = []struct {
 }
 
 // TestMulPanels checks the forward product against a float64 product, and bit for bit
-// against the Go kernel, for widths with and without whole panels, odd and even rows.
+// against the Go kernel, for widths with and without whole panels, odd and even rows, one
+// block of b's rows and several, with the AVX-512 kernel (where the CPU has it) and the
+// portable one.
 func TestMulPanels(t *testing.T) {
-	rng := rand.New(rand.NewPCG(3, 4))
-	for _, tc := range mulCases {
-		x := randomDense(rng, tc.rows, tc.cols, tc.density)
-		var m Matrix
-		m.FromDense(x, tc.rows, tc.cols)
-		b := randomDense(rng, tc.cols, tc.n, 1)
-		var init []float32
-		if tc.bias {
-			init = randomDense(rng, 1, tc.n, 1)
+	bothKernels(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(3, 4))
+		for _, tc := range mulCases {
+			x := randomDense(rng, tc.rows, tc.cols, tc.density)
+			var m Matrix
+			m.FromDense(x, tc.rows, tc.cols)
+			b := randomDense(rng, tc.cols, tc.n, 1)
+			var init []float32
+			if tc.bias {
+				init = randomDense(rng, 1, tc.n, 1)
+			}
+			out := make([]float32, tc.rows*tc.n)
+			for i := range out {
+				out[i] = float32(math.NaN()) // every element must be written
+			}
+			MulPanels(&m, panels(b, tc.cols, tc.n), init, out)
+			want := make([]float32, len(out))
+			mulPanelsGo(&m, panels(b, tc.cols, tc.n), init, want)
+			sameBits(t, fmt.Sprintf("%+v against the Go kernel", tc), out, want)
+			near(t, fmt.Sprintf("%+v", tc), out, x, b, init, tc.rows, tc.cols, tc.n)
 		}
-		out := make([]float32, tc.rows*tc.n)
-		for i := range out {
-			out[i] = float32(math.NaN()) // every element must be written
-		}
-		MulPanels(&m, panels(b, tc.cols, tc.n), init, out)
-		want := make([]float32, len(out))
-		mulPanelsGo(&m, panels(b, tc.cols, tc.n), init, want)
-		sameBits(t, fmt.Sprintf("%+v against the Go kernel", tc), out, want)
-		near(t, fmt.Sprintf("%+v", tc), out, x, b, init, tc.rows, tc.cols, tc.n)
-	}
+	})
+}
+
+// bothKernels runs f with the kernels the CPU gets and with the portable ones.
+func bothKernels(t *testing.T, f func(t *testing.T)) {
+	t.Run("default", f)
+	t.Run("portable", func(t *testing.T) { withoutAVX512(func() { f(t) }) })
 }
 
 // TestMulToPanels checks the gradient product the same way, writing and adding, with b's
 // rows further apart than its width.
-func TestMulToPanels(t *testing.T) {
+func TestMulToPanels(t *testing.T) { bothKernels(t, testMulToPanels) }
+
+func testMulToPanels(t *testing.T) {
 	rng := rand.New(rand.NewPCG(13, 14))
 	for _, tc := range mulCases {
 		x := randomDense(rng, tc.rows, tc.cols, tc.density)
