@@ -2,18 +2,20 @@
 # Training speed side by side: one epoch of 784-512-512-512-10 (ReLU) on MNIST's 60,000
 # training images, SGD lr 0.05 momentum 0.9, batch 128, in modulo and in PyTorch.
 #
-#   modulo:  go test -bench EpochMNIST512 -benchtime 3x ./nn/ (mean s/epoch and GFLOP/s of
-#            3 epochs), and scripts/gemmshare (the same run with every SGEMM call and every
-#            sparse product of the first layer timed: the share of the epoch spent outside
-#            the matrix products).
-#   PyTorch: scripts/bench_train.py, fastest of 2 epochs after a warm-up, twice:
+#   modulo:  go test -bench EpochMNIST512 -benchtime 3x ./nn/ (3 epochs after a warm-up
+#            epoch: the fastest, the mean, and GFLOP/s), and scripts/gemmshare (the same run
+#            with every SGEMM call and every sparse product of the first layer timed: the
+#            share of the epoch spent outside the matrix products).
+#   PyTorch: scripts/bench_train.py, 3 epochs after a warm-up (the fastest and the mean), twice:
 #            tuned   OPENBLAS_CORETYPE=SkylakeX OPENBLAS_NUM_THREADS=2, torch.set_num_threads(1)
 #            default no OpenBLAS variables, torch.set_num_threads(2)
 #
 # BLAS and OpenMP variables inherited from the shell (OPENBLAS_*, OMP_NUM_THREADS, ...) are
 # removed for every run, so each side runs exactly the configuration named above.
 # Targets: modulo <= 2.0 s/epoch, PyTorch (tuned) / modulo >= 1.5x, share outside the matrix
-# products <= 20%. modulo multiplies only the non-zero inputs in the first layer (81% of
+# products <= 20%. The speed ratio compares the fastest epochs of both sides (noise on a
+# shared host only ever adds time; a slow minute here costs both 30-40%); the ratio of the
+# means is printed beside it. modulo multiplies only the non-zero inputs in the first layer (81% of
 # MNIST's pixels are zero), so its GFLOP/s count the dense network's arithmetic.
 # GFLOP/s are compared with 314 GFLOP/s, the fp32 peak of this 2-core AVX-512 machine
 # that the design doc uses as its reference. Missing a target is reported, not an error.
@@ -59,11 +61,13 @@ echo "bench-train: inherited BLAS variables removed for every run: ${inherited:-
 
 step "modulo: go test -bench EpochMNIST512 -benchtime 3x ./nn/" \
   clean_env go test -run '^$' -bench EpochMNIST512 -benchtime 3x ./nn/
-read -r m_sec m_gflops < <(awk '/^BenchmarkEpochMNIST512/ {
-    for (i = 1; i < NF; i++) { if ($(i+1) == "s/epoch") s = $i; if ($(i+1) == "GFLOP/s") g = $i }
-  } END { print s, g }' "$work/out")
-if [ -z "${m_sec:-}" ] || [ -z "${m_gflops:-}" ]; then
-  echo "bench-train: no s/epoch and GFLOP/s in the benchmark's output (skipped?)" >&2
+read -r m_sec m_best m_gflops < <(awk '/^BenchmarkEpochMNIST512/ {
+    for (i = 1; i < NF; i++) {
+      if ($(i+1) == "s/epoch") s = $i; if ($(i+1) == "best-s/epoch") b = $i; if ($(i+1) == "GFLOP/s") g = $i
+    }
+  } END { print s, b, g }' "$work/out")
+if [ -z "${m_sec:-}" ] || [ -z "${m_best:-}" ] || [ -z "${m_gflops:-}" ]; then
+  echo "bench-train: no s/epoch, best-s/epoch and GFLOP/s in the benchmark's output (skipped?)" >&2
   exit 1
 fi
 
@@ -73,32 +77,35 @@ m_blas="$(field blas) $(field kernel), $(field threads) threads"
 
 step "PyTorch tuned: OPENBLAS_CORETYPE=$torch_core OPENBLAS_NUM_THREADS=2, torch.set_num_threads(1)" \
   clean_env env OPENBLAS_CORETYPE="$torch_core" OPENBLAS_NUM_THREADS=2 \
-  "$py" scripts/bench_train.py --mnist "$mnist" --threads 1 --epochs 2 --label "pytorch tuned"
-t_sec=$(field best_s) t_desc="OpenBLAS $(field blas_core) x$(field blas_threads), torch threads $(field torch_threads)"
+  "$py" scripts/bench_train.py --mnist "$mnist" --threads 1 --epochs 3 --label "pytorch tuned"
+t_sec=$(field best_s) t_mean=$(field mean_s) t_desc="OpenBLAS $(field blas_core) x$(field blas_threads), torch threads $(field torch_threads)"
 torch_default_threads=$(field torch_default_threads)
 
 step "PyTorch defaults: no OpenBLAS variables, torch.set_num_threads(2)" \
-  clean_env "$py" scripts/bench_train.py --mnist "$mnist" --threads 2 --epochs 2 --label "pytorch default"
+  clean_env "$py" scripts/bench_train.py --mnist "$mnist" --threads 2 --epochs 3 --label "pytorch default"
 d_sec=$(field best_s) d_desc="OpenBLAS $(field blas_core) x$(field blas_threads), torch threads $(field torch_threads)"
 
 torch_version=$("$py" -c 'import torch; print(torch.__version__)')
-ratio=$(calc %.4f "$t_sec / $m_sec")
+ratio=$(calc %.4f "$t_sec / $m_best")
+mean_ratio=$(calc %.4f "$t_mean / $m_sec")
 share_pct=$(calc %.2f "100 * $g_share")
 echo
 echo "bench-train: $(uptime | sed 's/^ *//')"
 echo "One epoch of MNIST (60,000 images), MLP 784-512-512-512-10 ReLU, SGD lr 0.05 momentum 0.9, batch 128"
 printf '  %-38s %9s %11s   %s\n' "" "s/epoch" "vs modulo" "configuration"
-printf '  %-38s %9.3f %11s   %s\n' "modulo (go test, mean of 3)" "$m_sec" "1.00x" "$m_blas"
-printf '  %-38s %9.3f %10.2fx   %s\n' "modulo (gemmshare, fastest of 3)" "$g_total" "$(calc %.4f "$g_total / $m_sec")" "$m_blas, products timed"
-printf '  %-38s %9.3f %10.2fx   %s\n' "PyTorch $torch_version tuned (best of 2)" "$t_sec" "$ratio" "$t_desc"
-printf '  %-38s %9.3f %10.2fx   %s\n' "PyTorch $torch_version defaults (best of 2)" "$d_sec" "$(calc %.4f "$d_sec / $m_sec")" "$d_desc"
+printf '  %-38s %9.3f %11s   %s\n' "modulo (go test, fastest of 3)" "$m_best" "1.00x" "$m_blas"
+printf '  %-38s %9.3f %11s   %s\n' "modulo (go test, mean of 3)" "$m_sec" "" "$m_blas"
+printf '  %-38s %9.3f %10.2fx   %s\n' "modulo (gemmshare, fastest of 3)" "$g_total" "$(calc %.4f "$g_total / $m_best")" "$m_blas, products timed"
+printf '  %-38s %9.3f %10.2fx   %s\n' "PyTorch $torch_version tuned (fastest of 3)" "$t_sec" "$ratio" "$t_desc"
+printf '  %-38s %9.3f %11s   %s\n' "PyTorch $torch_version tuned (mean of 3)" "$t_mean" "" "$t_desc"
+printf '  %-38s %9.3f %10.2fx   %s\n' "PyTorch $torch_version defaults (fastest of 3)" "$d_sec" "$(calc %.4f "$d_sec / $m_best")" "$d_desc"
 echo
 printf '  %-48s %10s   %s\n' "target" "measured" "verdict"
 printf '  %-48s %10.3f   %s\n' "modulo s/epoch (go test) <= $TARGET_SEC" "$m_sec" "$(verdict "$m_sec <= $TARGET_SEC")"
-printf '  %-48s %9.2fx   %s\n' "PyTorch tuned / modulo (go test) >= ${TARGET_RATIO}x" "$ratio" "$(verdict "$ratio >= $TARGET_RATIO")"
+printf '  %-48s %9.2fx   %s\n' "PyTorch tuned / modulo, fastest epochs >= ${TARGET_RATIO}x" "$ratio" "$(verdict "$ratio >= $TARGET_RATIO")"
 printf '  %-48s %9.1f%%   %s\n' "modulo outside the products (gemmshare) <= $TARGET_SHARE%" "$share_pct" "$(verdict "$share_pct <= $TARGET_SHARE")"
 echo
-printf '  PyTorch tuned / modulo, fastest epochs of both:  %.2fx\n' "$(calc %.4f "$t_sec / $g_total")"
+printf '  PyTorch tuned / modulo, mean epochs (go test):  %.2fx\n' "$mean_ratio"
 printf '  modulo dense-equivalent GFLOP/s over the epoch (go test): %6.1f = %5.1f%% of %d GFLOP/s\n' \
   "$m_gflops" "$(calc %.2f "100 * $m_gflops / $PEAK")" "$PEAK"
 printf '  modulo GFLOP/s inside SGEMM calls (gemmshare):            %6.1f = %5.1f%% of %d GFLOP/s\n' \
