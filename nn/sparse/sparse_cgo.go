@@ -157,6 +157,16 @@ static int c_mul_to_panels(const int32_t *ptr, const int32_t *idx, const float *
 	return 1;
 }
 
+// prefetch_row asks for the cache lines of row which[r] of x, if r < rows. Training
+// compresses rows drawn at random from a data set far larger than the caches, and each
+// row's first lines wait on memory; asking for the row two ahead overlaps those waits.
+// 64 random MNIST rows: 25 µs → 16 µs (a little slower when the rows are cached).
+static inline void prefetch_row(const float *x, const int64_t *which, int rows, int cols, int r) {
+	if (r >= rows) return;
+	const char *row = (const char *)(x + (size_t)which[r] * cols);
+	for (size_t b = 0; b < (size_t)cols * sizeof(float); b += 64) __builtin_prefetch(row + b);
+}
+
 // compress writes the non-zero entries of rows which[0], which[1], … of the cols-wide x
 // (rows 0, 1, … when which is NULL) into ptr, idx and val, which have room for rows×cols +
 // 16 entries (whole vectors are stored past the last entry).
@@ -167,6 +177,7 @@ static void k_compress_avx512(const float *x, const int64_t *which, int rows, in
 	ptr[0] = 0;
 	for (int r = 0; r < rows; r++) {
 		const float *row = x + (size_t)(which ? which[r] : r) * cols;
+		if (which) prefetch_row(x, which, rows, cols, r + 2);
 		__m512i k = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
 		int c = 0;
 		for (; c + 16 <= cols; c += 16) {
@@ -191,6 +202,7 @@ static void k_compress_plain(const float *x, const int64_t *which, int rows, int
 	ptr[0] = 0;
 	for (int r = 0; r < rows; r++) {
 		const float *row = x + (size_t)(which ? which[r] : r) * cols;
+		if (which) prefetch_row(x, which, rows, cols, r + 2);
 		for (int c = 0; c < cols; c++) {
 			idx[n] = c;
 			val[n] = row[c];
