@@ -15,7 +15,7 @@ import (
 // those of each column (sparse.MulToPanels). The sparse kernels want Wᵀ and its gradient
 // in panels of 64 columns (sparse.Panels), so that is how a sparse layer keeps them. On
 // one core, for a batch of 128 random inputs 19% non-zero and 512 units, the products take
-// 230 µs against the GEMM's 480 µs forward and 175 µs against 447 µs for the gradient
+// 185 µs against the GEMM's 480 µs forward and 175 µs against 447 µs for the gradient
 // (sparse.BenchmarkMul; GEMMs at 214 and 230 GFLOP/s).
 //
 // With dense inputs the layer runs the same products as GEMMs on the transposed weight,
