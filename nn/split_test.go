@@ -14,7 +14,7 @@ import (
 // split evenly, with a plain model and with training models (transposed first layer, on
 // dense and on mostly-zero inputs): bit for bit for a plain model on gonum, within float32
 // rounding otherwise (OpenBLAS's rounding depends on a GEMM's shape; the sparse kernels
-// add fewer terms).
+// add fewer terms). Gradients added to buffers (training's momentum) are checked too.
 func TestSplitPassIsWholePass(t *testing.T) {
 	impls := []blas.Impl{blas.Gonum()}
 	if b := blas.Default(); b.Name() != "gonum" {
@@ -103,6 +103,48 @@ func checkSplit(t *testing.T, a Arch, b blas.Impl, mode string) {
 			if c != 1 {
 				t.Fatalf("element %d of %s is in %d parts, want 1", j, p.Name, c)
 			}
+		}
+	}
+
+	// Adding the weights' gradients to buffers (SGD's momentum in training) instead:
+	// each buffer ends as its start plus the gradient just computed, the other
+	// parameters' gradients are written as before, and the weights' are left alone.
+	into := make([][]float32, len(split.layers))
+	start := make([][]float32, len(split.layers))
+	for l := range into {
+		wi := split.layers[l].wi
+		into[l] = make([]float32, len(split.Grads[wi]))
+		for j := range into[l] {
+			into[l][j] = float32(rng.NormFloat64())
+		}
+		start[l] = append([]float32(nil), into[l]...)
+	}
+	kept := make([][]float32, len(net.Params))
+	for i := range kept {
+		kept[i] = append([]float32(nil), split.Grads[i]...)
+		for j := range split.Grads[i] {
+			split.Grads[i][j] = float32(math.NaN()) // written again, or left alone
+		}
+	}
+	for k := range parts {
+		split.gradients(k, parts, into, nil)
+	}
+	for l := range into {
+		wi := split.layers[l].wi
+		want := make([]float32, len(into[l]))
+		for j := range want {
+			want[j] = start[l][j] + kept[wi][j]
+		}
+		closeTo(t, "buffer added to for "+net.Params[wi].Name, into[l], want)
+		for j, g := range split.Grads[wi] {
+			if !math.IsNaN(float64(g)) {
+				t.Fatalf("gradient %d of %s was written while being added to a buffer", j, net.Params[wi].Name)
+			}
+		}
+	}
+	for i, p := range net.Params {
+		if i != split.layers[split.owner[i]].wi {
+			same(t, "gradient of "+p.Name+" beside added weights", split.Grads[i], kept[i])
 		}
 	}
 }
