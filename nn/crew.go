@@ -18,7 +18,14 @@ type crew struct {
 	closed atomic.Bool
 	parked atomic.Bool
 	wake   chan struct{}
+	ended  atomic.Int64 // when the helper finished its last task (UnixNano), for WaitTimer
 }
+
+// WaitTimer, when not nil, is called after each part-split half of a training step with
+// how long the part that finished first waited for the other: benchmarks use it to tell
+// the time a core idles from the work outside the matrix products. Set it before training
+// starts.
+var WaitTimer func(time.Duration)
 
 // The crew runs exactly two parts; these fail to compile if stepParts changes.
 const (
@@ -43,8 +50,15 @@ func (c *crew) run(f func(part int)) {
 	n := c.post.Add(1)
 	c.rouse()
 	f(0)
+	var mine time.Time
+	if WaitTimer != nil {
+		mine = time.Now()
+	}
 	for c.done.Load() < n {
 		runtime.Gosched()
+	}
+	if WaitTimer != nil {
+		WaitTimer(time.Unix(0, c.ended.Load()).Sub(mine).Abs())
 	}
 }
 
@@ -90,6 +104,9 @@ func (c *crew) helper() {
 		}
 		seen++
 		c.f(1)
+		if WaitTimer != nil {
+			c.ended.Store(time.Now().UnixNano())
+		}
 		c.done.Store(seen)
 	}
 }

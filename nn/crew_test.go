@@ -31,3 +31,28 @@ func TestCrewRunsBothParts(t *testing.T) {
 		t.Errorf("parts ran %v times, want 300 each", counts)
 	}
 }
+
+// TestCrewWaitTimer: with WaitTimer set, each run reports how long the part that finished
+// first waited, here the main part for a helper part 2 ms longer.
+func TestCrewWaitTimer(t *testing.T) {
+	var waits []time.Duration
+	WaitTimer = func(d time.Duration) { waits = append(waits, d) }
+	defer func() { WaitTimer = nil }()
+	c := newCrew()
+	defer c.close()
+	for range 3 {
+		c.run(func(part int) {
+			if part == 1 {
+				time.Sleep(2 * time.Millisecond)
+			}
+		})
+	}
+	if len(waits) != 3 {
+		t.Fatalf("%d waits reported for 3 runs", len(waits))
+	}
+	for i, w := range waits {
+		if w < time.Millisecond || w > time.Second {
+			t.Errorf("run %d: the main part waited %v for a part 2 ms longer", i, w)
+		}
+	}
+}

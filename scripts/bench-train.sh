@@ -100,7 +100,7 @@ m_best=$(lmin "$m_bests") m_sec=$(lmean "$m_means") t_sec=$(lmin "$t_bests") t_m
 m_gflops=$(calc %.1f "$m_flops / $m_sec")
 
 step "modulo: go run ./scripts/gemmshare -runs 3 (matrix products timed)" clean_env go run ./scripts/gemmshare -runs 3
-g_total=$(field total_s) g_gemm=$(field gemm_s) g_sparse=$(field sparse_s) g_share=$(field share) g_gemm_gflops=$(field gemm_gflops)
+g_total=$(field total_s) g_gemm=$(field gemm_s) g_sparse=$(field sparse_s) g_wait=$(field wait_s) g_share=$(field share) g_gemm_gflops=$(field gemm_gflops)
 m_blas="$(field blas) $(field kernel), $(field threads) threads"
 
 step "PyTorch defaults: no OpenBLAS variables, torch.set_num_threads(2)" \
@@ -136,6 +136,7 @@ printf '  modulo GFLOP/s inside SGEMM calls (gemmshare):            %6.1f = %5.1
   "$g_gemm_gflops" "$(calc %.2f "100 * $g_gemm_gflops / $PEAK")" "$PEAK"
 printf '  gemmshare fastest epoch, per core: %.3f s = %.3f s in SGEMM + %.3f s in sparse products + %.3f s the rest\n' \
   "$g_total" "$g_gemm" "$g_sparse" "$(calc %.4f "$g_total - $g_gemm - $g_sparse")"
+printf '  (of the rest, %.3f s waiting for the other core at the end of half steps)\n' "$g_wait"
 echo "  $PEAK GFLOP/s is the design doc's reference fp32 peak for this 2-core AVX-512 machine, not a"
 echo "  measurement (measured rates can exceed it). PyTorch's own default here is torch.get_num_threads()"
 echo "  = $torch_default_threads; the defaults line sets 2 and leaves OpenBLAS to choose its kernel and threads."
