@@ -13,7 +13,6 @@ import (
 	"testing"
 )
 
-// newBlob returns n random bytes and their CAS key.
 // openStore opens url and closes the store when the test ends.
 func openStore(t testing.TB, url string) Store {
 	t.Helper()
@@ -25,6 +24,7 @@ func openStore(t testing.TB, url string) Store {
 	return s
 }
 
+// newBlob returns n random bytes and their CAS key.
 func newBlob(t testing.TB, n int) ([]byte, string) {
 	t.Helper()
 	data := make([]byte, n)
