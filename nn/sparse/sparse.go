@@ -39,11 +39,6 @@ type Matrix struct {
 // NNZ is the number of stored entries.
 func (m *Matrix) NNZ() int { return int(m.Ptr[m.Rows] - m.Ptr[0]) }
 
-// RowRange returns rows [r0, r1) of m, sharing its storage.
-func (m *Matrix) RowRange(r0, r1 int) Matrix {
-	return Matrix{Rows: r1 - r0, Cols: m.Cols, Ptr: m.Ptr[r0 : r1+1], Idx: m.Idx, Val: m.Val}
-}
-
 // FromDense sets m to the non-zero entries of the rows×cols row-major x.
 func (m *Matrix) FromDense(x []float32, rows, cols int) {
 	if len(x) < rows*cols {
