@@ -23,7 +23,6 @@ import (
 type firstT struct {
 	wt, dwt []float32     // in the training layout: panels when sparse, else row-major in×out
 	wp      sparse.Panels // wt, when sparse
-	w0      int           // the index of the weight in Net.Params
 	params  [][]float32   // Net's parameters, with wt for the weight: what training updates
 	sparse  bool
 	// Each part's rows of the batch, compressed by row and by column; given says the rows
@@ -45,7 +44,6 @@ func newTrainingModel(n *Network, batch int, b blas.Impl, sparseInputs bool) *Mo
 	m := NewModel(n, batch, b)
 	l := &m.layers[0]
 	f := &firstT{sparse: sparseInputs}
-	f.w0 = l.wi
 	f.in, f.out = l.in, l.out
 	if sparseInputs {
 		f.wp = sparse.NewPanels(l.in, l.out)
@@ -54,13 +52,13 @@ func newTrainingModel(n *Network, batch int, b blas.Impl, sparseInputs bool) *Mo
 		f.wt, f.dwt = make([]float32, len(l.w)), make([]float32, len(l.dw))
 	}
 	f.toTraining(f.wt, l.w)
-	m.Grads[f.w0] = f.dwt
+	m.Grads[l.wi] = f.dwt
 	l.w, l.dw = f.wt, f.dwt
 	f.params = make([][]float32, len(n.Params))
 	for i, p := range n.Params {
 		f.params[i] = p.Data
 	}
-	f.params[f.w0] = f.wt
+	f.params[l.wi] = f.wt
 	m.first = f
 	return m
 }
@@ -82,7 +80,7 @@ func density(x []float32) float64 {
 // trainingLayout returns x, a value per element of parameter i (a mask), in the layout
 // m.first.params has for it.
 func (m *Model) trainingLayout(i int, x []float32) []float32 {
-	if i != m.first.w0 {
+	if i != m.layers[0].wi {
 		return x
 	}
 	t := make([]float32, len(m.first.wt))
@@ -92,7 +90,7 @@ func (m *Model) trainingLayout(i int, x []float32) []float32 {
 
 // sync copies a training model's first weight back into Net.
 func (m *Model) sync() {
-	m.first.toNet(m.Net.Params[m.first.w0].Data, m.first.wt)
+	m.first.toNet(m.Net.Params[m.layers[0].wi].Data, m.first.wt)
 }
 
 // toTraining sets dst, in the training layout, to the out×in w in Net's layout (the

@@ -301,7 +301,7 @@ func (m *Model) layerParams(l int) []int {
 func (m *Model) paramPart(i, part, parts int) (lo, hi int) {
 	p := m.Net.Params[i]
 	l := &m.layers[m.owner[i]]
-	if m.first != nil && i == m.first.w0 {
+	if m.first != nil && i == m.layers[0].wi {
 		return m.first.part(part, parts)
 	}
 	j0, j1 := share(l.out, part, parts)

@@ -94,7 +94,7 @@ func checkSplit(t *testing.T, a Arch, b blas.Impl, mode string) {
 	}
 	for i, p := range net.Params {
 		g := split.Grads[i]
-		if split.first != nil && i == split.first.w0 {
+		if split.first != nil && i == split.layers[0].wi {
 			g = make([]float32, len(whole.Grads[i]))
 			split.first.toNet(g, split.Grads[i])
 		}
