@@ -249,6 +249,13 @@ import (
 	"unsafe"
 )
 
+// The C kernels are written for panels of 64 columns (four AVX-512 vectors); these fail to
+// compile if PanelWidth changes.
+const (
+	_ = uint(PanelWidth - 64)
+	_ = uint(64 - PanelWidth)
+)
+
 // Go memory may be passed to C for the duration of a call (cgo pointer rules): the kernel
 // keeps no pointer, and the slices hold no Go pointers.
 
