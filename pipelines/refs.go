@@ -10,7 +10,6 @@ import (
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/modulo-ml/modulo/dag"
-	"github.com/modulo-ml/modulo/stages"
 )
 
 // stageRef is a reference from an expression to a stage: one instance (key), or every
@@ -462,5 +461,3 @@ func traversalString(tr hcl.Traversal) string {
 	}
 	return sb.String()
 }
-
-var _ = stages.Default

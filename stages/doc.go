@@ -1,6 +1,8 @@
 // Package stages defines what a stage kind is: the schema of its HCL block, the outputs it
-// exposes, its version and the function that runs it. One file per stage kind lives here (the
-// ML kinds arrive with the numerics); the engine in package pipelines turns blocks into calls.
+// exposes, its version and the function that runs it. The kinds themselves (train, match, …)
+// live in package stages/kinds, which registers them in Default; the engine in package
+// pipelines turns blocks into calls and imports only this package, so it builds and is
+// tested without the numerics.
 //
 // A stage never reads HCL and never touches the cache. It receives its configuration as a
 // wholly known cty object (attributes converted to their declared types, defaults applied,

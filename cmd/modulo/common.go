@@ -12,6 +12,10 @@ import (
 	"github.com/modulo-ml/modulo/artifacts"
 	"github.com/modulo-ml/modulo/pipelines"
 	"github.com/modulo-ml/modulo/stages"
+
+	// The stage kinds register themselves in stages.Default; only the command links them,
+	// so the engine builds and is tested without the numerics.
+	_ "github.com/modulo-ml/modulo/stages/kinds"
 )
 
 // pipelineFlags are the flags of every command that loads a pipeline.

@@ -1,8 +1,10 @@
-package stages
+package kinds
 
 import (
 	"context"
 	"fmt"
+
+	"github.com/modulo-ml/modulo/stages"
 
 	"github.com/zclconf/go-cty/cty"
 
@@ -23,11 +25,11 @@ var pairRow = cty.Object(map[string]cty.Type{
 })
 
 func init() {
-	Default.Register(&Kind{
+	stages.Default.Register(&stages.Kind{
 		Name:    "interpolate",
 		Version: 1,
 		Doc:     "Measures loss and error on the straight line between networks, pairwise along two sequences, and their barriers.",
-		Schema: Schema{Attributes: []Attribute{
+		Schema: stages.Schema{Attributes: []stages.Attribute{
 			{Name: "a", Type: cty.DynamicPseudoType, Required: true, Doc: "a network or a sequence of networks"},
 			{Name: "b", Type: cty.DynamicPseudoType, Required: true, Doc: "a network or a sequence of the same length, zipped with a by position"},
 			{Name: "permutation", Type: Permutation, Doc: "applied to every b before interpolating"},
@@ -37,7 +39,7 @@ func init() {
 			{Name: "train_examples", Type: cty.Number, Default: cty.NumberIntVal(10000)},
 			{Name: "threads", Type: cty.Number, Default: cty.Zero, NotInKey: true},
 		}},
-		Outputs: []OutputSpec{
+		Outputs: []stages.OutputSpec{
 			{Name: "curve", Type: cty.List(curveRow), Doc: "every point of every pair"},
 			{Name: "pairs", Type: cty.List(pairRow), Doc: "the barriers of each pair"},
 			{Name: "loss_barrier", Type: splitBarrier, Doc: "the largest over the pairs"},
@@ -110,7 +112,7 @@ func barrierRow(pair int, bar [2][2]float64) cty.Value {
 	})
 }
 
-func runInterpolate(ctx context.Context, in *Input) (*Result, error) {
+func runInterpolate(ctx context.Context, in *stages.Input) (*stages.Result, error) {
 	cfg := in.Config
 	as, _, err := networksOf(in, "a")
 	if err != nil {
@@ -171,9 +173,9 @@ func runInterpolate(ctx context.Context, in *Input) (*Result, error) {
 				}
 			}
 		}
-		in.Report(Progress{Done: float64(i + 1), Total: float64(len(as)), Unit: "pair"})
+		in.Report(stages.Progress{Done: float64(i + 1), Total: float64(len(as)), Unit: "pair"})
 	}
-	return &Result{Outputs: map[string]Output{
+	return &stages.Result{Outputs: map[string]stages.Output{
 		"curve":         {Value: cty.ListVal(curve)},
 		"pairs":         {Value: cty.ListVal(pairs)},
 		"loss_barrier":  {Value: splitVal(worst[0][0], worst[0][1])},

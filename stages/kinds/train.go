@@ -1,4 +1,4 @@
-package stages
+package kinds
 
 import (
 	"context"
@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/modulo-ml/modulo/stages"
+
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/modulo-ml/modulo/artifacts"
@@ -18,7 +20,7 @@ import (
 
 // Network is the artifact type of trained networks: safetensors with the architecture in
 // the metadata, so PyTorch opens them with safetensors.torch.load_file.
-var Network = ArtifactType("network", "application/vnd.modulo.network+safetensors")
+var Network = stages.ArtifactType("network", "application/vnd.modulo.network+safetensors")
 
 // shuffle4 stores dense float32 tensors: byte-shuffling first gains ~15% under zstd.
 const shuffle4 = artifacts.Shuffle4
@@ -30,7 +32,7 @@ var metricsType = cty.Object(map[string]cty.Type{
 	"test_loss": cty.Number, "test_accuracy": cty.Number,
 })
 
-var modelSchema = Schema{Attributes: []Attribute{
+var modelSchema = stages.Schema{Attributes: []stages.Attribute{
 	{Name: "kind", Type: cty.String, Default: cty.StringVal("mlp"), Doc: "mlp"},
 	{Name: "hidden", Type: cty.List(cty.Number), Required: true, Doc: "hidden widths, e.g. [512, 512, 512]"},
 	{Name: "activation", Type: cty.String, Default: cty.StringVal("relu"), Doc: "relu, gelu or tanh"},
@@ -38,7 +40,7 @@ var modelSchema = Schema{Attributes: []Attribute{
 	{Name: "bias", Type: cty.Bool, Default: cty.True},
 }}
 
-var optimizerSchema = Schema{Attributes: []Attribute{
+var optimizerSchema = stages.Schema{Attributes: []stages.Attribute{
 	{Name: "kind", Type: cty.String, Default: cty.StringVal("sgd"), Doc: "sgd, adam or adamw"},
 	{Name: "lr", Type: cty.Number, Required: true},
 	{Name: "momentum", Type: cty.Number, Default: cty.Zero},
@@ -54,12 +56,12 @@ var optimizerSchema = Schema{Attributes: []Attribute{
 }}
 
 func init() {
-	Default.Register(&Kind{
+	stages.Default.Register(&stages.Kind{
 		Name:    "train",
 		Version: 4, // 3: steps split in two parts (nn.stepParts), which rounds differently with OpenBLAS; 4: SGD momentum takes the gradients added to it
 		Doc:     "Trains a network with SGD or Adam(W), keeping checkpoints and per-epoch metrics.",
-		Schema: Schema{
-			Attributes: []Attribute{
+		Schema: stages.Schema{
+			Attributes: []stages.Attribute{
 				{Name: "data", Type: Dataset, Required: true},
 				{Name: "seed", Type: cty.Number, Required: true, Doc: "initialisation seed"},
 				{Name: "data_order_seed", Type: cty.Number, Doc: "seed of the example order; the init seed when null"},
@@ -70,12 +72,12 @@ func init() {
 				{Name: "eval_train_examples", Type: cty.Number, Default: cty.NumberIntVal(10000), Doc: "training examples the per-epoch train metrics use"},
 				{Name: "threads", Type: cty.Number, Default: cty.Zero, NotInKey: true, Doc: "BLAS threads (0: all cores); counted against -j"},
 			},
-			Blocks: []BlockSchema{
+			Blocks: []stages.BlockSchema{
 				{Name: "model", Required: true, Schema: modelSchema},
 				{Name: "optimizer", Required: true, Schema: optimizerSchema},
 			},
 		},
-		Outputs: []OutputSpec{
+		Outputs: []stages.OutputSpec{
 			{Name: "final", Type: Network},
 			{Name: "checkpoints", Type: cty.List(Network)},
 			{Name: "metrics", Type: cty.List(metricsType)},
@@ -250,8 +252,8 @@ func TrainConfigOf(cfg cty.Value, trainN, dims, classes int) (nn.TrainConfig, er
 	return tc, nil
 }
 
-func runTrain(ctx context.Context, in *Input) (*Result, error) {
-	raw, err := in.Read(RefOf(in.Config.GetAttr("data")))
+func runTrain(ctx context.Context, in *stages.Input) (*stages.Result, error) {
+	raw, err := in.Read(stages.RefOf(in.Config.GetAttr("data")))
 	if err != nil {
 		return nil, err
 	}
@@ -272,7 +274,7 @@ func runTrain(ctx context.Context, in *Input) (*Result, error) {
 		// A report per step would flood the display: a few per second are enough.
 		if now := time.Now(); now.Sub(last) >= 200*time.Millisecond || p.Step == p.Steps {
 			last = now
-			in.Report(Progress{Done: float64(p.Step) / float64(spe), Total: float64(tc.Epochs), Unit: "epoch",
+			in.Report(stages.Progress{Done: float64(p.Step) / float64(spe), Total: float64(tc.Epochs), Unit: "epoch",
 				Message: fmt.Sprintf("step %d/%d loss %.4f lr %.3g", p.Step, p.Steps, p.Loss, p.LR)})
 		}
 	}
@@ -285,7 +287,7 @@ func runTrain(ctx context.Context, in *Input) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	var ckpts []Artifact
+	var ckpts []stages.Artifact
 	for _, c := range res.Checkpoints {
 		a, err := encode(c)
 		if err != nil {
@@ -301,13 +303,13 @@ func runTrain(ctx context.Context, in *Input) (*Result, error) {
 			"test_loss": cty.NumberFloatVal(m.TestLoss), "test_accuracy": cty.NumberFloatVal(m.TestAcc),
 		}))
 	}
-	recipe, err := encodeRecipe(in.Config, RefOf(in.Config.GetAttr("data")), tc, spe)
+	recipe, err := encodeRecipe(in.Config, stages.RefOf(in.Config.GetAttr("data")), tc, spe)
 	if err != nil {
 		return nil, err
 	}
 	last2 := res.Metrics[len(res.Metrics)-1]
-	return &Result{Outputs: map[string]Output{
-		"final":          {Artifacts: []Artifact{final}},
+	return &stages.Result{Outputs: map[string]stages.Output{
+		"final":          {Artifacts: []stages.Artifact{final}},
 		"checkpoints":    {Artifacts: ckpts},
 		"metrics":        {Value: cty.ListVal(rows)},
 		"test_accuracy":  {Value: cty.NumberFloatVal(last2.TestAcc)},
@@ -315,6 +317,6 @@ func runTrain(ctx context.Context, in *Input) (*Result, error) {
 		"train_accuracy": {Value: cty.NumberFloatVal(last2.TrainAcc)},
 		"train_loss":     {Value: cty.NumberFloatVal(last2.TrainLoss)},
 		"steps":          {Value: cty.NumberIntVal(int64(res.Steps))},
-		"recipe":         {Artifacts: []Artifact{recipe}},
+		"recipe":         {Artifacts: []stages.Artifact{recipe}},
 	}}, nil
 }

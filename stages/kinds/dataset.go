@@ -1,4 +1,4 @@
-package stages
+package kinds
 
 import (
 	"context"
@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+
+	"github.com/modulo-ml/modulo/stages"
 
 	"github.com/zclconf/go-cty/cty"
 
@@ -17,7 +19,7 @@ import (
 // source, its options and the digests of its files), not the data: every stage that uses
 // it loads the files itself (memoised per process), so a 200 MB float array never enters
 // the cache, while any change to the files still changes every key downstream.
-var Dataset = ArtifactType("dataset", "application/vnd.modulo.dataset+json")
+var Dataset = stages.ArtifactType("dataset", "application/vnd.modulo.dataset+json")
 
 // DatasetSources lists the dataset sources.
 var DatasetSources = []string{"mnist", "fashion-mnist", "idx", "synthetic"}
@@ -36,11 +38,11 @@ type DatasetSpec struct {
 }
 
 func init() {
-	Default.Register(&Kind{
+	stages.Default.Register(&stages.Kind{
 		Name:    "dataset",
 		Version: 1,
 		Doc:     "A classification dataset: MNIST, Fashion-MNIST, IDX files, or a synthetic Gaussian mixture.",
-		Schema: Schema{Attributes: []Attribute{
+		Schema: stages.Schema{Attributes: []stages.Attribute{
 			{Name: "source", Type: cty.String, Required: true, Doc: "mnist, fashion-mnist, idx or synthetic"},
 			{Name: "path", Type: cty.String, Doc: "directory of the four IDX files (source idx)"},
 			{Name: "train_subset", Type: cty.Number, Default: cty.NumberIntVal(0), Doc: "use only the first N training examples (0: all)"},
@@ -53,7 +55,7 @@ func init() {
 			{Name: "seed", Type: cty.Number, Default: cty.NumberIntVal(0), Doc: "synthetic: seed"},
 			{Name: "spread", Type: cty.Number, Default: cty.NumberFloatVal(0.5), Doc: "synthetic: cluster spread relative to the distance between centres"},
 		}},
-		Outputs:  []OutputSpec{{Name: "dataset", Type: Dataset}},
+		Outputs:  []stages.OutputSpec{{Name: "dataset", Type: Dataset}},
 		Self:     "dataset",
 		Validate: validateDataset,
 		Files:    datasetFiles,
@@ -105,7 +107,7 @@ func datasetDir(cfg cty.Value) (string, error) {
 }
 
 // datasetFiles hashes the IDX files, so that their content enters the key.
-func datasetFiles(cfg cty.Value) ([]File, error) {
+func datasetFiles(cfg cty.Value) ([]stages.File, error) {
 	dir, err := datasetDir(cfg)
 	if err != nil || dir == "" {
 		return nil, err
@@ -114,13 +116,13 @@ func datasetFiles(cfg cty.Value) ([]File, error) {
 	if err != nil {
 		return nil, err
 	}
-	var out []File
+	var out []stages.File
 	for _, p := range paths {
 		f, err := data.HashFile(p)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, File{Name: filepath.Base(p), Path: p, SHA256: f.SHA256})
+		out = append(out, stages.File{Name: filepath.Base(p), Path: p, SHA256: f.SHA256})
 	}
 	return out, nil
 }
@@ -154,7 +156,7 @@ func loadSpec(spec *DatasetSpec) (*data.Dataset, error) {
 	return d.WithOptions(spec.Options)
 }
 
-func runDataset(ctx context.Context, in *Input) (*Result, error) {
+func runDataset(ctx context.Context, in *stages.Input) (*stages.Result, error) {
 	cfg := in.Config
 	spec := DatasetSpec{Source: cfg.GetAttr("source").AsString()}
 	spec.Options.TrainSubset, _ = knownInt(cfg, "train_subset")
@@ -192,7 +194,7 @@ func runDataset(ctx context.Context, in *Input) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Result{Outputs: map[string]Output{"dataset": {Artifacts: []Artifact{{Data: b, Codec: artifacts.Raw}}}}}, nil
+	return &stages.Result{Outputs: map[string]stages.Output{"dataset": {Artifacts: []stages.Artifact{{Data: b, Codec: artifacts.Raw}}}}}, nil
 }
 
 // knownInt reads a known, non-null whole number attribute.

@@ -1,10 +1,12 @@
-package stages
+package kinds
 
 import (
 	"context"
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/modulo-ml/modulo/stages"
 
 	"github.com/zclconf/go-cty/cty"
 
@@ -18,7 +20,7 @@ import (
 
 // Mask is the artifact type of pruning masks: one U8 tensor of 0s and 1s per pruned
 // weight ("mask.layers.i.weight") in safetensors, with the architecture in the metadata.
-var Mask = ArtifactType("mask", "application/vnd.modulo.mask+safetensors")
+var Mask = stages.ArtifactType("mask", "application/vnd.modulo.mask+safetensors")
 
 // pruneMetricsType is one row of a prune node's per-level metrics: the level's final epoch.
 var pruneMetricsType = cty.Object(map[string]cty.Type{
@@ -31,11 +33,11 @@ var pruneMetricsType = cty.Object(map[string]cty.Type{
 const maxLevels = 100
 
 func init() {
-	Default.Register(&Kind{
+	stages.Default.Register(&stages.Kind{
 		Name:    "prune",
 		Version: 3, // 2: trains as train version 3 does; 3: as train version 4
 		Doc:     "Iterative magnitude pruning with rewinding of a train node's run, or retraining it with transported masks.",
-		Schema: Schema{Attributes: []Attribute{
+		Schema: stages.Schema{Attributes: []stages.Attribute{
 			{Name: "from", Type: fromType, Required: true, Doc: `the train node whose run is pruned, such as from = train.net["a"] (the block, not one of its outputs)`},
 			{Name: "levels", Type: cty.Number, Doc: "rounds of pruning: levels+1 networks, level 0 dense; with mask, defaults to every mask"},
 			{Name: "fraction", Type: cty.Number, Default: cty.NumberFloatVal(prune.DefaultFraction), Doc: "fraction of the remaining weights pruned per level"},
@@ -46,7 +48,7 @@ func init() {
 			{Name: "permutation", Type: Permutation, Doc: "mask transport: aligns the mask's network to this one (match with reference = this run, target = the mask's run)"},
 			{Name: "threads", Type: cty.Number, Default: cty.Zero, NotInKey: true, Doc: "BLAS threads (0: all cores); counted against -j"},
 		}},
-		Outputs: []OutputSpec{
+		Outputs: []stages.OutputSpec{
 			{Name: "levels", Type: cty.List(Network), Doc: "the trained network of every level, level 0 dense"},
 			{Name: "masks", Type: cty.List(Mask), Doc: "the mask every level trained with"},
 			{Name: "final", Type: Network, Doc: "the last level's network"},
@@ -117,7 +119,7 @@ func validatePrune(cfg cty.Value) error {
 // permutation's and arch, the run's.
 func checkMaskArch(cfg cty.Value, arch string) error {
 	for _, name := range []string{"mask", "permutation"} {
-		for _, r := range Refs(cfg.GetAttr(name)) {
+		for _, r := range stages.Refs(cfg.GetAttr(name)) {
 			if r.Meta != "" && r.Meta != arch {
 				return cty.GetAttrPath(name).NewErrorf("%s belongs to a network of architecture %s, but the train node's run is %s", name, r.Meta, arch)
 			}
@@ -126,9 +128,9 @@ func checkMaskArch(cfg cty.Value, arch string) error {
 	return nil
 }
 
-func runPrune(ctx context.Context, in *Input) (*Result, error) {
+func runPrune(ctx context.Context, in *stages.Input) (*stages.Result, error) {
 	from := in.Config.GetAttr("from")
-	rb, err := in.Read(RefOf(from.GetAttr("recipe")))
+	rb, err := in.Read(stages.RefOf(from.GetAttr("recipe")))
 	if err != nil {
 		return nil, err
 	}
@@ -136,7 +138,7 @@ func runPrune(ctx context.Context, in *Input) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	raw, err := in.Read(&Ref{Type: "dataset", ID: doc.Data})
+	raw, err := in.Read(&stages.Ref{Type: "dataset", ID: doc.Data})
 	if err != nil {
 		return nil, fmt.Errorf("the train node's dataset: %w", err)
 	}
@@ -181,7 +183,7 @@ func runPrune(ctx context.Context, in *Input) (*Result, error) {
 		if now := time.Now(); now.Sub(last) >= 200*time.Millisecond || p.Step == p.Steps {
 			last = now
 			done := float64(level-1) + float64(p.Step)/float64(p.Steps)
-			in.Report(Progress{Done: done, Total: float64(levels), Unit: "level",
+			in.Report(stages.Progress{Done: done, Total: float64(levels), Unit: "level",
 				Message: fmt.Sprintf("level %d/%d step %d/%d loss %.4f", level, levels, p.Step, p.Steps, p.Loss)})
 		}
 	}
@@ -201,7 +203,7 @@ func runPrune(ctx context.Context, in *Input) (*Result, error) {
 // denseRunOf gathers level 0 from the train node: its final network and metrics, and its
 // network at the rewind step, read from its checkpoints when it kept that step and trained
 // again up to it otherwise (bit-identical: same recipe, same data order).
-func denseRunOf(ctx context.Context, in *Input, from cty.Value, doc *recipeDoc, tc nn.TrainConfig, d *data.Dataset) (prune.DenseRun, error) {
+func denseRunOf(ctx context.Context, in *stages.Input, from cty.Value, doc *recipeDoc, tc nn.TrainConfig, d *data.Dataset) (prune.DenseRun, error) {
 	var dense prune.DenseRun
 	rw, err := ParseDuration(in.Config.GetAttr("rewind").AsString())
 	if err != nil {
@@ -226,7 +228,7 @@ func denseRunOf(ctx context.Context, in *Input, from cty.Value, doc *recipeDoc, 
 		dense.Rewind, err = nn.Init(tc.Arch, tc.Init, tc.Seed)
 		return dense, err
 	}
-	in.Report(Progress{Message: fmt.Sprintf("the train node kept no checkpoint at step %d: training up to it", step)})
+	in.Report(stages.Progress{Message: fmt.Sprintf("the train node kept no checkpoint at step %d: training up to it", step)})
 	early := tc
 	early.StopAfter = step
 	res, err := nn.Train(ctx, early, d.Train, d.Test)
@@ -256,7 +258,7 @@ func epochMetricsOf(v cty.Value) ([]nn.EpochMetrics, error) {
 
 // transportedMasks reads the mask attribute and, when permutation is set, moves every mask
 // into this run's coordinates.
-func transportedMasks(in *Input, arch nn.Arch) ([]prune.Mask, error) {
+func transportedMasks(in *stages.Input, arch nn.Arch) ([]prune.Mask, error) {
 	var p *perm.Permutation
 	if pv := in.Config.GetAttr("permutation"); !pv.IsNull() {
 		q, err := readPermutation(in, "permutation")
@@ -270,7 +272,7 @@ func transportedMasks(in *Input, arch nn.Arch) ([]prune.Mask, error) {
 	}
 	var masks []prune.Mask
 	for i, v := range in.Config.GetAttr("mask").AsValueSlice() {
-		b, err := in.Read(RefOf(v))
+		b, err := in.Read(stages.RefOf(v))
 		if err != nil {
 			return nil, err
 		}
@@ -292,8 +294,8 @@ func transportedMasks(in *Input, arch nn.Arch) ([]prune.Mask, error) {
 }
 
 // pruneResult encodes the levels.
-func pruneResult(arch nn.Arch, levels []prune.Level) (*Result, error) {
-	var nets, masks []Artifact
+func pruneResult(arch nn.Arch, levels []prune.Level) (*stages.Result, error) {
+	var nets, masks []stages.Artifact
 	var rows []cty.Value
 	for k, l := range levels {
 		na, err := encodeNetwork(l.Net)
@@ -305,7 +307,7 @@ func pruneResult(arch nn.Arch, levels []prune.Level) (*Result, error) {
 			return nil, err
 		}
 		nets = append(nets, na)
-		masks = append(masks, Artifact{Data: mb, Codec: artifacts.Raw, Meta: arch.String()})
+		masks = append(masks, stages.Artifact{Data: mb, Codec: artifacts.Raw, Meta: arch.String()})
 		kept, _ := l.Mask.Count()
 		m := l.Metrics[len(l.Metrics)-1]
 		rows = append(rows, cty.ObjectVal(map[string]cty.Value{
@@ -314,7 +316,7 @@ func pruneResult(arch nn.Arch, levels []prune.Level) (*Result, error) {
 			"test_loss": cty.NumberFloatVal(m.TestLoss), "test_accuracy": cty.NumberFloatVal(m.TestAcc),
 		}))
 	}
-	return &Result{Outputs: map[string]Output{
+	return &stages.Result{Outputs: map[string]stages.Output{
 		"levels":  {Artifacts: nets},
 		"masks":   {Artifacts: masks},
 		"final":   {Artifacts: nets[len(nets)-1:]},

@@ -1,4 +1,4 @@
-package stages_test
+package kinds_test
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 
 	"github.com/modulo-ml/modulo/artifacts"
 	"github.com/modulo-ml/modulo/stages"
+	"github.com/modulo-ml/modulo/stages/kinds"
 	"github.com/modulo-ml/modulo/stages/stagetest"
 )
 
@@ -59,14 +60,14 @@ func newFixture(t *testing.T) *fixture {
 	}
 	desc := res.Outputs["dataset"].Artifacts[0].Data
 	f := &fixture{inputs: map[artifacts.OutputID][]byte{}}
-	f.data = f.add(stages.Dataset, "dataset", desc)
+	f.data = f.add(kinds.Dataset, "dataset", desc)
 	k := kind(t, "train")
 	for seed := int64(1); seed <= 3; seed++ {
 		res, err := k.Run(context.Background(), &stages.Input{Address: "train.t", Config: trainCfg(k, f.data, seed), Threads: 1, Read: f.read})
 		if err != nil {
 			t.Fatal(err)
 		}
-		f.nets = append(f.nets, f.add(stages.Network, "network", res.Outputs["final"].Artifacts[0].Data))
+		f.nets = append(f.nets, f.add(kinds.Network, "network", res.Outputs["final"].Artifacts[0].Data))
 	}
 	return f
 }

@@ -1,7 +1,9 @@
-package stages
+package kinds
 
 import (
 	"context"
+
+	"github.com/modulo-ml/modulo/stages"
 
 	"github.com/zclconf/go-cty/cty"
 
@@ -20,12 +22,12 @@ var gridRow = cty.Object(map[string]cty.Type{
 var barriers = cty.Object(map[string]cty.Type{"loss": splitBarrier, "error": splitBarrier})
 
 func init() {
-	Default.Register(&Kind{
+	stages.Default.Register(&stages.Kind{
 		Name:    "merge_three",
 		Version: 1,
 		Doc: "Three networks: the barrier between two of them after aligning both to the third (via the reference), " +
 			"against aligning them directly, and over the triangle they span; and how often the permutations agree.",
-		Schema: Schema{Attributes: []Attribute{
+		Schema: stages.Schema{Attributes: []stages.Attribute{
 			{Name: "networks", Type: cty.List(Network), Required: true, Doc: "three networks"},
 			{Name: "reference", Type: cty.Number, Default: cty.Zero, Doc: "index of the reference network (0, 1 or 2); the outputs call it network 0"},
 			{Name: "align", Type: cty.Bool, Default: cty.True, Doc: "weight-match the other two to the reference first"},
@@ -36,7 +38,7 @@ func init() {
 			{Name: "seed", Type: cty.Number, Default: cty.Zero},
 			{Name: "threads", Type: cty.Number, Default: cty.Zero, NotInKey: true},
 		}},
-		Outputs: []OutputSpec{
+		Outputs: []stages.OutputSpec{
 			{Name: "grid", Type: cty.List(gridRow)},
 			{Name: "loss_barrier", Type: splitBarrier, Doc: "over the triangle"},
 			{Name: "error_barrier", Type: splitBarrier, Doc: "over the triangle"},
@@ -75,7 +77,7 @@ func barriersVal(bar [2][2]float64) cty.Value {
 	return cty.ObjectVal(map[string]cty.Value{"loss": splitVal(bar[0][0], bar[0][1]), "error": splitVal(bar[1][0], bar[1][1])})
 }
 
-func runMergeThree(ctx context.Context, in *Input) (*Result, error) {
+func runMergeThree(ctx context.Context, in *stages.Input) (*stages.Result, error) {
 	cfg := in.Config
 	nets, _, err := networksOf(in, "networks")
 	if err != nil {
@@ -137,9 +139,9 @@ func runMergeThree(ctx context.Context, in *Input) (*Result, error) {
 	points, _ := knownInt(cfg, "points")
 	alphas := nn.Alphas(points)
 	viaRows, viaBar := pairBarriers(0, aC, bC, alphas, d, impl)
-	in.Report(Progress{Done: 1, Total: 3, Unit: "part", Message: "via reference"})
+	in.Report(stages.Progress{Done: 1, Total: 3, Unit: "part", Message: "via reference"})
 	dirRows, dirBar := pairBarriers(0, a, bA, alphas, d, impl)
-	in.Report(Progress{Done: 2, Total: 3, Unit: "part", Message: "direct"})
+	in.Report(stages.Progress{Done: 2, Total: 3, Unit: "part", Message: "direct"})
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -169,7 +171,7 @@ func runMergeThree(ctx context.Context, in *Input) (*Result, error) {
 	tri := func(metric string) cty.Value {
 		return splitVal(nn.SimplexBarrier(pts, series[metric+"train"]), nn.SimplexBarrier(pts, series[metric+"test"]))
 	}
-	return &Result{Outputs: map[string]Output{
+	return &stages.Result{Outputs: map[string]stages.Output{
 		"grid":                  {Value: cty.ListVal(grid)},
 		"loss_barrier":          {Value: tri("loss")},
 		"error_barrier":         {Value: tri("error")},

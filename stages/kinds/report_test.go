@@ -1,4 +1,4 @@
-package stages_test
+package kinds_test
 
 import (
 	"bytes"

@@ -1,4 +1,4 @@
-package stages
+package kinds
 
 import (
 	"bytes"
@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/modulo-ml/modulo/stages"
+
 	"github.com/zclconf/go-cty/cty"
 	ctyjson "github.com/zclconf/go-cty/cty/json"
 
@@ -23,15 +25,15 @@ import (
 
 // Report media types: each report output is one file a user opens.
 var (
-	CSVFile      = ArtifactType("csv", "text/csv; charset=utf-8")
-	JSONFile     = ArtifactType("json", "application/json")
-	MarkdownFile = ArtifactType("markdown", "text/markdown; charset=utf-8")
-	HTMLFile     = ArtifactType("html", "text/html; charset=utf-8")
-	PNGFile      = ArtifactType("png", "image/png")
-	SVGFile      = ArtifactType("svg", "image/svg+xml")
+	CSVFile      = stages.ArtifactType("csv", "text/csv; charset=utf-8")
+	JSONFile     = stages.ArtifactType("json", "application/json")
+	MarkdownFile = stages.ArtifactType("markdown", "text/markdown; charset=utf-8")
+	HTMLFile     = stages.ArtifactType("html", "text/html; charset=utf-8")
+	PNGFile      = stages.ArtifactType("png", "image/png")
+	SVGFile      = stages.ArtifactType("svg", "image/svg+xml")
 )
 
-var plotSchema = Schema{Attributes: []Attribute{
+var plotSchema = stages.Schema{Attributes: []stages.Attribute{
 	{Name: "title", Type: cty.String, Doc: "the figure's title"},
 	{Name: "kind", Type: cty.String, Default: cty.StringVal("line"), Doc: "line, scatter, or triangle (a merge_three grid: columns l0, l1, l2 and one y)"},
 	{Name: "table", Type: cty.DynamicPseudoType, Doc: "rows to plot when not the report's table, such as interpolate.x.curve"},
@@ -45,20 +47,20 @@ var plotSchema = Schema{Attributes: []Attribute{
 }}
 
 func init() {
-	Default.Register(&Kind{
+	stages.Default.Register(&stages.Kind{
 		Name:    "report",
 		Version: 2,
 		Doc:     "Writes a table (CSV, JSON, Markdown), plots (PNG, SVG) and one self-contained HTML page.",
-		Schema: Schema{
-			Attributes: []Attribute{
+		Schema: stages.Schema{
+			Attributes: []stages.Attribute{
 				{Name: "title", Type: cty.String, Default: cty.StringVal("Report")},
 				{Name: "description", Type: cty.String, Default: cty.StringVal(""), Doc: "a paragraph under the title"},
 				{Name: "table", Type: cty.DynamicPseudoType, Required: true, Doc: "a list of objects, one per row, such as [for w in var.widths : { width = w, barrier = … }]"},
 				{Name: "columns", Type: cty.List(cty.String), Doc: "the columns in order; by default every attribute of the rows, in the order they first appear"},
 			},
-			Blocks: []BlockSchema{{Name: "plot", Labels: []string{"name"}, Multi: true, Schema: plotSchema}},
+			Blocks: []stages.BlockSchema{{Name: "plot", Labels: []string{"name"}, Multi: true, Schema: plotSchema}},
 		},
-		Outputs: []OutputSpec{
+		Outputs: []stages.OutputSpec{
 			{Name: "csv", Type: CSVFile},
 			{Name: "json", Type: JSONFile},
 			{Name: "markdown", Type: MarkdownFile},
@@ -155,7 +157,7 @@ func cell(v cty.Value, exact bool) string {
 	case t == cty.Bool:
 		return strconv.FormatBool(v.True())
 	case t.IsCapsuleType():
-		if r, ok := v.EncapsulatedValue().(*Ref); ok {
+		if r, ok := v.EncapsulatedValue().(*stages.Ref); ok {
 			return r.String()
 		}
 		return t.FriendlyName()
@@ -364,7 +366,7 @@ func optString(v cty.Value) string {
 	return v.AsString()
 }
 
-func runReport(ctx context.Context, in *Input) (*Result, error) {
+func runReport(ctx context.Context, in *stages.Input) (*stages.Result, error) {
 	cfg := in.Config
 	tb, err := tableOf(cfg.GetAttr("table"), stringList(cfg.GetAttr("columns")))
 	if err != nil {
@@ -386,7 +388,7 @@ func runReport(ctx context.Context, in *Input) (*Result, error) {
 	}
 	md.WriteString(tb.markdown())
 
-	var pngs, svgs []Artifact
+	var pngs, svgs []stages.Artifact
 	var figures []figure
 	for it := cfg.GetAttr("plot").ElementIterator(); it.Next(); {
 		if err := ctx.Err(); err != nil {
@@ -408,17 +410,17 @@ func runReport(ctx context.Context, in *Input) (*Result, error) {
 		if err != nil {
 			return nil, fmt.Errorf("plot %q: %v", name, err)
 		}
-		pngs = append(pngs, Artifact{Data: png, Codec: artifacts.Raw, Meta: name + ".png"})
-		svgs = append(svgs, Artifact{Data: svg, Codec: artifacts.Raw, Meta: name + ".svg"})
+		pngs = append(pngs, stages.Artifact{Data: png, Codec: artifacts.Raw, Meta: name + ".png"})
+		svgs = append(svgs, stages.Artifact{Data: svg, Codec: artifacts.Raw, Meta: name + ".svg"})
 		figures = append(figures, figure{name: name, title: spec.title, svg: svg})
 		fmt.Fprintf(&md, "\n![%s](%s.png)\n", cmp.Or(spec.title, name), name)
 	}
 	page := htmlPage(title, desc, tb, figures)
-	return &Result{Outputs: map[string]Output{
-		"csv":      {Artifacts: []Artifact{{Data: csvb, Meta: "table.csv"}}},
-		"json":     {Artifacts: []Artifact{{Data: jsonb, Meta: "table.json"}}},
-		"markdown": {Artifacts: []Artifact{{Data: []byte(md.String()), Meta: "table.md"}}},
-		"html":     {Artifacts: []Artifact{{Data: page, Meta: "index.html"}}},
+	return &stages.Result{Outputs: map[string]stages.Output{
+		"csv":      {Artifacts: []stages.Artifact{{Data: csvb, Meta: "table.csv"}}},
+		"json":     {Artifacts: []stages.Artifact{{Data: jsonb, Meta: "table.json"}}},
+		"markdown": {Artifacts: []stages.Artifact{{Data: []byte(md.String()), Meta: "table.md"}}},
+		"html":     {Artifacts: []stages.Artifact{{Data: page, Meta: "index.html"}}},
 		"png":      {Artifacts: pngs},
 		"svg":      {Artifacts: svgs},
 		"rows":     {Value: cty.NumberIntVal(int64(len(tb.rows)))},

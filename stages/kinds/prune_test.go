@@ -1,4 +1,4 @@
-package stages_test
+package kinds_test
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"github.com/modulo-ml/modulo/nn/perm"
 	"github.com/modulo-ml/modulo/nn/prune"
 	"github.com/modulo-ml/modulo/stages"
+	"github.com/modulo-ml/modulo/stages/kinds"
 	"github.com/modulo-ml/modulo/stages/stagetest"
 )
 
@@ -133,7 +134,7 @@ func TestPrune(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := f.add(stages.Permutation, "permutation", pb)
+	p := f.add(kinds.Permutation, "permutation", pb)
 	moved := f.node(t, pk, pruneCfg(pk, map[string]cty.Value{
 		"from": train, "mask": imp.GetAttr("masks"), "permutation": p, "rewind": cty.StringVal("1ep"),
 	}))
@@ -146,7 +147,7 @@ func TestPrune(t *testing.T) {
 	qb, _ := perm.EncodeSafetensors(q)
 	other := f.node(t, tk, trainCfg(tk, f.data, 2))
 	carried := f.node(t, pk, pruneCfg(pk, map[string]cty.Value{
-		"from": other, "mask": imp.GetAttr("masks"), "permutation": f.add(stages.Permutation, "permutation", qb), "levels": cty.NumberIntVal(1),
+		"from": other, "mask": imp.GetAttr("masks"), "permutation": f.add(kinds.Permutation, "permutation", qb), "levels": cty.NumberIntVal(1),
 	}))
 	got := carried.GetAttr("masks").AsValueSlice()
 	if len(got) != 2 {
@@ -168,9 +169,9 @@ func TestValidatePrune(t *testing.T) {
 	f := newFixture(t)
 	tk, pk := kind(t, "train"), kind(t, "prune")
 	train := f.node(t, tk, trainCfg(tk, f.data, 1)) // 2 epochs of 8 steps
-	maskList := cty.ListValEmpty(stages.Mask)
+	maskList := cty.ListValEmpty(kinds.Mask)
 	wide := nn.Arch{Kind: "mlp", Input: 8, Hidden: []int{32}, Output: 3, Activation: "relu", Bias: true}
-	wrongMask := cty.ListVal([]cty.Value{stages.RefVal(stages.Mask, &stages.Ref{Type: "mask", ID: [32]byte{1}, Meta: wide.String()})})
+	wrongMask := cty.ListVal([]cty.Value{stages.RefVal(kinds.Mask, &stages.Ref{Type: "mask", ID: [32]byte{1}, Meta: wide.String()})})
 	tests := []struct {
 		cfg  map[string]cty.Value
 		want string
@@ -181,7 +182,7 @@ func TestValidatePrune(t *testing.T) {
 		{map[string]cty.Value{"from": train, "levels": cty.NumberIntVal(1), "scope": cty.StringVal("row")}, `unknown scope "row"`},
 		{map[string]cty.Value{"from": train, "levels": cty.NumberIntVal(1), "rewind": cty.StringVal("3ep")}, "beyond the 16 steps"},
 		{map[string]cty.Value{"from": train, "levels": cty.NumberIntVal(1), "rewind": cty.StringVal("soon")}, "neither a step count"},
-		{map[string]cty.Value{"from": train, "levels": cty.NumberIntVal(1), "permutation": f.add(stages.Permutation, "permutation", []byte("p"))}, "needs mask"},
+		{map[string]cty.Value{"from": train, "levels": cty.NumberIntVal(1), "permutation": f.add(kinds.Permutation, "permutation", []byte("p"))}, "needs mask"},
 		{map[string]cty.Value{"from": train, "mask": maskList}, "empty list"},
 		{map[string]cty.Value{"from": train, "mask": wrongMask, "levels": cty.NumberIntVal(3)}, "needs 4 masks but mask holds 1"},
 		{map[string]cty.Value{"from": train, "mask": wrongMask}, "architecture mlp 8-32-3"},

@@ -1,7 +1,9 @@
-package stages
+package kinds
 
 import (
 	"fmt"
+
+	"github.com/modulo-ml/modulo/stages"
 
 	"github.com/zclconf/go-cty/cty"
 
@@ -13,11 +15,11 @@ import (
 
 // Permutation is the artifact type of permutations: int64 tensors "perm.<layer>" in
 // safetensors, with the architecture they apply to in the metadata.
-var Permutation = ArtifactType("permutation", "application/vnd.modulo.permutation+safetensors")
+var Permutation = stages.ArtifactType("permutation", "application/vnd.modulo.permutation+safetensors")
 
 // networksOf reads an attribute holding a network or a list of networks (a sequence such as
 // the checkpoints of a run). seq reports which it was.
-func networksOf(in *Input, name string) (nets []*nn.Network, seq bool, err error) {
+func networksOf(in *stages.Input, name string) (nets []*nn.Network, seq bool, err error) {
 	v := in.Config.GetAttr(name)
 	var refs []cty.Value
 	if v.Type().IsListType() || v.Type().IsTupleType() {
@@ -40,8 +42,8 @@ func networksOf(in *Input, name string) (nets []*nn.Network, seq bool, err error
 }
 
 // readNetwork decodes the network artifact v.
-func readNetwork(in *Input, v cty.Value) (*nn.Network, error) {
-	b, err := in.Read(RefOf(v))
+func readNetwork(in *stages.Input, v cty.Value) (*nn.Network, error) {
+	b, err := in.Read(stages.RefOf(v))
 	if err != nil {
 		return nil, err
 	}
@@ -87,8 +89,8 @@ func sameArch(what string, nets ...*nn.Network) error {
 }
 
 // datasetOf loads the dataset of attribute name.
-func datasetOf(in *Input, name string) (*data.Dataset, error) {
-	b, err := in.Read(RefOf(in.Config.GetAttr(name)))
+func datasetOf(in *stages.Input, name string) (*data.Dataset, error) {
+	b, err := in.Read(stages.RefOf(in.Config.GetAttr(name)))
 	if err != nil {
 		return nil, err
 	}
@@ -97,8 +99,8 @@ func datasetOf(in *Input, name string) (*data.Dataset, error) {
 }
 
 // readPermutation loads the permutation of attribute name.
-func readPermutation(in *Input, name string) (perm.Permutation, error) {
-	b, err := in.Read(RefOf(in.Config.GetAttr(name)))
+func readPermutation(in *stages.Input, name string) (perm.Permutation, error) {
+	b, err := in.Read(stages.RefOf(in.Config.GetAttr(name)))
 	if err != nil {
 		return perm.Permutation{}, err
 	}
@@ -111,13 +113,13 @@ func readPermutation(in *Input, name string) (perm.Permutation, error) {
 // shuffling breaks them up. Measured on LeNet-300-100 (bytes stored, raw vs shuffled): dense
 // 1067k vs 910k, 20% sparse 836k vs 895k, 50% 589k vs 620k, 90% 137k vs 196k (12.8% of the
 // dense float32 size; TestSparseCompresses), so more than 1/8 zeros means raw.
-func encodeNetwork(n *nn.Network) (Artifact, error) {
+func encodeNetwork(n *nn.Network) (stages.Artifact, error) {
 	b, err := nn.EncodeNetwork(n, nil)
 	codec := shuffle4
 	if zeros, total := zeroCount(n); 8*zeros > total {
 		codec = artifacts.Raw
 	}
-	return Artifact{Data: b, Codec: codec, Meta: n.Arch.String()}, err
+	return stages.Artifact{Data: b, Codec: codec, Meta: n.Arch.String()}, err
 }
 
 // zeroCount counts the parameters of n that are exactly zero.
@@ -137,7 +139,7 @@ func zeroCount(n *nn.Network) (zeros, total int) {
 // plan time (cached upstream results), with where each came from.
 func archesOf(cfg cty.Value, name string) []string {
 	var out []string
-	for _, r := range Refs(cfg.GetAttr(name)) {
+	for _, r := range stages.Refs(cfg.GetAttr(name)) {
 		if r.Meta != "" {
 			out = append(out, r.Meta)
 		}
@@ -177,7 +179,7 @@ type dataSplits struct {
 }
 
 // splitsOf loads attribute data and reads train_examples.
-func splitsOf(in *Input) (*dataSplits, error) {
+func splitsOf(in *stages.Input) (*dataSplits, error) {
 	d, err := datasetOf(in, "data")
 	if err != nil {
 		return nil, err

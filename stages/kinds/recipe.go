@@ -1,9 +1,11 @@
-package stages
+package kinds
 
 import (
 	"encoding/json"
 	"fmt"
 	"strings"
+
+	"github.com/modulo-ml/modulo/stages"
 
 	"github.com/zclconf/go-cty/cty"
 	ctyjson "github.com/zclconf/go-cty/cty/json"
@@ -16,7 +18,7 @@ import (
 // dataset it trained on, so that a prune node can train the same run again with masks
 // (same model, optimiser, schedule, seeds and data order) without the pipeline repeating
 // the train block.
-var Recipe = ArtifactType("recipe", "application/vnd.modulo.recipe+json")
+var Recipe = stages.ArtifactType("recipe", "application/vnd.modulo.recipe+json")
 
 // recipeDoc is a recipe artifact's content. Config is the train block's configuration as
 // typed cty JSON, without data (Data holds its OutputID) and without attributes that do
@@ -42,7 +44,7 @@ type recipeMeta struct {
 }
 
 // encodeRecipe stores the train configuration cfg, which trained on the dataset ref data.
-func encodeRecipe(cfg cty.Value, data *Ref, tc nn.TrainConfig, spe int) (Artifact, error) {
+func encodeRecipe(cfg cty.Value, data *stages.Ref, tc nn.TrainConfig, spe int) (stages.Artifact, error) {
 	attrs := map[string]cty.Value{}
 	for name, v := range cfg.AsValueMap() {
 		if name != "data" && name != "threads" {
@@ -52,11 +54,11 @@ func encodeRecipe(cfg cty.Value, data *Ref, tc nn.TrainConfig, spe int) (Artifac
 	obj := cty.ObjectVal(attrs)
 	tj, err := ctyjson.MarshalType(obj.Type())
 	if err != nil {
-		return Artifact{}, err
+		return stages.Artifact{}, err
 	}
 	vj, err := ctyjson.Marshal(obj, obj.Type())
 	if err != nil {
-		return Artifact{}, err
+		return stages.Artifact{}, err
 	}
 	steps := recipeSteps{StepsPerEpoch: spe, Steps: spe * tc.Epochs, Checkpoints: tc.Checkpoints}
 	if steps.Checkpoints == nil {
@@ -64,10 +66,10 @@ func encodeRecipe(cfg cty.Value, data *Ref, tc nn.TrainConfig, spe int) (Artifac
 	}
 	b, err := json.Marshal(recipeDoc{Data: data.ID, Type: tj, Config: vj, recipeSteps: steps})
 	if err != nil {
-		return Artifact{}, err
+		return stages.Artifact{}, err
 	}
 	meta, err := json.Marshal(recipeMeta{Arch: tc.Arch.String(), recipeSteps: steps})
-	return Artifact{Data: b, Codec: artifacts.Raw, Meta: string(meta)}, err
+	return stages.Artifact{Data: b, Codec: artifacts.Raw, Meta: string(meta)}, err
 }
 
 // decodeRecipe reads a recipe artifact back into the train configuration it describes.
@@ -100,7 +102,7 @@ func recipeMetaOf(from cty.Value) (m recipeMeta, ok bool) {
 	if !v.IsKnown() || v.IsNull() {
 		return m, false
 	}
-	r := RefOf(v)
+	r := stages.RefOf(v)
 	if !strings.HasPrefix(r.Meta, "{") || json.Unmarshal([]byte(r.Meta), &m) != nil || m.StepsPerEpoch < 1 {
 		return m, false
 	}

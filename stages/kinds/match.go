@@ -1,9 +1,11 @@
-package stages
+package kinds
 
 import (
 	"context"
 	"fmt"
 	"slices"
+
+	"github.com/modulo-ml/modulo/stages"
 
 	"github.com/zclconf/go-cty/cty"
 
@@ -13,11 +15,11 @@ import (
 )
 
 func init() {
-	Default.Register(&Kind{
+	stages.Default.Register(&stages.Kind{
 		Name:    "match",
 		Version: 1,
 		Doc:     "Finds the permutation of the target's hidden units that best aligns it with the reference (weight or activation matching).",
-		Schema: Schema{Attributes: []Attribute{
+		Schema: stages.Schema{Attributes: []stages.Attribute{
 			{Name: "reference", Type: cty.DynamicPseudoType, Required: true, Doc: "a network, or a sequence of networks with at"},
 			{Name: "target", Type: cty.DynamicPseudoType, Required: true, Doc: "a network, or a sequence of networks (every element is permuted)"},
 			{Name: "at", Type: cty.Number, Default: cty.NumberIntVal(-1), Doc: "which element of sequences to match on; negative counts from the end"},
@@ -29,7 +31,7 @@ func init() {
 			{Name: "kernel", Type: cty.String, Default: cty.StringVal("linear"), Doc: "activation matching: linear, cosine or correlation"},
 			{Name: "threads", Type: cty.Number, Default: cty.Zero, NotInKey: true},
 		}},
-		Outputs: []OutputSpec{
+		Outputs: []stages.OutputSpec{
 			{Name: "permutation", Type: Permutation},
 			{Name: "aligned", Type: Network, Doc: "the target (or its element at) permuted"},
 			{Name: "aligned_sequence", Type: cty.List(Network), Doc: "every element of the target permuted"},
@@ -80,7 +82,7 @@ func pick(nets []*nn.Network, at int) (*nn.Network, error) {
 	return nets[i], nil
 }
 
-func runMatch(ctx context.Context, in *Input) (*Result, error) {
+func runMatch(ctx context.Context, in *stages.Input) (*stages.Result, error) {
 	cfg := in.Config
 	refs, _, err := networksOf(in, "reference")
 	if err != nil {
@@ -139,7 +141,7 @@ func runMatch(ctx context.Context, in *Input) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	var seqArts []Artifact
+	var seqArts []stages.Artifact
 	for _, t := range targets {
 		p, err := res.Perm.Apply(t)
 		if err != nil {
@@ -151,9 +153,9 @@ func runMatch(ctx context.Context, in *Input) (*Result, error) {
 		}
 		seqArts = append(seqArts, a)
 	}
-	return &Result{Outputs: map[string]Output{
-		"permutation":      {Artifacts: []Artifact{{Data: pb, Meta: res.Perm.Arch.String()}}},
-		"aligned":          {Artifacts: []Artifact{al}},
+	return &stages.Result{Outputs: map[string]stages.Output{
+		"permutation":      {Artifacts: []stages.Artifact{{Data: pb, Meta: res.Perm.Arch.String()}}},
+		"aligned":          {Artifacts: []stages.Artifact{al}},
 		"aligned_sequence": {Artifacts: seqArts},
 		"objective":        {Value: cty.NumberFloatVal(res.Objective)},
 		"iterations":       {Value: cty.NumberIntVal(int64(res.Sweeps))},
