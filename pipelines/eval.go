@@ -31,6 +31,25 @@ func unknownOutputs(k *stages.Kind) cty.Value {
 	return cty.ObjectVal(attrs)
 }
 
+// expectedOutputs is unknownOutputs with each artifact output carrying what is expected of it
+// (stages.ExpectedValue).
+func expectedOutputs(k *stages.Kind, exp map[string]stages.Expected) cty.Value {
+	val := func(o stages.OutputSpec) cty.Value {
+		if e, ok := exp[o.Name]; ok {
+			return stages.ExpectedValue(o.Type, e)
+		}
+		return cty.UnknownVal(o.Type)
+	}
+	if k.Self != "" {
+		return val(k.Outputs[0])
+	}
+	attrs := make(map[string]cty.Value, len(k.Outputs))
+	for _, o := range k.Outputs {
+		attrs[o.Name] = val(o)
+	}
+	return cty.ObjectVal(attrs)
+}
+
 // outputsType is the type of an instance's value.
 func outputsType(k *stages.Kind) cty.Type {
 	if k.Self != "" {
@@ -83,19 +102,63 @@ func (g *Graph) evalContext(inst *Instance, valueOf ValueOf) *hcl.EvalContext {
 }
 
 // Eval evaluates the configuration of inst against its kind's schema, with upstream values
-// from valueOf. The result may hold unknown values when upstream results are not known.
+// from valueOf. The result may hold unknown values when upstream results are not known; a
+// wholly known result is the kind's canonical configuration (stages.Canonical), the one that
+// is keyed and run.
 func (g *Graph) Eval(inst *Instance, valueOf ValueOf) (cty.Value, hcl.Diagnostics) {
+	p, diags := g.evalPlanned(inst, valueOf)
+	return p.Value, diags
+}
+
+// evalPlanned is Eval that also returns what is expected of the artifacts in the
+// configuration (stages.Planned), for the kind's Expect at plan time.
+func (g *Graph) evalPlanned(inst *Instance, valueOf ValueOf) (*stages.Planned, hcl.Diagnostics) {
 	ctx := g.evalContext(inst, valueOf)
-	cfg, diags := evalBody(inst.Block.Body, &inst.Block.Kind.Schema, ctx)
+	k := inst.Block.Kind
+	cfg, diags := evalBody(inst.Block.Body, &k.Schema, ctx)
+	p := stages.NewPlanned(cfg)
 	if diags.HasErrors() {
-		return cfg, diags
+		return p, diags
 	}
-	if v := inst.Block.Kind.Validate; v != nil {
-		if err := v(cfg); err != nil {
-			diags = append(diags, validateDiag(inst, err))
+	diags = append(diags, validate(inst.Block, p)...)
+	if diags.HasErrors() || !p.Value.IsWhollyKnown() {
+		return p, diags
+	}
+	c, err := stages.Canonical(k, p.Value)
+	if err != nil {
+		diags = append(diags, validateDiag(inst.Block, err))
+		return p, diags
+	}
+	p.Value = c
+	return p, diags
+}
+
+// validate runs the kind's Validate and reports each error it joined as a diagnostic of its
+// own, so that every mistake of a block is shown at once.
+func validate(b *Block, p *stages.Planned) hcl.Diagnostics {
+	if b.Kind.Validate == nil {
+		return nil
+	}
+	var diags hcl.Diagnostics
+	for _, err := range splitErrors(b.Kind.Validate(p)) {
+		diags = append(diags, validateDiag(b, err))
+	}
+	return diags
+}
+
+// splitErrors flattens errors.Join trees into their leaves.
+func splitErrors(err error) []error {
+	if err == nil {
+		return nil
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []error
+		for _, e := range j.Unwrap() {
+			out = append(out, splitErrors(e)...)
 		}
+		return out
 	}
-	return cfg, diags
+	return []error{err}
 }
 
 func evalBody(b *Body, s *stages.Schema, ctx *hcl.EvalContext) (cty.Value, hcl.Diagnostics) {
@@ -140,6 +203,10 @@ func evalBody(b *Body, s *stages.Schema, ctx *hcl.EvalContext) (cty.Value, hcl.D
 		}
 		if conv.IsNull() && a.Default != cty.NilVal {
 			conv = a.Default
+		}
+		if d := checkConstraint(a, attr, conv); d != nil {
+			diags = append(diags, d)
+			conv = cty.UnknownVal(a.Type)
 		}
 		vals[a.Name] = conv
 	}
@@ -190,6 +257,27 @@ func sameTypes(vals []cty.Value) bool {
 	return true
 }
 
+// checkConstraint checks a's constraint on v, the value of attr, when v is known. A list
+// whose elements are not all known yet is checked for what is known (its length).
+func checkConstraint(a stages.Attribute, attr *hcl.Attribute, v cty.Value) *hcl.Diagnostic {
+	if a.Check == nil || v.IsNull() {
+		return nil
+	}
+	um, _ := v.UnmarkDeep()
+	if !um.IsKnown() {
+		return nil
+	}
+	if err := a.Check.Check(um); err != nil {
+		return &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Invalid value for attribute",
+			Detail:   sentence(capitalize(a.Name) + " " + err.Error()),
+			Subject:  attr.Expr.Range().Ptr(),
+		}
+	}
+	return nil
+}
+
 // typeErrorDetail says what is wrong with a value of the wrong type and, from the
 // attribute's documentation, what belongs there.
 func typeErrorDetail(a stages.Attribute, err error) string {
@@ -201,14 +289,14 @@ func typeErrorDetail(a stages.Attribute, err error) string {
 }
 
 // validateDiag places a Validate error at the attribute its path names.
-func validateDiag(inst *Instance, err error) *hcl.Diagnostic {
-	subject := inst.Block.DeclRange
+func validateDiag(b *Block, err error) *hcl.Diagnostic {
+	subject := b.DeclRange
 	var pe cty.PathError
 	if errors.As(err, &pe) && len(pe.Path) > 0 {
 		if step, ok := pe.Path[0].(cty.GetAttrStep); ok {
-			if a := inst.Block.Body.Attrs[step.Name]; a != nil {
+			if a := b.Body.Attrs[step.Name]; a != nil {
 				subject = a.Expr.Range()
-			} else if nbs := inst.Block.Body.Blocks[step.Name]; len(nbs) > 0 {
+			} else if nbs := b.Body.Blocks[step.Name]; len(nbs) > 0 {
 				nb := nbs[0]
 				// plot "b" { … } is element i of the plot list: the path says which.
 				if len(pe.Path) > 1 {
@@ -232,10 +320,18 @@ func validateDiag(inst *Instance, err error) *hcl.Diagnostic {
 	}
 	return &hcl.Diagnostic{
 		Severity: hcl.DiagError,
-		Summary:  "Invalid " + inst.Block.Kind.Name + " configuration",
+		Summary:  "Invalid " + b.Kind.Name + " configuration",
 		Detail:   capitalize(err.Error()) + ".",
 		Subject:  subject.Ptr(),
 	}
+}
+
+// sentence ends s with a full stop unless it already ends with a question mark or a stop.
+func sentence(s string) string {
+	if strings.HasSuffix(s, ".") || strings.HasSuffix(s, "?") {
+		return s
+	}
+	return s + "."
 }
 
 func capitalize(s string) string {

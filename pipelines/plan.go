@@ -12,6 +12,7 @@ import (
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/modulo-ml/modulo/artifacts"
+	"github.com/modulo-ml/modulo/stages"
 )
 
 // Status is what a plan expects of a node.
@@ -49,6 +50,9 @@ type PlanNode struct {
 	Entry   *artifacts.Entry   // when Cached
 	Value   cty.Value          // the outputs object; known when Cached
 	Cost    int
+	// Expect is what the configuration tells of the artifact outputs before the node runs
+	// (stages.Kind.Expect), so that nodes downstream are checked against it.
+	Expect map[string]stages.Expected
 }
 
 // Plan is the plan of a graph, restricted to the targets and their dependencies.
@@ -59,10 +63,15 @@ type Plan struct {
 	Order []string
 }
 
-// ValueOf returns the value of inst as the plan knows it: its cached outputs, or unknowns.
+// ValueOf returns the value of inst as the plan knows it: its cached outputs, or unknowns
+// that carry what is expected of them.
 func (p *Plan) ValueOf(inst *Instance) cty.Value {
-	if n := p.Nodes[inst.Addr]; n != nil && n.Status == Cached {
+	n := p.Nodes[inst.Addr]
+	if n != nil && n.Status == Cached {
 		return n.Value
+	}
+	if n != nil && n.Expect != nil {
+		return expectedOutputs(inst.Block.Kind, n.Expect)
 	}
 	return unknownOutputs(inst.Block.Kind)
 }
@@ -169,11 +178,15 @@ func (p *Planner) Plan(targets map[string]bool) (*Plan, hcl.Diagnostics) {
 // planNode plans one instance whose upstream nodes are planned. It only reads plan.
 func (p *Planner) planNode(plan *Plan, inst *Instance, valueOf ValueOf) (*PlanNode, hcl.Diagnostics) {
 	addr := inst.Addr
-	cfg, diags := p.Graph.Eval(inst, valueOf)
+	pc, diags := p.Graph.evalPlanned(inst, valueOf)
+	cfg := pc.Value
 	n := &PlanNode{Inst: inst, Config: cfg, Cost: cost(inst, cfg)}
 	if diags.HasErrors() {
 		n.Status = Deferred
 		return n, diags
+	}
+	if e := inst.Block.Kind.Expect; e != nil {
+		n.Expect = e(pc)
 	}
 	if !cfg.IsWhollyKnown() {
 		n.Status = Deferred

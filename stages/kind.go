@@ -22,11 +22,27 @@ type Kind struct {
 	Schema  Schema
 	Outputs []OutputSpec
 
-	// Validate, if set, checks a configuration beyond what the schema's types can say (a
-	// positive count, mutually exclusive attributes). It runs at plan time on a configuration
-	// that may hold unknown values, so it must skip what it cannot see. Errors built with
-	// cty.Path.NewErrorf are reported at the offending attribute.
-	Validate func(cfg cty.Value) error
+	// Config is a zero value of the kind's typed configuration: a struct with a `cty:"name"`
+	// tag for every attribute and nested block of Schema (pointers for optional attributes
+	// without a default, *Ref for artifacts, cty.Value for dynamic ones). Run reads its
+	// configuration with Input.Decode into that struct, never by attribute name; the engine
+	// decodes every wholly known configuration the same way before it computes the action
+	// key, so what is keyed is exactly what runs. Register checks the struct against Schema.
+	Config any
+
+	// Validate, if set, checks a configuration beyond what each attribute's type and
+	// Constraint can say (mutually exclusive attributes, a checkpoint beyond the run, two
+	// networks of different architectures). It runs at validate and plan time on a
+	// configuration that may hold unknown values, so it must skip what it cannot see; p says
+	// what is expected of the artifacts not computed yet. It should report every problem it
+	// finds, joined with errors.Join; errors built with cty.Path.NewErrorf are reported at the
+	// offending attribute.
+	Validate func(p *Planned) error
+
+	// Expect, if set, says what the configuration tells of the artifact outputs before the
+	// node runs (see Expected), by output name. It is called at plan time with the same
+	// Planned as Validate, when Validate found nothing wrong.
+	Expect func(p *Planned) map[string]Expected
 
 	// Cost, if set, returns the number of worker slots (threads) a run of cfg occupies, so
 	// that the executor never oversubscribes the machine. It is called at plan time, when cfg
@@ -155,6 +171,7 @@ func (r *Registry) Register(k *Kind) {
 	if k.Self != "" && (len(k.Outputs) != 1 || k.Outputs[0].Name != k.Self) {
 		panic(fmt.Sprintf("stages: kind %q: Self %q must name its only output", k.Name, k.Self))
 	}
+	checkConfigType(k)
 	if reserved[k.Name] {
 		panic(fmt.Sprintf("stages: %q is a reserved block type", k.Name))
 	}

@@ -24,6 +24,9 @@ type Attribute struct {
 	// NotInKey marks an attribute that cannot change the outputs, only how they are
 	// computed (threads): it stays out of the action key, so changing it reruns nothing.
 	NotInKey bool
+	// Check, if set, restricts the attribute's values beyond its type (see Constraint).
+	// Every number needs one: a count that accepts 1.5 or -1 is a bug waiting for a user.
+	Check Constraint
 }
 
 // BlockSchema declares a nested block such as model { … } or plot "name" { … }.

@@ -3,9 +3,9 @@ package kinds
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"path/filepath"
-	"slices"
 
 	"github.com/modulo-ml/modulo/stages"
 
@@ -37,78 +37,184 @@ type DatasetSpec struct {
 	Classes   int                  `json:"classes"`
 }
 
+// datasetConfig is a dataset block's configuration.
+type datasetConfig struct {
+	Source       string  `cty:"source"`
+	Path         *string `cty:"path"`
+	TrainSubset  int     `cty:"train_subset"`
+	TestSubset   int     `cty:"test_subset"`
+	Standardize  bool    `cty:"standardize"`
+	Examples     int     `cty:"examples"`
+	TestExamples int     `cty:"test_examples"`
+	Dims         int     `cty:"dims"`
+	Classes      int     `cty:"classes"`
+	Seed         uint64  `cty:"seed"`
+	Spread       float64 `cty:"spread"`
+}
+
+// maxExamples bounds a split's examples: 2^31 keeps every index an int32 and any real
+// dataset fits.
+const maxExamples = 1<<31 - 1
+
 func init() {
 	stages.Default.Register(&stages.Kind{
 		Name:    "dataset",
 		Version: 1,
 		Doc:     "A classification dataset: MNIST, Fashion-MNIST, IDX files, or a synthetic Gaussian mixture.",
 		Schema: stages.Schema{Attributes: []stages.Attribute{
-			{Name: "source", Type: cty.String, Required: true, Doc: "mnist, fashion-mnist, idx or synthetic"},
+			{Name: "source", Type: cty.String, Required: true, Doc: "mnist, fashion-mnist, idx or synthetic", Check: stages.OneOf(DatasetSources...)},
 			{Name: "path", Type: cty.String, Doc: "directory of the four IDX files (source idx)"},
-			{Name: "train_subset", Type: cty.Number, Default: cty.NumberIntVal(0), Doc: "use only the first N training examples (0: all)"},
-			{Name: "test_subset", Type: cty.Number, Default: cty.NumberIntVal(0), Doc: "use only the first N test examples (0: all)"},
+			{Name: "train_subset", Type: cty.Number, Default: cty.NumberIntVal(0), Doc: "use only the first N training examples (0: all)", Check: stages.Int(0, maxExamples)},
+			{Name: "test_subset", Type: cty.Number, Default: cty.NumberIntVal(0), Doc: "use only the first N test examples (0: all)", Check: stages.Int(0, maxExamples)},
 			{Name: "standardize", Type: cty.Bool, Default: cty.False, Doc: "subtract the training set's per-pixel mean and divide by its std"},
-			{Name: "examples", Type: cty.Number, Default: cty.NumberIntVal(2000), Doc: "synthetic: training examples"},
-			{Name: "test_examples", Type: cty.Number, Default: cty.NumberIntVal(1000), Doc: "synthetic: test examples"},
-			{Name: "dims", Type: cty.Number, Default: cty.NumberIntVal(20), Doc: "synthetic: features"},
-			{Name: "classes", Type: cty.Number, Default: cty.NumberIntVal(4), Doc: "synthetic: classes"},
-			{Name: "seed", Type: cty.Number, Default: cty.NumberIntVal(0), Doc: "synthetic: seed"},
-			{Name: "spread", Type: cty.Number, Default: cty.NumberFloatVal(0.5), Doc: "synthetic: cluster spread relative to the distance between centres"},
+			{Name: "examples", Type: cty.Number, Default: cty.NumberIntVal(2000), Doc: "synthetic: training examples", Check: stages.Int(1, maxExamples)},
+			{Name: "test_examples", Type: cty.Number, Default: cty.NumberIntVal(1000), Doc: "synthetic: test examples", Check: stages.Int(1, maxExamples)},
+			{Name: "dims", Type: cty.Number, Default: cty.NumberIntVal(20), Doc: "synthetic: features", Check: stages.Int(1, 1<<20)},
+			{Name: "classes", Type: cty.Number, Default: cty.NumberIntVal(4), Doc: "synthetic: classes", Check: stages.Int(1, 256)},
+			{Name: "seed", Type: cty.Number, Default: cty.NumberIntVal(0), Doc: "synthetic: seed", Check: stages.Int(0, maxSeed)},
+			{Name: "spread", Type: cty.Number, Default: cty.NumberFloatVal(0.5), Doc: "synthetic: cluster spread relative to the distance between centres", Check: stages.Range(0, 1000, true, false)},
 		}},
 		Outputs:  []stages.OutputSpec{{Name: "dataset", Type: Dataset}},
 		Self:     "dataset",
+		Config:   datasetConfig{},
 		Validate: validateDataset,
+		Expect:   expectDataset,
 		Files:    datasetFiles,
 		Run:      runDataset,
 	})
 }
 
-func validateDataset(cfg cty.Value) error {
-	src := cfg.GetAttr("source")
+// maxSeed bounds seeds to what a float64 (and so a JSON reader) holds exactly.
+const maxSeed = 1 << 53
+
+// datasetShape is a dataset's Meta: what stages downstream check at plan time (a network's
+// input size against dims, a batch against the examples), known from the configuration
+// before the files are read.
+type datasetShape struct {
+	Dims    int `json:"dims"`
+	Classes int `json:"classes"`
+	Train   int `json:"train"`
+	Test    int `json:"test"`
+}
+
+func (s datasetShape) meta() string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+// shapeOfMeta reads a dataset's Meta; ok is false when it is unknown (an IDX directory not
+// read yet, a dataset cached before shapes were recorded).
+func shapeOfMeta(meta string) (s datasetShape, ok bool) {
+	if json.Unmarshal([]byte(meta), &s) != nil || s.Dims < 1 {
+		return s, false
+	}
+	return s, true
+}
+
+// fileShapes are the sizes of the datasets that modulo knows by name.
+var fileShapes = map[string]datasetShape{
+	"mnist":         {Dims: 784, Classes: 10, Train: 60000, Test: 10000},
+	"fashion-mnist": {Dims: 784, Classes: 10, Train: 60000, Test: 10000},
+}
+
+// plannedShape is the shape the configuration p gives, before subsets; ok is false when it
+// is not known.
+func plannedShape(p *stages.Planned) (datasetShape, bool) {
+	src := p.Get("source")
+	if !src.IsKnown() {
+		return datasetShape{}, false
+	}
+	if s, ok := fileShapes[src.AsString()]; ok {
+		return s, true
+	}
+	if src.AsString() != "synthetic" {
+		return datasetShape{}, false
+	}
+	var s datasetShape
+	for _, f := range []struct {
+		name string
+		to   *int
+	}{{"dims", &s.Dims}, {"classes", &s.Classes}, {"examples", &s.Train}, {"test_examples", &s.Test}} {
+		n, ok := knownInt(p.Value, f.name)
+		if !ok {
+			return s, false
+		}
+		*f.to = n
+	}
+	return s, true
+}
+
+func validateDataset(p *stages.Planned) error {
+	src := p.Get("source")
 	if !src.IsKnown() {
 		return nil
 	}
+	var errs []error
 	s := src.AsString()
-	if !slices.Contains(DatasetSources, s) {
-		return cty.GetAttrPath("source").NewErrorf("unknown source %q; the sources are: mnist, fashion-mnist, idx, synthetic", s)
+	if path := p.Get("path"); s == "idx" && path.IsKnown() && path.IsNull() {
+		errs = append(errs, cty.GetAttrPath("source").NewErrorf(`source "idx" needs path, the directory holding the four IDX files`))
 	}
-	if p := cfg.GetAttr("path"); s == "idx" && p.IsKnown() && p.IsNull() {
-		return cty.GetAttrPath("source").NewErrorf(`source "idx" needs path, the directory holding the four IDX files`)
-	}
-	for _, name := range []string{"train_subset", "test_subset"} {
-		if n, ok := knownInt(cfg, name); ok && n < 0 {
-			return cty.GetAttrPath(name).NewErrorf("%s must be ≥ 0, got %d", name, n)
-		}
-	}
-	if s == "synthetic" {
-		for _, name := range []string{"examples", "test_examples", "dims", "classes"} {
-			if n, ok := knownInt(cfg, name); ok && n < 1 {
-				return cty.GetAttrPath(name).NewErrorf("%s must be ≥ 1, got %d", name, n)
+	if shape, ok := plannedShape(p); ok {
+		for _, sub := range []struct {
+			name, split string
+			n           int
+		}{{"train_subset", "training", shape.Train}, {"test_subset", "test", shape.Test}} {
+			if k, ok := knownInt(p.Value, sub.name); ok && k > sub.n {
+				errs = append(errs, cty.GetAttrPath(sub.name).NewErrorf("%s is %d but the %s split has only %d examples", sub.name, k, sub.split, sub.n))
 			}
 		}
-		if n, ok := knownInt(cfg, "classes"); ok && n > 256 {
-			return cty.GetAttrPath("classes").NewErrorf("at most 256 classes, got %d", n)
+		if s == "synthetic" {
+			if need := 4 * int64(shape.Dims) * int64(shape.Train+shape.Test); need > memoryBudget() {
+				errs = append(errs, cty.GetAttrPath("examples").NewErrorf("the synthetic data would take %s of memory (%d examples × %d features × 4 bytes), more than this machine's %s; use fewer examples or features", bytesText(need), shape.Train+shape.Test, shape.Dims, bytesText(memoryBudget())))
+			}
 		}
 	}
-	return nil
+	return errors.Join(errs...)
+}
+
+// expectDataset tells the dataset's shape from its configuration, subsets applied.
+func expectDataset(p *stages.Planned) map[string]stages.Expected {
+	s, ok := plannedShape(p)
+	if !ok {
+		return nil
+	}
+	if k, ok := knownInt(p.Value, "train_subset"); ok && k > 0 {
+		s.Train = k
+	}
+	if k, ok := knownInt(p.Value, "test_subset"); ok && k > 0 {
+		s.Test = k
+	}
+	return map[string]stages.Expected{"dataset": {Meta: s.meta(), Len: -1}}
 }
 
 // datasetDir returns the directory of a file-backed source.
-func datasetDir(cfg cty.Value) (string, error) {
-	switch cfg.GetAttr("source").AsString() {
+func datasetDir(c *datasetConfig) (string, error) {
+	switch c.Source {
 	case "mnist":
 		return data.MNISTDir()
 	case "fashion-mnist":
 		return data.FashionMNISTDir()
 	case "idx":
-		return filepath.Abs(cfg.GetAttr("path").AsString())
+		if c.Path == nil {
+			return "", fmt.Errorf(`source "idx" needs path, the directory holding the four IDX files`)
+		}
+		return filepath.Abs(*c.Path)
 	}
 	return "", nil
 }
 
 // datasetFiles hashes the IDX files, so that their content enters the key.
 func datasetFiles(cfg cty.Value) ([]stages.File, error) {
-	dir, err := datasetDir(cfg)
+	var c datasetConfig
+	if err := stages.DecodeValue(cfg, &c); err != nil {
+		return nil, err
+	}
+	return hashFiles(&c)
+}
+
+// hashFiles lists the IDX files of c with their digests.
+func hashFiles(c *datasetConfig) ([]stages.File, error) {
+	dir, err := datasetDir(c)
 	if err != nil || dir == "" {
 		return nil, err
 	}
@@ -157,26 +263,20 @@ func loadSpec(spec *DatasetSpec) (*data.Dataset, error) {
 }
 
 func runDataset(ctx context.Context, in *stages.Input) (*stages.Result, error) {
-	cfg := in.Config
-	spec := DatasetSpec{Source: cfg.GetAttr("source").AsString()}
-	spec.Options.TrainSubset, _ = knownInt(cfg, "train_subset")
-	spec.Options.TestSubset, _ = knownInt(cfg, "test_subset")
-	spec.Options.Standardize = cfg.GetAttr("standardize").True()
+	var c datasetConfig
+	if err := in.Decode(&c); err != nil {
+		return nil, err
+	}
+	spec := DatasetSpec{Source: c.Source, Options: data.Options{TrainSubset: c.TrainSubset, TestSubset: c.TestSubset, Standardize: c.Standardize}}
 	if spec.Source == "synthetic" {
-		spec.Synthetic.Examples, _ = knownInt(cfg, "examples")
-		spec.Synthetic.TestExamples, _ = knownInt(cfg, "test_examples")
-		spec.Synthetic.Dims, _ = knownInt(cfg, "dims")
-		spec.Synthetic.Classes, _ = knownInt(cfg, "classes")
-		seed, _ := knownInt(cfg, "seed")
-		spec.Synthetic.Seed = uint64(seed)
-		spec.Synthetic.Spread, _ = cfg.GetAttr("spread").AsBigFloat().Float64()
+		spec.Synthetic = data.SyntheticConfig{Examples: c.Examples, TestExamples: c.TestExamples, Dims: c.Dims, Classes: c.Classes, Seed: c.Seed, Spread: c.Spread}
 	} else {
-		dir, err := datasetDir(cfg)
+		dir, err := datasetDir(&c)
 		if err != nil {
 			return nil, err
 		}
 		spec.Dir = dir
-		files, err := datasetFiles(cfg)
+		files, err := hashFiles(&c)
 		if err != nil {
 			return nil, err
 		}
@@ -184,6 +284,9 @@ func runDataset(ctx context.Context, in *stages.Input) (*stages.Result, error) {
 		for _, f := range files {
 			spec.Files[f.Name] = f.SHA256
 		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
 	d, err := loadSpec(&spec)
 	if err != nil {
@@ -194,7 +297,8 @@ func runDataset(ctx context.Context, in *stages.Input) (*stages.Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &stages.Result{Outputs: map[string]stages.Output{"dataset": {Artifacts: []stages.Artifact{{Data: b, Codec: artifacts.Raw}}}}}, nil
+	meta := datasetShape{Dims: spec.Dims, Classes: spec.Classes, Train: spec.TrainN, Test: spec.TestN}.meta()
+	return &stages.Result{Outputs: map[string]stages.Output{"dataset": {Artifacts: []stages.Artifact{{Data: b, Codec: artifacts.Raw, Meta: meta}}}}}, nil
 }
 
 // knownInt reads a known, non-null whole number attribute.

@@ -101,7 +101,7 @@ func TestGoldenTrain(t *testing.T) {
 	f := newFixture(t)
 	k := kind(t, "train")
 	cfg := trainCfg(k, f.data, 1)
-	if err := k.Validate(cfg); err != nil {
+	if err := k.Check(cfg); err != nil {
 		t.Fatal(err)
 	}
 	stagetest.Golden(t, k, "synthetic-mlp", cfg, f.inputs)
@@ -112,7 +112,7 @@ func TestGoldenAlignment(t *testing.T) {
 	for _, method := range []string{"weight", "activation"} {
 		k := kind(t, "match")
 		cfg := k.Schema.Config(map[string]cty.Value{"reference": f.nets[0], "target": f.nets[1], "method": cty.StringVal(method), "data": f.data, "examples": cty.NumberIntVal(100)})
-		if err := k.Validate(cfg); err != nil {
+		if err := k.Check(cfg); err != nil {
 			t.Fatal(err)
 		}
 		stagetest.Golden(t, k, method, cfg, f.inputs)
@@ -123,14 +123,14 @@ func TestGoldenAlignment(t *testing.T) {
 		"pair":     k.Schema.Config(map[string]cty.Value{"a": f.nets[0], "b": f.nets[1], "data": f.data, "points": cty.NumberIntVal(5), "train_examples": cty.NumberIntVal(100)}),
 		"sequence": k.Schema.Config(map[string]cty.Value{"a": seq, "b": seq, "rematch": cty.True, "data": f.data, "points": cty.NumberIntVal(3)}),
 	} {
-		if err := k.Validate(cfg); err != nil {
+		if err := k.Check(cfg); err != nil {
 			t.Fatal(err)
 		}
 		stagetest.Golden(t, k, name, cfg, f.inputs)
 	}
 	k = kind(t, "merge_three")
 	cfg := k.Schema.Config(map[string]cty.Value{"networks": cty.ListVal(f.nets), "data": f.data, "resolution": cty.NumberIntVal(4), "points": cty.NumberIntVal(5)})
-	if err := k.Validate(cfg); err != nil {
+	if err := k.Check(cfg); err != nil {
 		t.Fatal(err)
 	}
 	stagetest.Golden(t, k, "three", cfg, f.inputs)
@@ -146,15 +146,15 @@ func TestValidateShapes(t *testing.T) {
 		want string
 	}{
 		{ip, map[string]cty.Value{"a": cty.ListVal(f.nets), "b": cty.ListVal(f.nets[:2]), "data": f.data}, "a has 3 networks and b has 2"},
-		{ip, map[string]cty.Value{"a": f.nets[0], "b": cty.ListVal(f.nets[:2]), "data": f.data}, "both be networks or both be sequences"},
+		{ip, map[string]cty.Value{"a": f.nets[0], "b": cty.ListVal(f.nets[:2]), "data": f.data}, "give both as sequences"},
 		{ip, map[string]cty.Value{"a": f.data, "b": f.nets[0], "data": f.data}, "a must be a network"},
-		{ip, map[string]cty.Value{"a": f.nets[0], "b": f.nets[1], "data": f.data, "points": cty.NumberIntVal(1)}, "points must be at least 2"},
+		{ip, map[string]cty.Value{"a": f.nets[0], "b": f.nets[1], "data": f.data, "points": cty.NumberIntVal(1)}, "points must be a whole number from 2"},
 		{kind(t, "match"), map[string]cty.Value{"reference": f.nets[0], "target": f.nets[1], "method": cty.StringVal("activation")}, "activation matching needs data"},
-		{kind(t, "match"), map[string]cty.Value{"reference": f.nets[0], "target": f.nets[1], "method": cty.StringVal("magic")}, `unknown method "magic"`},
+		{kind(t, "match"), map[string]cty.Value{"reference": f.nets[0], "target": f.nets[1], "method": cty.StringVal("magic")}, `got "magic"`},
 		{kind(t, "merge_three"), map[string]cty.Value{"networks": cty.ListVal(f.nets[:2]), "data": f.data}, "exactly three networks"},
 	}
 	for _, tt := range tests {
-		err := tt.k.Validate(tt.k.Schema.Config(tt.cfg))
+		err := tt.k.Check(tt.k.Schema.Config(tt.cfg))
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: Validate = %v, want %q", tt.k.Name, err, tt.want)
 		}

@@ -2,6 +2,7 @@ package kinds
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/modulo-ml/modulo/stages"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/modulo-ml/modulo/nn"
 	"github.com/modulo-ml/modulo/nn/blas"
+	"github.com/modulo-ml/modulo/nn/data"
 	"github.com/modulo-ml/modulo/nn/perm"
 )
 
@@ -24,6 +26,22 @@ var pairRow = cty.Object(map[string]cty.Type{
 	"pair": cty.Number, "loss_barrier": splitBarrier, "error_barrier": splitBarrier,
 })
 
+// interpolateConfig is an interpolate block's configuration.
+type interpolateConfig struct {
+	A             cty.Value   `cty:"a"`
+	B             cty.Value   `cty:"b"`
+	Permutation   *stages.Ref `cty:"permutation"`
+	Rematch       bool        `cty:"rematch"`
+	Data          *stages.Ref `cty:"data"`
+	Points        int         `cty:"points"`
+	TrainExamples int         `cty:"train_examples"`
+	Threads       int         `cty:"threads"`
+}
+
+// maxPoints bounds the points on a line: far more than a curve needs, few enough that the
+// curve's rows stay small.
+const maxPoints = 10001
+
 func init() {
 	stages.Default.Register(&stages.Kind{
 		Name:    "interpolate",
@@ -35,9 +53,9 @@ func init() {
 			{Name: "permutation", Type: Permutation, Doc: "applied to every b before interpolating"},
 			{Name: "rematch", Type: cty.Bool, Default: cty.False, Doc: "align each pair separately by weight matching"},
 			{Name: "data", Type: Dataset, Required: true},
-			{Name: "points", Type: cty.Number, Default: cty.NumberIntVal(25)},
-			{Name: "train_examples", Type: cty.Number, Default: cty.NumberIntVal(10000)},
-			{Name: "threads", Type: cty.Number, Default: cty.Zero, NotInKey: true},
+			{Name: "points", Type: cty.Number, Default: cty.NumberIntVal(25), Check: stages.Int(2, maxPoints)},
+			{Name: "train_examples", Type: cty.Number, Default: cty.NumberIntVal(10000), Check: stages.Int(1, maxExamples)},
+			{Name: "threads", Type: cty.Number, Default: cty.Zero, NotInKey: true, Check: stages.Int(0, 1024)},
 		}},
 		Outputs: []stages.OutputSpec{
 			{Name: "curve", Type: cty.List(curveRow), Doc: "every point of every pair"},
@@ -45,37 +63,47 @@ func init() {
 			{Name: "loss_barrier", Type: splitBarrier, Doc: "the largest over the pairs"},
 			{Name: "error_barrier", Type: splitBarrier, Doc: "the largest over the pairs"},
 		},
+		Config:   interpolateConfig{},
 		Validate: validateInterpolate,
 		Cost:     threadsCost,
 		Run:      runInterpolate,
 	})
 }
 
-func validateInterpolate(cfg cty.Value) error {
-	la, err := checkNetworks(cfg, "a")
-	if err != nil {
-		return err
+func validateInterpolate(p *stages.Planned) error {
+	var errs []error
+	sa, errA := checkNetworks(p, "a")
+	sb, errB := checkNetworks(p, "b")
+	errs = append(errs, errA, errB)
+	for name, s := range map[string]netsShape{"a": sa, "b": sb} {
+		if s.seq && s.n == 0 {
+			errs = append(errs, cty.GetAttrPath(name).NewErrorf("%s is an empty sequence; a train block with checkpoints = [] keeps none, so give it checkpoints or interpolate its final network", name))
+		}
 	}
-	lb, err := checkNetworks(cfg, "b")
-	if err != nil {
-		return err
+	switch {
+	case errA != nil || errB != nil || !sa.known || !sb.known:
+	case sa.seq != sb.seq:
+		one, other := "a", "b"
+		if sb.seq {
+			one, other = "b", "a"
+		}
+		errs = append(errs, cty.GetAttrPath("b").NewErrorf("%s is a sequence of networks but %s is a single network; sequences are zipped pair by pair, so give both as sequences (train.x.checkpoints) or both as networks (train.x.final)", one, other))
+	case sa.seq && sa.n >= 0 && sb.n >= 0 && sa.n != sb.n:
+		errs = append(errs, cty.GetAttrPath("b").NewErrorf("a has %d networks and b has %d; sequences are zipped by position, so their lengths must match", sa.n, sb.n))
 	}
-	if la >= 0 && lb >= 0 && la != lb {
-		return cty.GetAttrPath("b").NewErrorf("a has %d networks and b has %d; sequences are zipped by position, so their lengths must match", la, lb)
+	if err := checkSameArch(p, "a", "b"); err != nil {
+		errs = append(errs, err)
 	}
-	if (la >= 0) != (lb >= 0) && cfg.GetAttr("a").Type() != cty.DynamicPseudoType && cfg.GetAttr("b").Type() != cty.DynamicPseudoType {
-		return cty.GetAttrPath("b").NewErrorf("a and b must both be networks or both be sequences")
+	if err := checkDataFits(p, "data", "a", "b"); err != nil {
+		errs = append(errs, err)
 	}
-	if n, ok := knownInt(cfg, "points"); ok && n < 2 {
-		return cty.GetAttrPath("points").NewErrorf("points must be at least 2 (the two ends), got %d", n)
+	if err := checkPermutationFits(p, "permutation", "b"); err != nil {
+		errs = append(errs, err)
 	}
-	if err := checkSameArch(cfg, "a", "b"); err != nil {
-		return err
+	if pm := p.Get("permutation"); pm.IsKnown() && !pm.IsNull() && p.Get("rematch").True() {
+		errs = append(errs, cty.GetAttrPath("rematch").NewErrorf("give permutation or rematch, not both"))
 	}
-	if p := cfg.GetAttr("permutation"); p.IsKnown() && !p.IsNull() && cfg.GetAttr("rematch").True() {
-		return cty.GetAttrPath("rematch").NewErrorf("give permutation or rematch, not both")
-	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // pairBarriers measures the curve between a and b and returns its rows and barriers.
@@ -113,12 +141,15 @@ func barrierRow(pair int, bar [2][2]float64) cty.Value {
 }
 
 func runInterpolate(ctx context.Context, in *stages.Input) (*stages.Result, error) {
-	cfg := in.Config
-	as, _, err := networksOf(in, "a")
+	var c interpolateConfig
+	if err := in.Decode(&c); err != nil {
+		return nil, err
+	}
+	as, _, err := networksOf(in, c.A, "a")
 	if err != nil {
 		return nil, err
 	}
-	bs, _, err := networksOf(in, "b")
+	bs, _, err := networksOf(in, c.B, "b")
 	if err != nil {
 		return nil, err
 	}
@@ -130,8 +161,8 @@ func runInterpolate(ctx context.Context, in *stages.Input) (*stages.Result, erro
 	}
 	impl := blas.Default()
 	impl.SetThreads(in.Threads)
-	if p := cfg.GetAttr("permutation"); !p.IsNull() {
-		pm, err := readPermutation(in, "permutation")
+	if c.Permutation != nil {
+		pm, err := readPermutation(in, c.Permutation)
 		if err != nil {
 			return nil, err
 		}
@@ -141,11 +172,14 @@ func runInterpolate(ctx context.Context, in *stages.Input) (*stages.Result, erro
 			}
 		}
 	}
-	d, err := splitsOf(in)
+	d, err := splitsOf(in, c.Data, c.TrainExamples)
 	if err != nil {
 		return nil, err
 	}
-	points, _ := knownInt(cfg, "points")
+	if err := dataFits(&data.Dataset{Train: d.train}, as[0].Arch); err != nil {
+		return nil, err
+	}
+	points := c.Points
 	alphas := nn.Alphas(points)
 	var curve, pairs []cty.Value
 	worst := [2][2]float64{}
@@ -154,7 +188,7 @@ func runInterpolate(ctx context.Context, in *stages.Input) (*stages.Result, erro
 			return nil, err
 		}
 		b := bs[i]
-		if cfg.GetAttr("rematch").True() {
+		if c.Rematch {
 			r, err := perm.WeightMatch(as[i], b, perm.WMOptions{BLAS: impl})
 			if err != nil {
 				return nil, err

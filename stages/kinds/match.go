@@ -2,8 +2,10 @@ package kinds
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/modulo-ml/modulo/stages"
 
@@ -14,6 +16,20 @@ import (
 	"github.com/modulo-ml/modulo/nn/perm"
 )
 
+// matchConfig is a match block's configuration.
+type matchConfig struct {
+	Reference cty.Value   `cty:"reference"`
+	Target    cty.Value   `cty:"target"`
+	At        int         `cty:"at"`
+	Method    string      `cty:"method"`
+	Seed      uint64      `cty:"seed"`
+	MaxSweeps int         `cty:"max_sweeps"`
+	Data      *stages.Ref `cty:"data"`
+	Examples  int         `cty:"examples"`
+	Kernel    string      `cty:"kernel"`
+	Threads   int         `cty:"threads"`
+}
+
 func init() {
 	stages.Default.Register(&stages.Kind{
 		Name:    "match",
@@ -22,14 +38,14 @@ func init() {
 		Schema: stages.Schema{Attributes: []stages.Attribute{
 			{Name: "reference", Type: cty.DynamicPseudoType, Required: true, Doc: "a network, or a sequence of networks with at"},
 			{Name: "target", Type: cty.DynamicPseudoType, Required: true, Doc: "a network, or a sequence of networks (every element is permuted)"},
-			{Name: "at", Type: cty.Number, Default: cty.NumberIntVal(-1), Doc: "which element of sequences to match on; negative counts from the end"},
-			{Name: "method", Type: cty.String, Default: cty.StringVal("weight"), Doc: "weight or activation"},
-			{Name: "seed", Type: cty.Number, Default: cty.Zero, Doc: "order of the groups in weight matching"},
-			{Name: "max_sweeps", Type: cty.Number, Default: cty.NumberIntVal(100)},
+			{Name: "at", Type: cty.Number, Default: cty.NumberIntVal(-1), Doc: "which element of sequences to match on; negative counts from the end", Check: stages.Int(-maxSequence, maxSequence-1)},
+			{Name: "method", Type: cty.String, Default: cty.StringVal("weight"), Doc: "weight or activation", Check: stages.OneOf("weight", "activation")},
+			{Name: "seed", Type: cty.Number, Default: cty.Zero, Doc: "order of the groups in weight matching", Check: stages.Int(0, maxSeed)},
+			{Name: "max_sweeps", Type: cty.Number, Default: cty.NumberIntVal(100), Check: stages.Int(1, 100000)},
 			{Name: "data", Type: Dataset, Doc: "activation matching: the examples"},
-			{Name: "examples", Type: cty.Number, Default: cty.NumberIntVal(10000), Doc: "activation matching: how many training examples"},
-			{Name: "kernel", Type: cty.String, Default: cty.StringVal("linear"), Doc: "activation matching: linear, cosine or correlation"},
-			{Name: "threads", Type: cty.Number, Default: cty.Zero, NotInKey: true},
+			{Name: "examples", Type: cty.Number, Default: cty.NumberIntVal(10000), Doc: "activation matching: how many training examples", Check: stages.Int(1, maxExamples)},
+			{Name: "kernel", Type: cty.String, Default: cty.StringVal("linear"), Doc: "activation matching: linear, cosine or correlation", Check: stages.OneOf("linear", "cosine", "correlation")},
+			{Name: "threads", Type: cty.Number, Default: cty.Zero, NotInKey: true, Check: stages.Int(0, 1024)},
 		}},
 		Outputs: []stages.OutputSpec{
 			{Name: "permutation", Type: Permutation},
@@ -38,36 +54,101 @@ func init() {
 			{Name: "objective", Type: cty.Number},
 			{Name: "iterations", Type: cty.Number},
 		},
+		Config:   matchConfig{},
 		Validate: validateMatch,
+		Expect:   expectMatch,
 		Cost:     threadsCost,
 		Run:      runMatch,
 	})
 }
 
-func validateMatch(cfg cty.Value) error {
+// maxSequence bounds the length of a sequence of networks (checkpoints, levels).
+const maxSequence = 1 << 20
+
+func validateMatch(p *stages.Planned) error {
+	var errs []error
+	shapes := map[string]netsShape{}
 	for _, name := range []string{"reference", "target"} {
-		if _, err := checkNetworks(cfg, name); err != nil {
-			return err
+		s, err := checkNetworks(p, name)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		shapes[name] = s
+		if s.seq && s.n == 0 {
+			errs = append(errs, cty.GetAttrPath(name).NewErrorf("%s is an empty sequence; a train block with checkpoints = [] keeps none, so give it checkpoints or match its final network", name))
 		}
 	}
-	if err := checkSameArch(cfg, "reference", "target"); err != nil {
-		return err
-	}
-	if m := cfg.GetAttr("method"); m.IsKnown() {
-		switch m.AsString() {
-		case "weight":
-		case "activation":
-			if d := cfg.GetAttr("data"); d.IsKnown() && d.IsNull() {
-				return cty.GetAttrPath("method").NewErrorf(`activation matching needs data, the dataset whose examples it runs`)
+	if at, ok := knownInt(p.Value, "at"); ok {
+		for _, name := range []string{"reference", "target"} {
+			s := shapes[name]
+			n := s.n
+			if s.known && !s.seq {
+				n = 1
 			}
-		default:
-			return cty.GetAttrPath("method").NewErrorf("unknown method %q; the methods are: weight, activation", m.AsString())
+			if n > 0 && (at >= n || at < -n) {
+				errs = append(errs, cty.GetAttrPath("at").NewErrorf("at = %d is outside %s, which holds %d network(s); use an index from %d to %d", at, name, n, -n, n-1))
+			}
 		}
 	}
-	if k := cfg.GetAttr("kernel"); k.IsKnown() && !slices.Contains([]string{"linear", "cosine", "correlation"}, k.AsString()) {
-		return cty.GetAttrPath("kernel").NewErrorf("unknown kernel %q; the kernels are: linear, cosine, correlation", k.AsString())
+	if err := checkSameArch(p, "reference", "target"); err != nil {
+		errs = append(errs, err)
 	}
-	return nil
+	if m := p.Get("method"); m.IsKnown() && m.AsString() == "activation" {
+		if d := p.Get("data"); d.IsKnown() && d.IsNull() {
+			errs = append(errs, cty.GetAttrPath("method").NewErrorf(`activation matching needs data, the dataset whose examples it runs`))
+		}
+		if err := checkDataFits(p, "data", "reference", "target"); err != nil {
+			errs = append(errs, err)
+		}
+		if arch, ok := p.Meta("reference"); ok {
+			if n, ok := knownInt(p.Value, "examples"); ok {
+				if need := activationMemory(arch, n); need > memoryBudget() {
+					errs = append(errs, cty.GetAttrPath("examples").NewErrorf("activation matching on %d examples would take about %s of memory (the hidden activations of both networks), more than this machine's %s; use fewer examples", n, bytesText(need), bytesText(memoryBudget())))
+				}
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// activationMemory estimates activation matching's memory: both networks' hidden
+// activations on n examples, in float32.
+func activationMemory(arch string, n int) int64 {
+	f := strings.Fields(arch)
+	if len(f) < 2 {
+		return 0
+	}
+	var units int64
+	for _, w := range strings.Split(f[1], "-") {
+		x, _ := strconv.Atoi(w)
+		units += int64(x)
+	}
+	return 2 * 4 * int64(n) * units
+}
+
+// expectMatch tells the architecture of the outputs (the target's) and the length of the
+// aligned sequence.
+func expectMatch(p *stages.Planned) map[string]stages.Expected {
+	arch, ok := p.Meta("target")
+	if !ok {
+		arch, ok = p.Meta("reference")
+	}
+	if !ok {
+		return nil
+	}
+	n := -1
+	if s, err := checkNetworks(p, "target"); err == nil && s.known {
+		n = s.n
+		if !s.seq {
+			n = 1
+		}
+	}
+	return map[string]stages.Expected{
+		"permutation":      {Meta: arch, Len: -1},
+		"aligned":          {Meta: arch, Len: -1},
+		"aligned_sequence": {Meta: arch, Len: n},
+	}
 }
 
 // pick returns element at of a sequence (negative: from the end).
@@ -83,21 +164,23 @@ func pick(nets []*nn.Network, at int) (*nn.Network, error) {
 }
 
 func runMatch(ctx context.Context, in *stages.Input) (*stages.Result, error) {
-	cfg := in.Config
-	refs, _, err := networksOf(in, "reference")
+	var c matchConfig
+	if err := in.Decode(&c); err != nil {
+		return nil, err
+	}
+	refs, _, err := networksOf(in, c.Reference, "reference")
 	if err != nil {
 		return nil, err
 	}
-	targets, _, err := networksOf(in, "target")
+	targets, _, err := networksOf(in, c.Target, "target")
 	if err != nil {
 		return nil, err
 	}
-	at, _ := knownInt(cfg, "at")
-	ref, err := pick(refs, at)
+	ref, err := pick(refs, c.At)
 	if err != nil {
 		return nil, err
 	}
-	tgt, err := pick(targets, at)
+	tgt, err := pick(targets, c.At)
 	if err != nil {
 		return nil, err
 	}
@@ -107,21 +190,24 @@ func runMatch(ctx context.Context, in *stages.Input) (*stages.Result, error) {
 	b := blas.Default()
 	b.SetThreads(in.Threads)
 	var res perm.Result
-	if cfg.GetAttr("method").AsString() == "activation" {
-		d, err := datasetOf(in, "data")
+	if c.Method == "activation" {
+		if c.Data == nil {
+			return nil, fmt.Errorf("activation matching needs data, the dataset whose examples it runs")
+		}
+		d, err := datasetOf(in, c.Data)
 		if err != nil {
 			return nil, err
 		}
-		n, _ := knownInt(cfg, "examples")
-		n = min(n, d.Train.N)
-		res, err = perm.ActivationMatch(ref, tgt, d.Train.X[:n*d.Train.D], n, perm.AMOptions{Kernel: cfg.GetAttr("kernel").AsString(), BLAS: b})
+		if err := dataFits(d, ref.Arch); err != nil {
+			return nil, err
+		}
+		n := min(c.Examples, d.Train.N)
+		res, err = perm.ActivationMatch(ref, tgt, d.Train.X[:n*d.Train.D], n, perm.AMOptions{Kernel: c.Kernel, BLAS: b})
 		if err != nil {
 			return nil, err
 		}
 	} else {
-		seed, _ := knownInt(cfg, "seed")
-		sweeps, _ := knownInt(cfg, "max_sweeps")
-		res, err = perm.WeightMatch(ref, tgt, perm.WMOptions{Seed: uint64(seed), MaxSweeps: sweeps, BLAS: b})
+		res, err = perm.WeightMatch(ref, tgt, perm.WMOptions{Seed: c.Seed, MaxSweeps: c.MaxSweeps, BLAS: b})
 		if err != nil {
 			return nil, err
 		}

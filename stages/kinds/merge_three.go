@@ -2,6 +2,8 @@ package kinds
 
 import (
 	"context"
+	"errors"
+	"fmt"
 
 	"github.com/modulo-ml/modulo/stages"
 
@@ -9,6 +11,7 @@ import (
 
 	"github.com/modulo-ml/modulo/nn"
 	"github.com/modulo-ml/modulo/nn/blas"
+	"github.com/modulo-ml/modulo/nn/data"
 	"github.com/modulo-ml/modulo/nn/perm"
 )
 
@@ -21,6 +24,22 @@ var gridRow = cty.Object(map[string]cty.Type{
 // barriers is the loss and error barrier of one comparison.
 var barriers = cty.Object(map[string]cty.Type{"loss": splitBarrier, "error": splitBarrier})
 
+// mergeThreeConfig is a merge_three block's configuration.
+type mergeThreeConfig struct {
+	Networks      []*stages.Ref `cty:"networks"`
+	Reference     int           `cty:"reference"`
+	Align         bool          `cty:"align"`
+	Data          *stages.Ref   `cty:"data"`
+	Resolution    int           `cty:"resolution"`
+	Points        int           `cty:"points"`
+	TrainExamples int           `cty:"train_examples"`
+	Seed          uint64        `cty:"seed"`
+	Threads       int           `cty:"threads"`
+}
+
+// maxResolution bounds the triangle's grid: 200 is 20,301 points, each a full evaluation.
+const maxResolution = 200
+
 func init() {
 	stages.Default.Register(&stages.Kind{
 		Name:    "merge_three",
@@ -28,15 +47,15 @@ func init() {
 		Doc: "Three networks: the barrier between two of them after aligning both to the third (via the reference), " +
 			"against aligning them directly, and over the triangle they span; and how often the permutations agree.",
 		Schema: stages.Schema{Attributes: []stages.Attribute{
-			{Name: "networks", Type: cty.List(Network), Required: true, Doc: "three networks"},
-			{Name: "reference", Type: cty.Number, Default: cty.Zero, Doc: "index of the reference network (0, 1 or 2); the outputs call it network 0"},
+			{Name: "networks", Type: cty.List(Network), Required: true, Doc: "three networks", Check: stages.Items(3, 3, nil)},
+			{Name: "reference", Type: cty.Number, Default: cty.Zero, Doc: "index of the reference network (0, 1 or 2); the outputs call it network 0", Check: stages.Int(0, 2)},
 			{Name: "align", Type: cty.Bool, Default: cty.True, Doc: "weight-match the other two to the reference first"},
 			{Name: "data", Type: Dataset, Required: true},
-			{Name: "resolution", Type: cty.Number, Default: cty.NumberIntVal(10), Doc: "the triangle grid has denominator resolution"},
-			{Name: "points", Type: cty.Number, Default: cty.NumberIntVal(25), Doc: "points on each line"},
-			{Name: "train_examples", Type: cty.Number, Default: cty.NumberIntVal(10000)},
-			{Name: "seed", Type: cty.Number, Default: cty.Zero},
-			{Name: "threads", Type: cty.Number, Default: cty.Zero, NotInKey: true},
+			{Name: "resolution", Type: cty.Number, Default: cty.NumberIntVal(10), Doc: "the triangle grid has denominator resolution", Check: stages.Int(1, maxResolution)},
+			{Name: "points", Type: cty.Number, Default: cty.NumberIntVal(25), Doc: "points on each line", Check: stages.Int(2, maxPoints)},
+			{Name: "train_examples", Type: cty.Number, Default: cty.NumberIntVal(10000), Check: stages.Int(1, maxExamples)},
+			{Name: "seed", Type: cty.Number, Default: cty.Zero, Check: stages.Int(0, maxSeed)},
+			{Name: "threads", Type: cty.Number, Default: cty.Zero, NotInKey: true, Check: stages.Int(0, 1024)},
 		}},
 		Outputs: []stages.OutputSpec{
 			{Name: "grid", Type: cty.List(gridRow)},
@@ -48,29 +67,20 @@ func init() {
 			{Name: "direct_barrier", Type: barriers},
 			{Name: "fixed_points", Type: cty.Number, Doc: "fraction of units where 2→0→1 agrees with 2→1"},
 		},
+		Config:   mergeThreeConfig{},
 		Validate: validateMergeThree,
 		Cost:     threadsCost,
 		Run:      runMergeThree,
 	})
 }
 
-func validateMergeThree(cfg cty.Value) error {
-	if v := cfg.GetAttr("networks"); v.IsKnown() && !v.IsNull() && v.LengthInt() != 3 {
-		return cty.GetAttrPath("networks").NewErrorf("merge_three takes exactly three networks, got %d", v.LengthInt())
+func validateMergeThree(p *stages.Planned) error {
+	var errs []error
+	if n, ok := p.Len("networks"); ok && n != 3 {
+		errs = append(errs, cty.GetAttrPath("networks").NewErrorf("merge_three takes exactly three networks, got %d", n))
 	}
-	if err := checkSameArch(cfg, "networks"); err != nil {
-		return err
-	}
-	if n, ok := knownInt(cfg, "reference"); ok && (n < 0 || n > 2) {
-		return cty.GetAttrPath("reference").NewErrorf("reference is an index into networks: 0, 1 or 2, got %d", n)
-	}
-	if n, ok := knownInt(cfg, "resolution"); ok && n < 1 {
-		return cty.GetAttrPath("resolution").NewErrorf("resolution must be at least 1, got %d", n)
-	}
-	if n, ok := knownInt(cfg, "points"); ok && n < 2 {
-		return cty.GetAttrPath("points").NewErrorf("points must be at least 2, got %d", n)
-	}
-	return nil
+	errs = append(errs, checkSameArch(p, "networks"), checkDataFits(p, "data", "networks"))
+	return errors.Join(errs...)
 }
 
 func barriersVal(bar [2][2]float64) cty.Value {
@@ -78,27 +88,40 @@ func barriersVal(bar [2][2]float64) cty.Value {
 }
 
 func runMergeThree(ctx context.Context, in *stages.Input) (*stages.Result, error) {
-	cfg := in.Config
-	nets, _, err := networksOf(in, "networks")
-	if err != nil {
+	var mc mergeThreeConfig
+	if err := in.Decode(&mc); err != nil {
 		return nil, err
+	}
+	if len(mc.Networks) != 3 {
+		return nil, fmt.Errorf("merge_three takes exactly three networks, got %d", len(mc.Networks))
+	}
+	var nets []*nn.Network
+	for i, r := range mc.Networks {
+		n, err := readNetwork(in, r)
+		if err != nil {
+			return nil, fmt.Errorf("networks[%d]: %w", i, err)
+		}
+		nets = append(nets, n)
 	}
 	if err := sameArch("merge_three", nets...); err != nil {
 		return nil, err
 	}
 	impl := blas.Default()
 	impl.SetThreads(in.Threads)
-	d, err := splitsOf(in)
+	d, err := splitsOf(in, mc.Data, mc.TrainExamples)
 	if err != nil {
 		return nil, err
 	}
-	seed, _ := knownInt(cfg, "seed")
+	if err := dataFits(&data.Dataset{Train: d.train}, nets[0].Arch); err != nil {
+		return nil, err
+	}
+	seed := mc.Seed
 	wm := func(a, b *nn.Network) (perm.Permutation, error) {
-		r, err := perm.WeightMatch(a, b, perm.WMOptions{Seed: uint64(seed), BLAS: impl})
+		r, err := perm.WeightMatch(a, b, perm.WMOptions{Seed: seed, BLAS: impl})
 		return r.Perm, err
 	}
 	// The reference comes first; the other two keep their order.
-	ref, _ := knownInt(cfg, "reference")
+	ref := mc.Reference
 	var others []*nn.Network
 	for i, n := range nets {
 		if i != ref {
@@ -108,7 +131,7 @@ func runMergeThree(ctx context.Context, in *stages.Input) (*stages.Result, error
 	c, a, b := nets[ref], others[0], others[1]
 	// Via the reference: both aligned to c. Directly: b aligned to a.
 	pAC, pBC := perm.Identity(a.Arch), perm.Identity(a.Arch)
-	if cfg.GetAttr("align").True() {
+	if mc.Align {
 		if pAC, err = wm(c, a); err != nil {
 			return nil, err
 		}
@@ -136,8 +159,7 @@ func runMergeThree(ctx context.Context, in *stages.Input) (*stages.Result, error
 	if err != nil {
 		return nil, err
 	}
-	points, _ := knownInt(cfg, "points")
-	alphas := nn.Alphas(points)
+	alphas := nn.Alphas(mc.Points)
 	viaRows, viaBar := pairBarriers(0, aC, bC, alphas, d, impl)
 	in.Report(stages.Progress{Done: 1, Total: 3, Unit: "part", Message: "via reference"})
 	dirRows, dirBar := pairBarriers(0, a, bA, alphas, d, impl)
@@ -146,8 +168,7 @@ func runMergeThree(ctx context.Context, in *stages.Input) (*stages.Result, error
 		return nil, err
 	}
 
-	r, _ := knownInt(cfg, "resolution")
-	pts := nn.SimplexPoints(r)
+	pts := nn.SimplexPoints(mc.Resolution)
 	series := map[string][]float64{}
 	var grid []cty.Value
 	buf := nn.NewNetwork(c.Arch)

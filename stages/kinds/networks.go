@@ -2,6 +2,8 @@ package kinds
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/modulo-ml/modulo/stages"
 
@@ -17,33 +19,35 @@ import (
 // safetensors, with the architecture they apply to in the metadata.
 var Permutation = stages.ArtifactType("permutation", "application/vnd.modulo.permutation+safetensors")
 
-// networksOf reads an attribute holding a network or a list of networks (a sequence such as
-// the checkpoints of a run). seq reports which it was.
-func networksOf(in *stages.Input, name string) (nets []*nn.Network, seq bool, err error) {
-	v := in.Config.GetAttr(name)
+// networksOf reads v, a network or a sequence (list or tuple) of networks such as the
+// checkpoints of a run; name is its attribute, for messages. seq reports which it was.
+func networksOf(in *stages.Input, v cty.Value, name string) (nets []*nn.Network, seq bool, err error) {
 	var refs []cty.Value
-	if v.Type().IsListType() || v.Type().IsTupleType() {
+	if t := v.Type(); t.IsListType() || t.IsTupleType() {
 		seq = true
-		for it := v.ElementIterator(); it.Next(); {
-			_, e := it.Element()
-			refs = append(refs, e)
-		}
+		refs = v.AsValueSlice()
 	} else {
 		refs = []cty.Value{v}
 	}
 	for i, r := range refs {
-		n, err := readNetwork(in, r)
+		if r.IsNull() || !r.Type().Equals(Network) {
+			return nil, seq, fmt.Errorf("%s[%d] is not a network", name, i)
+		}
+		n, err := readNetwork(in, stages.RefOf(r))
 		if err != nil {
 			return nil, seq, fmt.Errorf("%s[%d]: %w", name, i, err)
 		}
 		nets = append(nets, n)
 	}
+	if len(nets) == 0 {
+		return nil, seq, fmt.Errorf("%s is an empty sequence; give at least one network", name)
+	}
 	return nets, seq, nil
 }
 
-// readNetwork decodes the network artifact v.
-func readNetwork(in *stages.Input, v cty.Value) (*nn.Network, error) {
-	b, err := in.Read(stages.RefOf(v))
+// readNetwork decodes the network artifact r.
+func readNetwork(in *stages.Input, r *stages.Ref) (*nn.Network, error) {
+	b, err := in.Read(r)
 	if err != nil {
 		return nil, err
 	}
@@ -51,35 +55,45 @@ func readNetwork(in *stages.Input, v cty.Value) (*nn.Network, error) {
 	return n, err
 }
 
-// checkNetworks validates, at plan time, an attribute that must be a network or a list of
-// networks (unknown values pass). It returns the list length, or -1 for a single network
-// or an unknown length.
-func checkNetworks(cfg cty.Value, name string) (int, error) {
-	v := cfg.GetAttr(name)
+// netsShape is what is known at plan time of an attribute holding networks.
+type netsShape struct {
+	known bool // whether it is known to be a network or a sequence
+	seq   bool
+	n     int // length of a sequence; -1 when not known
+}
+
+// checkNetworks validates, at plan time, an attribute that must be a network or a sequence
+// of networks, and says which it is and how long.
+func checkNetworks(p *stages.Planned, name string) (netsShape, error) {
+	v := p.Get(name)
 	t := v.Type()
 	switch {
 	case t == cty.DynamicPseudoType:
-		return -1, nil
+		return netsShape{}, nil
 	case t.Equals(Network):
-		return -1, nil
-	case t.IsListType() && t.ElementType().Equals(Network):
-		if !v.IsKnown() || v.IsNull() {
-			return -1, nil
+		return netsShape{known: true, n: -1}, nil
+	case t.IsListType() && (t.ElementType().Equals(Network) || t.ElementType() == cty.DynamicPseudoType):
+		s := netsShape{known: true, seq: true, n: -1}
+		if n, ok := p.Len(name); ok {
+			s.n = n
 		}
-		return v.LengthInt(), nil
+		return s, nil
 	case t.IsTupleType():
 		for _, et := range t.TupleElementTypes() {
 			if !et.Equals(Network) && et != cty.DynamicPseudoType {
-				return 0, cty.GetAttrPath(name).NewErrorf("%s must be a network or a list of networks, not a tuple holding %s", name, et.FriendlyName())
+				return netsShape{}, cty.GetAttrPath(name).NewErrorf("%s must be a network or a list of networks, not a tuple holding %s", name, et.FriendlyName())
 			}
 		}
-		return len(t.TupleElementTypes()), nil
+		return netsShape{known: true, seq: true, n: len(t.TupleElementTypes())}, nil
 	}
-	return 0, cty.GetAttrPath(name).NewErrorf("%s must be a network (train.x.final) or a list of networks (train.x.checkpoints), not %s", name, t.FriendlyName())
+	return netsShape{}, cty.GetAttrPath(name).NewErrorf("%s must be a network (train.x.final) or a list of networks (train.x.checkpoints), not %s", name, t.FriendlyName())
 }
 
 // sameArch checks that networks can be aligned or interpolated: one architecture.
 func sameArch(what string, nets ...*nn.Network) error {
+	if len(nets) == 0 {
+		return fmt.Errorf("%s: no networks", what)
+	}
 	for _, n := range nets[1:] {
 		if !n.Arch.Equal(nets[0].Arch) {
 			return fmt.Errorf("%s: the networks have different architectures (%s and %s); alignment and interpolation need the same one", what, nets[0].Arch, n.Arch)
@@ -88,9 +102,9 @@ func sameArch(what string, nets ...*nn.Network) error {
 	return nil
 }
 
-// datasetOf loads the dataset of attribute name.
-func datasetOf(in *stages.Input, name string) (*data.Dataset, error) {
-	b, err := in.Read(stages.RefOf(in.Config.GetAttr(name)))
+// datasetOf loads the dataset r.
+func datasetOf(in *stages.Input, r *stages.Ref) (*data.Dataset, error) {
+	b, err := in.Read(r)
 	if err != nil {
 		return nil, err
 	}
@@ -98,9 +112,9 @@ func datasetOf(in *stages.Input, name string) (*data.Dataset, error) {
 	return d, err
 }
 
-// readPermutation loads the permutation of attribute name.
-func readPermutation(in *stages.Input, name string) (perm.Permutation, error) {
-	b, err := in.Read(stages.RefOf(in.Config.GetAttr(name)))
+// readPermutation loads the permutation r.
+func readPermutation(in *stages.Input, r *stages.Ref) (perm.Permutation, error) {
+	b, err := in.Read(r)
 	if err != nil {
 		return perm.Permutation{}, err
 	}
@@ -135,30 +149,85 @@ func zeroCount(n *nn.Network) (zeros, total int) {
 	return zeros, total
 }
 
-// archesOf returns the architectures of the networks in attribute name that are known at
-// plan time (cached upstream results), with where each came from.
-func archesOf(cfg cty.Value, name string) []string {
-	var out []string
-	for _, r := range stages.Refs(cfg.GetAttr(name)) {
-		if r.Meta != "" {
-			out = append(out, r.Meta)
-		}
-	}
-	return out
-}
-
 // checkSameArch fails when the known architectures of the given attributes differ: matching
 // or interpolating networks of different shapes is a configuration mistake, caught before
-// anything runs when the networks are already in the cache.
-func checkSameArch(cfg cty.Value, names ...string) error {
+// anything runs, from the train blocks' configuration or from cached networks.
+func checkSameArch(p *stages.Planned, names ...string) error {
 	first, firstAttr := "", ""
 	for _, name := range names {
-		for _, a := range archesOf(cfg, name) {
+		for _, a := range p.Metas(name) {
 			switch {
 			case first == "":
 				first, firstAttr = a, name
 			case a != first:
 				return cty.GetAttrPath(name).NewErrorf("%s holds a network of architecture %s but %s holds %s; alignment and interpolation need networks of one architecture", name, a, firstAttr, first)
+			}
+		}
+	}
+	return nil
+}
+
+// archIO reads the input and output sizes from a network's Meta, "mlp 784-128-10 relu".
+func archIO(meta string) (in, out int, ok bool) {
+	f := strings.Fields(meta)
+	if len(f) < 2 {
+		return 0, 0, false
+	}
+	sizes := strings.Split(f[1], "-")
+	in, err1 := strconv.Atoi(sizes[0])
+	out, err2 := strconv.Atoi(sizes[len(sizes)-1])
+	return in, out, err1 == nil && err2 == nil && len(sizes) >= 2
+}
+
+// checkDataFits fails when the dataset in attribute data cannot be fed to the networks in
+// the attributes nets: features against the input size, classes against the outputs.
+func checkDataFits(p *stages.Planned, data string, nets ...string) error {
+	dm, ok := p.Meta(data)
+	if !ok {
+		return nil
+	}
+	shape, ok := shapeOfMeta(dm)
+	if !ok {
+		return nil
+	}
+	for _, name := range nets {
+		for _, m := range p.Metas(name) {
+			in, out, ok := archIO(m)
+			switch {
+			case !ok:
+			case in != shape.Dims:
+				return cty.GetAttrPath(data).NewErrorf("the dataset has %d features but %s takes %d inputs (%s); give the dataset the networks were trained on", shape.Dims, name, in, m)
+			case out < shape.Classes:
+				return cty.GetAttrPath(data).NewErrorf("the dataset has %d classes but %s has %d outputs (%s); give the dataset the networks were trained on", shape.Classes, name, out, m)
+			}
+		}
+	}
+	return nil
+}
+
+// dataFits is checkDataFits at run time, on the loaded data and a network's architecture:
+// the last line of defence when the shapes were not known at plan time.
+func dataFits(d *data.Dataset, a nn.Arch) error {
+	if d.Train.D != a.Input {
+		return fmt.Errorf("the dataset has %d features but the networks take %d inputs (%s); give the dataset the networks were trained on", d.Train.D, a.Input, a)
+	}
+	if d.Train.Classes > a.Output {
+		return fmt.Errorf("the dataset has %d classes but the networks have %d outputs (%s); give the dataset the networks were trained on", d.Train.Classes, a.Output, a)
+	}
+	return nil
+}
+
+// checkPermutationFits fails when a permutation known at plan time belongs to another
+// architecture than the networks it is applied to.
+func checkPermutationFits(p *stages.Planned, perm string, nets ...string) error {
+	pm, ok := p.Meta(perm)
+	if !ok {
+		return nil
+	}
+	for _, name := range nets {
+		for _, m := range p.Metas(name) {
+			if m != pm {
+				return cty.GetAttrPath(perm).NewErrorf("the permutation is for networks of architecture %s but %s holds %s", pm, name, m)
 			}
 		}
 	}
@@ -178,12 +247,11 @@ type dataSplits struct {
 	trainN      int
 }
 
-// splitsOf loads attribute data and reads train_examples.
-func splitsOf(in *stages.Input) (*dataSplits, error) {
-	d, err := datasetOf(in, "data")
+// splitsOf loads the dataset r for measuring curves on trainN training examples.
+func splitsOf(in *stages.Input, r *stages.Ref, trainN int) (*dataSplits, error) {
+	d, err := datasetOf(in, r)
 	if err != nil {
 		return nil, err
 	}
-	n, _ := knownInt(in.Config, "train_examples")
-	return &dataSplits{train: d.Train, test: d.Test, trainN: n}, nil
+	return &dataSplits{train: d.Train, test: d.Test, trainN: trainN}, nil
 }

@@ -8,6 +8,7 @@ import (
 	"math"
 	"slices"
 
+	"github.com/modulo-ml/modulo/stages"
 	"github.com/zclconf/go-cty/cty"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/palette/moreland"
@@ -35,12 +36,43 @@ const (
 	pngDPI    = 150
 )
 
-func plotSpecOf(p cty.Value) (*plotSpec, error) {
+// plotConfig is a plot block's configuration (plotSchema).
+type plotConfig struct {
+	Name   string    `cty:"name"`
+	Title  *string   `cty:"title"`
+	Kind   string    `cty:"kind"`
+	Table  cty.Value `cty:"table"`
+	X      *string   `cty:"x"`
+	Y      []string  `cty:"y"`
+	Series *string   `cty:"series"`
+	LogX   bool      `cty:"log_x"`
+	LogY   bool      `cty:"log_y"`
+	XLabel *string   `cty:"x_label"`
+	YLabel *string   `cty:"y_label"`
+}
+
+// plotConfigOf decodes one element of a report's plot blocks.
+func plotConfigOf(v cty.Value) (*plotConfig, error) {
+	var pc plotConfig
+	if err := stages.DecodeValue(v, &pc); err != nil {
+		return nil, err
+	}
+	return &pc, nil
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+func plotSpecOf(p *plotConfig) (*plotSpec, error) {
 	s := &plotSpec{
-		title: optString(p.GetAttr("title")), kind: p.GetAttr("kind").AsString(),
-		x: optString(p.GetAttr("x")), seriesCol: optString(p.GetAttr("series")),
-		y: stringList(p.GetAttr("y")), logX: p.GetAttr("log_x").True(), logY: p.GetAttr("log_y").True(),
-		xLabel: optString(p.GetAttr("x_label")), yLabel: optString(p.GetAttr("y_label")),
+		title: deref(p.Title), kind: p.Kind,
+		x: deref(p.X), seriesCol: deref(p.Series),
+		y: p.Y, logX: p.LogX, logY: p.LogY,
+		xLabel: deref(p.XLabel), yLabel: deref(p.YLabel),
 	}
 	switch s.kind {
 	case "line", "scatter":

@@ -2,6 +2,7 @@ package kinds
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -32,6 +33,27 @@ var pruneMetricsType = cty.Object(map[string]cty.Type{
 // maxLevels bounds levels: at the default fraction 100 levels leave 2e-10 of the weights.
 const maxLevels = 100
 
+// pruneConfig is a prune block's configuration.
+type pruneConfig struct {
+	From         fromConfig    `cty:"from"`
+	Levels       *int          `cty:"levels"`
+	Fraction     float64       `cty:"fraction"`
+	Scope        string        `cty:"scope"`
+	ExemptOutput bool          `cty:"exempt_output"`
+	Rewind       string        `cty:"rewind"`
+	Mask         []*stages.Ref `cty:"mask"`
+	Permutation  *stages.Ref   `cty:"permutation"`
+	Threads      int           `cty:"threads"`
+}
+
+// fromConfig is what a prune node reads of its train node (fromType).
+type fromConfig struct {
+	Recipe      *stages.Ref   `cty:"recipe"`
+	Final       *stages.Ref   `cty:"final"`
+	Checkpoints []*stages.Ref `cty:"checkpoints"`
+	Metrics     cty.Value     `cty:"metrics"`
+}
+
 func init() {
 	stages.Default.Register(&stages.Kind{
 		Name:    "prune",
@@ -39,14 +61,14 @@ func init() {
 		Doc:     "Iterative magnitude pruning with rewinding of a train node's run, or retraining it with transported masks.",
 		Schema: stages.Schema{Attributes: []stages.Attribute{
 			{Name: "from", Type: fromType, Required: true, Doc: `the train node whose run is pruned, such as from = train.net["a"] (the block, not one of its outputs)`},
-			{Name: "levels", Type: cty.Number, Doc: "rounds of pruning: levels+1 networks, level 0 dense; with mask, defaults to every mask"},
-			{Name: "fraction", Type: cty.Number, Default: cty.NumberFloatVal(prune.DefaultFraction), Doc: "fraction of the remaining weights pruned per level"},
-			{Name: "scope", Type: cty.String, Default: cty.StringVal("global"), Doc: "global (one threshold) or layer (the fraction of each layer)"},
+			{Name: "levels", Type: cty.Number, Doc: "rounds of pruning: levels+1 networks, level 0 dense; with mask, defaults to every mask", Check: stages.Int(0, maxLevels)},
+			{Name: "fraction", Type: cty.Number, Default: cty.NumberFloatVal(prune.DefaultFraction), Doc: "fraction of the remaining weights pruned per level", Check: stages.Range(0, 1, true, true)},
+			{Name: "scope", Type: cty.String, Default: cty.StringVal("global"), Doc: "global (one threshold) or layer (the fraction of each layer)", Check: stages.OneOf("global", "layer")},
 			{Name: "exempt_output", Type: cty.Bool, Default: cty.False, Doc: "leave the output layer dense (biases are never pruned)"},
-			{Name: "rewind", Type: cty.String, Default: cty.StringVal("0"), Doc: `step ("500") or epoch ("1ep") of the run that survivors rewind to; "0" is the initialisation`},
-			{Name: "mask", Type: cty.List(Mask), Doc: "mask transport: another prune node's masks, trained in this run instead of its own"},
+			{Name: "rewind", Type: cty.String, Default: cty.StringVal("0"), Doc: `step ("500") or epoch ("1ep") of the run that survivors rewind to; "0" is the initialisation`, Check: durationCheck},
+			{Name: "mask", Type: cty.List(Mask), Doc: "mask transport: another prune node's masks, trained in this run instead of its own", Check: stages.Items(1, maxLevels+1, nil)},
 			{Name: "permutation", Type: Permutation, Doc: "mask transport: aligns the mask's network to this one (match with reference = this run, target = the mask's run)"},
-			{Name: "threads", Type: cty.Number, Default: cty.Zero, NotInKey: true, Doc: "BLAS threads (0: all cores); counted against -j"},
+			{Name: "threads", Type: cty.Number, Default: cty.Zero, NotInKey: true, Doc: "BLAS threads (0: all cores); counted against -j", Check: stages.Int(0, 1024)},
 		}},
 		Outputs: []stages.OutputSpec{
 			{Name: "levels", Type: cty.List(Network), Doc: "the trained network of every level, level 0 dense"},
@@ -54,7 +76,9 @@ func init() {
 			{Name: "final", Type: Network, Doc: "the last level's network"},
 			{Name: "metrics", Type: cty.List(pruneMetricsType), Doc: "per level: sparsity, weights left, final train and test loss and accuracy"},
 		},
+		Config:   pruneConfig{},
 		Validate: validatePrune,
+		Expect:   expectPrune,
 		Cost:     threadsCost,
 		Run:      runPrune,
 	})
@@ -66,71 +90,81 @@ var fromType = cty.Object(map[string]cty.Type{
 	"recipe": Recipe, "final": Network, "checkpoints": cty.List(Network), "metrics": cty.List(metricsType),
 })
 
-func validatePrune(cfg cty.Value) error {
-	from := cfg.GetAttr("from")
-	levels, hasLevels := knownInt(cfg, "levels")
-	if v := cfg.GetAttr("levels"); v.IsKnown() && !v.IsNull() && (!hasLevels || levels < 0 || levels > maxLevels) {
-		return cty.GetAttrPath("levels").NewErrorf("levels must be a whole number from 0 to %d, got %s", maxLevels, v.AsBigFloat().Text('g', -1))
-	}
-	mask := cfg.GetAttr("mask")
+func validatePrune(p *stages.Planned) error {
+	var errs []error
+	levels, hasLevels := knownInt(p.Value, "levels")
+	mask := p.Get("mask")
 	if mask.IsKnown() && mask.IsNull() {
-		if l := cfg.GetAttr("levels"); l.IsKnown() && l.IsNull() {
-			return cty.GetAttrPath("levels").NewErrorf("levels is required: how many rounds of pruning (or give mask, another prune node's masks)")
+		if l := p.Get("levels"); l.IsKnown() && l.IsNull() {
+			errs = append(errs, cty.GetAttrPath("levels").NewErrorf("levels is required: how many rounds of pruning (or give mask, another prune node's masks)"))
 		}
-		if p := cfg.GetAttr("permutation"); p.IsKnown() && !p.IsNull() {
-			return cty.GetAttrPath("permutation").NewErrorf("permutation moves a transported mask; it needs mask (such as mask = prune.other.masks)")
+		if pm := p.Get("permutation"); pm.IsKnown() && !pm.IsNull() {
+			errs = append(errs, cty.GetAttrPath("permutation").NewErrorf("permutation moves a transported mask; it needs mask (such as mask = prune.other.masks)"))
 		}
 	}
-	if mask.IsKnown() && !mask.IsNull() {
-		n := mask.LengthInt()
+	if n, ok := p.Len("mask"); ok && !mask.IsNull() {
 		if n == 0 {
-			return cty.GetAttrPath("mask").NewErrorf("mask is an empty list; give another prune node's masks")
-		}
-		if hasLevels && levels > n-1 {
-			return cty.GetAttrPath("levels").NewErrorf("levels = %d needs %d masks but mask holds %d", levels, levels+1, n)
-		}
-	}
-	if f := cfg.GetAttr("fraction"); f.IsKnown() {
-		x, _ := f.AsBigFloat().Float64()
-		if !(x > 0 && x < 1) {
-			return cty.GetAttrPath("fraction").NewErrorf("fraction must lie strictly between 0 and 1, got %g", x)
+			errs = append(errs, cty.GetAttrPath("mask").NewErrorf("mask is an empty list; give another prune node's masks"))
+		} else if hasLevels && levels > n-1 {
+			errs = append(errs, cty.GetAttrPath("levels").NewErrorf("levels = %d needs %d masks but mask holds %d", levels, levels+1, n))
 		}
 	}
-	if s := cfg.GetAttr("scope"); s.IsKnown() && !slices.Contains([]string{"global", "layer"}, s.AsString()) {
-		return cty.GetAttrPath("scope").NewErrorf("unknown scope %q; the scopes are: global, layer", s.AsString())
-	}
-	meta, known := recipeMetaOf(from)
-	if r := cfg.GetAttr("rewind"); r.IsKnown() {
-		d, err := ParseDuration(r.AsString())
-		if err != nil {
-			return cty.GetAttrPath("rewind").NewErrorf("%v", err)
-		}
-		if step := d.Steps(meta.StepsPerEpoch); known && step > meta.Steps {
-			return cty.GetAttrPath("rewind").NewErrorf("rewind %q is step %d, beyond the %d steps of the train node's run; rewind to an earlier point or train for longer", r.AsString(), step, meta.Steps)
+	meta, known := recipeMetaOf(p)
+	if r := p.Get("rewind"); r.IsKnown() && known {
+		if d, err := ParseDuration(r.AsString()); err == nil {
+			if step := d.Steps(meta.StepsPerEpoch); step > meta.Steps {
+				errs = append(errs, cty.GetAttrPath("rewind").NewErrorf("rewind %q is step %d, beyond the %d steps of the train node's run; rewind to an earlier point or train for longer", r.AsString(), step, meta.Steps))
+			}
 		}
 	}
 	if known {
-		return checkMaskArch(cfg, meta.Arch)
+		errs = append(errs, checkMaskArch(p, meta.Arch)...)
 	}
-	return nil
+	return errors.Join(errs...)
+}
+
+// expectPrune tells the architecture of the levels and how many there are.
+func expectPrune(p *stages.Planned) map[string]stages.Expected {
+	meta, ok := recipeMetaOf(p)
+	if !ok {
+		return nil
+	}
+	n := -1
+	if l, ok := knownInt(p.Value, "levels"); ok {
+		n = l + 1
+	} else if m := p.Get("levels"); m.IsKnown() && m.IsNull() {
+		if l, ok := p.Len("mask"); ok {
+			n = l
+		}
+	}
+	return map[string]stages.Expected{
+		"levels": {Meta: meta.Arch, Len: n},
+		"masks":  {Meta: meta.Arch, Len: n},
+		"final":  {Meta: meta.Arch, Len: -1},
+	}
 }
 
 // checkMaskArch compares the architectures known at plan time: the masks', the
 // permutation's and arch, the run's.
-func checkMaskArch(cfg cty.Value, arch string) error {
+func checkMaskArch(p *stages.Planned, arch string) []error {
+	var errs []error
 	for _, name := range []string{"mask", "permutation"} {
-		for _, r := range stages.Refs(cfg.GetAttr(name)) {
-			if r.Meta != "" && r.Meta != arch {
-				return cty.GetAttrPath(name).NewErrorf("%s belongs to a network of architecture %s, but the train node's run is %s", name, r.Meta, arch)
+		for _, m := range p.Metas(name) {
+			if m != arch {
+				errs = append(errs, cty.GetAttrPath(name).NewErrorf("%s belongs to a network of architecture %s, but the train node's run is %s", name, m, arch))
+				break
 			}
 		}
 	}
-	return nil
+	return errs
 }
 
 func runPrune(ctx context.Context, in *stages.Input) (*stages.Result, error) {
-	from := in.Config.GetAttr("from")
-	rb, err := in.Read(stages.RefOf(from.GetAttr("recipe")))
+	var c pruneConfig
+	if err := in.Decode(&c); err != nil {
+		return nil, err
+	}
+	rb, err := in.Read(c.From.Recipe)
 	if err != nil {
 		return nil, err
 	}
@@ -155,23 +189,28 @@ func runPrune(ctx context.Context, in *stages.Input) (*stages.Result, error) {
 	tc.BLAS = b
 	tc.Checkpoints = nil
 
-	dense, err := denseRunOf(ctx, in, from, doc, tc, d)
+	dense, err := denseRunOf(ctx, in, &c, doc, tc, d)
 	if err != nil {
 		return nil, err
 	}
 	opt := prune.Options{
-		Fraction:     num(in.Config, "fraction"),
-		Scope:        prune.Scope(in.Config.GetAttr("scope").AsString()),
-		ExemptOutput: in.Config.GetAttr("exempt_output").True(),
+		Fraction:     c.Fraction,
+		Scope:        prune.Scope(c.Scope),
+		ExemptOutput: c.ExemptOutput,
 	}
-	levels, hasLevels := knownInt(in.Config, "levels")
-
+	levels := 0
+	if c.Levels != nil {
+		levels = *c.Levels
+	}
 	var masks []prune.Mask
-	if mv := in.Config.GetAttr("mask"); !mv.IsNull() {
-		if masks, err = transportedMasks(in, tc.Arch); err != nil {
+	if c.Mask != nil {
+		if masks, err = transportedMasks(in, &c, tc.Arch); err != nil {
 			return nil, err
 		}
-		if hasLevels {
+		if c.Levels != nil {
+			if levels+1 > len(masks) {
+				return nil, fmt.Errorf("levels = %d needs %d masks but mask holds %d", levels, levels+1, len(masks))
+			}
 			masks = masks[:levels+1]
 		}
 		levels = len(masks) - 1
@@ -203,25 +242,24 @@ func runPrune(ctx context.Context, in *stages.Input) (*stages.Result, error) {
 // denseRunOf gathers level 0 from the train node: its final network and metrics, and its
 // network at the rewind step, read from its checkpoints when it kept that step and trained
 // again up to it otherwise (bit-identical: same recipe, same data order).
-func denseRunOf(ctx context.Context, in *stages.Input, from cty.Value, doc *recipeDoc, tc nn.TrainConfig, d *data.Dataset) (prune.DenseRun, error) {
+func denseRunOf(ctx context.Context, in *stages.Input, c *pruneConfig, doc *recipeDoc, tc nn.TrainConfig, d *data.Dataset) (prune.DenseRun, error) {
 	var dense prune.DenseRun
-	rw, err := ParseDuration(in.Config.GetAttr("rewind").AsString())
+	rw, err := ParseDuration(c.Rewind)
 	if err != nil {
 		return dense, err
 	}
 	step := rw.Steps(doc.StepsPerEpoch)
 	if step > doc.Steps {
-		return dense, fmt.Errorf("rewind %q is step %d, beyond the %d steps of the train node's run", in.Config.GetAttr("rewind").AsString(), step, doc.Steps)
+		return dense, fmt.Errorf("rewind %q is step %d, beyond the %d steps of the train node's run", c.Rewind, step, doc.Steps)
 	}
-	if dense.Net, err = readNetwork(in, from.GetAttr("final")); err != nil {
+	if dense.Net, err = readNetwork(in, c.From.Final); err != nil {
 		return dense, err
 	}
-	if dense.Metrics, err = epochMetricsOf(from.GetAttr("metrics")); err != nil {
+	if dense.Metrics, err = epochMetricsOf(c.From.Metrics); err != nil {
 		return dense, err
 	}
-	ckpts := from.GetAttr("checkpoints").AsValueSlice()
-	if i := slices.Index(doc.Checkpoints, step); i >= 0 && i < len(ckpts) {
-		dense.Rewind, err = readNetwork(in, ckpts[i])
+	if i := slices.Index(doc.Checkpoints, step); i >= 0 && i < len(c.From.Checkpoints) {
+		dense.Rewind, err = readNetwork(in, c.From.Checkpoints[i])
 		return dense, err
 	}
 	if step == 0 {
@@ -239,29 +277,43 @@ func denseRunOf(ctx context.Context, in *stages.Input, from cty.Value, doc *reci
 	return dense, nil
 }
 
+// metricsRow is one row of a train node's metrics output (metricsType).
+type metricsRow struct {
+	Epoch         int     `cty:"epoch"`
+	Step          int     `cty:"step"`
+	LR            float64 `cty:"lr"`
+	TrainLoss     float64 `cty:"train_loss"`
+	TrainAccuracy float64 `cty:"train_accuracy"`
+	TestLoss      float64 `cty:"test_loss"`
+	TestAccuracy  float64 `cty:"test_accuracy"`
+}
+
 // epochMetricsOf turns a train node's metrics output back into nn's rows.
 func epochMetricsOf(v cty.Value) ([]nn.EpochMetrics, error) {
-	var rows []nn.EpochMetrics
-	for _, r := range v.AsValueSlice() {
-		f := func(name string) float64 { x, _ := r.GetAttr(name).AsBigFloat().Float64(); return x }
-		rows = append(rows, nn.EpochMetrics{
-			Epoch: int(f("epoch")), Step: int(f("step")), LR: f("lr"),
-			TrainLoss: f("train_loss"), TrainAcc: f("train_accuracy"),
-			TestLoss: f("test_loss"), TestAcc: f("test_accuracy"),
-		})
+	var rows []metricsRow
+	if err := stages.DecodeValue(v, &rows); err != nil {
+		return nil, fmt.Errorf("reading the train node's metrics: %v", err)
 	}
 	if len(rows) == 0 {
 		return nil, fmt.Errorf("the train node has no metrics")
 	}
-	return rows, nil
+	out := make([]nn.EpochMetrics, len(rows))
+	for i, r := range rows {
+		out[i] = nn.EpochMetrics{
+			Epoch: r.Epoch, Step: r.Step, LR: r.LR,
+			TrainLoss: r.TrainLoss, TrainAcc: r.TrainAccuracy,
+			TestLoss: r.TestLoss, TestAcc: r.TestAccuracy,
+		}
+	}
+	return out, nil
 }
 
 // transportedMasks reads the mask attribute and, when permutation is set, moves every mask
 // into this run's coordinates.
-func transportedMasks(in *stages.Input, arch nn.Arch) ([]prune.Mask, error) {
+func transportedMasks(in *stages.Input, c *pruneConfig, arch nn.Arch) ([]prune.Mask, error) {
 	var p *perm.Permutation
-	if pv := in.Config.GetAttr("permutation"); !pv.IsNull() {
-		q, err := readPermutation(in, "permutation")
+	if c.Permutation != nil {
+		q, err := readPermutation(in, c.Permutation)
 		if err != nil {
 			return nil, err
 		}
@@ -271,8 +323,8 @@ func transportedMasks(in *stages.Input, arch nn.Arch) ([]prune.Mask, error) {
 		p = &q
 	}
 	var masks []prune.Mask
-	for i, v := range in.Config.GetAttr("mask").AsValueSlice() {
-		b, err := in.Read(stages.RefOf(v))
+	for i, r := range c.Mask {
+		b, err := in.Read(r)
 		if err != nil {
 			return nil, err
 		}

@@ -82,7 +82,7 @@ func TestPrune(t *testing.T) {
 	cfg := pruneCfg(pk, map[string]cty.Value{
 		"from": train, "levels": cty.NumberIntVal(2), "fraction": cty.NumberFloatVal(0.5), "rewind": cty.StringVal("1ep"),
 	})
-	if err := pk.Validate(cfg); err != nil {
+	if err := pk.Check(cfg); err != nil {
 		t.Fatal(err)
 	}
 	stagetest.Golden(t, pk, "imp", cfg, f.inputs)
@@ -178,24 +178,24 @@ func TestValidatePrune(t *testing.T) {
 	}{
 		{map[string]cty.Value{"from": train}, "levels is required"},
 		{map[string]cty.Value{"from": train, "levels": cty.NumberFloatVal(1.5)}, "whole number"},
-		{map[string]cty.Value{"from": train, "levels": cty.NumberIntVal(1), "fraction": cty.NumberIntVal(1)}, "strictly between 0 and 1"},
-		{map[string]cty.Value{"from": train, "levels": cty.NumberIntVal(1), "scope": cty.StringVal("row")}, `unknown scope "row"`},
+		{map[string]cty.Value{"from": train, "levels": cty.NumberIntVal(1), "fraction": cty.NumberIntVal(1)}, "must be a number > 0 and < 1"},
+		{map[string]cty.Value{"from": train, "levels": cty.NumberIntVal(1), "scope": cty.StringVal("row")}, `got "row"`},
 		{map[string]cty.Value{"from": train, "levels": cty.NumberIntVal(1), "rewind": cty.StringVal("3ep")}, "beyond the 16 steps"},
-		{map[string]cty.Value{"from": train, "levels": cty.NumberIntVal(1), "rewind": cty.StringVal("soon")}, "neither a step count"},
+		{map[string]cty.Value{"from": train, "levels": cty.NumberIntVal(1), "rewind": cty.StringVal("soon")}, "must be a step count"},
 		{map[string]cty.Value{"from": train, "levels": cty.NumberIntVal(1), "permutation": f.add(kinds.Permutation, "permutation", []byte("p"))}, "needs mask"},
 		{map[string]cty.Value{"from": train, "mask": maskList}, "empty list"},
 		{map[string]cty.Value{"from": train, "mask": wrongMask, "levels": cty.NumberIntVal(3)}, "needs 4 masks but mask holds 1"},
 		{map[string]cty.Value{"from": train, "mask": wrongMask}, "architecture mlp 8-32-3"},
 	}
 	for _, tt := range tests {
-		err := pk.Validate(pk.Schema.Config(tt.cfg))
+		err := pk.Check(pk.Schema.Config(tt.cfg))
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("Validate = %v, want %q", err, tt.want)
 		}
 	}
 	// Unknown upstream values pass: the train node has not run yet.
 	unknown := cty.UnknownVal(pk.Schema.Config(map[string]cty.Value{"from": train}).GetAttr("from").Type())
-	if err := pk.Validate(pk.Schema.Config(map[string]cty.Value{"from": unknown, "levels": cty.NumberIntVal(1), "rewind": cty.StringVal("50ep")})); err != nil {
+	if err := pk.Check(pk.Schema.Config(map[string]cty.Value{"from": unknown, "levels": cty.NumberIntVal(1), "rewind": cty.StringVal("50ep")})); err != nil {
 		t.Errorf("unknown from: %v", err)
 	}
 }

@@ -73,37 +73,48 @@ func encodeRecipe(cfg cty.Value, data *stages.Ref, tc nn.TrainConfig, spe int) (
 }
 
 // decodeRecipe reads a recipe artifact back into the train configuration it describes.
-func decodeRecipe(b []byte) (*recipeDoc, cty.Value, error) {
+func decodeRecipe(b []byte) (*recipeDoc, *trainConfig, error) {
 	var doc recipeDoc
 	if err := json.Unmarshal(b, &doc); err != nil {
-		return nil, cty.NilVal, fmt.Errorf("reading a training recipe: %v", err)
+		return nil, nil, fmt.Errorf("reading a training recipe: %v", err)
 	}
 	t, err := ctyjson.UnmarshalType(doc.Type)
 	if err != nil {
-		return nil, cty.NilVal, fmt.Errorf("reading a training recipe's configuration type: %v", err)
+		return nil, nil, fmt.Errorf("reading a training recipe's configuration type: %v", err)
 	}
 	v, err := ctyjson.Unmarshal(doc.Config, t)
 	if err != nil {
-		return nil, cty.NilVal, fmt.Errorf("reading a training recipe's configuration: %v", err)
+		return nil, nil, fmt.Errorf("reading a training recipe's configuration: %v", err)
 	}
 	if !t.IsObjectType() || !t.HasAttribute("model") || !t.HasAttribute("optimizer") || doc.StepsPerEpoch < 1 {
-		return nil, cty.NilVal, fmt.Errorf("a training recipe without a model, an optimizer or steps per epoch")
+		return nil, nil, fmt.Errorf("a training recipe without a model, an optimizer or steps per epoch")
 	}
-	return &doc, v, nil
+	c, err := recipeConfig(v)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &doc, c, nil
 }
 
-// recipeMetaOf reads the plan-time description of the recipe of from, a prune node's
-// train node; ok is false when it is not known yet (the train node has not run).
-func recipeMetaOf(from cty.Value) (m recipeMeta, ok bool) {
-	if !from.IsKnown() || from.IsNull() {
-		return m, false
+// recipeConfig decodes a recipe's configuration into a train block's, with the attributes a
+// recipe leaves out (data, threads) put back as null and 0.
+func recipeConfig(v cty.Value) (*trainConfig, error) {
+	attrs := v.AsValueMap()
+	attrs["data"] = cty.NullVal(Dataset)
+	attrs["threads"] = cty.Zero
+	var c trainConfig
+	if err := stages.DecodeValue(cty.ObjectVal(attrs), &c); err != nil {
+		return nil, fmt.Errorf("reading a training recipe's configuration: %v", err)
 	}
-	v := from.GetAttr("recipe")
-	if !v.IsKnown() || v.IsNull() {
-		return m, false
-	}
-	r := stages.RefOf(v)
-	if !strings.HasPrefix(r.Meta, "{") || json.Unmarshal([]byte(r.Meta), &m) != nil || m.StepsPerEpoch < 1 {
+	return &c, nil
+}
+
+// recipeMetaOf reads the plan-time description of the recipe of a prune node's train node
+// (attribute from): stored, or expected from the train block's configuration; ok is false
+// when it is not known.
+func recipeMetaOf(p *stages.Planned) (m recipeMeta, ok bool) {
+	metas := p.MetasAt(cty.GetAttrPath("from").GetAttr("recipe"))
+	if len(metas) != 1 || !strings.HasPrefix(metas[0], "{") || json.Unmarshal([]byte(metas[0]), &m) != nil || m.StepsPerEpoch < 1 {
 		return m, false
 	}
 	return m, true

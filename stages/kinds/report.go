@@ -35,10 +35,10 @@ var (
 
 var plotSchema = stages.Schema{Attributes: []stages.Attribute{
 	{Name: "title", Type: cty.String, Doc: "the figure's title"},
-	{Name: "kind", Type: cty.String, Default: cty.StringVal("line"), Doc: "line, scatter, or triangle (a merge_three grid: columns l0, l1, l2 and one y)"},
+	{Name: "kind", Type: cty.String, Default: cty.StringVal("line"), Doc: "line, scatter, or triangle (a merge_three grid: columns l0, l1, l2 and one y)", Check: stages.OneOf("line", "scatter", "triangle")},
 	{Name: "table", Type: cty.DynamicPseudoType, Doc: "rows to plot when not the report's table, such as interpolate.x.curve"},
 	{Name: "x", Type: cty.String, Doc: "the column on the x axis (line and scatter)"},
-	{Name: "y", Type: cty.List(cty.String), Required: true, Doc: "the columns drawn against x, one line each; triangle: the column that colours the grid"},
+	{Name: "y", Type: cty.List(cty.String), Required: true, Doc: "the columns drawn against x, one line each; triangle: the column that colours the grid", Check: stages.Items(1, 100, nil)},
 	{Name: "series", Type: cty.String, Doc: "a column whose values split the rows into separate lines, such as pair"},
 	{Name: "log_x", Type: cty.Bool, Default: cty.False},
 	{Name: "log_y", Type: cty.Bool, Default: cty.False},
@@ -70,9 +70,20 @@ func init() {
 			{Name: "rows", Type: cty.Number},
 		},
 		Summary:  "markdown",
+		Config:   reportConfig{},
 		Validate: validateReport,
 		Run:      runReport,
 	})
+}
+
+// reportConfig is a report block's configuration. Plot holds the plot blocks as a list or,
+// when their tables differ in type, a tuple; each element decodes with plotConfigOf.
+type reportConfig struct {
+	Title       string    `cty:"title"`
+	Description string    `cty:"description"`
+	Table       cty.Value `cty:"table"`
+	Columns     []string  `cty:"columns"`
+	Plot        cty.Value `cty:"plot"`
 }
 
 // table is a report's rows with its column order.
@@ -259,39 +270,47 @@ func (tb *table) numeric(c string) bool {
 	return seen
 }
 
-func validateReport(cfg cty.Value) error {
-	cols := stringList(cfg.GetAttr("columns"))
-	if v := cfg.GetAttr("table"); knownRows(v) {
+func validateReport(p *stages.Planned) error {
+	var errs []error
+	cols := stringList(p.Get("columns"))
+	if v := p.Get("table"); knownRows(v) {
 		if _, err := tableOf(v, cols); err != nil {
-			return cty.GetAttrPath("table").NewErrorf("%v", err)
+			errs = append(errs, cty.GetAttrPath("table").NewErrorf("%v", err))
 		}
 	}
-	plots := cfg.GetAttr("plot")
+	plots := p.Get("plot")
 	if !plots.IsKnown() || plots.IsNull() {
-		return nil
+		return errors.Join(errs...)
 	}
 	names := map[string]bool{}
 	for it := plots.ElementIterator(); it.Next(); {
-		key, p := it.Element()
+		key, pv := it.Element()
 		at := func(attr string) cty.Path { return cty.GetAttrPath("plot").Index(key).GetAttr(attr) }
-		if !p.IsWhollyKnown() {
+		if !pv.IsWhollyKnown() {
 			continue
 		}
-		name := p.GetAttr("name").AsString()
+		pc, err := plotConfigOf(pv)
+		if err != nil {
+			continue // the schema's checks have said what is wrong
+		}
+		name := pc.Name
 		if names[name] {
-			return at("name").NewErrorf("two plots are named %q; plot names are file names and must differ", name)
+			errs = append(errs, at("name").NewErrorf("two plots are named %q; plot names are file names and must differ", name))
+			continue
 		}
 		names[name] = true
 		if !validFileName(name) {
-			return at("name").NewErrorf("plot %q: names become file names; use letters, digits, '-' and '_'", name)
+			errs = append(errs, at("name").NewErrorf("plot %q: names become file names; use letters, digits, '-' and '_'", name))
+			continue
 		}
-		spec, err := plotSpecOf(p)
+		spec, err := plotSpecOf(pc)
 		if err != nil {
-			return at("kind").NewErrorf("plot %q: %v", name, err)
+			errs = append(errs, at("kind").NewErrorf("plot %q: %v", name, err))
+			continue
 		}
-		tv := p.GetAttr("table")
+		tv := pc.Table
 		if tv.IsNull() {
-			tv = cfg.GetAttr("table")
+			tv = p.Get("table")
 		}
 		if !knownRows(tv) {
 			continue
@@ -310,10 +329,10 @@ func validateReport(cfg cty.Value) error {
 			if errors.As(err, &pe) {
 				attr = pe.attr
 			}
-			return at(attr).NewErrorf("plot %q: %v", name, err)
+			errs = append(errs, at(attr).NewErrorf("plot %q: %v", name, err))
 		}
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // knownRows reports whether a table's rows and their attribute names are known at plan
@@ -367,12 +386,15 @@ func optString(v cty.Value) string {
 }
 
 func runReport(ctx context.Context, in *stages.Input) (*stages.Result, error) {
-	cfg := in.Config
-	tb, err := tableOf(cfg.GetAttr("table"), stringList(cfg.GetAttr("columns")))
+	var c reportConfig
+	if err := in.Decode(&c); err != nil {
+		return nil, err
+	}
+	tb, err := tableOf(c.Table, c.Columns)
 	if err != nil {
 		return nil, fmt.Errorf("table: %v", err)
 	}
-	title, desc := cfg.GetAttr("title").AsString(), cfg.GetAttr("description").AsString()
+	title, desc := c.Title, c.Description
 	csvb, err := tb.csv()
 	if err != nil {
 		return nil, err
@@ -390,18 +412,22 @@ func runReport(ctx context.Context, in *stages.Input) (*stages.Result, error) {
 
 	var pngs, svgs []stages.Artifact
 	var figures []figure
-	for it := cfg.GetAttr("plot").ElementIterator(); it.Next(); {
+	for it := c.Plot.ElementIterator(); it.Next(); {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		_, p := it.Element()
-		name := p.GetAttr("name").AsString()
+		_, pv := it.Element()
+		p, err := plotConfigOf(pv)
+		if err != nil {
+			return nil, err
+		}
+		name := p.Name
 		spec, err := plotSpecOf(p)
 		if err != nil {
 			return nil, fmt.Errorf("plot %q: %v", name, err)
 		}
 		ptb := tb
-		if tv := p.GetAttr("table"); !tv.IsNull() {
+		if tv := p.Table; !tv.IsNull() {
 			if ptb, err = tableOf(tv, nil); err != nil {
 				return nil, fmt.Errorf("plot %q: %v", name, err)
 			}

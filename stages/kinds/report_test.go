@@ -74,7 +74,7 @@ func plotBlock(k *stages.Kind, name string, attrs map[string]cty.Value) cty.Valu
 func TestReport(t *testing.T) {
 	k := kind(t, "report")
 	cfg := reportFixture(k)
-	if err := k.Validate(cfg); err != nil {
+	if err := k.Check(cfg); err != nil {
 		t.Fatal(err)
 	}
 	stagetest.Golden(t, k, "width", cfg, nil)
@@ -146,7 +146,7 @@ func TestValidateReport(t *testing.T) {
 		{map[string]cty.Value{"table": table, "plot": plot(map[string]cty.Value{"kind": cty.StringVal("triangle"), "y": y("barrier")})}, `no column "l0"`},
 	}
 	for _, tt := range tests {
-		err := k.Validate(k.Schema.Config(tt.cfg))
+		err := k.Check(k.Schema.Config(tt.cfg))
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("Validate = %v, want %q", err, tt.want)
 		}

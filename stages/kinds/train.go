@@ -2,8 +2,9 @@ package kinds
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
-	"math/big"
 	"runtime"
 	"strconv"
 	"strings"
@@ -33,27 +34,80 @@ var metricsType = cty.Object(map[string]cty.Type{
 })
 
 var modelSchema = stages.Schema{Attributes: []stages.Attribute{
-	{Name: "kind", Type: cty.String, Default: cty.StringVal("mlp"), Doc: "mlp"},
-	{Name: "hidden", Type: cty.List(cty.Number), Required: true, Doc: "hidden widths, e.g. [512, 512, 512]"},
-	{Name: "activation", Type: cty.String, Default: cty.StringVal("relu"), Doc: "relu, gelu or tanh"},
+	{Name: "kind", Type: cty.String, Default: cty.StringVal("mlp"), Doc: "mlp", Check: stages.OneOf("mlp")},
+	{Name: "hidden", Type: cty.List(cty.Number), Required: true, Doc: "hidden widths, e.g. [512, 512, 512]", Check: stages.Items(0, maxLayers, stages.Int(1, maxWidth))},
+	{Name: "activation", Type: cty.String, Default: cty.StringVal("relu"), Doc: "relu, gelu or tanh", Check: stages.OneOf(nn.Activations...)},
 	{Name: "layer_norm", Type: cty.Bool, Default: cty.False},
 	{Name: "bias", Type: cty.Bool, Default: cty.True},
 }}
 
+// maxLayers and maxWidth bound a model far beyond what trains on one machine, so that a slip
+// (a width of 1e9) is refused with its memory estimate instead of exhausting the machine.
+const (
+	maxLayers = 256
+	maxWidth  = 1 << 20
+)
+
 var optimizerSchema = stages.Schema{Attributes: []stages.Attribute{
-	{Name: "kind", Type: cty.String, Default: cty.StringVal("sgd"), Doc: "sgd, adam or adamw"},
-	{Name: "lr", Type: cty.Number, Required: true},
-	{Name: "momentum", Type: cty.Number, Default: cty.Zero},
+	{Name: "kind", Type: cty.String, Default: cty.StringVal("sgd"), Doc: "sgd, adam or adamw", Check: stages.OneOf("sgd", "adam", "adamw")},
+	{Name: "lr", Type: cty.Number, Required: true, Check: stages.Positive()},
+	{Name: "momentum", Type: cty.Number, Default: cty.Zero, Check: stages.Range(0, 1, false, true)},
 	{Name: "nesterov", Type: cty.Bool, Default: cty.False},
-	{Name: "weight_decay", Type: cty.Number, Default: cty.Zero},
-	{Name: "warmup", Type: cty.String, Default: cty.StringVal("0"), Doc: `steps ("500") or epochs ("1ep")`},
-	{Name: "schedule", Type: cty.String, Default: cty.StringVal("constant"), Doc: "constant, step, cosine or linear"},
-	{Name: "milestones", Type: cty.List(cty.String), Default: cty.ListValEmpty(cty.String), Doc: "step schedule: when to multiply by gamma"},
-	{Name: "gamma", Type: cty.Number, Default: cty.NumberFloatVal(0.1)},
-	{Name: "beta1", Type: cty.Number, Default: cty.NumberFloatVal(0.9)},
-	{Name: "beta2", Type: cty.Number, Default: cty.NumberFloatVal(0.999)},
-	{Name: "eps", Type: cty.Number, Default: cty.NumberFloatVal(1e-8)},
+	{Name: "weight_decay", Type: cty.Number, Default: cty.Zero, Check: stages.AtLeast(0)},
+	{Name: "warmup", Type: cty.String, Default: cty.StringVal("0"), Doc: `steps ("500") or epochs ("1ep")`, Check: durationCheck},
+	{Name: "schedule", Type: cty.String, Default: cty.StringVal("constant"), Doc: "constant, step, cosine or linear", Check: stages.OneOf(nn.Schedules...)},
+	{Name: "milestones", Type: cty.List(cty.String), Default: cty.ListValEmpty(cty.String), Doc: "step schedule: when to multiply by gamma", Check: stages.Items(0, 1000, durationCheck)},
+	{Name: "gamma", Type: cty.Number, Default: cty.NumberFloatVal(0.1), Check: stages.Positive()},
+	{Name: "beta1", Type: cty.Number, Default: cty.NumberFloatVal(0.9), Check: stages.Range(0, 1, false, true)},
+	{Name: "beta2", Type: cty.Number, Default: cty.NumberFloatVal(0.999), Check: stages.Range(0, 1, false, true)},
+	{Name: "eps", Type: cty.Number, Default: cty.NumberFloatVal(1e-8), Check: stages.Positive()},
 }}
+
+// durationCheck accepts a count of steps ("500") or epochs ("2ep").
+var durationCheck = stages.Func(`a step count ("500") or a number of epochs ("2ep")`, func(v cty.Value) error {
+	if _, err := ParseDuration(v.AsString()); err != nil {
+		return fmt.Errorf("must be a step count (\"500\") or a number of epochs (\"2ep\"), got %q", v.AsString())
+	}
+	return nil
+})
+
+// trainConfig is a train block's configuration.
+type trainConfig struct {
+	Data              *stages.Ref     `cty:"data"`
+	Seed              uint64          `cty:"seed"`
+	DataOrderSeed     *uint64         `cty:"data_order_seed"`
+	Epochs            int             `cty:"epochs"`
+	BatchSize         int             `cty:"batch_size"`
+	Init              string          `cty:"init"`
+	Checkpoints       []string        `cty:"checkpoints"`
+	EvalTrainExamples int             `cty:"eval_train_examples"`
+	Threads           int             `cty:"threads"`
+	Model             modelConfig     `cty:"model"`
+	Optimizer         optimizerConfig `cty:"optimizer"`
+}
+
+type modelConfig struct {
+	Kind       string `cty:"kind"`
+	Hidden     []int  `cty:"hidden"`
+	Activation string `cty:"activation"`
+	LayerNorm  bool   `cty:"layer_norm"`
+	Bias       bool   `cty:"bias"`
+}
+
+type optimizerConfig struct {
+	Kind        string   `cty:"kind"`
+	LR          float64  `cty:"lr"`
+	Momentum    float64  `cty:"momentum"`
+	Nesterov    bool     `cty:"nesterov"`
+	WeightDecay float64  `cty:"weight_decay"`
+	Warmup      string   `cty:"warmup"`
+	Schedule    string   `cty:"schedule"`
+	Milestones  []string `cty:"milestones"`
+	Gamma       float64  `cty:"gamma"`
+	Beta1       float64  `cty:"beta1"`
+	Beta2       float64  `cty:"beta2"`
+	Eps         float64  `cty:"eps"`
+}
 
 func init() {
 	stages.Default.Register(&stages.Kind{
@@ -63,14 +117,14 @@ func init() {
 		Schema: stages.Schema{
 			Attributes: []stages.Attribute{
 				{Name: "data", Type: Dataset, Required: true},
-				{Name: "seed", Type: cty.Number, Required: true, Doc: "initialisation seed"},
-				{Name: "data_order_seed", Type: cty.Number, Doc: "seed of the example order; the init seed when null"},
-				{Name: "epochs", Type: cty.Number, Required: true},
-				{Name: "batch_size", Type: cty.Number, Default: cty.NumberIntVal(128)},
-				{Name: "init", Type: cty.String, Default: cty.StringVal("pytorch"), Doc: "pytorch or kaiming_normal"},
-				{Name: "checkpoints", Type: cty.List(cty.String), Default: cty.ListValEmpty(cty.String), Doc: `steps ("500") or epochs ("2ep"); "0ep" is the initialisation`},
-				{Name: "eval_train_examples", Type: cty.Number, Default: cty.NumberIntVal(10000), Doc: "training examples the per-epoch train metrics use"},
-				{Name: "threads", Type: cty.Number, Default: cty.Zero, NotInKey: true, Doc: "BLAS threads (0: all cores); counted against -j"},
+				{Name: "seed", Type: cty.Number, Required: true, Doc: "initialisation seed", Check: stages.Int(0, maxSeed)},
+				{Name: "data_order_seed", Type: cty.Number, Doc: "seed of the example order; the init seed when null", Check: stages.Int(0, maxSeed)},
+				{Name: "epochs", Type: cty.Number, Required: true, Check: stages.Int(1, 1_000_000)},
+				{Name: "batch_size", Type: cty.Number, Default: cty.NumberIntVal(128), Check: stages.Int(1, maxExamples)},
+				{Name: "init", Type: cty.String, Default: cty.StringVal("pytorch"), Doc: "pytorch or kaiming_normal", Check: stages.OneOf(nn.Inits...)},
+				{Name: "checkpoints", Type: cty.List(cty.String), Default: cty.ListValEmpty(cty.String), Doc: `steps ("500") or epochs ("2ep"); "0ep" is the initialisation`, Check: stages.Items(0, 10000, durationCheck)},
+				{Name: "eval_train_examples", Type: cty.Number, Default: cty.NumberIntVal(10000), Doc: "training examples the per-epoch train metrics use", Check: stages.Int(1, maxExamples)},
+				{Name: "threads", Type: cty.Number, Default: cty.Zero, NotInKey: true, Doc: "BLAS threads (0: all cores); counted against -j", Check: stages.Int(0, 1024)},
 			},
 			Blocks: []stages.BlockSchema{
 				{Name: "model", Required: true, Schema: modelSchema},
@@ -88,7 +142,9 @@ func init() {
 			{Name: "steps", Type: cty.Number},
 			{Name: "recipe", Type: Recipe, Doc: "the configuration and dataset, for prune nodes that train this run again with masks"},
 		},
+		Config:   trainConfig{},
 		Validate: validateTrain,
+		Expect:   expectTrain,
 		Cost:     threadsCost,
 		Run:      runTrain,
 	})
@@ -117,7 +173,7 @@ func ParseDuration(s string) (Duration, error) {
 		t, d.Epochs = rest, true
 	}
 	n, err := strconv.Atoi(t)
-	if err != nil || n < 0 {
+	if err != nil || n < 0 || n > 1<<40 {
 		return d, fmt.Errorf("%q is neither a step count (\"500\") nor a number of epochs (\"2ep\")", s)
 	}
 	d.N = n
@@ -132,118 +188,219 @@ func (d Duration) Steps(spe int) int {
 	return d.N
 }
 
-func validateTrain(cfg cty.Value) error {
-	for _, name := range []string{"epochs", "batch_size", "eval_train_examples", "threads"} {
-		if n, ok := knownInt(cfg, name); ok && n < 0 || ok && n == 0 && name == "batch_size" {
-			return cty.GetAttrPath(name).NewErrorf("%s must be positive, got %d", name, n)
-		}
+// String is d as the user writes it.
+func (d Duration) String() string {
+	if d.Epochs {
+		return fmt.Sprintf("%dep", d.N)
 	}
-	if ck := cfg.GetAttr("checkpoints"); ck.IsWhollyKnown() {
-		for it := ck.ElementIterator(); it.Next(); {
-			_, v := it.Element()
-			if _, err := ParseDuration(v.AsString()); err != nil {
-				return cty.GetAttrPath("checkpoints").NewErrorf("%v", err)
+	return strconv.Itoa(d.N)
+}
+
+// plannedRun is what the configuration of a train block tells before it runs: the
+// architecture and the run's length in steps, when the dataset's shape is known.
+type plannedRun struct {
+	arch   nn.Arch
+	shape  datasetShape
+	spe    int // steps per epoch
+	epochs int
+}
+
+// planRun reads a train configuration at plan time; ok is false when the dataset's shape,
+// the model or the run's length is not known yet.
+func planRun(p *stages.Planned) (r plannedRun, ok bool) {
+	meta, ok := p.Meta("data")
+	if !ok {
+		return r, false
+	}
+	if r.shape, ok = shapeOfMeta(meta); !ok {
+		return r, false
+	}
+	m := p.Get("model")
+	if !m.IsWhollyKnown() || m.IsNull() {
+		return r, false
+	}
+	var mc modelConfig
+	if stages.DecodeValue(m, &mc) != nil {
+		return r, false
+	}
+	r.arch = archOf(&mc, r.shape.Dims, r.shape.Classes)
+	batch, ok1 := knownInt(p.Value, "batch_size")
+	epochs, ok2 := knownInt(p.Value, "epochs")
+	if !ok1 || !ok2 || batch < 1 {
+		return r, false
+	}
+	r.spe, r.epochs = nn.StepsPerEpoch(r.shape.Train, batch), epochs
+	return r, true
+}
+
+func validateTrain(p *stages.Planned) error {
+	var errs []error
+	epochs, hasEpochs := knownInt(p.Value, "epochs")
+	run, known := planRun(p)
+	// A checkpoint beyond the run would fail after all the training is done.
+	if ck := p.Get("checkpoints"); ck.IsWhollyKnown() && !ck.IsNull() {
+		for i, v := range ck.AsValueSlice() {
+			d, err := ParseDuration(v.AsString())
+			switch {
+			case err != nil:
+			case d.Epochs && hasEpochs && d.N > epochs:
+				errs = append(errs, cty.GetAttrPath("checkpoints").NewErrorf("checkpoint %d, %q, is beyond the run's %d epochs; keep checkpoints from \"0ep\" to \"%dep\" or train for longer", i, v.AsString(), epochs, epochs))
+			case !d.Epochs && known && d.N > run.spe*run.epochs:
+				errs = append(errs, cty.GetAttrPath("checkpoints").NewErrorf("checkpoint %d, step %d, is beyond the run's %d steps (%d epochs of %d steps); keep checkpoints from 0 to %d or train for longer", i, d.N, run.spe*run.epochs, run.epochs, run.spe, run.spe*run.epochs))
 			}
 		}
 	}
-	if m := cfg.GetAttr("model"); m.IsWhollyKnown() && !m.IsNull() {
-		if _, err := archOf(m, 1, 1); err != nil {
-			return cty.GetAttrPath("model").GetAttr("hidden").NewErrorf("%v", err)
-		}
-	}
-	if o := cfg.GetAttr("optimizer"); o.IsWhollyKnown() && !o.IsNull() {
-		oc := optimOf(o)
-		if err := oc.Validate(); err != nil {
-			return cty.GetAttrPath("optimizer").GetAttr("kind").NewErrorf("%v", err)
-		}
-		for _, name := range []string{"warmup"} {
-			if _, err := ParseDuration(o.GetAttr(name).AsString()); err != nil {
-				return cty.GetAttrPath("optimizer").GetAttr(name).NewErrorf("%v", err)
+	if o := p.Get("optimizer"); o.IsWhollyKnown() && !o.IsNull() {
+		var oc optimizerConfig
+		if stages.DecodeValue(o, &oc) == nil {
+			if oc.Nesterov && oc.Momentum == 0 {
+				errs = append(errs, cty.GetAttrPath("optimizer").GetAttr("nesterov").NewErrorf("nesterov needs a positive momentum"))
+			}
+			if w, err := ParseDuration(oc.Warmup); err == nil && known && w.Steps(run.spe) > run.spe*run.epochs {
+				errs = append(errs, cty.GetAttrPath("optimizer").GetAttr("warmup").NewErrorf("warmup %q is %d steps, longer than the run's %d steps", oc.Warmup, w.Steps(run.spe), run.spe*run.epochs))
+			}
+			if oc.Schedule == "step" && len(oc.Milestones) == 0 {
+				errs = append(errs, cty.GetAttrPath("optimizer").GetAttr("milestones").NewErrorf(`the step schedule needs milestones, the steps or epochs at which the learning rate is multiplied by gamma, such as ["80ep", "120ep"]`))
 			}
 		}
-		s := nn.Schedule{LR: num(o, "lr"), Kind: o.GetAttr("schedule").AsString()}
-		if err := s.Validate(); err != nil {
-			return cty.GetAttrPath("optimizer").GetAttr("schedule").NewErrorf("%v", err)
+	}
+	if known {
+		if b, ok := knownInt(p.Value, "batch_size"); ok && b > run.shape.Train {
+			errs = append(errs, cty.GetAttrPath("batch_size").NewErrorf("batch_size is %d but the dataset has only %d training examples", b, run.shape.Train))
+		}
+		if err := run.arch.Validate(); err != nil {
+			errs = append(errs, cty.GetAttrPath("model").NewErrorf("%v", err))
+		} else if need := trainMemory(run.arch, p); need > memoryBudget() {
+			errs = append(errs, cty.GetAttrPath("model").GetAttr("hidden").NewErrorf("training %s would take about %s of memory (%d parameters, with gradients, optimiser state and checkpoints), more than this machine's %s; use narrower or fewer layers, or fewer checkpoints", run.arch, bytesText(need), paramCount(run.arch), bytesText(memoryBudget())))
 		}
 	}
-	return nil
+	return errors.Join(errs...)
+}
+
+// trainMemory estimates the peak memory of a run of arch: the network, its gradients and up
+// to two optimiser buffers, every checkpoint kept until the run ends, and a batch's
+// activations forward and back.
+func trainMemory(arch nn.Arch, p *stages.Planned) int64 {
+	params := paramCount(arch)
+	copies := int64(5)
+	if n, ok := p.Len("checkpoints"); ok {
+		copies += int64(n)
+	}
+	batch, _ := knownInt(p.Value, "batch_size")
+	var units int64
+	for _, w := range arch.Widths() {
+		units += int64(w)
+	}
+	return 4 * (params*copies + 4*int64(batch)*units)
+}
+
+// paramCount is the number of parameters of arch: weights and biases of every layer, and
+// LayerNorm's scale and shift.
+func paramCount(arch nn.Arch) int64 {
+	w := arch.Widths()
+	var n int64
+	for i := 1; i < len(w); i++ {
+		n += int64(w[i-1]) * int64(w[i])
+		if arch.Bias {
+			n += int64(w[i])
+		}
+		if arch.LayerNorm && i < len(w)-1 {
+			n += 2 * int64(w[i])
+		}
+	}
+	return n
+}
+
+// expectTrain tells the architecture of the run's networks and the length of its
+// checkpoints, and the recipe's description for prune nodes, from the configuration.
+func expectTrain(p *stages.Planned) map[string]stages.Expected {
+	run, ok := planRun(p)
+	if !ok || run.arch.Validate() != nil {
+		return nil
+	}
+	arch := run.arch.String()
+	n := -1
+	if l, ok := p.Len("checkpoints"); ok {
+		n = l
+	}
+	out := map[string]stages.Expected{
+		"final":       {Meta: arch, Len: -1},
+		"checkpoints": {Meta: arch, Len: n},
+	}
+	steps := recipeSteps{StepsPerEpoch: run.spe, Steps: run.spe * run.epochs, Checkpoints: []int{}}
+	if ck := p.Get("checkpoints"); ck.IsWhollyKnown() && !ck.IsNull() {
+		for _, v := range ck.AsValueSlice() {
+			d, err := ParseDuration(v.AsString())
+			if err != nil {
+				return out
+			}
+			steps.Checkpoints = append(steps.Checkpoints, d.Steps(run.spe))
+		}
+		meta, _ := json.Marshal(recipeMeta{Arch: arch, recipeSteps: steps})
+		out["recipe"] = stages.Expected{Meta: string(meta), Len: -1}
+	}
+	return out
 }
 
 // archOf reads a model block for data of the given size.
-func archOf(m cty.Value, input, output int) (nn.Arch, error) {
-	a := nn.Arch{
-		Kind:       m.GetAttr("kind").AsString(),
+func archOf(m *modelConfig, input, output int) nn.Arch {
+	return nn.Arch{
+		Kind:       m.Kind,
 		Input:      input,
 		Output:     output,
-		Activation: m.GetAttr("activation").AsString(),
-		LayerNorm:  m.GetAttr("layer_norm").True(),
-		Bias:       m.GetAttr("bias").True(),
+		Hidden:     m.Hidden,
+		Activation: m.Activation,
+		LayerNorm:  m.LayerNorm,
+		Bias:       m.Bias,
 	}
-	for it := m.GetAttr("hidden").ElementIterator(); it.Next(); {
-		_, v := it.Element()
-		n, acc := v.AsBigFloat().Int64()
-		if acc != big.Exact || n < 1 || n > 1<<20 {
-			return a, fmt.Errorf("hidden widths are whole numbers from 1 to 1048576, got %s", v.AsBigFloat().Text('g', -1))
-		}
-		a.Hidden = append(a.Hidden, int(n))
-	}
-	return a, a.Validate()
 }
 
-func optimOf(o cty.Value) nn.OptimConfig {
+func optimOf(o *optimizerConfig) nn.OptimConfig {
 	return nn.OptimConfig{
-		Kind:        o.GetAttr("kind").AsString(),
-		Momentum:    num(o, "momentum"),
-		Nesterov:    o.GetAttr("nesterov").True(),
-		WeightDecay: num(o, "weight_decay"),
-		Beta1:       num(o, "beta1"),
-		Beta2:       num(o, "beta2"),
-		Eps:         num(o, "eps"),
+		Kind:        o.Kind,
+		Momentum:    o.Momentum,
+		Nesterov:    o.Nesterov,
+		WeightDecay: o.WeightDecay,
+		Beta1:       o.Beta1,
+		Beta2:       o.Beta2,
+		Eps:         o.Eps,
 	}
 }
 
-func num(v cty.Value, name string) float64 {
-	f, _ := v.GetAttr(name).AsBigFloat().Float64()
-	return f
-}
-
-// TrainConfigOf turns a train block's configuration into nn's, for data d. The prune stage
-// uses it to rerun a train node's recipe.
-func TrainConfigOf(cfg cty.Value, trainN, dims, classes int) (nn.TrainConfig, error) {
+// TrainConfigOf turns a train block's configuration into nn's, for data of trainN examples
+// of dims features in classes classes. The prune stage uses it to rerun a train node's recipe.
+func TrainConfigOf(c *trainConfig, trainN, dims, classes int) (nn.TrainConfig, error) {
 	var tc nn.TrainConfig
-	arch, err := archOf(cfg.GetAttr("model"), dims, classes)
+	arch := archOf(&c.Model, dims, classes)
+	if err := arch.Validate(); err != nil {
+		return tc, err
+	}
+	order := c.Seed
+	if c.DataOrderSeed != nil {
+		order = *c.DataOrderSeed
+	}
+	spe := nn.StepsPerEpoch(trainN, c.BatchSize)
+	o := &c.Optimizer
+	warm, err := ParseDuration(o.Warmup)
 	if err != nil {
 		return tc, err
 	}
-	seed, _ := knownInt(cfg, "seed")
-	order := seed
-	if v := cfg.GetAttr("data_order_seed"); !v.IsNull() {
-		order, _ = knownInt(cfg, "data_order_seed")
-	}
-	epochs, _ := knownInt(cfg, "epochs")
-	batch, _ := knownInt(cfg, "batch_size")
-	evalTrain, _ := knownInt(cfg, "eval_train_examples")
-	spe := nn.StepsPerEpoch(trainN, batch)
-	o := cfg.GetAttr("optimizer")
-	warm, _ := ParseDuration(o.GetAttr("warmup").AsString())
-	sched := nn.Schedule{LR: num(o, "lr"), Kind: o.GetAttr("schedule").AsString(), Warmup: warm.Steps(spe), Gamma: num(o, "gamma")}
-	for it := o.GetAttr("milestones").ElementIterator(); it.Next(); {
-		_, v := it.Element()
-		d, err := ParseDuration(v.AsString())
+	sched := nn.Schedule{LR: o.LR, Kind: o.Schedule, Warmup: warm.Steps(spe), Gamma: o.Gamma}
+	for _, m := range o.Milestones {
+		d, err := ParseDuration(m)
 		if err != nil {
 			return tc, err
 		}
 		sched.Milestones = append(sched.Milestones, d.Steps(spe))
 	}
 	tc = nn.TrainConfig{
-		Arch: arch, Init: cfg.GetAttr("init").AsString(),
-		Seed: uint64(seed), DataSeed: uint64(order),
-		Epochs: epochs, BatchSize: batch,
-		Optim: optimOf(o), Schedule: sched, EvalTrain: evalTrain,
+		Arch: arch, Init: c.Init,
+		Seed: c.Seed, DataSeed: order,
+		Epochs: c.Epochs, BatchSize: c.BatchSize,
+		Optim: optimOf(o), Schedule: sched, EvalTrain: c.EvalTrainExamples,
 	}
-	for it := cfg.GetAttr("checkpoints").ElementIterator(); it.Next(); {
-		_, v := it.Element()
-		d, err := ParseDuration(v.AsString())
+	for _, ck := range c.Checkpoints {
+		d, err := ParseDuration(ck)
 		if err != nil {
 			return tc, err
 		}
@@ -253,7 +410,11 @@ func TrainConfigOf(cfg cty.Value, trainN, dims, classes int) (nn.TrainConfig, er
 }
 
 func runTrain(ctx context.Context, in *stages.Input) (*stages.Result, error) {
-	raw, err := in.Read(stages.RefOf(in.Config.GetAttr("data")))
+	var c trainConfig
+	if err := in.Decode(&c); err != nil {
+		return nil, err
+	}
+	raw, err := in.Read(c.Data)
 	if err != nil {
 		return nil, err
 	}
@@ -261,7 +422,7 @@ func runTrain(ctx context.Context, in *stages.Input) (*stages.Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	tc, err := TrainConfigOf(in.Config, d.Train.N, d.Train.D, d.Train.Classes)
+	tc, err := TrainConfigOf(&c, d.Train.N, d.Train.D, d.Train.Classes)
 	if err != nil {
 		return nil, err
 	}
@@ -303,9 +464,12 @@ func runTrain(ctx context.Context, in *stages.Input) (*stages.Result, error) {
 			"test_loss": cty.NumberFloatVal(m.TestLoss), "test_accuracy": cty.NumberFloatVal(m.TestAcc),
 		}))
 	}
-	recipe, err := encodeRecipe(in.Config, stages.RefOf(in.Config.GetAttr("data")), tc, spe)
+	recipe, err := encodeRecipe(in.Config, c.Data, tc, spe)
 	if err != nil {
 		return nil, err
+	}
+	if len(res.Metrics) == 0 {
+		return nil, fmt.Errorf("the run recorded no metrics (epochs = %d)", tc.Epochs)
 	}
 	last2 := res.Metrics[len(res.Metrics)-1]
 	return &stages.Result{Outputs: map[string]stages.Output{

@@ -44,7 +44,7 @@ func Register(r *stages.Registry) {
 		Schema: stages.Schema{Attributes: append([]stages.Attribute{
 			{Name: "value", Type: cty.String, Required: true},
 			{Name: "upper", Type: cty.Bool, Default: cty.False},
-			{Name: "threads", Type: cty.Number, Default: cty.NumberIntVal(1), NotInKey: true},
+			{Name: "threads", Type: cty.Number, Default: cty.NumberIntVal(1), NotInKey: true, Check: stages.Int(1, 64)},
 		}, common...)},
 		Outputs: []stages.OutputSpec{
 			{Name: "out", Type: Text},
@@ -144,8 +144,8 @@ func registerFile(r *stages.Registry) {
 	})
 }
 
-func validate(cfg cty.Value) error {
-	if v := cfg.GetAttr("sleep"); v.IsKnown() && !v.IsNull() {
+func validate(p *stages.Planned) error {
+	if v := p.Get("sleep"); v.IsKnown() && !v.IsNull() {
 		if _, err := time.ParseDuration(v.AsString()); err != nil {
 			return cty.GetAttrPath("sleep").NewErrorf("%q is not a duration; write it like \"250ms\" or \"2s\"", v.AsString())
 		}
