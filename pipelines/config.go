@@ -32,6 +32,9 @@ type Config struct {
 	// Cache is the cache block, or nil.
 	Cache  *CacheDecl
 	byAddr map[string]*Block // "kind.name"
+	// soft holds the load errors that leave the rest of the pipeline whole (a mistake
+	// inside a stage block's body), so Open can still evaluate it; see Open.
+	soft map[*hcl.Diagnostic]bool
 
 	registry *stages.Registry
 }
@@ -94,3 +97,23 @@ type Local struct {
 
 // Block returns the stage block with address kind.name.
 func (c *Config) Block(addr string) *Block { return c.byAddr[addr] }
+
+// markSoft records diags as soft errors (see Config.soft).
+func (c *Config) markSoft(diags hcl.Diagnostics) {
+	if c.soft == nil {
+		c.soft = map[*hcl.Diagnostic]bool{}
+	}
+	for _, d := range diags {
+		c.soft[d] = true
+	}
+}
+
+// onlySoft reports whether every error of diags is soft.
+func (c *Config) onlySoft(diags hcl.Diagnostics) bool {
+	for _, d := range diags {
+		if d.Severity == hcl.DiagError && !c.soft[d] {
+			return false
+		}
+	}
+	return true
+}

@@ -117,9 +117,8 @@ func (g *Graph) evalPlanned(inst *Instance, valueOf ValueOf) (*stages.Planned, h
 	k := inst.Block.Kind
 	cfg, diags := evalBody(inst.Block.Body, &k.Schema, ctx)
 	p := stages.NewPlanned(cfg)
-	if diags.HasErrors() {
-		return p, diags
-	}
+	// evalBody leaves an attribute it could not accept unknown, so the kind's checks still
+	// run on the rest: every mistake of the block is reported at once.
 	diags = append(diags, validate(inst.Block, p)...)
 	if diags.HasErrors() || !p.Value.IsWhollyKnown() {
 		return p, diags
@@ -271,7 +270,7 @@ func checkConstraint(a stages.Attribute, attr *hcl.Attribute, v cty.Value) *hcl.
 		return &hcl.Diagnostic{
 			Severity: hcl.DiagError,
 			Summary:  "Invalid value for attribute",
-			Detail:   sentence(capitalize(a.Name) + " " + err.Error()),
+			Detail:   sentence(fmt.Sprintf("%q %v", a.Name, err)),
 			Subject:  attr.Expr.Range().Ptr(),
 		}
 	}

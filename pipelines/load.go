@@ -4,10 +4,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
-	"github.com/agext/levenshtein"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclparse"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
@@ -137,6 +137,9 @@ func (c *Config) loadStage(b *hcl.Block) hcl.Diagnostics {
 		}}
 	}
 	body, diags := decodeBody(b.Body, kind.Schema, true)
+	// Mistakes inside a block's body leave the rest of the pipeline whole: they are soft, so
+	// Open goes on and reports the mistakes of evaluation as well (see Open).
+	c.markSoft(diags)
 	if body != nil {
 		if a := body.Attrs["for_each"]; a != nil {
 			blk.ForEach = a.Expr
@@ -176,9 +179,11 @@ func dependsOn(a *hcl.Attribute) ([]hcl.Traversal, hcl.Diagnostics) {
 }
 
 // decodeBody decodes body against s. With meta, the meta-arguments for_each and depends_on
-// are accepted too.
+// are accepted too. Every mistake is reported, each argument or block that does not belong
+// with the name it most likely stands for.
 func decodeBody(body hcl.Body, s stages.Schema, meta bool) (*Body, hcl.Diagnostics) {
-	content, diags := body.Content(bodySchema(s, meta))
+	content, rest, diags := body.PartialContent(bodySchema(s, meta))
+	diags = append(diags, unexpectedItems(rest, s, meta)...)
 	out := &Body{Attrs: content.Attributes, Blocks: map[string][]*NestedBlock{}, Range: body.MissingItemRange()}
 	for _, bs := range s.Blocks {
 		var found []*hcl.Block
@@ -195,11 +200,11 @@ func decodeBody(body hcl.Body, s stages.Schema, meta bool) (*Body, hcl.Diagnosti
 				Subject:  found[1].DefRange.Ptr(),
 			})
 		}
-		if bs.Required && len(found) == 0 {
+		if bs.Required && len(found) == 0 && !writtenAsArgument(body, bs.Name) {
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
 				Summary:  fmt.Sprintf("Missing %s block", bs.Name),
-				Detail:   fmt.Sprintf("This block needs a nested %s block.", bs.Name),
+				Detail:   fmt.Sprintf("This block needs a nested %s block: %s { … }.", bs.Name, bs.Name),
 				Subject:  body.MissingItemRange().Ptr(),
 			})
 		}
@@ -210,6 +215,85 @@ func decodeBody(body hcl.Body, s stages.Schema, meta bool) (*Body, hcl.Diagnosti
 		}
 	}
 	return out, diags
+}
+
+// writtenAsArgument reports whether body has an argument named name, which unexpectedItems
+// reports as a block written with an equals sign: saying also that the block is missing
+// would tell the user the same thing twice.
+func writtenAsArgument(body hcl.Body, name string) bool {
+	sb, ok := body.(*hclsyntax.Body)
+	return ok && sb.Attributes[name] != nil
+}
+
+// unexpectedItems reports the arguments and blocks of rest, what PartialContent left of a
+// body, that the schema does not declare (hclsyntax's remainder still lists the declared
+// ones, hidden). Each diagnostic names what was most likely meant: an
+// argument or block of a similar name, or the right form (model is a block, data an
+// argument).
+func unexpectedItems(rest hcl.Body, s stages.Schema, meta bool) hcl.Diagnostics {
+	sb, ok := rest.(*hclsyntax.Body)
+	if !ok {
+		return nil
+	}
+	attrs, blocks := []string{}, []string{}
+	for _, a := range s.Attributes {
+		attrs = append(attrs, a.Name)
+	}
+	if meta {
+		attrs = append(attrs, "for_each", "depends_on")
+	}
+	for _, b := range s.Blocks {
+		blocks = append(blocks, b.Name)
+	}
+	var diags hcl.Diagnostics
+	for _, name := range sortedAttrNames(sb.Attributes) {
+		if slices.Contains(attrs, name) {
+			continue
+		}
+		a := sb.Attributes[name]
+		detail := fmt.Sprintf("An argument named %q is not expected here.", name)
+		switch near := suggest(name, append(attrs, blocks...)); {
+		case slices.Contains(blocks, name):
+			detail = fmt.Sprintf("%q is a block, not an argument: write %s { … } without the equals sign.", name, name)
+		case near != "" && slices.Contains(blocks, near):
+			detail += fmt.Sprintf(" Did you mean the block %s { … }?", near)
+		case near != "":
+			detail += fmt.Sprintf(" Did you mean %q?", near)
+		default:
+			detail += " " + expectedList("arguments", attrs)
+		}
+		diags = append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Unsupported argument",
+			Detail:   detail,
+			Subject:  a.NameRange.Ptr(),
+		})
+	}
+	for _, b := range sb.Blocks {
+		if slices.Contains(blocks, b.Type) {
+			continue // a known block with the wrong labels: PartialContent has said so
+		}
+		detail := fmt.Sprintf("Blocks of type %q are not expected here.", b.Type)
+		switch near := suggest(b.Type, append(blocks, attrs...)); {
+		case slices.Contains(attrs, b.Type):
+			detail = fmt.Sprintf("%q is an argument, not a block: write %s = … with an equals sign.", b.Type, b.Type)
+		case near != "" && slices.Contains(attrs, near):
+			detail += fmt.Sprintf(" Did you mean the argument %s = …?", near)
+		case near != "":
+			detail += fmt.Sprintf(" Did you mean %q?", near)
+		case len(blocks) > 0:
+			detail += " " + expectedList("blocks", blocks)
+		default:
+			detail += " This block takes no nested blocks."
+		}
+		diags = append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Unsupported block type",
+			Detail:   detail,
+			Subject:  b.TypeRange.Ptr(),
+		})
+	}
+	return diags
 }
 
 func bodySchema(s stages.Schema, meta bool) *hcl.BodySchema {
@@ -224,6 +308,14 @@ func bodySchema(s stages.Schema, meta bool) *hcl.BodySchema {
 		bs.Blocks = append(bs.Blocks, hcl.BlockHeaderSchema{Type: b.Name, LabelNames: b.Labels})
 	}
 	return bs
+}
+
+// expectedList says which names are allowed: "The arguments here are: a, b, c."
+func expectedList(what string, names []string) string {
+	if len(names) == 0 {
+		return fmt.Sprintf("No %s are expected here.", what)
+	}
+	return fmt.Sprintf("The %s here are: %s.", what, strings.Join(names, ", "))
 }
 
 func unknownBlockDiag(b *hcl.Block, kinds []string) *hcl.Diagnostic {
@@ -245,15 +337,7 @@ func unknownBlockDiag(b *hcl.Block, kinds []string) *hcl.Diagnostic {
 }
 
 // suggest returns the candidate closest to given, if it is close enough to be a likely typo.
-func suggest(given string, candidates []string) string {
-	best, bestDist := "", 3
-	for _, c := range candidates {
-		if d := levenshtein.Distance(given, c, nil); d < bestDist {
-			best, bestDist = c, d
-		}
-	}
-	return best
-}
+func suggest(given string, candidates []string) string { return stages.Suggest(given, candidates) }
 
 func sortedAttrNames(m hclsyntax.Attributes) []string {
 	names := make([]string, 0, len(m))

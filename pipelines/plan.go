@@ -181,12 +181,15 @@ func (p *Planner) planNode(plan *Plan, inst *Instance, valueOf ValueOf) (*PlanNo
 	pc, diags := p.Graph.evalPlanned(inst, valueOf)
 	cfg := pc.Value
 	n := &PlanNode{Inst: inst, Config: cfg, Cost: cost(inst, cfg)}
+	// What the configuration tells of the outputs holds even when part of it is wrong (a
+	// checkpoint beyond the run leaves the architecture as it is), so nodes downstream are
+	// still checked against it and the user sees their mistakes in the same pass.
+	if e := inst.Block.Kind.Expect; e != nil {
+		n.Expect = e(pc)
+	}
 	if diags.HasErrors() {
 		n.Status = Deferred
 		return n, diags
-	}
-	if e := inst.Block.Kind.Expect; e != nil {
-		n.Expect = e(pc)
 	}
 	if !cfg.IsWhollyKnown() {
 		n.Status = Deferred
