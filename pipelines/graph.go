@@ -100,6 +100,11 @@ func (g *Graph) expand() hcl.Diagnostics {
 	return diags
 }
 
+// MaxInstances bounds the nodes of a pipeline. Planning 10,000 nodes takes a fraction of a
+// second and every node costs memory in the plan and the state file; a for_each that
+// expands to millions is a slip (range(1e7)), refused before it exhausts the machine.
+const MaxInstances = 100_000
+
 // expandBlock evaluates the for_each of b and adds its instances.
 func (g *Graph) expandBlock(b *Block) hcl.Diagnostics {
 	var diags hcl.Diagnostics
@@ -143,6 +148,14 @@ func (g *Graph) expandBlock(b *Block) hcl.Diagnostics {
 	}
 	elems, d := forEachElems(b, val)
 	diags = append(diags, d...)
+	if n := len(g.Instances) + len(elems); n > MaxInstances {
+		return append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Too many instances",
+			Detail:   fmt.Sprintf("The for_each of %s makes %d instances, which brings the pipeline to %d nodes; a pipeline has at most %d. Check the collection (a range or setproduct larger than meant?), or split the sweep into several pipelines that share one cache.", b.Addr(), len(elems), n, MaxInstances),
+			Subject:  b.ForEach.Range().Ptr(),
+		})
+	}
 	for _, key := range sortedKeys(elems) {
 		each := cty.ObjectVal(map[string]cty.Value{"key": cty.StringVal(key), "value": elems[key]})
 		g.addInstance(&Instance{Block: b, Key: key, Each: each, Addr: InstanceAddr(b, key, true)})

@@ -91,14 +91,8 @@ func validateInterpolate(p *stages.Planned) error {
 	case sa.seq && sa.n >= 0 && sb.n >= 0 && sa.n != sb.n:
 		errs = append(errs, cty.GetAttrPath("b").NewErrorf("a has %d networks and b has %d; sequences are zipped by position, so their lengths must match", sa.n, sb.n))
 	}
-	if err := checkSameArch(p, "a", "b"); err != nil {
-		errs = append(errs, err)
-	}
-	if err := checkDataFits(p, "data", "a", "b"); err != nil {
-		errs = append(errs, err)
-	}
-	if err := checkPermutationFits(p, "permutation", "b"); err != nil {
-		errs = append(errs, err)
+	if errA == nil && errB == nil {
+		errs = append(errs, checkSameArch(p, "a", "b"), checkDataFits(p, "data", "a", "b"), checkPermutationFits(p, "permutation", "b"))
 	}
 	if pm := p.Get("permutation"); pm.IsKnown() && !pm.IsNull() && p.Get("rematch").True() {
 		errs = append(errs, cty.GetAttrPath("rematch").NewErrorf("give permutation or rematch, not both"))

@@ -91,8 +91,8 @@ func validateMatch(p *stages.Planned) error {
 			}
 		}
 	}
-	if err := checkSameArch(p, "reference", "target"); err != nil {
-		errs = append(errs, err)
+	if len(errs) == 0 {
+		errs = append(errs, checkSameArch(p, "reference", "target"))
 	}
 	if m := p.Get("method"); m.IsKnown() && m.AsString() == "activation" {
 		if d := p.Get("data"); d.IsKnown() && d.IsNull() {

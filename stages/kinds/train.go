@@ -260,7 +260,7 @@ func validateTrain(p *stages.Planned) error {
 				errs = append(errs, cty.GetAttrPath("optimizer").GetAttr("warmup").NewErrorf("warmup %q is %d steps, longer than the run's %d steps", oc.Warmup, w.Steps(run.spe), run.spe*run.epochs))
 			}
 			if oc.Schedule == "step" && len(oc.Milestones) == 0 {
-				errs = append(errs, cty.GetAttrPath("optimizer").GetAttr("milestones").NewErrorf(`the step schedule needs milestones, the steps or epochs at which the learning rate is multiplied by gamma, such as ["80ep", "120ep"]`))
+				errs = append(errs, cty.GetAttrPath("optimizer").GetAttr("schedule").NewErrorf(`the step schedule needs milestones, the steps or epochs at which the learning rate is multiplied by gamma, such as ["80ep", "120ep"]`))
 			}
 		}
 	}

@@ -1,0 +1,177 @@
+package kinds_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/modulo-ml/modulo/artifacts"
+	"github.com/modulo-ml/modulo/dag"
+	"github.com/modulo-ml/modulo/pipelines"
+	"github.com/modulo-ml/modulo/stages"
+)
+
+// The pipelines under testdata/adversarial are the mistakes a new user makes (fractions and
+// negatives for every count, NaN, infinities and huge values, empty lists, wrong shapes,
+// mismatched architectures, misspellings, a huge for_each, deep nesting) and valid edge
+// cases (a model without hidden layers, sequences of one network). Each mistake is marked
+// on the line its diagnostic points at:
+//
+//	epochs = 1.5 # ERROR: <Summary> | <part of the Detail>
+//
+// TestAdversarial checks each file as `modulo validate` does and requires exactly the marked
+// errors, then runs it as `modulo run` does, on a fresh cache: a pipeline with errors must be
+// refused before anything runs, a valid one must run to the end, and nothing may panic.
+func TestAdversarial(t *testing.T) {
+	paths, _ := filepath.Glob(filepath.Join("testdata", "adversarial", "*.hcl"))
+	if len(paths) < 60 {
+		t.Fatalf("%d adversarial pipelines, want at least 60", len(paths))
+	}
+	for _, path := range paths {
+		t.Run(strings.TrimSuffix(filepath.Base(path), ".hcl"), func(t *testing.T) {
+			src, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := parseAdversarialMarkers(string(src))
+			diags := validateNoPanic(t, path)
+			checkMarkers(t, want, diags)
+			runNoPanic(t, path, len(want) > 0)
+		})
+	}
+}
+
+// marker is one expected error: the line of its Subject, its Summary and a part of its
+// Detail.
+type marker struct {
+	line            int
+	summary, detail string
+}
+
+func (m marker) String() string { return fmt.Sprintf("line %d: %s | %s", m.line, m.summary, m.detail) }
+
+func parseAdversarialMarkers(src string) []marker {
+	var out []marker
+	for i, line := range strings.Split(src, "\n") {
+		parts := strings.Split(line, "# ERROR:")
+		for _, p := range parts[1:] {
+			summary, detail, _ := strings.Cut(p, "|")
+			out = append(out, marker{line: i + 1, summary: strings.TrimSpace(summary), detail: strings.TrimSpace(detail)})
+		}
+	}
+	return out
+}
+
+// checkMarkers matches every marker to one error diagnostic and requires that no error is
+// left unmatched.
+func checkMarkers(t *testing.T, want []marker, diags hcl.Diagnostics) {
+	t.Helper()
+	used := make([]bool, len(diags))
+	for _, m := range want {
+		found := false
+		for i, d := range diags {
+			if used[i] || d.Severity != hcl.DiagError || d.Subject == nil {
+				continue
+			}
+			if d.Subject.Start.Line == m.line && d.Summary == m.summary && strings.Contains(strings.ToLower(d.Detail), strings.ToLower(m.detail)) {
+				used[i], found = true, true
+				break
+			}
+		}
+		if !found {
+			t.Errorf("no diagnostic for %v", m)
+		}
+	}
+	for i, d := range diags {
+		if d.Severity == hcl.DiagError && !used[i] {
+			t.Errorf("unexpected diagnostic: %s", formatDiag(d))
+		}
+	}
+	if t.Failed() {
+		var all []string
+		for _, d := range diags {
+			all = append(all, formatDiag(d))
+		}
+		t.Logf("diagnostics:\n  %s", strings.Join(all, "\n  "))
+	}
+}
+
+func formatDiag(d *hcl.Diagnostic) string {
+	pos := "<no subject>"
+	if d.Subject != nil {
+		pos = fmt.Sprintf("%d:%d", d.Subject.Start.Line, d.Subject.Start.Column)
+	}
+	return fmt.Sprintf("%s: %s — %q", pos, d.Summary, d.Detail)
+}
+
+// validateNoPanic is `modulo validate`: open, then plan without a cache.
+func validateNoPanic(t *testing.T, path string) (diags hcl.Diagnostics) {
+	t.Helper()
+	defer func() {
+		if r := recover(); r != nil {
+			t.Fatalf("validate panicked: %v\n%s", r, debug.Stack())
+		}
+	}()
+	g, _, diags := pipelines.Open(path, stages.Default, pipelines.VarSource{})
+	if g != nil {
+		_, d := (&pipelines.Planner{Graph: g}).Plan(nil)
+		diags = append(diags, d...)
+	}
+	return diags
+}
+
+// runNoPanic is `modulo run` on a fresh cache, bounded in time. A pipeline with errors must
+// be refused before anything runs; a valid one must run every node.
+func runNoPanic(t *testing.T, path string, wantErrors bool) {
+	t.Helper()
+	defer func() {
+		if r := recover(); r != nil {
+			t.Fatalf("run panicked: %v\n%s", r, debug.Stack())
+		}
+	}()
+	g, _, diags := pipelines.Open(path, stages.Default, pipelines.VarSource{})
+	if g == nil {
+		if !wantErrors {
+			t.Fatalf("run refused a valid pipeline: %v", diags)
+		}
+		return
+	}
+	c, err := artifacts.Open(filepath.Join(t.TempDir(), "cache"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, diags := (&pipelines.Planner{Graph: g, Cache: c}).Plan(nil)
+	if diags.HasErrors() {
+		if !wantErrors {
+			t.Fatalf("plan failed on a valid pipeline: %v", diags)
+		}
+		return
+	}
+	if wantErrors {
+		t.Fatalf("a pipeline with mistakes passed validate and plan")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	rep := (&pipelines.Applier{Plan: plan, Cache: c, Workers: 2}).Apply(ctx)
+	var failed []string
+	for addr, err := range rep.Walk.Failed {
+		var pe *dag.PanicError
+		if errors.As(err, &pe) {
+			t.Errorf("%s panicked: %v", addr, err)
+		}
+		failed = append(failed, fmt.Sprintf("%s: %v", addr, err))
+	}
+	sort.Strings(failed)
+	if len(failed) > 0 {
+		t.Errorf("valid pipeline failed at run:\n  %s", strings.Join(failed, "\n  "))
+	}
+}

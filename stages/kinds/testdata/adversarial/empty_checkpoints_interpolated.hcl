@@ -1,0 +1,38 @@
+dataset "d" {
+  source        = "synthetic"
+  examples      = 64
+  test_examples = 32
+  dims          = 4
+  classes       = 2
+}
+train "a" {
+  data        = dataset.d
+  seed        = 1
+  epochs      = 1
+  batch_size  = 16
+  checkpoints = []
+  model {
+    hidden = [6]
+  }
+  optimizer {
+    lr = 0.1
+  }
+}
+train "b" {
+  data        = dataset.d
+  seed        = 2
+  epochs      = 1
+  batch_size  = 16
+  checkpoints = []
+  model {
+    hidden = [6]
+  }
+  optimizer {
+    lr = 0.1
+  }
+}
+interpolate "i" {
+  a    = train.a.checkpoints # ERROR: Invalid interpolate configuration | a is an empty sequence
+  b    = train.b.checkpoints # ERROR: Invalid interpolate configuration | b is an empty sequence
+  data = dataset.d
+}

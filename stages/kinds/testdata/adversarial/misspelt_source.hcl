@@ -1,0 +1,3 @@
+dataset "d" {
+  source = "mnsit" # ERROR: Invalid value for attribute | did you mean "mnist"?
+}

@@ -1,0 +1,3 @@
+report "r" {
+  table = [] # ERROR: Invalid report configuration | the table has no rows
+}
