@@ -40,6 +40,14 @@ type CacheSetting struct {
 	Range hcl.Range
 }
 
+// cacheOverrides says, for each setting of the block, what overrides it (ResolveRemote).
+var cacheOverrides = map[string]string{
+	"remote":       "-remote or " + EnvRemote,
+	"read_only":    "-remote-read-only or " + EnvRemoteReadOnly,
+	"signing_key":  "-signing-key or " + EnvSigningKey,
+	"trusted_keys": EnvTrustedKeys,
+}
+
 var cacheSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
 	{Name: "remote"}, {Name: "read_only"}, {Name: "signing_key"}, {Name: "trusted_keys"},
 }}
@@ -73,7 +81,7 @@ func decodeCache(b *hcl.Block) (*CacheDecl, hcl.Diagnostics) {
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
 				Summary:  "Cache settings must be literals",
-				Detail:   fmt.Sprintf("The cache block's %s is read before anything else is evaluated, so it cannot refer to variables or stages; write the value itself, or pass -remote / MODULO_REMOTE.", name),
+				Detail:   fmt.Sprintf("The cache block's %s is read before anything else is evaluated, so it cannot refer to variables or stages; write the value itself, or set it with %s.", name, cacheOverrides[name]),
 				Subject:  expr.Range().Ptr(),
 			})
 			return cty.NilVal, false

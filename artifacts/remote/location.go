@@ -67,7 +67,7 @@ func Parse(rawURL string) (*Location, error) {
 		return nil, &URLError{URL: redact(rawURL), Problem: fmt.Sprintf("not a URL (%v); %s", err, supported)}
 	}
 	bad := func(format string, args ...any) (*Location, error) {
-		return nil, &URLError{URL: u.Redacted(), Problem: fmt.Sprintf(format, args...)}
+		return nil, &URLError{URL: redact(rawURL), Problem: fmt.Sprintf(format, args...)}
 	}
 	switch strings.ToLower(scheme) {
 	case "file":
@@ -115,11 +115,14 @@ func (l *Location) String() string {
 	return l.Dir
 }
 
-// redact drops a password from a URL for messages. From a URL that does not parse it drops
+// redact drops a password from a URL for messages, and leaves any other URL as it is. From a URL that does not parse it drops
 // everything between "://" and an "@" of the host part, which may be a password too.
 func redact(rawURL string) string {
 	if u, err := url.Parse(rawURL); err == nil {
-		return u.Redacted()
+		if _, ok := u.User.Password(); ok {
+			return u.Redacted()
+		}
+		return rawURL // as written: url.URL.String would turn s3:// into s3:
 	}
 	scheme, rest, ok := strings.Cut(rawURL, "://")
 	if !ok {
