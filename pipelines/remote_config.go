@@ -93,9 +93,10 @@ func ResolveRemote(decl *CacheDecl, flags RemoteFlags, getenv func(string) strin
 	if raw == "" || raw == noRemote {
 		return rc, nil
 	}
+	// A bad URL does not stop the other settings' checks: every mistake is reported at once.
 	loc, d := r.location(raw, from)
 	if d != nil {
-		return rc, append(diags, d)
+		diags = append(diags, d)
 	}
 	rc.Location, rc.From = loc, from.name
 

@@ -432,3 +432,23 @@ func TestLoadChecksCacheBlock(t *testing.T) {
 		t.Errorf("Load diagnostics:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// TestResolveRemoteReportsEveryMistake: a bad URL does not hide a bad key.
+func TestResolveRemoteReportsEveryMistake(t *testing.T) {
+	f := newRemoteFixture(t)
+	decl := f.decl(t, `cache {
+  remote       = "s3://"
+  signing_key  = "keys/none.key"
+  trusted_keys = ["ed25519:AAAA"]
+}
+`)
+	_, diags := ResolveRemote(decl, RemoteFlags{}, getenvOf(nil))
+	var got []string
+	for _, d := range diags {
+		got = append(got, fmt.Sprintf("%d:%d %s", d.Subject.Start.Line, d.Subject.Start.Column, d.Summary))
+	}
+	want := []string{"2:18 Invalid remote cache URL", "3:18 Signing key not found", "4:19 Invalid trusted key"}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("diagnostics:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
