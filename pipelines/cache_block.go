@@ -7,8 +7,6 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
-
-	"github.com/modulo-ml/modulo/artifacts"
 )
 
 // CacheDecl is the pipeline's cache block: where teammates share results.
@@ -20,14 +18,34 @@ import (
 //	  trusted_keys = ["ed25519:…"]                     # use only entries signed by these
 //	}
 //
-// Its values are literals: the cache must be known before anything is evaluated. The
-// command line (-remote) and MODULO_REMOTE override remote.
+// Its values are literals: the cache must be known before anything is evaluated. They are
+// kept as written, with their ranges; ResolveRemote combines them with the command line and
+// the environment, which take precedence, and resolves relative paths against Dir. Loading
+// checks the URL and the trusted keys already, so that validate reports them.
 type CacheDecl struct {
-	Remote      string
+	Remote      CacheSetting // Value "" when the block has none
 	ReadOnly    bool
-	SigningKey  string // a path, relative to the pipeline's directory
-	TrustedKeys []string
-	DeclRange   hcl.Range
+	SigningKey  CacheSetting
+	TrustedKeys []CacheSetting
+	// Dir is the directory of the file that holds the block: a relative remote directory
+	// or signing_key is relative to it, not to where modulo runs.
+	Dir       string
+	DeclRange hcl.Range
+}
+
+// CacheSetting is a string of the cache block and the range of its value, where a
+// diagnostic about it points.
+type CacheSetting struct {
+	Value string
+	Range hcl.Range
+}
+
+// cacheOverrides says, for each setting of the block, what overrides it (ResolveRemote).
+var cacheOverrides = map[string]string{
+	"remote":       "-remote or " + EnvRemote,
+	"read_only":    "-remote-read-only or " + EnvRemoteReadOnly,
+	"signing_key":  "-signing-key or " + EnvSigningKey,
+	"trusted_keys": EnvTrustedKeys,
 }
 
 var cacheSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
@@ -46,53 +64,67 @@ func (c *Config) loadCache(b *hcl.Block) hcl.Diagnostics {
 	if len(b.Labels) != 0 {
 		return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Invalid cache block", Detail: "A cache block has no labels: cache { remote = \"…\" }.", Subject: b.DefRange.Ptr()}}
 	}
+	d, diags := decodeCache(b)
+	c.Cache = d
+	return append(diags, d.check()...)
+}
+
+// decodeCache reads the block's literals, with their ranges; it checks their types only.
+func decodeCache(b *hcl.Block) (*CacheDecl, hcl.Diagnostics) {
 	content, diags := b.Body.Content(cacheSchema)
-	d := &CacheDecl{DeclRange: b.DefRange}
-	value := func(name string, t cty.Type) (cty.Value, bool) {
-		a := content.Attributes[name]
-		if a == nil {
-			return cty.NilVal, false
-		}
-		v, ds := a.Expr.Value(nil)
+	d := &CacheDecl{DeclRange: b.DefRange, Dir: filepath.Dir(b.DefRange.Filename)}
+	// value evaluates expr, the value of attribute name (or one of its elements, what),
+	// as a literal of type t.
+	value := func(name, what string, expr hcl.Expression, t cty.Type) (cty.Value, bool) {
+		v, ds := expr.Value(nil)
 		if ds.HasErrors() {
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
 				Summary:  "Cache settings must be literals",
-				Detail:   fmt.Sprintf("The cache block's %s is read before anything else is evaluated, so it cannot refer to variables or stages; write the value itself, or pass -remote / MODULO_REMOTE.", name),
-				Subject:  a.Expr.Range().Ptr(),
+				Detail:   fmt.Sprintf("The cache block's %s is read before anything else is evaluated, so it cannot refer to variables or stages; write the value itself, or set it with %s.", name, cacheOverrides[name]),
+				Subject:  expr.Range().Ptr(),
 			})
 			return cty.NilVal, false
 		}
 		cv, err := convert.Convert(v, t)
-		if err != nil || cv.IsNull() {
-			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid cache setting", Detail: fmt.Sprintf("%s must be a %s.", name, t.FriendlyName()), Subject: a.Expr.Range().Ptr()})
+		if err != nil || cv.IsNull() || !cv.IsWhollyKnown() {
+			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid cache setting", Detail: fmt.Sprintf("%s must be a %s.", what, t.FriendlyName()), Subject: expr.Range().Ptr()})
 			return cty.NilVal, false
 		}
 		return cv, true
 	}
-	if v, ok := value("remote", cty.String); ok {
-		d.Remote = v.AsString()
+	str := func(name string) CacheSetting {
+		a := content.Attributes[name]
+		if a == nil {
+			return CacheSetting{}
+		}
+		if v, ok := value(name, name, a.Expr, cty.String); ok {
+			return CacheSetting{Value: v.AsString(), Range: a.Expr.Range()}
+		}
+		return CacheSetting{}
 	}
-	if v, ok := value("read_only", cty.Bool); ok {
-		d.ReadOnly = v.True()
-	}
-	if v, ok := value("signing_key", cty.String); ok {
-		d.SigningKey = v.AsString()
-		if !filepath.IsAbs(d.SigningKey) && d.SigningKey != "" && d.SigningKey[0] != '~' {
-			d.SigningKey = filepath.Join(filepath.Dir(b.DefRange.Filename), d.SigningKey)
+	d.Remote = str("remote")
+	d.SigningKey = str("signing_key")
+	if a := content.Attributes["read_only"]; a != nil {
+		if v, ok := value("read_only", "read_only", a.Expr, cty.Bool); ok {
+			d.ReadOnly = v.True()
 		}
 	}
-	if v, ok := value("trusted_keys", cty.List(cty.String)); ok {
-		a := content.Attributes["trusted_keys"]
-		for it := v.ElementIterator(); it.Next(); {
-			_, k := it.Element()
-			if _, err := artifacts.ParsePublicKey(k.AsString()); err != nil {
-				diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid trusted key", Detail: capitalize(err.Error()) + "; modulo cache keygen prints one.", Subject: a.Expr.Range().Ptr()})
-				continue
+	if a := content.Attributes["trusted_keys"]; a != nil {
+		// A list written out keeps each key's own range, so that a bad key is pointed at;
+		// any other expression is converted whole.
+		if elems, ds := hcl.ExprList(a.Expr); !ds.HasErrors() {
+			for _, e := range elems {
+				if v, ok := value("trusted_keys", "Each of trusted_keys", e, cty.String); ok {
+					d.TrustedKeys = append(d.TrustedKeys, CacheSetting{Value: v.AsString(), Range: e.Range()})
+				}
 			}
-			d.TrustedKeys = append(d.TrustedKeys, k.AsString())
+		} else if v, ok := value("trusted_keys", "trusted_keys", a.Expr, cty.List(cty.String)); ok {
+			for it := v.ElementIterator(); it.Next(); {
+				_, k := it.Element()
+				d.TrustedKeys = append(d.TrustedKeys, CacheSetting{Value: k.AsString(), Range: a.Expr.Range()})
+			}
 		}
 	}
-	c.Cache = d
-	return diags
+	return d, diags
 }

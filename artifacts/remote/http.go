@@ -33,21 +33,25 @@ type httpStore struct {
 	client     *http.Client
 }
 
-func openHTTP(u *url.URL) (*httpStore, error) {
-	if u.Host == "" {
-		return nil, fmt.Errorf("remote cache %s: no host", u.Redacted())
-	}
+// openHTTP makes the store for u, which Parse checked.
+func openHTTP(u *url.URL) *httpStore {
 	s := &httpStore{client: &http.Client{Transport: transport}}
 	if u.User != nil {
 		s.auth = true
 		s.user = u.User.Username()
 		s.pass, _ = u.User.Password()
 	}
+	s.base = httpBase(u)
+	return s
+}
+
+// httpBase is u without credentials, query, fragment or trailing slash: the prefix of
+// every object's URL, and the store's name in messages.
+func httpBase(u *url.URL) string {
 	b := *u
 	b.User = nil
 	b.RawQuery, b.Fragment, b.RawFragment = "", "", ""
-	s.base = strings.TrimRight(b.String(), "/")
-	return s, nil
+	return strings.TrimRight(b.String(), "/")
 }
 
 func (s *httpStore) String() string { return s.base }

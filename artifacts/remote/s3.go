@@ -46,62 +46,94 @@ var s3Params = map[string]string{
 	"profile":        "a profile of the AWS shared config and credentials files",
 }
 
+// s3Spec is an s3:// URL that parseS3 accepted.
+type s3Spec struct {
+	bucket, prefix  string // prefix is "" or "prefix/"
+	region, profile string // "" for the AWS SDK's default
+	endpoint        string // "" for AWS itself
+	pathStyle       bool
+}
+
+// String is what the store calls itself: s3://bucket/prefix, plus the endpoint when one is set.
+func (s *s3Spec) String() string {
+	name := "s3://" + s.bucket
+	if s.prefix != "" {
+		name += "/" + strings.TrimSuffix(s.prefix, "/")
+	}
+	if s.endpoint != "" {
+		name += " at " + s.endpoint
+	}
+	return name
+}
+
+// parseS3 checks an s3:// URL: a bucket, no credentials, known parameters with valid
+// values. It returns what is wrong, with the remedy, or "".
+func parseS3(u *url.URL) (*s3Spec, string) {
+	if u.Host == "" {
+		return nil, "no bucket; write s3://bucket/prefix"
+	}
+	if u.User != nil {
+		return nil, "credentials come from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or an AWS profile), not the URL; remove the user:password@ part"
+	}
+	q, err := url.ParseQuery(u.RawQuery)
+	if err != nil {
+		return nil, fmt.Sprintf("malformed query %q (%v); write ?name=value&name=value, with %%26 for a & inside a value", u.RawQuery, err)
+	}
+	var known []string
+	for p := range s3Params {
+		known = append(known, p)
+	}
+	sort.Strings(known)
+	for k := range q {
+		if _, ok := s3Params[k]; !ok {
+			return nil, fmt.Sprintf("unknown parameter %q (known: %s)", k, strings.Join(known, ", "))
+		}
+	}
+	s := &s3Spec{bucket: u.Host, region: q.Get("region"), profile: q.Get("profile"), endpoint: q.Get("endpoint")}
+	if p := strings.Trim(u.Path, "/"); p != "" {
+		s.prefix = p + "/"
+	}
+	s.pathStyle = s.endpoint != ""
+	if v := q.Get("use_path_style"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return nil, fmt.Sprintf("use_path_style=%q is not a boolean; write true or false", v)
+		}
+		s.pathStyle = b
+	}
+	if s.endpoint != "" {
+		e, err := url.Parse(s.endpoint)
+		if err != nil || (e.Scheme != "http" && e.Scheme != "https") || e.Host == "" {
+			return nil, fmt.Sprintf("endpoint %q is not an http:// or https:// URL; write endpoint=http://host:port", s.endpoint)
+		}
+	}
+	return s, ""
+}
+
 // openS3 builds the client from the standard AWS sources (AWS_ACCESS_KEY_ID and
 // AWS_SECRET_ACCESS_KEY, AWS_PROFILE, ~/.aws/...) plus the URL's parameters. Path-style
 // addressing is the default with a custom endpoint because servers on 127.0.0.1 or a bare
 // host name cannot serve bucket.host virtual hosts.
-func openS3(ctx context.Context, u *url.URL) (*s3Store, error) {
-	if u.Host == "" {
-		return nil, fmt.Errorf("remote cache %s: no bucket (want s3://bucket/prefix)", u.Redacted())
-	}
-	if u.User != nil {
-		return nil, fmt.Errorf("remote cache %s: credentials come from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or an AWS profile), not the URL", u.Redacted())
-	}
-	q := u.Query()
-	for k := range q {
-		if _, ok := s3Params[k]; !ok {
-			var known []string
-			for p := range s3Params {
-				known = append(known, p)
-			}
-			sort.Strings(known)
-			return nil, fmt.Errorf("remote cache %s: unknown parameter %q (known: %s)", u.Redacted(), k, strings.Join(known, ", "))
-		}
-	}
+func openS3(ctx context.Context, spec *s3Spec) (*s3Store, error) {
 	opts := []func(*config.LoadOptions) error{config.WithRetryMaxAttempts(1)}
-	if r := q.Get("region"); r != "" {
-		opts = append(opts, config.WithRegion(r))
+	if spec.region != "" {
+		opts = append(opts, config.WithRegion(spec.region))
 	}
-	if p := q.Get("profile"); p != "" {
-		opts = append(opts, config.WithSharedConfigProfile(p))
-	}
-	endpoint := q.Get("endpoint")
-	pathStyle := endpoint != ""
-	if v := q.Get("use_path_style"); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return nil, fmt.Errorf("remote cache %s: use_path_style=%q is not a boolean", u.Redacted(), v)
-		}
-		pathStyle = b
-	}
-	if endpoint != "" {
-		e, err := url.Parse(endpoint)
-		if err != nil || (e.Scheme != "http" && e.Scheme != "https") || e.Host == "" {
-			return nil, fmt.Errorf("remote cache %s: endpoint %q is not an http:// or https:// URL", u.Redacted(), endpoint)
-		}
+	if spec.profile != "" {
+		opts = append(opts, config.WithSharedConfigProfile(spec.profile))
 	}
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("remote cache %s: AWS configuration: %w", u.Redacted(), err)
+		return nil, fmt.Errorf("remote cache %s: AWS configuration: %w", spec, err)
 	}
 	if cfg.Region == "" {
 		cfg.Region = "us-east-1"
 	}
 	client := s3.NewFromConfig(cfg, func(o *s3.Options) {
-		if endpoint != "" {
-			o.BaseEndpoint = aws.String(endpoint)
+		if spec.endpoint != "" {
+			o.BaseEndpoint = aws.String(spec.endpoint)
 		}
-		o.UsePathStyle = pathStyle
+		o.UsePathStyle = spec.pathStyle
 		// The transport the HTTP stores share: its connections outlive a store reopened.
 		o.HTTPClient = &http.Client{Transport: transport}
 		// An object uploaded in parts (by another tool, say) has a composite checksum that
@@ -109,15 +141,7 @@ func openS3(ctx context.Context, u *url.URL) (*s3Store, error) {
 		// CAS blobs itself.
 		o.DisableLogOutputChecksumValidationSkipped = true
 	})
-	s := &s3Store{client: client, bucket: u.Host, name: "s3://" + u.Host}
-	if p := strings.Trim(u.Path, "/"); p != "" {
-		s.prefix = p + "/"
-		s.name += "/" + p
-	}
-	if endpoint != "" {
-		s.name += " at " + endpoint
-	}
-	return s, nil
+	return &s3Store{client: client, bucket: spec.bucket, name: spec.String(), prefix: spec.prefix}, nil
 }
 
 func (s *s3Store) String() string { return s.name }

@@ -237,6 +237,11 @@ func TestOpen(t *testing.T) {
 		{url: "s3://key:secret@bucket", want: "AWS_ACCESS_KEY_ID", wantErr: true},
 		{url: "s3:///prefix", want: "no bucket", wantErr: true},
 		{url: "ftp://alice:s3cret@host/x", want: "supported: a directory path, file:///path, http://", wantErr: true},
+		{url: "s3://bucket?endpoint=http://h:1&region=%zz", want: "malformed query", wantErr: true},
+		{url: "s3://bucket?region=a;b", want: "malformed query", wantErr: true},
+		{url: "http:///prefix", want: "no host", wantErr: true},
+		{url: "https://alice:s3cret@[::1/x", want: "not a URL", wantErr: true},
+		{url: "file://", want: "no path", wantErr: true},
 		{url: "", want: "empty URL", wantErr: true},
 	} {
 		t.Run(tc.url, func(t *testing.T) {
@@ -251,6 +256,9 @@ func TestOpen(t *testing.T) {
 				if strings.Contains(err.Error(), "s3cret") {
 					t.Fatalf("error %q shows the password", err)
 				}
+				if _, perr := Parse(tc.url); !errors.As(perr, new(*URLError)) {
+					t.Fatalf("Parse: %v, want a *URLError: Parse, not Open, finds every mistake in a URL", perr)
+				}
 				return
 			}
 			if err != nil {
@@ -259,6 +267,9 @@ func TestOpen(t *testing.T) {
 			defer s.Close()
 			if got := s.String(); got != tc.want {
 				t.Fatalf("String() = %q, want %q", got, tc.want)
+			}
+			if l, _ := Parse(tc.url); l.String() != s.String() {
+				t.Fatalf("Location.String() = %q, want the store's %q", l.String(), s.String())
 			}
 		})
 	}

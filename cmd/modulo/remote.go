@@ -8,91 +8,54 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
-	"strings"
+	"strconv"
 	"sync"
 
 	"github.com/modulo-ml/modulo/artifacts"
-	"github.com/modulo-ml/modulo/artifacts/remote"
 	"github.com/modulo-ml/modulo/pipelines"
 )
 
-// remoteFlags choose the remote cache; they override the pipeline's cache block.
+// remoteFlags choose the remote cache; they override the environment and the pipeline's
+// cache block (pipelines.ResolveRemote says how).
 type remoteFlags struct {
-	url      string
-	readOnly bool
+	pipelines.RemoteFlags
 }
 
 func (r *remoteFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&r.url, "remote", "", "remote cache shared with teammates: a directory, s3://bucket/prefix?endpoint=…, or http(s)://host/path (default $MODULO_REMOTE, else the pipeline's cache block)")
-	fs.BoolVar(&r.readOnly, "remote-read-only", false, "fetch from the remote cache but never upload")
+	fs.StringVar(&r.Remote, "remote", "", "remote cache shared with teammates: a directory, s3://bucket/prefix?endpoint=…, http(s)://host/path, or none (default $MODULO_REMOTE, else the pipeline's cache block)")
+	fs.BoolFunc("remote-read-only", "fetch from the remote cache but never upload (default $MODULO_REMOTE_READ_ONLY, else the cache block's read_only)", func(s string) error {
+		b, err := strconv.ParseBool(s)
+		r.ReadOnly = &b
+		return err
+	})
+	fs.StringVar(&r.SigningKey, "signing-key", "", "sign uploads with this key file (from modulo cache keygen), or none (default $MODULO_SIGNING_KEY, else the cache block's signing_key)")
 }
 
 // attach connects c to the remote cache the flags, the environment and the pipeline's cache
-// block name, if any. Warnings about the remote go to stderr, each once.
+// block name, if any. Diagnostics, and warnings about the remote (each once), go to stderr.
 func (r *remoteFlags) attach(c *artifacts.Cache, cfg *pipelines.Config, stderr io.Writer) bool {
-	var decl pipelines.CacheDecl
-	if cfg != nil && cfg.Cache != nil {
-		decl = *cfg.Cache
+	var decl *pipelines.CacheDecl
+	if cfg != nil {
+		decl = cfg.Cache
 	}
-	url := decl.Remote
-	if env := os.Getenv("MODULO_REMOTE"); env != "" {
-		url = env
-	}
-	if r.url != "" {
-		url = r.url
-	}
-	if url == "" || url == "none" {
-		return true
-	}
-	store, err := remote.Open(context.Background(), url)
-	if err != nil {
-		fmt.Fprintf(stderr, "modulo: remote cache: %v\n", err)
+	rc, diags := pipelines.ResolveRemote(decl, r.RemoteFlags, os.Getenv)
+	printDiags(stderr, cfg, diags)
+	if diags.HasErrors() {
 		return false
 	}
 	var mu sync.Mutex
-	warn := func(msg string) {
+	rm, err := rc.Attach(context.Background(), func(msg string) {
 		mu.Lock()
 		defer mu.Unlock()
 		fmt.Fprintf(stderr, "Warning: %s\n", msg)
+	})
+	if err != nil {
+		fmt.Fprintf(stderr, "modulo: %v\n", err)
+		return false
 	}
-	rm := &artifacts.Remote{
-		Store: remote.Reliable(store, remote.Options{Warn: func(err error) {
-			warn(fmt.Sprintf("%v; going on with the local cache only", err))
-		}}),
-		ReadOnly: decl.ReadOnly || r.readOnly || os.Getenv("MODULO_REMOTE_READ_ONLY") == "1",
-		Warn:     warn,
+	if rm != nil {
+		c.SetRemote(rm)
 	}
-	keyPath := decl.SigningKey
-	if env := os.Getenv("MODULO_SIGNING_KEY"); env != "" {
-		keyPath = env
-	}
-	if keyPath != "" {
-		if rest, ok := strings.CutPrefix(keyPath, "~/"); ok {
-			if home, err := os.UserHomeDir(); err == nil {
-				keyPath = filepath.Join(home, rest)
-			}
-		}
-		k, err := artifacts.ReadPrivateKey(keyPath)
-		if err != nil {
-			fmt.Fprintf(stderr, "modulo: signing key: %v\n", err)
-			return false
-		}
-		rm.Key = k
-	}
-	trusted := decl.TrustedKeys
-	if env := os.Getenv("MODULO_TRUSTED_KEYS"); env != "" {
-		trusted = strings.Split(env, ",")
-	}
-	for _, s := range trusted {
-		k, err := artifacts.ParsePublicKey(s)
-		if err != nil {
-			fmt.Fprintf(stderr, "modulo: trusted key: %v\n", err)
-			return false
-		}
-		rm.Trusted = append(rm.Trusted, k)
-	}
-	c.SetRemote(rm)
 	return true
 }
 
