@@ -195,14 +195,22 @@ func TestLockFileRemoval(t *testing.T) {
 	}
 	setAge(t, path, 48*time.Hour)
 	cutoff := time.Now().Add(-staleAge)
-	if lockIdle(path, cutoff, false) {
+	idle := func(dryRun bool) bool {
+		t.Helper()
+		ok, err := c.lockIdle(path, cutoff, dryRun)
+		if err != nil {
+			t.Fatalf("lockIdle(dryRun=%v): %v", dryRun, err)
+		}
+		return ok
+	}
+	if idle(false) {
 		t.Error("lockIdle removed a held lock file")
 	}
 	unlock()
-	if lockIdle(path, cutoff, true) != true || !exists(path) {
+	if !idle(true) || !exists(path) {
 		t.Error("dry run: lockIdle should report but keep an idle old lock file")
 	}
-	if !lockIdle(path, cutoff, false) || exists(path) {
+	if !idle(false) || exists(path) {
 		t.Error("lockIdle kept an idle old lock file")
 	}
 	unlock, err = c.Lock(context.Background(), id)
@@ -210,7 +218,7 @@ func TestLockFileRemoval(t *testing.T) {
 		t.Fatal(err)
 	}
 	unlock()
-	if lockIdle(path, cutoff, false) {
+	if idle(false) {
 		t.Error("lockIdle removed a recently used lock file")
 	}
 }
