@@ -1,6 +1,7 @@
 package artifacts
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -47,6 +48,9 @@ type Cache struct {
 	dir    string
 	remote *Remote // nil: local only
 	fs     fsys    // how the cache changes dir; tests inject faults here
+	// lockWait is how a blocked Lock waits before trying again: waitPoll,
+	// except in tests that count the tries.
+	lockWait func(context.Context) error
 }
 
 // Subdirectories of a cache directory; README.md explains them to humans.
@@ -122,7 +126,7 @@ func open(dir string, fsys fsys) (*Cache, error) {
 			return nil, diskError("create", roleDir, dir, dir, err)
 		}
 	}
-	c := &Cache{dir: dir, fs: fsys}
+	c := &Cache{dir: dir, fs: fsys, lockWait: waitPoll}
 	p := filepath.Join(dir, "README.md")
 	if _, err := os.Stat(p); errors.Is(err, fs.ErrNotExist) {
 		// The README is documentation only; failing to write it must not

@@ -42,12 +42,6 @@ func (c *Cache) Lock(ctx context.Context, id ActionID) (unlock func(), err error
 	if err := c.fs.mkdirAll(filepath.Dir(path), 0o777); err != nil {
 		return nil, diskError("take", roleLock, path, c.dir, err)
 	}
-	var tick *time.Ticker
-	defer func() {
-		if tick != nil {
-			tick.Stop()
-		}
-	}()
 	for {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -80,14 +74,24 @@ func (c *Cache) Lock(ctx context.Context, id ActionID) (unlock func(), err error
 			continue
 		}
 		f.Close()
-		if tick == nil {
-			tick = time.NewTicker(lockPoll)
+		if err := c.lockWait(ctx); err != nil {
+			return nil, err
 		}
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-tick.C:
-		}
+	}
+}
+
+// waitPoll is how a blocked Lock waits before trying again: lockPoll, or
+// until ctx is done, in which case it returns ctx's error. It is a field of
+// Cache (lockWait) so that tests can count the tries of a blocked Lock and
+// end its wait when they choose, instead of timing it.
+func waitPoll(ctx context.Context) error {
+	t := time.NewTimer(lockPoll)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
 	}
 }
 
