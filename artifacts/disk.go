@@ -82,8 +82,11 @@ is running: everything in it can be recomputed. Damaged files are detected on
 read and recomputed rather than trusted.
 
 'modulo cache gc' trims the cache by age and size, and 'modulo cache verify'
-checks every file (with --repair it removes the damaged ones). The location
+checks every file (with -repair it removes the damaged ones). The location
 can be changed with the MODULO_CACHE environment variable.
+
+A read-only copy of this directory still serves cached results; storing a new
+one, gc and verify -repair need write access and say so when they lack it.
 `
 
 // DefaultDir returns the cache directory to use when none is configured:
