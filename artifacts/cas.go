@@ -22,6 +22,9 @@ import (
 // Concurrent Puts of the same content, in one process or several, are safe:
 // each writes its own temporary file and the last rename wins, and all
 // candidates have the same content.
+//
+// A blob that cannot be written (a read-only or full cache) is a [*DiskError]
+// naming it and the remedy; nothing half-written is left visible.
 func (c *Cache) Put(data []byte, codec Codec) (OutputID, int64, error) {
 	id := NewOutputID(data)
 	path := c.BlobPath(id)
@@ -39,8 +42,8 @@ func (c *Cache) Put(data []byte, codec Codec) (OutputID, int64, error) {
 	if err != nil {
 		return OutputID{}, 0, fmt.Errorf("put %s: %w", id, err)
 	}
-	if err := c.writeAtomic(path, blob); err != nil {
-		return OutputID{}, 0, fmt.Errorf("put %s: %w", id, err)
+	if err := c.writeAtomic(path, roleBlob, blob); err != nil {
+		return OutputID{}, 0, err // a *DiskError naming the blob
 	}
 	return id, int64(len(blob)), nil
 }
@@ -80,10 +83,10 @@ func (c *Cache) Get(id OutputID) ([]byte, error) {
 	}
 	data, err := Decode(blob)
 	if err != nil {
-		return nil, corrupt(path, fi, err.Error())
+		return nil, c.corrupt(path, fi, err.Error())
 	}
 	if NewOutputID(data) != id {
-		return nil, corrupt(path, fi, "content does not match its name")
+		return nil, c.corrupt(path, fi, "content does not match its name")
 	}
 	return data, nil
 }

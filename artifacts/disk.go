@@ -1,6 +1,7 @@
 package artifacts
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -46,6 +47,10 @@ func (e *CorruptError) Is(target error) bool { return target == ErrMiss }
 type Cache struct {
 	dir    string
 	remote *Remote // nil: local only
+	fs     fsys    // how the cache changes dir; tests inject faults here
+	// lockWait is how a blocked Lock waits before trying again: waitPoll,
+	// except in tests that count the tries.
+	lockWait func(context.Context) error
 }
 
 // Subdirectories of a cache directory; README.md explains them to humans.
@@ -77,8 +82,11 @@ is running: everything in it can be recomputed. Damaged files are detected on
 read and recomputed rather than trusted.
 
 'modulo cache gc' trims the cache by age and size, and 'modulo cache verify'
-checks every file (with --repair it removes the damaged ones). The location
+checks every file (with -repair it removes the damaged ones). The location
 can be changed with the MODULO_CACHE environment variable.
+
+A read-only copy of this directory still serves cached results; storing a new
+one, gc and verify -repair need write access and say so when they lack it.
 `
 
 // DefaultDir returns the cache directory to use when none is configured:
@@ -103,22 +111,30 @@ func DefaultDir() (string, error) {
 // processes may open the same directory at once. The 256 shard directories
 // under cas/, ac/ and locks/ are created lazily on first write, which keeps
 // Open cheap for commands that only read.
+//
+// A directory that cannot be created is a [*DiskError] that names it and the remedy;
+// a cache that exists but is read-only opens without error, since it still serves hits.
 func Open(dir string) (*Cache, error) {
+	return open(dir, osFS)
+}
+
+// open is Open with the file system calls to use.
+func open(dir string, fsys fsys) (*Cache, error) {
 	dir, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, fmt.Errorf("open cache: %w", err)
 	}
 	for _, sub := range []string{casDir, acDir, tmpDir, locksDir} {
-		if err := os.MkdirAll(filepath.Join(dir, sub), 0o777); err != nil {
-			return nil, fmt.Errorf("open cache: %w", err)
+		if err := fsys.mkdirAll(filepath.Join(dir, sub), 0o777); err != nil {
+			return nil, diskError("create", roleDir, dir, dir, err)
 		}
 	}
-	c := &Cache{dir: dir}
+	c := &Cache{dir: dir, fs: fsys, lockWait: waitPoll}
 	p := filepath.Join(dir, "README.md")
 	if _, err := os.Stat(p); errors.Is(err, fs.ErrNotExist) {
 		// The README is documentation only; failing to write it must not
 		// stop a run, and a racing Open writes the same text.
-		_ = c.writeAtomic(p, []byte(readme))
+		_ = c.writeAtomic(p, roleReadme, []byte(readme))
 	}
 	return c, nil
 }
@@ -150,11 +166,22 @@ func (c *Cache) lockPath(id ActionID) string {
 // There is deliberately no fsync: after a power loss the renamed file may be
 // empty or torn, but every read checks a digest and turns that into a miss,
 // and an fsync per write would cost milliseconds on every stage.
-func (c *Cache) writeAtomic(path string, data []byte) (err error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o777); err != nil {
+//
+// A failure is a [*DiskError] naming path in its role (a blob, an action
+// entry), whichever step failed: the user needs to know what could not be
+// stored and why, not the name of a temporary file.
+func (c *Cache) writeAtomic(path, role string, data []byte) error {
+	if err := c.writeTemp(path, data); err != nil {
+		return diskError("store", role, path, c.dir, err)
+	}
+	return nil
+}
+
+func (c *Cache) writeTemp(path string, data []byte) (err error) {
+	if err := c.fs.mkdirAll(filepath.Dir(path), 0o777); err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(filepath.Join(c.dir, tmpDir), "w-*")
+	f, err := c.fs.createTemp(filepath.Join(c.dir, tmpDir), "w-*")
 	if err != nil {
 		return err
 	}
@@ -162,17 +189,34 @@ func (c *Cache) writeAtomic(path string, data []byte) (err error) {
 	defer func() {
 		if err != nil {
 			// Best effort: a leftover temp file is removed by gc after a day.
-			_ = os.Remove(tmp)
+			_ = c.fs.remove(tmp)
 		}
 	}()
-	if _, err := f.Write(data); err != nil {
+	if _, err := c.fs.write(f, data); err != nil {
 		f.Close()
 		return err
 	}
 	if err := f.Close(); err != nil {
 		return err
 	}
-	return os.Rename(tmp, path)
+	return c.fs.rename(tmp, path)
+}
+
+// checkWritable makes sure the cache can be changed before a command that
+// exists to change it (gc, verify -repair) starts: on a read-only cache
+// every removal would fail, and one clear error up front is better than as
+// many as there are files. It creates and removes a temporary file.
+func (c *Cache) checkWritable() error {
+	f, err := c.fs.createTemp(filepath.Join(c.dir, tmpDir), "probe-*")
+	if err != nil {
+		return diskError("write to", roleDir, c.dir, c.dir, err)
+	}
+	name := f.Name()
+	f.Close()
+	if err := c.fs.remove(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return diskError("write to", roleDir, c.dir, c.dir, err)
+	}
+	return nil
 }
 
 // errNotRegular is returned by readFile for a directory, device or the like
@@ -213,19 +257,31 @@ func readFile(path string) ([]byte, fs.FileInfo, error) {
 // writer renamed over the damaged one after we read it; a tiny window between
 // that check and the remove remains, and losing that race only costs a
 // recomputation.
-func corrupt(path string, fi fs.FileInfo, reason string) *CorruptError {
-	removeIfSame(path, fi)
+func (c *Cache) corrupt(path string, fi fs.FileInfo, reason string) *CorruptError {
+	_, _ = c.removeIfSame(path, fi)
 	return &CorruptError{Path: path, Reason: reason}
 }
 
 // removeIfSame removes path if it still names the file described by fi (or
-// unconditionally if fi is nil) and reports whether it did.
-func removeIfSame(path string, fi fs.FileInfo) bool {
+// unconditionally if fi is nil) and reports whether it did. A file that is
+// gone or has been replaced is not an error; a removal that fails is, and
+// the caller wraps it with the file's role.
+func (c *Cache) removeIfSame(path string, fi fs.FileInfo) (bool, error) {
 	if fi != nil {
 		now, err := os.Lstat(path)
 		if err != nil || !os.SameFile(fi, now) {
-			return false
+			return false, nil
 		}
 	}
-	return os.Remove(path) == nil
+	return c.removeFile(path)
+}
+
+// removeFile removes path and reports whether it did. A file already gone,
+// removed by a concurrent gc or repair, is not an error.
+func (c *Cache) removeFile(path string) (bool, error) {
+	err := c.fs.remove(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	return err == nil, err
 }

@@ -109,7 +109,8 @@ const mtimeInterval = time.Hour
 // entry (modulo run --force relies on this). The file is written to tmp/ and
 // renamed, so concurrent readers see the old entry or the new one, never a
 // mixture. Callers must Put the blobs e references first: an entry that
-// points at missing blobs is a miss.
+// points at missing blobs is a miss. An entry that cannot be written is a
+// [*DiskError] naming it and the remedy.
 //
 // With a writable remote attached, the entry and its blobs are then uploaded; a failed
 // upload is a warning, not an error: the result is safe here.
@@ -130,10 +131,8 @@ func (c *Cache) putEntryLocal(id ActionID, e *Entry) error {
 	if err != nil {
 		return fmt.Errorf("put entry %s: %w", id, err)
 	}
-	if err := c.writeAtomic(c.entryPath(id), file); err != nil {
-		return fmt.Errorf("put entry %s: %w", id, err)
-	}
-	return nil
+	// A *DiskError names the entry's file, which holds the action ID.
+	return c.writeAtomic(c.entryPath(id), roleEntry, file)
 }
 
 // GetEntry returns the entry recorded for id. It returns [ErrMiss] if there
@@ -148,7 +147,7 @@ func (c *Cache) putEntryLocal(id ActionID, e *Entry) error {
 // its blobs. Remote problems are warnings and misses.
 func (c *Cache) GetEntry(id ActionID) (*Entry, error) {
 	path := c.entryPath(id)
-	e, fi, err := readEntry(path, id)
+	e, fi, err := c.readEntry(path, id)
 	if err != nil {
 		if c.remote != nil && errors.Is(err, ErrMiss) {
 			if re, rerr := c.remoteEntry(id); rerr == nil {
@@ -172,7 +171,7 @@ func (c *Cache) GetEntry(id ActionID) (*Entry, error) {
 
 // readEntry reads and checks the entry file at path, which should belong to
 // action id. Errors follow GetEntry's contract, minus the blob check.
-func readEntry(path string, id ActionID) (*Entry, fs.FileInfo, error) {
+func (c *Cache) readEntry(path string, id ActionID) (*Entry, fs.FileInfo, error) {
 	data, fi, err := readFile(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -184,7 +183,7 @@ func readEntry(path string, id ActionID) (*Entry, fs.FileInfo, error) {
 	}
 	e, reason := parseEntry(data, id)
 	if reason != "" {
-		return nil, nil, corrupt(path, fi, reason)
+		return nil, nil, c.corrupt(path, fi, reason)
 	}
 	return e, fi, nil
 }

@@ -2,6 +2,7 @@ package artifacts
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -51,6 +52,9 @@ type GCReport struct {
 	FreedBytes                   int64
 	Kept                         int // entries remaining
 	RemovedTemp, RemovedLocks    int // stale tmp/ and locks/ files
+	// Failed counts the files GC meant to remove but could not; the
+	// error GC returns then names the first and the remedy.
+	Failed int
 }
 
 // gcEntry is an entry as gc sees it.
@@ -68,8 +72,15 @@ type gcEntry struct {
 // GC may run while other processes use the cache. Each removal re-checks the
 // file's mtime first, so an entry hit or a blob re-Put since the scan
 // survives; the remaining races cost at most a recomputation, never a wrong
-// result, because a reader checks everything it reads. Failures to remove a
-// file are ignored: that file is simply retried by the next GC.
+// result, because a reader checks everything it reads.
+//
+// GC does what it can and says what it could not. Unless it is a dry run,
+// it first makes sure it can write the cache at all, and returns a
+// [*DiskError] naming the cache directory and the remedy if not (a read-only
+// cache). A file it then fails to remove is counted in the report's Failed,
+// left in place (the next GC retries it), and GC goes on; the error returned
+// names the first such file, its role and the remedy. A file already
+// removed by someone else is not a failure.
 func (c *Cache) GC(opts GCOptions) (GCReport, error) {
 	now := time.Now()
 	grace := opts.Grace
@@ -77,12 +88,25 @@ func (c *Cache) GC(opts GCOptions) (GCReport, error) {
 		grace = DefaultGrace
 	}
 	var rep GCReport
-	remove := func(f file) bool {
+	if !opts.DryRun {
+		if err := c.checkWritable(); err != nil {
+			return rep, err
+		}
+	}
+	var failures removeFailures
+	remove := func(f file, role string) bool {
 		if !unchanged(f) {
 			return false
 		}
-		if !opts.DryRun && os.Remove(f.path) != nil {
-			return false
+		if !opts.DryRun {
+			ok, err := c.removeFile(f.path)
+			if err != nil {
+				failures.add(diskError("remove", role, f.path, c.dir, err))
+				return false
+			}
+			if !ok {
+				return false
+			}
 		}
 		rep.FreedBytes += f.size
 		return true
@@ -98,7 +122,7 @@ func (c *Cache) GC(opts GCOptions) (GCReport, error) {
 		keep := opts.Keep[id]
 		e, err := readEntryQuiet(f.path, id)
 		if err != nil {
-			if errors.Is(err, ErrMiss) && !keep && remove(f) {
+			if errors.Is(err, ErrMiss) && !keep && remove(f, roleEntry) {
 				rep.RemovedEntries++
 			}
 			return nil
@@ -133,7 +157,7 @@ func (c *Cache) GC(opts GCOptions) (GCReport, error) {
 		}
 	}
 	drop := func(e *gcEntry) {
-		if e.keep || !remove(e.f) {
+		if e.keep || !remove(e.f, roleEntry) {
 			return
 		}
 		rep.RemovedEntries++
@@ -175,18 +199,47 @@ func (c *Cache) GC(opts GCOptions) (GCReport, error) {
 	// Unreferenced blobs past the grace period.
 	blobCutoff := now.Add(-grace)
 	for id, f := range blobs {
-		if refs[id] == 0 && (grace < 0 || f.mtime.Before(blobCutoff)) && remove(f) {
+		if refs[id] == 0 && (grace < 0 || f.mtime.Before(blobCutoff)) && remove(f, roleBlob) {
 			rep.RemovedBlobs++
 		}
 	}
 
-	err = c.gcDebris(now.Add(-staleAge), opts.DryRun, remove, &rep)
+	err = c.gcDebris(now.Add(-staleAge), opts.DryRun, remove, &failures, &rep)
+	rep.Failed = failures.n
+	if err == nil {
+		err = failures.err()
+	}
 	return rep, err
+}
+
+// removeFailures collects the removals that failed: how many, and the first,
+// which stands for the rest (on a read-only cache they all fail alike).
+type removeFailures struct {
+	n     int
+	first error
+}
+
+func (r *removeFailures) add(err error) {
+	if r.n == 0 {
+		r.first = err
+	}
+	r.n++
+}
+
+// err summarises the failures as one error wrapping the first, or nil.
+func (r *removeFailures) err() error {
+	switch r.n {
+	case 0:
+		return nil
+	case 1:
+		return r.first
+	}
+	return fmt.Errorf("%d files could not be removed; the first: %w", r.n, r.first)
 }
 
 // gcDebris removes what killed processes leave behind: temporary files and
 // lock files last touched before cutoff.
-func (c *Cache) gcDebris(cutoff time.Time, dryRun bool, remove func(file) bool, rep *GCReport) error {
+func (c *Cache) gcDebris(cutoff time.Time, dryRun bool, remove func(file, string) bool, failures *removeFailures, rep *GCReport) error {
 	dir := filepath.Join(c.dir, tmpDir)
 	tmps, err := os.ReadDir(dir)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -197,12 +250,19 @@ func (c *Cache) gcDebris(cutoff time.Time, dryRun bool, remove func(file) bool, 
 		if err != nil || !fi.Mode().IsRegular() || !fi.ModTime().Before(cutoff) {
 			continue
 		}
-		if remove(file{de.Name(), filepath.Join(dir, de.Name()), fi.Size(), fi.ModTime(), fi}) {
+		if remove(file{de.Name(), filepath.Join(dir, de.Name()), fi.Size(), fi.ModTime(), fi}, roleTemp) {
 			rep.RemovedTemp++
 		}
 	}
 	return c.walk(locksDir, func(f file) error {
-		if f.mtime.Before(cutoff) && lockIdle(f.path, cutoff, dryRun) {
+		if !f.mtime.Before(cutoff) {
+			return nil
+		}
+		ok, err := c.lockIdle(f.path, cutoff, dryRun)
+		if err != nil {
+			failures.add(diskError("remove", roleLock, f.path, c.dir, err))
+		}
+		if ok {
 			rep.RemovedLocks++
 		}
 		return nil

@@ -2,7 +2,8 @@ package artifacts
 
 import (
 	"context"
-	"fmt"
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sync"
@@ -33,29 +34,28 @@ const lockPoll = 25 * time.Millisecond
 // first do nothing. Unlock leaves the file in place (removing it would race
 // with a process that has just opened it); gc removes lock files that have
 // not been used for a day.
+//
+// A lock file that cannot be created or opened (a read-only or full cache)
+// is a [*DiskError] naming it and the remedy.
 func (c *Cache) Lock(ctx context.Context, id ActionID) (unlock func(), err error) {
 	path := c.lockPath(id)
-	if err := os.MkdirAll(filepath.Dir(path), 0o777); err != nil {
-		return nil, fmt.Errorf("lock %s: %w", id, err)
+	if err := c.fs.mkdirAll(filepath.Dir(path), 0o777); err != nil {
+		return nil, diskError("take", roleLock, path, c.dir, err)
 	}
-	var tick *time.Ticker
-	defer func() {
-		if tick != nil {
-			tick.Stop()
-		}
-	}()
 	for {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o666)
+		// O_RDWR although flock needs no write access: on NFS, flock is
+		// emulated with POSIX locks, and an exclusive one needs it.
+		f, err := c.fs.openFile(path, os.O_RDWR|os.O_CREATE, 0o666)
 		if err != nil {
-			return nil, fmt.Errorf("lock %s: %w", id, err)
+			return nil, diskError("take", roleLock, path, c.dir, err)
 		}
 		ok, err := tryLock(f)
 		if err != nil {
 			f.Close()
-			return nil, fmt.Errorf("lock %s: %w", id, err)
+			return nil, diskError("take", roleLock, path, c.dir, err)
 		}
 		if ok && samePath(f, path) {
 			// Touching the file marks it as in use for gc, which only
@@ -74,14 +74,24 @@ func (c *Cache) Lock(ctx context.Context, id ActionID) (unlock func(), err error
 			continue
 		}
 		f.Close()
-		if tick == nil {
-			tick = time.NewTicker(lockPoll)
+		if err := c.lockWait(ctx); err != nil {
+			return nil, err
 		}
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-tick.C:
-		}
+	}
+}
+
+// waitPoll is how a blocked Lock waits before trying again: lockPoll, or
+// until ctx is done, in which case it returns ctx's error. It is a field of
+// Cache (lockWait) so that tests can count the tries of a blocked Lock and
+// end its wait when they choose, instead of timing it.
+func waitPoll(ctx context.Context) error {
+	t := time.NewTimer(lockPoll)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
 	}
 }
 
@@ -100,23 +110,30 @@ func samePath(f *os.File, path string) bool {
 // dryRun, would have). Removing while holding the lock is what makes this
 // safe: a process that opened the old file will find after locking it that
 // the path no longer names it, and retry.
-func lockIdle(path string, cutoff time.Time, dryRun bool) bool {
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
+//
+// The error reports a lock file unused since cutoff that could not be
+// opened for writing or removed (a read-only cache); a dry run, which
+// changes nothing, reports none.
+func (c *Cache) lockIdle(path string, cutoff time.Time, dryRun bool) (bool, error) {
+	f, err := c.fs.openFile(path, os.O_RDWR, 0)
 	if err != nil {
-		return false
+		if dryRun || errors.Is(err, fs.ErrNotExist) {
+			return false, nil
+		}
+		return false, err
 	}
 	defer f.Close()
 	ok, err := tryLock(f)
 	if err != nil || !ok {
-		return false
+		return false, nil // held, or not lockable: in use either way
 	}
 	defer unlockFile(f)
 	fi, err := f.Stat()
 	if err != nil || !fi.ModTime().Before(cutoff) || !samePath(f, path) {
-		return false
+		return false, nil
 	}
 	if dryRun {
-		return true
+		return true, nil
 	}
-	return os.Remove(path) == nil
+	return c.removeFile(path)
 }

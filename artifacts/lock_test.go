@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +13,17 @@ import (
 	"time"
 )
 
+// errWaited ends a Lock whose wait a test replaced (see noWait).
+var errWaited = errors.New("Lock waited")
+
+// noWait makes every Lock of c that finds its lock taken fail at once with errWaited,
+// instead of polling, so a test can tell whether Lock was blocked without timing it.
+func noWait(c *Cache) {
+	c.lockWait = func(context.Context) error { return errWaited }
+}
+
+// TestLockBlocksUntilUnlock steps a second Lock through its polls: it is blocked (it
+// waits) while the first holds the lock, and acquires at its first try after unlock.
 func TestLockBlocksUntilUnlock(t *testing.T) {
 	c := newCache(t)
 	id := NewKey("v").ID()
@@ -19,7 +31,13 @@ func TestLockBlocksUntilUnlock(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	acquired := make(chan func())
+	blocked, proceed := make(chan struct{}), make(chan struct{})
+	c.lockWait = func(context.Context) error {
+		blocked <- struct{}{}
+		<-proceed
+		return nil
+	}
+	acquired := make(chan func(), 1)
 	go func() {
 		u, err := c.Lock(context.Background(), id)
 		if err != nil {
@@ -28,18 +46,27 @@ func TestLockBlocksUntilUnlock(t *testing.T) {
 		}
 		acquired <- u
 	}()
-	select {
-	case <-acquired:
-		t.Fatal("second Lock succeeded while the first was held")
-	case <-time.After(200 * time.Millisecond):
+	// Two polls while the lock is held: Lock only waits after a try failed.
+	for i := range 2 {
+		select {
+		case u := <-acquired:
+			u()
+			t.Fatalf("second Lock succeeded at try %d while the first was held", i+1)
+		case <-blocked:
+		}
+		if i == 0 {
+			proceed <- struct{}{}
+		}
 	}
 	unlock()
 	unlock() // idempotent
+	proceed <- struct{}{}
 	select {
 	case u := <-acquired:
 		u()
-	case <-time.After(5 * time.Second):
-		t.Fatal("second Lock still blocked after unlock")
+	case <-blocked:
+		proceed <- struct{}{} // let it go on; the test has failed
+		t.Fatal("second Lock still blocked at its first try after unlock")
 	}
 }
 
@@ -50,15 +77,18 @@ func TestLockIndependentIDs(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer u1()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	defer cancel()
-	u2, err := c.Lock(ctx, NewKey("b").ID())
+	noWait(c)
+	u2, err := c.Lock(context.Background(), NewKey("b").ID())
 	if err != nil {
 		t.Fatalf("Lock of another ID: %v", err)
 	}
 	u2()
 }
 
+// TestLockContext checks that a Lock blocked on a held lock gives up when its context
+// ends. It counts Lock's tries (opens of the lock file) and waits instead of timing it:
+// once the context is canceled, Lock must neither try nor wait again, whether its wait
+// saw the cancellation or its poll timer fired first.
 func TestLockContext(t *testing.T) {
 	c := newCache(t)
 	id := NewKey("v").ID()
@@ -67,33 +97,73 @@ func TestLockContext(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer unlock()
+	var tries int
+	c.fs.openFile = func(name string, flag int, perm fs.FileMode) (*os.File, error) {
+		tries++
+		return os.OpenFile(name, flag, perm)
+	}
 
-	timeout, cancel := context.WithTimeout(context.Background(), 60*time.Millisecond)
-	defer cancel()
-	canceled, cancel2 := context.WithCancel(context.Background())
-	cancel2()
 	tests := []struct {
-		name string
-		ctx  context.Context
-		want error
+		name     string
+		cancelAt int  // cancel during this wait; 0: before Lock
+		waitErr  bool // the wait returns the cancellation, rather than its timer firing
 	}{
-		{"deadline while blocked", timeout, context.DeadlineExceeded},
-		{"already canceled", canceled, context.Canceled},
+		{name: "already canceled"},
+		{name: "canceled while waiting", cancelAt: 3, waitErr: true},
+		{name: "canceled as the poll timer fires", cancelAt: 3},
 	}
 	for _, tt := range tests {
-		start := time.Now()
-		u, err := c.Lock(tt.ctx, id)
-		if !errors.Is(err, tt.want) || u != nil {
-			t.Errorf("%s: Lock = %v, want %v", tt.name, err, tt.want)
+		ctx, cancel := context.WithCancel(context.Background())
+		if tt.cancelAt == 0 {
+			cancel()
 		}
-		if d := time.Since(start); d > 2*time.Second {
-			t.Errorf("%s: Lock took %v to notice", tt.name, d)
+		waits := 0
+		c.lockWait = func(ctx context.Context) error {
+			waits++
+			if waits == tt.cancelAt {
+				cancel()
+				if tt.waitErr {
+					return ctx.Err()
+				}
+			}
+			if waits == tt.cancelAt+10 {
+				// Lock ignores the cancellation: free the lock so that the test
+				// ends (failing) instead of hanging.
+				unlock()
+			}
+			return nil
 		}
+		tries = 0
+		u, err := c.Lock(ctx, id)
+		if u != nil {
+			u()
+		}
+		if !errors.Is(err, context.Canceled) || u != nil {
+			t.Errorf("%s: Lock = %v, want context.Canceled", tt.name, err)
+		}
+		if waits != tt.cancelAt || tries != tt.cancelAt {
+			t.Errorf("%s: Lock tried %d times and waited %d; want %d of each: nothing after the cancellation", tt.name, tries, waits, tt.cancelAt)
+		}
+		cancel()
 	}
+
 	// A canceled context does not acquire even a free lock.
+	canceled, cancel := context.WithCancel(context.Background())
+	cancel()
 	if _, err := c.Lock(canceled, NewKey("free").ID()); !errors.Is(err, context.Canceled) {
 		t.Errorf("Lock(canceled) of a free lock = %v, want context.Canceled", err)
 	}
+
+	// The real wait ends at a deadline too. How long that took is logged, not asserted.
+	c.lockWait = waitPoll
+	tries = 0
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	if u, err := c.Lock(ctx, id); !errors.Is(err, context.DeadlineExceeded) || u != nil {
+		t.Errorf("Lock past its deadline = %v, want context.DeadlineExceeded", err)
+	}
+	t.Logf("a 60 ms deadline ended a blocked Lock after %v (%d tries)", time.Since(start), tries)
 }
 
 // TestFlockBetweenDescriptors checks the property Lock relies on within one
@@ -163,19 +233,19 @@ func TestLockCrossProcess(t *testing.T) {
 		t.Fatalf("helper said %q, %v; want locked", line, err)
 	}
 
-	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Millisecond)
-	defer cancel()
-	if _, err := c.Lock(ctx, id); !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("Lock while the helper holds it = %v, want deadline exceeded", err)
+	// Lock tries once and finds the lock taken: it would wait.
+	noWait(c)
+	if _, err := c.Lock(context.Background(), id); !errors.Is(err, errWaited) {
+		t.Fatalf("Lock while the helper holds it = %v, want it blocked", err)
 	}
 
 	if err := cmd.Process.Kill(); err != nil { // SIGKILL on Unix
 		t.Fatal(err)
 	}
+	// The helper's descriptors, and with them its lock, are gone once Wait returns, so
+	// the first try succeeds.
 	cmd.Wait()
-	ctx, cancel = context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	unlock, err := c.Lock(ctx, id)
+	unlock, err := c.Lock(context.Background(), id)
 	if err != nil {
 		t.Fatalf("Lock after the helper was killed: %v", err)
 	}
@@ -195,14 +265,22 @@ func TestLockFileRemoval(t *testing.T) {
 	}
 	setAge(t, path, 48*time.Hour)
 	cutoff := time.Now().Add(-staleAge)
-	if lockIdle(path, cutoff, false) {
+	idle := func(dryRun bool) bool {
+		t.Helper()
+		ok, err := c.lockIdle(path, cutoff, dryRun)
+		if err != nil {
+			t.Fatalf("lockIdle(dryRun=%v): %v", dryRun, err)
+		}
+		return ok
+	}
+	if idle(false) {
 		t.Error("lockIdle removed a held lock file")
 	}
 	unlock()
-	if lockIdle(path, cutoff, true) != true || !exists(path) {
+	if !idle(true) || !exists(path) {
 		t.Error("dry run: lockIdle should report but keep an idle old lock file")
 	}
-	if !lockIdle(path, cutoff, false) || exists(path) {
+	if !idle(false) || exists(path) {
 		t.Error("lockIdle kept an idle old lock file")
 	}
 	unlock, err = c.Lock(context.Background(), id)
@@ -210,7 +288,7 @@ func TestLockFileRemoval(t *testing.T) {
 		t.Fatal(err)
 	}
 	unlock()
-	if lockIdle(path, cutoff, false) {
+	if idle(false) {
 		t.Error("lockIdle removed a recently used lock file")
 	}
 }
@@ -251,9 +329,8 @@ func TestLockStaleInode(t *testing.T) {
 	if ok, err := tryLock(f); !ok || err != nil {
 		t.Fatalf("tryLock(orphan) = %v, %v", ok, err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	u, err := c.Lock(ctx, id)
+	noWait(c)
+	u, err := c.Lock(context.Background(), id)
 	if err != nil {
 		t.Fatalf("Lock with an orphaned inode held: %v", err)
 	}

@@ -187,7 +187,7 @@ func TestRemoteFaults(t *testing.T) {
 }
 
 func readEntryFile(c *Cache, id ActionID) (*Entry, error) {
-	e, _, err := readEntry(c.entryPath(id), id)
+	e, _, err := c.readEntry(c.entryPath(id), id)
 	return e, err
 }
 

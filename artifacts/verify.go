@@ -17,6 +17,9 @@ type VerifyReport struct {
 	// missing or damaged blob; such entries are misses, like corrupt ones.
 	Incomplete []string
 	Removed    int // files removed by repair
+	// Failed counts the damaged files repair could not remove; the error
+	// Verify returns then names the first and the remedy.
+	Failed int
 }
 
 // verifyWorkers bounds how many blobs Verify decodes at once. Decoding is
@@ -34,8 +37,31 @@ var verifyWorkers = min(runtime.GOMAXPROCS(0), 4)
 // written by rename, so it never sees a partial one, and a file replaced
 // while Verify was reading it is left alone. It stops early, returning the
 // partial report and ctx's error, when ctx is done.
+//
+// Repair needs a cache it can write: on a read-only one Verify returns at
+// once a [*DiskError] naming the cache directory and the remedy (verifying
+// without repair works there). A damaged file that repair then fails to
+// remove is counted in Failed; the error returned names the first one, its
+// role and the remedy.
 func (c *Cache) Verify(ctx context.Context, repair bool) (VerifyReport, error) {
 	var rep VerifyReport
+	if repair {
+		if err := c.checkWritable(); err != nil {
+			return rep, err
+		}
+	}
+	var failures removeFailures
+	// fix removes a damaged file of the given role, counting the removal
+	// or its failure.
+	fix := func(f file, role string) {
+		ok, err := c.removeIfSame(f.path, f.info)
+		if err != nil {
+			failures.add(diskError("remove", role, f.path, c.dir, err))
+		}
+		if ok {
+			rep.Removed++
+		}
+	}
 	var blobs []file
 	if err := c.walk(casDir, func(f file) error { blobs = append(blobs, f); return nil }); err != nil {
 		return rep, err
@@ -58,8 +84,8 @@ func (c *Cache) Verify(ctx context.Context, repair bool) (VerifyReport, error) {
 				mu.Lock()
 				bad[id] = true
 				rep.Corrupt = append(rep.Corrupt, f.path)
-				if repair && removeIfSame(f.path, f.info) {
-					rep.Removed++
+				if repair {
+					fix(f, roleBlob)
 				}
 				mu.Unlock()
 			}
@@ -77,6 +103,7 @@ feed:
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
 		slices.Sort(rep.Corrupt)
+		rep.Failed = failures.n
 		return rep, err
 	}
 
@@ -87,8 +114,8 @@ feed:
 		rep.Entries++
 		drop := func(list *[]string) {
 			*list = append(*list, f.path)
-			if repair && removeIfSame(f.path, f.info) {
-				rep.Removed++
+			if repair {
+				fix(f, roleEntry)
 			}
 		}
 		id, err := ParseActionID(f.name)
@@ -115,6 +142,10 @@ feed:
 	})
 	slices.Sort(rep.Corrupt)
 	slices.Sort(rep.Incomplete)
+	rep.Failed = failures.n
+	if err == nil {
+		err = failures.err()
+	}
 	return rep, err
 }
 

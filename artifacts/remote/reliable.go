@@ -73,12 +73,17 @@ func Reliable(s Store, o Options) Store {
 	if o.Backoff <= 0 {
 		o.Backoff = 200 * time.Millisecond
 	}
-	return &reliable{s: s, o: o}
+	return &reliable{s: s, o: o, sleep: sleepCtx, now: time.Now}
 }
 
 type reliable struct {
 	s Store
 	o Options
+	// sleep waits out a backoff (sleepCtx) and now reads the clock for the cooldown
+	// (time.Now). Tests replace them to count and check the waits, and to move the
+	// clock, instead of timing calls.
+	sleep func(ctx context.Context, d time.Duration) error
+	now   func() time.Time
 
 	mu     sync.Mutex
 	down   bool
@@ -159,13 +164,21 @@ func (r *reliable) do(ctx context.Context, f func(context.Context) error) error 
 		d := r.o.Backoff << attempt
 		d = d/2 + rand.N(d/2+1)
 		attempt++
-		t := time.NewTimer(d)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if r.sleep(ctx, d) != nil {
 			return callerError(ctx, err)
-		case <-t.C:
 		}
+	}
+}
+
+// sleepCtx waits d, or until ctx is done, in which case it returns ctx's error.
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
 	}
 }
 
@@ -198,7 +211,7 @@ func (r *reliable) available() error {
 	if !r.down {
 		return nil
 	}
-	if r.o.Cooldown > 0 && time.Since(r.downAt) >= r.o.Cooldown {
+	if r.o.Cooldown > 0 && r.now().Sub(r.downAt) >= r.o.Cooldown {
 		r.down = false
 		return nil
 	}
@@ -220,7 +233,7 @@ func (r *reliable) markDown(cause error) {
 		r.mu.Unlock()
 		return
 	}
-	r.down, r.downAt, r.cause = true, time.Now(), cause
+	r.down, r.downAt, r.cause = true, r.now(), cause
 	msg := fmt.Errorf("%w: %s %s: %w", ErrUnavailable, r.s, r.downFor(), cause)
 	r.mu.Unlock()
 	if r.o.Warn != nil {

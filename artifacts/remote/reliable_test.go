@@ -88,6 +88,46 @@ func TestReliableRetries(t *testing.T) {
 	}
 }
 
+// callKey tags the context of one of several concurrent calls, so that the test doubles
+// below can tell their attempts and waits apart.
+type callKey struct{}
+
+// attempts counts the attempts of each tagged call (-1: untagged) as they reach the
+// wrapped store.
+type attempts struct {
+	Store
+	mu sync.Mutex
+	n  map[int]int
+}
+
+func (a *attempts) count(ctx context.Context) {
+	i, ok := ctx.Value(callKey{}).(int)
+	if !ok {
+		i = -1
+	}
+	a.mu.Lock()
+	a.n[i]++
+	a.mu.Unlock()
+}
+
+func (a *attempts) Get(ctx context.Context, area Area, key string) ([]byte, error) {
+	a.count(ctx)
+	return a.Store.Get(ctx, area, key)
+}
+
+func (a *attempts) Put(ctx context.Context, area Area, key string, data []byte) error {
+	a.count(ctx)
+	return a.Store.Put(ctx, area, key, data)
+}
+
+func (a *attempts) Has(ctx context.Context, area Area, key string) (bool, error) {
+	a.count(ctx)
+	return a.Store.Has(ctx, area, key)
+}
+
+// TestReliableHang: calls to a server that never answers time out on each attempt, are
+// retried with exponential backoff, and give up. It counts attempts and backoff waits
+// (an injected sleep records them and returns at once) instead of timing the calls.
 func TestReliableHang(t *testing.T) {
 	f, s := newFlaky(t, func(f *flaky, n int32, w http.ResponseWriter, r *http.Request) int {
 		f.hang(r)
@@ -96,19 +136,30 @@ func TestReliableHang(t *testing.T) {
 	var warns atomic.Int32
 	o := fast(&warns)
 	o.Timeout = 50 * time.Millisecond
-	r := Reliable(s, o)
-	ctx := context.Background()
+	tries := &attempts{Store: s, n: map[int]int{}}
+	r := Reliable(tries, o).(*reliable)
+	var mu sync.Mutex
+	waits := map[int][]time.Duration{}
+	r.sleep = func(ctx context.Context, d time.Duration) error {
+		mu.Lock()
+		defer mu.Unlock()
+		i, ok := ctx.Value(callKey{}).(int)
+		if !ok {
+			t.Errorf("backoff of %v for an untagged call (a store marked down must not wait)", d)
+		}
+		waits[i] = append(waits[i], d)
+		return nil
+	}
 
-	// Four calls at once hang, time out on each of their 3 attempts, and give up: one
+	// Four calls at once hang, time out on each of their attempts, and give up: one
 	// warning in all.
-	start := time.Now()
 	var wg sync.WaitGroup
 	errs := make([]error, 4)
 	for i := range errs {
+		ctx := context.WithValue(context.Background(), callKey{}, i)
 		wg.Go(func() { _, errs[i] = r.Has(ctx, CAS, f.key) })
 	}
 	wg.Wait()
-	elapsed := time.Since(start)
 	for _, err := range errs {
 		if !errors.Is(err, ErrUnavailable) {
 			t.Fatalf("hanging server: %v, want ErrUnavailable", err)
@@ -117,16 +168,33 @@ func TestReliableHang(t *testing.T) {
 	if !errors.Is(errs[0], context.DeadlineExceeded) && !strings.Contains(errs[0].Error(), "no answer within") {
 		t.Errorf("error does not say it timed out: %v", errs[0])
 	}
-	if elapsed < 100*time.Millisecond || elapsed > 3*time.Second {
-		t.Errorf("giving up took %v; want about 3 attempts of 50 ms", elapsed)
+	// Each call makes at most 1+Retries attempts with a backoff before each retry, the
+	// n-th drawn from [Backoff·2ⁿ/2, Backoff·2ⁿ]; the call that marks the store down has
+	// made them all (a timeout is transient), and the others stop early once it has.
+	most := 0
+	for i := range errs {
+		n, w := tries.n[i], waits[i]
+		if n < 1 || n > 1+o.Retries || len(w) != n-1 {
+			t.Errorf("call %d: %d attempts and %d backoff waits; want 1 to %d attempts, one wait before each retry", i, n, len(w), 1+o.Retries)
+		}
+		for k, d := range w {
+			if full := o.Backoff << k; d < full/2 || d > full {
+				t.Errorf("call %d: backoff %d was %v, want %v to %v", i, k+1, d, full/2, full)
+			}
+		}
+		most = max(most, n)
 	}
+	if most != 1+o.Retries {
+		t.Errorf("no call made all %d attempts before the store was marked down: %v", 1+o.Retries, tries.n)
+	}
+	t.Logf("attempts per call %v, backoffs %v", tries.n, waits)
 	if n := warns.Load(); n != 1 {
 		t.Fatalf("Warn called %d times, want once", n)
 	}
 
-	// Later calls fail at once without a request.
+	// Later calls fail at once: no request, no attempt, no backoff.
 	before := f.n.Load()
-	start = time.Now()
+	ctx := context.Background() // untagged: counted under -1, and a wait fails the test
 	for range 10 {
 		if _, err := r.Get(ctx, CAS, f.key); !errors.Is(err, ErrUnavailable) {
 			t.Fatalf("Get after down: %v", err)
@@ -135,11 +203,8 @@ func TestReliableHang(t *testing.T) {
 			t.Fatalf("Put after down: %v", err)
 		}
 	}
-	if d := time.Since(start); d > 50*time.Millisecond {
-		t.Errorf("20 calls to a down store took %v", d)
-	}
-	if f.n.Load() != before {
-		t.Errorf("a down store got %d more requests", f.n.Load()-before)
+	if f.n.Load() != before || tries.n[-1] != 0 {
+		t.Errorf("a down store got %d more requests (%d attempts)", f.n.Load()-before, tries.n[-1])
 	}
 	if warns.Load() != 1 {
 		t.Errorf("Warn called again")
@@ -238,18 +303,22 @@ func TestReliableCooldown(t *testing.T) {
 	o := fast(&warns)
 	o.Retries = -1
 	o.Cooldown = 100 * time.Millisecond
-	r := Reliable(s, o)
+	r := Reliable(s, o).(*reliable)
+	// The cooldown is read from a clock the test moves, not waited out.
+	clock := time.Date(2025, 1, 1, 12, 0, 0, 0, time.UTC)
+	r.now = func() time.Time { return clock }
 	ctx := context.Background()
 	if _, err := r.Has(ctx, CAS, f.key); !errors.Is(err, ErrUnavailable) {
 		t.Fatal(err)
 	}
-	if _, err := r.Has(ctx, CAS, f.key); !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "down until") {
+	clock = clock.Add(o.Cooldown - time.Nanosecond)
+	if _, err := r.Has(ctx, CAS, f.key); !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "down until 12:00:00") {
 		t.Fatal(err)
 	}
 	if n := f.n.Load(); n != 1 {
-		t.Fatalf("%d requests, want 1 (no retries, then fail fast)", n)
+		t.Fatalf("%d requests, want 1 (no retries, then fail fast until the cooldown ends)", n)
 	}
-	time.Sleep(150 * time.Millisecond)
+	clock = clock.Add(time.Nanosecond)
 	if _, err := r.Has(ctx, CAS, f.key); !errors.Is(err, ErrUnavailable) {
 		t.Fatal(err)
 	}

@@ -99,7 +99,8 @@ func cacheGC(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	rep, err := c.GC(artifacts.GCOptions{MaxAge: *maxAge, MaxSize: size, Keep: kept, DryRun: *dry})
-	if err != nil {
+	if err != nil && rep.Failed == 0 {
+		// It could not start (a read-only cache) or scan: nothing was removed.
 		return exitOn(stderr, err)
 	}
 	verb := "removed"
@@ -110,8 +111,12 @@ func cacheGC(args []string, stdout, stderr io.Writer) int {
 	if len(keep) > 0 {
 		fmt.Fprintf(stdout, ", including the %d reached by the plans of %s", len(kept), strings.Join(keep, ", "))
 	}
+	if rep.Failed > 0 {
+		fmt.Fprintf(stdout, "; could not remove %s", plural(rep.Failed, "file"))
+	}
 	fmt.Fprintln(stdout)
-	return 0
+	// A gc that could not remove what it meant to has not done what it says.
+	return exitOn(stderr, err)
 }
 
 func cacheVerify(args []string, stdout, stderr io.Writer) int {
@@ -126,7 +131,7 @@ func cacheVerify(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	rep, err := c.Verify(context.Background(), *repair)
-	if err != nil {
+	if err != nil && rep.Failed == 0 {
 		return exitOn(stderr, err)
 	}
 	for _, p := range rep.Corrupt {
@@ -138,9 +143,16 @@ func cacheVerify(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "checked %d blobs and %d entries: %d corrupt, %d incomplete", rep.Blobs, rep.Entries, len(rep.Corrupt), len(rep.Incomplete))
 	if *repair {
 		fmt.Fprintf(stdout, ", %d removed", rep.Removed)
+		if rep.Failed > 0 {
+			fmt.Fprintf(stdout, ", %d could not be removed", rep.Failed)
+		}
 	}
 	fmt.Fprintln(stdout)
+	if err != nil {
+		return exitOn(stderr, err)
+	}
 	if len(rep.Corrupt)+len(rep.Incomplete) > 0 && !*repair {
+		fmt.Fprintln(stderr, "modulo cache verify: run it with -repair to remove them; the next run recomputes what they held")
 		return 1
 	}
 	return 0

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -54,6 +55,12 @@ func openCache(dir string, stderr io.Writer) (*artifacts.Cache, bool) {
 		dir = d
 	}
 	c, err := artifacts.Open(dir)
+	var de *artifacts.DiskError
+	if errors.As(err, &de) {
+		// It names the cache directory and the remedy already.
+		fmt.Fprintf(stderr, "modulo: %v\n", err)
+		return nil, false
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "modulo: cannot open the cache: %v\n", err)
 		return nil, false
