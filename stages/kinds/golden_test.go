@@ -18,6 +18,9 @@ import (
 // OpenBLAS is installed: a golden digest must change only when a kind's outputs do.
 func TestMain(m *testing.M) {
 	os.Setenv("MODULO_BLAS", "gonum")
+	// The memory checks compare estimates with the machine's memory; a fixed budget makes
+	// the adversarial pipelines' diagnostics the same on every machine.
+	os.Setenv("MODULO_MEMORY", "24GB")
 	os.Exit(m.Run())
 }
 

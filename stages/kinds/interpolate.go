@@ -92,7 +92,7 @@ func validateInterpolate(p *stages.Planned) error {
 		errs = append(errs, cty.GetAttrPath("b").NewErrorf("a has %d networks and b has %d; sequences are zipped by position, so their lengths must match", sa.n, sb.n))
 	}
 	if errA == nil && errB == nil {
-		errs = append(errs, checkSameArch(p, "a", "b"), checkDataFits(p, "data", "a", "b"), checkPermutationFits(p, "permutation", "b"))
+		errs = append(errs, checkSameArch(p, "a", "b"), checkDataFits(p, "data", "a", "b"), checkPermutationFits(p, "permutation", "b"), checkSequenceMemory(p, "a", "b"))
 	}
 	if pm := p.Get("permutation"); pm.IsKnown() && !pm.IsNull() && p.Get("rematch").True() {
 		errs = append(errs, cty.GetAttrPath("rematch").NewErrorf("give permutation or rematch, not both"))

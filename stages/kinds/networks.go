@@ -179,6 +179,46 @@ func archIO(meta string) (in, out int, ok bool) {
 	return in, out, err1 == nil && err2 == nil && len(sizes) >= 2
 }
 
+// metaParams is the number of parameters of the network described by meta (weights and
+// biases of an MLP's layers, an upper bound for a network without biases).
+func metaParams(meta string) (int64, bool) {
+	f := strings.Fields(meta)
+	if len(f) < 2 {
+		return 0, false
+	}
+	var n, prev int64
+	for i, w := range strings.Split(f[1], "-") {
+		x, err := strconv.ParseInt(w, 10, 64)
+		if err != nil {
+			return 0, false
+		}
+		if i > 0 {
+			n += prev*x + x
+		}
+		prev = x
+	}
+	return n, true
+}
+
+// checkSequenceMemory fails when holding every network of the sequences in the given
+// attributes at once (as interpolation along sequences does) would exceed the machine.
+func checkSequenceMemory(p *stages.Planned, names ...string) error {
+	var need int64
+	for _, name := range names {
+		n, ok := p.Len(name)
+		meta, ok2 := p.Meta(name)
+		params, ok3 := metaParams(meta)
+		if !ok || !ok2 || !ok3 {
+			continue
+		}
+		need += 4 * int64(n) * params
+	}
+	if need > memoryBudget() {
+		return cty.GetAttrPath(names[0]).NewErrorf("holding the networks of these sequences would take about %s of memory, more than this machine's %s; interpolate fewer checkpoints (such as slice(train.x.checkpoints, 0, 10))", bytesText(need), bytesText(memoryBudget()))
+	}
+	return nil
+}
+
 // checkDataFits fails when the dataset in attribute data cannot be fed to the networks in
 // the attributes nets: features against the input size, classes against the outputs.
 func checkDataFits(p *stages.Planned, data string, nets ...string) error {

@@ -237,17 +237,25 @@ func validateTrain(p *stages.Planned) error {
 	var errs []error
 	epochs, hasEpochs := knownInt(p.Value, "epochs")
 	run, known := planRun(p)
-	// A checkpoint beyond the run would fail after all the training is done.
+	// A checkpoint beyond the run would fail after all the training is done. The first one
+	// is named, with how many more there are.
 	if ck := p.Get("checkpoints"); ck.IsWhollyKnown() && !ck.IsNull() {
+		var beyond []string
 		for i, v := range ck.AsValueSlice() {
 			d, err := ParseDuration(v.AsString())
 			switch {
 			case err != nil:
 			case d.Epochs && hasEpochs && d.N > epochs:
-				errs = append(errs, cty.GetAttrPath("checkpoints").NewErrorf("checkpoint %d, %q, is beyond the run's %d epochs; keep checkpoints from \"0ep\" to \"%dep\" or train for longer", i, v.AsString(), epochs, epochs))
+				beyond = append(beyond, fmt.Sprintf("checkpoint %d, %q, is beyond the run's %d epochs; keep checkpoints from \"0ep\" to \"%dep\" or train for longer", i, v.AsString(), epochs, epochs))
 			case !d.Epochs && known && d.N > run.spe*run.epochs:
-				errs = append(errs, cty.GetAttrPath("checkpoints").NewErrorf("checkpoint %d, step %d, is beyond the run's %d steps (%d epochs of %d steps); keep checkpoints from 0 to %d or train for longer", i, d.N, run.spe*run.epochs, run.epochs, run.spe, run.spe*run.epochs))
+				beyond = append(beyond, fmt.Sprintf("checkpoint %d, step %d, is beyond the run's %d steps (%d epochs of %d steps); keep checkpoints from 0 to %d or train for longer", i, d.N, run.spe*run.epochs, run.epochs, run.spe, run.spe*run.epochs))
 			}
+		}
+		if len(beyond) > 1 {
+			beyond[0] += fmt.Sprintf(" (and %d more checkpoints are beyond it)", len(beyond)-1)
+		}
+		if len(beyond) > 0 {
+			errs = append(errs, cty.GetAttrPath("checkpoints").NewErrorf("%s", beyond[0]))
 		}
 	}
 	if o := p.Get("optimizer"); o.IsWhollyKnown() && !o.IsNull() {

@@ -1,0 +1,38 @@
+dataset "d" {
+  source        = "synthetic"
+  examples      = 64
+  test_examples = 32
+  dims          = 4
+  classes       = 2
+}
+train "a" {
+  data        = dataset.d
+  seed        = 1
+  epochs      = 1
+  batch_size  = 16
+  checkpoints = [for i in range(100) : "${i % 4}"]
+  model {
+    hidden = [6000, 6000]
+  }
+  optimizer {
+    lr = 0.1
+  }
+}
+train "b" {
+  data        = dataset.d
+  seed        = 2
+  epochs      = 1
+  batch_size  = 16
+  checkpoints = [for i in range(100) : "${i % 4}"]
+  model {
+    hidden = [6000, 6000]
+  }
+  optimizer {
+    lr = 0.1
+  }
+}
+interpolate "i" {
+  a    = train.a.checkpoints # ERROR: Invalid interpolate configuration | holding the networks of these sequences would take about
+  b    = train.b.checkpoints
+  data = dataset.d
+}
