@@ -12,9 +12,12 @@ import (
 	"github.com/hashicorp/hcl/v2/hclwrite"
 )
 
-// Format returns src in canonical layout. It refuses input that does not parse, since
-// hclwrite would otherwise reformat around the error and could lose text.
+// Format returns src in canonical layout. It refuses input that is not UTF-8 text or does not
+// parse, since hclwrite would otherwise reformat around the error and could lose text.
 func Format(filename string, src []byte) ([]byte, hcl.Diagnostics) {
+	if diags := CheckText(filename, src); diags != nil {
+		return nil, diags
+	}
 	if _, diags := hclsyntax.ParseConfig(src, filename, hcl.InitialPos); diags.HasErrors() {
 		return nil, diags
 	}

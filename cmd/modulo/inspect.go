@@ -195,7 +195,7 @@ func cmdShow(args []string, stdout, stderr io.Writer) int {
 	if name := n.Inst.Block.Kind.Summary; name != "" {
 		if out := e.Outputs[name]; len(out.Items) == 1 {
 			if b, err := c.Get(out.Items[0].ID); err == nil {
-				fmt.Fprintf(stdout, "%s:\n%s", name, b)
+				fmt.Fprintf(stdout, "%s:\n%s", name, pipelines.Printable(string(b)))
 				if len(b) > 0 && b[len(b)-1] != '\n' {
 					fmt.Fprintln(stdout)
 				}

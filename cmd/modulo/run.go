@@ -181,7 +181,7 @@ func summarize(stdout, stderr io.Writer, plan *pipelines.Plan, rep *pipelines.Re
 			printDiags(stderr, plan.Graph.Config, de.Diags)
 			continue
 		}
-		fmt.Fprintf(stderr, "Error in %s: %v\n", a, err)
+		fmt.Fprintf(stderr, "Error in %s: %s\n", a, pipelines.Printable(err.Error()))
 	}
 	if w.Cycle != nil {
 		fmt.Fprintf(stderr, "Error: %v\n", w.Cycle)
