@@ -78,9 +78,20 @@ func cmdGraph(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
+const fmtHelp = `
+Each PATH is a .hcl file, or a directory searched recursively for *.hcl files (default: the
+current directory), as gofmt -l and terraform fmt -recursive do. The search skips directories
+named testdata or whose name starts with . or _ (test fixtures, often invalid on purpose, and
+other tools' state, as the go command skips them); name such a directory to format it.
+
+fmt prints the name of each file whose layout it changes (with -check: would change). A file
+that is not UTF-8 text or does not parse is reported and left alone, and the others are still
+formatted. Exit status: 0 when every file is formatted, 3 with -check when some would change,
+1 when a file could not be read or parsed.`
+
 func cmdFmt(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("fmt", flag.ContinueOnError)
-	check := fs.Bool("check", false, "only list files whose layout differs; exit 3 if any")
+	check := fs.Bool("check", false, "only list the files whose layout differs, changing nothing; exit 3 if any")
 	pos, ok := parseFlags(fs, args, stderr)
 	if !ok {
 		return 1
@@ -88,17 +99,23 @@ func cmdFmt(args []string, stdout, stderr io.Writer) int {
 	if len(pos) == 0 {
 		pos = []string{"."}
 	}
-	files, err := pipelines.FormatFiles(pos)
-	if err != nil {
-		fmt.Fprintf(stderr, "modulo fmt: %v\n", err)
-		return 1
-	}
+	files, errs := pipelines.FormatFiles(pos)
 	status := 0
+	for _, err := range errs {
+		fmt.Fprintf(stderr, "modulo fmt: %s\n", pipelines.Printable(err.Error()))
+		status = 1
+	}
 	for _, f := range files {
 		src, err := os.ReadFile(f)
 		if err != nil {
-			fmt.Fprintf(stderr, "modulo fmt: %v\n", err)
-			return 1
+			fmt.Fprintf(stderr, "modulo fmt: %s\n", pipelines.Printable(err.Error()))
+			status = 1
+			continue
+		}
+		if diags := pipelines.CheckText(f, src); diags != nil {
+			printDiags(stderr, nil, diags) // its bytes are what cannot be shown
+			status = 1
+			continue
 		}
 		changed, out, diags := pipelines.NeedsFormat(f, src)
 		if diags.HasErrors() {
@@ -109,7 +126,7 @@ func cmdFmt(args []string, stdout, stderr io.Writer) int {
 		if !changed {
 			continue
 		}
-		fmt.Fprintln(stdout, f)
+		fmt.Fprintln(stdout, pipelines.Printable(f))
 		if *check {
 			if status == 0 {
 				status = 3
@@ -117,8 +134,8 @@ func cmdFmt(args []string, stdout, stderr io.Writer) int {
 			continue
 		}
 		if err := writeFileAtomic(f, out); err != nil {
-			fmt.Fprintf(stderr, "modulo fmt: %v\n", err)
-			return 1
+			fmt.Fprintf(stderr, "modulo fmt: %s\n", pipelines.Printable(err.Error()))
+			status = 1
 		}
 	}
 	return status
