@@ -232,6 +232,14 @@ func cmdShow(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
+const exportHelp = `
+OUTPUT is one of the node's outputs, named as show lists them. A single artifact is written to
+the file PATH, a value as JSON, a sequence (checkpoints, levels) as the directory PATH holding
+one file per element (0000, 0001, …), and one element of a sequence, named as show names it
+(checkpoints[2], from 0), to the file PATH. Without OUTPUT, every output is written into the
+directory PATH, each file named after its output, or as its stage named it (a report's
+index.html).`
+
 func cmdExport(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("export", flag.ContinueOnError)
 	var pf planFlags
@@ -243,7 +251,7 @@ func cmdExport(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	if len(pos) < 1 || len(pos) > 2 || *dst == "" {
-		fmt.Fprintln(stderr, "usage: modulo export [-p PIPELINE] ADDR [OUTPUT] -o PATH\n(without OUTPUT, every output is written into the directory PATH)")
+		fmt.Fprintln(stderr, "usage: modulo export [-p PIPELINE] ADDR [OUTPUT] -o PATH\n(OUTPUT is an output name, or one element of a sequence as show names it: checkpoints[0];\nwithout OUTPUT, every output is written into the directory PATH)")
 		return 1
 	}
 	n, c, ok := lookupNode(&pf, *path, pos[0], stderr)
@@ -257,15 +265,32 @@ func cmdExport(args []string, stdout, stderr io.Writer) int {
 	if len(pos) == 1 {
 		return exportAll(n, c, *dst, stdout, stderr)
 	}
-	out, ok := n.Entry.Outputs[pos[1]]
-	if !ok {
-		fmt.Fprintf(stderr, "modulo export: %s has no output %q; its outputs are %s\n", pos[0], pos[1], strings.Join(n.Inst.Block.Kind.OutputNames(), ", "))
+	name, index, indexed, err := parseOutputRef(pos[1])
+	if err != nil {
+		fmt.Fprintf(stderr, "modulo export: %v\n", err)
 		return 1
+	}
+	out, ok := n.Entry.Outputs[name]
+	if !ok {
+		fmt.Fprintf(stderr, "modulo export: %s has no output %q; its outputs are %s\n", pos[0], name, strings.Join(n.Inst.Block.Kind.OutputNames(), ", "))
+		return 1
+	}
+	spec, _ := n.Inst.Block.Kind.Output(name)
+	if indexed {
+		it, err := outputItem(pos[0], name, index, out, spec.Type.IsListType())
+		if err != nil {
+			fmt.Fprintf(stderr, "modulo export: %v\n", err)
+			return 1
+		}
+		b, err := c.Get(it.ID)
+		if err != nil {
+			return exitOn(stderr, err)
+		}
+		return exitOn(stderr, writeFileAtomic(*dst, b))
 	}
 	if out.Value != nil {
 		return exitOn(stderr, writeFileAtomic(*dst, append(append([]byte{}, out.Value...), '\n')))
 	}
-	spec, _ := n.Inst.Block.Kind.Output(pos[1])
 	if !spec.Type.IsListType() {
 		b, err := c.Get(out.Items[0].ID)
 		if err != nil {
