@@ -184,7 +184,7 @@ func cmdShow(args []string, stdout, stderr io.Writer) int {
 	if n.Status != pipelines.Cached {
 		fmt.Fprintf(stdout, "  not in the cache: %s\n", n.Status)
 		for _, r := range n.Reasons {
-			fmt.Fprintf(stdout, "    %s\n", r)
+			fmt.Fprintf(stdout, "    %s\n", pipelines.Printable(r))
 		}
 		return 1
 	}
@@ -195,7 +195,7 @@ func cmdShow(args []string, stdout, stderr io.Writer) int {
 		name := spec.Name
 		out := e.Outputs[name]
 		if out.Value != nil {
-			fmt.Fprintf(stdout, "  %-14s %s\n", name, out.Value)
+			fmt.Fprintf(stdout, "  %-14s %s\n", name, pipelines.Printable(string(out.Value)))
 			continue
 		}
 		for i, it := range out.Items {
@@ -227,7 +227,7 @@ func cmdShow(args []string, stdout, stderr io.Writer) int {
 	}
 	lines, _ := artifacts.ParseDescription(desc)
 	for _, l := range lines {
-		fmt.Fprintf(stdout, "  %-16s %s\n", l.Label, l.Value)
+		fmt.Fprintf(stdout, "  %-16s %s\n", l.Label, pipelines.Printable(l.Value))
 	}
 	return 0
 }

@@ -94,11 +94,11 @@ func printPlan(w io.Writer, plan *pipelines.Plan) {
 		}
 		switch n.Status {
 		case pipelines.Run:
-			mark, text = "+", "run: "+strings.Join(n.Reasons, "; ")
+			mark, text = "+", "run: "+pipelines.Printable(strings.Join(n.Reasons, "; "))
 		case pipelines.Deferred:
 			mark, text = "?", "known after run"
 			if len(n.Reasons) > 0 {
-				text += ": " + strings.Join(n.Reasons, "; ")
+				text += ": " + pipelines.Printable(strings.Join(n.Reasons, "; "))
 			}
 		}
 		fmt.Fprintf(w, "%s %-*s  %s\n", mark, width, a, text)
