@@ -30,6 +30,7 @@ func Format(filename string, src []byte) ([]byte, hcl.Diagnostics) {
 // -recursive` do, but skipping the directories named testdata or whose name starts with "."
 // or "_", as the go command does: fixtures there are often invalid on purpose, and hidden
 // directories hold other tools' state. Such a directory is formatted when it is named itself.
+// Symbolic links met in the walk are not followed, so that fmt never rewrites a file through one.
 //
 // Files come in the order of the paths, each directory's in lexical order, each once. A path
 // that cannot be read is one error in errs, and the other paths are still listed, so that one
