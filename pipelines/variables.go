@@ -181,7 +181,7 @@ func (c *Config) resolveVariables(src VarSource) (map[string]cty.Value, hcl.Diag
 		raw[name] = val
 	}
 	for _, path := range src.Files {
-		f, d := hclparse.NewParser().ParseHCLFile(path)
+		f, d := parseTextFile(hclparse.NewParser(), path)
 		diags = append(diags, d...)
 		if d.HasErrors() {
 			continue

@@ -13,27 +13,9 @@ import (
 	"github.com/modulo-ml/modulo/pipelines"
 )
 
+// cmdCache runs a subcommand of cacheCommands.
 func cmdCache(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprintln(stderr, "usage: modulo cache info|gc|verify|push|pull|keygen [flags]")
-		return 1
-	}
-	switch args[0] {
-	case "info":
-		return cacheInfo(args[1:], stdout, stderr)
-	case "gc":
-		return cacheGC(args[1:], stdout, stderr)
-	case "verify":
-		return cacheVerify(args[1:], stdout, stderr)
-	case "push":
-		return cachePushPull(true, args[1:], stdout, stderr)
-	case "pull":
-		return cachePushPull(false, args[1:], stdout, stderr)
-	case "keygen":
-		return cacheKeygen(args[1:], stdout, stderr)
-	}
-	fmt.Fprintf(stderr, "modulo cache: unknown subcommand %q; use info, gc, verify, push, pull or keygen\n", args[0])
-	return 1
+	return runSub("cache", args, stdout, stderr)
 }
 
 func cacheInfo(args []string, stdout, stderr io.Writer) int {

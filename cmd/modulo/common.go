@@ -68,7 +68,8 @@ func openCache(dir string, stderr io.Writer) (*artifacts.Cache, bool) {
 	return c, true
 }
 
-// printDiags renders diagnostics with their source lines, as HCL tools do.
+// printDiags renders diagnostics with their source lines, as HCL tools do, escaping the
+// control characters of what the user wrote.
 func printDiags(w io.Writer, cfg *pipelines.Config, diags hcl.Diagnostics) {
 	if len(diags) == 0 {
 		return
@@ -82,8 +83,7 @@ func printDiags(w io.Writer, cfg *pipelines.Config, diags hcl.Diagnostics) {
 		width, _, _ = term.GetSize(int(f.Fd()))
 		color = os.Getenv("NO_COLOR") == "" && os.Getenv("TERM") != "dumb"
 	}
-	wr := hcl.NewDiagnosticTextWriter(w, files, uint(width), color)
-	wr.WriteDiagnostics(diags)
+	pipelines.WriteDiagnostics(w, files, diags, uint(width), color)
 }
 
 // parsePipelineArgs parses the flags of a command that takes one optional PIPELINE.

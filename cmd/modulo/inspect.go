@@ -78,9 +78,20 @@ func cmdGraph(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
+const fmtHelp = `
+Each PATH is a .hcl file, or a directory searched recursively for *.hcl files (default: the
+current directory), as gofmt -l and terraform fmt -recursive do. The search skips directories
+named testdata or whose name starts with . or _ (test fixtures, often invalid on purpose, and
+other tools' state, as the go command skips them); name such a directory to format it.
+
+fmt prints the name of each file whose layout it changes (with -check: would change). A file
+that is not UTF-8 text or does not parse is reported and left alone, and the others are still
+formatted. Exit status: 0 when every file is formatted, 3 with -check when some would change,
+1 when a file could not be read or parsed.`
+
 func cmdFmt(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("fmt", flag.ContinueOnError)
-	check := fs.Bool("check", false, "only list files whose layout differs; exit 3 if any")
+	check := fs.Bool("check", false, "only list the files whose layout differs, changing nothing; exit 3 if any")
 	pos, ok := parseFlags(fs, args, stderr)
 	if !ok {
 		return 1
@@ -88,17 +99,23 @@ func cmdFmt(args []string, stdout, stderr io.Writer) int {
 	if len(pos) == 0 {
 		pos = []string{"."}
 	}
-	files, err := pipelines.FormatFiles(pos)
-	if err != nil {
-		fmt.Fprintf(stderr, "modulo fmt: %v\n", err)
-		return 1
-	}
+	files, errs := pipelines.FormatFiles(pos)
 	status := 0
+	for _, err := range errs {
+		fmt.Fprintf(stderr, "modulo fmt: %s\n", pipelines.Printable(err.Error()))
+		status = 1
+	}
 	for _, f := range files {
 		src, err := os.ReadFile(f)
 		if err != nil {
-			fmt.Fprintf(stderr, "modulo fmt: %v\n", err)
-			return 1
+			fmt.Fprintf(stderr, "modulo fmt: %s\n", pipelines.Printable(err.Error()))
+			status = 1
+			continue
+		}
+		if diags := pipelines.CheckText(f, src); diags != nil {
+			printDiags(stderr, nil, diags) // its bytes are what cannot be shown
+			status = 1
+			continue
 		}
 		changed, out, diags := pipelines.NeedsFormat(f, src)
 		if diags.HasErrors() {
@@ -109,7 +126,7 @@ func cmdFmt(args []string, stdout, stderr io.Writer) int {
 		if !changed {
 			continue
 		}
-		fmt.Fprintln(stdout, f)
+		fmt.Fprintln(stdout, pipelines.Printable(f))
 		if *check {
 			if status == 0 {
 				status = 3
@@ -117,8 +134,8 @@ func cmdFmt(args []string, stdout, stderr io.Writer) int {
 			continue
 		}
 		if err := writeFileAtomic(f, out); err != nil {
-			fmt.Fprintf(stderr, "modulo fmt: %v\n", err)
-			return 1
+			fmt.Fprintf(stderr, "modulo fmt: %s\n", pipelines.Printable(err.Error()))
+			status = 1
 		}
 	}
 	return status
@@ -167,7 +184,7 @@ func cmdShow(args []string, stdout, stderr io.Writer) int {
 	if n.Status != pipelines.Cached {
 		fmt.Fprintf(stdout, "  not in the cache: %s\n", n.Status)
 		for _, r := range n.Reasons {
-			fmt.Fprintf(stdout, "    %s\n", r)
+			fmt.Fprintf(stdout, "    %s\n", pipelines.Printable(r))
 		}
 		return 1
 	}
@@ -178,7 +195,7 @@ func cmdShow(args []string, stdout, stderr io.Writer) int {
 		name := spec.Name
 		out := e.Outputs[name]
 		if out.Value != nil {
-			fmt.Fprintf(stdout, "  %-14s %s\n", name, out.Value)
+			fmt.Fprintf(stdout, "  %-14s %s\n", name, pipelines.Printable(string(out.Value)))
 			continue
 		}
 		for i, it := range out.Items {
@@ -195,7 +212,7 @@ func cmdShow(args []string, stdout, stderr io.Writer) int {
 	if name := n.Inst.Block.Kind.Summary; name != "" {
 		if out := e.Outputs[name]; len(out.Items) == 1 {
 			if b, err := c.Get(out.Items[0].ID); err == nil {
-				fmt.Fprintf(stdout, "%s:\n%s", name, b)
+				fmt.Fprintf(stdout, "%s:\n%s", name, pipelines.Printable(string(b)))
 				if len(b) > 0 && b[len(b)-1] != '\n' {
 					fmt.Fprintln(stdout)
 				}
@@ -210,10 +227,18 @@ func cmdShow(args []string, stdout, stderr io.Writer) int {
 	}
 	lines, _ := artifacts.ParseDescription(desc)
 	for _, l := range lines {
-		fmt.Fprintf(stdout, "  %-16s %s\n", l.Label, l.Value)
+		fmt.Fprintf(stdout, "  %-16s %s\n", l.Label, pipelines.Printable(l.Value))
 	}
 	return 0
 }
+
+const exportHelp = `
+OUTPUT is one of the node's outputs, named as show lists them. A single artifact is written to
+the file PATH, a value as JSON, a sequence (checkpoints, levels) as the directory PATH holding
+one file per element (0000, 0001, …), and one element of a sequence, named as show names it
+(checkpoints[2], from 0), to the file PATH. Without OUTPUT, every output is written into the
+directory PATH, each file named after its output, or as its stage named it (a report's
+index.html).`
 
 func cmdExport(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("export", flag.ContinueOnError)
@@ -226,7 +251,7 @@ func cmdExport(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	if len(pos) < 1 || len(pos) > 2 || *dst == "" {
-		fmt.Fprintln(stderr, "usage: modulo export [-p PIPELINE] ADDR [OUTPUT] -o PATH\n(without OUTPUT, every output is written into the directory PATH)")
+		fmt.Fprintln(stderr, "usage: modulo export [-p PIPELINE] ADDR [OUTPUT] -o PATH\n(OUTPUT is an output name, or one element of a sequence as show names it: checkpoints[0];\nwithout OUTPUT, every output is written into the directory PATH)")
 		return 1
 	}
 	n, c, ok := lookupNode(&pf, *path, pos[0], stderr)
@@ -240,15 +265,32 @@ func cmdExport(args []string, stdout, stderr io.Writer) int {
 	if len(pos) == 1 {
 		return exportAll(n, c, *dst, stdout, stderr)
 	}
-	out, ok := n.Entry.Outputs[pos[1]]
-	if !ok {
-		fmt.Fprintf(stderr, "modulo export: %s has no output %q; its outputs are %s\n", pos[0], pos[1], strings.Join(n.Inst.Block.Kind.OutputNames(), ", "))
+	name, index, indexed, err := parseOutputRef(pos[1])
+	if err != nil {
+		fmt.Fprintf(stderr, "modulo export: %v\n", err)
 		return 1
+	}
+	out, ok := n.Entry.Outputs[name]
+	if !ok {
+		fmt.Fprintf(stderr, "modulo export: %s has no output %q; its outputs are %s\n", pos[0], name, strings.Join(n.Inst.Block.Kind.OutputNames(), ", "))
+		return 1
+	}
+	spec, _ := n.Inst.Block.Kind.Output(name)
+	if indexed {
+		it, err := outputItem(pos[0], name, index, out, spec.Type.IsListType())
+		if err != nil {
+			fmt.Fprintf(stderr, "modulo export: %v\n", err)
+			return 1
+		}
+		b, err := c.Get(it.ID)
+		if err != nil {
+			return exitOn(stderr, err)
+		}
+		return exitOn(stderr, writeFileAtomic(*dst, b))
 	}
 	if out.Value != nil {
 		return exitOn(stderr, writeFileAtomic(*dst, append(append([]byte{}, out.Value...), '\n')))
 	}
-	spec, _ := n.Inst.Block.Kind.Output(pos[1])
 	if !spec.Type.IsListType() {
 		b, err := c.Get(out.Items[0].ID)
 		if err != nil {

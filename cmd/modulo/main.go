@@ -23,57 +23,196 @@ func main() {
 	os.Exit(Main(os.Args[1:], os.Stdout, os.Stderr))
 }
 
-// command is one subcommand.
+// command is one subcommand, or a group of them (cache). The help and the dispatch both read
+// the table commands returns, so a command cannot run without being listed, nor be listed
+// without running.
 type command struct {
 	name, args, summary string
-	run                 func(args []string, stdout, stderr io.Writer) int
+	// help says more, after the summary, in `modulo NAME -h` and `modulo help NAME`.
+	help string
+	run  func(args []string, stdout, stderr io.Writer) int
+	// subs are the subcommands of a group; run dispatches to them with runSub.
+	subs []command
 }
 
 func commands() []command {
 	return []command{
-		{"run", "[flags] [PIPELINE]", "run the pipeline, reusing cached results", cmdRun},
-		{"plan", "[flags] [PIPELINE]", "show what a run would do; exit 0 nothing to do, 2 work to do, 1 error", cmdPlan},
-		{"validate", "[flags] [PIPELINE]", "check the pipeline without running or reading the cache", cmdValidate},
-		{"graph", "[-format dot|mermaid] [PIPELINE]", "print the DAG of the pipeline", cmdGraph},
-		{"fmt", "[-check] [PATH ...]", "rewrite .hcl files in canonical layout", cmdFmt},
-		{"show", "[-p PIPELINE] ADDR", "print a node's outputs and provenance", cmdShow},
-		{"export", "[-p PIPELINE] ADDR OUTPUT -o PATH", "write a node's output to a file", cmdExport},
-		{"cache", "info|gc|verify [flags]", "inspect, trim or check the cache", cmdCache},
-		{"doctor", "[-quick]", "show the BLAS, its kernel and speed, and where data and cache are", cmdDoctor},
-		{"version", "", "print the version", func([]string, io.Writer, io.Writer) int { fmt.Println("modulo", version); return 0 }},
+		{name: "run", args: "[flags] [PIPELINE]", summary: "run the pipeline, reusing cached results", help: runHelp, run: cmdRun},
+		{name: "plan", args: "[flags] [PIPELINE]", summary: "show what a run would do; exit 0 nothing to do, 2 work to do", help: planHelp, run: cmdPlan},
+		{name: "validate", args: "[flags] [PIPELINE]", summary: "check the pipeline without running or reading the cache", run: cmdValidate},
+		{name: "graph", args: "[-format dot|mermaid] [PIPELINE]", summary: "print the DAG of the pipeline", run: cmdGraph},
+		{name: "fmt", args: "[-check] [PATH ...]", summary: "rewrite .hcl files in canonical layout (-check: list them)", help: fmtHelp, run: cmdFmt},
+		{name: "show", args: "[-p PIPELINE] ADDR", summary: "print a node's outputs and provenance", run: cmdShow},
+		{name: "export", args: "[-p PIPELINE] ADDR [OUTPUT] -o PATH", summary: "write a node's output, or all of them, to files", help: exportHelp, run: cmdExport},
+		{name: "cache", args: "SUBCOMMAND [flags]", summary: "inspect, trim, check or share the cache", run: cmdCache, subs: cacheCommands()},
+		{name: "doctor", args: "[-quick]", summary: "show the BLAS, its kernel and speed, where data and cache are", run: cmdDoctor},
+		{name: "version", summary: "print the version", run: cmdVersion},
+		{name: "help", args: "[COMMAND]", summary: "print this list, or a command's help", run: cmdHelp},
+	}
+}
+
+// cacheCommands are the subcommands of `modulo cache`.
+func cacheCommands() []command {
+	return []command{
+		{name: "info", args: "[-cache DIR]", summary: "where the cache is, its entries, blobs and sizes", run: cacheInfo},
+		{name: "gc", args: "[-max-age AGE] [-max-size SIZE] [flags]", summary: "remove old results, keeping what named pipelines need", run: cacheGC},
+		{name: "verify", args: "[-repair]", summary: "check every blob and entry against its digest", run: cacheVerify},
+		{name: "push", args: "[-p PIPELINE] [ADDR ...]", summary: "upload a pipeline's results (or named nodes') to the remote",
+			run: func(args []string, stdout, stderr io.Writer) int { return cachePushPull(true, args, stdout, stderr) }},
+		{name: "pull", args: "[-p PIPELINE] [ADDR ...]", summary: "download them from the remote cache",
+			run: func(args []string, stdout, stderr io.Writer) int { return cachePushPull(false, args, stdout, stderr) }},
+		{name: "keygen", args: "-o KEYFILE", summary: "make a key to sign uploads; print its public half", run: cacheKeygen},
 	}
 }
 
 // Main runs the command line args and returns the exit status.
 func Main(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "-help" || args[0] == "--help" {
 		usage(stdout)
 		if len(args) == 0 {
 			return 2
 		}
 		return 0
 	}
-	for _, c := range commands() {
-		if c.name == args[0] {
-			if path := os.Getenv("MODULO_CPUPROFILE"); path != "" {
-				stopProfile := startCPUProfile(path, stderr)
-				defer stopProfile()
-			}
-			return c.run(args[1:], stdout, stderr)
+	c, ok := lookupCommand(commands(), args[0])
+	if !ok {
+		fmt.Fprintf(stderr, "modulo: unknown command %q\nRun 'modulo help' for the list of commands.\n", args[0])
+		return 2
+	}
+	if path := os.Getenv("MODULO_CPUPROFILE"); path != "" {
+		stopProfile := startCPUProfile(path, stderr)
+		defer stopProfile()
+	}
+	return c.run(args[1:], stdout, stderr)
+}
+
+func lookupCommand(cmds []command, name string) (command, bool) {
+	for _, c := range cmds {
+		if c.name == name {
+			return c, true
 		}
 	}
-	fmt.Fprintf(stderr, "modulo: unknown command %q\nRun 'modulo help' for the list of commands.\n", args[0])
-	return 2
+	return command{}, false
+}
+
+// runSub runs the subcommand args[0] of the group named group: with no subcommand it prints
+// the group's list and exits 2, as modulo alone does; with -h or help, the list and 0; with
+// an unknown one, an error and 1, as for a bad flag.
+func runSub(group string, args []string, stdout, stderr io.Writer) int {
+	g, _ := lookupCommand(commands(), group)
+	if len(args) == 0 || args[0] == "-h" || args[0] == "-help" || args[0] == "--help" || args[0] == "help" {
+		if len(args) > 1 && args[0] == "help" {
+			if c, ok := lookupCommand(g.subs, args[1]); ok {
+				return c.run([]string{"-h"}, stdout, stdout)
+			}
+		}
+		fmt.Fprintf(stdout, "Usage: modulo %s %s\n\n%s.\n\nSubcommands:\n", g.name, g.args, capitalize(g.summary))
+		writeTable(stdout, "  ", g.subs)
+		fmt.Fprintf(stdout, "\nRun 'modulo %s SUBCOMMAND -h' for its flags.\n", g.name)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	c, ok := lookupCommand(g.subs, args[0])
+	if !ok {
+		names := make([]string, len(g.subs))
+		for i, s := range g.subs {
+			names[i] = s.name
+		}
+		fmt.Fprintf(stderr, "modulo %s: unknown subcommand %q; use one of %s ('modulo %s -h' says what each does)\n", g.name, args[0], strings.Join(names, ", "), g.name)
+		return 1 // as for a bad flag
+	}
+	return c.run(args[1:], stdout, stderr)
 }
 
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "modulo runs HCL pipelines of neural-network experiments with a content-addressed cache.")
 	fmt.Fprintln(w, "\nUsage: modulo COMMAND [flags] [args]\n\nCommands:")
-	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-9s %-34s %s\n", c.name, c.args, c.summary)
-	}
+	writeTable(w, "  ", commands())
 	fmt.Fprintln(w, "\nA PIPELINE is a .hcl file or a directory of them (default: the current directory).")
 	fmt.Fprintln(w, "The cache is $MODULO_CACHE, else $XDG_CACHE_HOME/modulo; -cache DIR overrides both.")
+	fmt.Fprintln(w, "Run 'modulo COMMAND -h' (or 'modulo help COMMAND') for a command's flags.")
+}
+
+// writeTable lists commands one a line, name, arguments and summary in columns, each group's
+// subcommands indented under it.
+func writeTable(w io.Writer, indent string, cmds []command) {
+	nameWidth, argsWidth := 0, 0
+	for _, c := range cmds {
+		nameWidth = max(nameWidth, len(c.name))
+		argsWidth = max(argsWidth, len(c.args))
+		for _, s := range c.subs {
+			nameWidth = max(nameWidth, len(c.name)+1+len(s.name))
+			argsWidth = max(argsWidth, len(s.args))
+		}
+	}
+	for _, c := range cmds {
+		fmt.Fprintf(w, "%s%-*s  %-*s  %s\n", indent, nameWidth, c.name, argsWidth, c.args, c.summary)
+		for _, s := range c.subs {
+			fmt.Fprintf(w, "%s%-*s  %-*s  %s\n", indent, nameWidth, c.name+" "+s.name, argsWidth, s.args, s.summary)
+		}
+	}
+}
+
+// commandHelp writes the help of the command a flag set belongs to (named "run" or "cache gc"):
+// its synopsis, summary, what more it has to say, and its flags.
+func commandHelp(w io.Writer, fs *flag.FlagSet) {
+	cmds := commands()
+	var c command
+	found := false
+	for i, word := range strings.Fields(fs.Name()) {
+		if c, found = lookupCommand(cmds, word); !found {
+			break
+		}
+		if i == 0 {
+			cmds = c.subs
+		}
+	}
+	if found {
+		fmt.Fprintf(w, "Usage: modulo %s %s\n\n%s.\n", fs.Name(), c.args, capitalize(c.summary))
+		if c.help != "" {
+			fmt.Fprintf(w, "\n%s\n", strings.TrimSpace(c.help))
+		}
+	} else {
+		fmt.Fprintf(w, "Usage: modulo %s\n", fs.Name())
+	}
+	fmt.Fprintln(w, "\nFlags:")
+	fs.PrintDefaults()
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+func cmdVersion(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("version", flag.ContinueOnError)
+	if pos, ok := parseFlags(fs, args, stderr); !ok || len(pos) > 0 {
+		return 2
+	}
+	fmt.Fprintln(stdout, "modulo", version)
+	return 0
+}
+
+// cmdHelp prints the list of commands, or with a name, that command's help.
+func cmdHelp(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		usage(stdout)
+		return 0
+	}
+	c, ok := lookupCommand(commands(), args[0])
+	if !ok {
+		fmt.Fprintf(stderr, "modulo help: unknown command %q\nRun 'modulo help' for the list of commands.\n", args[0])
+		return 2
+	}
+	if c.subs != nil {
+		return runSub(c.name, append([]string{"help"}, args[1:]...), stdout, stderr)
+	}
+	c.run([]string{"-h"}, stdout, stdout)
+	return 0
 }
 
 // startCPUProfile writes a CPU profile of the command to path, for `go tool pprof`; it is
@@ -99,6 +238,7 @@ func startCPUProfile(path string, stderr io.Writer) func() {
 // `modulo run -j 2 p.hcl` and `modulo run p.hcl -j 2` work.
 func parseFlags(fs *flag.FlagSet, args []string, stderr io.Writer) ([]string, bool) {
 	fs.SetOutput(stderr)
+	fs.Usage = func() { commandHelp(fs.Output(), fs) }
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {

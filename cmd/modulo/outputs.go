@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 
+	"github.com/modulo-ml/modulo/artifacts"
 	"github.com/modulo-ml/modulo/pipelines"
 	"github.com/modulo-ml/modulo/stages"
 )
@@ -112,4 +113,39 @@ func formatLine(v cty.Value) string {
 		}
 		return "{ " + strings.Join(parts, ", ") + " }"
 	}
+}
+
+// parseOutputRef splits export's OUTPUT argument into an output name and, for one element of
+// a sequence, its index: "final", or "checkpoints[2]" as show prints it.
+func parseOutputRef(s string) (name string, index int, indexed bool, err error) {
+	name, rest, indexed := strings.Cut(s, "[")
+	if !indexed {
+		return s, 0, false, nil
+	}
+	digits, ok := strings.CutSuffix(rest, "]")
+	index, convErr := strconv.Atoi(digits)
+	if !ok || convErr != nil || name == "" {
+		return "", 0, false, fmt.Errorf("OUTPUT %q is not an output name, nor an element of one written NAME[INDEX] as in checkpoints[0]", s)
+	}
+	return name, index, true, nil
+}
+
+// outputItem returns the element index of the output name of the node addr, or an error that
+// says which indexes exist.
+func outputItem(addr, name string, index int, out artifacts.Output, isList bool) (artifacts.Item, error) {
+	switch {
+	case out.Value != nil:
+		return artifacts.Item{}, fmt.Errorf("%s.%s is a value, not a sequence of artifacts: export it without [%d], as JSON", addr, name, index)
+	case !isList:
+		return artifacts.Item{}, fmt.Errorf("%s.%s is a single artifact, not a sequence: export it without [%d]", addr, name, index)
+	}
+	n := len(out.Items)
+	switch {
+	case n == 0:
+		return artifacts.Item{}, fmt.Errorf("%s.%s is an empty sequence: there is no %s[%d] to export", addr, name, name, index)
+	case index < 0 || index >= n:
+		return artifacts.Item{}, fmt.Errorf("%s.%s has %s: %s[%d] is out of range; give an index from 0 to %d (%s[0] to %s[%d]), or export the whole sequence into a directory with %s alone",
+			addr, name, plural(n, "element"), name, index, n-1, name, name, n-1, name)
+	}
+	return out.Items[index], nil
 }

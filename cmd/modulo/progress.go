@@ -136,14 +136,15 @@ var endEvents = map[pipelines.EventType]bool{
 }
 
 // eventText describes an event in one line, without time. Errors are cut to their first
-// line: the summary prints them whole, and a display line must stay one line.
+// line: the summary prints them whole, and a display line must stay one line (and so holds no
+// control character).
 func eventText(e pipelines.Event) string {
 	msg := e.Message
 	if e.Err != nil {
 		msg = e.Err.Error()
 	}
 	if msg, _, _ = strings.Cut(msg, "\n"); msg != "" {
-		msg = ": " + msg
+		msg = ": " + pipelines.Printable(msg) // a message may quote what the user wrote
 	}
 	switch e.Type {
 	case pipelines.EventDone: // milliseconds below a second, tenths above

@@ -53,6 +53,11 @@ func (p *planFlags) plan(path string, stderr io.Writer) (*pipelines.Plan, *pipel
 	return plan, planner, c, !diags.HasErrors()
 }
 
+const planHelp = `
+Each node is shown as cached (=), to run (+) with the reason (which input or attribute
+changed), or known after run (?) when its configuration depends on results not yet computed.
+Exit status: 0 when there is nothing to do, 2 when there is work to do, 1 on an error.`
+
 func cmdPlan(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("plan", flag.ContinueOnError)
 	var pf planFlags
@@ -89,11 +94,11 @@ func printPlan(w io.Writer, plan *pipelines.Plan) {
 		}
 		switch n.Status {
 		case pipelines.Run:
-			mark, text = "+", "run: "+strings.Join(n.Reasons, "; ")
+			mark, text = "+", "run: "+pipelines.Printable(strings.Join(n.Reasons, "; "))
 		case pipelines.Deferred:
 			mark, text = "?", "known after run"
 			if len(n.Reasons) > 0 {
-				text += ": " + strings.Join(n.Reasons, "; ")
+				text += ": " + pipelines.Printable(strings.Join(n.Reasons, "; "))
 			}
 		}
 		fmt.Fprintf(w, "%s %-*s  %s\n", mark, width, a, text)
@@ -110,15 +115,30 @@ func printPlan(w io.Writer, plan *pipelines.Plan) {
 	fmt.Fprintf(w, "Plan: %d to run, %d cached%s, %d known after run.\n", run, cached, inRemote, deferred)
 }
 
+const runHelp = `
+Nodes whose inputs are unchanged are taken from the cache; the others run in parallel, as
+their dependencies allow, within the worker budget -j: the cores that the running nodes may
+use together, each node counting the BLAS threads it uses, so that nodes and threads never
+oversubscribe the machine (a node that wants more than -j runs alone, with -j threads). -j is
+a whole number from 1 up; the default is the number of CPUs. Ctrl-C stops cleanly: nothing
+partial is stored, and the next run continues where this one stopped.`
+
 func cmdRun(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	var pf planFlags
 	pf.register(fs)
-	jobs := fs.Int("j", runtime.NumCPU(), "worker budget: nodes run in parallel while their threads fit")
+	jobs := fs.Int("j", runtime.NumCPU(), "worker budget: how many cores the running nodes may use together, 1 or more (default: the number of CPUs)")
 	keepGoing := fs.Bool("keep-going", false, "after a failure, keep running every branch that does not depend on it")
 	progress := fs.String("progress", "auto", "progress display: auto, tty, plain or json")
 	path, ok := parsePipelineArgs(fs, args, stderr)
 	if !ok {
+		return 1
+	}
+	if *jobs < 1 {
+		// As GNU make refuses -j 0: 0 has no meaning a user could rely on (unlimited? one?
+		// the CPUs?), and the dag's reading of it (the CPUs) would hide a mistyped value.
+		fmt.Fprintf(stderr, "modulo run: -j %d is not a worker budget: -j is how many cores the running nodes may use together (a node counts its BLAS threads), "+
+			"so it is a whole number from 1 (one node at a time) up; leave it out to use the %d CPUs of this machine\n", *jobs, runtime.NumCPU())
 		return 1
 	}
 	plan, planner, c, ok := pf.plan(path, stderr)
@@ -181,7 +201,7 @@ func summarize(stdout, stderr io.Writer, plan *pipelines.Plan, rep *pipelines.Re
 			printDiags(stderr, plan.Graph.Config, de.Diags)
 			continue
 		}
-		fmt.Fprintf(stderr, "Error in %s: %v\n", a, err)
+		fmt.Fprintf(stderr, "Error in %s: %s\n", a, pipelines.Printable(err.Error()))
 	}
 	if w.Cycle != nil {
 		fmt.Fprintf(stderr, "Error: %v\n", w.Cycle)
