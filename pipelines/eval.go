@@ -166,6 +166,12 @@ func evalBody(b *Body, s *stages.Schema, ctx *hcl.EvalContext) (cty.Value, hcl.D
 	for _, a := range s.Attributes {
 		attr := b.Attrs[a.Name]
 		if attr == nil {
+			// A missing required attribute was reported when the file was loaded; unknown
+			// keeps the kind's checks, which skip what they cannot see, off it.
+			if a.Required {
+				vals[a.Name] = cty.UnknownVal(a.Type)
+				continue
+			}
 			if a.Default != cty.NilVal {
 				vals[a.Name] = a.Default
 			} else {
@@ -199,6 +205,8 @@ func evalBody(b *Body, s *stages.Schema, ctx *hcl.EvalContext) (cty.Value, hcl.D
 				Detail:   fmt.Sprintf("The attribute %q is required and must not be null.", a.Name),
 				Subject:  attr.Expr.Range().Ptr(),
 			})
+			vals[a.Name] = cty.UnknownVal(a.Type)
+			continue
 		}
 		if conv.IsNull() && a.Default != cty.NilVal {
 			conv = a.Default
@@ -237,6 +245,8 @@ func evalBody(b *Body, s *stages.Schema, ctx *hcl.EvalContext) (cty.Value, hcl.D
 			// Blocks whose dynamic attributes hold values of different types (two plots
 			// of different tables) cannot form a list; a tuple iterates the same way.
 			vals[bs.Name] = cty.TupleVal(objs)
+		case len(objs) == 0 && bs.Required:
+			vals[bs.Name] = cty.UnknownVal(ty) // reported at load; see the missing attributes
 		case len(objs) == 0:
 			vals[bs.Name] = cty.NullVal(ty)
 		default:
