@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strings"
 
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/gocty"
@@ -146,13 +147,38 @@ func decodeInto(v cty.Value, rv reflect.Value, path cty.Path) error {
 		return nil
 	}
 	if err := gocty.FromCtyValue(v, rv.Addr().Interface()); err != nil {
+		full := path.Copy()
 		var pe cty.PathError
 		if errors.As(err, &pe) {
-			return append(path.Copy(), pe.Path...).NewErrorf("%s", pe.Error())
+			full = append(full, pe.Path...)
 		}
-		return path.NewError(err)
+		return full.NewErrorf("%s: %s", pathText(full), err.Error())
 	}
 	return nil
+}
+
+// pathText renders path as an attribute reference: optimizer.lr, hidden[2].
+func pathText(path cty.Path) string {
+	var sb strings.Builder
+	for _, st := range path {
+		switch st := st.(type) {
+		case cty.GetAttrStep:
+			if sb.Len() > 0 {
+				sb.WriteByte('.')
+			}
+			sb.WriteString(st.Name)
+		case cty.IndexStep:
+			if st.Key.Type() == cty.Number {
+				fmt.Fprintf(&sb, "[%s]", st.Key.AsBigFloat().Text('f', -1))
+			} else if st.Key.Type() == cty.String {
+				fmt.Fprintf(&sb, "[%q]", st.Key.AsString())
+			}
+		}
+	}
+	if sb.Len() == 0 {
+		return "the configuration"
+	}
+	return sb.String()
 }
 
 // hasRefs reports whether struct type t holds *Ref fields anywhere, which gocty alone
