@@ -350,6 +350,10 @@ func capitalize(s string) string {
 	if s[len(s)-1] == '.' {
 		s = s[:len(s)-1]
 	}
+	// An identifier such as batch_size keeps its case: Batch_size is no name of anything.
+	if first, _, _ := strings.Cut(s, " "); strings.ContainsAny(first, "_.[") {
+		return s
+	}
 	if s[0] >= 'a' && s[0] <= 'z' {
 		return string(s[0]-'a'+'A') + s[1:]
 	}
