@@ -52,6 +52,18 @@ func Register(r *stages.Registry) {
 			{Name: "words", Type: cty.List(Text)},
 		},
 		Validate: validate,
+		// What the value tells before the run: the words' count, and a Meta for out that
+		// the run itself does not record, as a kind's older cache entries would not.
+		Expect: func(p *stages.Planned) map[string]stages.Expected {
+			v := p.Get("value")
+			if !v.IsKnown() || v.IsNull() {
+				return nil
+			}
+			return map[string]stages.Expected{
+				"out":   {Meta: "text", Len: -1},
+				"words": {Meta: "word", Len: len(strings.Fields(v.AsString()))},
+			}
+		},
 		Cost: func(cfg cty.Value) int {
 			t := cfg.GetAttr("threads")
 			if !t.IsKnown() || t.IsNull() {
