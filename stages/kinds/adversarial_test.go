@@ -139,12 +139,28 @@ func runNoPanic(t *testing.T, path string, wantErrors bool) {
 			t.Fatalf("run panicked: %v\n%s", r, debug.Stack())
 		}
 	}()
-	g, _, diags := pipelines.Open(path, stages.Default, pipelines.VarSource{})
-	if g == nil {
+	plan, c, diags := openAndPlan(t, path)
+	if plan == nil {
 		if !wantErrors {
 			t.Fatalf("run refused a valid pipeline: %v", diags)
 		}
 		return
+	}
+	if wantErrors {
+		t.Fatalf("a pipeline with mistakes passed validate and plan")
+	}
+	failed := applyBounded(t, plan, c, 2*time.Minute)
+	if len(failed) > 0 {
+		t.Errorf("valid pipeline failed at run:\n  %s", strings.Join(failed, "\n  "))
+	}
+}
+
+// openAndPlan opens the pipeline at path and plans it against a fresh cache, as `modulo
+// run` does before running; plan is nil when there are errors.
+func openAndPlan(t *testing.T, path string) (*pipelines.Plan, *artifacts.Cache, hcl.Diagnostics) {
+	g, _, diags := pipelines.Open(path, stages.Default, pipelines.VarSource{})
+	if g == nil {
+		return nil, nil, diags
 	}
 	c, err := artifacts.Open(filepath.Join(t.TempDir(), "cache"))
 	if err != nil {
@@ -152,27 +168,25 @@ func runNoPanic(t *testing.T, path string, wantErrors bool) {
 	}
 	plan, diags := (&pipelines.Planner{Graph: g, Cache: c}).Plan(nil)
 	if diags.HasErrors() {
-		if !wantErrors {
-			t.Fatalf("plan failed on a valid pipeline: %v", diags)
-		}
-		return
+		return nil, nil, diags
 	}
-	if wantErrors {
-		t.Fatalf("a pipeline with mistakes passed validate and plan")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	return plan, c, diags
+}
+
+// applyBounded runs plan, cancelling it after budget, and returns its failures sorted; a
+// stage that panicked fails the test.
+func applyBounded(t *testing.T, plan *pipelines.Plan, c *artifacts.Cache, budget time.Duration) []string {
+	ctx, cancel := context.WithTimeout(context.Background(), budget)
 	defer cancel()
 	rep := (&pipelines.Applier{Plan: plan, Cache: c, Workers: 2}).Apply(ctx)
 	var failed []string
 	for addr, err := range rep.Walk.Failed {
 		var pe *dag.PanicError
 		if errors.As(err, &pe) {
-			t.Errorf("%s panicked: %v", addr, err)
+			t.Fatalf("%s panicked: %v", addr, err)
 		}
 		failed = append(failed, fmt.Sprintf("%s: %v", addr, err))
 	}
 	sort.Strings(failed)
-	if len(failed) > 0 {
-		t.Errorf("valid pipeline failed at run:\n  %s", strings.Join(failed, "\n  "))
-	}
+	return failed
 }

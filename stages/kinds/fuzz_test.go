@@ -1,18 +1,13 @@
 package kinds_test
 
 import (
-	"context"
-	"errors"
 	"os"
 	"path/filepath"
 	"runtime/debug"
 	"testing"
 	"time"
 
-	"github.com/modulo-ml/modulo/artifacts"
-	"github.com/modulo-ml/modulo/dag"
 	"github.com/modulo-ml/modulo/pipelines"
-	"github.com/modulo-ml/modulo/stages"
 )
 
 // FuzzPipeline drives `modulo validate` and then a bounded `modulo run` with arbitrary
@@ -33,8 +28,7 @@ func FuzzPipeline(f *testing.F) {
 		f.Add(src)
 	}
 	f.Fuzz(func(t *testing.T, src []byte) {
-		dir := t.TempDir()
-		path := filepath.Join(dir, "p.hcl")
+		path := filepath.Join(t.TempDir(), "p.hcl")
 		if err := os.WriteFile(path, src, 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -43,27 +37,11 @@ func FuzzPipeline(f *testing.F) {
 				t.Fatalf("panic: %v\n%s", r, debug.Stack())
 			}
 		}()
-		g, _, _ := pipelines.Open(path, stages.Default, pipelines.VarSource{})
-		if g == nil {
+		plan, c, _ := openAndPlan(t, path)
+		if plan == nil || !syntheticOnly(plan) {
 			return
 		}
-		c, err := artifacts.Open(filepath.Join(dir, "cache"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		plan, diags := (&pipelines.Planner{Graph: g, Cache: c}).Plan(nil)
-		if diags.HasErrors() || !syntheticOnly(plan) {
-			return
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), runBudget)
-		defer cancel()
-		rep := (&pipelines.Applier{Plan: plan, Cache: c, Workers: 2}).Apply(ctx)
-		for addr, err := range rep.Walk.Failed {
-			var pe *dag.PanicError
-			if errors.As(err, &pe) {
-				t.Fatalf("%s panicked: %v", addr, err)
-			}
-		}
+		applyBounded(t, plan, c, runBudget)
 	})
 }
 

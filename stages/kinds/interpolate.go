@@ -53,9 +53,9 @@ func init() {
 			{Name: "permutation", Type: Permutation, Doc: "applied to every b before interpolating"},
 			{Name: "rematch", Type: cty.Bool, Default: cty.False, Doc: "align each pair separately by weight matching"},
 			{Name: "data", Type: Dataset, Required: true},
-			{Name: "points", Type: cty.Number, Default: cty.NumberIntVal(25), Check: stages.Int(2, maxPoints)},
-			{Name: "train_examples", Type: cty.Number, Default: cty.NumberIntVal(10000), Check: stages.Int(1, maxExamples)},
-			{Name: "threads", Type: cty.Number, Default: cty.Zero, NotInKey: true, Check: stages.Int(0, 1024)},
+			pointsAttr,
+			trainExamplesAttr,
+			threadsAttr,
 		}},
 		Outputs: []stages.OutputSpec{
 			{Name: "curve", Type: cty.List(curveRow), Doc: "every point of every pair"},

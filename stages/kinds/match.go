@@ -45,7 +45,7 @@ func init() {
 			{Name: "data", Type: Dataset, Doc: "activation matching: the examples"},
 			{Name: "examples", Type: cty.Number, Default: cty.NumberIntVal(10000), Doc: "activation matching: how many training examples", Check: stages.Int(1, maxExamples)},
 			{Name: "kernel", Type: cty.String, Default: cty.StringVal("linear"), Doc: "activation matching: linear, cosine or correlation", Check: stages.OneOf("linear", "cosine", "correlation")},
-			{Name: "threads", Type: cty.Number, Default: cty.Zero, NotInKey: true, Check: stages.Int(0, 1024)},
+			threadsAttr,
 		}},
 		Outputs: []stages.OutputSpec{
 			{Name: "permutation", Type: Permutation},

@@ -52,10 +52,10 @@ func init() {
 			{Name: "align", Type: cty.Bool, Default: cty.True, Doc: "weight-match the other two to the reference first"},
 			{Name: "data", Type: Dataset, Required: true},
 			{Name: "resolution", Type: cty.Number, Default: cty.NumberIntVal(10), Doc: "the triangle grid has denominator resolution", Check: stages.Int(1, maxResolution)},
-			{Name: "points", Type: cty.Number, Default: cty.NumberIntVal(25), Doc: "points on each line", Check: stages.Int(2, maxPoints)},
-			{Name: "train_examples", Type: cty.Number, Default: cty.NumberIntVal(10000), Check: stages.Int(1, maxExamples)},
+			pointsAttr,
+			trainExamplesAttr,
 			{Name: "seed", Type: cty.Number, Default: cty.Zero, Check: stages.Int(0, maxSeed)},
-			{Name: "threads", Type: cty.Number, Default: cty.Zero, NotInKey: true, Check: stages.Int(0, 1024)},
+			threadsAttr,
 		}},
 		Outputs: []stages.OutputSpec{
 			{Name: "grid", Type: cty.List(gridRow)},

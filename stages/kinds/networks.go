@@ -19,6 +19,13 @@ import (
 // safetensors, with the architecture they apply to in the metadata.
 var Permutation = stages.ArtifactType("permutation", "application/vnd.modulo.permutation+safetensors")
 
+// Attributes that several kinds share, declared once so that their checks and docs agree.
+var (
+	threadsAttr       = stages.Attribute{Name: "threads", Type: cty.Number, Default: cty.Zero, NotInKey: true, Doc: "BLAS threads (0: all cores); counted against -j", Check: stages.Int(0, 1024)}
+	pointsAttr        = stages.Attribute{Name: "points", Type: cty.Number, Default: cty.NumberIntVal(25), Doc: "points on each line, both ends included", Check: stages.Int(2, maxPoints)}
+	trainExamplesAttr = stages.Attribute{Name: "train_examples", Type: cty.Number, Default: cty.NumberIntVal(10000), Doc: "training examples the train metrics are measured on", Check: stages.Int(1, maxExamples)}
+)
+
 // networksOf reads v, a network or a sequence (list or tuple) of networks such as the
 // checkpoints of a run; name is its attribute, for messages. seq reports which it was.
 func networksOf(in *stages.Input, v cty.Value, name string) (nets []*nn.Network, seq bool, err error) {

@@ -68,7 +68,7 @@ func init() {
 			{Name: "rewind", Type: cty.String, Default: cty.StringVal("0"), Doc: `step ("500") or epoch ("1ep") of the run that survivors rewind to; "0" is the initialisation`, Check: durationCheck},
 			{Name: "mask", Type: cty.List(Mask), Doc: "mask transport: another prune node's masks, trained in this run instead of its own", Check: stages.Items(1, maxLevels+1, nil)},
 			{Name: "permutation", Type: Permutation, Doc: "mask transport: aligns the mask's network to this one (match with reference = this run, target = the mask's run)"},
-			{Name: "threads", Type: cty.Number, Default: cty.Zero, NotInKey: true, Doc: "BLAS threads (0: all cores); counted against -j", Check: stages.Int(0, 1024)},
+			threadsAttr,
 		}},
 		Outputs: []stages.OutputSpec{
 			{Name: "levels", Type: cty.List(Network), Doc: "the trained network of every level, level 0 dense"},

@@ -124,7 +124,7 @@ func init() {
 				{Name: "init", Type: cty.String, Default: cty.StringVal("pytorch"), Doc: "pytorch or kaiming_normal", Check: stages.OneOf(nn.Inits...)},
 				{Name: "checkpoints", Type: cty.List(cty.String), Default: cty.ListValEmpty(cty.String), Doc: `steps ("500") or epochs ("2ep"); "0ep" is the initialisation`, Check: stages.Items(0, 10000, durationCheck)},
 				{Name: "eval_train_examples", Type: cty.Number, Default: cty.NumberIntVal(10000), Doc: "training examples the per-epoch train metrics use", Check: stages.Int(1, maxExamples)},
-				{Name: "threads", Type: cty.Number, Default: cty.Zero, NotInKey: true, Doc: "BLAS threads (0: all cores); counted against -j", Check: stages.Int(0, 1024)},
+				threadsAttr,
 			},
 			Blocks: []stages.BlockSchema{
 				{Name: "model", Required: true, Schema: modelSchema},
