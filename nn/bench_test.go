@@ -52,9 +52,9 @@ func BenchmarkCurve25(b *testing.B) {
 	impl := blas.Default()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		pts := Curve(n1, n2, Alphas(25), d.Train, d.Test, 10000, impl)
-		if len(pts) != 25 {
-			b.Fatal(len(pts))
+		pts, err := Curve(b.Context(), n1, n2, Alphas(25), d.Train, d.Test, 10000, impl, nil)
+		if err != nil || len(pts) != 25 {
+			b.Fatal(len(pts), err)
 		}
 	}
 	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/curve")

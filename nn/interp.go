@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"context"
 	"fmt"
 	"math"
 
@@ -54,15 +55,21 @@ func (p Point) Get(metric, split string) float64 {
 	return p.TestErr
 }
 
-// Measure evaluates net on the first trainN training examples and the whole test set.
-func Measure(net *Network, train, test *data.Set, trainN int, b blas.Impl) Point {
+// Measure evaluates net on the first trainN training examples and the whole test set. It
+// returns ctx.Err() once ctx is done, checked before each chunk of examples (see Evaluate).
+func Measure(ctx context.Context, net *Network, train, test *data.Set, trainN int, b blas.Impl) (Point, error) {
 	var p Point
 	var acc float64
-	p.TrainLoss, acc = Evaluate(net, train, trainN, b)
+	var err error
+	if p.TrainLoss, acc, err = Evaluate(ctx, net, train, trainN, b); err != nil {
+		return Point{}, err
+	}
 	p.TrainErr = 1 - acc
-	p.TestLoss, acc = Evaluate(net, test, 0, b)
+	if p.TestLoss, acc, err = Evaluate(ctx, net, test, 0, b); err != nil {
+		return Point{}, err
+	}
 	p.TestErr = 1 - acc
-	return p
+	return p, nil
 }
 
 // Alphas returns r points evenly spaced on [0, 1], both ends included.
@@ -77,15 +84,27 @@ func Alphas(r int) []float64 {
 	return out
 }
 
-// Curve measures the networks on the line between a and b at each α.
-func Curve(a, b *Network, alphas []float64, train, test *data.Set, trainN int, impl blas.Impl) []Point {
+// Curve measures the networks on the line between a and b at each α. progress, if set, is
+// called with the number of points measured after each one. It returns ctx.Err() once ctx
+// is done, checked before each chunk of examples of every point (see Evaluate).
+func Curve(ctx context.Context, a, b *Network, alphas []float64, train, test *data.Set, trainN int, impl blas.Impl, progress func(done int)) ([]Point, error) {
 	out := make([]Point, len(alphas))
 	buf := NewNetwork(a.Arch)
 	for i, al := range alphas {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		Combine(buf, []float64{1 - al, al}, a, b)
-		out[i] = Measure(buf, train, test, trainN, impl)
+		p, err := Measure(ctx, buf, train, test, trainN, impl)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = p
+		if progress != nil {
+			progress(i + 1)
+		}
 	}
-	return out
+	return out, nil
 }
 
 // Barrier returns max over the curve of f(α) − ((1−α)·f(0) + α·f(1)), the height of the

@@ -1,7 +1,9 @@
 package nn
 
 import (
+	"context"
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/modulo-ml/modulo/nn/blas"
@@ -68,7 +70,14 @@ func TestCombine(t *testing.T) {
 	}
 	// Interpolating a network with itself changes nothing: zero barrier.
 	d := synthetic(t)
-	pts := Curve(n1, n1, Alphas(3), d.Train, d.Test, 100, blas.Default())
+	var seen []int
+	pts, err := Curve(context.Background(), n1, n1, Alphas(3), d.Train, d.Test, 100, blas.Default(), func(done int) { seen = append(seen, done) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(seen, []int{1, 2, 3}) {
+		t.Errorf("progress saw %v, want [1 2 3]", seen)
+	}
 	var f []float64
 	for _, p := range pts {
 		f = append(f, p.TestLoss)

@@ -195,7 +195,7 @@ func Train(ctx context.Context, cfg TrainConfig, train, test *data.Set) (*TrainR
 			byStep[step] = net.Clone()
 		}
 	}
-	measure := func(epoch, step int, lr float64, start time.Time) {
+	measure := func(epoch, step int, lr float64, start time.Time) error {
 		m := EpochMetrics{Epoch: epoch, Step: step, LR: lr}
 		model.sync()
 		// Evaluation shares its chunks among the parts' goroutines rather than giving
@@ -205,14 +205,22 @@ func Train(ctx context.Context, cfg TrainConfig, train, test *data.Set) (*TrainR
 		if helper != nil {
 			workers = stepParts
 		}
-		m.TrainLoss, m.TrainAcc = evaluate(net, train, evalTrain, b, workers)
-		m.TestLoss, m.TestAcc = evaluate(net, test, 0, b, workers)
+		var err error
+		if m.TrainLoss, m.TrainAcc, err = evaluate(ctx, net, train, evalTrain, b, workers); err != nil {
+			return err
+		}
+		if m.TestLoss, m.TestAcc, err = evaluate(ctx, net, test, 0, b, workers); err != nil {
+			return err
+		}
 		m.Seconds = time.Since(start).Seconds()
 		res.Metrics = append(res.Metrics, m)
+		return nil
 	}
 	start := time.Now()
 	snapshot(0)
-	measure(0, 0, 0, start)
+	if err := measure(0, 0, 0, start); err != nil {
+		return nil, err
+	}
 	step := 0
 	for epoch := 1; epoch <= cfg.Epochs; epoch++ {
 		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
@@ -281,7 +289,9 @@ func Train(ctx context.Context, cfg TrainConfig, train, test *data.Set) (*TrainR
 				return finish(res, net, cfg.Checkpoints, byStep, step), nil
 			}
 		}
-		measure(epoch, step, lr, start)
+		if err := measure(epoch, step, lr, start); err != nil {
+			return nil, err
+		}
 		if last := res.Metrics[len(res.Metrics)-1]; math.IsNaN(last.TrainLoss) {
 			return nil, &DivergedError{Step: step, Epoch: epoch, LR: lr, Loss: last.TrainLoss}
 		}
@@ -331,20 +341,23 @@ func finish(res *TrainResult, net *Network, asked []int, byStep map[int]*Network
 }
 
 // Evaluate returns the mean cross-entropy and the accuracy of net on the first limit
-// examples of s (all when limit is 0 or larger than s).
-func Evaluate(net *Network, s *data.Set, limit int, b blas.Impl) (loss, acc float64) {
-	return evaluate(net, s, limit, b, 1)
+// examples of s (all when limit is 0 or larger than s). It checks ctx before each chunk of
+// 1,000 examples and returns ctx.Err() (unwrapped) once it is done.
+func Evaluate(ctx context.Context, net *Network, s *data.Set, limit int, b blas.Impl) (loss, acc float64, err error) {
+	return evaluate(ctx, net, s, limit, b, 1)
 }
 
 // evaluate is Evaluate with its chunks shared among workers goroutines. The chunks' losses
-// are added in chunk order, so the result does not depend on workers.
-func evaluate(net *Network, s *data.Set, limit int, b blas.Impl, workers int) (loss, acc float64) {
+// are added in chunk order, so the result does not depend on workers. Once ctx is done,
+// every worker stops before its next chunk, so a cancelled evaluation ends within one
+// chunk's forward pass.
+func evaluate(ctx context.Context, net *Network, s *data.Set, limit int, b blas.Impl, workers int) (loss, acc float64, err error) {
 	n := s.N
 	if limit > 0 && limit < n {
 		n = limit
 	}
 	if n == 0 {
-		return math.NaN(), math.NaN()
+		return math.NaN(), math.NaN(), nil
 	}
 	const chunk = 1000
 	chunks := (n + chunk - 1) / chunk
@@ -353,7 +366,7 @@ func evaluate(net *Network, s *data.Set, limit int, b blas.Impl, workers int) (l
 	var next atomic.Int64
 	work := func() {
 		m := newModel(net, min(chunk, n), b, false)
-		for c := int(next.Add(1) - 1); c < chunks; c = int(next.Add(1) - 1) {
+		for c := int(next.Add(1) - 1); c < chunks && ctx.Err() == nil; c = int(next.Add(1) - 1) {
 			lo := c * chunk
 			rows := min(chunk, n-lo)
 			logits := m.Forward(s.X[lo*s.D:(lo+rows)*s.D], rows)
@@ -367,13 +380,16 @@ func evaluate(net *Network, s *data.Set, limit int, b blas.Impl, workers int) (l
 	}
 	work()
 	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return 0, 0, err
+	}
 	var total float64
 	correct := 0
 	for c := range chunks {
 		total += losses[c]
 		correct += corrects[c]
 	}
-	return total / float64(n), float64(correct) / float64(n)
+	return total / float64(n), float64(correct) / float64(n), nil
 }
 
 // EpochFLOPs counts the GEMM floating-point operations of one training epoch over n

@@ -1,6 +1,7 @@
 package lap
 
 import (
+	"context"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -101,12 +102,12 @@ func BenchmarkSolve(b *testing.B) {
 		b.Run(fmt.Sprintf("%s/%d", c.Kind, c.N), func(b *testing.B) {
 			m := c.matrix()
 			var s Solver
-			if _, _, err := s.Solve(m, c.N, c.N, c.Maximize); err != nil {
+			if _, _, err := s.Solve(context.Background(), m, c.N, c.N, c.Maximize); err != nil {
 				b.Fatal(err)
 			}
 			b.ResetTimer()
 			for b.Loop() {
-				if _, _, err := s.Solve(m, c.N, c.N, c.Maximize); err != nil {
+				if _, _, err := s.Solve(context.Background(), m, c.N, c.N, c.Maximize); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -143,14 +144,14 @@ func TestWriteBenchMatrices(t *testing.T) {
 			t.Fatal(err)
 		}
 		var s Solver
-		_, total, err := s.Solve(m, c.N, c.N, c.Maximize) // warm-up
+		_, total, err := s.Solve(context.Background(), m, c.N, c.N, c.Maximize) // warm-up
 		if err != nil {
 			t.Fatal(err)
 		}
 		best := math.Inf(1)
 		for range 5 {
 			start := time.Now()
-			_, tot, err := s.Solve(m, c.N, c.N, c.Maximize)
+			_, tot, err := s.Solve(context.Background(), m, c.N, c.N, c.Maximize)
 			el := time.Since(start).Seconds() * 1e3
 			if err != nil || tot != total {
 				t.Fatalf("%s: rerun gave %v, %v; first %v", c.name(), tot, err, total)

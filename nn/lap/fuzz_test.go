@@ -1,6 +1,7 @@
 package lap
 
 import (
+	"context"
 	"errors"
 	"math"
 	"testing"
@@ -48,7 +49,7 @@ func FuzzSolve(f *testing.F) {
 			}
 			cost[at] = []float64{math.NaN(), math.Inf(1), math.Inf(-1)}[len(data)%3]
 		}
-		rowToCol, total, err := Solve(cost, rows, cols, maximize)
+		rowToCol, total, err := Solve(context.Background(), cost, rows, cols, maximize)
 		if plant && len(cost) > 0 {
 			if !errors.Is(err, ErrNotFinite) {
 				t.Fatalf("planted non-finite cost: err = %v", err)

@@ -1,6 +1,7 @@
 package lap
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -145,7 +146,7 @@ func TestBruteForce(t *testing.T) {
 					name := fmt.Sprintf("%dx%d/%s/max=%v", sh.rows, sh.cols, dist.name, maximize)
 					for trial := range trials {
 						cost := randMatrix(r, sh.rows, sh.cols, dist.f)
-						rowToCol, total, err := s.Solve(cost, sh.rows, sh.cols, maximize)
+						rowToCol, total, err := s.Solve(context.Background(), cost, sh.rows, sh.cols, maximize)
 						if err != nil {
 							t.Fatalf("%s #%d: %v", name, trial, err)
 						}
@@ -203,7 +204,7 @@ func TestKnown(t *testing.T) {
 	}
 	kernels(t, func(t *testing.T) {
 		for _, tt := range tests {
-			got, total, err := Solve(tt.cost, tt.rows, tt.cols, tt.maximize)
+			got, total, err := Solve(context.Background(), tt.cost, tt.rows, tt.cols, tt.maximize)
 			if err != nil {
 				t.Fatalf("%s: %v", tt.name, err)
 			}
@@ -223,7 +224,7 @@ func TestRowConstantInvariance(t *testing.T) {
 		for _, maximize := range []bool{false, true} {
 			for trial := range 20 {
 				cost := randMatrix(r, sh.rows, sh.cols, dists[trial%len(dists)].f)
-				rowToCol, _, err := Solve(cost, sh.rows, sh.cols, maximize)
+				rowToCol, _, err := Solve(context.Background(), cost, sh.rows, sh.cols, maximize)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -238,7 +239,7 @@ func TestRowConstantInvariance(t *testing.T) {
 						shifted[i*sh.cols+k2] += c2
 					}
 				}
-				_, want, err := Solve(shifted, sh.rows, sh.cols, maximize)
+				_, want, err := Solve(context.Background(), shifted, sh.rows, sh.cols, maximize)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -258,7 +259,7 @@ func TestRowConstantInvariance(t *testing.T) {
 func TestEmpty(t *testing.T) {
 	tests := []struct{ rows, cols int }{{0, 0}, {0, 5}, {5, 0}}
 	for _, tt := range tests {
-		got, total, err := Solve(nil, tt.rows, tt.cols, false)
+		got, total, err := Solve(context.Background(), nil, tt.rows, tt.cols, false)
 		want := slices.Repeat([]int{-1}, tt.rows)
 		if err != nil || total != 0 || !slices.Equal(got, want) || got == nil {
 			t.Errorf("%dx%d: got %v, %v, %v; want %v, 0, nil", tt.rows, tt.cols, got, total, err, want)
@@ -272,7 +273,7 @@ func TestNotFinite(t *testing.T) {
 			cost := []float64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}
 			cost[at] = bad
 			for _, shape := range [][2]int{{3, 4}, {4, 3}} {
-				got, total, err := Solve(cost, shape[0], shape[1], at == 7)
+				got, total, err := Solve(context.Background(), cost, shape[0], shape[1], at == 7)
 				if !errors.Is(err, ErrNotFinite) || got != nil || total != 0 {
 					t.Errorf("%v at %d, %v: got %v, %v, %v; want ErrNotFinite", bad, at, shape, got, total, err)
 				}
@@ -282,7 +283,7 @@ func TestNotFinite(t *testing.T) {
 }
 
 func TestShape(t *testing.T) {
-	if _, _, err := Solve(nil, -1, 3, false); !errors.Is(err, ErrShape) {
+	if _, _, err := Solve(context.Background(), nil, -1, 3, false); !errors.Is(err, ErrShape) {
 		t.Errorf("-1×3: err = %v, want ErrShape", err)
 	}
 	defer func() {
@@ -291,7 +292,7 @@ func TestShape(t *testing.T) {
 			t.Errorf("short slice: recovered %v, want an ErrShape panic", p)
 		}
 	}()
-	Solve(make([]float64, 5), 2, 3, false)
+	Solve(context.Background(), make([]float64, 5), 2, 3, false)
 	t.Error("short slice: no panic")
 }
 
@@ -307,7 +308,7 @@ func TestHugeCosts(t *testing.T) {
 					huge[i] *= scale
 				}
 				for _, maximize := range []bool{false, true} {
-					rowToCol, _, err := Solve(huge, n, n, maximize)
+					rowToCol, _, err := Solve(context.Background(), huge, n, n, maximize)
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -363,7 +364,7 @@ func TestLarge(t *testing.T) {
 			for _, maximize := range []bool{false, true} {
 				cost := randMatrix(r, sh.rows, sh.cols, dists[0].f)
 				var s Solver
-				rowToCol, total, err := s.Solve(cost, sh.rows, sh.cols, maximize)
+				rowToCol, total, err := s.Solve(context.Background(), cost, sh.rows, sh.cols, maximize)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -434,14 +435,14 @@ func TestKernelsAgree(t *testing.T) {
 		cost := randMatrix(r, rows, cols, dist.f)
 		maximize := trial%3 == 0
 		restore := setKernel("go")
-		want, wantTotal, err := Solve(cost, rows, cols, maximize)
+		want, wantTotal, err := Solve(context.Background(), cost, rows, cols, maximize)
 		restore()
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, name := range []string{"avx512"} {
 			restore := setKernel(name)
-			got, gotTotal, err := Solve(cost, rows, cols, maximize)
+			got, gotTotal, err := Solve(context.Background(), cost, rows, cols, maximize)
 			restore()
 			if err != nil || !slices.Equal(got, want) || gotTotal != wantTotal {
 				t.Fatalf("%dx%d %s max=%v: %s %v %v %v, go %v %v",
@@ -459,8 +460,8 @@ func TestSolverReuse(t *testing.T) {
 		rows, cols := 1+r.IntN(40), 1+r.IntN(40)
 		cost := randMatrix(r, rows, cols, dists[trial%len(dists)].f)
 		maximize := trial%2 == 0
-		want, wantTotal, _ := Solve(cost, rows, cols, maximize)
-		got, gotTotal, err := s.Solve(cost, rows, cols, maximize)
+		want, wantTotal, _ := Solve(context.Background(), cost, rows, cols, maximize)
+		got, gotTotal, err := s.Solve(context.Background(), cost, rows, cols, maximize)
 		if err != nil || !slices.Equal(got, want) || gotTotal != wantTotal {
 			t.Fatalf("%dx%d: reused %v %v %v, fresh %v %v", rows, cols, got, gotTotal, err, want, wantTotal)
 		}

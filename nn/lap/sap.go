@@ -1,6 +1,9 @@
 package lap
 
-import "math"
+import (
+	"context"
+	"math"
+)
 
 // solveWide solves the rows×cols problem (rows ≤ cols) on the costs sgn*cost (sgn = −1 to
 // maximise, else 1) by shortest augmenting paths, leaving the assignment in s.col4row and
@@ -10,7 +13,10 @@ import "math"
 // assigned row i is ≥ 0 and is 0 on its assigned column; v[j] ≤ 0, and v[j] = 0 for a
 // column never assigned. Together they prove the final assignment optimal, also for
 // rectangular matrices.
-func (s *Solver) solveWide(cost []float64, rows, cols int, maximize bool) error {
+//
+// ctx is checked before each row's search, whose cost is at least one scan of the columns,
+// so the check (an atomic load) costs nothing measurable; it returns ctx.Err() as it is.
+func (s *Solver) solveWide(ctx context.Context, cost []float64, rows, cols int, maximize bool) error {
 	u := grow(&s.u, rows)
 	v := grow(&s.v, cols)
 	d := grow(&s.d, cols)
@@ -32,6 +38,9 @@ func (s *Solver) solveWide(cost []float64, rows, cols int, maximize bool) error 
 	inf := math.Inf(1)
 
 	for cur := range rows {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		// Dijkstra from row cur over the columns. The distances of the first row's
 		// columns may be negative (u[cur] is 0, not a row minimum): edges out of the source
 		// are all relaxed at once, so only the later ones, reduced costs, need be ≥ 0.

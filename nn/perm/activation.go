@@ -1,6 +1,7 @@
 package perm
 
 import (
+	"context"
 	"fmt"
 	"math"
 
@@ -20,6 +21,10 @@ type AMOptions struct {
 	Batch int
 	// BLAS runs the forward passes and the cross products (blas.Default() when nil).
 	BLAS blas.Impl
+	// Progress, if set, is called after each batch of examples with unit "example" and
+	// the examples run so far of n, then after each layer's assignment with unit "layer"
+	// and the layers solved of the hidden layers.
+	Progress func(unit string, done, total int)
 }
 
 // Kernels lists the similarities ActivationMatch knows.
@@ -42,7 +47,11 @@ const kernelEps = 1e-12
 // Units whose outputs are identical on every example (dead ReLUs, typically) cannot be told
 // apart by them, so they may be paired in any order among themselves; on the examples
 // given, that makes no difference to what the aligned network computes.
-func ActivationMatch(a, b *nn.Network, x []float32, n int, opt AMOptions) (Result, error) {
+//
+// ctx is checked before each batch, before each layer's assignment and within it before
+// each row (see lap.Solve): once it is done, ActivationMatch returns an error wrapping
+// ctx.Err().
+func ActivationMatch(ctx context.Context, a, b *nn.Network, x []float32, n int, opt AMOptions) (Result, error) {
 	if a == nil {
 		return Result{}, fmt.Errorf("activation matching: first network is nil")
 	}
@@ -82,7 +91,14 @@ func ActivationMatch(a, b *nn.Network, x []float32, n int, opt AMOptions) (Resul
 		maxSq = max(maxSq, w*w)
 	}
 	s32 := make([]float32, maxSq)
+	progress := opt.Progress
+	if progress == nil {
+		progress = func(string, int, int) {}
+	}
 	for lo := 0; lo < n; lo += batch {
+		if err := ctx.Err(); err != nil {
+			return Result{}, err
+		}
 		rows := min(batch, n-lo)
 		xb := x[lo*arch.Input : (lo+rows)*arch.Input]
 		ma.Forward(xb, rows)
@@ -92,6 +108,7 @@ func ActivationMatch(a, b *nn.Network, x []float32, n int, opt AMOptions) (Resul
 			impl.Sgemm(true, false, w, w, rows, 1, ha, w, hb, w, 0, s32[:w*w], w)
 			stats[l].add(s32[:w*w], ha, hb, rows, kernel != "linear")
 		}
+		progress("example", lo+rows, n)
 	}
 
 	p := Identity(arch)
@@ -99,13 +116,17 @@ func ActivationMatch(a, b *nn.Network, x []float32, n int, opt AMOptions) (Resul
 	total := 0.0
 	for l, st := range stats {
 		w := arch.Hidden[l]
+		if err := ctx.Err(); err != nil {
+			return Result{}, err
+		}
 		cost := st.similarity(kernel, n)
-		g, obj, err := solver.Solve(cost, w, w, true)
+		g, obj, err := solver.Solve(ctx, cost, w, w, true)
 		if err != nil {
-			return Result{}, fmt.Errorf("activation matching: layer %d: %v", l, err)
+			return Result{}, fmt.Errorf("activation matching: layer %d: %w", l, err)
 		}
 		p.Groups[l] = g
 		total += obj
+		progress("layer", l+1, len(stats))
 	}
 	return Result{Perm: p, Objective: total}, nil
 }

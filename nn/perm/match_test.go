@@ -79,7 +79,7 @@ func TestRecovery(t *testing.T) {
 			q := Random(c.net.Arch, uint64(ci+1))
 			b := apply(t, q, c.net)
 			want := q.Inverse()
-			wm, err := WeightMatch(c.net, b, WMOptions{Seed: 7})
+			wm, err := WeightMatch(context.Background(), c.net, b, WMOptions{Seed: 7})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -98,7 +98,7 @@ func TestRecovery(t *testing.T) {
 			}
 			dead := constantUnits(t, c.net, c.x, c.n)
 			for _, k := range Kernels {
-				am, err := ActivationMatch(c.net, b, c.x, c.n, AMOptions{Kernel: k, Batch: 128})
+				am, err := ActivationMatch(context.Background(), c.net, b, c.x, c.n, AMOptions{Kernel: k, Batch: 128})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -187,7 +187,7 @@ func TestWeightMatchIndependent(t *testing.T) {
 	for i, a := range testArchs() {
 		t.Run(a.String(), func(t *testing.T) {
 			x, y := randomNet(t, a, uint64(2*i+1)), randomNet(t, a, uint64(2*i+2))
-			res, err := WeightMatch(x, y, WMOptions{Seed: 1})
+			res, err := WeightMatch(context.Background(), x, y, WMOptions{Seed: 1})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -199,11 +199,11 @@ func TestWeightMatchIndependent(t *testing.T) {
 			if res.Objective != exact || res.Objective < base {
 				t.Errorf("objective %v, want Inner %v, at least the identity's %v", res.Objective, exact, base)
 			}
-			again, _ := WeightMatch(x, y, WMOptions{Seed: 1})
+			again, _ := WeightMatch(context.Background(), x, y, WMOptions{Seed: 1})
 			if !again.Perm.Equal(res.Perm) || again.Sweeps != res.Sweeps {
 				t.Error("the same seed gave a different result")
 			}
-			warm, err := WeightMatch(x, y, WMOptions{Seed: 2, Init: &res.Perm})
+			warm, err := WeightMatch(context.Background(), x, y, WMOptions{Seed: 2, Init: &res.Perm})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -226,7 +226,7 @@ func TestCostUpdates(t *testing.T) {
 		x, y := randomNet(t, a, uint64(2*i+1)), randomNet(t, a, uint64(2*i+2))
 		vx, _ := viewOf(x, a)
 		vy, _ := viewOf(y, a)
-		m := newMatcher(blas.Default(), a, vx, vy)
+		m, _ := newMatcher(context.Background(), blas.Default(), a, vx, vy)
 		p := Identity(a)
 		for s := range uint64(3) { // several moves, so that updates pile up
 			for l, g := range Random(a, s+uint64(10*i)).Groups {
@@ -234,7 +234,7 @@ func TestCostUpdates(t *testing.T) {
 			}
 		}
 		vp, _ := viewOf(apply(t, p, y), a)
-		fresh := newMatcher(blas.Default(), a, vx, vp)
+		fresh, _ := newMatcher(context.Background(), blas.Default(), a, vx, vp)
 		for l, n := range a.Hidden {
 			worst, scale := 0.0, 0.0
 			for r := range n {
@@ -257,7 +257,7 @@ func TestWeightMatchGlobal(t *testing.T) {
 	a := nn.Arch{Kind: "mlp", Input: 3, Hidden: []int{5}, Output: 2, Activation: "tanh", Bias: true, LayerNorm: true}
 	for seed := range uint64(5) {
 		x, y := randomNet(t, a, 2*seed+1), randomNet(t, a, 2*seed+2)
-		res, err := WeightMatch(x, y, WMOptions{})
+		res, err := WeightMatch(context.Background(), x, y, WMOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -306,14 +306,21 @@ func TestMatchErrors(t *testing.T) {
 		run  func() error
 		err  string
 	}{
-		{"wm arch", func() error { _, err := WeightMatch(n, m, WMOptions{}); return err }, "second network"},
-		{"wm nil", func() error { _, err := WeightMatch(nil, n, WMOptions{}); return err }, "nil"},
-		{"wm init arch", func() error { p := Identity(other); _, err := WeightMatch(n, n, WMOptions{Init: &p}); return err }, "initial permutation is for"},
-		{"wm init invalid", func() error { _, err := WeightMatch(n, n, WMOptions{Init: &bad}); return err }, "appears twice"},
-		{"am arch", func() error { _, err := ActivationMatch(n, m, x, 10, AMOptions{}); return err }, "second network"},
-		{"am kernel", func() error { _, err := ActivationMatch(n, n, x, 10, AMOptions{Kernel: "rbf"}); return err }, "unknown kernel"},
-		{"am short", func() error { _, err := ActivationMatch(n, n, x, 11, AMOptions{}); return err }, "11 examples"},
-		{"am empty", func() error { _, err := ActivationMatch(n, n, nil, 0, AMOptions{}); return err }, "at least one example"},
+		{"wm arch", func() error { _, err := WeightMatch(context.Background(), n, m, WMOptions{}); return err }, "second network"},
+		{"wm nil", func() error { _, err := WeightMatch(context.Background(), nil, n, WMOptions{}); return err }, "nil"},
+		{"wm init arch", func() error {
+			p := Identity(other)
+			_, err := WeightMatch(context.Background(), n, n, WMOptions{Init: &p})
+			return err
+		}, "initial permutation is for"},
+		{"wm init invalid", func() error { _, err := WeightMatch(context.Background(), n, n, WMOptions{Init: &bad}); return err }, "appears twice"},
+		{"am arch", func() error { _, err := ActivationMatch(context.Background(), n, m, x, 10, AMOptions{}); return err }, "second network"},
+		{"am kernel", func() error {
+			_, err := ActivationMatch(context.Background(), n, n, x, 10, AMOptions{Kernel: "rbf"})
+			return err
+		}, "unknown kernel"},
+		{"am short", func() error { _, err := ActivationMatch(context.Background(), n, n, x, 11, AMOptions{}); return err }, "11 examples"},
+		{"am empty", func() error { _, err := ActivationMatch(context.Background(), n, n, nil, 0, AMOptions{}); return err }, "at least one example"},
 	}
 	for _, tt := range tests {
 		if err := tt.run(); err == nil || !strings.Contains(err.Error(), tt.err) {

@@ -1,6 +1,7 @@
 package perm
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/modulo-ml/modulo/nn"
@@ -26,6 +27,9 @@ type WMOptions struct {
 	Init *Permutation
 	// BLAS computes the cost matrices (blas.Default() when nil).
 	BLAS blas.Impl
+	// Progress, if set, is called after each sweep with its number (from 1) and what it
+	// gained in the objective.
+	Progress func(sweep int, gain float64)
 }
 
 // Result is an alignment: Perm applied to the second network aligns it with the first.
@@ -78,7 +82,11 @@ func viewOf(n *nn.Network, a nn.Arch) (layers, error) {
 // computed with float32 GEMMs and solved in float64. Descent stops when a sweep gains at
 // most opt.Tol, or after opt.MaxSweeps. A step is taken only if it raises the objective,
 // so the descent cannot cycle. The reported Objective is recomputed exactly (Inner).
-func WeightMatch(a, b *nn.Network, opt WMOptions) (Result, error) {
+//
+// ctx is checked before each group's products and assignment, and within the assignment
+// before each row (see lap.Solve): once it is done, WeightMatch returns an error wrapping
+// ctx.Err().
+func WeightMatch(ctx context.Context, a, b *nn.Network, opt WMOptions) (Result, error) {
 	if a == nil {
 		return Result{}, fmt.Errorf("weight matching: first network is nil")
 	}
@@ -112,7 +120,10 @@ func WeightMatch(a, b *nn.Network, opt WMOptions) (Result, error) {
 	}
 
 	p := Identity(arch)
-	m := newMatcher(impl, arch, va, vb)
+	m, err := newMatcher(ctx, impl, arch, va, vb)
+	if err != nil {
+		return Result{}, err
+	}
 	if opt.Init != nil {
 		for l, g := range opt.Init.Groups {
 			m.move(p, l, g)
@@ -129,11 +140,17 @@ func WeightMatch(a, b *nn.Network, opt WMOptions) (Result, error) {
 		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
 		gain := 0.0
 		for _, l := range order {
-			g, err := m.update(p, l)
+			if err := ctx.Err(); err != nil {
+				return Result{}, err
+			}
+			g, err := m.update(ctx, p, l)
 			if err != nil {
-				return Result{}, fmt.Errorf("weight matching: layer %d: %v", l, err)
+				return Result{}, fmt.Errorf("weight matching: layer %d: %w", l, err)
 			}
 			gain += g
+		}
+		if opt.Progress != nil {
+			opt.Progress(sweeps, gain)
 		}
 		if gain <= tol {
 			break
@@ -167,8 +184,9 @@ type matcher struct {
 }
 
 // newMatcher computes every group's cost at the identity permutation: for group l,
-// a.W_l·b.W_lᵀ + a.W_{l+1}ᵀ·b.W_{l+1} plus the outer products of the vectors.
-func newMatcher(impl blas.Impl, arch nn.Arch, a, b layers) *matcher {
+// a.W_l·b.W_lᵀ + a.W_{l+1}ᵀ·b.W_{l+1} plus the outer products of the vectors. It returns
+// ctx.Err() if ctx is done before a group's products.
+func newMatcher(ctx context.Context, impl blas.Impl, arch nn.Arch, a, b layers) (*matcher, error) {
 	L := len(arch.Hidden)
 	w := arch.Widths()
 	m := &matcher{impl: impl, widths: w, a: a, b: b, cost: make([][]float64, L), dirty: make([]bool, L)}
@@ -180,6 +198,9 @@ func newMatcher(impl blas.Impl, arch nn.Arch, a, b layers) *matcher {
 	m.delta = make([]float32, maxSq)
 	m.ga, m.gb = make([]float32, maxGather), make([]float32, maxGather)
 	for l := 0; l < L; l++ {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		n := w[l+1]
 		c := m.delta[:n*n]
 		impl.Sgemm(false, true, n, n, w[l], 1, a.w[l], w[l], b.w[l], w[l], 0, c, n)
@@ -195,19 +216,19 @@ func newMatcher(impl blas.Impl, arch nn.Arch, a, b layers) *matcher {
 		}
 		m.dirty[l] = true
 	}
-	return m
+	return m, nil
 }
 
 // update solves for group l with the other groups of p fixed, takes the solution if it
 // raises the objective, and returns the gain (0 if the group stays). A group whose cost has
 // not changed since it was last solved would get the same answer, so it is not solved again.
-func (m *matcher) update(p Permutation, l int) (float64, error) {
+func (m *matcher) update(ctx context.Context, p Permutation, l int) (float64, error) {
 	if !m.dirty[l] {
 		return 0, nil
 	}
 	m.dirty[l] = false
 	n, c := m.widths[l+1], m.cost[l]
-	next, _, err := m.solver.Solve(c, n, n, true)
+	next, _, err := m.solver.Solve(ctx, c, n, n, true)
 	if err != nil {
 		return 0, err
 	}

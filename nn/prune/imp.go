@@ -32,7 +32,9 @@ type Level struct {
 // cfg.Checkpoints is replaced by the rewind step and cfg.Masks must be nil: IMP sets both.
 // cfg.Progress sees the steps of every level; progress, if set, is called with each level's
 // number before it trains. Errors from training (a diverged run, a cancelled ctx) are
-// wrapped with the level they happened at.
+// wrapped with the level they happened at. ctx is checked before each level's pruning and
+// throughout its training (every step and every chunk of its evaluations, see nn.Train),
+// so a cancelled IMP stops within a step.
 func IMP(ctx context.Context, cfg nn.TrainConfig, train, test *data.Set, levels int, rewindStep int, opt Options, progress func(level int)) ([]Level, error) {
 	opt, err := checkIMP(cfg, levels, opt)
 	if err != nil {
@@ -96,6 +98,9 @@ func impFrom(ctx context.Context, cfg nn.TrainConfig, train, test *data.Set, den
 	canonicalZeros(net)
 	out := []Level{{Mask: Dense(cfg.Arch, opt), Net: net, Metrics: dense.Metrics}}
 	for k := 1; k <= levels; k++ {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		mask, err := Next(out[k-1].Net, out[k-1].Mask, opt)
 		if err != nil {
 			return nil, fmt.Errorf("level %d: %v", k, err)
@@ -159,6 +164,9 @@ func withMasksFrom(ctx context.Context, cfg nn.TrainConfig, train, test *data.Se
 	}
 	var out []Level
 	for k, m := range masks {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		if kept, total := m.Count(); k == 0 && kept == total {
 			net := dense.Net.Clone()
 			canonicalZeros(net)

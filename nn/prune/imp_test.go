@@ -3,6 +3,7 @@ package prune
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -338,5 +339,44 @@ func TestIMPFromTrainRun(t *testing.T) {
 	wrong.Rewind = nil
 	if _, err := IMPFrom(context.Background(), cfg, d.Train, d.Test, wrong, 1, Options{}, nil); err == nil {
 		t.Error("a dense run without its rewind network: no error")
+	}
+}
+
+// TestIMPFromCancel cancels IMP as level 2 begins: both IMPFrom and IMPWithMasksFrom stop
+// there, before training that level to its end, with an error wrapping context.Canceled
+// that names the level.
+func TestIMPFromCancel(t *testing.T) {
+	d := synthetic(t)
+	cfg := trainConfig(sgd)
+	ctx := context.Background()
+	levels, err := IMP(ctx, cfg, d.Train, d.Test, 2, 0, Options{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dense := DenseRun{Net: levels[0].Net, Metrics: levels[0].Metrics, Rewind: levels[0].Net}
+	masks := []Mask{levels[0].Mask, levels[1].Mask, levels[2].Mask}
+	for name, run := range map[string]func(context.Context, func(int)) ([]Level, error){
+		"IMPFrom": func(ctx context.Context, p func(int)) ([]Level, error) {
+			return IMPFrom(ctx, cfg, d.Train, d.Test, dense, 3, Options{}, p)
+		},
+		"IMPWithMasksFrom": func(ctx context.Context, p func(int)) ([]Level, error) {
+			return IMPWithMasksFrom(ctx, cfg, d.Train, d.Test, dense, masks, p)
+		},
+	} {
+		ctx, cancel := context.WithCancel(context.Background())
+		var seen []int
+		got, err := run(ctx, func(k int) {
+			seen = append(seen, k)
+			if k == 2 {
+				cancel()
+			}
+		})
+		cancel()
+		if !errors.Is(err, context.Canceled) || !strings.Contains(fmt.Sprint(err), "level 2") || got != nil {
+			t.Errorf("%s: got %d levels, %v; want none, an error naming level 2 and wrapping context.Canceled", name, len(got), err)
+		}
+		if !slices.Equal(seen, []int{1, 2}) {
+			t.Errorf("%s: levels begun %v, want [1 2]", name, seen)
+		}
 	}
 }

@@ -101,8 +101,11 @@ func validateInterpolate(p *stages.Planned) error {
 }
 
 // pairBarriers measures the curve between a and b and returns its rows and barriers.
-func pairBarriers(pair int, a, b *nn.Network, alphas []float64, d *dataSplits, impl blas.Impl) ([]cty.Value, [2][2]float64) {
-	pts := nn.Curve(a, b, alphas, d.train, d.test, d.trainN, impl)
+func pairBarriers(ctx context.Context, pair int, a, b *nn.Network, alphas []float64, d *dataSplits, impl blas.Impl) ([]cty.Value, [2][2]float64, error) {
+	pts, err := nn.Curve(ctx, a, b, alphas, d.train, d.test, d.trainN, impl, nil)
+	if err != nil {
+		return nil, [2][2]float64{}, err
+	}
 	var rows []cty.Value
 	series := map[string][]float64{}
 	for i, p := range pts {
@@ -123,7 +126,7 @@ func pairBarriers(pair int, a, b *nn.Network, alphas []float64, d *dataSplits, i
 			bar[mi][si] = nn.Barrier(alphas, series[m+s])
 		}
 	}
-	return rows, bar
+	return rows, bar, nil
 }
 
 func barrierRow(pair int, bar [2][2]float64) cty.Value {
@@ -183,7 +186,7 @@ func runInterpolate(ctx context.Context, in *stages.Input) (*stages.Result, erro
 		}
 		b := bs[i]
 		if c.Rematch {
-			r, err := perm.WeightMatch(as[i], b, perm.WMOptions{BLAS: impl})
+			r, err := perm.WeightMatch(ctx, as[i], b, perm.WMOptions{BLAS: impl})
 			if err != nil {
 				return nil, err
 			}
@@ -191,7 +194,10 @@ func runInterpolate(ctx context.Context, in *stages.Input) (*stages.Result, erro
 				return nil, err
 			}
 		}
-		rows, bar := pairBarriers(i, as[i], b, alphas, d, impl)
+		rows, bar, err := pairBarriers(ctx, i, as[i], b, alphas, d, impl)
+		if err != nil {
+			return nil, err
+		}
 		curve = append(curve, rows...)
 		pairs = append(pairs, barrierRow(i, bar))
 		for mi := range bar {

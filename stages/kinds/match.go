@@ -202,12 +202,12 @@ func runMatch(ctx context.Context, in *stages.Input) (*stages.Result, error) {
 			return nil, err
 		}
 		n := min(c.Examples, d.Train.N)
-		res, err = perm.ActivationMatch(ref, tgt, d.Train.X[:n*d.Train.D], n, perm.AMOptions{Kernel: c.Kernel, BLAS: b})
+		res, err = perm.ActivationMatch(ctx, ref, tgt, d.Train.X[:n*d.Train.D], n, perm.AMOptions{Kernel: c.Kernel, BLAS: b})
 		if err != nil {
 			return nil, err
 		}
 	} else {
-		res, err = perm.WeightMatch(ref, tgt, perm.WMOptions{Seed: c.Seed, MaxSweeps: c.MaxSweeps, BLAS: b})
+		res, err = perm.WeightMatch(ctx, ref, tgt, perm.WMOptions{Seed: c.Seed, MaxSweeps: c.MaxSweeps, BLAS: b})
 		if err != nil {
 			return nil, err
 		}

@@ -117,7 +117,7 @@ func runMergeThree(ctx context.Context, in *stages.Input) (*stages.Result, error
 	}
 	seed := mc.Seed
 	wm := func(a, b *nn.Network) (perm.Permutation, error) {
-		r, err := perm.WeightMatch(a, b, perm.WMOptions{Seed: seed, BLAS: impl})
+		r, err := perm.WeightMatch(ctx, a, b, perm.WMOptions{Seed: seed, BLAS: impl})
 		return r.Perm, err
 	}
 	// The reference comes first; the other two keep their order.
@@ -160,13 +160,16 @@ func runMergeThree(ctx context.Context, in *stages.Input) (*stages.Result, error
 		return nil, err
 	}
 	alphas := nn.Alphas(mc.Points)
-	viaRows, viaBar := pairBarriers(0, aC, bC, alphas, d, impl)
-	in.Report(stages.Progress{Done: 1, Total: 3, Unit: "part", Message: "via reference"})
-	dirRows, dirBar := pairBarriers(0, a, bA, alphas, d, impl)
-	in.Report(stages.Progress{Done: 2, Total: 3, Unit: "part", Message: "direct"})
-	if err := ctx.Err(); err != nil {
+	viaRows, viaBar, err := pairBarriers(ctx, 0, aC, bC, alphas, d, impl)
+	if err != nil {
 		return nil, err
 	}
+	in.Report(stages.Progress{Done: 1, Total: 3, Unit: "part", Message: "via reference"})
+	dirRows, dirBar, err := pairBarriers(ctx, 0, a, bA, alphas, d, impl)
+	if err != nil {
+		return nil, err
+	}
+	in.Report(stages.Progress{Done: 2, Total: 3, Unit: "part", Message: "direct"})
 
 	pts := nn.SimplexPoints(mc.Resolution)
 	series := map[string][]float64{}
@@ -177,7 +180,10 @@ func runMergeThree(ctx context.Context, in *stages.Input) (*stages.Result, error
 			return nil, err
 		}
 		nn.Combine(buf, p[:], c, aC, bC)
-		m := nn.Measure(buf, d.train, d.test, d.trainN, impl)
+		m, err := nn.Measure(ctx, buf, d.train, d.test, d.trainN, impl)
+		if err != nil {
+			return nil, err
+		}
 		grid = append(grid, cty.ObjectVal(map[string]cty.Value{
 			"l0": cty.NumberFloatVal(p[0]), "l1": cty.NumberFloatVal(p[1]), "l2": cty.NumberFloatVal(p[2]),
 			"train_loss": cty.NumberFloatVal(m.TrainLoss), "train_error": cty.NumberFloatVal(m.TrainErr),
