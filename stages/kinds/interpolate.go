@@ -100,9 +100,10 @@ func validateInterpolate(p *stages.Planned) error {
 	return errors.Join(errs...)
 }
 
-// pairBarriers measures the curve between a and b and returns its rows and barriers.
-func pairBarriers(ctx context.Context, pair int, a, b *nn.Network, alphas []float64, d *dataSplits, impl blas.Impl) ([]cty.Value, [2][2]float64, error) {
-	pts, err := nn.Curve(ctx, a, b, alphas, d.train, d.test, d.trainN, impl, nil)
+// pairBarriers measures the curve between a and b and returns its rows and barriers;
+// progress, if set, sees the number of points measured (see nn.Curve).
+func pairBarriers(ctx context.Context, pair int, a, b *nn.Network, alphas []float64, d *dataSplits, impl blas.Impl, progress func(done int)) ([]cty.Value, [2][2]float64, error) {
+	pts, err := nn.Curve(ctx, a, b, alphas, d.train, d.test, d.trainN, impl, progress)
 	if err != nil {
 		return nil, [2][2]float64{}, err
 	}
@@ -180,12 +181,15 @@ func runInterpolate(ctx context.Context, in *stages.Input) (*stages.Result, erro
 	alphas := nn.Alphas(points)
 	var curve, pairs []cty.Value
 	worst := [2][2]float64{}
+	report := throttle(in)
+	total := float64(len(as) * len(alphas))
 	for i := range as {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
 		b := bs[i]
 		if c.Rematch {
+			in.Report(stages.Progress{Done: float64(i * len(alphas)), Total: total, Unit: "point", Message: fmt.Sprintf("pair %d/%d: weight matching", i+1, len(as))})
 			r, err := perm.WeightMatch(ctx, as[i], b, perm.WMOptions{BLAS: impl})
 			if err != nil {
 				return nil, err
@@ -194,7 +198,10 @@ func runInterpolate(ctx context.Context, in *stages.Input) (*stages.Result, erro
 				return nil, err
 			}
 		}
-		rows, bar, err := pairBarriers(ctx, i, as[i], b, alphas, d, impl)
+		rows, bar, err := pairBarriers(ctx, i, as[i], b, alphas, d, impl, func(done int) {
+			report(stages.Progress{Done: float64(i*len(alphas) + done), Total: total, Unit: "point", Message: fmt.Sprintf("pair %d/%d", i+1, len(as))},
+				i == len(as)-1 && done == len(alphas))
+		})
 		if err != nil {
 			return nil, err
 		}
@@ -207,7 +214,6 @@ func runInterpolate(ctx context.Context, in *stages.Input) (*stages.Result, erro
 				}
 			}
 		}
-		in.Report(stages.Progress{Done: float64(i + 1), Total: float64(len(as)), Unit: "pair"})
 	}
 	return &stages.Result{Outputs: map[string]stages.Output{
 		"curve":         {Value: cty.ListVal(curve)},

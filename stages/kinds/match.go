@@ -202,12 +202,22 @@ func runMatch(ctx context.Context, in *stages.Input) (*stages.Result, error) {
 			return nil, err
 		}
 		n := min(c.Examples, d.Train.N)
-		res, err = perm.ActivationMatch(ctx, ref, tgt, d.Train.X[:n*d.Train.D], n, perm.AMOptions{Kernel: c.Kernel, BLAS: b})
+		report := throttle(in)
+		progress := func(unit string, done, total int) {
+			report(stages.Progress{Done: float64(done), Total: float64(total), Unit: unit}, done == total)
+		}
+		res, err = perm.ActivationMatch(ctx, ref, tgt, d.Train.X[:n*d.Train.D], n, perm.AMOptions{Kernel: c.Kernel, BLAS: b, Progress: progress})
 		if err != nil {
 			return nil, err
 		}
 	} else {
-		res, err = perm.WeightMatch(ctx, ref, tgt, perm.WMOptions{Seed: c.Seed, MaxSweeps: c.MaxSweeps, BLAS: b})
+		// The number of sweeps is known only at the end: max_sweeps bounds it.
+		report := throttle(in)
+		progress := func(sweep int, gain float64) {
+			report(stages.Progress{Done: float64(sweep), Total: float64(c.MaxSweeps), Unit: "sweep", Message: fmt.Sprintf("gain %.4g", gain)}, false)
+		}
+		in.Report(stages.Progress{Total: float64(c.MaxSweeps), Unit: "sweep"})
+		res, err = perm.WeightMatch(ctx, ref, tgt, perm.WMOptions{Seed: c.Seed, MaxSweeps: c.MaxSweeps, BLAS: b, Progress: progress})
 		if err != nil {
 			return nil, err
 		}

@@ -160,22 +160,28 @@ func runMergeThree(ctx context.Context, in *stages.Input) (*stages.Result, error
 		return nil, err
 	}
 	alphas := nn.Alphas(mc.Points)
-	viaRows, viaBar, err := pairBarriers(ctx, 0, aC, bC, alphas, d, impl)
-	if err != nil {
-		return nil, err
-	}
-	in.Report(stages.Progress{Done: 1, Total: 3, Unit: "part", Message: "via reference"})
-	dirRows, dirBar, err := pairBarriers(ctx, 0, a, bA, alphas, d, impl)
-	if err != nil {
-		return nil, err
-	}
-	in.Report(stages.Progress{Done: 2, Total: 3, Unit: "part", Message: "direct"})
-
 	pts := nn.SimplexPoints(mc.Resolution)
+	// Progress counts the networks measured: the two lines', then the triangle's.
+	report := throttle(in)
+	total := float64(2*len(alphas) + len(pts))
+	line := func(offset int, msg string) func(int) {
+		return func(done int) {
+			report(stages.Progress{Done: float64(offset + done), Total: total, Unit: "point", Message: msg}, false)
+		}
+	}
+	viaRows, viaBar, err := pairBarriers(ctx, 0, aC, bC, alphas, d, impl, line(0, "via reference"))
+	if err != nil {
+		return nil, err
+	}
+	dirRows, dirBar, err := pairBarriers(ctx, 0, a, bA, alphas, d, impl, line(len(alphas), "direct"))
+	if err != nil {
+		return nil, err
+	}
+
 	series := map[string][]float64{}
 	var grid []cty.Value
 	buf := nn.NewNetwork(c.Arch)
-	for _, p := range pts {
+	for i, p := range pts {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
@@ -184,6 +190,7 @@ func runMergeThree(ctx context.Context, in *stages.Input) (*stages.Result, error
 		if err != nil {
 			return nil, err
 		}
+		report(stages.Progress{Done: float64(2*len(alphas) + i + 1), Total: total, Unit: "point", Message: "triangle"}, i == len(pts)-1)
 		grid = append(grid, cty.ObjectVal(map[string]cty.Value{
 			"l0": cty.NumberFloatVal(p[0]), "l1": cty.NumberFloatVal(p[1]), "l2": cty.NumberFloatVal(p[2]),
 			"train_loss": cty.NumberFloatVal(m.TrainLoss), "train_error": cty.NumberFloatVal(m.TrainErr),
