@@ -172,7 +172,7 @@ func (a *Applier) node(ctx context.Context, addr string) (err error) {
 	}
 	// Outputs are stored before the entry: an entry is only ever written once every blob it
 	// names is in place, so an interrupted run leaves unreferenced blobs, never a bad entry.
-	outs, err := storeOutputs(a.Cache, kind, res)
+	outs, err := storeOutputs(ctx, a.Cache, kind, res)
 	if err != nil {
 		return err
 	}

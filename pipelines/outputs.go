@@ -1,6 +1,7 @@
 package pipelines
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/zclconf/go-cty/cty"
@@ -58,8 +59,11 @@ func outputValue(spec stages.OutputSpec, out artifacts.Output) (cty.Value, error
 	return cty.ListVal(refs), nil
 }
 
-// storeOutputs writes a run's outputs to the cache and returns the manifest.
-func storeOutputs(c *artifacts.Cache, k *stages.Kind, res *stages.Result) (map[string]artifacts.Output, error) {
+// storeOutputs writes a run's outputs to the cache and returns the manifest. It returns
+// ctx.Err() once ctx is done, checked before each artifact: compressing a prune node's
+// networks can take seconds, and a run stopped meanwhile writes no entry, so the blobs
+// already stored are unreferenced, never a half-stored result.
+func storeOutputs(ctx context.Context, c *artifacts.Cache, k *stages.Kind, res *stages.Result) (map[string]artifacts.Output, error) {
 	if res == nil {
 		return nil, fmt.Errorf("stage %s returned no result", k.Name)
 	}
@@ -88,6 +92,9 @@ func storeOutputs(c *artifacts.Cache, k *stages.Kind, res *stages.Result) (map[s
 		_, media, _ := stages.IsArtifactType(elem)
 		o := artifacts.Output{Media: media}
 		for _, a := range got.Artifacts {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
 			id, stored, err := c.Put(a.Data, a.Codec)
 			if err != nil {
 				return nil, err
