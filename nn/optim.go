@@ -156,8 +156,10 @@ func (o *Optimizer) update(i, lo, hi int, w, g, mask []float32, lr float64) {
 	applyMask(buf2, mask)
 }
 
+// applyMask zeroes the elements of x that mask prunes. x may be nil: plain SGD (momentum 0)
+// keeps no momentum buffer, and masking it panicked on the length mismatch.
 func applyMask(x, mask []float32) {
-	if mask != nil {
+	if mask != nil && x != nil {
 		vec.Mul(x, mask)
 	}
 }

@@ -95,10 +95,10 @@ func TestTrainDiverges(t *testing.T) {
 	t.Log(err)
 }
 
+// TestTrainMasks trains with a mask under each optimiser, plain SGD (which keeps no
+// momentum buffer to mask) included.
 func TestTrainMasks(t *testing.T) {
 	d := synthetic(t)
-	cfg := smallConfig()
-	cfg.Epochs = 1
 	w := WeightName(1)
 	mask := make([]float32, 32*32)
 	for i := range mask {
@@ -106,14 +106,23 @@ func TestTrainMasks(t *testing.T) {
 			mask[i] = 1
 		}
 	}
-	cfg.Masks = map[string][]float32{w: mask}
-	res, err := Train(context.Background(), cfg, d.Train, d.Test)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, v := range res.Final.Param(w).Data {
-		if mask[i] == 0 && v != 0 {
-			t.Fatalf("pruned weight %d is %g after training", i, v)
+	for _, optim := range []OptimConfig{
+		{Kind: "sgd", Momentum: 0.9, WeightDecay: 1e-4},
+		{Kind: "sgd"},
+		{Kind: "adam", Beta1: 0.9, Beta2: 0.999, Eps: 1e-8},
+	} {
+		cfg := smallConfig()
+		cfg.Epochs = 1
+		cfg.Optim = optim
+		cfg.Masks = map[string][]float32{w: mask}
+		res, err := Train(context.Background(), cfg, d.Train, d.Test)
+		if err != nil {
+			t.Fatalf("%+v: %v", optim, err)
+		}
+		for i, v := range res.Final.Param(w).Data {
+			if mask[i] == 0 && v != 0 {
+				t.Fatalf("%+v: pruned weight %d is %g after training", optim, i, v)
+			}
 		}
 	}
 }
