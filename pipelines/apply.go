@@ -48,13 +48,26 @@ type Report struct {
 }
 
 // Apply runs the plan and returns what happened. Cancelling ctx stops new nodes from
-// starting and cancels running ones; nothing half-written reaches the cache either way.
+// starting and cancels running ones, and is reported at once as an EventStopping; nothing
+// half-written reaches the cache either way.
 func (a *Applier) Apply(ctx context.Context) *Report {
 	a.results = map[string]cty.Value{}
 	a.ran = map[string]bool{}
 	a.pulled = map[string]bool{}
 	g := a.Plan.Graph
 	sub := g.DAG.Subgraph(a.Plan.Order)
+	// Cancellation is acknowledged at once, while the running nodes stop, so that a user
+	// who pressed Ctrl-C sees it was heard. The event is never sent after Apply returns.
+	stopping := make(chan struct{})
+	stopWatch := context.AfterFunc(ctx, func() {
+		defer close(stopping)
+		a.emit(Event{Type: EventStopping, Message: context.Cause(ctx).Error()})
+	})
+	defer func() {
+		if !stopWatch() {
+			<-stopping
+		}
+	}()
 	walk := sub.Walk(ctx, dag.WalkOptions{
 		Workers:   a.workers(),
 		KeepGoing: a.KeepGoing,

@@ -11,7 +11,7 @@ import (
 )
 
 // A node cancelled while it runs is reported as stopped, not failed, and leaves no entry:
-// the next plan runs it again.
+// the next plan runs it again. The cancellation itself is reported once, as it happens.
 func TestApplyCancelledNode(t *testing.T) {
 	e := newEnv(t)
 	path := e.write(`
@@ -26,18 +26,24 @@ concat "c" {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var failed []string
+	var stopping []string
 	a := &Applier{Plan: e.plan(path, nil), Cache: e.cache, Workers: 2, Observe: func(ev Event) {
 		switch ev.Type {
 		case EventStart:
 			cancel() // the node is running: stop it
 		case EventFailed, EventSkipped:
 			failed = append(failed, ev.Addr)
+		case EventStopping:
+			stopping = append(stopping, ev.Message)
 		}
 	}}
 	rep := a.Apply(ctx)
 	if !rep.Interrupted || !errors.Is(rep.Walk.Failed["text.slow"], context.Canceled) || len(rep.Ran) != 0 {
 		t.Fatalf("got interrupted %v, failed %v, ran %v; want interrupted, text.slow stopped by context.Canceled, nothing ran",
 			rep.Interrupted, rep.Walk.Failed, rep.Ran)
+	}
+	if len(stopping) != 1 || stopping[0] != context.Canceled.Error() {
+		t.Errorf("stopping events %q, want one saying %q", stopping, context.Canceled)
 	}
 	if len(failed) != 0 {
 		t.Errorf("events reported %v as failed or skipped; a stopped run blames no node", failed)

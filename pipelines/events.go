@@ -18,6 +18,7 @@ const (
 	EventSkipped  EventType = "skipped"  // an upstream node failed
 	EventWaiting  EventType = "waiting"  // another process is computing the same action
 	EventWarning  EventType = "warning"  // something went wrong that the run recovered from
+	EventStopping EventType = "stopping" // the run was cancelled: running nodes are stopping (no Addr; Message: the cause)
 )
 
 // Event is one thing that happened during a run, for progress displays and logs. Observers
