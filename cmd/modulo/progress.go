@@ -160,6 +160,8 @@ func eventText(e pipelines.Event) string {
 		return "warning: " + e.Addr + msg
 	case pipelines.EventProgress:
 		return strings.TrimSpace(e.Addr + " " + progressText(e.Progress, ""))
+	case pipelines.EventStopping: // the cause is a signal: see interruptible
+		return "interrupted" + msg + "; stopping the running nodes (a second signal exits at once)"
 	}
 	return e.Addr + " " + string(e.Type) + msg
 }
@@ -245,7 +247,7 @@ func (d *ttyDisplay) Observe(e pipelines.Event) {
 				nb.bar.SetCurrent(int64(1000 * fraction(&p)))
 			}
 		}
-	case pipelines.EventWarning, pipelines.EventWaiting, pipelines.EventFailed:
+	case pipelines.EventWarning, pipelines.EventWaiting, pipelines.EventFailed, pipelines.EventStopping:
 		d.p.Write([]byte(eventText(e) + "\n")) // printed above the bars at the next refresh
 	}
 	if !endEvents[e.Type] {

@@ -89,6 +89,7 @@ func TestPlainDisplay(t *testing.T) {
 		{"waiting", pipelines.Event{Type: pipelines.EventWaiting, Addr: "text.b", Message: "another process"}, "15:04:05 text.b waiting: another process\n"},
 		{"warning", pipelines.Event{Type: pipelines.EventWarning, Addr: "text.b", Message: "corrupt cache"}, "15:04:05 warning: text.b: corrupt cache\n"},
 		{"warning without node", pipelines.Event{Type: pipelines.EventWarning, Message: "no state"}, "15:04:05 warning: no state\n"},
+		{"stopping", pipelines.Event{Type: pipelines.EventStopping, Message: "SIGTERM received"}, "15:04:05 interrupted: SIGTERM received; stopping the running nodes (a second signal exits at once)\n"},
 		{"progress", pipelines.Event{Type: pipelines.EventProgress, Addr: "text.a", Progress: prog(3, 10, "epoch", "loss 0.21")}, "15:04:05 text.a 3/10 epoch (30%) loss 0.21\n"},
 		{"progress fractional", pipelines.Event{Type: pipelines.EventProgress, Addr: "text.a", Progress: prog(1.0/3, 1, "", "")}, "15:04:05 text.a 0.333/1 (33%)\n"},
 		{"progress unknown total", pipelines.Event{Type: pipelines.EventProgress, Addr: "text.a", Progress: prog(42, 0, "pair", "")}, "15:04:05 text.a 42 pair\n"},

@@ -7,11 +7,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"runtime"
 	"sort"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/modulo-ml/modulo/artifacts"
@@ -154,12 +152,8 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "modulo: %v\n", err)
 		return 1
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interruptible(stderr)
 	defer stop()
-	go func() {
-		<-ctx.Done()
-		stop() // a second Ctrl-C kills the process at once
-	}()
 	start := time.Now()
 	app := &pipelines.Applier{
 		Plan:      plan,
@@ -172,7 +166,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	}
 	rep := app.Apply(ctx)
 	disp.Close()
-	code := summarize(stdout, stderr, plan, rep, time.Since(start), *progress == "json")
+	code := summarize(stdout, stderr, plan, rep, interruptOf(ctx), time.Since(start), *progress == "json")
 	if *progress != "json" {
 		printOutputs(stdout, stderr, plan.Graph, app.ValueOf)
 	}
@@ -180,8 +174,9 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 }
 
 // summarize prints the outcome: counts, and each root cause once. Nodes stopped by Ctrl-C
-// are not failures: the run says it was interrupted and exits 130, as shells do.
-func summarize(stdout, stderr io.Writer, plan *pipelines.Plan, rep *pipelines.Report, d time.Duration, quiet bool) int {
+// or SIGTERM are not failures: the run says in one line that it was interrupted and exits
+// with the shell's status for the signal, sig (130 for SIGINT, 143 for SIGTERM).
+func summarize(stdout, stderr io.Writer, plan *pipelines.Plan, rep *pipelines.Report, sig os.Signal, d time.Duration, quiet bool) int {
 	w := rep.Walk
 	var failed, stopped []string
 	for a, err := range w.Failed {
@@ -207,7 +202,11 @@ func summarize(stdout, stderr io.Writer, plan *pipelines.Plan, rep *pipelines.Re
 		fmt.Fprintf(stderr, "Error: %v\n", w.Cycle)
 	}
 	if rep.Interrupted {
-		fmt.Fprintf(stderr, "Run interrupted: stopped %s; nothing partial was stored. Run again to continue where it stopped.\n", plural(len(stopped), "running node"))
+		by := ""
+		if sig != nil {
+			by = " by " + signalName(sig)
+		}
+		fmt.Fprintf(stderr, "Run interrupted%s: stopped %s; nothing half-written was stored. Run again to continue where it stopped.\n", by, plural(len(stopped), "running node"))
 	}
 	if !quiet {
 		cached := fmt.Sprintf("%d cached", len(rep.Cached))
@@ -220,6 +219,8 @@ func summarize(stdout, stderr io.Writer, plan *pipelines.Plan, rep *pipelines.Re
 	switch {
 	case len(failed) > 0 || w.Cycle != nil:
 		return 1
+	case rep.Interrupted && sig != nil:
+		return exitStatus(sig)
 	case rep.Interrupted:
 		return 130
 	case !w.OK():
