@@ -22,11 +22,12 @@ import (
 )
 
 // TestMain lets the test binary act as the modulo command inside scripts, with the engine's
-// test stage kinds registered.
+// test stage kinds registered, and as stop-when (see stopWhen).
 func TestMain(m *testing.M) {
 	stagetest.Register(stages.Default)
 	testscript.Main(m, map[string]func(){
-		"modulo": func() { os.Exit(Main(os.Args[1:], os.Stdout, os.Stderr)) },
+		"modulo":    func() { os.Exit(Main(os.Args[1:], os.Stdout, os.Stderr)) },
+		"stop-when": func() { os.Exit(stopWhen(os.Args[1:], os.Stdout, os.Stderr)) },
 	})
 }
 

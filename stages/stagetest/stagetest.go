@@ -1,7 +1,8 @@
 // Package stagetest provides small stage kinds that exercise the engine without any numerics:
 // text makes a text artifact from a string, concat joins text artifacts. Both can sleep (to
-// hold a node in flight for concurrency and kill tests), fail on demand, and append the address
-// of every real run to the file named by MODULO_TEST_LOG, so tests can count executions.
+// hold a node in flight for concurrency and kill tests, deaf to cancellation if asked), fail
+// on demand, and append the address of every real run to the file named by MODULO_TEST_LOG,
+// so tests can count executions.
 //
 // They are registered only by tests and by binaries built with the modulo_testkinds tag
 // (benchmarks against peers); the modulo command proper does not offer them.
@@ -32,6 +33,7 @@ var common = []stages.Attribute{
 	{Name: "sleep", Type: cty.String, Default: cty.StringVal("0s"), Doc: "how long the run takes, as a Go duration"},
 	{Name: "fail", Type: cty.String, Default: cty.StringVal(""), Doc: "if not empty, the run fails with this message"},
 	{Name: "salt", Type: cty.String, Default: cty.StringVal(""), Doc: "enters the key but not the output: changing it reruns the node with identical output"},
+	{Name: "deaf", Type: cty.Bool, Default: cty.False, NotInKey: true, Doc: "sleep through cancellation, as a stage that never checks its context would"},
 }
 
 // Register adds the test kinds to r.
@@ -198,11 +200,16 @@ func act(ctx context.Context, in *stages.Input) error {
 	}
 	d, _ := time.ParseDuration(in.Config.GetAttr("sleep").AsString())
 	const steps = 10
+	deaf := in.Config.GetAttr("deaf").True()
 	for i := 0; i < steps && d > 0; i++ {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(d / steps):
+		if deaf {
+			time.Sleep(d / steps)
+		} else {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(d / steps):
+			}
 		}
 		in.Report(stages.Progress{Done: float64(i + 1), Total: steps, Unit: "step"})
 	}
