@@ -16,7 +16,7 @@ import (
 // stopWhen is the scripts' stop-when command, a program so that it runs with the script's
 // whole environment:
 //
-//	stop-when [-twice] [-within D] REGEXP COMMAND [ARGS...]
+//	stop-when [-twice] [-within D] [-wait W] REGEXP COMMAND [ARGS...]
 //
 // It starts COMMAND, relays its stdout and stderr, and sends it SIGTERM as soon as a line of
 // its stdout matches REGEXP. With -twice, it sends a second SIGTERM once the command has
@@ -27,13 +27,16 @@ import (
 // bound on a hang rather than a measurement (stages stop within one chunk of their work,
 // tens of milliseconds here). It prints the measured time to stderr, which the script's
 // log shows. It fails if COMMAND ended before printing a matching line, which means the
-// stage under test was too quick to be interrupted mid-way.
+// stage under test was too quick to be interrupted mid-way, and kills it and fails if no
+// line matched within W (1m), so that a stage that never reports fails the script rather
+// than stalling the test binary until its deadline.
 func stopWhen(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("stop-when", flag.ContinueOnError)
 	twice := fs.Bool("twice", false, "send a second SIGTERM once the first is acknowledged")
 	within := fs.Duration("within", 2*time.Second, "how soon after the signal the command must exit")
+	wait := fs.Duration("wait", time.Minute, "how long to wait for a line matching REGEXP")
 	if err := fs.Parse(args); err != nil || fs.NArg() < 2 {
-		fmt.Fprintln(stderr, "usage: stop-when [-twice] [-within D] REGEXP COMMAND [ARGS...]")
+		fmt.Fprintln(stderr, "usage: stop-when [-twice] [-within D] [-wait W] REGEXP COMMAND [ARGS...]")
 		return 2
 	}
 	re, err := regexp.Compile(fs.Arg(0))
@@ -59,7 +62,7 @@ func stopWhen(args []string, stdout, stderr io.Writer) int {
 		signals = 2
 	}
 	var signalled time.Time
-	var hang *time.Timer
+	hang := time.AfterFunc(*wait, func() { cmd.Process.Kill() })
 	sent := 0
 	sc := bufio.NewScanner(out)
 	sc.Buffer(nil, 1<<20)
@@ -68,21 +71,19 @@ func stopWhen(args []string, stdout, stderr io.Writer) int {
 		if sent == signals || sent == 0 && !re.Match(sc.Bytes()) || sent == 1 && !stopping.Match(sc.Bytes()) {
 			continue
 		}
+		if !hang.Stop() {
+			continue // killed for waiting too long
+		}
 		signalled = time.Now()
 		cmd.Process.Signal(syscall.SIGTERM)
 		sent++
-		if hang != nil {
-			hang.Stop()
-		}
 		// A command that ignores the signal is killed, well after the bound, so that a
-		// hang fails the script instead of stalling the test binary until its timeout.
+		// hang fails the script instead of stalling the test binary until its deadline.
 		hang = time.AfterFunc(5**within, func() { cmd.Process.Kill() })
 	}
 	err = cmd.Wait()
 	elapsed := time.Since(signalled)
-	if hang != nil {
-		hang.Stop()
-	}
+	hang.Stop()
 	stderr.Write(errBuf.Bytes())
 	var ee *exec.ExitError
 	if err != nil && !errors.As(err, &ee) {
@@ -92,6 +93,9 @@ func stopWhen(args []string, stdout, stderr io.Writer) int {
 	state := cmd.ProcessState
 	ws, _ := state.Sys().(syscall.WaitStatus)
 	switch {
+	case signalled.IsZero() && ws.Signaled() && ws.Signal() == syscall.SIGKILL:
+		fmt.Fprintf(stderr, "stop-when: no line matched %q within %v: killed the command\n", re, *wait)
+		return 1
 	case signalled.IsZero():
 		fmt.Fprintf(stderr, "stop-when: the command ended (%v) before printing a line matching %q: make its work larger, so that it is still running when signalled\n", state, re)
 		return 1
