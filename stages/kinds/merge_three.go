@@ -116,8 +116,14 @@ func runMergeThree(ctx context.Context, in *stages.Input) (*stages.Result, error
 		return nil, err
 	}
 	seed := mc.Seed
+	aligning := throttle(in)
+	matched := 0
 	wm := func(a, b *nn.Network) (perm.Permutation, error) {
-		r, err := perm.WeightMatch(ctx, a, b, perm.WMOptions{Seed: seed, BLAS: impl})
+		matched++
+		progress := func(sweep int, gain float64) {
+			aligning(stages.Progress{Message: fmt.Sprintf("weight matching %d, sweep %d (gain %.4g)", matched, sweep, gain)}, false)
+		}
+		r, err := perm.WeightMatch(ctx, a, b, perm.WMOptions{Seed: seed, BLAS: impl, Progress: progress})
 		return r.Perm, err
 	}
 	// The reference comes first; the other two keep their order.
