@@ -166,10 +166,14 @@ func eventText(e pipelines.Event) string {
 	return e.Addr + " " + string(e.Type) + msg
 }
 
-// progressText renders a report as "3/10 epoch (30%) <eta> loss 0.21", leaving out unknowns.
+// progressText renders a report as "3/10 epoch (30%) <eta> loss 0.21", leaving out unknowns:
+// a report of a message alone is the message.
 func progressText(p *stages.Progress, eta string) string {
 	if p == nil {
 		return ""
+	}
+	if p.Done == 0 && p.Total == 0 && p.Unit == "" { // a status message alone
+		return p.Message
 	}
 	s, pct := formatAmount(p.Done), ""
 	if p.Total > 0 {

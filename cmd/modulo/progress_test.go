@@ -93,6 +93,7 @@ func TestPlainDisplay(t *testing.T) {
 		{"progress", pipelines.Event{Type: pipelines.EventProgress, Addr: "text.a", Progress: prog(3, 10, "epoch", "loss 0.21")}, "15:04:05 text.a 3/10 epoch (30%) loss 0.21\n"},
 		{"progress fractional", pipelines.Event{Type: pipelines.EventProgress, Addr: "text.a", Progress: prog(1.0/3, 1, "", "")}, "15:04:05 text.a 0.333/1 (33%)\n"},
 		{"progress unknown total", pipelines.Event{Type: pipelines.EventProgress, Addr: "text.a", Progress: prog(42, 0, "pair", "")}, "15:04:05 text.a 42 pair\n"},
+		{"progress message alone", pipelines.Event{Type: pipelines.EventProgress, Addr: "text.a", Progress: prog(0, 0, "", "weight matching 1, sweep 3")}, "15:04:05 text.a weight matching 1, sweep 3\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
