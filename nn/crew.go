@@ -4,6 +4,8 @@ import (
 	"runtime"
 	"sync/atomic"
 	"time"
+
+	"github.com/modulo-ml/modulo/internal/safego"
 )
 
 // crew runs the second part of each half of a training step on a helper goroutine that
@@ -19,6 +21,9 @@ type crew struct {
 	parked atomic.Bool
 	wake   chan struct{}
 	ended  atomic.Int64 // when the helper finished its last task (UnixNano), for WaitTimer
+	// panics holds a panic of the helper's part, re-raised by run on the caller's
+	// goroutine, where the engine recovers it into a failed node.
+	panics safego.Group
 }
 
 // WaitTimer, when not nil, is called after each part-split half of a training step with
@@ -60,6 +65,7 @@ func (c *crew) run(f func(part int)) {
 	if WaitTimer != nil {
 		WaitTimer(time.Unix(0, c.ended.Load()).Sub(mine).Abs())
 	}
+	c.panics.Raise()
 }
 
 // rouse wakes the helper if it parked. A wake-up it does not need (it saw the task before
@@ -103,7 +109,7 @@ func (c *crew) helper() {
 			idle = time.Now()
 		}
 		seen++
-		c.f(1)
+		c.panics.Catch(func() { c.f(1) })
 		if WaitTimer != nil {
 			c.ended.Store(time.Now().UnixNano())
 		}

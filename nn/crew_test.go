@@ -3,6 +3,8 @@ package nn
 import (
 	"testing"
 	"time"
+
+	"github.com/modulo-ml/modulo/internal/safego"
 )
 
 // TestCrewRunsBothParts: every run calls both parts once, on two goroutines, whether the
@@ -55,4 +57,22 @@ func TestCrewWaitTimer(t *testing.T) {
 			t.Errorf("run %d: the main part waited %v for a part 2 ms longer", i, w)
 		}
 	}
+}
+
+// A panic in the helper's part comes back to the caller of run, where the engine recovers
+// it into a failed node, instead of crashing the process from the helper goroutine.
+func TestCrewPanicReachesCaller(t *testing.T) {
+	c := newCrew()
+	defer c.close()
+	defer func() {
+		if _, ok := recover().(*safego.Panic); !ok {
+			t.Error("run did not re-raise the helper's panic as a *safego.Panic")
+		}
+	}()
+	c.run(func(part int) {
+		if part == 1 {
+			panic("helper bug")
+		}
+	})
+	t.Error("run returned after the helper panicked")
 }

@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/modulo-ml/modulo/internal/safego"
 	"github.com/modulo-ml/modulo/nn/blas"
 	"github.com/modulo-ml/modulo/nn/data"
 )
@@ -374,7 +374,7 @@ func evaluate(ctx context.Context, net *Network, s *data.Set, limit int, b blas.
 			losses[c], corrects[c] = l*float64(rows), k
 		}
 	}
-	var wg sync.WaitGroup
+	var wg safego.Group
 	for range min(workers, chunks) - 1 {
 		wg.Go(work)
 	}
