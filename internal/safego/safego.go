@@ -18,7 +18,9 @@ type Panic struct {
 	Stack []byte
 }
 
-func (p *Panic) Error() string { return fmt.Sprintf("panic on a helper goroutine: %v\n%s", p.Value, p.Stack) }
+func (p *Panic) Error() string {
+	return fmt.Sprintf("panic on a helper goroutine: %v\n%s", p.Value, p.Stack)
+}
 
 // Group is a sync.WaitGroup whose Wait re-raises the first panic of its goroutines, as a
 // *Panic. The zero Group is ready to use.
