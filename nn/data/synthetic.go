@@ -1,6 +1,7 @@
 package data
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -75,15 +76,21 @@ func (cfg SyntheticConfig) normalize() (SyntheticConfig, error) {
 // test split depends only on the seed and its own size, not on Examples. Results are
 // memoised per configuration and must be treated as read-only.
 func Synthetic(cfg SyntheticConfig) (*Dataset, error) {
+	return SyntheticContext(context.Background(), cfg)
+}
+
+// SyntheticContext is Synthetic that stops, with ctx's error, when ctx is done: a large
+// dataset takes seconds to draw. A stopped generation is not remembered.
+func SyntheticContext(ctx context.Context, cfg SyntheticConfig) (*Dataset, error) {
 	cfg, err := cfg.normalize()
 	if err != nil {
 		return nil, err
 	}
-	return memoised(fmt.Sprintf("synthetic\x00%+v", cfg), "", func() (*Dataset, error) { return synthetic(cfg), nil })
+	return memoised(fmt.Sprintf("synthetic\x00%+v", cfg), "", func() (*Dataset, error) { return synthetic(ctx, cfg) })
 }
 
 // synthetic generates a normalised configuration, without the memo.
-func synthetic(cfg SyntheticConfig) *Dataset {
+func synthetic(ctx context.Context, cfg SyntheticConfig) (*Dataset, error) {
 	K, D := cfg.Classes, cfg.Dims
 	rng := rand.New(rand.NewPCG(cfg.Seed, streamCentres))
 	centres := make([]float64, K*D)
@@ -120,16 +127,19 @@ func synthetic(cfg SyntheticConfig) *Dataset {
 	featVar := sq/float64(K*D) + cfg.Spread*cfg.Spread
 	gain := squashGain / math.Sqrt(featVar)
 
-	return &Dataset{
-		Name:  "synthetic",
-		Train: sample(cfg, centres, gain, 0, cfg.Examples),
-		Test:  sample(cfg, centres, gain, 1, cfg.TestExamples),
+	train := sample(ctx, cfg, centres, gain, 0, cfg.Examples)
+	test := sample(ctx, cfg, centres, gain, 1, cfg.TestExamples)
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
+	return &Dataset{Name: "synthetic", Train: train, Test: test}, nil
 }
 
 // sample draws n examples of one split: exactly balanced labels (n/K each, give or take
 // one) in a seeded random order, so any prefix subset is balanced too, then features.
-func sample(cfg SyntheticConfig, centres []float64, gain float64, split uint64, n int) *Set {
+//
+// It stops drawing, leaving the rest of the set zero, when ctx is done; the caller checks.
+func sample(ctx context.Context, cfg SyntheticConfig, centres []float64, gain float64, split uint64, n int) *Set {
 	K, D := cfg.Classes, cfg.Dims
 	s := &Set{X: make([]float32, n*D), Y: make([]uint8, n), N: n, D: D, Classes: K}
 	for i := range s.Y {
@@ -147,6 +157,9 @@ func sample(cfg SyntheticConfig, centres []float64, gain float64, split uint64, 
 	for range min(runtime.GOMAXPROCS(0), blocks) {
 		wg.Go(func() {
 			for b := range next {
+				if ctx.Err() != nil {
+					continue
+				}
 				rng := rand.New(rand.NewPCG(cfg.Seed, streamBlocks+split<<32+uint64(b)))
 				for i := b * synthBlock; i < min(n, (b+1)*synthBlock); i++ {
 					c := centres[int(s.Y[i])*D : (int(s.Y[i])+1)*D]

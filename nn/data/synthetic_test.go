@@ -1,6 +1,8 @@
 package data
 
 import (
+	"context"
+	"errors"
 	"math"
 	"runtime"
 	"strings"
@@ -14,26 +16,26 @@ func TestSyntheticDeterminism(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Generate without the memo, so the comparison is of two real generations.
-	a, b := synthetic(norm), synthetic(norm)
+	a, b := mustSynthetic(t, norm), mustSynthetic(t, norm)
 	if a.Digest() != b.Digest() {
 		t.Error("the same seed gave different data")
 	}
 	// Parallel generation does not make the data depend on the number of cores.
 	procs := runtime.GOMAXPROCS(1)
-	serial := synthetic(norm)
+	serial := mustSynthetic(t, norm)
 	runtime.GOMAXPROCS(procs)
 	if serial.Digest() != a.Digest() {
 		t.Error("GOMAXPROCS=1 gave different data")
 	}
 	other := norm
 	other.Seed = 8
-	if synthetic(other).Digest() == a.Digest() {
+	if mustSynthetic(t, other).Digest() == a.Digest() {
 		t.Error("different seeds gave the same data")
 	}
 	// The test split does not depend on the size of the training split.
 	bigger := norm
 	bigger.Examples = 4000
-	if synthetic(bigger).Test.Digest() != a.Test.Digest() {
+	if mustSynthetic(t, bigger).Test.Digest() != a.Test.Digest() {
 		t.Error("changing Examples changed the test split")
 	}
 	// The memoised entry point returns one dataset, equal to a fresh generation.
@@ -164,5 +166,33 @@ func TestSyntheticErrors(t *testing.T) {
 				t.Errorf("got %v, want an error containing %q", err, tt.want)
 			}
 		})
+	}
+}
+
+func mustSynthetic(t *testing.T, cfg SyntheticConfig) *Dataset {
+	t.Helper()
+	d, err := synthetic(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// A cancelled generation returns the context's error and is not remembered: the next call
+// draws the dataset whole.
+func TestSyntheticCancelled(t *testing.T) {
+	cfg := SyntheticConfig{Examples: 50000, TestExamples: 100, Dims: 20, Classes: 3, Seed: 7, Spread: 0.5}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := SyntheticContext(ctx, cfg); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled SyntheticContext = %v, want context.Canceled", err)
+	}
+	d, err := Synthetic(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	norm, _ := cfg.normalize()
+	if d.Digest() != mustSynthetic(t, norm).Digest() {
+		t.Error("the dataset drawn after a cancelled generation differs from a fresh one")
 	}
 }

@@ -234,20 +234,20 @@ func hashFiles(c *datasetConfig) ([]stages.File, error) {
 }
 
 // LoadDataset loads the data a dataset artifact describes.
-func LoadDataset(b []byte) (*data.Dataset, *DatasetSpec, error) {
+func LoadDataset(ctx context.Context, b []byte) (*data.Dataset, *DatasetSpec, error) {
 	var spec DatasetSpec
 	if err := json.Unmarshal(b, &spec); err != nil {
 		return nil, nil, fmt.Errorf("reading a dataset description: %w", err)
 	}
-	d, err := loadSpec(&spec)
+	d, err := loadSpec(ctx, &spec)
 	return d, &spec, err
 }
 
-func loadSpec(spec *DatasetSpec) (*data.Dataset, error) {
+func loadSpec(ctx context.Context, spec *DatasetSpec) (*data.Dataset, error) {
 	var d *data.Dataset
 	var err error
 	if spec.Source == "synthetic" {
-		d, err = data.Synthetic(spec.Synthetic)
+		d, err = data.SyntheticContext(ctx, spec.Synthetic)
 	} else {
 		d, err = data.LoadIDXDir(spec.Source, spec.Dir)
 	}
@@ -288,7 +288,7 @@ func runDataset(ctx context.Context, in *stages.Input) (*stages.Result, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	d, err := loadSpec(&spec)
+	d, err := loadSpec(ctx, &spec)
 	if err != nil {
 		return nil, err
 	}

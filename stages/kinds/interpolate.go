@@ -170,7 +170,7 @@ func runInterpolate(ctx context.Context, in *stages.Input) (*stages.Result, erro
 			}
 		}
 	}
-	d, err := splitsOf(in, c.Data, c.TrainExamples)
+	d, err := splitsOf(ctx, in, c.Data, c.TrainExamples)
 	if err != nil {
 		return nil, err
 	}

@@ -194,7 +194,7 @@ func runMatch(ctx context.Context, in *stages.Input) (*stages.Result, error) {
 		if c.Data == nil {
 			return nil, fmt.Errorf("activation matching needs data, the dataset whose examples it runs")
 		}
-		d, err := datasetOf(in, c.Data)
+		d, err := datasetOf(ctx, in, c.Data)
 		if err != nil {
 			return nil, err
 		}

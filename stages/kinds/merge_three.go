@@ -108,7 +108,7 @@ func runMergeThree(ctx context.Context, in *stages.Input) (*stages.Result, error
 	}
 	impl := blas.Default()
 	impl.SetThreads(in.Threads)
-	d, err := splitsOf(in, mc.Data, mc.TrainExamples)
+	d, err := splitsOf(ctx, in, mc.Data, mc.TrainExamples)
 	if err != nil {
 		return nil, err
 	}

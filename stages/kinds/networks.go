@@ -1,6 +1,7 @@
 package kinds
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 	"strings"
@@ -110,12 +111,12 @@ func sameArch(what string, nets ...*nn.Network) error {
 }
 
 // datasetOf loads the dataset r.
-func datasetOf(in *stages.Input, r *stages.Ref) (*data.Dataset, error) {
+func datasetOf(ctx context.Context, in *stages.Input, r *stages.Ref) (*data.Dataset, error) {
 	b, err := in.Read(r)
 	if err != nil {
 		return nil, err
 	}
-	d, _, err := LoadDataset(b)
+	d, _, err := LoadDataset(ctx, b)
 	return d, err
 }
 
@@ -295,8 +296,8 @@ type dataSplits struct {
 }
 
 // splitsOf loads the dataset r for measuring curves on trainN training examples.
-func splitsOf(in *stages.Input, r *stages.Ref, trainN int) (*dataSplits, error) {
-	d, err := datasetOf(in, r)
+func splitsOf(ctx context.Context, in *stages.Input, r *stages.Ref, trainN int) (*dataSplits, error) {
+	d, err := datasetOf(ctx, in, r)
 	if err != nil {
 		return nil, err
 	}

@@ -176,7 +176,7 @@ func runPrune(ctx context.Context, in *stages.Input) (*stages.Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("the train node's dataset: %w", err)
 	}
-	d, _, err := LoadDataset(raw)
+	d, _, err := LoadDataset(ctx, raw)
 	if err != nil {
 		return nil, err
 	}

@@ -426,7 +426,7 @@ func runTrain(ctx context.Context, in *stages.Input) (*stages.Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	d, _, err := LoadDataset(raw)
+	d, _, err := LoadDataset(ctx, raw)
 	if err != nil {
 		return nil, err
 	}
