@@ -133,6 +133,15 @@ func Train(ctx context.Context, cfg TrainConfig, train, test *data.Set) (*TrainR
 	if b == nil {
 		b = blas.Default()
 	}
+	// With two threads or more, the parts of a step (and the chunks of the per-epoch
+	// evaluation) run side by side, each with its share of the threads for its GEMMs: a
+	// handle of its own, so the caller's is left as it was.
+	var helper *crew
+	if threads := b.Threads(); threads >= stepParts {
+		b = b.WithThreads(threads / stepParts)
+		helper = newCrew()
+		defer helper.close()
+	}
 	masks := make([][]float32, len(net.Params))
 	for i, p := range net.Params {
 		if m := cfg.Masks[p.Name]; m != nil {
@@ -161,16 +170,6 @@ func Train(ctx context.Context, cfg TrainConfig, train, test *data.Set) (*TrainR
 			masks[i] = model.trainingLayout(i, m)
 		}
 	}
-	// With two threads or more, the parts of a step (and the chunks of the per-epoch
-	// evaluation) run side by side, each with its share of the threads for its GEMMs.
-	threads := b.Threads()
-	var helper *crew
-	if threads >= stepParts {
-		b.SetThreads(threads / stepParts)
-		defer b.SetThreads(threads)
-		helper = newCrew()
-		defer helper.close()
-	}
 	opt := NewOptimizer(cfg.Optim)
 	var into [][]float32 // per layer, what its weight's gradient is added to (gradients)
 	rng := NewRand(cfg.DataSeed, streamOrder)
@@ -198,9 +197,10 @@ func Train(ctx context.Context, cfg TrainConfig, train, test *data.Set) (*TrainR
 	measure := func(epoch, step int, lr float64, start time.Time) error {
 		m := EpochMetrics{Epoch: epoch, Step: step, LR: lr}
 		model.sync()
-		// Evaluation shares its chunks among the parts' goroutines rather than giving
-		// OpenBLAS its threads back: OpenBLAS's threads spin for a while after a call,
-		// and spinning beside the training that resumes costs it ~0.1 s an epoch here.
+		// Evaluation shares its chunks among the parts' goroutines, each with the parts'
+		// handle, rather than each GEMM using all the threads: fewer, larger tasks (with
+		// OpenBLAS's own threads, which spin for a while after a call, the other way cost
+		// ~0.1 s an epoch here).
 		workers := 1
 		if helper != nil {
 			workers = stepParts

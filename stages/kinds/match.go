@@ -33,7 +33,7 @@ type matchConfig struct {
 func init() {
 	stages.Default.Register(&stages.Kind{
 		Name:    "match",
-		Version: 1,
+		Version: 2, // 2: OpenBLAS runs single-threaded on fixed blocks, so the granted threads no longer change the bits
 		Doc:     "Finds the permutation of the target's hidden units that best aligns it with the reference (weight or activation matching).",
 		Schema: stages.Schema{Attributes: []stages.Attribute{
 			{Name: "reference", Type: cty.DynamicPseudoType, Required: true, Doc: "a network, or a sequence of networks with at"},
@@ -187,8 +187,7 @@ func runMatch(ctx context.Context, in *stages.Input) (*stages.Result, error) {
 	if err := sameArch("match", append([]*nn.Network{ref}, targets...)...); err != nil {
 		return nil, err
 	}
-	b := blas.Default()
-	b.SetThreads(in.Threads)
+	b := blas.Default().WithThreads(in.Threads)
 	var res perm.Result
 	if c.Method == "activation" {
 		if c.Data == nil {

@@ -43,7 +43,7 @@ const maxResolution = 200
 func init() {
 	stages.Default.Register(&stages.Kind{
 		Name:    "merge_three",
-		Version: 1,
+		Version: 2, // 2: OpenBLAS runs single-threaded on fixed blocks, so the granted threads no longer change the bits
 		Doc: "Three networks: the barrier between two of them after aligning both to the third (via the reference), " +
 			"against aligning them directly, and over the triangle they span; and how often the permutations agree.",
 		Schema: stages.Schema{Attributes: []stages.Attribute{
@@ -106,8 +106,7 @@ func runMergeThree(ctx context.Context, in *stages.Input) (*stages.Result, error
 	if err := sameArch("merge_three", nets...); err != nil {
 		return nil, err
 	}
-	impl := blas.Default()
-	impl.SetThreads(in.Threads)
+	impl := blas.Default().WithThreads(in.Threads)
 	d, err := splitsOf(in, mc.Data, mc.TrainExamples)
 	if err != nil {
 		return nil, err
