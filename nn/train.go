@@ -27,7 +27,8 @@ type TrainConfig struct {
 	// Checkpoints lists the steps after which to keep a copy of the network; 0 is the
 	// initialisation. Steps beyond the run are an error.
 	Checkpoints []int
-	// EvalTrain is how many training examples the per-epoch train metrics use (0: 10,000).
+	// EvalTrain is how many training examples the per-epoch train metrics use, ≥ 1 (all of
+	// them when it exceeds the training set).
 	EvalTrain int
 	// Start, if set, replaces the initialisation (rewinding, fine-tuning).
 	Start *Network
@@ -92,6 +93,9 @@ func Train(ctx context.Context, cfg TrainConfig, train, test *data.Set) (*TrainR
 	}
 	if cfg.Epochs < 0 || cfg.BatchSize < 1 {
 		return nil, fmt.Errorf("epochs must be ≥ 0 and batch_size ≥ 1, got %d and %d", cfg.Epochs, cfg.BatchSize)
+	}
+	if cfg.EvalTrain < 1 {
+		return nil, fmt.Errorf("eval_train_examples must be at least 1, got %d: it is how many training examples the per-epoch train metrics use (10000 is usual)", cfg.EvalTrain)
 	}
 	if train.D != cfg.Arch.Input || train.Classes > cfg.Arch.Output {
 		return nil, fmt.Errorf("the data has %d features and %d classes but the model takes %d inputs and has %d outputs", train.D, train.Classes, cfg.Arch.Input, cfg.Arch.Output)
@@ -170,7 +174,10 @@ func Train(ctx context.Context, cfg TrainConfig, train, test *data.Set) (*TrainR
 			masks[i] = model.trainingLayout(i, m)
 		}
 	}
-	opt := NewOptimizer(cfg.Optim)
+	opt, err := NewOptimizer(cfg.Optim)
+	if err != nil {
+		return nil, err
+	}
 	var into [][]float32 // per layer, what its weight's gradient is added to (gradients)
 	rng := NewRand(cfg.DataSeed, streamOrder)
 	order := make([]int, train.N)
@@ -181,10 +188,6 @@ func Train(ctx context.Context, cfg TrainConfig, train, test *data.Set) (*TrainR
 	xb := make([]float32, cfg.BatchSize*D)
 	yb := make([]uint8, cfg.BatchSize)
 	dlogits := make([]float32, cfg.BatchSize*C)
-	evalTrain := cfg.EvalTrain
-	if evalTrain <= 0 {
-		evalTrain = 10000
-	}
 
 	res := &TrainResult{}
 	byStep := map[int]*Network{}
@@ -206,7 +209,7 @@ func Train(ctx context.Context, cfg TrainConfig, train, test *data.Set) (*TrainR
 			workers = stepParts
 		}
 		var err error
-		if m.TrainLoss, m.TrainAcc, err = evaluate(ctx, net, train, evalTrain, b, workers); err != nil {
+		if m.TrainLoss, m.TrainAcc, err = evaluate(ctx, net, train, cfg.EvalTrain, b, workers); err != nil {
 			return err
 		}
 		if m.TestLoss, m.TestAcc, err = evaluate(ctx, net, test, 0, b, workers); err != nil {

@@ -189,7 +189,7 @@ func runInterpolate(ctx context.Context, in *stages.Input) (*stages.Result, erro
 		b := bs[i]
 		if c.Rematch {
 			in.Report(stages.Progress{Done: float64(i * len(alphas)), Total: total, Unit: "point", Message: fmt.Sprintf("pair %d/%d: weight matching", i+1, len(as))})
-			r, err := perm.WeightMatch(ctx, as[i], b, perm.WMOptions{BLAS: impl})
+			r, err := perm.WeightMatch(ctx, as[i], b, perm.WMOptions{MaxSweeps: perm.SweepLimit, Tol: perm.GainTol, BLAS: impl})
 			if err != nil {
 				return nil, err
 			}

@@ -205,7 +205,7 @@ func runMatch(ctx context.Context, in *stages.Input) (*stages.Result, error) {
 		progress := func(unit string, done, total int) {
 			report(stages.Progress{Done: float64(done), Total: float64(total), Unit: unit}, done == total)
 		}
-		res, err = perm.ActivationMatch(ctx, ref, tgt, d.Train.X[:n*d.Train.D], n, perm.AMOptions{Kernel: c.Kernel, BLAS: b, Progress: progress})
+		res, err = perm.ActivationMatch(ctx, ref, tgt, d.Train.X[:n*d.Train.D], n, perm.AMOptions{Kernel: c.Kernel, Batch: perm.ActivationBatch, BLAS: b, Progress: progress})
 		if err != nil {
 			return nil, err
 		}
@@ -216,7 +216,7 @@ func runMatch(ctx context.Context, in *stages.Input) (*stages.Result, error) {
 			report(stages.Progress{Done: float64(sweep), Total: float64(c.MaxSweeps), Unit: "sweep", Message: fmt.Sprintf("gain %.4g", gain)}, false)
 		}
 		in.Report(stages.Progress{Total: float64(c.MaxSweeps), Unit: "sweep"})
-		res, err = perm.WeightMatch(ctx, ref, tgt, perm.WMOptions{Seed: c.Seed, MaxSweeps: c.MaxSweeps, BLAS: b, Progress: progress})
+		res, err = perm.WeightMatch(ctx, ref, tgt, perm.WMOptions{Seed: c.Seed, MaxSweeps: c.MaxSweeps, Tol: perm.GainTol, BLAS: b, Progress: progress})
 		if err != nil {
 			return nil, err
 		}

@@ -122,7 +122,7 @@ func runMergeThree(ctx context.Context, in *stages.Input) (*stages.Result, error
 		progress := func(sweep int, gain float64) {
 			aligning(stages.Progress{Message: fmt.Sprintf("weight matching %d, sweep %d (gain %.4g)", matched, sweep, gain)}, false)
 		}
-		r, err := perm.WeightMatch(ctx, a, b, perm.WMOptions{Seed: seed, BLAS: impl, Progress: progress})
+		r, err := perm.WeightMatch(ctx, a, b, perm.WMOptions{Seed: seed, MaxSweeps: perm.SweepLimit, Tol: perm.GainTol, BLAS: impl, Progress: progress})
 		return r.Perm, err
 	}
 	// The reference comes first; the other two keep their order.
