@@ -222,3 +222,30 @@ func closeTo(t *testing.T, what string, got, want []float32) {
 		}
 	}
 }
+
+// TestEvaluateSameWhateverTheThreads: Evaluate shares its chunks among the handle's
+// threads, and the loss and accuracy keep their bits whatever the threads.
+func TestEvaluateSameWhateverTheThreads(t *testing.T) {
+	d := synthetic(t) // 2,000 training examples: two chunks
+	net, err := Init(Arch{Kind: "mlp", Input: 20, Hidden: []int{64}, Output: 4, Activation: "relu", Bias: true}, "pytorch", 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	impls := []blas.Impl{blas.Gonum()}
+	if b := blas.Default(); b.Name() != "gonum" {
+		impls = append(impls, b)
+	}
+	ctx := context.Background()
+	for _, b := range impls {
+		loss, acc, err := Evaluate(ctx, net, d.Train, 0, b.WithThreads(1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, threads := range []int{2, 3, 8} {
+			l, a, err := Evaluate(ctx, net, d.Train, 0, b.WithThreads(threads))
+			if err != nil || math.Float64bits(l) != math.Float64bits(loss) || a != acc {
+				t.Errorf("%s, %d threads: loss %v, accuracy %v, %v; with one thread %v, %v", b.Name(), threads, l, a, err, loss, acc)
+			}
+		}
+	}
+}

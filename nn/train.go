@@ -345,15 +345,19 @@ func finish(res *TrainResult, net *Network, asked []int, byStep map[int]*Network
 
 // Evaluate returns the mean cross-entropy and the accuracy of net on the first limit
 // examples of s (all when limit is 0 or larger than s). It checks ctx before each chunk of
-// 1,000 examples and returns ctx.Err() (unwrapped) once it is done.
+// 1,000 examples and returns ctx.Err() (unwrapped) once it is done. b's threads evaluate
+// chunks of examples side by side, each with its share of them, rather than each GEMM on
+// all of them: a goroutine started for every GEMM of a forward pass often starts too late
+// to help (see blas.Impl.WithThreads), one per chunk runs the whole time.
 func Evaluate(ctx context.Context, net *Network, s *data.Set, limit int, b blas.Impl) (loss, acc float64, err error) {
-	return evaluate(ctx, net, s, limit, b, 1)
+	return evaluate(ctx, net, s, limit, b, b.Threads())
 }
 
-// evaluate is Evaluate with its chunks shared among workers goroutines. The chunks' losses
-// are added in chunk order, so the result does not depend on workers. Once ctx is done,
-// every worker stops before its next chunk, so a cancelled evaluation ends within one
-// chunk's forward pass.
+// evaluate is Evaluate with its chunks shared among up to workers goroutines, each with
+// a handle of b's threads divided among them. The chunks' losses are added in chunk
+// order, and a handle's threads do not change its bits, so the result does not depend on
+// workers. Once ctx is done, every worker stops before its next chunk, so a cancelled
+// evaluation ends within one chunk's forward pass.
 func evaluate(ctx context.Context, net *Network, s *data.Set, limit int, b blas.Impl, workers int) (loss, acc float64, err error) {
 	n := s.N
 	if limit > 0 && limit < n {
@@ -366,6 +370,10 @@ func evaluate(ctx context.Context, net *Network, s *data.Set, limit int, b blas.
 	chunks := (n + chunk - 1) / chunk
 	losses := make([]float64, chunks)
 	corrects := make([]int, chunks)
+	workers = max(1, min(workers, chunks))
+	if workers > 1 {
+		b = b.WithThreads(max(1, b.Threads()/workers))
+	}
 	var next atomic.Int64
 	work := func() {
 		m := newModel(net, min(chunk, n), b, false)
@@ -378,7 +386,7 @@ func evaluate(ctx context.Context, net *Network, s *data.Set, limit int, b blas.
 		}
 	}
 	var wg safego.Group
-	for range min(workers, chunks) - 1 {
+	for range workers - 1 {
 		wg.Go(work)
 	}
 	work()
