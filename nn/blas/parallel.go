@@ -74,11 +74,12 @@ func runTiles(t, tiles int, tile func(int), p probe) {
 //
 // Every block costs some speed: OpenBLAS packs the operand it shares with the
 // other blocks again, and a narrow block reuses what it packs less. Measured on
-// one core of the 2-core Xeon (CPU time, best of 5), blocks 128 wide lost 22-34%
-// against the whole product, 256 wide 4-18%, 512 wide 1-11%. So a product is
-// cut in two as soon as both halves are worth a goroutine (minBlockVolume, and
-// blockMinWidth wide), which is what two threads need, and into more only while
-// every block stays wideBlock wide, for machines with more cores.
+// one core of the 2-core Xeon (CPU time, best of 5, on a shared machine, so
+// roughly), blocks 128 wide lost 20-35% against the whole product, 256 wide
+// 5-20%, 512 wide 0-10%. So a product is cut in two as soon as both halves are
+// worth a goroutine (minBlockVolume, and blockMinWidth wide), which is what two
+// threads need, and into more only while every block stays wideBlock wide, for
+// machines with more cores.
 //
 // Measured with Debian's OpenBLAS 0.3.21 (SkylakeX kernel), single-threaded:
 // blocks cut this way give the same bits as the whole product, so handles
