@@ -118,9 +118,15 @@ func casesFor(impl Impl) []gemmCase {
 	return cs
 }
 
-// run computes c's product with impl on fresh operands drawn from seed, with
-// padded strides, and returns C.
-func (c gemmCase) run(impl Impl, seed uint64) []float32 {
+// operands are a gemmCase's A, B and C, with padded strides.
+type operands struct {
+	a, b, c       []float32
+	lda, ldb, ldc int
+}
+
+// operands draws c's operands from seed. Drawing them takes longer than the product
+// (much longer under -race), so tests draw them once and run the product often.
+func (c gemmCase) operands(seed uint64) operands {
 	r := rand.New(rand.NewPCG(seed, 7))
 	ar, ac := c.m, c.k
 	if c.tA {
@@ -130,9 +136,15 @@ func (c gemmCase) run(impl Impl, seed uint64) []float32 {
 	if c.tB {
 		br, bc = c.n, c.k
 	}
-	lda, ldb, ldc := ac+3, bc+1, c.n+2
-	a, b, out := operand(r, ar, ac, lda), operand(r, br, bc, ldb), operand(r, c.m, c.n, ldc)
-	impl.Sgemm(c.tA, c.tB, c.m, c.n, c.k, 1, a, lda, b, ldb, c.beta, out, ldc)
+	o := operands{lda: ac + 3, ldb: bc + 1, ldc: c.n + 2}
+	o.a, o.b, o.c = operand(r, ar, ac, o.lda), operand(r, br, bc, o.ldb), operand(r, c.m, c.n, o.ldc)
+	return o
+}
+
+// run computes c's product with impl on o and returns C, leaving o as it was.
+func (c gemmCase) run(impl Impl, o operands) []float32 {
+	out := slices.Clone(o.c)
+	impl.Sgemm(c.tA, c.tB, c.m, c.n, c.k, 1, o.a, o.lda, o.b, o.ldb, c.beta, out, o.ldc)
 	return out
 }
 
@@ -177,9 +189,10 @@ func TestSameBitsWhateverTheThreads(t *testing.T) {
 			if c.units(impl) < 4 {
 				t.Fatalf("%s %v: %d blocks, too few to test threads", impl.Name(), c, c.units(impl))
 			}
-			want := c.run(impl.WithThreads(1), 1)
+			o := c.operands(1)
+			want := c.run(impl.WithThreads(1), o)
 			for _, threads := range []int{2, 3, 16} {
-				sameBits(t, fmt.Sprintf("%s %v with %d threads", impl.Name(), c, threads), c.run(impl.WithThreads(threads), 1), want)
+				sameBits(t, fmt.Sprintf("%s %v with %d threads", impl.Name(), c, threads), c.run(impl.WithThreads(threads), o), want)
 			}
 		}
 	}
@@ -198,9 +211,11 @@ func TestHandlesSideBySide(t *testing.T) {
 	for _, impl := range impls {
 		t.Run(impl.Name(), func(t *testing.T) {
 			cases := casesFor(impl)
+			ops := make([]operands, len(cases))
 			want := make([][]float32, len(cases))
 			for i, c := range cases {
-				want[i] = c.run(impl.WithThreads(1), uint64(i))
+				ops[i] = c.operands(uint64(i))
+				want[i] = c.run(impl.WithThreads(1), ops[i])
 			}
 			var wg sync.WaitGroup
 			for _, threads := range []int{2, 3} {
@@ -214,7 +229,7 @@ func TestHandlesSideBySide(t *testing.T) {
 					for round := range 3 {
 						for i, c := range cases {
 							calls = calls[:0]
-							got := c.run(h, uint64(i))
+							got := c.run(h, ops[i])
 							sameBits(t, fmt.Sprintf("%s %v, %d threads, round %d", impl.Name(), c, threads, round), got, want[i])
 							if len(calls) != 1 {
 								t.Errorf("%v, %d threads: the probe saw %d GEMMs, want 1", c, threads, len(calls))

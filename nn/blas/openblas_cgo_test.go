@@ -17,9 +17,10 @@ func TestOpenBLASStaysSingleThreaded(t *testing.T) {
 	if got := libThreads(); got != 1 {
 		t.Fatalf("after loading, OpenBLAS has %d threads, want 1", got)
 	}
+	o := cutCases[0].operands(1)
 	var wg sync.WaitGroup
 	for _, threads := range []int{1, 2, 4} {
-		wg.Go(func() { cutCases[0].run(ob.WithThreads(threads), 1) })
+		wg.Go(func() { cutCases[0].run(ob.WithThreads(threads), o) })
 	}
 	wg.Wait()
 	if got := libThreads(); got != 1 {
