@@ -38,15 +38,18 @@
 // threads are not part of the cache key. gonum's fallback works the same way,
 // with its own fixed tiles.
 //
-// What it costs (BenchmarkOwnThreads, best of 6-10 on the 2-core Xeon while
-// other jobs shared it, so ±10%): on one thread a cut product runs 0-15% below
-// the whole one (each block packs the shared operand again); on two, 2048³ ran
-// at 290 GFLOP/s as with OpenBLAS's own two threads, but 128×784×512 (0.3 ms)
-// at 160 against 200: the goroutine a GEMM starts wakes an idle core, which took
-// about 0.1 ms at the median, while OpenBLAS's threads spin between calls. So
-// callers with many short products give their threads to coarser work, each
-// piece with a handle of its share: nn's training runs the two parts of a step
-// side by side, and its evaluation chunks of examples.
+// What it costs (BenchmarkOwnThreads, best of 5-6 on the 2-core Xeon, whose
+// other jobs add ±10%): on one thread a cut product runs 0-8% below the whole
+// one (each block packs the shared operand again); on two, 2048³ ran at
+// 295-323 GFLOP/s against 320-331 with OpenBLAS's own two threads, but short
+// products lose more: 128×784×512 (0.3 ms) at 150-180 against 213-218, and a
+// 1000×784×512 evaluation step at 210-250 against 296-317. The goroutine each
+// GEMM starts needs a sleeping thread woken (0.1 ms here) while OpenBLAS's
+// threads spin between calls; a pool of helpers spinning 50 µs between tasks
+// did not change the figures. So callers with many short products give their
+// threads to coarser work, each piece with a handle of its share: nn's
+// training runs the two parts of a step side by side, and its evaluation
+// chunks of examples.
 //
 // # Why dlopen: the OPENBLAS_CORETYPE trap
 //
