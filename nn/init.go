@@ -36,7 +36,7 @@ func Init(a Arch, method string, seed uint64) (*Network, error) {
 		fanIn := float64(w[i])
 		weight, bias := n.Param(WeightName(i)), n.Param(BiasName(i))
 		switch method {
-		case "pytorch", "":
+		case "pytorch":
 			bound := 1 / math.Sqrt(fanIn)
 			uniform(rng, weight.Data, bound)
 			if bias != nil {

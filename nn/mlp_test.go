@@ -137,7 +137,9 @@ func TestInitPyTorchBounds(t *testing.T) {
 	if n3.Param(WeightName(0)).Data[0] == w[0] {
 		t.Error("different seeds, same weights")
 	}
-	if _, err := Init(a, "xavier", 1); err == nil {
-		t.Error("unknown init accepted")
+	for _, method := range []string{"xavier", ""} { // "" used to mean pytorch
+		if _, err := Init(a, method, 1); err == nil {
+			t.Errorf("initialisation %q accepted", method)
+		}
 	}
 }

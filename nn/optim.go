@@ -13,31 +13,49 @@ import (
 //     g ← g + momentum·buf with Nesterov, else g ← buf; w ← w − lr·g.
 //   - "adam": g ← ∇ + wd·w, then Adam with bias correction.
 //   - "adamw": w ← w − lr·wd·w (decoupled), then Adam on ∇.
+//
+// Every field is used as it is: a zero is a zero, never a default (PyTorch's are the train
+// stage's schema's, the one place defaults live), so beta1 = 0 is Adam without momentum.
 type OptimConfig struct {
 	Kind        string  // "sgd", "adam" or "adamw"
 	Momentum    float64 // sgd
 	Nesterov    bool    // sgd
 	WeightDecay float64
-	Beta1       float64 // adam(w); 0.9 when 0
-	Beta2       float64 // adam(w); 0.999 when 0
-	Eps         float64 // adam(w); 1e-8 when 0
+	Beta1       float64 // adam(w): decay of the first moment, in [0, 1)
+	Beta2       float64 // adam(w): decay of the second moment, in [0, 1)
+	Eps         float64 // adam(w): added to the root of the second moment, > 0
 }
 
-// Validate reports a configuration that cannot work.
+// Validate reports a configuration that cannot work. Adam's fields are checked for adam and
+// adamw only: SGD ignores them.
 func (c OptimConfig) Validate() error {
 	switch c.Kind {
 	case "sgd", "adam", "adamw":
 	default:
 		return fmt.Errorf("unknown optimizer %q; the optimizers are: sgd, adam, adamw", c.Kind)
 	}
-	if c.Momentum < 0 || c.Momentum >= 1 {
-		return fmt.Errorf("momentum %g is outside [0, 1)", c.Momentum)
+	if !(c.Momentum >= 0 && c.Momentum < 1) {
+		return fmt.Errorf("momentum %g is outside [0, 1); 0.9 is usual, 0 turns momentum off", c.Momentum)
 	}
 	if c.Nesterov && c.Momentum == 0 {
-		return fmt.Errorf("nesterov needs a positive momentum")
+		return fmt.Errorf("nesterov needs a positive momentum; set momentum (0.9 is usual) or nesterov = false")
 	}
-	if c.WeightDecay < 0 {
-		return fmt.Errorf("weight_decay %g is negative", c.WeightDecay)
+	if !(c.WeightDecay >= 0) || math.IsInf(c.WeightDecay, 0) {
+		return fmt.Errorf("weight_decay %g must be a finite number ≥ 0; 0 turns it off", c.WeightDecay)
+	}
+	if c.Kind == "sgd" {
+		return nil
+	}
+	for _, b := range []struct {
+		name string
+		v    float64
+	}{{"beta1", c.Beta1}, {"beta2", c.Beta2}} {
+		if !(b.v >= 0 && b.v < 1) {
+			return fmt.Errorf("%s %g is outside [0, 1); PyTorch's defaults are beta1 = 0.9 and beta2 = 0.999", b.name, b.v)
+		}
+	}
+	if !(c.Eps > 0) || math.IsInf(c.Eps, 0) {
+		return fmt.Errorf("eps %g must be a finite number > 0 (it keeps Adam's step finite); PyTorch's default is 1e-8", c.Eps)
 	}
 	return nil
 }
@@ -52,18 +70,12 @@ type Optimizer struct {
 	added []bool      // parameters whose gradients are added to bufs (addToMomentum)
 }
 
-// NewOptimizer returns an optimiser for cfg, which must be valid.
-func NewOptimizer(cfg OptimConfig) *Optimizer {
-	if cfg.Beta1 == 0 {
-		cfg.Beta1 = 0.9
+// NewOptimizer returns an optimiser for cfg, used exactly as given, or cfg's Validate error.
+func NewOptimizer(cfg OptimConfig) (*Optimizer, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
 	}
-	if cfg.Beta2 == 0 {
-		cfg.Beta2 = 0.999
-	}
-	if cfg.Eps == 0 {
-		cfg.Eps = 1e-8
-	}
-	return &Optimizer{cfg: cfg}
+	return &Optimizer{cfg: cfg}, nil
 }
 
 // Step applies one update with learning rate lr to params from grads (same shapes). masks,

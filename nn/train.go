@@ -27,7 +27,8 @@ type TrainConfig struct {
 	// Checkpoints lists the steps after which to keep a copy of the network; 0 is the
 	// initialisation. Steps beyond the run are an error.
 	Checkpoints []int
-	// EvalTrain is how many training examples the per-epoch train metrics use (0: 10,000).
+	// EvalTrain is how many training examples the per-epoch train metrics use, ≥ 1 (all of
+	// them when it exceeds the training set).
 	EvalTrain int
 	// Start, if set, replaces the initialisation (rewinding, fine-tuning).
 	Start *Network
@@ -93,6 +94,9 @@ func Train(ctx context.Context, cfg TrainConfig, train, test *data.Set) (*TrainR
 	if cfg.Epochs < 0 || cfg.BatchSize < 1 {
 		return nil, fmt.Errorf("epochs must be ≥ 0 and batch_size ≥ 1, got %d and %d", cfg.Epochs, cfg.BatchSize)
 	}
+	if cfg.EvalTrain < 1 {
+		return nil, fmt.Errorf("eval_train_examples must be at least 1, got %d: it is how many training examples the per-epoch train metrics use (10000 is usual)", cfg.EvalTrain)
+	}
 	if train.D != cfg.Arch.Input || train.Classes > cfg.Arch.Output {
 		return nil, fmt.Errorf("the data has %d features and %d classes but the model takes %d inputs and has %d outputs", train.D, train.Classes, cfg.Arch.Input, cfg.Arch.Output)
 	}
@@ -133,6 +137,15 @@ func Train(ctx context.Context, cfg TrainConfig, train, test *data.Set) (*TrainR
 	if b == nil {
 		b = blas.Default()
 	}
+	// With two threads or more, the parts of a step (and the chunks of the per-epoch
+	// evaluation) run side by side, each with its share of the threads for its GEMMs: a
+	// handle of its own, so the caller's is left as it was.
+	var helper *crew
+	if threads := b.Threads(); threads >= stepParts {
+		b = b.WithThreads(threads / stepParts)
+		helper = newCrew()
+		defer helper.close()
+	}
 	masks := make([][]float32, len(net.Params))
 	for i, p := range net.Params {
 		if m := cfg.Masks[p.Name]; m != nil {
@@ -161,17 +174,10 @@ func Train(ctx context.Context, cfg TrainConfig, train, test *data.Set) (*TrainR
 			masks[i] = model.trainingLayout(i, m)
 		}
 	}
-	// With two threads or more, the parts of a step (and the chunks of the per-epoch
-	// evaluation) run side by side, each with its share of the threads for its GEMMs.
-	threads := b.Threads()
-	var helper *crew
-	if threads >= stepParts {
-		b.SetThreads(threads / stepParts)
-		defer b.SetThreads(threads)
-		helper = newCrew()
-		defer helper.close()
+	opt, err := NewOptimizer(cfg.Optim)
+	if err != nil {
+		return nil, err
 	}
-	opt := NewOptimizer(cfg.Optim)
 	var into [][]float32 // per layer, what its weight's gradient is added to (gradients)
 	rng := NewRand(cfg.DataSeed, streamOrder)
 	order := make([]int, train.N)
@@ -182,10 +188,6 @@ func Train(ctx context.Context, cfg TrainConfig, train, test *data.Set) (*TrainR
 	xb := make([]float32, cfg.BatchSize*D)
 	yb := make([]uint8, cfg.BatchSize)
 	dlogits := make([]float32, cfg.BatchSize*C)
-	evalTrain := cfg.EvalTrain
-	if evalTrain <= 0 {
-		evalTrain = 10000
-	}
 
 	res := &TrainResult{}
 	byStep := map[int]*Network{}
@@ -198,15 +200,16 @@ func Train(ctx context.Context, cfg TrainConfig, train, test *data.Set) (*TrainR
 	measure := func(epoch, step int, lr float64, start time.Time) error {
 		m := EpochMetrics{Epoch: epoch, Step: step, LR: lr}
 		model.sync()
-		// Evaluation shares its chunks among the parts' goroutines rather than giving
-		// OpenBLAS its threads back: OpenBLAS's threads spin for a while after a call,
-		// and spinning beside the training that resumes costs it ~0.1 s an epoch here.
+		// Evaluation shares its chunks among the parts' goroutines, each with the parts'
+		// handle, rather than each GEMM using all the threads: fewer, larger tasks (with
+		// OpenBLAS's own threads, which spin for a while after a call, the other way cost
+		// ~0.1 s an epoch here).
 		workers := 1
 		if helper != nil {
 			workers = stepParts
 		}
 		var err error
-		if m.TrainLoss, m.TrainAcc, err = evaluate(ctx, net, train, evalTrain, b, workers); err != nil {
+		if m.TrainLoss, m.TrainAcc, err = evaluate(ctx, net, train, cfg.EvalTrain, b, workers); err != nil {
 			return err
 		}
 		if m.TestLoss, m.TestAcc, err = evaluate(ctx, net, test, 0, b, workers); err != nil {
@@ -342,15 +345,19 @@ func finish(res *TrainResult, net *Network, asked []int, byStep map[int]*Network
 
 // Evaluate returns the mean cross-entropy and the accuracy of net on the first limit
 // examples of s (all when limit is 0 or larger than s). It checks ctx before each chunk of
-// 1,000 examples and returns ctx.Err() (unwrapped) once it is done.
+// 1,000 examples and returns ctx.Err() (unwrapped) once it is done. b's threads evaluate
+// chunks of examples side by side, each with its share of them, rather than each GEMM on
+// all of them: a goroutine started for every GEMM of a forward pass often starts too late
+// to help (see blas.Impl.WithThreads), one per chunk runs the whole time.
 func Evaluate(ctx context.Context, net *Network, s *data.Set, limit int, b blas.Impl) (loss, acc float64, err error) {
-	return evaluate(ctx, net, s, limit, b, 1)
+	return evaluate(ctx, net, s, limit, b, b.Threads())
 }
 
-// evaluate is Evaluate with its chunks shared among workers goroutines. The chunks' losses
-// are added in chunk order, so the result does not depend on workers. Once ctx is done,
-// every worker stops before its next chunk, so a cancelled evaluation ends within one
-// chunk's forward pass.
+// evaluate is Evaluate with its chunks shared among up to workers goroutines, each with
+// a handle of b's threads divided among them. The chunks' losses are added in chunk
+// order, and a handle's threads do not change its bits, so the result does not depend on
+// workers. Once ctx is done, every worker stops before its next chunk, so a cancelled
+// evaluation ends within one chunk's forward pass.
 func evaluate(ctx context.Context, net *Network, s *data.Set, limit int, b blas.Impl, workers int) (loss, acc float64, err error) {
 	n := s.N
 	if limit > 0 && limit < n {
@@ -363,6 +370,10 @@ func evaluate(ctx context.Context, net *Network, s *data.Set, limit int, b blas.
 	chunks := (n + chunk - 1) / chunk
 	losses := make([]float64, chunks)
 	corrects := make([]int, chunks)
+	workers = max(1, min(workers, chunks))
+	if workers > 1 {
+		b = b.WithThreads(max(1, b.Threads()/workers))
+	}
 	var next atomic.Int64
 	work := func() {
 		m := newModel(net, min(chunk, n), b, false)
@@ -375,7 +386,7 @@ func evaluate(ctx context.Context, net *Network, s *data.Set, limit int, b blas.
 		}
 	}
 	var wg safego.Group
-	for range min(workers, chunks) - 1 {
+	for range workers - 1 {
 		wg.Go(work)
 	}
 	work()

@@ -28,6 +28,7 @@ func smallConfig() TrainConfig {
 		BatchSize: 64,
 		Optim:     OptimConfig{Kind: "sgd", Momentum: 0.9, WeightDecay: 1e-4},
 		Schedule:  Schedule{LR: 0.05, Kind: "cosine", Warmup: 10},
+		EvalTrain: 10000,
 		BLAS:      blas.Gonum(),
 	}
 }

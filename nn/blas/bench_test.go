@@ -78,15 +78,10 @@ func BenchmarkSgemmMLP(b *testing.B) {
 		{name: "square-2048", m: 2048, k: 2048, n: 2048},
 	}
 	for _, impl := range benchImpls(b) {
-		old := impl.Threads()
 		for _, s := range shapes {
 			for _, threads := range []int{1, 2} {
 				name := fmt.Sprintf("%s/%s/threads=%d", impl.Name(), s.name, threads)
-				b.Run(name, func(b *testing.B) {
-					impl.SetThreads(threads)
-					defer impl.SetThreads(old)
-					benchSgemm(b, impl, s)
-				})
+				b.Run(name, func(b *testing.B) { benchSgemm(b, impl.WithThreads(threads), s) })
 			}
 		}
 	}

@@ -18,13 +18,38 @@
 // Measured on the 2-core AVX-512 AMD EPYC (Zen 5) development machine, 2048³,
 // 2 threads: OpenBLAS with the SkylakeX kernel 470 GFLOP/s, Haswell 250,
 // Prescott (SSE3) 90, gonum 32; the MLP shapes (128×784×512 and its gradients)
-// reach 300-370 GFLOP/s with OpenBLAS. On an otherwise idle machine two
-// threads beat one even for 128×512×512 (305 against 215 GFLOP/s), so
-// OpenBLAS keeps its default of one thread per CPU; when other processes
-// compete for the cores, two threads can fall far below one (OpenBLAS's
-// threads wait for each other), which is what SetThreads is for. Training
-// does better still with two single-threaded GEMMs side by side (400+ GFLOP/s
-// together; see nn's stepParts).
+// reach 300-370 GFLOP/s with OpenBLAS. Training does better still with two
+// single-threaded GEMMs side by side (400+ GFLOP/s together; see nn's stepParts).
+//
+// # Threads belong to a handle
+//
+// An [Impl] is a handle: its thread count is fixed when it is made
+// ([Impl.WithThreads]) and nothing about it is process-wide, so two nodes of a
+// pipeline running side by side with different thread counts each get their
+// own, and a handle is safe for concurrent use. OpenBLAS's own thread count is
+// process-wide and Debian's 0.3.21 has no per-call one, so this package sets
+// it to one, once, when the library loads, and never again; a handle with n
+// threads cuts a large GEMM into a fixed set of blocks (see planFor), which
+// depends on the GEMM's shape only, and computes them with single-threaded
+// calls on up to n goroutines. The threads therefore never change a result's
+// bits, which OpenBLAS's own threads do: with 2 threads, 80% of the elements
+// of a 512×512 product over k = 784 (any transposes) differ in their last bits
+// from 1 thread's, and so did match, interpolate and merge_three, whose
+// threads are not part of the cache key. gonum's fallback works the same way,
+// with its own fixed tiles.
+//
+// What it costs (BenchmarkOwnThreads, best of 5-6 on the 2-core Xeon, whose
+// other jobs add ±10%): on one thread a cut product runs 0-8% below the whole
+// one (each block packs the shared operand again); on two, 2048³ ran at
+// 295-323 GFLOP/s against 320-331 with OpenBLAS's own two threads, but short
+// products lose more: 128×784×512 (0.3 ms) at 150-180 against 213-218, and a
+// 1000×784×512 evaluation step at 210-250 against 296-317. The goroutine each
+// GEMM starts needs a sleeping thread woken (0.1 ms here) while OpenBLAS's
+// threads spin between calls; a pool of helpers spinning 50 µs between tasks
+// did not change the figures. So callers with many short products give their
+// threads to coarser work, each piece with a handle of its share: nn's
+// training runs the two parts of a step side by side, and its evaluation
+// chunks of examples.
 //
 // # Why dlopen: the OPENBLAS_CORETYPE trap
 //
@@ -59,23 +84,29 @@ import (
 	"time"
 )
 
-// Impl is a float32 BLAS. Matrices are row-major; lda, ldb and ldc are row
-// strides (like cblas with CblasRowMajor).
+// Impl is a float32 BLAS handle. Matrices are row-major; lda, ldb and ldc are
+// row strides (like cblas with CblasRowMajor). A handle never changes once
+// made and is safe for concurrent use by any number of goroutines.
 type Impl interface {
 	// Sgemm computes C = alpha*op(A)*op(B) + beta*C, where op(X) is X or Xᵀ.
 	// op(A) is m×k, op(B) is k×n and C is m×n. When beta is zero C is only
-	// written, never read, so it may hold garbage (even NaN). It panics with
-	// one of the Err* sentinel values on bad shapes, strides or short slices.
+	// written, never read, so it may hold garbage (even NaN). It uses at most
+	// Threads goroutines (the caller's among them), and its result has the same
+	// bits whatever the threads. It panics with one of the Err* sentinel values
+	// on bad shapes, strides or short slices.
 	Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int)
 	// Name is "openblas" or "gonum".
 	Name() string
 	// Kernel is the OpenBLAS core name in use (e.g. "SkylakeX") or "pure Go".
 	Kernel() string
-	// Threads is the number of threads a GEMM may use.
+	// Threads is the most goroutines one Sgemm of this handle uses.
 	Threads() int
-	// SetThreads bounds the number of threads a GEMM may use; n < 1 restores
-	// the default (all CPUs). For OpenBLAS the setting is process-wide.
-	SetThreads(n int)
+	// WithThreads returns a handle on the same implementation whose Sgemm
+	// uses at most n goroutines (n < 1: one per CPU), leaving this one as it
+	// is. A type that wraps an Impl must wrap the handle this returns too, or
+	// its wrapping is lost wherever a caller asks for fewer threads (nn's
+	// training does).
+	WithThreads(n int) Impl
 	// Config describes the build, e.g. openblas_get_config(), for diagnostics.
 	Config() string
 }
@@ -102,8 +133,9 @@ var (
 	defaultErr  error
 )
 
-// Default returns the implementation modulo should use, chosen once per
-// process: OpenBLAS when it loads, else gonum. MODULO_BLAS=gonum forces gonum.
+// Default returns a handle on the implementation modulo should use, chosen
+// once per process: OpenBLAS when it loads, else gonum (MODULO_BLAS=gonum forces
+// gonum). It has one thread per CPU; WithThreads makes a handle with fewer.
 func Default() Impl {
 	defaultOnce.Do(func() {
 		defaultImpl, defaultErr = choose(os.Getenv(EnvSelect), openBLAS)

@@ -5,41 +5,33 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"runtime"
+	"slices"
 	"sync"
 	"testing"
 )
 
-// variant is one implementation under test, with any thread setting it needs;
-// setup returns a function that restores the previous state.
+// variant is one handle under test.
 type variant struct {
-	name  string
-	impl  Impl
-	setup func() (restore func())
+	name string
+	impl Impl
 }
 
-// variants lists every code path worth checking: OpenBLAS (when it loads),
-// gonum as is, gonum bounded to one thread (serial tiles) and gonum bounded
-// below GOMAXPROCS (parallel tiles).
+// variants lists every code path worth checking: OpenBLAS (when it loads) and
+// gonum, each with one thread per CPU and with one thread (blocks or tiles in
+// turn) or three (more goroutines than this machine's cores).
 func variants(t testing.TB) []variant {
-	none := func() func() { return func() {} }
-	bound := func(procs, threads int) func() func() {
-		return func() func() {
-			old := runtime.GOMAXPROCS(procs)
-			theGonum.SetThreads(threads)
-			return func() { theGonum.SetThreads(0); runtime.GOMAXPROCS(old) }
-		}
-	}
-	vs := []variant{
-		{"gonum", Gonum(), none},
-		{"gonum/threads=1", Gonum(), bound(runtime.GOMAXPROCS(0), 1)},
-		{"gonum/threads=2of4", Gonum(), bound(4, 2)},
+	var vs []variant
+	add := func(impl Impl) {
+		vs = append(vs, variant{impl.Name(), impl},
+			variant{impl.Name() + "/threads=1", impl.WithThreads(1)},
+			variant{impl.Name() + "/threads=3", impl.WithThreads(3)})
 	}
 	if ob, err := openBLAS(); err == nil {
-		vs = append([]variant{{"openblas", ob, none}}, vs...)
+		add(ob)
 	} else {
 		t.Logf("OpenBLAS not tested: %v", err)
 	}
+	add(Gonum())
 	return vs
 }
 
@@ -110,31 +102,32 @@ func TestSgemm(t *testing.T) {
 		{128, 784, 512, []ab{{-1, 0}}}, // input gradient: dY·Wᵀ
 	}
 	const tol = 1e-5
-	for _, v := range variants(t) {
-		t.Run(v.name, func(t *testing.T) {
-			defer v.setup()()
-			for _, s := range shapes {
-				for _, trans := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
-					pads := []int{0, 3}
-					if s.m*s.n*s.k > 1<<20 {
-						pads = pads[1:] // the float64 reference is slow; padded is the harder case
-					}
-					for _, pad := range pads {
-						for _, p := range s.ab {
-							name := fmt.Sprintf("%dx%dx%d/tA=%v,tB=%v/pad=%d/alpha=%g,beta=%g",
-								s.m, s.n, s.k, trans[0], trans[1], pad, p.alpha, p.beta)
-							checkOne(t, name, v.impl, trans[0], trans[1], s.m, s.n, s.k, pad, p.alpha, p.beta, tol)
-						}
-					}
+	vs := variants(t)
+	for _, s := range shapes {
+		for _, trans := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
+			pads := []int{0, 3}
+			if s.m*s.n*s.k > 1<<20 {
+				pads = pads[1:] // the float64 reference is slow; padded is the harder case
+			}
+			for _, pad := range pads {
+				for _, p := range s.ab {
+					name := fmt.Sprintf("%dx%dx%d/tA=%v,tB=%v/pad=%d/alpha=%g,beta=%g",
+						s.m, s.n, s.k, trans[0], trans[1], pad, p.alpha, p.beta)
+					checkOne(t, name, vs, trans[0], trans[1], s.m, s.n, s.k, pad, p.alpha, p.beta, tol)
 				}
 			}
-		})
+		}
 	}
 }
 
-// checkOne reports only the first wrong element (with Errorf, so that it may
-// run on any goroutine) rather than flooding the log.
-func checkOne(t *testing.T, name string, impl Impl, tA, tB bool, m, n, k, pad int, alpha, beta float32, tol float64) {
+// fence fills C's padding, which must survive untouched.
+const fence = 777
+
+// checkOne checks one product with every variant against one float64
+// reference (the slow part). It reports only each variant's first wrong
+// element (with Errorf, so that it may run on any goroutine) rather than
+// flooding the log.
+func checkOne(t *testing.T, name string, vs []variant, tA, tB bool, m, n, k, pad int, alpha, beta float32, tol float64) {
 	t.Helper()
 	r := rand.New(rand.NewPCG(uint64(m*1000003+n*1009+k), uint64(pad)))
 	ar, ac := m, k
@@ -148,7 +141,6 @@ func checkOne(t *testing.T, name string, impl Impl, tA, tB bool, m, n, k, pad in
 	lda, ldb, ldc := max(1, ac)+pad, max(1, bc)+pad, max(1, n)+pad
 	a, b := operand(r, ar, ac, lda), operand(r, br, bc, ldb)
 	c := operand(r, m, n, ldc)
-	const fence = 777 // C's padding must survive untouched
 	for i := range c {
 		switch {
 		case i%ldc >= n:
@@ -158,6 +150,15 @@ func checkOne(t *testing.T, name string, impl Impl, tA, tB bool, m, n, k, pad in
 		}
 	}
 	want, scale := reference(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	for _, v := range vs {
+		checkVariant(t, v.name+" "+name, v.impl, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, slices.Clone(c), ldc, want, scale, tol)
+	}
+}
+
+// checkVariant runs impl on C and compares it with want, within tol times the
+// magnitude sums in scale, and C's padding with fence.
+func checkVariant(t *testing.T, name string, impl Impl, tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, want, scale []float64, tol float64) {
+	t.Helper()
 	impl.Sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 	for i := range m {
 		for j := range ldc {
@@ -245,13 +246,12 @@ func TestSgemmEmptyNil(t *testing.T) {
 func TestSgemmConcurrent(t *testing.T) {
 	for _, v := range variants(t) {
 		t.Run(v.name, func(t *testing.T) {
-			defer v.setup()()
 			var wg sync.WaitGroup
 			for g := range 4 {
 				wg.Go(func() {
 					for i := range 5 {
 						name := fmt.Sprintf("goroutine %d call %d", g, i)
-						checkOne(t, name, v.impl, g%2 == 1, i%2 == 1, 96+g, 80+i, 64, 1, 1, 0, 1e-5)
+						checkOne(t, name, []variant{v}, g%2 == 1, i%2 == 1, 96+g, 80+i, 64, 1, 1, 0, 1e-5)
 					}
 				})
 			}

@@ -26,7 +26,8 @@ static modulo_getstr_fn modulo_corename;
 static modulo_getstr_fn modulo_config;
 
 // modulo_blas_open loads the library and resolves every symbol, returning
-// NULL on success or a description of what failed. It is called once.
+// NULL on success or a description of what failed. It is called once. On
+// success OpenBLAS is left with one thread, for good (see the package doc).
 static const char *modulo_blas_open(const char *name) {
 	void *h = dlopen(name, RTLD_NOW | RTLD_LOCAL);
 	if (h == NULL) {
@@ -45,6 +46,7 @@ static const char *modulo_blas_open(const char *name) {
 		modulo_sgemm = NULL;
 		return "library lacks cblas_sgemm or the openblas_* entry points";
 	}
+	modulo_set_threads(1);
 	return NULL;
 }
 
@@ -63,7 +65,6 @@ import (
 	"errors"
 	"math"
 	"os"
-	"runtime"
 	"strings"
 	"sync"
 	"unsafe"
@@ -79,14 +80,15 @@ var (
 	openErr  error
 )
 
-// openBLAS loads OpenBLAS once per process; dlopen of a library whose
-// constructor starts threads is not something to repeat.
+// openBLAS loads OpenBLAS once per process (dlopen of a library whose
+// constructor starts threads is not something to repeat) and returns a handle
+// with one thread per CPU.
 func openBLAS() (Impl, error) {
 	openOnce.Do(func() { openImpl, openErr = loadOpenBLAS() })
 	if openErr != nil {
 		return nil, openErr
 	}
-	return openImpl, nil
+	return openImpl.WithThreads(0), nil
 }
 
 func loadOpenBLAS() (*openBLASImpl, error) {
@@ -116,9 +118,10 @@ func loadOpenBLAS() (*openBLASImpl, error) {
 		C.free(unsafe.Pointer(cname))
 		if msg == nil {
 			impl := &openBLASImpl{
-				kernel: strings.TrimSpace(C.GoString(C.modulo_call_corename())),
-				config: strings.TrimSpace(C.GoString(C.modulo_call_config())),
-				forced: forced,
+				kernel:  strings.TrimSpace(C.GoString(C.modulo_call_corename())),
+				config:  strings.TrimSpace(C.GoString(C.modulo_call_config())),
+				forced:  forced,
+				threads: threadsOf(0),
 			}
 			if hadInherited && forced != "" && !strings.EqualFold(inherited, forced) {
 				impl.ignored = inherited
@@ -130,14 +133,16 @@ func loadOpenBLAS() (*openBLASImpl, error) {
 	return nil, errors.New("blas: OpenBLAS not loaded: " + strings.Join(errs, "; "))
 }
 
-// openBLASImpl calls cblas_sgemm through a function pointer. Its state is
-// the library's, so there is only ever one.
+// openBLASImpl is a handle on the loaded library, which it calls through a
+// function pointer, single-threaded, on up to threads goroutines (see planFor).
 type openBLASImpl struct {
 	kernel string // openblas_get_corename() at load time
 	config string // openblas_get_config()
 	forced string // OPENBLAS_CORETYPE value set by this package, or ""
 	// ignored is an inherited OPENBLAS_CORETYPE that differed from forced.
 	ignored string
+	threads int // the most goroutines one Sgemm uses, ≥ 1
+	probe   probe
 }
 
 func (*openBLASImpl) Name() string     { return "openblas" }
@@ -157,15 +162,20 @@ func (o *openBLASImpl) Config() string {
 	return c
 }
 
-func (*openBLASImpl) Threads() int { return int(C.modulo_call_get_threads()) }
+func (o *openBLASImpl) Threads() int { return o.threads }
 
-// SetThreads sets OpenBLAS's process-wide thread count; n < 1 restores one
-// thread per CPU, OpenBLAS's own default.
-func (*openBLASImpl) SetThreads(n int) {
-	if n < 1 {
-		n = runtime.NumCPU()
-	}
-	C.modulo_call_set_threads(C.int(min(n, math.MaxInt32)))
+// WithThreads returns a handle whose Sgemm computes its blocks on at most n
+// goroutines; OpenBLAS itself stays single-threaded.
+func (o *openBLASImpl) WithThreads(n int) Impl {
+	h := *o
+	h.threads, h.probe = threadsOf(n), nil
+	return &h
+}
+
+func (o *openBLASImpl) withProbe(p probe) Impl {
+	h := *o
+	h.probe = p
+	return &h
 }
 
 func (o *openBLASImpl) Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
@@ -179,14 +189,47 @@ func (o *openBLASImpl) Sgemm(transA, transB bool, m, n, k int, alpha float32, a 
 	// cblas takes 32-bit sizes; anything larger (never an MLP) goes to gonum
 	// rather than being silently truncated.
 	if max(m, n, k, lda, ldb, ldc) > math.MaxInt32 {
-		theGonum.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		(&gonumImpl{threads: o.threads, probe: o.probe}).Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
+	p := planFor(m, n, k)
+	runTiles(o.threads, p.count, func(i int) {
+		lo, hi := p.block(i)
+		// Rows [lo, hi) of C need rows lo.. of op(A), which start at row lo of A
+		// or, when A is stored transposed, at its column lo; columns likewise.
+		if p.byRows {
+			aOff := lo * lda
+			if transA {
+				aOff = lo
+			}
+			sgemm(transA, transB, hi-lo, n, k, alpha, a[aOff:], lda, b, ldb, beta, c[lo*ldc:], ldc)
+			return
+		}
+		bOff := lo
+		if transB {
+			bOff = lo * ldb
+		}
+		sgemm(transA, transB, m, hi-lo, k, alpha, a, lda, b[bOff:], ldb, beta, c[lo:], ldc)
+	}, o.probe)
+}
+
+// sgemm calls cblas_sgemm, which runs on the calling thread: OpenBLAS has one.
+// The arguments have been checked, and the sizes fit in a C int.
+func sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	C.modulo_call_sgemm(cblasTrans(transA), cblasTrans(transB), C.int(m), C.int(n), C.int(k),
 		C.float(alpha), (*C.float)(unsafe.Pointer(unsafe.SliceData(a))), C.int(lda),
 		(*C.float)(unsafe.Pointer(unsafe.SliceData(b))), C.int(ldb),
 		C.float(beta), (*C.float)(unsafe.Pointer(unsafe.SliceData(c))), C.int(ldc))
 }
+
+// libThreads is OpenBLAS's own, process-wide thread count, which tests check
+// stays 1 whatever the handles do.
+func libThreads() int { return int(C.modulo_call_get_threads()) }
+
+// setLibThreads sets OpenBLAS's own thread count, process-wide. Only
+// BenchmarkOwnThreads calls it, to compare handles with OpenBLAS's threads,
+// and it puts back 1 when done; modulo itself never does.
+func setLibThreads(n int) { C.modulo_call_set_threads(C.int(n)) }
 
 // cblasTrans maps to CblasNoTrans (111) or CblasTrans (112).
 func cblasTrans(t bool) C.int {

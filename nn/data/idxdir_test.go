@@ -200,7 +200,7 @@ func TestLoad(t *testing.T) {
 	}{
 		{src: Source{Kind: "idx", Dir: dir}, classes: 4},
 		{src: Source{Kind: "mnist", Dir: dir}, classes: 10},
-		{src: Source{Kind: "synthetic", Synthetic: SyntheticConfig{Examples: 10, TestExamples: 5, Dims: 3, Classes: 3}}, classes: 3},
+		{src: Source{Kind: "synthetic", Synthetic: SyntheticConfig{Examples: 10, TestExamples: 5, Dims: 3, Classes: 3, Spread: 0.5}}, classes: 3},
 		{src: Source{Kind: "idx"}, wantErr: "needs a directory"},
 		{src: Source{Kind: "cifar"}, wantErr: `unknown dataset source "cifar"`},
 	}

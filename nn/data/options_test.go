@@ -114,7 +114,7 @@ func TestOptionsStandardize(t *testing.T) {
 
 // TestWithOptionsMemo checks that variants of a memoised dataset are shared.
 func TestWithOptionsMemo(t *testing.T) {
-	ds, err := Synthetic(SyntheticConfig{Examples: 100, TestExamples: 50, Dims: 4, Classes: 3, Seed: 99})
+	ds, err := Synthetic(SyntheticConfig{Examples: 100, TestExamples: 50, Dims: 4, Classes: 3, Seed: 99, Spread: 0.5})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,14 +19,12 @@ type SyntheticConfig struct {
 	Classes      int    `json:"classes"`       // 1 to 256 (1 is degenerate, but valid)
 	Seed         uint64 `json:"seed"`
 	// Spread is each cluster's standard deviation relative to the distance between
-	// centres (the root-mean-square distance over pairs of classes); 0 means 0.5. It sets
-	// the difficulty independently of Dims: two clusters at that distance overlap with a
-	// Bayes error of Φ(−1/(2·Spread)): 16% at 0.5, 2.3% at 0.25, 0.6% at 0.2.
+	// centres (the root-mean-square distance over pairs of classes), > 0. It sets the
+	// difficulty independently of Dims: two clusters at that distance overlap with a Bayes
+	// error of Φ(−1/(2·Spread)): 16% at 0.5, 2.3% at 0.25, 0.6% at 0.2. It used to be 0.5
+	// when 0, so a recorded 0 is refused rather than read differently.
 	Spread float64 `json:"spread"`
 }
-
-// DefaultSpread is the Spread used when the configuration leaves it 0.
-const DefaultSpread = 0.5
 
 // maxSyntheticFloats bounds a synthetic dataset (4 GiB of float32), so that a typo in a
 // size is an error, not an out-of-memory kill.
@@ -47,27 +45,24 @@ const (
 	streamBlocks  = 0x626c6f636b000000 // "block\0\0\0"; + split<<32 + block
 )
 
-// normalize validates cfg and fills in defaults.
-func (cfg SyntheticConfig) normalize() (SyntheticConfig, error) {
+// validate reports a configuration that cannot be generated.
+func (cfg SyntheticConfig) validate() error {
 	switch {
 	case cfg.Examples < 1:
-		return cfg, fmt.Errorf("synthetic data needs at least 1 training example, got %d", cfg.Examples)
+		return fmt.Errorf("synthetic data needs at least 1 training example, got %d", cfg.Examples)
 	case cfg.TestExamples < 1:
-		return cfg, fmt.Errorf("synthetic data needs at least 1 test example, got %d", cfg.TestExamples)
+		return fmt.Errorf("synthetic data needs at least 1 test example, got %d", cfg.TestExamples)
 	case cfg.Dims < 1:
-		return cfg, fmt.Errorf("synthetic data needs at least 1 dimension, got %d", cfg.Dims)
+		return fmt.Errorf("synthetic data needs at least 1 dimension, got %d", cfg.Dims)
 	case cfg.Classes < 1 || cfg.Classes > 256:
-		return cfg, fmt.Errorf("synthetic data needs between 1 and 256 classes (labels are bytes), got %d", cfg.Classes)
-	case cfg.Spread < 0 || math.IsNaN(cfg.Spread) || math.IsInf(cfg.Spread, 0):
-		return cfg, fmt.Errorf("synthetic spread must be a finite number ≥ 0 (0: %g), got %g", DefaultSpread, cfg.Spread)
+		return fmt.Errorf("synthetic data needs between 1 and 256 classes (labels are bytes), got %d", cfg.Classes)
+	case !(cfg.Spread > 0) || math.IsInf(cfg.Spread, 0):
+		return fmt.Errorf("synthetic spread must be a finite number > 0, got %g; it is each cluster's spread relative to the distance between centres (0.5: a Bayes error of 16%%)", cfg.Spread)
 	}
 	if n := cfg.Examples + cfg.TestExamples; n > maxSyntheticFloats/cfg.Dims {
-		return cfg, fmt.Errorf("synthetic data of %d examples × %d dims is too large (at most %d floats)", n, cfg.Dims, maxSyntheticFloats)
+		return fmt.Errorf("synthetic data of %d examples × %d dims is too large (at most %d floats)", n, cfg.Dims, maxSyntheticFloats)
 	}
-	if cfg.Spread == 0 {
-		cfg.Spread = DefaultSpread
-	}
-	return cfg, nil
+	return nil
 }
 
 // Synthetic generates the dataset cfg describes. The same configuration gives the same
@@ -82,14 +77,13 @@ func Synthetic(cfg SyntheticConfig) (*Dataset, error) {
 // SyntheticContext is Synthetic that stops, with ctx's error, when ctx is done: a large
 // dataset takes seconds to draw. A stopped generation is not remembered.
 func SyntheticContext(ctx context.Context, cfg SyntheticConfig) (*Dataset, error) {
-	cfg, err := cfg.normalize()
-	if err != nil {
+	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
 	return memoised(fmt.Sprintf("synthetic\x00%+v", cfg), "", func() (*Dataset, error) { return synthetic(ctx, cfg) })
 }
 
-// synthetic generates a normalised configuration, without the memo.
+// synthetic generates a valid configuration, without the memo.
 func synthetic(ctx context.Context, cfg SyntheticConfig) (*Dataset, error) {
 	K, D := cfg.Classes, cfg.Dims
 	rng := rand.New(rand.NewPCG(cfg.Seed, streamCentres))

@@ -10,11 +10,11 @@ import (
 )
 
 func TestSyntheticDeterminism(t *testing.T) {
-	cfg := SyntheticConfig{Examples: 3000, TestExamples: 500, Dims: 16, Classes: 5, Seed: 7}
-	norm, err := cfg.normalize()
-	if err != nil {
+	cfg := SyntheticConfig{Examples: 3000, TestExamples: 500, Dims: 16, Classes: 5, Seed: 7, Spread: 0.5}
+	if err := cfg.validate(); err != nil {
 		t.Fatal(err)
 	}
+	norm := cfg
 	// Generate without the memo, so the comparison is of two real generations.
 	a, b := mustSynthetic(t, norm), mustSynthetic(t, norm)
 	if a.Digest() != b.Digest() {
@@ -53,11 +53,11 @@ func TestSyntheticDeterminism(t *testing.T) {
 
 func TestSyntheticShapes(t *testing.T) {
 	tests := []SyntheticConfig{
-		{Examples: 2000, TestExamples: 1000, Dims: 20, Classes: 4},
+		{Examples: 2000, TestExamples: 1000, Dims: 20, Classes: 4, Spread: 0.5},
 		{Examples: 5000, TestExamples: 100, Dims: 784, Classes: 10, Seed: 1, Spread: 0.2},
-		{Examples: 700, TestExamples: 300, Dims: 1, Classes: 2, Seed: 3},
-		{Examples: 2560, TestExamples: 256, Dims: 2, Classes: 256, Seed: 4},
-		{Examples: 10, TestExamples: 3, Dims: 5, Classes: 1, Seed: 5},
+		{Examples: 700, TestExamples: 300, Dims: 1, Classes: 2, Seed: 3, Spread: 0.5},
+		{Examples: 2560, TestExamples: 256, Dims: 2, Classes: 256, Seed: 4, Spread: 0.5},
+		{Examples: 10, TestExamples: 3, Dims: 5, Classes: 1, Seed: 5, Spread: 0.5},
 	}
 	for _, cfg := range tests {
 		ds, err := Synthetic(cfg)
@@ -134,7 +134,7 @@ func TestSyntheticDifficulty(t *testing.T) {
 		}
 		return float64(right) / float64(te.N)
 	}
-	tight, dflt := acc(0.1), acc(0)
+	tight, dflt := acc(0.1), acc(0.5)
 	t.Logf("nearest-centroid test accuracy, 4 classes: spread 0.1 → %.3f, spread 0.5 (default) → %.3f", tight, dflt)
 	if tight < 0.98 || dflt < 0.5 || dflt > tight {
 		t.Errorf("accuracies %.3f (spread 0.1) and %.3f (spread 0.5) do not fit the spreads", tight, dflt)
@@ -142,7 +142,7 @@ func TestSyntheticDifficulty(t *testing.T) {
 }
 
 func TestSyntheticErrors(t *testing.T) {
-	ok := SyntheticConfig{Examples: 10, TestExamples: 10, Dims: 2, Classes: 2}
+	ok := SyntheticConfig{Examples: 10, TestExamples: 10, Dims: 2, Classes: 2, Spread: 0.5}
 	tests := []struct {
 		name string
 		edit func(*SyntheticConfig)
@@ -153,7 +153,9 @@ func TestSyntheticErrors(t *testing.T) {
 		{"no dims", func(c *SyntheticConfig) { c.Dims = 0 }, "at least 1 dimension"},
 		{"no classes", func(c *SyntheticConfig) { c.Classes = 0 }, "between 1 and 256 classes"},
 		{"too many classes", func(c *SyntheticConfig) { c.Classes = 257 }, "between 1 and 256 classes"},
-		{"negative spread", func(c *SyntheticConfig) { c.Spread = -1 }, "spread must be a finite number"},
+		{"negative spread", func(c *SyntheticConfig) { c.Spread = -1 }, "spread must be a finite number > 0, got -1"},
+		{"zero spread", func(c *SyntheticConfig) { c.Spread = 0 }, "spread must be a finite number > 0, got 0"},
+		{"infinite spread", func(c *SyntheticConfig) { c.Spread = math.Inf(1) }, "spread must be a finite number > 0, got +Inf"},
 		{"NaN spread", func(c *SyntheticConfig) { c.Spread = math.NaN() }, "spread must be a finite number"},
 		{"too large", func(c *SyntheticConfig) { c.Examples, c.Dims = 1<<20, 1<<12 }, "too large"},
 	}
@@ -191,8 +193,7 @@ func TestSyntheticCancelled(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	norm, _ := cfg.normalize()
-	if d.Digest() != mustSynthetic(t, norm).Digest() {
+	if d.Digest() != mustSynthetic(t, cfg).Digest() {
 		t.Error("the dataset drawn after a cancelled generation differs from a fresh one")
 	}
 }

@@ -13,11 +13,12 @@ import (
 // AMOptions configures ActivationMatch.
 type AMOptions struct {
 	// Kernel is the similarity of two units' activations over the examples: "linear" (the
-	// default; the inner product, as in Git Re-Basin), "cosine" (inner product of the
-	// normalised vectors) or "correlation" (Pearson, as in Li et al. 2016 and Entezari et
-	// al. 2022).
+	// inner product, as in Git Re-Basin), "cosine" (inner product of the normalised
+	// vectors) or "correlation" (Pearson, as in Li et al. 2016 and Entezari et al. 2022).
 	Kernel string
-	// Batch is how many examples go through the networks at once (1000 when 0).
+	// Batch is how many examples go through the networks at once, ≥ 1. The cross products
+	// are summed per batch in float32, so it changes the last bits of the result: the
+	// match stage uses ActivationBatch.
 	Batch int
 	// BLAS runs the forward passes and the cross products (blas.Default() when nil).
 	BLAS blas.Impl
@@ -26,6 +27,10 @@ type AMOptions struct {
 	// and the layers solved of the hidden layers.
 	Progress func(unit string, done, total int)
 }
+
+// ActivationBatch is the Batch the match stage uses: the forward passes' buffers grow with
+// it, and 1,000 examples make GEMMs large enough to run at full speed.
+const ActivationBatch = 1000
 
 // Kernels lists the similarities ActivationMatch knows.
 var Kernels = []string{"linear", "cosine", "correlation"}
@@ -64,20 +69,16 @@ func ActivationMatch(ctx context.Context, a, b *nn.Network, x []float32, n int, 
 		return Result{}, fmt.Errorf("activation matching: second network: %v", err)
 	}
 	kernel := opt.Kernel
-	if kernel == "" {
-		kernel = "linear"
-	}
 	if kernel != "linear" && kernel != "cosine" && kernel != "correlation" {
 		return Result{}, fmt.Errorf("activation matching: unknown kernel %q; the kernels are: linear, cosine, correlation", opt.Kernel)
 	}
 	if n < 1 || n > len(x)/arch.Input {
 		return Result{}, fmt.Errorf("activation matching: need at least one example of %d features, got %d examples in %d values", arch.Input, n, len(x))
 	}
-	batch := opt.Batch
-	if batch <= 0 {
-		batch = 1000
+	if opt.Batch < 1 {
+		return Result{}, fmt.Errorf("activation matching: the batch must be at least 1 example, got %d (%d is usual)", opt.Batch, ActivationBatch)
 	}
-	batch = min(batch, n)
+	batch := min(opt.Batch, n)
 	impl := opt.BLAS
 	if impl == nil {
 		impl = blas.Default()

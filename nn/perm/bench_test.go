@@ -35,7 +35,7 @@ func TestRecoveryMNISTScale(t *testing.T) {
 	q := Random(mnistArch, 2)
 	b := apply(t, q, a)
 	start := time.Now()
-	wm, err := WeightMatch(context.Background(), a, b, WMOptions{})
+	wm, err := WeightMatch(context.Background(), a, b, WMOptions{MaxSweeps: SweepLimit, Tol: GainTol})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +48,7 @@ func TestRecoveryMNISTScale(t *testing.T) {
 	}
 	s := mnistLike(t, 1000)
 	dead := constantUnits(t, a, s.X, s.N)
-	am, err := ActivationMatch(context.Background(), a, b, s.X, s.N, AMOptions{})
+	am, err := ActivationMatch(context.Background(), a, b, s.X, s.N, AMOptions{Kernel: "linear", Batch: ActivationBatch})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +63,7 @@ func BenchmarkWeightMatch784x512x3(b *testing.B) {
 	b.ResetTimer()
 	sweeps := 0
 	for i := 0; i < b.N; i++ {
-		res, err := WeightMatch(context.Background(), x, y, WMOptions{Seed: uint64(i), BLAS: impl})
+		res, err := WeightMatch(context.Background(), x, y, WMOptions{MaxSweeps: SweepLimit, Tol: GainTol, Seed: uint64(i), BLAS: impl})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -78,14 +78,14 @@ func BenchmarkWeightMatch784x512x3(b *testing.B) {
 func BenchmarkWeightMatchWarm(b *testing.B) {
 	x, y := randomNet(b, mnistArch, 1), randomNet(b, mnistArch, 2)
 	s := mnistLike(b, 1000)
-	am, err := ActivationMatch(context.Background(), x, y, s.X, s.N, AMOptions{})
+	am, err := ActivationMatch(context.Background(), x, y, s.X, s.N, AMOptions{Kernel: "linear", Batch: ActivationBatch})
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.ResetTimer()
 	sweeps := 0
 	for i := 0; i < b.N; i++ {
-		res, err := WeightMatch(context.Background(), x, y, WMOptions{Seed: uint64(i), Init: &am.Perm})
+		res, err := WeightMatch(context.Background(), x, y, WMOptions{MaxSweeps: SweepLimit, Tol: GainTol, Seed: uint64(i), Init: &am.Perm})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -105,7 +105,7 @@ func BenchmarkActivationMatch(b *testing.B) {
 	for _, k := range Kernels {
 		b.Run(k, func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
-				if _, err := ActivationMatch(context.Background(), x, y, s.X, s.N, AMOptions{Kernel: k, BLAS: impl}); err != nil {
+				if _, err := ActivationMatch(context.Background(), x, y, s.X, s.N, AMOptions{Kernel: k, BLAS: impl, Batch: ActivationBatch}); err != nil {
 					b.Fatal(err)
 				}
 			}

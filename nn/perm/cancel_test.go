@@ -36,10 +36,10 @@ func TestMatchCancel(t *testing.T) {
 	x, y := randomNet(t, a, 1), randomNet(t, a, 2)
 	in := randomInputs(300, a.Input, 3)
 	for _, checks := range []int{0, 1, 3, 10, 60} {
-		if _, err := WeightMatch(after(checks), x, y, WMOptions{}); !errors.Is(err, context.Canceled) {
+		if _, err := WeightMatch(after(checks), x, y, WMOptions{MaxSweeps: SweepLimit, Tol: GainTol}); !errors.Is(err, context.Canceled) {
 			t.Errorf("weight matching cancelled after %d checks: got %v, want context.Canceled", checks, err)
 		}
-		if _, err := ActivationMatch(after(checks), x, y, in, 300, AMOptions{Batch: 100}); !errors.Is(err, context.Canceled) {
+		if _, err := ActivationMatch(after(checks), x, y, in, 300, AMOptions{Kernel: "linear", Batch: 100}); !errors.Is(err, context.Canceled) {
 			t.Errorf("activation matching cancelled after %d checks: got %v, want context.Canceled", checks, err)
 		}
 	}
@@ -52,7 +52,7 @@ func TestMatchProgress(t *testing.T) {
 	x, y := randomNet(t, a, 1), randomNet(t, a, 2)
 	var sweeps []int
 	var last float64
-	res, err := WeightMatch(context.Background(), x, y, WMOptions{Progress: func(s int, gain float64) { sweeps, last = append(sweeps, s), gain }})
+	res, err := WeightMatch(context.Background(), x, y, WMOptions{MaxSweeps: SweepLimit, Tol: GainTol, Progress: func(s int, gain float64) { sweeps, last = append(sweeps, s), gain }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +66,7 @@ func TestMatchProgress(t *testing.T) {
 
 	var got []string
 	report := func(unit string, done, total int) { got = append(got, fmt.Sprintf("%s %d/%d", unit, done, total)) }
-	if _, err := ActivationMatch(context.Background(), x, y, randomInputs(250, a.Input, 3), 250, AMOptions{Batch: 100, Progress: report}); err != nil {
+	if _, err := ActivationMatch(context.Background(), x, y, randomInputs(250, a.Input, 3), 250, AMOptions{Kernel: "linear", Batch: 100, Progress: report}); err != nil {
 		t.Fatal(err)
 	}
 	wantAM := []string{"example 100/250", "example 200/250", "example 250/250", "layer 1/3", "layer 2/3", "layer 3/3"}

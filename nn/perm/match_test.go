@@ -32,7 +32,7 @@ func trainedNet(t testing.TB, act string, ln bool) (*nn.Network, *data.Set) {
 		t.Fatal(err)
 	}
 	a := nn.Arch{Kind: "mlp", Input: 24, Hidden: []int{32, 32}, Output: 5, Activation: act, LayerNorm: ln, Bias: true}
-	res, err := nn.Train(context.Background(), nn.TrainConfig{Arch: a, Seed: 1, DataSeed: 2, Epochs: 2, BatchSize: 32,
+	res, err := nn.Train(context.Background(), nn.TrainConfig{Arch: a, Init: "pytorch", Seed: 1, DataSeed: 2, Epochs: 2, BatchSize: 32,
 		Optim: nn.OptimConfig{Kind: "sgd", Momentum: 0.9}, Schedule: nn.Schedule{LR: 0.05, Kind: "constant"}, EvalTrain: 100}, d.Train, d.Test)
 	if err != nil {
 		t.Fatal(err)
@@ -79,7 +79,7 @@ func TestRecovery(t *testing.T) {
 			q := Random(c.net.Arch, uint64(ci+1))
 			b := apply(t, q, c.net)
 			want := q.Inverse()
-			wm, err := WeightMatch(context.Background(), c.net, b, WMOptions{Seed: 7})
+			wm, err := WeightMatch(context.Background(), c.net, b, WMOptions{MaxSweeps: SweepLimit, Tol: GainTol, Seed: 7})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -187,7 +187,7 @@ func TestWeightMatchIndependent(t *testing.T) {
 	for i, a := range testArchs() {
 		t.Run(a.String(), func(t *testing.T) {
 			x, y := randomNet(t, a, uint64(2*i+1)), randomNet(t, a, uint64(2*i+2))
-			res, err := WeightMatch(context.Background(), x, y, WMOptions{Seed: 1})
+			res, err := WeightMatch(context.Background(), x, y, WMOptions{MaxSweeps: SweepLimit, Tol: GainTol, Seed: 1})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -199,11 +199,11 @@ func TestWeightMatchIndependent(t *testing.T) {
 			if res.Objective != exact || res.Objective < base {
 				t.Errorf("objective %v, want Inner %v, at least the identity's %v", res.Objective, exact, base)
 			}
-			again, _ := WeightMatch(context.Background(), x, y, WMOptions{Seed: 1})
+			again, _ := WeightMatch(context.Background(), x, y, WMOptions{MaxSweeps: SweepLimit, Tol: GainTol, Seed: 1})
 			if !again.Perm.Equal(res.Perm) || again.Sweeps != res.Sweeps {
 				t.Error("the same seed gave a different result")
 			}
-			warm, err := WeightMatch(context.Background(), x, y, WMOptions{Seed: 2, Init: &res.Perm})
+			warm, err := WeightMatch(context.Background(), x, y, WMOptions{MaxSweeps: SweepLimit, Tol: GainTol, Seed: 2, Init: &res.Perm})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -257,7 +257,7 @@ func TestWeightMatchGlobal(t *testing.T) {
 	a := nn.Arch{Kind: "mlp", Input: 3, Hidden: []int{5}, Output: 2, Activation: "tanh", Bias: true, LayerNorm: true}
 	for seed := range uint64(5) {
 		x, y := randomNet(t, a, 2*seed+1), randomNet(t, a, 2*seed+2)
-		res, err := WeightMatch(context.Background(), x, y, WMOptions{})
+		res, err := WeightMatch(context.Background(), x, y, WMOptions{MaxSweeps: SweepLimit, Tol: GainTol})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -301,26 +301,31 @@ func TestMatchErrors(t *testing.T) {
 	bad := Identity(a)
 	bad.Groups[1] = make([]int, 7)
 	x := randomInputs(10, a.Input, 1)
+	ctx := context.Background()
+	wm := WMOptions{MaxSweeps: SweepLimit, Tol: GainTol}
+	withInit := func(p *Permutation) WMOptions { o := wm; o.Init = p; return o }
+	am := AMOptions{Kernel: "linear", Batch: ActivationBatch}
 	tests := []struct {
 		name string
 		run  func() error
 		err  string
 	}{
-		{"wm arch", func() error { _, err := WeightMatch(context.Background(), n, m, WMOptions{}); return err }, "second network"},
-		{"wm nil", func() error { _, err := WeightMatch(context.Background(), nil, n, WMOptions{}); return err }, "nil"},
-		{"wm init arch", func() error {
-			p := Identity(other)
-			_, err := WeightMatch(context.Background(), n, n, WMOptions{Init: &p})
+		{"wm arch", func() error { _, err := WeightMatch(ctx, n, m, wm); return err }, "second network"},
+		{"wm nil", func() error { _, err := WeightMatch(ctx, nil, n, wm); return err }, "nil"},
+		{"wm init arch", func() error { p := Identity(other); _, err := WeightMatch(ctx, n, n, withInit(&p)); return err }, "initial permutation is for"},
+		{"wm init invalid", func() error { _, err := WeightMatch(ctx, n, n, withInit(&bad)); return err }, "appears twice"},
+		{"wm no sweeps", func() error { _, err := WeightMatch(ctx, n, n, WMOptions{Tol: GainTol}); return err }, "max_sweeps must be at least 1, got 0"},
+		{"wm negative tol", func() error { _, err := WeightMatch(ctx, n, n, WMOptions{MaxSweeps: 1, Tol: -1}); return err }, "tolerance must be a finite number ≥ 0, got -1"},
+		{"wm NaN tol", func() error { _, err := WeightMatch(ctx, n, n, WMOptions{MaxSweeps: 1, Tol: math.NaN()}); return err }, "got NaN"},
+		{"am arch", func() error { _, err := ActivationMatch(ctx, n, m, x, 10, am); return err }, "second network"},
+		{"am no kernel", func() error {
+			_, err := ActivationMatch(ctx, n, n, x, 10, AMOptions{Batch: ActivationBatch})
 			return err
-		}, "initial permutation is for"},
-		{"wm init invalid", func() error { _, err := WeightMatch(context.Background(), n, n, WMOptions{Init: &bad}); return err }, "appears twice"},
-		{"am arch", func() error { _, err := ActivationMatch(context.Background(), n, m, x, 10, AMOptions{}); return err }, "second network"},
-		{"am kernel", func() error {
-			_, err := ActivationMatch(context.Background(), n, n, x, 10, AMOptions{Kernel: "rbf"})
-			return err
-		}, "unknown kernel"},
-		{"am short", func() error { _, err := ActivationMatch(context.Background(), n, n, x, 11, AMOptions{}); return err }, "11 examples"},
-		{"am empty", func() error { _, err := ActivationMatch(context.Background(), n, n, nil, 0, AMOptions{}); return err }, "at least one example"},
+		}, `unknown kernel ""`},
+		{"am no batch", func() error { _, err := ActivationMatch(ctx, n, n, x, 10, AMOptions{Kernel: "linear"}); return err }, "batch must be at least 1 example, got 0"},
+		{"am kernel", func() error { o := am; o.Kernel = "rbf"; _, err := ActivationMatch(ctx, n, n, x, 10, o); return err }, "unknown kernel"},
+		{"am short", func() error { _, err := ActivationMatch(ctx, n, n, x, 11, am); return err }, "11 examples"},
+		{"am empty", func() error { _, err := ActivationMatch(ctx, n, n, nil, 0, am); return err }, "at least one example"},
 	}
 	for _, tt := range tests {
 		if err := tt.run(); err == nil || !strings.Contains(err.Error(), tt.err) {

@@ -3,6 +3,7 @@ package perm
 import (
 	"context"
 	"fmt"
+	"math"
 
 	"github.com/modulo-ml/modulo/nn"
 	"github.com/modulo-ml/modulo/nn/blas"
@@ -17,10 +18,10 @@ type WMOptions struct {
 	// Seed draws the order in which each sweep visits the groups: coordinate descent finds a
 	// local optimum, and which one can depend on the order.
 	Seed uint64
-	// MaxSweeps bounds the sweeps (100 when 0).
+	// MaxSweeps bounds the sweeps, ≥ 1 (SweepLimit is Git Re-Basin's).
 	MaxSweeps int
-	// Tol stops the descent once a sweep gains no more than Tol in the objective (1e-12
-	// when 0).
+	// Tol stops the descent once a sweep gains no more than Tol in the objective, ≥ 0
+	// (GainTol is Git Re-Basin's).
 	Tol float64
 	// Init, if set, is the starting permutation (a warm start, e.g. the result of activation
 	// matching); the identity otherwise.
@@ -31,6 +32,14 @@ type WMOptions struct {
 	// gained in the objective.
 	Progress func(sweep int, gain float64)
 }
+
+// The stopping rule of Git Re-Basin's weight matching (its max_iter, and the 1e-12 a sweep
+// must gain to go on): the match stage's default max_sweeps, and what the stages that do not
+// expose the rule (merge_three, interpolate's rematch) use. WeightMatch fills in neither.
+const (
+	SweepLimit = 100
+	GainTol    = 1e-12
+)
 
 // Result is an alignment: Perm applied to the second network aligns it with the first.
 type Result struct {
@@ -108,11 +117,11 @@ func WeightMatch(ctx context.Context, a, b *nn.Network, opt WMOptions) (Result, 
 		}
 	}
 	maxSweeps, tol := opt.MaxSweeps, opt.Tol
-	if maxSweeps <= 0 {
-		maxSweeps = 100
+	if maxSweeps < 1 {
+		return Result{}, fmt.Errorf("weight matching: max_sweeps must be at least 1, got %d (%d is usual)", maxSweeps, SweepLimit)
 	}
-	if tol == 0 {
-		tol = 1e-12
+	if !(tol >= 0) || math.IsInf(tol, 0) {
+		return Result{}, fmt.Errorf("weight matching: the tolerance must be a finite number ≥ 0, got %g (%g is usual)", tol, GainTol)
 	}
 	impl := opt.BLAS
 	if impl == nil {

@@ -12,7 +12,7 @@ import (
 func TestEncodeRoundTrip(t *testing.T) {
 	ln := nn.Arch{Kind: "mlp", Input: 9, Hidden: []int{12, 7}, Output: 4, Activation: "gelu", LayerNorm: true}
 	flat := nn.Arch{Kind: "mlp", Input: 5, Output: 3, Activation: "tanh", Bias: true}
-	half, err := Next(initNet(t, small, 1), nil, Options{Fraction: 0.5})
+	half, err := Next(initNet(t, small, 1), nil, Options{Fraction: 0.5, Scope: Global})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +62,7 @@ func TestEncodeRoundTrip(t *testing.T) {
 // TestDecodeBesideNetwork: a network and its mask in one file read back as both.
 func TestDecodeBesideNetwork(t *testing.T) {
 	n := initNet(t, small, 4)
-	m, err := Next(n, nil, Options{})
+	m, err := Next(n, nil, standard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,7 +167,7 @@ func TestDecodeErrors(t *testing.T) {
 }
 
 func FuzzDecode(f *testing.F) {
-	m, _ := Next(initNet(f, small, 1), nil, Options{})
+	m, _ := Next(initNet(f, small, 1), nil, standard)
 	b, _ := Encode(small, m)
 	f.Add(b)
 	f.Add([]byte{})

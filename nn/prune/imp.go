@@ -36,8 +36,7 @@ type Level struct {
 // throughout its training (every step and every chunk of its evaluations, see nn.Train),
 // so a cancelled IMP stops within a step.
 func IMP(ctx context.Context, cfg nn.TrainConfig, train, test *data.Set, levels int, rewindStep int, opt Options, progress func(level int)) ([]Level, error) {
-	opt, err := checkIMP(cfg, levels, opt)
-	if err != nil {
+	if err := checkIMP(cfg, levels, opt); err != nil {
 		return nil, err
 	}
 	if progress == nil {
@@ -51,20 +50,18 @@ func IMP(ctx context.Context, cfg nn.TrainConfig, train, test *data.Set, levels 
 	return impFrom(ctx, cfg, train, test, dense, levels, opt, progress)
 }
 
-// checkIMP reports arguments IMP cannot work with, before anything trains, and returns opt
-// with its defaults filled in.
-func checkIMP(cfg nn.TrainConfig, levels int, opt Options) (Options, error) {
+// checkIMP reports arguments IMP cannot work with, before anything trains.
+func checkIMP(cfg nn.TrainConfig, levels int, opt Options) error {
 	if levels < 0 {
-		return opt, fmt.Errorf("IMP needs levels ≥ 0, got %d", levels)
+		return fmt.Errorf("IMP needs levels ≥ 0, got %d", levels)
 	}
-	opt, err := opt.normalize()
-	if err != nil {
-		return opt, err
+	if err := opt.validate(); err != nil {
+		return err
 	}
 	if cfg.Masks != nil {
-		return opt, fmt.Errorf("IMP chooses the masks itself; the training configuration must not set any")
+		return fmt.Errorf("IMP chooses the masks itself; the training configuration must not set any")
 	}
-	return opt, nil
+	return nil
 }
 
 // DenseRun is a finished dense run of a training configuration: level 0 of IMP, and the
@@ -79,8 +76,7 @@ type DenseRun struct {
 // trained again). dense must be cfg's run: IMPFrom checks the architectures, not the
 // history. levels+1 networks are returned, level 0 being dense.Net.
 func IMPFrom(ctx context.Context, cfg nn.TrainConfig, train, test *data.Set, dense DenseRun, levels int, opt Options, progress func(level int)) ([]Level, error) {
-	opt, err := checkIMP(cfg, levels, opt)
-	if err != nil {
+	if err := checkIMP(cfg, levels, opt); err != nil {
 		return nil, err
 	}
 	if err := dense.check(cfg); err != nil {

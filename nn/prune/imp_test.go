@@ -34,11 +34,15 @@ func trainConfig(optim nn.OptimConfig) nn.TrainConfig {
 		BatchSize: 64, // 32 steps per epoch
 		Optim:     optim,
 		Schedule:  nn.Schedule{LR: 0.05, Kind: "cosine", Warmup: 10},
+		EvalTrain: 10000,
 		BLAS:      blas.Gonum(),
 	}
 }
 
 var sgd = nn.OptimConfig{Kind: "sgd", Momentum: 0.9, WeightDecay: 1e-4}
+
+// standard is open_lth's pruning: 20% of the remaining weights per level, globally.
+var standard = Options{Fraction: DefaultFraction, Scope: Global}
 
 // TestIMPKeepsPrunedWeightsZero runs two levels and checks that every weight a level's mask
 // prunes is exactly zero in its trained network, under both scopes and with optimisers
@@ -50,9 +54,9 @@ func TestIMPKeepsPrunedWeightsZero(t *testing.T) {
 		optim nn.OptimConfig
 		opt   Options
 	}{
-		{"sgd global", sgd, Options{}},
-		{"sgd nesterov layer exempt", nn.OptimConfig{Kind: "sgd", Momentum: 0.9, Nesterov: true, WeightDecay: 5e-4}, Options{Scope: Layer, ExemptOutput: true}},
-		{"adamw global", nn.OptimConfig{Kind: "adamw", WeightDecay: 0.01}, Options{Fraction: 0.5}},
+		{"sgd global", sgd, standard},
+		{"sgd nesterov layer exempt", nn.OptimConfig{Kind: "sgd", Momentum: 0.9, Nesterov: true, WeightDecay: 5e-4}, Options{Fraction: DefaultFraction, Scope: Layer, ExemptOutput: true}},
+		{"adamw global", nn.OptimConfig{Kind: "adamw", WeightDecay: 0.01, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8}, Options{Fraction: 0.5, Scope: Global}},
 	} {
 		cfg := trainConfig(c.optim)
 		if c.optim.Kind == "adamw" {
@@ -107,7 +111,7 @@ func TestIMPIsTrainWithRewinding(t *testing.T) {
 	d := synthetic(t)
 	ctx := context.Background()
 	const rewindStep = 20
-	for _, opt := range []Options{{Scope: Global}, {Scope: Layer, ExemptOutput: true}} {
+	for _, opt := range []Options{standard, {Fraction: DefaultFraction, Scope: Layer, ExemptOutput: true}} {
 		cfg := trainConfig(sgd)
 		levels, err := IMP(ctx, cfg, d.Train, d.Test, 2, rewindStep, opt, nil)
 		if err != nil {
@@ -179,7 +183,7 @@ func TestIMPWithTransportedMasks(t *testing.T) {
 	d := synthetic(t)
 	cfg := trainConfig(sgd)
 	cfg.Epochs = 2
-	levels, err := IMP(context.Background(), cfg, d.Train, d.Test, 1, 0, Options{}, nil)
+	levels, err := IMP(context.Background(), cfg, d.Train, d.Test, 1, 0, standard, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,14 +240,15 @@ func TestIMPErrors(t *testing.T) {
 		want           string
 		wantErr        error
 	}{
-		{name: "negative levels", cfg: cfg, levels: -1, want: "levels ≥ 0"},
-		{name: "options", cfg: cfg, levels: 1, opt: Options{Fraction: 2}, want: "outside (0, 1)"},
-		{name: "masks set", cfg: masked, levels: 1, want: "must not set any"},
-		{name: "negative rewind", cfg: cfg, levels: 1, rewind: -1, want: "rewind step -1 is negative"},
-		{name: "rewind beyond", cfg: cfg, levels: 1, rewind: 97, want: "rewind step 97 is beyond the run's 96 steps"},
-		{name: "no data", cfg: cfg, levels: 1, train: &data.Set{}, want: "training and a test set"},
-		{name: "bad optimiser", cfg: bad, levels: 1, want: `level 0 (dense): unknown optimizer "lion"`},
-		{name: "cancelled", ctx: cancelled, cfg: cfg, levels: 1, wantErr: context.Canceled},
+		{name: "negative levels", cfg: cfg, opt: standard, levels: -1, want: "levels ≥ 0"},
+		{name: "options", cfg: cfg, levels: 1, opt: Options{Fraction: 2, Scope: Global}, want: "outside (0, 1)"},
+		{name: "no options", cfg: cfg, levels: 1, want: "pruning fraction 0 is outside (0, 1)"},
+		{name: "masks set", cfg: masked, opt: standard, levels: 1, want: "must not set any"},
+		{name: "negative rewind", cfg: cfg, opt: standard, levels: 1, rewind: -1, want: "rewind step -1 is negative"},
+		{name: "rewind beyond", cfg: cfg, opt: standard, levels: 1, rewind: 97, want: "rewind step 97 is beyond the run's 96 steps"},
+		{name: "no data", cfg: cfg, opt: standard, levels: 1, train: &data.Set{}, want: "training and a test set"},
+		{name: "bad optimiser", cfg: bad, opt: standard, levels: 1, want: `level 0 (dense): unknown optimizer "lion"`},
+		{name: "cancelled", ctx: cancelled, cfg: cfg, opt: standard, levels: 1, wantErr: context.Canceled},
 	} {
 		ctx := c.ctx
 		if ctx == nil {
@@ -301,7 +306,7 @@ func TestIMPFromTrainRun(t *testing.T) {
 	cfg := trainConfig(sgd)
 	cfg.Epochs = 2
 	const rewind = 40
-	want, err := IMP(context.Background(), cfg, d.Train, d.Test, 2, rewind, Options{}, nil)
+	want, err := IMP(context.Background(), cfg, d.Train, d.Test, 2, rewind, standard, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -316,7 +321,7 @@ func TestIMPFromTrainRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	dense := DenseRun{Net: full.Final, Metrics: full.Metrics, Rewind: part.Final}
-	got, err := IMPFrom(context.Background(), cfg, d.Train, d.Test, dense, 2, Options{}, nil)
+	got, err := IMPFrom(context.Background(), cfg, d.Train, d.Test, dense, 2, standard, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -337,7 +342,7 @@ func TestIMPFromTrainRun(t *testing.T) {
 	}
 	wrong := dense
 	wrong.Rewind = nil
-	if _, err := IMPFrom(context.Background(), cfg, d.Train, d.Test, wrong, 1, Options{}, nil); err == nil {
+	if _, err := IMPFrom(context.Background(), cfg, d.Train, d.Test, wrong, 1, standard, nil); err == nil {
 		t.Error("a dense run without its rewind network: no error")
 	}
 }
@@ -349,7 +354,7 @@ func TestIMPFromCancel(t *testing.T) {
 	d := synthetic(t)
 	cfg := trainConfig(sgd)
 	ctx := context.Background()
-	levels, err := IMP(ctx, cfg, d.Train, d.Test, 2, 0, Options{}, nil)
+	levels, err := IMP(ctx, cfg, d.Train, d.Test, 2, 0, standard, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -357,7 +362,7 @@ func TestIMPFromCancel(t *testing.T) {
 	masks := []Mask{levels[0].Mask, levels[1].Mask, levels[2].Mask}
 	for name, run := range map[string]func(context.Context, func(int)) ([]Level, error){
 		"IMPFrom": func(ctx context.Context, p func(int)) ([]Level, error) {
-			return IMPFrom(ctx, cfg, d.Train, d.Test, dense, 3, Options{}, p)
+			return IMPFrom(ctx, cfg, d.Train, d.Test, dense, 3, standard, p)
 		},
 		"IMPWithMasksFrom": func(ctx context.Context, p func(int)) ([]Level, error) {
 			return IMPWithMasksFrom(ctx, cfg, d.Train, d.Test, dense, masks, p)

@@ -47,37 +47,32 @@ const (
 	Layer Scope = "layer"
 )
 
-// DefaultFraction is the fraction pruned per level when Options.Fraction is 0.
+// DefaultFraction is open_lth's fraction pruned per level, the prune stage's default.
+// Options never fills it in.
 const DefaultFraction = 0.2
 
-// Options configures a pruning step.
+// Options configures a pruning step. Every field is used as given.
 type Options struct {
-	// Fraction of the remaining prunable weights pruned at each level, in (0, 1); 0 means
-	// DefaultFraction.
+	// Fraction of the remaining prunable weights pruned at each level, in (0, 1).
 	Fraction float64
-	// Scope is Global or Layer; "" means Global.
+	// Scope is Global or Layer.
 	Scope Scope
 	// ExemptOutput leaves the output layer's weights dense: they are not prunable and do not
 	// count towards the number pruned.
 	ExemptOutput bool
 }
 
-// normalize fills in defaults and reports options that cannot work.
-func (o Options) normalize() (Options, error) {
-	if o.Fraction == 0 {
-		o.Fraction = DefaultFraction
-	}
+// validate reports options that cannot work.
+func (o Options) validate() error {
 	if !(o.Fraction > 0 && o.Fraction < 1) {
-		return o, fmt.Errorf("pruning fraction %g is outside (0, 1)", o.Fraction)
+		return fmt.Errorf("pruning fraction %g is outside (0, 1); open_lth prunes %g of the remaining weights per level", o.Fraction, DefaultFraction)
 	}
 	switch o.Scope {
-	case "":
-		o.Scope = Global
 	case Global, Layer:
 	default:
-		return o, fmt.Errorf("unknown pruning scope %q; the scopes are: global, layer", o.Scope)
+		return fmt.Errorf("unknown pruning scope %q; the scopes are: global, layer", o.Scope)
 	}
-	return o, nil
+	return nil
 }
 
 // Mask is a 0/1 mask per prunable parameter, keyed by name ("layers.i.weight"), each as
@@ -209,8 +204,7 @@ type candidate struct {
 // may not name a parameter that is not prunable under opt. The result names every prunable
 // weight; m is not modified.
 func Next(n *nn.Network, m Mask, opt Options) (Mask, error) {
-	opt, err := opt.normalize()
-	if err != nil {
+	if err := opt.validate(); err != nil {
 		return nil, err
 	}
 	if n == nil {

@@ -111,15 +111,15 @@ func TestSparsityAfterLevels(t *testing.T) {
 	}
 }
 
-// TestRounding pins halves (away from zero) and the default fraction.
+// TestRounding pins halves (away from zero).
 func TestRounding(t *testing.T) {
 	a := nn.Arch{Kind: "mlp", Input: 7, Output: 1, Activation: "relu"} // 7 weights
 	n := initNet(t, a, 1)
 	for _, c := range []struct {
 		fraction float64
 		kept     int
-	}{{0.5, 3}, {0, 6}, {0.2, 6}, {0.3, 5}, {0.05, 7}, {0.95, 0}} {
-		m, err := Next(n, nil, Options{Fraction: c.fraction})
+	}{{0.5, 3}, {0.2, 6}, {0.3, 5}, {0.05, 7}, {0.95, 0}} {
+		m, err := Next(n, nil, Options{Fraction: c.fraction, Scope: Global})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -134,7 +134,7 @@ func TestRounding(t *testing.T) {
 func TestThreshold(t *testing.T) {
 	n := initNet(t, small, 3)
 	for _, scope := range []Scope{Global, Layer} {
-		m, err := Next(n, nil, Options{Scope: scope})
+		m, err := Next(n, nil, Options{Fraction: DefaultFraction, Scope: scope})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -232,7 +232,7 @@ func TestNextDoesNotModify(t *testing.T) {
 	before := n.Clone()
 	m := Dense(small, Options{})
 	m0 := m.Clone()
-	if _, err := Next(n, m, Options{}); err != nil {
+	if _, err := Next(n, m, standard); err != nil {
 		t.Fatal(err)
 	}
 	if !m.Equal(m0) || !sameNet(n, before) {
@@ -256,16 +256,18 @@ func TestNextErrors(t *testing.T) {
 		{"negative fraction", n, nil, Options{Fraction: -0.1}, "outside (0, 1)"},
 		{"fraction 1", n, nil, Options{Fraction: 1}, "outside (0, 1)"},
 		{"NaN fraction", n, nil, Options{Fraction: math.NaN()}, "outside (0, 1)"},
-		{"scope", n, nil, Options{Scope: "neuron"}, `unknown pruning scope "neuron"`},
-		{"nil network", nil, nil, Options{}, "network is nil"},
-		{"unknown mask", n, Mask{"layers.7.weight": make([]float32, 3)}, Options{}, `"layers.7.weight" names no prunable weight`},
-		{"bias mask", n, Mask{"layers.0.bias": make([]float32, 32)}, Options{}, `"layers.0.bias" names no prunable weight`},
-		{"exempt output", n, Mask{"layers.2.weight": make([]float32, 128)}, Options{ExemptOutput: true}, `"layers.2.weight" names no prunable weight`},
-		{"length", n, Mask{"layers.0.weight": make([]float32, 3)}, Options{}, "has 3 values for 640 weights"},
-		{"value", n, Mask{"layers.2.weight": slices.Repeat([]float32{0.5}, 128)}, Options{}, "value 0.5"},
-		{"NaN weight", nan, nil, Options{}, "weight 5 of layers.1.weight is NaN"},
-		{"short weight", short, nil, Options{}, "lacks parameter layers.0.weight"},
-		{"invalid arch", &nn.Network{Arch: nn.Arch{Kind: "cnn"}}, nil, Options{}, "unknown model kind"},
+		{"scope", n, nil, Options{Fraction: 0.2, Scope: "neuron"}, `unknown pruning scope "neuron"`},
+		{"no fraction", n, nil, Options{Scope: Global}, "pruning fraction 0 is outside (0, 1)"},
+		{"no scope", n, nil, Options{Fraction: 0.2}, `unknown pruning scope ""`},
+		{"nil network", nil, nil, standard, "network is nil"},
+		{"unknown mask", n, Mask{"layers.7.weight": make([]float32, 3)}, standard, `"layers.7.weight" names no prunable weight`},
+		{"bias mask", n, Mask{"layers.0.bias": make([]float32, 32)}, standard, `"layers.0.bias" names no prunable weight`},
+		{"exempt output", n, Mask{"layers.2.weight": make([]float32, 128)}, Options{Fraction: DefaultFraction, Scope: Global, ExemptOutput: true}, `"layers.2.weight" names no prunable weight`},
+		{"length", n, Mask{"layers.0.weight": make([]float32, 3)}, standard, "has 3 values for 640 weights"},
+		{"value", n, Mask{"layers.2.weight": slices.Repeat([]float32{0.5}, 128)}, standard, "value 0.5"},
+		{"NaN weight", nan, nil, standard, "weight 5 of layers.1.weight is NaN"},
+		{"short weight", short, nil, standard, "lacks parameter layers.0.weight"},
+		{"invalid arch", &nn.Network{Arch: nn.Arch{Kind: "cnn"}}, nil, standard, "unknown model kind"},
 	} {
 		_, err := Next(c.n, c.m, c.opt)
 		if err == nil || !strings.Contains(err.Error(), c.want) {

@@ -32,11 +32,17 @@ import (
 	"github.com/modulo-ml/modulo/nn/sparse"
 )
 
-// timedBLAS is a blas.Impl whose Sgemm adds its wall time and arithmetic to totals;
-// everything else (Name, Kernel, Threads, SetThreads, Config) is the wrapped
-// implementation's. It also keeps the sparse products' time (addSparse, sparse.Timer).
+// timedBLAS is a blas.Impl whose Sgemm adds its wall time and arithmetic to its tally;
+// everything else (Name, Kernel, Threads, Config) is the wrapped handle's. The handles
+// WithThreads makes (training makes one for its parts) are timed into the same tally.
 type timedBLAS struct {
 	blas.Impl
+	*tally
+}
+
+// tally is what the timed handles add up. It also keeps the sparse products' time
+// (addSparse, sparse.Timer).
+type tally struct {
 	mu       sync.Mutex
 	total    time.Duration
 	flops    float64
@@ -45,6 +51,10 @@ type timedBLAS struct {
 	lanes    int // the most calls in flight at once
 	sparse   time.Duration
 	wait     time.Duration // parts waiting for each other (nn.WaitTimer), summed
+}
+
+func (t *timedBLAS) WithThreads(n int) blas.Impl {
+	return &timedBLAS{Impl: t.Impl.WithThreads(n), tally: t.tally}
 }
 
 func (t *timedBLAS) Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
@@ -63,19 +73,19 @@ func (t *timedBLAS) Sgemm(transA, transB bool, m, n, k int, alpha float32, a []f
 	t.mu.Unlock()
 }
 
-func (t *timedBLAS) addSparse(d time.Duration) {
+func (t *tally) addSparse(d time.Duration) {
 	t.mu.Lock()
 	t.sparse += d
 	t.mu.Unlock()
 }
 
-func (t *timedBLAS) addWait(d time.Duration) {
+func (t *tally) addWait(d time.Duration) {
 	t.mu.Lock()
 	t.wait += d
 	t.mu.Unlock()
 }
 
-func (t *timedBLAS) reset() {
+func (t *tally) reset() {
 	t.mu.Lock()
 	t.total, t.flops, t.calls, t.lanes, t.sparse, t.wait = 0, 0, 0, 0, 0, 0
 	t.mu.Unlock()
@@ -89,7 +99,7 @@ type timing struct {
 	calls, lanes              int
 }
 
-func (t *timedBLAS) read(total time.Duration) timing {
+func (t *tally) read(total time.Duration) timing {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	lanes := max(t.lanes, 1)
@@ -108,7 +118,7 @@ func (r timing) outside() float64 {
 
 func main() {
 	runs := flag.Int("runs", 3, "timed one-epoch runs (the fastest is reported)")
-	threads := flag.Int("threads", 0, "BLAS threads (0: the implementation's default)")
+	threads := flag.Int("threads", 0, "BLAS threads (0: one per CPU)")
 	flag.Parse()
 	if err := run(*runs, *threads); err != nil {
 		fmt.Fprintln(os.Stderr, "gemmshare:", err)
@@ -128,10 +138,7 @@ func run(runs, threads int) error {
 	if err != nil {
 		return err
 	}
-	impl := &timedBLAS{Impl: blas.Default()}
-	if threads > 0 {
-		impl.SetThreads(threads)
-	}
+	impl := &timedBLAS{Impl: blas.Default().WithThreads(threads), tally: &tally{}}
 	// The configuration of nn.BenchmarkEpochMNIST512.
 	arch := nn.Arch{Kind: "mlp", Input: 784, Hidden: []int{512, 512, 512}, Output: 10, Activation: "relu", Bias: true}
 	cfg := nn.TrainConfig{Arch: arch, Init: "pytorch", Seed: 1, DataSeed: 1, Epochs: 1, BatchSize: 128,

@@ -45,7 +45,7 @@ const maxPoints = 10001
 func init() {
 	stages.Default.Register(&stages.Kind{
 		Name:    "interpolate",
-		Version: 1,
+		Version: 2, // 2: OpenBLAS runs single-threaded on fixed blocks, so the granted threads no longer change the bits
 		Doc:     "Measures loss and error on the straight line between networks, pairwise along two sequences, and their barriers.",
 		Schema: stages.Schema{Attributes: []stages.Attribute{
 			{Name: "a", Type: cty.DynamicPseudoType, Required: true, Doc: "a network or a sequence of networks"},
@@ -157,8 +157,7 @@ func runInterpolate(ctx context.Context, in *stages.Input) (*stages.Result, erro
 	if err := sameArch("interpolate", append(as, bs...)...); err != nil {
 		return nil, err
 	}
-	impl := blas.Default()
-	impl.SetThreads(in.Threads)
+	impl := blas.Default().WithThreads(in.Threads)
 	if c.Permutation != nil {
 		pm, err := readPermutation(in, c.Permutation)
 		if err != nil {
@@ -190,7 +189,7 @@ func runInterpolate(ctx context.Context, in *stages.Input) (*stages.Result, erro
 		b := bs[i]
 		if c.Rematch {
 			in.Report(stages.Progress{Done: float64(i * len(alphas)), Total: total, Unit: "point", Message: fmt.Sprintf("pair %d/%d: weight matching", i+1, len(as))})
-			r, err := perm.WeightMatch(ctx, as[i], b, perm.WMOptions{BLAS: impl})
+			r, err := perm.WeightMatch(ctx, as[i], b, perm.WMOptions{MaxSweeps: perm.SweepLimit, Tol: perm.GainTol, BLAS: impl})
 			if err != nil {
 				return nil, err
 			}

@@ -33,7 +33,7 @@ type matchConfig struct {
 func init() {
 	stages.Default.Register(&stages.Kind{
 		Name:    "match",
-		Version: 1,
+		Version: 2, // 2: OpenBLAS runs single-threaded on fixed blocks, so the granted threads no longer change the bits
 		Doc:     "Finds the permutation of the target's hidden units that best aligns it with the reference (weight or activation matching).",
 		Schema: stages.Schema{Attributes: []stages.Attribute{
 			{Name: "reference", Type: cty.DynamicPseudoType, Required: true, Doc: "a network, or a sequence of networks with at"},
@@ -187,8 +187,7 @@ func runMatch(ctx context.Context, in *stages.Input) (*stages.Result, error) {
 	if err := sameArch("match", append([]*nn.Network{ref}, targets...)...); err != nil {
 		return nil, err
 	}
-	b := blas.Default()
-	b.SetThreads(in.Threads)
+	b := blas.Default().WithThreads(in.Threads)
 	var res perm.Result
 	if c.Method == "activation" {
 		if c.Data == nil {
@@ -206,7 +205,7 @@ func runMatch(ctx context.Context, in *stages.Input) (*stages.Result, error) {
 		progress := func(unit string, done, total int) {
 			report(stages.Progress{Done: float64(done), Total: float64(total), Unit: unit}, done == total)
 		}
-		res, err = perm.ActivationMatch(ctx, ref, tgt, d.Train.X[:n*d.Train.D], n, perm.AMOptions{Kernel: c.Kernel, BLAS: b, Progress: progress})
+		res, err = perm.ActivationMatch(ctx, ref, tgt, d.Train.X[:n*d.Train.D], n, perm.AMOptions{Kernel: c.Kernel, Batch: perm.ActivationBatch, BLAS: b, Progress: progress})
 		if err != nil {
 			return nil, err
 		}
@@ -217,7 +216,7 @@ func runMatch(ctx context.Context, in *stages.Input) (*stages.Result, error) {
 			report(stages.Progress{Done: float64(sweep), Total: float64(c.MaxSweeps), Unit: "sweep", Message: fmt.Sprintf("gain %.4g", gain)}, false)
 		}
 		in.Report(stages.Progress{Total: float64(c.MaxSweeps), Unit: "sweep"})
-		res, err = perm.WeightMatch(ctx, ref, tgt, perm.WMOptions{Seed: c.Seed, MaxSweeps: c.MaxSweeps, BLAS: b, Progress: progress})
+		res, err = perm.WeightMatch(ctx, ref, tgt, perm.WMOptions{Seed: c.Seed, MaxSweeps: c.MaxSweeps, Tol: perm.GainTol, BLAS: b, Progress: progress})
 		if err != nil {
 			return nil, err
 		}

@@ -43,7 +43,7 @@ const maxResolution = 200
 func init() {
 	stages.Default.Register(&stages.Kind{
 		Name:    "merge_three",
-		Version: 1,
+		Version: 2, // 2: OpenBLAS runs single-threaded on fixed blocks, so the granted threads no longer change the bits
 		Doc: "Three networks: the barrier between two of them after aligning both to the third (via the reference), " +
 			"against aligning them directly, and over the triangle they span; and how often the permutations agree.",
 		Schema: stages.Schema{Attributes: []stages.Attribute{
@@ -106,8 +106,7 @@ func runMergeThree(ctx context.Context, in *stages.Input) (*stages.Result, error
 	if err := sameArch("merge_three", nets...); err != nil {
 		return nil, err
 	}
-	impl := blas.Default()
-	impl.SetThreads(in.Threads)
+	impl := blas.Default().WithThreads(in.Threads)
 	d, err := splitsOf(ctx, in, mc.Data, mc.TrainExamples)
 	if err != nil {
 		return nil, err
@@ -123,7 +122,7 @@ func runMergeThree(ctx context.Context, in *stages.Input) (*stages.Result, error
 		progress := func(sweep int, gain float64) {
 			aligning(stages.Progress{Message: fmt.Sprintf("weight matching %d, sweep %d (gain %.4g)", matched, sweep, gain)}, false)
 		}
-		r, err := perm.WeightMatch(ctx, a, b, perm.WMOptions{Seed: seed, BLAS: impl, Progress: progress})
+		r, err := perm.WeightMatch(ctx, a, b, perm.WMOptions{Seed: seed, MaxSweeps: perm.SweepLimit, Tol: perm.GainTol, BLAS: impl, Progress: progress})
 		return r.Perm, err
 	}
 	// The reference comes first; the other two keep their order.

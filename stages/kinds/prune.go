@@ -184,8 +184,7 @@ func runPrune(ctx context.Context, in *stages.Input) (*stages.Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := blas.Default()
-	b.SetThreads(in.Threads)
+	b := blas.Default().WithThreads(in.Threads)
 	tc.BLAS = b
 	tc.Checkpoints = nil
 

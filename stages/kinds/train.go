@@ -434,8 +434,7 @@ func runTrain(ctx context.Context, in *stages.Input) (*stages.Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := blas.Default()
-	b.SetThreads(in.Threads)
+	b := blas.Default().WithThreads(in.Threads)
 	tc.BLAS = b
 	var last time.Time
 	spe := nn.StepsPerEpoch(d.Train.N, tc.BatchSize)
