@@ -112,7 +112,7 @@ type optimizerConfig struct {
 func init() {
 	stages.Default.Register(&stages.Kind{
 		Name:    "train",
-		Version: 4, // 3: steps split in two parts (nn.stepParts), which rounds differently with OpenBLAS; 4: SGD momentum takes the gradients added to it
+		Version: 5, // 3: steps split in two parts (nn.stepParts), which rounds differently with OpenBLAS; 4: SGD momentum takes the gradients added to it; 5: an explicit beta1 = 0 or beta2 = 0 trains as written (nn applied 0.9 and 0.999 again)
 		Doc:     "Trains a network with SGD or Adam(W), keeping checkpoints and per-epoch metrics.",
 		Schema: stages.Schema{
 			Attributes: []stages.Attribute{
