@@ -28,27 +28,70 @@ import (
 //
 //	epochs = 1.5 # ERROR: <Summary> | <part of the Detail>
 //
-// TestAdversarial checks each file as `modulo validate` does and requires exactly the marked
+// Each pipeline is a directory of two files: _common.hcl, a small synthetic dataset d and
+// three small trainings a, b and c that most of them use, and the case itself.
+//
+// TestAdversarial checks each as `modulo validate` does and requires exactly the marked
 // errors, then runs it as `modulo run` does, on a fresh cache: a pipeline with errors must be
 // refused before anything runs, a valid one must run to the end, and nothing may panic.
 func TestAdversarial(t *testing.T) {
-	paths, _ := filepath.Glob(filepath.Join("testdata", "adversarial", "*.hcl"))
-	if len(paths) < 60 {
-		t.Fatalf("%d adversarial pipelines, want at least 60", len(paths))
+	cases := adversarialCases(t)
+	if len(cases) < 60 {
+		t.Fatalf("%d adversarial pipelines, want at least 60", len(cases))
 	}
-	for _, path := range paths {
-		t.Run(strings.TrimSuffix(filepath.Base(path), ".hcl"), func(t *testing.T) {
-			src, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatal(err)
-			}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
 			// A file saved as UTF-16 carries its markers between NUL bytes.
-			want := parseAdversarialMarkers(strings.ReplaceAll(string(src), "\x00", ""))
+			want := parseAdversarialMarkers(strings.ReplaceAll(string(c.src), "\x00", ""))
+			path := c.dir(t)
 			diags := validateNoPanic(t, path)
+			for _, d := range diags {
+				if d.Subject != nil && filepath.Base(d.Subject.Filename) != "case.hcl" {
+					t.Errorf("diagnostic in the common file: %s", formatDiag(d))
+				}
+			}
 			checkMarkers(t, want, diags)
 			runNoPanic(t, path, len(want) > 0)
 		})
 	}
+}
+
+// adversarialCase is one pipeline under testdata/adversarial, with the common file.
+type adversarialCase struct {
+	name        string
+	src, common []byte
+}
+
+func adversarialCases(t testing.TB) []adversarialCase {
+	dir := filepath.Join("testdata", "adversarial")
+	common, err := os.ReadFile(filepath.Join(dir, "_common.hcl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	paths, _ := filepath.Glob(filepath.Join(dir, "*.hcl"))
+	var out []adversarialCase
+	for _, p := range paths {
+		if strings.HasPrefix(filepath.Base(p), "_") {
+			continue
+		}
+		src, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, adversarialCase{name: strings.TrimSuffix(filepath.Base(p), ".hcl"), src: src, common: common})
+	}
+	return out
+}
+
+// dir writes the case as a pipeline directory and returns its path.
+func (c adversarialCase) dir(t *testing.T) string {
+	d := t.TempDir()
+	for name, b := range map[string][]byte{"_common.hcl": c.common, "case.hcl": c.src} {
+		if err := os.WriteFile(filepath.Join(d, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return d
 }
 
 // marker is one expected error: the line of its Subject, its Summary and a part of its

@@ -19,13 +19,8 @@ import (
 //
 //	go test -run '^$' -fuzz FuzzPipeline -fuzztime 10m ./stages/kinds/
 func FuzzPipeline(f *testing.F) {
-	paths, _ := filepath.Glob(filepath.Join("testdata", "adversarial", "*.hcl"))
-	for _, p := range paths {
-		src, err := os.ReadFile(p)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(src)
+	for _, c := range adversarialCases(f) {
+		f.Add(append(append(c.common, '\n'), c.src...))
 	}
 	f.Fuzz(func(t *testing.T, src []byte) {
 		path := filepath.Join(t.TempDir(), "p.hcl")

@@ -1,11 +1,4 @@
-dataset "d" {
-  source        = "synthetic"
-  examples      = 64
-  test_examples = 32
-  dims          = 4
-  classes       = 2
-}
-train "a" {
+train "x" {
   data        = dataset.d
   seed        = 1
   epochs      = 1
@@ -18,7 +11,7 @@ train "a" {
     lr = 0.1
   }
 }
-train "b" {
+train "y" {
   data        = dataset.d
   seed        = 2
   epochs      = 1
@@ -32,8 +25,8 @@ train "b" {
   }
 }
 match "m" {
-  reference = train.a.final
-  target    = train.b.final
+  reference = train.x.final
+  target    = train.y.final
   method    = "activation"
   data      = dataset.d
   examples  = 2000000000 # ERROR: Invalid match configuration | activation matching on 2000000000 examples would take about

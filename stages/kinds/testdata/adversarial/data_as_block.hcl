@@ -1,10 +1,3 @@
-dataset "d" {
-  source        = "synthetic"
-  examples      = 64
-  test_examples = 32
-  dims          = 4
-  classes       = 2
-}
 train "t" { # ERROR: Missing required argument
   data { # ERROR: Unsupported block type | "data" is an argument, not a block
   }

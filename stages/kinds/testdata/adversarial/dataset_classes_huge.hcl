@@ -1,4 +1,4 @@
-dataset "d" {
+dataset "e" {
   source        = "synthetic"
   examples      = 64
   test_examples = 32

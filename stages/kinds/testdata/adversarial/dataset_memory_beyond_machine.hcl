@@ -1,4 +1,4 @@
-dataset "d" {
+dataset "e" {
   source        = "synthetic"
   examples      = 2000000000 # ERROR: Invalid dataset configuration | the synthetic data would take
   test_examples = 32

@@ -1,11 +1,4 @@
-dataset "d" {
-  source        = "synthetic"
-  examples      = 64
-  test_examples = 32
-  dims          = 4
-  classes       = 2
-}
-train "a" {
+train "x" {
   data        = dataset.d
   seed        = 1
   epochs      = 1
@@ -18,7 +11,7 @@ train "a" {
     lr = 0.1
   }
 }
-train "b" {
+train "y" {
   data        = dataset.d
   seed        = 2
   epochs      = 1
@@ -32,7 +25,7 @@ train "b" {
   }
 }
 interpolate "i" {
-  a    = train.a.checkpoints # ERROR: Invalid interpolate configuration | a is an empty sequence
-  b    = train.b.checkpoints # ERROR: Invalid interpolate configuration | b is an empty sequence
+  a    = train.x.checkpoints # ERROR: Invalid interpolate configuration | a is an empty sequence
+  b    = train.y.checkpoints # ERROR: Invalid interpolate configuration | b is an empty sequence
   data = dataset.d
 }

@@ -1,11 +1,4 @@
-dataset "d" {
-  source        = "synthetic"
-  examples      = 64
-  test_examples = 32
-  dims          = 4
-  classes       = 2
-}
-train "a" {
+train "x" {
   data        = dataset.d
   seed        = 1
   epochs      = 1
@@ -18,7 +11,7 @@ train "a" {
     lr = 0.1
   }
 }
-train "b" {
+train "y" {
   data        = dataset.d
   seed        = 2
   epochs      = 1
@@ -32,6 +25,6 @@ train "b" {
   }
 }
 match "m" {
-  reference = train.b.checkpoints
-  target    = train.a.checkpoints # ERROR: Invalid match configuration | target is an empty sequence
+  reference = train.y.checkpoints
+  target    = train.x.checkpoints # ERROR: Invalid match configuration | target is an empty sequence
 }

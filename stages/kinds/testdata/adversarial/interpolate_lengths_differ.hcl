@@ -1,11 +1,4 @@
-dataset "d" {
-  source        = "synthetic"
-  examples      = 64
-  test_examples = 32
-  dims          = 4
-  classes       = 2
-}
-train "a" {
+train "x" {
   data        = dataset.d
   seed        = 1
   epochs      = 1
@@ -18,7 +11,7 @@ train "a" {
     lr = 0.1
   }
 }
-train "b" {
+train "y" {
   data        = dataset.d
   seed        = 2
   epochs      = 1
@@ -32,7 +25,7 @@ train "b" {
   }
 }
 interpolate "i" {
-  a    = train.a.checkpoints
-  b    = train.b.checkpoints # ERROR: Invalid interpolate configuration | a has 2 networks and b has 1
+  a    = train.x.checkpoints
+  b    = train.y.checkpoints # ERROR: Invalid interpolate configuration | a has 2 networks and b has 1
   data = dataset.d
 }

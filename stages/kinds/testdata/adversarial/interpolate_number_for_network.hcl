@@ -1,10 +1,3 @@
-dataset "d" {
-  source        = "synthetic"
-  examples      = 64
-  test_examples = 32
-  dims          = 4
-  classes       = 2
-}
 interpolate "i" {
   a    = 3 # ERROR: Invalid interpolate configuration | a must be a network
   b    = 4 # ERROR: Invalid interpolate configuration | b must be a network

@@ -1,11 +1,4 @@
-dataset "d" {
-  source        = "synthetic"
-  examples      = 64
-  test_examples = 32
-  dims          = 4
-  classes       = 2
-}
-train "a" {
+train "x" {
   data        = dataset.d
   seed        = 1
   epochs      = 1
@@ -18,7 +11,7 @@ train "a" {
     lr = 0.1
   }
 }
-train "b" {
+train "y" {
   data        = dataset.d
   seed        = 2
   epochs      = 1
@@ -31,7 +24,7 @@ train "b" {
     lr = 0.1
   }
 }
-train "c" {
+train "z" {
   data        = dataset.d
   seed        = 3
   epochs      = 1
@@ -58,12 +51,12 @@ train "e" {
   }
 }
 match "m" {
-  reference = train.c.final
+  reference = train.z.final
   target    = train.e.final
 }
 interpolate "i" {
-  a           = train.a.final
-  b           = train.b.final
+  a           = train.x.final
+  b           = train.y.final
   permutation = match.m.permutation # ERROR: Invalid interpolate configuration | the permutation is for networks of architecture mlp 4-7-2 relu but b holds mlp 4-6-2 relu
   data        = dataset.d
 }

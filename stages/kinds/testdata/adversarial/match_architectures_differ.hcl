@@ -1,11 +1,4 @@
-dataset "d" {
-  source        = "synthetic"
-  examples      = 64
-  test_examples = 32
-  dims          = 4
-  classes       = 2
-}
-train "a" {
+train "x" {
   data        = dataset.d
   seed        = 1
   epochs      = 1
@@ -18,7 +11,7 @@ train "a" {
     lr = 0.1
   }
 }
-train "b" {
+train "y" {
   data        = dataset.d
   seed        = 2
   epochs      = 1
@@ -32,6 +25,6 @@ train "b" {
   }
 }
 match "m" {
-  reference = train.a.final
-  target    = train.b.final # ERROR: Invalid match configuration | target holds a network of architecture mlp 4-8-2 relu but reference holds mlp 4-6-2 relu
+  reference = train.x.final
+  target    = train.y.final # ERROR: Invalid match configuration | target holds a network of architecture mlp 4-8-2 relu but reference holds mlp 4-6-2 relu
 }

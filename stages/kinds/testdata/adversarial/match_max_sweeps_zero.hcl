@@ -1,36 +1,3 @@
-dataset "d" {
-  source        = "synthetic"
-  examples      = 64
-  test_examples = 32
-  dims          = 4
-  classes       = 2
-}
-train "a" {
-  data        = dataset.d
-  seed        = 1
-  epochs      = 1
-  batch_size  = 16
-  checkpoints = ["0ep", "1ep"]
-  model {
-    hidden = [6]
-  }
-  optimizer {
-    lr = 0.1
-  }
-}
-train "b" {
-  data        = dataset.d
-  seed        = 2
-  epochs      = 1
-  batch_size  = 16
-  checkpoints = ["0ep", "1ep"]
-  model {
-    hidden = [6]
-  }
-  optimizer {
-    lr = 0.1
-  }
-}
 match "m" {
   reference = train.a.final
   target    = train.b.final

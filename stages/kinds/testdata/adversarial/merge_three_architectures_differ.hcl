@@ -1,37 +1,4 @@
-dataset "d" {
-  source        = "synthetic"
-  examples      = 64
-  test_examples = 32
-  dims          = 4
-  classes       = 2
-}
-train "a" {
-  data        = dataset.d
-  seed        = 1
-  epochs      = 1
-  batch_size  = 16
-  checkpoints = ["0ep", "1ep"]
-  model {
-    hidden = [6]
-  }
-  optimizer {
-    lr = 0.1
-  }
-}
-train "b" {
-  data        = dataset.d
-  seed        = 2
-  epochs      = 1
-  batch_size  = 16
-  checkpoints = ["0ep", "1ep"]
-  model {
-    hidden = [6]
-  }
-  optimizer {
-    lr = 0.1
-  }
-}
-train "c" {
+train "z" {
   data        = dataset.d
   seed        = 3
   epochs      = 1
@@ -45,6 +12,6 @@ train "c" {
   }
 }
 merge_three "m" {
-  networks = [train.a.final, train.b.final, train.c.final] # ERROR: Invalid merge_three configuration | networks holds a network of architecture
+  networks = [train.a.final, train.b.final, train.z.final] # ERROR: Invalid merge_three configuration | networks holds a network of architecture
   data     = dataset.d
 }

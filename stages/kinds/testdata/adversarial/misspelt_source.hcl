@@ -1,3 +1,3 @@
-dataset "d" {
+dataset "e" {
   source = "mnsit" # ERROR: Invalid value for attribute | did you mean "mnist"?
 }

@@ -1,11 +1,4 @@
-dataset "d" {
-  source        = "synthetic"
-  examples      = 64
-  test_examples = 32
-  dims          = 4
-  classes       = 2
-}
-train "a" {
+train "x" {
   data        = dataset.d
   seed        = 1
   epochs      = 1
@@ -18,7 +11,7 @@ train "a" {
     lr = 0.1
   }
 }
-train "b" {
+train "y" {
   data        = dataset.d
   seed        = 2
   epochs      = 1
@@ -32,11 +25,11 @@ train "b" {
   }
 }
 prune "pa" {
-  from   = train.a
+  from   = train.x
   levels = 1
 }
 prune "pb" {
-  from   = train.b
+  from   = train.y
   mask   = prune.pa.masks
   levels = 4 # ERROR: Invalid prune configuration | levels = 4 needs 5 masks but mask holds 2
 }

@@ -1,11 +1,4 @@
-dataset "d" {
-  source        = "synthetic"
-  examples      = 64
-  test_examples = 32
-  dims          = 4
-  classes       = 2
-}
-train "a" {
+train "x" {
   data        = dataset.d
   seed        = 1
   epochs      = 1
@@ -18,7 +11,7 @@ train "a" {
     lr = 0.1
   }
 }
-train "b" {
+train "y" {
   data        = dataset.d
   seed        = 2
   epochs      = 1
@@ -31,7 +24,7 @@ train "b" {
     lr = 0.1
   }
 }
-train "c" {
+train "z" {
   data        = dataset.d
   seed        = 3
   epochs      = 1
@@ -45,17 +38,17 @@ train "c" {
   }
 }
 match "m" {
-  reference = train.a.final
-  target    = train.b.final
+  reference = train.x.final
+  target    = train.y.final
 }
 interpolate "i" {
-  a      = train.a.final
+  a      = train.x.final
   b      = match.m.aligned
   data   = dataset.d
   points = 2
 }
 merge_three "t" {
-  networks   = [train.a.final, train.b.final, train.c.final]
+  networks   = [train.x.final, train.y.final, train.z.final]
   data       = dataset.d
   resolution = 1
   points     = 2

@@ -1,11 +1,4 @@
-dataset "d" {
-  source        = "synthetic"
-  examples      = 64
-  test_examples = 32
-  dims          = 4
-  classes       = 2
-}
-train "a" {
+train "x" {
   data        = dataset.d
   seed        = 1
   epochs      = 1
@@ -19,6 +12,6 @@ train "a" {
   }
 }
 prune "p" {
-  from   = train.a
+  from   = train.x
   levels = 0
 }

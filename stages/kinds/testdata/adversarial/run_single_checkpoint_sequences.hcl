@@ -1,11 +1,4 @@
-dataset "d" {
-  source        = "synthetic"
-  examples      = 64
-  test_examples = 32
-  dims          = 4
-  classes       = 2
-}
-train "a" {
+train "x" {
   data        = dataset.d
   seed        = 1
   epochs      = 1
@@ -18,7 +11,7 @@ train "a" {
     lr = 0.1
   }
 }
-train "b" {
+train "y" {
   data        = dataset.d
   seed        = 2
   epochs      = 1
@@ -32,13 +25,13 @@ train "b" {
   }
 }
 match "m" {
-  reference = train.a.checkpoints
-  target    = train.b.checkpoints
+  reference = train.x.checkpoints
+  target    = train.y.checkpoints
   at        = -1
 }
 interpolate "i" {
-  a           = train.a.checkpoints
-  b           = train.b.checkpoints
+  a           = train.x.checkpoints
+  b           = train.y.checkpoints
   permutation = match.m.permutation
   data        = dataset.d
   points      = 3

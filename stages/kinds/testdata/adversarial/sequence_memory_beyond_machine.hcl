@@ -1,11 +1,4 @@
-dataset "d" {
-  source        = "synthetic"
-  examples      = 64
-  test_examples = 32
-  dims          = 4
-  classes       = 2
-}
-train "a" {
+train "x" {
   data        = dataset.d
   seed        = 1
   epochs      = 1
@@ -18,7 +11,7 @@ train "a" {
     lr = 0.1
   }
 }
-train "b" {
+train "y" {
   data        = dataset.d
   seed        = 2
   epochs      = 1
@@ -32,7 +25,7 @@ train "b" {
   }
 }
 interpolate "i" {
-  a    = train.a.checkpoints # ERROR: Invalid interpolate configuration | holding the networks of these sequences would take about
-  b    = train.b.checkpoints
+  a    = train.x.checkpoints # ERROR: Invalid interpolate configuration | holding the networks of these sequences would take about
+  b    = train.y.checkpoints
   data = dataset.d
 }

@@ -1,10 +1,3 @@
-dataset "d" {
-  source        = "synthetic"
-  examples      = 64
-  test_examples = 32
-  dims          = 4
-  classes       = 2
-}
 train "t" {
   data        = dataset.d
   seed        = 1
