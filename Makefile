@@ -89,10 +89,12 @@ bench-train: deps
 crosscheck: deps
 	bash scripts/crosscheck.sh
 
-# Fuzz the loader and the blob decoder (FUZZTIME each).
+# Fuzz the loader, validate and a bounded run of whole pipelines, and the blob decoder
+# (FUZZTIME each).
 FUZZTIME ?= 5m
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzLoad -fuzztime $(FUZZTIME) ./pipelines/
+	$(GO) test -run '^$$' -fuzz FuzzPipeline -fuzztime $(FUZZTIME) ./stages/kinds/
 	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME) ./artifacts/
 
 clean:
