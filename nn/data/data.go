@@ -28,12 +28,20 @@ import (
 // Set is an in-memory classification dataset: X is N×D row-major float32 (pixels scaled to
 // [0,1], unless standardised), Y holds N class labels, each below Classes. The two splits
 // of a Dataset share Classes, so a network's output width fits both.
+//
+// For images, C, H and W give each row's shape, channels × height × width with the width
+// varying fastest (PyTorch's NCHW), and D = C·H·W; they are zero for feature vectors
+// (synthetic data), which only MLPs take.
 type Set struct {
 	X       []float32
 	Y       []uint8
 	N, D    int
 	Classes int
+	C, H, W int
 }
+
+// IsImage reports whether s holds images of a known shape.
+func (s *Set) IsImage() bool { return s.C > 0 && s.H > 0 && s.W > 0 }
 
 // Dataset is a train/test pair. Files lists what was read, in the order train images,
 // train labels, test images, test labels, so that a cache key can include the content of
@@ -75,6 +83,8 @@ func (s *Set) Check() error {
 		return fmt.Errorf("set has %d features for %d examples of %d dims (want %d)", len(s.X), s.N, s.D, s.N*s.D)
 	case len(s.Y) != s.N:
 		return fmt.Errorf("set has %d labels for %d examples", len(s.Y), s.N)
+	case s.IsImage() && s.C*s.H*s.W != s.D:
+		return fmt.Errorf("set has images of %d×%d×%d but %d features per example", s.C, s.H, s.W, s.D)
 	}
 	for i, y := range s.Y {
 		if int(y) >= s.Classes {

@@ -156,7 +156,7 @@ func loadIDX(name string, paths []string, classes int) (*Dataset, error) {
 			}
 			maxLabel = max(maxLabel, int(y))
 		}
-		set := &Set{X: pixels(img.data), Y: lbl.data, N: n, D: d}
+		set := &Set{X: pixels(img.data), Y: lbl.data, N: n, D: d, C: 1, H: img.dims[1], W: img.dims[2]}
 		if split == "train" {
 			ds.Train = set
 		} else {

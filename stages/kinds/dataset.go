@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 
 	"github.com/modulo-ml/modulo/stages"
@@ -22,7 +23,7 @@ import (
 var Dataset = stages.ArtifactType("dataset", "application/vnd.modulo.dataset+json")
 
 // DatasetSources lists the dataset sources.
-var DatasetSources = []string{"mnist", "fashion-mnist", "idx", "synthetic"}
+var DatasetSources = []string{"mnist", "fashion-mnist", "idx", "cifar10", "synthetic"}
 
 // DatasetSpec is the stored description of a dataset, enough to load it again.
 type DatasetSpec struct {
@@ -44,6 +45,7 @@ type datasetConfig struct {
 	TrainSubset  int     `cty:"train_subset"`
 	TestSubset   int     `cty:"test_subset"`
 	Standardize  bool    `cty:"standardize"`
+	Pad          int     `cty:"pad"`
 	Examples     int     `cty:"examples"`
 	TestExamples int     `cty:"test_examples"`
 	Dims         int     `cty:"dims"`
@@ -62,11 +64,12 @@ func init() {
 		Version: 1,
 		Doc:     "A classification dataset: MNIST, Fashion-MNIST, IDX files, or a synthetic Gaussian mixture.",
 		Schema: stages.Schema{Attributes: []stages.Attribute{
-			{Name: "source", Type: cty.String, Required: true, Doc: "mnist, fashion-mnist, idx or synthetic", Check: stages.OneOf(DatasetSources...)},
-			{Name: "path", Type: cty.String, Doc: "directory of the four IDX files (source idx)"},
+			{Name: "source", Type: cty.String, Required: true, Doc: "mnist, fashion-mnist, idx, cifar10 or synthetic", Check: stages.OneOf(DatasetSources...)},
+			{Name: "path", Type: cty.String, Doc: "directory of the four IDX files (source idx), or CIFAR-10's binary batches, cifar-10-batches-bin (source cifar10)"},
 			{Name: "train_subset", Type: cty.Number, Default: cty.NumberIntVal(0), Doc: "use only the first N training examples (0: all)", Check: stages.Int(0, maxExamples)},
 			{Name: "test_subset", Type: cty.Number, Default: cty.NumberIntVal(0), Doc: "use only the first N test examples (0: all)", Check: stages.Int(0, maxExamples)},
 			{Name: "standardize", Type: cty.Bool, Default: cty.False, Doc: "subtract the training set's per-pixel mean and divide by its std"},
+			{Name: "pad", Type: cty.Number, Default: cty.Zero, Doc: "images: add this many rows and columns of zeros on every side (2 makes MNIST's 28×28 the 32×32 VGG needs)", Check: stages.Int(0, data.MaxPad)},
 			{Name: "examples", Type: cty.Number, Default: cty.NumberIntVal(2000), Doc: "synthetic: training examples", Check: stages.Int(1, maxExamples)},
 			{Name: "test_examples", Type: cty.Number, Default: cty.NumberIntVal(1000), Doc: "synthetic: test examples", Check: stages.Int(1, maxExamples)},
 			{Name: "dims", Type: cty.Number, Default: cty.NumberIntVal(20), Doc: "synthetic: features", Check: stages.Int(1, 1<<20)},
@@ -93,8 +96,12 @@ const maxSeed = 1 << 53
 type datasetShape struct {
 	Dims    int `json:"dims"`
 	Classes int `json:"classes"`
-	Train   int `json:"train"`
-	Test    int `json:"test"`
+	// C, H and W are an image's channels, height and width; zero for feature vectors.
+	C     int `json:"c,omitempty"`
+	H     int `json:"h,omitempty"`
+	W     int `json:"w,omitempty"`
+	Train int `json:"train"`
+	Test  int `json:"test"`
 }
 
 func (s datasetShape) meta() string {
@@ -113,8 +120,47 @@ func shapeOfMeta(meta string) (s datasetShape, ok bool) {
 
 // fileShapes are the sizes of the datasets that modulo knows by name.
 var fileShapes = map[string]datasetShape{
-	"mnist":         {Dims: 784, Classes: 10, Train: 60000, Test: 10000},
-	"fashion-mnist": {Dims: 784, Classes: 10, Train: 60000, Test: 10000},
+	"mnist":         {Dims: 784, Classes: 10, C: 1, H: 28, W: 28, Train: 60000, Test: 10000},
+	"fashion-mnist": {Dims: 784, Classes: 10, C: 1, H: 28, W: 28, Train: 60000, Test: 10000},
+	"cifar10":       {Dims: 3072, Classes: 10, C: 3, H: 32, W: 32, Train: 50000, Test: 10000},
+}
+
+// cifarCounts sets the examples of a cifar10 shape from the sizes of its batches (a record
+// is 3,073 bytes), so small files in the format are planned as what they hold; ok is false
+// when the files cannot be found yet (validate reports nothing then, plan says they are
+// missing).
+func cifarCounts(p *stages.Planned, s datasetShape) (datasetShape, bool) {
+	path := p.Get("path")
+	if !path.IsKnown() || path.IsNull() {
+		return s, false
+	}
+	files, err := data.CIFAR10Files(path.AsString())
+	if err != nil {
+		return s, false
+	}
+	s.Train, s.Test = 0, 0
+	for i, f := range files {
+		st, err := os.Stat(f)
+		if err != nil {
+			return s, false
+		}
+		n := int(st.Size() / (1 + 3*32*32))
+		if i == len(files)-1 {
+			s.Test = n
+		} else {
+			s.Train += n
+		}
+	}
+	return s, true
+}
+
+// padded is s with p pixels of zeros on every side of its images.
+func (s datasetShape) padded(p int) datasetShape {
+	if p > 0 && s.C > 0 {
+		s.H, s.W = s.H+2*p, s.W+2*p
+		s.Dims = s.C * s.H * s.W
+	}
+	return s
 }
 
 // plannedShape is the shape the configuration p gives, before subsets; ok is false when it
@@ -125,6 +171,9 @@ func plannedShape(p *stages.Planned) (datasetShape, bool) {
 		return datasetShape{}, false
 	}
 	if s, ok := fileShapes[src.AsString()]; ok {
+		if src.AsString() == "cifar10" {
+			return cifarCounts(p, s)
+		}
 		return s, true
 	}
 	if src.AsString() != "synthetic" {
@@ -153,6 +202,12 @@ func validateDataset(p *stages.Planned) error {
 	s := src.AsString()
 	if path := p.Get("path"); s == "idx" && path.IsKnown() && path.IsNull() {
 		errs = append(errs, cty.GetAttrPath("source").NewErrorf(`source "idx" needs path, the directory holding the four IDX files`))
+	}
+	if path := p.Get("path"); s == "cifar10" && path.IsKnown() && path.IsNull() {
+		errs = append(errs, cty.GetAttrPath("source").NewErrorf(`source "cifar10" needs path, the directory cifar-10-batches-bin of CIFAR-10's binary version (data_batch_1.bin … test_batch.bin)`))
+	}
+	if pad, ok := knownInt(p.Value, "pad"); ok && pad > 0 && s == "synthetic" {
+		errs = append(errs, cty.GetAttrPath("pad").NewErrorf("pad applies to images, but synthetic data are vectors of features; leave pad out"))
 	}
 	if shape, ok := plannedShape(p); ok {
 		for _, sub := range []struct {
@@ -184,6 +239,9 @@ func expectDataset(p *stages.Planned) map[string]stages.Expected {
 	if k, ok := knownInt(p.Value, "test_subset"); ok && k > 0 {
 		s.Test = k
 	}
+	if k, ok := knownInt(p.Value, "pad"); ok {
+		s = s.padded(k)
+	}
 	return map[string]stages.Expected{"dataset": {Meta: s.meta(), Len: -1}}
 }
 
@@ -194,9 +252,9 @@ func datasetDir(c *datasetConfig) (string, error) {
 		return data.MNISTDir()
 	case "fashion-mnist":
 		return data.FashionMNISTDir()
-	case "idx":
+	case "idx", "cifar10":
 		if c.Path == nil {
-			return "", fmt.Errorf(`source "idx" needs path, the directory holding the four IDX files`)
+			return "", fmt.Errorf("source %q needs path, the directory of its files", c.Source)
 		}
 		return filepath.Abs(*c.Path)
 	}
@@ -218,7 +276,11 @@ func hashFiles(c *datasetConfig) ([]stages.File, error) {
 	if err != nil || dir == "" {
 		return nil, err
 	}
-	paths, err := data.IDXFiles(dir)
+	files := data.IDXFiles
+	if c.Source == "cifar10" {
+		files = data.CIFAR10Files
+	}
+	paths, err := files(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -246,9 +308,12 @@ func LoadDataset(ctx context.Context, b []byte) (*data.Dataset, *DatasetSpec, er
 func loadSpec(ctx context.Context, spec *DatasetSpec) (*data.Dataset, error) {
 	var d *data.Dataset
 	var err error
-	if spec.Source == "synthetic" {
+	switch spec.Source {
+	case "synthetic":
 		d, err = data.SyntheticContext(ctx, spec.Synthetic)
-	} else {
+	case "cifar10":
+		d, err = data.LoadCIFAR10(spec.Dir)
+	default:
 		d, err = data.LoadIDXDir(spec.Source, spec.Dir)
 	}
 	if err != nil {
@@ -267,7 +332,7 @@ func runDataset(ctx context.Context, in *stages.Input) (*stages.Result, error) {
 	if err := in.Decode(&c); err != nil {
 		return nil, err
 	}
-	spec := DatasetSpec{Source: c.Source, Options: data.Options{TrainSubset: c.TrainSubset, TestSubset: c.TestSubset, Standardize: c.Standardize}}
+	spec := DatasetSpec{Source: c.Source, Options: data.Options{TrainSubset: c.TrainSubset, TestSubset: c.TestSubset, Standardize: c.Standardize, Pad: c.Pad}}
 	if spec.Source == "synthetic" {
 		spec.Synthetic = data.SyntheticConfig{Examples: c.Examples, TestExamples: c.TestExamples, Dims: c.Dims, Classes: c.Classes, Seed: c.Seed, Spread: c.Spread}
 	} else {
@@ -297,7 +362,7 @@ func runDataset(ctx context.Context, in *stages.Input) (*stages.Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	meta := datasetShape{Dims: spec.Dims, Classes: spec.Classes, Train: spec.TrainN, Test: spec.TestN}.meta()
+	meta := datasetShape{Dims: spec.Dims, Classes: spec.Classes, C: d.Train.C, H: d.Train.H, W: d.Train.W, Train: spec.TrainN, Test: spec.TestN}.meta()
 	return &stages.Result{Outputs: map[string]stages.Output{"dataset": {Artifacts: []stages.Artifact{{Data: b, Codec: artifacts.Raw, Meta: meta}}}}}, nil
 }
 

@@ -1,0 +1,3 @@
+dataset "e" {
+  source = "cifar10" # ERROR: Invalid dataset configuration | source "cifar10" needs path
+}
