@@ -1,0 +1,255 @@
+package conv
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/modulo-ml/modulo/nn/blas"
+)
+
+// impls are the BLAS implementations every test runs on: the pure-Go one and the default
+// (OpenBLAS where it loads).
+func impls() []blas.Impl { return []blas.Impl{blas.Gonum(), blas.Default()} }
+
+func randSlice(r *rand.Rand, n int) []float32 {
+	s := make([]float32, n)
+	for i := range s {
+		s[i] = float32(r.NormFloat64())
+	}
+	return s
+}
+
+// refConv is a direct convolution in float64: the definition the GEMM path must match.
+func refConv(c Conv2D, x []float64, n, h, w int, weight, bias []float64) []float64 {
+	oh, ow := c.OutSize(h, w)
+	y := make([]float64, n*c.Out*oh*ow)
+	for i := range n {
+		for o := range c.Out {
+			for oy := range oh {
+				for ox := range ow {
+					s := 0.0
+					if bias != nil {
+						s = bias[o]
+					}
+					for ch := range c.In {
+						for ky := range c.K {
+							for kx := range c.K {
+								iy, ix := oy*c.Stride+ky-c.Pad, ox*c.Stride+kx-c.Pad
+								if iy < 0 || iy >= h || ix < 0 || ix >= w {
+									continue
+								}
+								s += weight[((o*c.In+ch)*c.K+ky)*c.K+kx] * x[((i*c.In+ch)*h+iy)*w+ix]
+							}
+						}
+					}
+					y[((i*c.Out+o)*oh+oy)*ow+ox] = s
+				}
+			}
+		}
+	}
+	return y
+}
+
+func to64(s []float32) []float64 {
+	d := make([]float64, len(s))
+	for i, v := range s {
+		d[i] = float64(v)
+	}
+	return d
+}
+
+var convCases = []struct {
+	c    Conv2D
+	n, h int
+	w    int
+}{
+	{Conv2D{In: 3, Out: 4, K: 3, Stride: 1, Pad: 1}, 2, 5, 6},
+	{Conv2D{In: 2, Out: 3, K: 3, Stride: 2, Pad: 1}, 2, 7, 6},
+	{Conv2D{In: 4, Out: 2, K: 1, Stride: 2, Pad: 0}, 3, 6, 6},
+	{Conv2D{In: 1, Out: 5, K: 3, Stride: 1, Pad: 0}, 1, 4, 3},
+}
+
+func TestConvForwardMatchesDefinition(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for _, b := range impls() {
+		for _, tc := range convCases {
+			c := tc.c
+			oh, ow := c.OutSize(tc.h, tc.w)
+			x := randSlice(r, tc.n*c.In*tc.h*tc.w)
+			wt := randSlice(r, c.Out*c.In*c.K*c.K)
+			bias := randSlice(r, c.Out)
+			y := make([]float32, tc.n*c.Out*oh*ow)
+			c.Forward(b, x, tc.n, tc.h, tc.w, wt, bias, y, make([]float32, c.ColSize(tc.h, tc.w)))
+			want := refConv(c, to64(x), tc.n, tc.h, tc.w, to64(wt), to64(bias))
+			for i := range y {
+				if math.Abs(float64(y[i])-want[i]) > 1e-4*(1+math.Abs(want[i])) {
+					t.Fatalf("%s %+v: y[%d] = %g, want %g", b.Name(), c, i, y[i], want[i])
+				}
+			}
+		}
+	}
+}
+
+// gradCheck compares analytic gradients with central differences of the loss
+// L = Σ r·f(params) taken on a float64 reference f, so the differences are exact up to
+// float64 rounding and the tolerance measures the float32 kernels alone.
+func gradCheck(t *testing.T, name string, got []float32, params []float64, loss func() float64) {
+	t.Helper()
+	const eps = 1e-3
+	for i := range params {
+		p := params[i]
+		params[i] = p + eps
+		up := loss()
+		params[i] = p - eps
+		down := loss()
+		params[i] = p
+		want := (up - down) / (2 * eps)
+		if math.Abs(float64(got[i])-want) > 1e-3*(1+math.Abs(want)) {
+			t.Fatalf("%s: gradient %d = %g, finite difference %g", name, i, got[i], want)
+		}
+	}
+}
+
+func TestConvBackwardFiniteDifferences(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, b := range impls() {
+		for _, tc := range convCases {
+			c := tc.c
+			name := fmt.Sprintf("%s %+v", b.Name(), c)
+			oh, ow := c.OutSize(tc.h, tc.w)
+			x := randSlice(r, tc.n*c.In*tc.h*tc.w)
+			wt := randSlice(r, c.Out*c.In*c.K*c.K)
+			bias := randSlice(r, c.Out)
+			dy := randSlice(r, tc.n*c.Out*oh*ow)
+			dx, dw, db := make([]float32, len(x)), make([]float32, len(wt)), make([]float32, len(bias))
+			c.Backward(b, x, tc.n, tc.h, tc.w, wt, dy, dx, dw, db, make([]float32, c.ColSize(tc.h, tc.w)))
+			x64, w64, b64, r64 := to64(x), to64(wt), to64(bias), to64(dy)
+			loss := func() float64 {
+				s := 0.0
+				for i, v := range refConv(c, x64, tc.n, tc.h, tc.w, w64, b64) {
+					s += r64[i] * v
+				}
+				return s
+			}
+			gradCheck(t, name+" weight", dw, w64, loss)
+			gradCheck(t, name+" bias", db, b64, loss)
+			gradCheck(t, name+" input", dx, x64, loss)
+		}
+	}
+}
+
+// Backward adds to the weight and bias gradients (a batch split in two accumulates to the
+// whole batch's), and the same inputs give the same bits twice.
+func TestConvBackwardAccumulatesAndRepeats(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	c := Conv2D{In: 2, Out: 3, K: 3, Stride: 1, Pad: 1}
+	n, h, w := 4, 5, 5
+	x := randSlice(r, n*c.In*h*w)
+	wt := randSlice(r, c.Out*c.In*9)
+	dy := randSlice(r, n*c.Out*h*w)
+	col := make([]float32, c.ColSize(h, w))
+	b := blas.Gonum()
+	whole := make([]float32, len(wt))
+	c.Backward(b, x, n, h, w, wt, dy, nil, whole, nil, col)
+	halves := make([]float32, len(wt))
+	half := n / 2 * c.In * h * w
+	c.Backward(b, x[:half], n/2, h, w, wt, dy[:n/2*c.Out*h*w], nil, halves, nil, col)
+	c.Backward(b, x[half:], n/2, h, w, wt, dy[n/2*c.Out*h*w:], nil, halves, nil, col)
+	again := make([]float32, len(wt))
+	c.Backward(b, x, n, h, w, wt, dy, nil, again, nil, col)
+	for i := range whole {
+		if math.Abs(float64(whole[i]-halves[i])) > 1e-4*(1+math.Abs(float64(whole[i]))) {
+			t.Fatalf("dweight[%d]: whole batch %g, two halves %g", i, whole[i], halves[i])
+		}
+		if whole[i] != again[i] {
+			t.Fatalf("dweight[%d] differs between two identical calls: %g and %g", i, whole[i], again[i])
+		}
+	}
+}
+
+func TestMaxPool2(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	n, c, h, w := 2, 3, 4, 6
+	x := randSlice(r, n*c*h*w)
+	y := make([]float32, n*c*h/2*w/2)
+	arg := make([]int32, len(y))
+	MaxPool2(x, n, c, h, w, y, arg)
+	for p := range n * c {
+		for oy := range h / 2 {
+			for ox := range w / 2 {
+				m := float32(math.Inf(-1))
+				for dy := range 2 {
+					for dx := range 2 {
+						m = max(m, x[p*h*w+(2*oy+dy)*w+2*ox+dx])
+					}
+				}
+				if got := y[(p*h/2+oy)*w/2+ox]; got != m {
+					t.Fatalf("pool %d (%d,%d) = %g, want %g", p, oy, ox, got, m)
+				}
+			}
+		}
+	}
+	dy := randSlice(r, len(y))
+	dx := make([]float32, len(x))
+	MaxPool2Backward(dy, arg, dx)
+	x64, r64 := to64(x), to64(dy)
+	loss := func() float64 {
+		xs := make([]float32, len(x64))
+		for i, v := range x64 {
+			xs[i] = float32(v)
+		}
+		ys, as := make([]float32, len(y)), make([]int32, len(y))
+		MaxPool2(xs, n, c, h, w, ys, as)
+		s := 0.0
+		for i, v := range ys {
+			s += r64[i] * float64(v)
+		}
+		return s
+	}
+	gradCheck(t, "maxpool", dx, x64, loss)
+}
+
+func TestGlobalAvgPool(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	n, c, h, w := 2, 3, 3, 4
+	x := randSlice(r, n*c*h*w)
+	y := make([]float32, n*c)
+	GlobalAvgPool(x, n, c, h, w, y)
+	dy := randSlice(r, n*c)
+	dx := make([]float32, len(x))
+	GlobalAvgPoolBackward(dy, n, c, h, w, dx)
+	x64, r64 := to64(x), to64(dy)
+	loss := func() float64 {
+		s := 0.0
+		for p := range n * c {
+			m := 0.0
+			for _, v := range x64[p*h*w : (p+1)*h*w] {
+				m += v
+			}
+			s += r64[p] * m / float64(h*w)
+		}
+		return s
+	}
+	for p := range n * c {
+		var m float64
+		for _, v := range x[p*h*w : (p+1)*h*w] {
+			m += float64(v)
+		}
+		if math.Abs(float64(y[p])-m/float64(h*w)) > 1e-6 {
+			t.Fatalf("avg %d = %g, want %g", p, y[p], m/float64(h*w))
+		}
+	}
+	gradCheck(t, "avgpool", dx, x64, loss)
+}
+
+func TestShapesPanic(t *testing.T) {
+	c := Conv2D{In: 1, Out: 1, K: 3, Stride: 1, Pad: 0}
+	defer func() {
+		if recover() != ErrShape {
+			t.Error("a short input did not panic with ErrShape")
+		}
+	}()
+	c.Forward(blas.Gonum(), make([]float32, 8), 1, 3, 3, make([]float32, 9), nil, make([]float32, 1), make([]float32, 9))
+}
