@@ -253,3 +253,57 @@ func TestShapesPanic(t *testing.T) {
 	}()
 	c.Forward(blas.Gonum(), make([]float32, 8), 1, 3, 3, make([]float32, 9), nil, make([]float32, 1), make([]float32, 9))
 }
+
+// refNorm is ChannelNorm in float64.
+func refNorm(x []float64, n, c, h, w int, gamma, beta []float64, eps float64) []float64 {
+	hw := h * w
+	y := make([]float64, len(x))
+	for i := range n {
+		for p := range hw {
+			var s, ss float64
+			for ch := range c {
+				v := x[(i*c+ch)*hw+p]
+				s += v
+				ss += v * v
+			}
+			mean := s / float64(c)
+			rstd := 1 / math.Sqrt(ss/float64(c)-mean*mean+eps)
+			for ch := range c {
+				j := (i*c+ch)*hw + p
+				y[j] = gamma[ch]*(x[j]-mean)*rstd + beta[ch]
+			}
+		}
+	}
+	return y
+}
+
+func TestChannelNorm(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	n, c, h, w := 2, 5, 3, 2
+	l := ChannelNorm{C: c, Eps: 1e-5}
+	x := randSlice(r, n*c*h*w)
+	gamma, beta := randSlice(r, c), randSlice(r, c)
+	y := make([]float32, len(x))
+	stats := make([]float32, l.StatsSize(n, h, w))
+	l.Forward(x, n, h, w, gamma, beta, y, stats)
+	want := refNorm(to64(x), n, c, h, w, to64(gamma), to64(beta), l.Eps)
+	for i := range y {
+		if math.Abs(float64(y[i])-want[i]) > 1e-5*(1+math.Abs(want[i])) {
+			t.Fatalf("y[%d] = %g, want %g", i, y[i], want[i])
+		}
+	}
+	dy := randSlice(r, len(x))
+	dx, dg, db := make([]float32, len(x)), make([]float32, c), make([]float32, c)
+	l.Backward(x, n, h, w, gamma, stats, dy, dx, dg, db)
+	x64, g64, b64, r64 := to64(x), to64(gamma), to64(beta), to64(dy)
+	loss := func() float64 {
+		s := 0.0
+		for i, v := range refNorm(x64, n, c, h, w, g64, b64, l.Eps) {
+			s += r64[i] * v
+		}
+		return s
+	}
+	gradCheck(t, "norm gamma", dg, g64, loss)
+	gradCheck(t, "norm beta", db, b64, loss)
+	gradCheck(t, "norm input", dx, x64, loss)
+}
