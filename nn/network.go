@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 )
 
 // ErrShape is the panic value for misuse: tensors whose shapes do not fit. Data-dependent
@@ -58,6 +60,56 @@ func (a Arch) Widths() []int {
 
 // Layers returns the number of linear layers.
 func (a Arch) Layers() int { return len(a.Hidden) + 1 }
+
+// ParseArch reads the description String writes, "mlp 784-512-512-10 relu layernorm"; it
+// is how stages read a stored network's architecture without decoding the network.
+func ParseArch(s string) (Arch, error) {
+	f := strings.Fields(s)
+	if len(f) < 3 {
+		return Arch{}, fmt.Errorf("%q is not an architecture such as \"mlp 784-512-10 relu\"", s)
+	}
+	a := Arch{Kind: f[0], Activation: f[2], Bias: true}
+	var widths []int
+	for _, w := range strings.Split(f[1], "-") {
+		n, err := strconv.Atoi(w)
+		if err != nil {
+			return Arch{}, fmt.Errorf("%q is not an architecture such as \"mlp 784-512-10 relu\"", s)
+		}
+		widths = append(widths, n)
+	}
+	if len(widths) < 2 {
+		return Arch{}, fmt.Errorf("%q has no output size", s)
+	}
+	a.Input, a.Hidden, a.Output = widths[0], widths[1:len(widths)-1], widths[len(widths)-1]
+	for _, flag := range f[3:] {
+		switch flag {
+		case "layernorm":
+			a.LayerNorm = true
+		case "nobias":
+			a.Bias = false
+		default:
+			return Arch{}, fmt.Errorf("%q has an unknown flag %q", s, flag)
+		}
+	}
+	return a, nil
+}
+
+// NumParams is the number of parameters a network of arch a has: weights and biases of
+// every layer, and LayerNorm's scale and shift.
+func (a Arch) NumParams() int64 {
+	w := a.Widths()
+	var n int64
+	for i := 1; i < len(w); i++ {
+		n += int64(w[i-1]) * int64(w[i])
+		if a.Bias {
+			n += int64(w[i])
+		}
+		if a.LayerNorm && i < len(w)-1 {
+			n += 2 * int64(w[i])
+		}
+	}
+	return n
+}
 
 // String is a compact description, e.g. "mlp 784-512-512-10 relu".
 func (a Arch) String() string {

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 
 	"github.com/modulo-ml/modulo/stages"
 
@@ -112,17 +110,16 @@ func validateMatch(p *stages.Planned) error {
 	return errors.Join(errs...)
 }
 
-// activationMemory estimates activation matching's memory: both networks' hidden
-// activations on n examples, in float32.
+// activationMemory estimates activation matching's memory: both networks' activations
+// (every layer's units) on n examples, in float32.
 func activationMemory(arch string, n int) int64 {
-	f := strings.Fields(arch)
-	if len(f) < 2 {
+	a, err := nn.ParseArch(arch)
+	if err != nil {
 		return 0
 	}
 	var units int64
-	for _, w := range strings.Split(f[1], "-") {
-		x, _ := strconv.Atoi(w)
-		units += int64(x)
+	for _, w := range a.Widths() {
+		units += int64(w)
 	}
 	return 2 * 4 * int64(n) * units
 }

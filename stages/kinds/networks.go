@@ -3,8 +3,6 @@ package kinds
 import (
 	"context"
 	"fmt"
-	"strconv"
-	"strings"
 
 	"github.com/modulo-ml/modulo/stages"
 
@@ -175,39 +173,6 @@ func checkSameArch(p *stages.Planned, names ...string) error {
 	return nil
 }
 
-// archIO reads the input and output sizes from a network's Meta, "mlp 784-128-10 relu".
-func archIO(meta string) (in, out int, ok bool) {
-	f := strings.Fields(meta)
-	if len(f) < 2 {
-		return 0, 0, false
-	}
-	sizes := strings.Split(f[1], "-")
-	in, err1 := strconv.Atoi(sizes[0])
-	out, err2 := strconv.Atoi(sizes[len(sizes)-1])
-	return in, out, err1 == nil && err2 == nil && len(sizes) >= 2
-}
-
-// metaParams is the number of parameters of the network described by meta (weights and
-// biases of an MLP's layers, an upper bound for a network without biases).
-func metaParams(meta string) (int64, bool) {
-	f := strings.Fields(meta)
-	if len(f) < 2 {
-		return 0, false
-	}
-	var n, prev int64
-	for i, w := range strings.Split(f[1], "-") {
-		x, err := strconv.ParseInt(w, 10, 64)
-		if err != nil {
-			return 0, false
-		}
-		if i > 0 {
-			n += prev*x + x
-		}
-		prev = x
-	}
-	return n, true
-}
-
 // checkSequenceMemory fails when holding every network of the sequences in the given
 // attributes at once (as interpolation along sequences does) would exceed the machine.
 func checkSequenceMemory(p *stages.Planned, names ...string) error {
@@ -215,11 +180,11 @@ func checkSequenceMemory(p *stages.Planned, names ...string) error {
 	for _, name := range names {
 		n, ok := p.Len(name)
 		meta, ok2 := p.Meta(name)
-		params, ok3 := metaParams(meta)
-		if !ok || !ok2 || !ok3 {
+		arch, err := nn.ParseArch(meta)
+		if !ok || !ok2 || err != nil {
 			continue
 		}
-		need += 4 * int64(n) * params
+		need += 4 * int64(n) * arch.NumParams()
 	}
 	if need > memoryBudget() {
 		return cty.GetAttrPath(names[0]).NewErrorf("holding the networks of these sequences would take about %s of memory, more than this machine's %s; interpolate fewer checkpoints (such as slice(train.x.checkpoints, 0, 10))", bytesText(need), bytesText(memoryBudget()))
@@ -240,13 +205,13 @@ func checkDataFits(p *stages.Planned, data string, nets ...string) error {
 	}
 	for _, name := range nets {
 		for _, m := range p.Metas(name) {
-			in, out, ok := archIO(m)
+			a, err := nn.ParseArch(m)
 			switch {
-			case !ok:
-			case in != shape.Dims:
-				return cty.GetAttrPath(data).NewErrorf("the dataset has %d features but %s takes %d inputs (%s); give the dataset the networks were trained on", shape.Dims, name, in, m)
-			case out < shape.Classes:
-				return cty.GetAttrPath(data).NewErrorf("the dataset has %d classes but %s has %d outputs (%s); give the dataset the networks were trained on", shape.Classes, name, out, m)
+			case err != nil:
+			case a.Input != shape.Dims:
+				return cty.GetAttrPath(data).NewErrorf("the dataset has %d features but %s takes %d inputs (%s); give the dataset the networks were trained on", shape.Dims, name, a.Input, m)
+			case a.Output < shape.Classes:
+				return cty.GetAttrPath(data).NewErrorf("the dataset has %d classes but %s has %d outputs (%s); give the dataset the networks were trained on", shape.Classes, name, a.Output, m)
 			}
 		}
 	}

@@ -279,7 +279,7 @@ func validateTrain(p *stages.Planned) error {
 		if err := run.arch.Validate(); err != nil {
 			errs = append(errs, cty.GetAttrPath("model").NewErrorf("%v", err))
 		} else if need := trainMemory(run.arch, p); need > memoryBudget() {
-			errs = append(errs, cty.GetAttrPath("model").GetAttr("hidden").NewErrorf("training %s would take about %s of memory (%d parameters, with gradients, optimiser state and checkpoints), more than this machine's %s; use narrower or fewer layers, or fewer checkpoints", run.arch, bytesText(need), paramCount(run.arch), bytesText(memoryBudget())))
+			errs = append(errs, cty.GetAttrPath("model").GetAttr("hidden").NewErrorf("training %s would take about %s of memory (%d parameters, with gradients, optimiser state and checkpoints), more than this machine's %s; use narrower or fewer layers, or fewer checkpoints", run.arch, bytesText(need), run.arch.NumParams(), bytesText(memoryBudget())))
 		}
 	}
 	return errors.Join(errs...)
@@ -289,7 +289,7 @@ func validateTrain(p *stages.Planned) error {
 // to two optimiser buffers, every checkpoint kept until the run ends, and a batch's
 // activations forward and back.
 func trainMemory(arch nn.Arch, p *stages.Planned) int64 {
-	params := paramCount(arch)
+	params := arch.NumParams()
 	copies := int64(5)
 	if n, ok := p.Len("checkpoints"); ok {
 		copies += int64(n)
@@ -300,23 +300,6 @@ func trainMemory(arch nn.Arch, p *stages.Planned) int64 {
 		units += int64(w)
 	}
 	return 4 * (params*copies + 4*int64(batch)*units)
-}
-
-// paramCount is the number of parameters of arch: weights and biases of every layer, and
-// LayerNorm's scale and shift.
-func paramCount(arch nn.Arch) int64 {
-	w := arch.Widths()
-	var n int64
-	for i := 1; i < len(w); i++ {
-		n += int64(w[i-1]) * int64(w[i])
-		if arch.Bias {
-			n += int64(w[i])
-		}
-		if arch.LayerNorm && i < len(w)-1 {
-			n += 2 * int64(w[i])
-		}
-	}
-	return n
 }
 
 // expectTrain tells the architecture of the run's networks and the length of its
