@@ -20,19 +20,10 @@ type ValueOf func(inst *Instance) cty.Value
 // outputs are unknown values of their declared types (or, for a kind with Self, an unknown
 // value of that output's type), so type errors and bad output names are still found at plan
 // time.
-func unknownOutputs(k *stages.Kind) cty.Value {
-	if k.Self != "" {
-		return cty.UnknownVal(k.Outputs[0].Type)
-	}
-	attrs := make(map[string]cty.Value, len(k.Outputs))
-	for _, o := range k.Outputs {
-		attrs[o.Name] = cty.UnknownVal(o.Type)
-	}
-	return cty.ObjectVal(attrs)
-}
+func unknownOutputs(k *stages.Kind) cty.Value { return expectedOutputs(k, nil) }
 
-// expectedOutputs is unknownOutputs with each artifact output carrying what is expected of it
-// (stages.ExpectedValue).
+// expectedOutputs is unknownOutputs with each artifact output that exp names carrying what
+// is expected of it (stages.ExpectedValue).
 func expectedOutputs(k *stages.Kind, exp map[string]stages.Expected) cty.Value {
 	val := func(o stages.OutputSpec) cty.Value {
 		if e, ok := exp[o.Name]; ok {

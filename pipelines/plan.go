@@ -67,13 +67,13 @@ type Plan struct {
 // that carry what is expected of them.
 func (p *Plan) ValueOf(inst *Instance) cty.Value {
 	n := p.Nodes[inst.Addr]
-	if n != nil && n.Status == Cached {
+	if n == nil {
+		return unknownOutputs(inst.Block.Kind)
+	}
+	if n.Status == Cached {
 		return n.Value
 	}
-	if n != nil && n.Expect != nil {
-		return expectedOutputs(inst.Block.Kind, n.Expect)
-	}
-	return unknownOutputs(inst.Block.Kind)
+	return expectedOutputs(inst.Block.Kind, n.Expect)
 }
 
 // Counts returns how many nodes are cached, to run and deferred.
