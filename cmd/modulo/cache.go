@@ -5,11 +5,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/modulo-ml/modulo/artifacts"
+	"github.com/modulo-ml/modulo/internal/bytesize"
 	"github.com/modulo-ml/modulo/pipelines"
 )
 
@@ -32,7 +32,7 @@ func cacheInfo(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return exitOn(stderr, err)
 	}
-	fmt.Fprintf(stdout, "cache   %s\nentries %d (%s)\nblobs   %d (%s stored)\n", c.Dir(), info.Entries, humanBytes(info.EntryBytes), info.Blobs, humanBytes(info.BlobBytes))
+	fmt.Fprintf(stdout, "cache   %s\nentries %d (%s)\nblobs   %d (%s stored)\n", c.Dir(), info.Entries, bytesize.Format(info.EntryBytes), info.Blobs, bytesize.Format(info.BlobBytes))
 	if !info.Oldest.IsZero() {
 		fmt.Fprintf(stdout, "oldest  %s\nnewest  %s\n", info.Oldest.Format(time.DateTime), info.Newest.Format(time.DateTime))
 	}
@@ -51,7 +51,7 @@ func cacheGC(args []string, stdout, stderr io.Writer) int {
 	if _, ok := parseFlags(fs, args, stderr); !ok {
 		return 1
 	}
-	size, err := parseSize(*maxSize)
+	size, err := bytesize.Parse(*maxSize)
 	if err != nil {
 		return exitOn(stderr, err)
 	}
@@ -89,7 +89,7 @@ func cacheGC(args []string, stdout, stderr io.Writer) int {
 	if *dry {
 		verb = "would remove"
 	}
-	fmt.Fprintf(stdout, "%s %s and %s, freeing %s; kept %s", verb, plural(rep.RemovedEntries, "entry"), plural(rep.RemovedBlobs, "blob"), humanBytes(rep.FreedBytes), plural(rep.Kept, "entry"))
+	fmt.Fprintf(stdout, "%s %s and %s, freeing %s; kept %s", verb, plural(rep.RemovedEntries, "entry"), plural(rep.RemovedBlobs, "blob"), bytesize.Format(rep.FreedBytes), plural(rep.Kept, "entry"))
 	if len(keep) > 0 {
 		fmt.Fprintf(stdout, ", including the %d reached by the plans of %s", len(kept), strings.Join(keep, ", "))
 	}
@@ -138,29 +138,4 @@ func cacheVerify(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
-}
-
-// parseSize reads sizes like 20GB, 512MiB or 1000000 (bytes); empty means no limit.
-func parseSize(s string) (int64, error) {
-	if s == "" {
-		return 0, nil
-	}
-	units := []struct {
-		suffix string
-		mult   int64
-	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"TiB", 1 << 40}, {"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12}, {"B", 1}}
-	for _, u := range units {
-		if strings.HasSuffix(s, u.suffix) {
-			f, err := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(s, u.suffix)), 64)
-			if err != nil || f < 0 {
-				return 0, fmt.Errorf("bad size %q: write it like 20GB or 512MiB", s)
-			}
-			return int64(f * float64(u.mult)), nil
-		}
-	}
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || n < 0 {
-		return 0, fmt.Errorf("bad size %q: write it like 20GB or 512MiB", s)
-	}
-	return n, nil
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/modulo-ml/modulo/artifacts"
+	"github.com/modulo-ml/modulo/internal/bytesize"
 	"github.com/modulo-ml/modulo/pipelines"
 )
 
@@ -203,7 +204,7 @@ func cmdShow(args []string, stdout, stderr io.Writer) int {
 			if spec.Type.IsListType() {
 				label = fmt.Sprintf("%s[%d]", name, i)
 			}
-			fmt.Fprintf(stdout, "  %-14s sha256:%s  %s, %s stored  %s\n", label, it.ID, humanBytes(it.Size), humanBytes(it.Stored), out.Media)
+			fmt.Fprintf(stdout, "  %-14s sha256:%s  %s, %s stored  %s\n", label, it.ID, bytesize.Format(it.Size), bytesize.Format(it.Stored), out.Media)
 		}
 		if len(out.Items) == 0 {
 			fmt.Fprintf(stdout, "  %-14s (empty sequence)\n", name)
@@ -424,17 +425,4 @@ func writeFileAtomic(path string, data []byte) error {
 		os.Chmod(tmp.Name(), 0o644)
 	}
 	return os.Rename(tmp.Name(), path)
-}
-
-func humanBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }

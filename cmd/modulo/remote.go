@@ -12,6 +12,7 @@ import (
 	"sync"
 
 	"github.com/modulo-ml/modulo/artifacts"
+	"github.com/modulo-ml/modulo/internal/bytesize"
 	"github.com/modulo-ml/modulo/pipelines"
 )
 
@@ -135,9 +136,9 @@ func cachePushPull(push bool, args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 		moved++
-		fmt.Fprintf(stderr, "%s %s (%s so far)\n", verbOf(push), addr, humanBytes(bytes))
+		fmt.Fprintf(stderr, "%s %s (%s so far)\n", verbOf(push), addr, bytesize.Format(bytes))
 	}
-	fmt.Fprintf(stdout, "%s %d nodes (%s); %d not cached\n", verbOf(push), moved, humanBytes(bytes), skipped)
+	fmt.Fprintf(stdout, "%s %d nodes (%s); %d not cached\n", verbOf(push), moved, bytesize.Format(bytes), skipped)
 	return 0
 }
 

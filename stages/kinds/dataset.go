@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/modulo-ml/modulo/internal/bytesize"
 	"github.com/modulo-ml/modulo/stages"
 
 	"github.com/zclconf/go-cty/cty"
@@ -220,7 +221,7 @@ func validateDataset(p *stages.Planned) error {
 		}
 		if s == "synthetic" {
 			if need := 4 * int64(shape.Dims) * int64(shape.Train+shape.Test); need > memoryBudget() {
-				errs = append(errs, cty.GetAttrPath("examples").NewErrorf("the synthetic data would take %s of memory (%d examples × %d features × 4 bytes), more than this machine's %s; use fewer examples or features", bytesText(need), shape.Train+shape.Test, shape.Dims, bytesText(memoryBudget())))
+				errs = append(errs, cty.GetAttrPath("examples").NewErrorf("the synthetic data would take %s of memory (%d examples × %d features × 4 bytes), more than this machine's %s; use fewer examples or features", bytesize.Format(need), shape.Train+shape.Test, shape.Dims, bytesize.Format(memoryBudget())))
 			}
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/modulo-ml/modulo/internal/bytesize"
 	"github.com/modulo-ml/modulo/stages"
 
 	"github.com/zclconf/go-cty/cty"
@@ -102,7 +103,7 @@ func validateMatch(p *stages.Planned) error {
 		if arch, ok := p.Meta("reference"); ok {
 			if n, ok := knownInt(p.Value, "examples"); ok {
 				if need := activationMemory(arch, n); need > memoryBudget() {
-					errs = append(errs, cty.GetAttrPath("examples").NewErrorf("activation matching on %d examples would take about %s of memory (the hidden activations of both networks), more than this machine's %s; use fewer examples", n, bytesText(need), bytesText(memoryBudget())))
+					errs = append(errs, cty.GetAttrPath("examples").NewErrorf("activation matching on %d examples would take about %s of memory (the hidden activations of both networks), more than this machine's %s; use fewer examples", n, bytesize.Format(need), bytesize.Format(memoryBudget())))
 				}
 			}
 		}

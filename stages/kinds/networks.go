@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/modulo-ml/modulo/internal/bytesize"
 	"github.com/modulo-ml/modulo/stages"
 
 	"github.com/zclconf/go-cty/cty"
@@ -187,7 +188,7 @@ func checkSequenceMemory(p *stages.Planned, names ...string) error {
 		need += 4 * int64(n) * arch.NumParams()
 	}
 	if need > memoryBudget() {
-		return cty.GetAttrPath(names[0]).NewErrorf("holding the networks of these sequences would take about %s of memory, more than this machine's %s; interpolate fewer checkpoints (such as slice(train.x.checkpoints, 0, 10))", bytesText(need), bytesText(memoryBudget()))
+		return cty.GetAttrPath(names[0]).NewErrorf("holding the networks of these sequences would take about %s of memory, more than this machine's %s; interpolate fewer checkpoints (such as slice(train.x.checkpoints, 0, 10))", bytesize.Format(need), bytesize.Format(memoryBudget()))
 	}
 	return nil
 }

@@ -8,7 +8,6 @@ import (
 	"math"
 	"slices"
 
-	"github.com/modulo-ml/modulo/stages"
 	"github.com/zclconf/go-cty/cty"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/palette/moreland"
@@ -18,6 +17,8 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
 	"gonum.org/v1/plot/vg/vgsvg"
+
+	"github.com/modulo-ml/modulo/stages"
 )
 
 // plotSpec is one plot block.

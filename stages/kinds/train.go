@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/modulo-ml/modulo/internal/bytesize"
 	"github.com/modulo-ml/modulo/stages"
 
 	"github.com/zclconf/go-cty/cty"
@@ -279,7 +280,7 @@ func validateTrain(p *stages.Planned) error {
 		if err := run.arch.Validate(); err != nil {
 			errs = append(errs, cty.GetAttrPath("model").NewErrorf("%v", err))
 		} else if need := trainMemory(run.arch, p); need > memoryBudget() {
-			errs = append(errs, cty.GetAttrPath("model").GetAttr("hidden").NewErrorf("training %s would take about %s of memory (%d parameters, with gradients, optimiser state and checkpoints), more than this machine's %s; use narrower or fewer layers, or fewer checkpoints", run.arch, bytesText(need), run.arch.NumParams(), bytesText(memoryBudget())))
+			errs = append(errs, cty.GetAttrPath("model").GetAttr("hidden").NewErrorf("training %s would take about %s of memory (%d parameters, with gradients, optimiser state and checkpoints), more than this machine's %s; use narrower or fewer layers, or fewer checkpoints", run.arch, bytesize.Format(need), run.arch.NumParams(), bytesize.Format(memoryBudget())))
 		}
 	}
 	return errors.Join(errs...)
