@@ -65,6 +65,27 @@ func cifar10Files(dir string) ([]string, string, error) {
 	return paths, stamp.String(), nil
 }
 
+// CIFAR10Counts returns how many training and test images the batches of dir hold, from
+// their sizes alone, so a pipeline can be checked before the files are read.
+func CIFAR10Counts(dir string) (train, test int, err error) {
+	paths, _, err := cifar10Files(dir)
+	if err != nil {
+		return 0, 0, err
+	}
+	for i, p := range paths {
+		st, err := os.Stat(p)
+		if err != nil {
+			return 0, 0, err
+		}
+		if i == len(paths)-1 {
+			test = int(st.Size() / cifarRecord)
+		} else {
+			train += int(st.Size() / cifarRecord)
+		}
+	}
+	return train, test, nil
+}
+
 // LoadCIFAR10 loads the CIFAR-10 binary batches of dir: 50,000 training images (the five
 // data batches, in order) and 10,000 test images, 3×32×32, pixels scaled to [0,1] as
 // float32(x)/255, 10 classes. Batches of any whole number of records are accepted, so small

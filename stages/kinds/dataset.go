@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 
 	"github.com/modulo-ml/modulo/internal/bytesize"
@@ -126,31 +125,17 @@ var fileShapes = map[string]datasetShape{
 	"cifar10":       {Dims: 3072, Classes: 10, C: 3, H: 32, W: 32, Train: 50000, Test: 10000},
 }
 
-// cifarCounts sets the examples of a cifar10 shape from the sizes of its batches (a record
-// is 3,073 bytes), so small files in the format are planned as what they hold; ok is false
-// when the files cannot be found yet (validate reports nothing then, plan says they are
-// missing).
+// cifarCounts sets the examples of a cifar10 shape from the sizes of its batches, so small
+// files in the format are planned as what they hold; ok is false when the files cannot be
+// found yet (validate reports nothing then, plan says they are missing).
 func cifarCounts(p *stages.Planned, s datasetShape) (datasetShape, bool) {
 	path := p.Get("path")
 	if !path.IsKnown() || path.IsNull() {
 		return s, false
 	}
-	files, err := data.CIFAR10Files(path.AsString())
-	if err != nil {
+	var err error
+	if s.Train, s.Test, err = data.CIFAR10Counts(path.AsString()); err != nil {
 		return s, false
-	}
-	s.Train, s.Test = 0, 0
-	for i, f := range files {
-		st, err := os.Stat(f)
-		if err != nil {
-			return s, false
-		}
-		n := int(st.Size() / (1 + 3*32*32))
-		if i == len(files)-1 {
-			s.Test = n
-		} else {
-			s.Train += n
-		}
 	}
 	return s, true
 }
