@@ -7,13 +7,12 @@ import (
 	"fmt"
 	"path/filepath"
 
-	"github.com/modulo-ml/modulo/internal/bytesize"
-	"github.com/modulo-ml/modulo/stages"
-
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/modulo-ml/modulo/artifacts"
+	"github.com/modulo-ml/modulo/internal/bytesize"
 	"github.com/modulo-ml/modulo/nn/data"
+	"github.com/modulo-ml/modulo/stages"
 )
 
 // Dataset is the artifact type of datasets. The artifact is a small JSON description (the

@@ -5,14 +5,13 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/modulo-ml/modulo/stages"
-
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/modulo-ml/modulo/nn"
 	"github.com/modulo-ml/modulo/nn/blas"
 	"github.com/modulo-ml/modulo/nn/data"
 	"github.com/modulo-ml/modulo/nn/perm"
+	"github.com/modulo-ml/modulo/stages"
 )
 
 // gridRow is one point of the 2-simplex among three networks.

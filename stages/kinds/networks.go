@@ -4,15 +4,14 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/modulo-ml/modulo/internal/bytesize"
-	"github.com/modulo-ml/modulo/stages"
-
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/modulo-ml/modulo/artifacts"
+	"github.com/modulo-ml/modulo/internal/bytesize"
 	"github.com/modulo-ml/modulo/nn"
 	"github.com/modulo-ml/modulo/nn/data"
 	"github.com/modulo-ml/modulo/nn/perm"
+	"github.com/modulo-ml/modulo/stages"
 )
 
 // Permutation is the artifact type of permutations: int64 tensors "perm.<layer>" in

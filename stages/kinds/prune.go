@@ -7,8 +7,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/modulo-ml/modulo/stages"
-
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/modulo-ml/modulo/artifacts"
@@ -17,6 +15,7 @@ import (
 	"github.com/modulo-ml/modulo/nn/data"
 	"github.com/modulo-ml/modulo/nn/perm"
 	"github.com/modulo-ml/modulo/nn/prune"
+	"github.com/modulo-ml/modulo/stages"
 )
 
 // Mask is the artifact type of pruning masks: one U8 tensor of 0s and 1s per pruned

@@ -5,13 +5,12 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/modulo-ml/modulo/stages"
-
 	"github.com/zclconf/go-cty/cty"
 	ctyjson "github.com/zclconf/go-cty/cty/json"
 
 	"github.com/modulo-ml/modulo/artifacts"
 	"github.com/modulo-ml/modulo/nn"
+	"github.com/modulo-ml/modulo/stages"
 )
 
 // Recipe is the artifact type of training recipes: a train node's configuration and the

@@ -15,12 +15,11 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/modulo-ml/modulo/stages"
-
 	"github.com/zclconf/go-cty/cty"
 	ctyjson "github.com/zclconf/go-cty/cty/json"
 
 	"github.com/modulo-ml/modulo/artifacts"
+	"github.com/modulo-ml/modulo/stages"
 )
 
 // Report media types: each report output is one file a user opens.

@@ -10,14 +10,13 @@ import (
 	"strings"
 	"time"
 
-	"github.com/modulo-ml/modulo/internal/bytesize"
-	"github.com/modulo-ml/modulo/stages"
-
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/modulo-ml/modulo/artifacts"
+	"github.com/modulo-ml/modulo/internal/bytesize"
 	"github.com/modulo-ml/modulo/nn"
 	"github.com/modulo-ml/modulo/nn/blas"
+	"github.com/modulo-ml/modulo/stages"
 )
 
 // Network is the artifact type of trained networks: safetensors with the architecture in
