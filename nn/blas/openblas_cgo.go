@@ -193,6 +193,12 @@ func (o *openBLASImpl) Sgemm(transA, transB bool, m, n, k int, alpha float32, a 
 		return
 	}
 	p := planFor(m, n, k)
+	if p.count == 1 && o.probe == nil {
+		// Most of training's products are one block: calling straight through keeps the
+		// tile closure, and its heap allocation, off the hot path.
+		sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
 	runTiles(o.threads, p.count, func(i int) {
 		lo, hi := p.block(i)
 		// Rows [lo, hi) of C need rows lo.. of op(A), which start at row lo of A

@@ -2,8 +2,9 @@ package blas
 
 import (
 	"runtime"
-	"sync"
 	"sync/atomic"
+
+	"github.com/modulo-ml/modulo/internal/safego"
 )
 
 // threadsOf is the thread count a handle made with n gets: n, or one per CPU
@@ -34,8 +35,8 @@ type probed interface {
 // computes. It starts min(t, tiles) goroutines: every one of them takes part.
 func runTiles(t, tiles int, tile func(int), p probe) {
 	t = max(1, min(t, tiles))
-	var running, peak atomic.Int64
 	if p != nil {
+		var running, peak atomic.Int64
 		inner := tile
 		tile = func(i int) {
 			n := running.Add(1)
@@ -58,7 +59,9 @@ func runTiles(t, tiles int, tile func(int), p probe) {
 			tile(i)
 		}
 	}
-	var wg sync.WaitGroup
+	// A panic in a tile comes back to the caller, whose node fails, instead of crashing
+	// the process from a helper goroutine (see internal/safego).
+	var wg safego.Group
 	for range t - 1 {
 		wg.Go(work)
 	}
