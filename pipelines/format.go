@@ -53,13 +53,19 @@ func FormatFiles(paths []string) (files []string, errs []error) {
 			add(p)
 			continue
 		}
-		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+		// WalkDir does not follow a symbolic link, not even its root: a directory named on
+		// the command line through a link is walked from the link's target.
+		root := p
+		if lst, err := os.Lstat(p); err == nil && lst.Mode()&fs.ModeSymlink != 0 {
+			root = p + string(filepath.Separator)
+		}
+		filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 			if err != nil {
 				errs = append(errs, fmt.Errorf("cannot read %s: %w", path, pathErrCause(err)))
 				return nil // go on with the rest of the tree
 			}
 			if d.IsDir() {
-				if path != p && SkipFormatDir(d.Name()) {
+				if path != root && SkipFormatDir(d.Name()) {
 					return filepath.SkipDir
 				}
 				return nil
@@ -69,9 +75,6 @@ func FormatFiles(paths []string) (files []string, errs []error) {
 			}
 			return nil
 		})
-		if err != nil {
-			errs = append(errs, err)
-		}
 	}
 	return files, errs
 }
