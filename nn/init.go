@@ -25,34 +25,38 @@ const (
 )
 
 // Init returns a network of arch a with parameters drawn for seed by method (see Inits).
+// Parameters are drawn in state-dict order, each weight's fan-in (its values per output
+// unit, in·k·k for a convolution) scaling it and the bias that follows it.
 func Init(a Arch, method string, seed uint64) (*Network, error) {
 	if err := a.Validate(); err != nil {
 		return nil, err
 	}
+	if method != "pytorch" && method != "kaiming_normal" {
+		return nil, fmt.Errorf("unknown initialisation %q; the initialisations are: pytorch, kaiming_normal", method)
+	}
 	n := NewNetwork(a)
 	rng := NewRand(seed, streamInit)
-	w := a.Widths()
-	for i := 0; i < a.Layers(); i++ {
-		fanIn := float64(w[i])
-		weight, bias := n.Param(WeightName(i)), n.Param(BiasName(i))
-		switch method {
-		case "pytorch":
-			bound := 1 / math.Sqrt(fanIn)
-			uniform(rng, weight.Data, bound)
-			if bias != nil {
-				uniform(rng, bias.Data, bound)
+	fanIn := 1.0
+	for i, s := range a.Spec().Params {
+		p := n.Params[i]
+		switch s.Role {
+		case RoleWeight:
+			fanIn = float64(s.Len() / s.Shape[0])
+			if method == "pytorch" {
+				uniform(rng, p.Data, 1/math.Sqrt(fanIn))
+				break
 			}
-		case "kaiming_normal":
 			std := math.Sqrt(2 / fanIn)
-			for j := range weight.Data {
-				weight.Data[j] = float32(rng.NormFloat64() * std)
+			for j := range p.Data {
+				p.Data[j] = float32(rng.NormFloat64() * std)
 			}
-		default:
-			return nil, fmt.Errorf("unknown initialisation %q; the initialisations are: pytorch, kaiming_normal", method)
-		}
-		if g := n.Param(NormWeightName(i)); g != nil {
-			for j := range g.Data {
-				g.Data[j] = 1
+		case RoleBias:
+			if method == "pytorch" {
+				uniform(rng, p.Data, 1/math.Sqrt(fanIn))
+			}
+		case RoleNormWeight:
+			for j := range p.Data {
+				p.Data[j] = 1
 			}
 		}
 	}

@@ -195,7 +195,7 @@ func EncodeNetwork(n *Network, extra map[string]string) ([]byte, error) {
 	if err := n.Arch.Validate(); err != nil {
 		return nil, fmt.Errorf("safetensors: %v", err)
 	}
-	arch := n.Arch
+	arch := n.Arch.Clone()
 	arch.Hidden = append([]int{}, arch.Hidden...) // nil and empty give the same bytes
 	a, _ := json.Marshal(arch)                    // strings, ints and bools cannot fail to encode
 	metadata := map[string]string{"format": "pt", archKey: string(a)}
@@ -256,19 +256,9 @@ func DecodeNetwork(b []byte) (*Network, map[string]string, error) {
 	return n, metadata, nil
 }
 
-// fitsIn reports, without overflowing int, whether arch a could fit in a file of size bytes.
-// It bounds each layer's weights, bias and norm by (in+3)·out, which is at most 4·in·out, so
-// a file that holds the parameters' 4 bytes each always passes.
+// fitsIn reports, without overflowing, whether arch a could fit in a file of size bytes.
 func fitsIn(a Arch, size int) bool {
-	w, total := a.Widths(), 0
-	for i := 0; i+1 < len(w); i++ {
-		in, out := w[i], w[i+1] // both ≥ 1 once a is valid
-		if in > size || out > (size-total)/(in+3) {
-			return false
-		}
-		total += (in + 3) * out
-	}
-	return true
+	return a.NumParams() <= int64(size)/4
 }
 
 // matchArch reports how a file's tensors differ from the parameters want has, naming every
