@@ -51,6 +51,13 @@ func checkGradients(t *testing.T, a Arch) {
 		l, _ := SoftmaxCrossEntropy(m.Forward(x, rows), y, rows, a.Output, nil)
 		return l
 	}
+	fdCheck(t, net, m.Grads, lossAt, 2e-3)
+}
+
+// fdCheck compares the gradients grads of net's parameters with central finite
+// differences of lossAt, with steps eps and eps/2.
+func fdCheck(t *testing.T, net *Network, grads [][]float32, lossAt func() float64, eps float32) {
+	t.Helper()
 	// Central differences of a float32 network: eps trades rounding noise against the
 	// chance of stepping over a ReLU kink; a point where two step sizes disagree sits on a
 	// kink and is skipped.
@@ -71,13 +78,13 @@ func checkGradients(t *testing.T, a Arch) {
 	}()
 	for pi, p := range net.Params {
 		for j := range p.Data {
-			num := diff(p, j, 2e-3)
-			if half := diff(p, j, 1e-3); math.Abs(half-num) > 1e-3+1e-2*math.Abs(num) {
+			num := diff(p, j, eps)
+			if half := diff(p, j, eps/2); math.Abs(half-num) > 1e-3+1e-2*math.Abs(num) {
 				skipped++
 				continue
 			}
 			checked++
-			got := float64(m.Grads[pi][j])
+			got := float64(grads[pi][j])
 			if diff := math.Abs(num - got); diff > 2e-3+2e-2*math.Abs(num) {
 				t.Errorf("%s[%d]: backward %.6f, finite difference %.6f", p.Name, j, got, num)
 			}

@@ -9,7 +9,7 @@ import (
 // convArchs are small networks of each convolutional kind, with and without norms.
 func convArchs() []Arch {
 	return []Arch{
-		{Kind: "vgg", Input: 3 * 8 * 8, Output: 10, Activation: "relu", Bias: true, LayerNorm: true, Channels: 3, Height: 8, Width: 8, Plan: []int{4, PlanPool, 6, 6, PlanPool, 5}},
+		{Kind: "vgg", Input: 3 * 8 * 8, Output: 10, Activation: "relu", Bias: true, LayerNorm: true, Channels: 3, Height: 8, Width: 8, Plan: []int{8, PlanPool, 12, 12, PlanPool, 10}},
 		{Kind: "vgg", Input: 1 * 6 * 6, Output: 3, Activation: "relu", Bias: true, Channels: 1, Height: 6, Width: 6, Plan: []int{3}},
 		{Kind: "resnet", Input: 2 * 8 * 8, Output: 4, Activation: "relu", LayerNorm: true, Channels: 2, Height: 8, Width: 8, Plan: []int{4, 6, 8}, Blocks: 2},
 		{Kind: "resnet", Input: 1 * 5 * 7, Output: 3, Activation: "relu", Channels: 1, Height: 5, Width: 7, Plan: []int{3, 5}, Blocks: 1},

@@ -170,45 +170,50 @@ func TestConvBackwardAccumulatesAndRepeats(t *testing.T) {
 }
 
 func TestMaxPool2(t *testing.T) {
-	r := rand.New(rand.NewPCG(7, 8))
-	n, c, h, w := 2, 3, 4, 6
-	x := randSlice(r, n*c*h*w)
-	y := make([]float32, n*c*h/2*w/2)
-	arg := make([]int32, len(y))
-	MaxPool2(x, n, c, h, w, y, arg)
-	for p := range n * c {
-		for oy := range h / 2 {
-			for ox := range w / 2 {
-				m := float32(math.Inf(-1))
-				for dy := range 2 {
-					for dx := range 2 {
-						m = max(m, x[p*h*w+(2*oy+dy)*w+2*ox+dx])
+	// Odd sizes drop the last row or column, as PyTorch's MaxPool2d(2) does (28×28 MNIST
+	// pooled to 7×7 then 3×3).
+	for _, sz := range [][2]int{{4, 6}, {5, 7}} {
+		r := rand.New(rand.NewPCG(7, 8))
+		n, c, h, w := 2, 3, sz[0], sz[1]
+		oh, ow := h/2, w/2
+		x := randSlice(r, n*c*h*w)
+		y := make([]float32, n*c*oh*ow)
+		arg := make([]int32, len(y))
+		MaxPool2(x, n, c, h, w, y, arg)
+		for p := range n * c {
+			for oy := range oh {
+				for ox := range ow {
+					m := float32(math.Inf(-1))
+					for dy := range 2 {
+						for dx := range 2 {
+							m = max(m, x[p*h*w+(2*oy+dy)*w+2*ox+dx])
+						}
 					}
-				}
-				if got := y[(p*h/2+oy)*w/2+ox]; got != m {
-					t.Fatalf("pool %d (%d,%d) = %g, want %g", p, oy, ox, got, m)
+					if got := y[(p*oh+oy)*ow+ox]; got != m {
+						t.Fatalf("%d×%d: pool %d (%d,%d) = %g, want %g", h, w, p, oy, ox, got, m)
+					}
 				}
 			}
 		}
-	}
-	dy := randSlice(r, len(y))
-	dx := make([]float32, len(x))
-	MaxPool2Backward(dy, arg, dx)
-	x64, r64 := to64(x), to64(dy)
-	loss := func() float64 {
-		xs := make([]float32, len(x64))
-		for i, v := range x64 {
-			xs[i] = float32(v)
+		dy := randSlice(r, len(y))
+		dx := make([]float32, len(x))
+		MaxPool2Backward(dy, arg, dx)
+		x64, r64 := to64(x), to64(dy)
+		loss := func() float64 {
+			xs := make([]float32, len(x64))
+			for i, v := range x64 {
+				xs[i] = float32(v)
+			}
+			ys, as := make([]float32, len(y)), make([]int32, len(y))
+			MaxPool2(xs, n, c, h, w, ys, as)
+			s := 0.0
+			for i, v := range ys {
+				s += r64[i] * float64(v)
+			}
+			return s
 		}
-		ys, as := make([]float32, len(y)), make([]int32, len(y))
-		MaxPool2(xs, n, c, h, w, ys, as)
-		s := 0.0
-		for i, v := range ys {
-			s += r64[i] * float64(v)
-		}
-		return s
+		gradCheck(t, "maxpool", dx, x64, loss)
 	}
-	gradCheck(t, "maxpool", dx, x64, loss)
 }
 
 func TestGlobalAvgPool(t *testing.T) {

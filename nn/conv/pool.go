@@ -1,12 +1,13 @@
 package conv
 
 // MaxPool2 is 2×2 max-pooling with stride 2 (VGG's "M"; PyTorch's nn.MaxPool2d(2)), on n
-// images of c channels of h×w, h and w even. y is n×c×(h/2)×(w/2); arg records, for each
-// output, the index in x of the maximum, which Backward routes the gradient to. Of equal
-// values the first in reading order wins, as in PyTorch.
+// images of c channels of h×w. y is n×c×⌊h/2⌋×⌊w/2⌋ (an odd last row or column is dropped,
+// as PyTorch does); arg records, for each output, the index in x of the maximum, which
+// Backward routes the gradient to. Of equal values the first in reading order wins, as in
+// PyTorch.
 func MaxPool2(x []float32, n, c, h, w int, y []float32, arg []int32) {
 	oh, ow := h/2, w/2
-	if h%2 != 0 || w%2 != 0 || len(x) != n*c*h*w || len(y) != n*c*oh*ow || len(arg) != len(y) {
+	if len(x) != n*c*h*w || len(y) != n*c*oh*ow || len(arg) != len(y) {
 		panic(ErrShape)
 	}
 	o := 0

@@ -1,0 +1,379 @@
+package nn
+
+import (
+	"fmt"
+
+	"github.com/modulo-ml/modulo/nn/blas"
+	"github.com/modulo-ml/modulo/nn/conv"
+)
+
+// normEps is the LayerNorm epsilon of the convolutional kinds, PyTorch's default.
+const normEps = 1e-5
+
+// act is a batch of activations, images of c×h×w, with the gradient of the loss with
+// respect to them (g is nil in a model that only evaluates).
+type act struct {
+	c, h, w int
+	v, g    []float32 // capacity: the model's batch of images
+}
+
+func (a *act) size() int { return a.c * a.h * a.w }
+
+// at returns the first n images of values and gradients.
+func (a *act) vals(n int) []float32 { return a.v[:n*a.size()] }
+func (a *act) grads(n int) []float32 {
+	if a.g == nil {
+		return nil
+	}
+	return a.g[:n*a.size()]
+}
+
+// imageLayer is one stage of a convolutional network: it reads its input x and writes its
+// output (activations it owns); backward reads the output's gradient, adds its parameters'
+// gradients to the model's and writes x's gradient to dx (nil: not wanted, at the input).
+type imageLayer interface {
+	forward(m *ConvModel, x *act, n int) *act
+	backward(m *ConvModel, x *act, n int, dx []float32)
+}
+
+// ConvModel is a VGG or ResNet prepared for batches of up to Batch images: it owns the
+// activations and gradients of one batch, so a training step allocates nothing. It is not
+// safe for concurrent use; give each goroutine its own.
+type ConvModel struct {
+	Net   *Network
+	Batch int
+	BLAS  blas.Impl
+	// Grads holds one gradient per parameter, in Net.Params order (nil for a model that
+	// only evaluates). Backward adds to them.
+	Grads [][]float32
+
+	input  act // the batch, whose values are the caller's slice
+	layers []imageLayer
+	ins    []*act // the input of each layer
+	head   head
+	col    []float32 // im2col scratch, shared by every convolution
+}
+
+// NewConvModel prepares n, a vgg or resnet, for batches of up to batch images on b; with
+// backward false it holds no gradients and evaluates only.
+func NewConvModel(n *Network, batch int, b blas.Impl, backward bool) *ConvModel {
+	a := n.Arch
+	if !a.Conv() {
+		panic(fmt.Errorf("%w: %s is not a convolutional network", ErrShape, a))
+	}
+	m := &ConvModel{Net: n, Batch: batch, BLAS: b}
+	m.input = act{c: a.Channels, h: a.Height, w: a.Width}
+	if backward {
+		m.Grads = make([][]float32, len(n.Params))
+		for i, p := range n.Params {
+			m.Grads[i] = make([]float32, len(p.Data))
+		}
+	}
+	bl := builder{m: m, next: 0, backward: backward}
+	cur := &m.input
+	switch a.Kind {
+	case "vgg":
+		for _, width := range a.Plan {
+			var l imageLayer
+			if width == PlanPool {
+				l = bl.pool(cur)
+			} else {
+				l = bl.unit(cur, width, 3, 1, 1, a.LayerNorm, true)
+			}
+			m.add(l, cur)
+			cur = outOf(l)
+		}
+	case "resnet":
+		stem := bl.unit(cur, a.Plan[0], 3, 1, 1, a.LayerNorm, true)
+		m.add(stem, cur)
+		cur = stem.y
+		for s, width := range a.Plan {
+			for k := range a.Blocks {
+				stride := 1
+				if s > 0 && k == 0 {
+					stride = 2
+				}
+				blk := &resBlock{}
+				blk.c1 = bl.unit(cur, width, 3, stride, 1, a.LayerNorm, true)
+				blk.c2 = bl.unit(blk.c1.y, width, 3, 1, 1, a.LayerNorm, false)
+				if stride != 1 || width != cur.c {
+					blk.sc = bl.unit(cur, width, 1, stride, 0, a.LayerNorm, false)
+					if backward {
+						blk.scdx = make([]float32, batch*cur.size())
+					}
+				}
+				m.add(blk, cur)
+				cur = blk.c2.y
+			}
+		}
+	}
+	m.head = head{in: cur, w: bl.take(), b: bl.take(), out: a.Output}
+	m.head.pooled = make([]float32, batch*cur.c)
+	m.head.logits = make([]float32, batch*a.Output)
+	if backward {
+		m.head.dpooled = make([]float32, batch*cur.c)
+	}
+	if bl.next != len(n.Params) {
+		panic(fmt.Errorf("%w: %s uses %d of %d parameters", ErrShape, a, bl.next, len(n.Params)))
+	}
+	m.col = make([]float32, bl.col)
+	return m
+}
+
+func (m *ConvModel) add(l imageLayer, in *act) {
+	m.layers = append(m.layers, l)
+	m.ins = append(m.ins, in)
+}
+
+// outOf returns a layer's output activations.
+func outOf(l imageLayer) *act {
+	switch l := l.(type) {
+	case *unit:
+		return l.y
+	case *maxPool:
+		return l.y
+	case *resBlock:
+		return l.c2.y
+	}
+	panic("unknown layer")
+}
+
+// builder hands out the network's parameters in state-dict order (Arch.Spec's), which the
+// layers are built in, and sizes the shared scratch.
+type builder struct {
+	m        *ConvModel
+	next     int
+	backward bool
+	col      int
+}
+
+// take returns the index of the next parameter.
+func (b *builder) take() int {
+	b.next++
+	return b.next - 1
+}
+
+func (b *builder) newAct(c, h, w int) *act {
+	a := &act{c: c, h: h, w: w, v: make([]float32, b.m.Batch*c*h*w)}
+	if b.backward {
+		a.g = make([]float32, len(a.v))
+	}
+	return a
+}
+
+// unit is a convolution followed by the optional LayerNorm over channels and ReLU.
+func (b *builder) unit(x *act, out, k, stride, pad int, norm, relu bool) *unit {
+	u := &unit{conv: conv.Conv2D{In: x.c, Out: out, K: k, Stride: stride, Pad: pad}, relu: relu, bias: -1, gamma: -1}
+	oh, ow := u.conv.OutSize(x.h, x.w)
+	u.w = b.take()
+	if b.m.Net.Arch.Bias {
+		u.bias = b.take()
+	}
+	u.z = b.newAct(out, oh, ow)
+	u.y = u.z
+	if norm {
+		u.norm = conv.ChannelNorm{C: out, Eps: normEps}
+		u.gamma, u.beta = b.take(), b.take()
+		u.y = b.newAct(out, oh, ow)
+		u.stats = make([]float32, u.norm.StatsSize(b.m.Batch, oh, ow))
+	}
+	b.col = max(b.col, u.conv.ColSize(x.h, x.w))
+	return u
+}
+
+func (b *builder) pool(x *act) *maxPool {
+	p := &maxPool{y: b.newAct(x.c, x.h/2, x.w/2)}
+	p.arg = make([]int32, len(p.y.v))
+	return p
+}
+
+// Forward computes the logits of the rows images of x (rows×C×H×W) and returns them
+// (rows×Output, valid until the next pass). It panics if rows exceeds the model's batch.
+func (m *ConvModel) Forward(x []float32, rows int) []float32 {
+	if rows > m.Batch || len(x) < rows*m.input.size() {
+		panic(fmt.Errorf("%w: %d images for a model of batch %d", ErrShape, rows, m.Batch))
+	}
+	m.input.v = x[:rows*m.input.size()]
+	cur := &m.input
+	for _, l := range m.layers {
+		cur = l.forward(m, cur, rows)
+	}
+	return m.head.forward(m, rows)
+}
+
+// Backward adds to Grads the gradients of the loss whose gradient with respect to the
+// logits of the last Forward is dlogits (rows×Output).
+func (m *ConvModel) Backward(dlogits []float32, rows int) {
+	m.head.backward(m, dlogits, rows)
+	for i := len(m.layers) - 1; i >= 0; i-- {
+		x := m.ins[i]
+		m.layers[i].backward(m, x, rows, x.grads(rows))
+	}
+}
+
+// param and grad return parameter i's values and gradient; nil for i < 0.
+func (m *ConvModel) param(i int) []float32 {
+	if i < 0 {
+		return nil
+	}
+	return m.Net.Params[i].Data
+}
+
+func (m *ConvModel) grad(i int) []float32 {
+	if i < 0 {
+		return nil
+	}
+	return m.Grads[i]
+}
+
+// unit is conv → LayerNorm over channels (optional) → ReLU (optional). Without the norm,
+// y is z; the ReLU runs in place on y, and its backward reads y's sign.
+type unit struct {
+	conv                 conv.Conv2D
+	w, bias, gamma, beta int // parameter indices; −1 for none
+	norm                 conv.ChannelNorm
+	relu                 bool
+	z, y                 *act // the convolution's output and the unit's
+	stats                []float32
+}
+
+func (u *unit) forward(m *ConvModel, x *act, n int) *act {
+	z := u.z.vals(n)
+	u.conv.Forward(m.BLAS, x.vals(n), n, x.h, x.w, m.param(u.w), m.param(u.bias), z, m.col[:u.conv.ColSize(x.h, x.w)])
+	if u.gamma >= 0 {
+		u.norm.Forward(z, n, u.z.h, u.z.w, m.param(u.gamma), m.param(u.beta), u.y.vals(n), u.stats[:u.norm.StatsSize(n, u.z.h, u.z.w)])
+	}
+	if u.relu {
+		relu(u.y.vals(n))
+	}
+	return u.y
+}
+
+func (u *unit) backward(m *ConvModel, x *act, n int, dx []float32) {
+	dy := u.y.grads(n)
+	if u.relu {
+		reluBackward(u.y.vals(n), dy)
+	}
+	dz := dy
+	if u.gamma >= 0 {
+		dz = u.z.grads(n)
+		u.norm.Backward(u.z.vals(n), n, u.z.h, u.z.w, m.param(u.gamma), u.stats[:u.norm.StatsSize(n, u.z.h, u.z.w)], dy, dz, m.grad(u.gamma), m.grad(u.beta))
+	}
+	u.conv.Backward(m.BLAS, x.vals(n), n, x.h, x.w, m.param(u.w), dz, dx, m.grad(u.w), m.grad(u.bias), m.col[:u.conv.ColSize(x.h, x.w)])
+}
+
+// resBlock is open_lth's ResNet block: relu(c2(c1(x)) + shortcut(x)), the shortcut the
+// identity or, where the block changes the shape, a 1×1 convolution with its norm. The sum
+// is formed in c2's output, in place.
+type resBlock struct {
+	c1, c2 *unit
+	sc     *unit     // nil: the identity
+	scdx   []float32 // the shortcut's gradient with respect to x, before it is added
+}
+
+func (r *resBlock) forward(m *ConvModel, x *act, n int) *act {
+	r.c1.forward(m, x, n)
+	y := r.c2.forward(m, r.c1.y, n).vals(n)
+	short := x.vals(n)
+	if r.sc != nil {
+		short = r.sc.forward(m, x, n).vals(n)
+	}
+	for i, v := range short {
+		y[i] += v
+	}
+	relu(y)
+	return r.c2.y
+}
+
+func (r *resBlock) backward(m *ConvModel, x *act, n int, dx []float32) {
+	dy := r.c2.y.grads(n)
+	reluBackward(r.c2.y.vals(n), dy)
+	r.c2.backward(m, r.c1.y, n, r.c1.y.grads(n)) // reads dy, leaves it as it is
+	r.c1.backward(m, x, n, dx)
+	if r.sc == nil {
+		addTo(dx, dy)
+		return
+	}
+	var sdx []float32
+	if dx != nil {
+		sdx = r.scdx[:len(dx)]
+	}
+	copy(r.sc.y.grads(n), dy)
+	r.sc.backward(m, x, n, sdx)
+	addTo(dx, sdx)
+}
+
+// addTo adds src to dst; nothing when dst is nil.
+func addTo(dst, src []float32) {
+	if dst == nil {
+		return
+	}
+	for i, v := range src {
+		dst[i] += v
+	}
+}
+
+// maxPool is a 2×2 max-pool with stride 2.
+type maxPool struct {
+	y   *act
+	arg []int32
+}
+
+func (p *maxPool) forward(m *ConvModel, x *act, n int) *act {
+	conv.MaxPool2(x.vals(n), n, x.c, x.h, x.w, p.y.vals(n), p.arg[:n*p.y.size()])
+	return p.y
+}
+
+func (p *maxPool) backward(m *ConvModel, x *act, n int, dx []float32) {
+	if dx != nil {
+		conv.MaxPool2Backward(p.y.grads(n), p.arg[:n*p.y.size()], dx)
+	}
+}
+
+// head is the global average pool and the linear layer "fc" that give the logits.
+type head struct {
+	in                      *act
+	w, b, out               int
+	pooled, dpooled, logits []float32
+}
+
+func (h *head) forward(m *ConvModel, n int) []float32 {
+	c := h.in.c
+	pooled, logits := h.pooled[:n*c], h.logits[:n*h.out]
+	conv.GlobalAvgPool(h.in.vals(n), n, c, h.in.h, h.in.w, pooled)
+	linear(m.BLAS, pooled, n, m.param(h.w), false, m.param(h.b), c, h.out, logits)
+	return logits
+}
+
+func (h *head) backward(m *ConvModel, dlogits []float32, n int) {
+	c := h.in.c
+	dl := dlogits[:n*h.out]
+	m.BLAS.Sgemm(true, false, h.out, c, n, 1, dl, h.out, h.pooled[:n*c], c, 1, m.grad(h.w), c)
+	db := m.grad(h.b)
+	for r := range n {
+		for j, v := range dl[r*h.out : (r+1)*h.out] {
+			db[j] += v
+		}
+	}
+	dp := h.dpooled[:n*c]
+	m.BLAS.Sgemm(false, false, n, c, h.out, 1, dl, h.out, m.param(h.w), c, 0, dp, c)
+	conv.GlobalAvgPoolBackward(dp, n, c, h.in.h, h.in.w, h.in.grads(n))
+}
+
+// relu sets the negative entries of x to zero.
+func relu(x []float32) {
+	for i, v := range x {
+		if v < 0 {
+			x[i] = 0
+		}
+	}
+}
+
+// reluBackward zeroes the gradient where the ReLU's output y is not positive.
+func reluBackward(y, dy []float32) {
+	for i, v := range y {
+		if v <= 0 {
+			dy[i] = 0
+		}
+	}
+}

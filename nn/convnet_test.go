@@ -1,0 +1,243 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+	"testing"
+
+	"github.com/modulo-ml/modulo/nn/blas"
+)
+
+// ref64 is a float64 reference of the convolutional kinds, written from open_lth's
+// modules directly (loops, no im2col), to check ConvModel's forward pass against and to
+// take finite differences precise enough to check its backward pass: in float32, the
+// ReLUs that follow a norm sit so near their kinks that differences with steps large
+// enough to beat rounding cross them.
+type ref64 struct {
+	a Arch
+	p map[string][]float64
+}
+
+func newRef64(n *Network) *ref64 {
+	r := &ref64{a: n.Arch, p: map[string][]float64{}}
+	for _, q := range n.Params {
+		v := make([]float64, len(q.Data))
+		for i, x := range q.Data {
+			v[i] = float64(x)
+		}
+		r.p[q.Name] = v
+	}
+	return r
+}
+
+// img is one image, c×h×w.
+type img struct {
+	c, h, w int
+	v       []float64
+}
+
+func (r *ref64) conv(x img, name string, out, k, stride, pad int, bias bool) img {
+	wt := r.p[name+".weight"]
+	oh, ow := (x.h+2*pad-k)/stride+1, (x.w+2*pad-k)/stride+1
+	y := img{out, oh, ow, make([]float64, out*oh*ow)}
+	for o := range out {
+		for oy := range oh {
+			for ox := range ow {
+				s := 0.0
+				if bias {
+					s = r.p[name+".bias"][o]
+				}
+				for c := range x.c {
+					for ky := range k {
+						for kx := range k {
+							iy, ix := oy*stride+ky-pad, ox*stride+kx-pad
+							if iy >= 0 && iy < x.h && ix >= 0 && ix < x.w {
+								s += wt[((o*x.c+c)*k+ky)*k+kx] * x.v[(c*x.h+iy)*x.w+ix]
+							}
+						}
+					}
+				}
+				y.v[(o*oh+oy)*ow+ox] = s
+			}
+		}
+	}
+	return y
+}
+
+func (r *ref64) norm(x img, name string) img {
+	if !r.a.LayerNorm {
+		return x
+	}
+	g, b := r.p[name+".layernorm.weight"], r.p[name+".layernorm.bias"]
+	y := img{x.c, x.h, x.w, make([]float64, len(x.v))}
+	hw := x.h * x.w
+	for p := range hw {
+		m, v := 0.0, 0.0
+		for c := range x.c {
+			m += x.v[c*hw+p]
+		}
+		m /= float64(x.c)
+		for c := range x.c {
+			d := x.v[c*hw+p] - m
+			v += d * d
+		}
+		v /= float64(x.c)
+		for c := range x.c {
+			y.v[c*hw+p] = g[c]*(x.v[c*hw+p]-m)/math.Sqrt(v+normEps) + b[c]
+		}
+	}
+	return y
+}
+
+func relu64(x img) img {
+	for i, v := range x.v {
+		x.v[i] = max(v, 0)
+	}
+	return x
+}
+
+func (r *ref64) forward(x []float64) []float64 {
+	a := r.a
+	cur := img{a.Channels, a.Height, a.Width, x}
+	switch a.Kind {
+	case "vgg":
+		for i, w := range a.Plan {
+			if w == PlanPool {
+				y := img{cur.c, cur.h / 2, cur.w / 2, make([]float64, cur.c*(cur.h/2)*(cur.w/2))}
+				for c := range cur.c {
+					for oy := range y.h {
+						for ox := range y.w {
+							m := math.Inf(-1)
+							for d := range 4 {
+								m = max(m, cur.v[(c*cur.h+2*oy+d/2)*cur.w+2*ox+d%2])
+							}
+							y.v[(c*y.h+oy)*y.w+ox] = m
+						}
+					}
+				}
+				cur = y
+				continue
+			}
+			name := fmt.Sprintf("layers.%d", i)
+			cur = relu64(r.norm(r.conv(cur, name+".conv", w, 3, 1, 1, true), name+".bn"))
+		}
+	case "resnet":
+		cur = relu64(r.norm(r.conv(cur, "conv", a.Plan[0], 3, 1, 1, false), "bn"))
+		j := 0
+		for s, w := range a.Plan {
+			for k := range a.Blocks {
+				name, stride := fmt.Sprintf("blocks.%d", j), 1
+				if s > 0 && k == 0 {
+					stride = 2
+				}
+				out := relu64(r.norm(r.conv(cur, name+".conv1", w, 3, stride, 1, false), name+".bn1"))
+				out = r.norm(r.conv(out, name+".conv2", w, 3, 1, 1, false), name+".bn2")
+				short := cur
+				if stride != 1 || w != cur.c {
+					short = r.norm(r.conv(cur, name+".shortcut.0", w, 1, stride, 0, false), name+".shortcut.1")
+				}
+				for i := range out.v {
+					out.v[i] += short.v[i]
+				}
+				cur = relu64(out)
+				j++
+			}
+		}
+	}
+	fw, fb := r.p["fc.weight"], r.p["fc.bias"]
+	logits := make([]float64, a.Output)
+	hw := float64(cur.h * cur.w)
+	for o := range a.Output {
+		s := fb[o]
+		for c := range cur.c {
+			m := 0.0
+			for _, v := range cur.v[c*cur.h*cur.w : (c+1)*cur.h*cur.w] {
+				m += v
+			}
+			s += fw[o*cur.c+c] * m / hw
+		}
+		logits[o] = s
+	}
+	return logits
+}
+
+// loss is the mean cross-entropy of the rows images of x.
+func (r *ref64) loss(x []float64, y []uint8) float64 {
+	n := r.a.Input
+	total := 0.0
+	for i, label := range y {
+		z := r.forward(x[i*n : (i+1)*n])
+		m := math.Inf(-1)
+		for _, v := range z {
+			m = max(m, v)
+		}
+		s := 0.0
+		for _, v := range z {
+			s += math.Exp(v - m)
+		}
+		total += math.Log(s) + m - z[label]
+	}
+	return total / float64(len(y))
+}
+
+// TestConvModelMatchesReference checks ConvModel's logits against the float64 reference
+// (1e-5) and its gradients against the reference's central differences, for small VGGs and
+// ResNets with and without LayerNorm: every parameter tensor, so every path of the backward
+// pass (shortcuts, pools, norms, the head) is checked.
+func TestConvModelMatchesReference(t *testing.T) {
+	for _, a := range convArchs() {
+		t.Run(a.String(), func(t *testing.T) {
+			net, err := Init(a, "pytorch", 7)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rng := NewRand(3, 3)
+			for _, p := range net.Params {
+				if len(p.Shape) == 1 { // norms away from 1 and 0, biases larger
+					for j := range p.Data {
+						p.Data[j] += float32(rng.NormFloat64() * 0.3)
+					}
+				}
+			}
+			const rows = 3
+			x := make([]float32, rows*a.Input)
+			x64 := make([]float64, len(x))
+			for i := range x {
+				x[i] = float32(rng.NormFloat64())
+				x64[i] = float64(x[i])
+			}
+			y := []uint8{0, 2, 1}
+			for _, impl := range []blas.Impl{blas.Gonum(), blas.Default()} {
+				m := NewConvModel(net, rows, impl, true)
+				dl := make([]float32, rows*a.Output)
+				logits := m.Forward(x, rows)
+				ref := newRef64(net)
+				for i := range rows {
+					for o, want := range ref.forward(x64[i*a.Input : (i+1)*a.Input]) {
+						if got := float64(logits[i*a.Output+o]); math.Abs(got-want) > 1e-5*(1+math.Abs(want)) {
+							t.Fatalf("%s: logit %d of image %d is %.7f, the reference's %.7f", impl, o, i, got, want)
+						}
+					}
+				}
+				SoftmaxCrossEntropy(logits, y, rows, a.Output, dl)
+				m.Backward(dl, rows)
+				for pi, p := range net.Params {
+					// A sample of each tensor keeps the reference's passes few.
+					for j := 0; j < len(p.Data); j += 1 + len(p.Data)/12 {
+						v := ref.p[p.Name]
+						orig, h := v[j], 1e-6
+						v[j] = orig + h
+						lp := ref.loss(x64, y)
+						v[j] = orig - h
+						lm := ref.loss(x64, y)
+						v[j] = orig
+						num, got := (lp-lm)/(2*h), float64(m.Grads[pi][j])
+						if math.Abs(num-got) > 1e-4+1e-3*math.Abs(num) {
+							t.Errorf("%s: %s[%d]: backward %.6f, reference's finite difference %.6f", impl, p.Name, j, got, num)
+						}
+					}
+				}
+			}
+		})
+	}
+}
