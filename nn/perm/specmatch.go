@@ -11,8 +11,14 @@ import (
 )
 
 // axisRef is one parameter axis that follows a group: the parameter's index in the spec,
-// and the axis.
-type axisRef struct{ param, axis int }
+// and the axis. For a parameter with other moving axes it keeps its last product A·B'ᵀ and
+// the versions of the other axes' groups it was computed at, so that a visit after only
+// some neighbours moved recomputes only the products they touch.
+type axisRef struct {
+	param, axis int
+	product     []float32
+	stamp       []int
+}
 
 // matchSpec is WeightMatch's descent for any architecture, read from its spec alone (Git
 // Re-Basin's weight_matching), on arguments WeightMatch has checked. For group g of n units,
@@ -26,11 +32,15 @@ type axisRef struct{ param, axis int }
 //
 // A group's cost depends only on the permutations of the groups it shares a parameter with,
 // so a group none of whose neighbours moved since it was last solved would get the same
-// answer and is not solved again; the descent is the same as solving it, only cheaper.
+// answer and is not solved again, and a product none of whose other axes' groups moved is
+// not computed again (products are deterministic, so reusing one changes no bit of the
+// cost): the descent is the same as computing everything afresh, only cheaper. The kept
+// products take n² values per axis of a weight, no more than the weights themselves while
+// a layer's widths are within a factor of 3 of each other.
 func matchSpec(ctx context.Context, arch nn.Arch, a, b map[string][]float32, opt WMOptions) (Permutation, int, error) {
 	spec := arch.Spec()
 	G := len(spec.Groups)
-	axes := make([][]axisRef, G)
+	axes := make([][]*axisRef, G)
 	neighbours := make([][]int, G)
 	maxLen, maxSq := 0, 0
 	for k, s := range spec.Params {
@@ -39,7 +49,7 @@ func matchSpec(ctx context.Context, arch nn.Arch, a, b map[string][]float32, opt
 			if g < 0 {
 				continue
 			}
-			axes[g] = append(axes[g], axisRef{k, ax})
+			axes[g] = append(axes[g], &axisRef{param: k, axis: ax})
 			for other, h := range s.Axes {
 				// A group on two axes of one parameter would be its own neighbour.
 				if h >= 0 && other != ax && !slices.Contains(neighbours[g], h) {
@@ -51,7 +61,7 @@ func matchSpec(ctx context.Context, arch nn.Arch, a, b map[string][]float32, opt
 	for _, g := range spec.Groups {
 		maxSq = max(maxSq, g.Size*g.Size)
 	}
-	m := &specMatcher{impl: opt.BLAS, spec: spec, a: a, b: b, axes: axes,
+	m := &specMatcher{impl: opt.BLAS, spec: spec, a: a, b: b, axes: axes, version: make([]int, G),
 		ga: make([]float32, maxLen), gb: make([]float32, maxLen), c32: make([]float32, maxSq), cost: make([]float64, maxSq)}
 
 	p := Identity(arch)
@@ -106,14 +116,15 @@ func matchSpec(ctx context.Context, arch nn.Arch, a, b map[string][]float32, opt
 // specMatcher holds matchSpec's networks and buffers: ga and gb hold one parameter of a and
 // of b with an axis moved first, c32 one product, cost the float64 sum.
 type specMatcher struct {
-	impl   blas.Impl
-	spec   nn.Spec
-	a, b   map[string][]float32
-	axes   [][]axisRef
-	ga, gb []float32
-	c32    []float32
-	cost   []float64
-	solver lap.Solver
+	impl    blas.Impl
+	spec    nn.Spec
+	a, b    map[string][]float32
+	axes    [][]*axisRef
+	version []int // version[g] counts the moves of group g
+	ga, gb  []float32
+	c32     []float32
+	cost    []float64
+	solver  lap.Solver
 }
 
 // update solves for group g with the other groups of p fixed, takes the solution if it
@@ -137,21 +148,37 @@ func (m *specMatcher) update(ctx context.Context, p Permutation, g int) (float64
 		return 0, nil
 	}
 	copy(cur, next)
+	m.version[g]++
 	return gain, nil
 }
 
 // costOf returns group g's n×n cost for the current p, in m.cost. ctx is checked before
-// each product.
+// each product it computes. After an error the matcher must not be used again.
 func (m *specMatcher) costOf(ctx context.Context, p Permutation, g int) ([]float64, error) {
 	n := m.spec.Groups[g].Size
 	cost := m.cost[:n*n]
 	clear(cost)
 	c32 := m.c32[:n*n]
 	for _, r := range m.axes[g] {
+		s := m.spec.Params[r.param]
+		var stamp []int
+		if len(s.Shape) > 1 {
+			stamp = m.stampOf(s, r.axis)
+			if r.product != nil && slices.Equal(stamp, r.stamp) {
+				addTo(cost, r.product)
+				continue
+			}
+		}
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		s := m.spec.Params[r.param]
+		product := c32
+		if stamp != nil {
+			if r.product == nil {
+				r.product = make([]float32, n*n)
+			}
+			product, r.stamp = r.product, stamp
+		}
 		size := s.Len()
 		rest := size / n
 		order := axisFirst(len(s.Shape), r.axis)
@@ -162,12 +189,28 @@ func (m *specMatcher) costOf(ctx context.Context, p Permutation, g int) ([]float
 		}
 		gb := m.gb[:size]
 		gather(gb, m.b[s.Name], s.Shape, p.maps(s, r.axis), order)
-		m.impl.Sgemm(false, true, n, n, rest, 1, ga, rest, gb, rest, 0, c32, n)
-		for i, v := range c32 {
-			cost[i] += float64(v)
-		}
+		m.impl.Sgemm(false, true, n, n, rest, 1, ga, rest, gb, rest, 0, product, n)
+		addTo(cost, product)
 	}
 	return cost, nil
+}
+
+// stampOf returns the versions of the groups that the axes of s other than except follow.
+func (m *specMatcher) stampOf(s nn.ParamSpec, except int) []int {
+	stamp := make([]int, len(s.Axes))
+	for ax, g := range s.Axes {
+		if g >= 0 && ax != except {
+			stamp[ax] = m.version[g]
+		}
+	}
+	return stamp
+}
+
+// addTo adds the float32 values x to the float64 sum.
+func addTo(sum []float64, x []float32) {
+	for i, v := range x {
+		sum[i] += float64(v)
+	}
 }
 
 // axisFirst returns the order of k axes with axis ax moved first (numpy's moveaxis(ax, 0)).
