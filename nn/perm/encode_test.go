@@ -194,7 +194,7 @@ func TestDecodeSafetensorsErrors(t *testing.T) {
 // FuzzDecodeSafetensors checks that no input makes DecodeSafetensors panic or return an
 // invalid permutation.
 func FuzzDecodeSafetensors(f *testing.F) {
-	for i, a := range testArchs()[:3] {
+	for i, a := range append(testArchs()[:3], convArchs()...) {
 		b, _ := EncodeSafetensors(Random(a, uint64(i)))
 		f.Add(b)
 	}

@@ -50,7 +50,8 @@ type Result struct {
 	Objective float64
 	// Sweeps is the number of coordinate-descent sweeps weight matching ran; unless
 	// MaxSweeps cut the descent short, the last one gained nothing. It is 0 for a network
-	// without hidden layers and for activation matching, which solves each layer once.
+	// without groups (an MLP without hidden layers) and for activation matching, which
+	// solves each layer once.
 	Sweeps int
 }
 
