@@ -39,7 +39,7 @@ var Kernels = []string{"linear", "cosine", "correlation"}
 // finite: its similarity to every unit is then 0, and the assignment places it anywhere.
 const kernelEps = 1e-12
 
-// ActivationMatch aligns b to a by activation matching: it runs both networks on the n
+// ActivationMatch aligns b to a by activation matching: it runs both MLPs on the n
 // examples of x (n×Input, row-major), and for each hidden layer pairs every unit of a with
 // the unit of b whose post-activation outputs are most similar, as one maximum-weight
 // assignment on the similarity matrix. The layers are matched independently: the
@@ -56,11 +56,17 @@ const kernelEps = 1e-12
 // ctx is checked before each batch, before each layer's assignment and within it before
 // each row (see lap.Solve): once it is done, ActivationMatch returns an error wrapping
 // ctx.Err().
+//
+// Only MLPs have their hidden activations exposed (nn.Model.Hidden); for other kinds it is an
+// error that points to weight matching.
 func ActivationMatch(ctx context.Context, a, b *nn.Network, x []float32, n int, opt AMOptions) (Result, error) {
 	if a == nil {
 		return Result{}, fmt.Errorf("activation matching: first network is nil")
 	}
 	arch := a.Arch
+	if arch.Conv() {
+		return Result{}, fmt.Errorf("activation matching of %s networks is not supported yet; use weight matching", arch.Kind)
+	}
 	// viewOf checks that each network has arch's parameters, with their shapes.
 	if _, err := viewOf(a, arch); err != nil {
 		return Result{}, fmt.Errorf("activation matching: first network: %v", err)

@@ -8,88 +8,106 @@ import (
 	"github.com/modulo-ml/modulo/nn"
 )
 
-// spec says how one parameter of an architecture moves under a permutation: it is viewed as
-// a rows×cols matrix (a vector is rows×1) whose rows follow group rowGroup and whose
-// columns follow group colGroup; −1 means that axis is an input or output and stays put.
-type spec struct {
-	name               string
-	rows, cols         int
-	rowGroup, colGroup int
-	vector             bool // a bias or norm parameter: shape [rows], not [rows, cols]
-}
-
-// shape returns the tensor shape of s, as nn.NewNetwork allocates it.
-func (s spec) shape() []int {
-	if s.vector {
-		return []int{s.rows}
-	}
-	return []int{s.rows, s.cols}
-}
-
-// specs lists the parameters of arch a in nn.NewNetwork's order, with the groups they touch.
-// It is the single place that encodes which axes move, so Apply, ApplyMasks and the matching
-// objective cannot disagree.
-func specs(a nn.Arch) []spec {
-	w := a.Widths()
-	hidden := len(a.Hidden)
-	var s []spec
-	for i := 0; i < a.Layers(); i++ {
-		in, out := w[i], w[i+1]
-		rg, cg := i, i-1
-		if i == hidden {
-			rg = -1 // the logits
-		}
-		s = append(s, spec{nn.WeightName(i), out, in, rg, cg, false})
-		if a.Bias {
-			s = append(s, spec{nn.BiasName(i), out, 1, rg, -1, true})
-		}
-		if a.LayerNorm && i < hidden {
-			s = append(s, spec{nn.NormWeightName(i), out, 1, rg, -1, true}, spec{nn.NormBiasName(i), out, 1, rg, -1, true})
-		}
-	}
-	return s
-}
-
-// specByName indexes specs(a).
-func specByName(a nn.Arch) map[string]spec {
-	m := map[string]spec{}
-	for _, s := range specs(a) {
-		m[s.name] = s
+// specByName indexes the parameters of a's spec by name.
+func specByName(a nn.Arch) map[string]nn.ParamSpec {
+	params := specOf(a).Params
+	m := make(map[string]nn.ParamSpec, len(params))
+	for _, s := range params {
+		m[s.Name] = s
 	}
 	return m
 }
 
-// group returns the indices an axis follows, or nil for an axis that does not move.
-func (p Permutation) group(g int) []int {
-	if g < 0 {
-		return nil
+// maps returns, for each axis of s, the indices that axis follows under p, or nil for an
+// axis that does not move (or, for except, that the caller moves itself).
+func (p Permutation) maps(s nn.ParamSpec, except int) [][]int {
+	idx := make([][]int, len(s.Axes))
+	for ax, g := range s.Axes {
+		if g >= 0 && ax != except {
+			idx[ax] = p.Groups[g]
+		}
 	}
-	return p.Groups[g]
+	return idx
 }
 
-// permuteInto sets dst to src (laid out as s says) with p applied: entry (i, k) of dst is
-// entry (P_row[i], P_col[k]) of src. Rows are copied whole when the columns stay put.
-func (p Permutation) permuteInto(dst, src []float32, s spec) {
-	rp, cp := p.group(s.rowGroup), p.group(s.colGroup)
-	for i := 0; i < s.rows; i++ {
-		si := i
-		if rp != nil {
-			si = rp[i]
+// permuteInto sets dst to src (laid out as s says) with p applied on every axis.
+func (p Permutation) permuteInto(dst, src []float32, s nn.ParamSpec) {
+	gather(dst, src, s.Shape, p.maps(s, -1), nil)
+}
+
+// gather writes into dst the tensor src of the given shape, row-major, with the index map
+// idx[ax] applied on each axis (nil: the identity) and its axes in the given order (nil:
+// unchanged): with j = (i_order[0], i_order[1], …) the position in dst,
+//
+//	dst[j] = src[idx_0[i_0], …, idx_k[i_k]].
+//
+// Trailing axes that neither move nor change place are copied as one contiguous block, so
+// the rows of a weight whose columns stay put are copied whole.
+func gather(dst, src []float32, shape []int, idx [][]int, order []int) {
+	k := len(shape)
+	if order == nil {
+		order = make([]int, k)
+		for i := range order {
+			order[i] = i
 		}
-		from, to := src[si*s.cols:(si+1)*s.cols], dst[i*s.cols:(i+1)*s.cols]
-		if cp == nil {
-			copy(to, from)
+	}
+	stride := make([]int, k)
+	s := 1
+	for ax := k - 1; ax >= 0; ax-- {
+		stride[ax] = s
+		s *= shape[ax]
+	}
+	// t is the first output position from which the axes are in place and unpermuted.
+	t, block := k, 1
+	for t > 0 && order[t-1] == t-1 && idx[t-1] == nil {
+		t--
+		block *= shape[t]
+	}
+	if t == 0 {
+		copy(dst[:block], src[:block])
+		return
+	}
+	g := gatherer{dst: dst, src: src, shape: shape, idx: idx, order: order[:t], stride: stride, block: block}
+	g.walk(0, 0)
+}
+
+// gatherer carries gather's loop over the output axes that move.
+type gatherer struct {
+	dst, src      []float32
+	shape, stride []int
+	idx           [][]int
+	order         []int
+	block, out    int
+}
+
+// walk visits output position pos of the moving axes with source offset off, and writes the
+// blocks below it in output order.
+func (g *gatherer) walk(pos, off int) {
+	ax := g.order[pos]
+	m, st, n := g.idx[ax], g.stride[ax], g.shape[ax]
+	last := pos == len(g.order)-1
+	for i := range n {
+		si := i
+		if m != nil {
+			si = m[i]
+		}
+		o := off + si*st
+		if !last {
+			g.walk(pos+1, o)
 			continue
 		}
-		for k, c := range cp {
-			to[k] = from[c]
+		if g.block == 1 {
+			g.dst[g.out] = g.src[o]
+		} else {
+			copy(g.dst[g.out:g.out+g.block], g.src[o:o+g.block])
 		}
+		g.out += g.block
 	}
 }
 
-// params checks that n has exactly the parameters of arch a, with their shapes, and returns
-// their data by name. Networks come from files and other packages, so a mismatch is an
-// error naming the parameter, not an index panic.
+// params checks that n has exactly the parameters of arch a's spec, with their shapes, and
+// returns their data by name. Networks come from files and other packages, so a mismatch is
+// an error naming the parameter, not an index panic.
 func params(n *nn.Network, a nn.Arch) (map[string][]float32, error) {
 	if n == nil {
 		return nil, fmt.Errorf("network is nil")
@@ -102,15 +120,18 @@ func params(n *nn.Network, a nn.Arch) (map[string][]float32, error) {
 	}
 	want := specByName(a)
 	got := make(map[string][]float32, len(n.Params))
-	for _, q := range n.Params {
+	for i, q := range n.Params {
+		if q == nil {
+			return nil, fmt.Errorf("network's parameter %d is nil", i)
+		}
 		s, ok := want[q.Name]
 		switch {
 		case !ok:
 			return nil, fmt.Errorf("network has unexpected parameter %q for %s", q.Name, a)
 		case got[q.Name] != nil:
 			return nil, fmt.Errorf("network has parameter %q twice", q.Name)
-		case len(q.Data) != s.rows*s.cols || !slices.Equal(q.Shape, s.shape()):
-			return nil, fmt.Errorf("parameter %q has shape %v and %d values, want shape %v", q.Name, q.Shape, len(q.Data), s.shape())
+		case len(q.Data) != s.Len() || !slices.Equal(q.Shape, s.Shape):
+			return nil, fmt.Errorf("parameter %q has shape %v and %d values, want shape %v", q.Name, q.Shape, len(q.Data), s.Shape)
 		}
 		got[q.Name] = q.Data
 	}
@@ -127,10 +148,10 @@ func params(n *nn.Network, a nn.Arch) (map[string][]float32, error) {
 	return got, nil
 }
 
-// Apply returns a new network: n with its hidden units relabelled by p. It computes the
-// same function as n (up to float32 rounding in the order of sums). n is not modified; the
-// result keeps n's parameter order. It is an error if n's architecture differs from p's,
-// if p is invalid, or if n's parameters do not fit its architecture.
+// Apply returns a new network: n with its units relabelled by p. It computes the same
+// function as n (up to float32 rounding in the order of sums). n is not modified; the result
+// keeps n's parameter order. It is an error if n's architecture differs from p's, if p is
+// invalid, or if n's parameters do not fit its architecture.
 func (p Permutation) Apply(n *nn.Network) (*nn.Network, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
@@ -139,7 +160,7 @@ func (p Permutation) Apply(n *nn.Network) (*nn.Network, error) {
 		return nil, err
 	}
 	want := specByName(p.Arch)
-	out := &nn.Network{Arch: cloneArch(n.Arch), Params: make([]*nn.Param, len(n.Params))}
+	out := &nn.Network{Arch: n.Arch.Clone(), Params: make([]*nn.Param, len(n.Params))}
 	for i, q := range n.Params {
 		d := make([]float32, len(q.Data))
 		p.permuteInto(d, q.Data, want[q.Name])
@@ -163,8 +184,8 @@ func (p Permutation) ApplyMasks(masks map[string][]float32) (map[string][]float3
 		if !ok {
 			return nil, fmt.Errorf("mask %q names no parameter of %s", name, p.Arch)
 		}
-		if len(m) != s.rows*s.cols {
-			return nil, fmt.Errorf("mask of %s has %d values for %d weights", name, len(m), s.rows*s.cols)
+		if len(m) != s.Len() {
+			return nil, fmt.Errorf("mask of %s has %d values for %d weights", name, len(m), s.Len())
 		}
 		d := make([]float32, len(m))
 		p.permuteInto(d, m, s)
@@ -189,24 +210,16 @@ func Inner(a, b *nn.Network, p Permutation) (float64, error) {
 		return 0, fmt.Errorf("second network: %v", err)
 	}
 	want := specByName(p.Arch)
+	var buf []float32
 	var total float64
 	for _, q := range a.Params {
-		s := want[q.Name]
-		src := bp[q.Name]
-		rp, cp := p.group(s.rowGroup), p.group(s.colGroup)
-		for i := 0; i < s.rows; i++ {
-			si := i
-			if rp != nil {
-				si = rp[i]
-			}
-			from, row := src[si*s.cols:(si+1)*s.cols], q.Data[i*s.cols:(i+1)*s.cols]
-			for k, v := range row {
-				c := k
-				if cp != nil {
-					c = cp[k]
-				}
-				total += float64(v) * float64(from[c])
-			}
+		if cap(buf) < len(q.Data) {
+			buf = make([]float32, len(q.Data))
+		}
+		moved := buf[:len(q.Data)]
+		p.permuteInto(moved, bp[q.Name], want[q.Name])
+		for k, v := range q.Data {
+			total += float64(v) * float64(moved[k])
 		}
 	}
 	return total, nil

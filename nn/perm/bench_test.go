@@ -113,3 +113,24 @@ func BenchmarkActivationMatch(b *testing.B) {
 		})
 	}
 }
+
+// resnet20 is open_lth's cifar_resnet_20 at width 16 with LayerNorm, the network of the Git
+// Re-Basin CIFAR-10 experiments.
+var resnet20 = nn.Arch{Kind: "resnet", Input: 3 * 32 * 32, Output: 10, Activation: "relu", LayerNorm: true, Channels: 3, Height: 32, Width: 32, Plan: []int{16, 32, 64}, Blocks: 3}
+
+// BenchmarkWeightMatchResNet20 aligns two independent initialisations of ResNet-20 with the
+// generic descent over the spec.
+func BenchmarkWeightMatchResNet20(b *testing.B) {
+	x, y := randomNet(b, resnet20, 1), randomNet(b, resnet20, 2)
+	b.ResetTimer()
+	sweeps := 0
+	for i := 0; i < b.N; i++ {
+		res, err := WeightMatch(context.Background(), x, y, WMOptions{MaxSweeps: SweepLimit, Tol: GainTol, Seed: uint64(i)})
+		if err != nil {
+			b.Fatal(err)
+		}
+		sweeps += res.Sweeps
+	}
+	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/op")
+	b.ReportMetric(float64(sweeps)/float64(b.N), "sweeps/op")
+}

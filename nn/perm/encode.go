@@ -27,14 +27,16 @@ type permJSON struct {
 	Groups [][]int `json:"groups"`
 }
 
-// MarshalJSON encodes p as {"arch": …, "groups": [[…], …]}, with empty lists rather than
-// null so that equal permutations give equal bytes. An invalid permutation is an error:
+// MarshalJSON encodes p as {"arch": …, "groups": [[…], …]}, one group per group of the
+// architecture's spec, with empty lists rather than null so that equal permutations give
+// equal bytes (the architecture's image shape and plan are omitted when empty, so an MLP's
+// bytes are what they were before convolutions existed). An invalid permutation is an error:
 // what is written must be readable again.
 func (p Permutation) MarshalJSON() ([]byte, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	j := permJSON{Arch: cloneArch(p.Arch), Groups: make([][]int, len(p.Groups))}
+	j := permJSON{Arch: p.Arch.Clone(), Groups: make([][]int, len(p.Groups))}
 	if j.Arch.Hidden == nil {
 		j.Arch.Hidden = []int{}
 	}
@@ -62,7 +64,7 @@ func (p *Permutation) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// tensorName is the name of group l in a safetensors file.
+// tensorName is the name of group l (of the architecture's spec) in a safetensors file.
 func tensorName(l int) string { return "perm." + strconv.Itoa(l) }
 
 // EncodeSafetensors writes p as one int64 tensor per group, "perm.0", "perm.1", …, which
@@ -73,7 +75,7 @@ func EncodeSafetensors(p Permutation) ([]byte, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	a := cloneArch(p.Arch)
+	a := p.Arch.Clone()
 	if a.Hidden == nil {
 		a.Hidden = []int{}
 	}
@@ -93,9 +95,11 @@ func EncodeSafetensors(p Permutation) ([]byte, error) {
 }
 
 // DecodeSafetensors reads a permutation written by EncodeSafetensors (or by PyTorch with
-// the same names and metadata). The file must hold exactly one I64 vector per hidden layer,
-// of that layer's width, and each must be a permutation; anything else is an error that
-// says what is wrong. It never panics, whatever the bytes.
+// the same names and metadata). The file must hold exactly one I64 vector per group of the
+// architecture's spec, of that group's size, and each must be a permutation; anything else
+// is an error that says what is wrong. Nothing is allocated for a group before its tensor is
+// found to hold that many entries, so a forged architecture cannot ask for more memory than
+// the file has. It never panics, whatever the bytes.
 func DecodeSafetensors(b []byte) (Permutation, error) {
 	tensors, meta, err := nn.DecodeSafetensors(b)
 	if err != nil {
@@ -116,13 +120,14 @@ func DecodeSafetensors(b []byte) (Permutation, error) {
 	for _, t := range tensors {
 		byName[t.Name] = t
 	}
-	p := Permutation{Arch: a, Groups: make([][]int, len(a.Hidden))}
-	for l, w := range a.Hidden {
-		name := tensorName(l)
+	groups := a.Spec().Groups
+	p := Permutation{Arch: a, Groups: make([][]int, len(groups))}
+	for l, group := range groups {
+		name, w := tensorName(l), group.Size
 		t, ok := byName[name]
 		switch {
 		case !ok:
-			return Permutation{}, fmt.Errorf("permutation file: missing tensor %q for hidden layer %d of %s", name, l, a)
+			return Permutation{}, fmt.Errorf("permutation file: missing tensor %q for group %d (%s) of %s", name, l, group.Name, a)
 		case t.DType != "I64":
 			return Permutation{}, fmt.Errorf("permutation file: tensor %q has dtype %s, want I64", name, t.DType)
 		case !slices.Equal(t.Shape, []int{w}) || w > maxGroupWidth || len(t.Data) != 8*w:

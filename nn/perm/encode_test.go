@@ -12,7 +12,7 @@ import (
 // TestApplyMasks checks that a mask stays on the weights it masked: masking then permuting
 // equals permuting both and masking.
 func TestApplyMasks(t *testing.T) {
-	for i, a := range testArchs() {
+	for i, a := range allArchs() {
 		t.Run(a.String(), func(t *testing.T) {
 			n := randomNet(t, a, uint64(i+1))
 			rng := nn.NewRand(uint64(i), 5)
@@ -70,7 +70,7 @@ func TestApplyMasks(t *testing.T) {
 }
 
 func TestJSONRoundTrip(t *testing.T) {
-	for i, a := range testArchs() {
+	for i, a := range allArchs() {
 		p := Random(a, uint64(i))
 		b, err := json.Marshal(p)
 		if err != nil {
@@ -113,7 +113,7 @@ func TestJSONRoundTrip(t *testing.T) {
 }
 
 func TestSafetensorsRoundTrip(t *testing.T) {
-	for i, a := range testArchs() {
+	for i, a := range allArchs() {
 		p := Random(a, uint64(i))
 		b, err := EncodeSafetensors(p)
 		if err != nil {
@@ -194,7 +194,7 @@ func TestDecodeSafetensorsErrors(t *testing.T) {
 // FuzzDecodeSafetensors checks that no input makes DecodeSafetensors panic or return an
 // invalid permutation.
 func FuzzDecodeSafetensors(f *testing.F) {
-	for i, a := range testArchs()[:3] {
+	for i, a := range append(testArchs()[:3], convArchs()...) {
 		b, _ := EncodeSafetensors(Random(a, uint64(i)))
 		f.Add(b)
 	}

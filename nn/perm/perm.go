@@ -1,15 +1,23 @@
-// Package perm holds the permutation symmetry of MLPs: the hidden units of a layer can be
-// reordered, together with the weights that touch them, without changing the function the
-// network computes. Two networks trained from different seeds are therefore compared
-// "modulo permutation": first one is aligned to the other (weight or activation matching,
-// as in Git Re-Basin, Ainsworth et al. 2023), then they are interpolated, merged or pruned
-// together.
+// Package perm holds the permutation symmetry of networks: the units of a permutation group
+// (the hidden units of an MLP layer, the channels a convolution writes, a ResNet stage's
+// residual stream) can be reordered, together with every weight that touches them, without
+// changing the function the network computes. Two networks trained from different seeds are
+// therefore compared "modulo permutation": first one is aligned to the other (weight or
+// activation matching, as in Git Re-Basin, Ainsworth et al. 2023), then they are
+// interpolated, merged or pruned together.
 //
-// A Permutation has one group per hidden layer. Groups[l][i] is the index, in the original
-// network, of the unit that lands at position i of hidden layer l. Applying it moves, for
-// hidden layer l, the rows of layers.l.weight and the entries of layers.l.bias,
-// norms.l.weight and norms.l.bias, and the columns of layers.(l+1).weight. Inputs and
-// logits have a meaning of their own and are never permuted.
+// Which axes move together is nn.Arch.Spec's to say, and this package reads nothing else: a
+// Permutation has one group per group of the spec, in the spec's order (for an MLP, one per
+// hidden layer). Groups[g][i] is the index, in the original network, of the unit that lands
+// at position i of group g. Applying it moves every parameter axis that follows group g: for
+// a parameter of shape [d0, …, dk] whose axes follow groups [g0, …, gk],
+//
+//	dst[i0, …, ik] = src[P_g0[i0], …, P_gk[ik]]
+//
+// with the identity on axes that follow no group. For hidden layer l of an MLP that moves the
+// rows of layers.l.weight and the entries of layers.l.bias, norms.l.weight and norms.l.bias,
+// and the columns of layers.(l+1).weight. Inputs, logits and kernel positions have a meaning
+// of their own and are never permuted.
 //
 // Alignments follow one convention: WeightMatch(a, b, …) and ActivationMatch(a, b, …)
 // return the P for which P.Apply(b) is as close to a as the method can make it, so for
@@ -31,18 +39,29 @@ import (
 // streamRandom separates the draws of Random from every other use of a seed.
 const streamRandom = 0x7065726d // "perm"
 
-// Permutation relabels the hidden units of networks of architecture Arch; see the package
-// comment for the convention.
+// Permutation relabels the units of networks of architecture Arch, one group per group of
+// Arch.Spec(); see the package comment for the convention.
 type Permutation struct {
 	Arch   nn.Arch
 	Groups [][]int
 }
 
+// specOf returns a's spec. Spec needs a valid convolutional architecture (it indexes the
+// plan), so an invalid one has an empty spec here; an MLP's spec is defined whatever its
+// widths, as Identity always was.
+func specOf(a nn.Arch) nn.Spec {
+	if a.Conv() && a.Validate() != nil {
+		return nn.Spec{}
+	}
+	return a.Spec()
+}
+
 // Identity returns the permutation that leaves every network of arch a unchanged.
 func Identity(a nn.Arch) Permutation {
-	p := Permutation{Arch: cloneArch(a), Groups: make([][]int, len(a.Hidden))}
-	for l, w := range a.Hidden {
-		p.Groups[l] = make([]int, max(w, 0))
+	groups := specOf(a).Groups
+	p := Permutation{Arch: a.Clone(), Groups: make([][]int, len(groups))}
+	for l, g := range groups {
+		p.Groups[l] = make([]int, max(g.Size, 0))
 		for i := range p.Groups[l] {
 			p.Groups[l][i] = i
 		}
@@ -51,7 +70,8 @@ func Identity(a nn.Arch) Permutation {
 }
 
 // Random returns a uniformly random permutation of arch a, the same for the same seed on
-// every machine (nn.NewRand), so experiments that permute a network are reproducible.
+// every machine (nn.NewRand), so experiments that permute a network are reproducible. The
+// groups are shuffled in the spec's order, one after the other from one stream.
 func Random(a nn.Arch, seed uint64) Permutation {
 	p := Identity(a)
 	rng := nn.NewRand(seed, streamRandom)
@@ -61,22 +81,31 @@ func Random(a nn.Arch, seed uint64) Permutation {
 	return p
 }
 
-// Validate reports whether p fits its architecture: a valid one, one group per hidden layer, each a
-// permutation of 0..width−1. Every operation that trusts indices checks this first, so a
-// forged permutation is an error rather than an index panic.
+// Validate reports whether p fits its architecture: a valid one, one group per group of its
+// spec, each a permutation of 0..size−1. Every operation that trusts indices checks this
+// first, so a forged permutation is an error rather than an index panic.
 func (p Permutation) Validate() error {
 	if err := p.Arch.Validate(); err != nil {
 		return fmt.Errorf("permutation of an invalid architecture: %v", err)
 	}
-	if len(p.Groups) != len(p.Arch.Hidden) {
-		return fmt.Errorf("permutation has %d groups but architecture %s has %d hidden layers", len(p.Groups), p.Arch, len(p.Arch.Hidden))
+	groups := p.Arch.Spec().Groups
+	if len(p.Groups) != len(groups) {
+		return fmt.Errorf("permutation has %d groups but architecture %s has %d (%s); build it with Identity or Random of that architecture", len(p.Groups), p.Arch, len(groups), groupsNoun(p.Arch))
 	}
 	for l, g := range p.Groups {
-		if err := checkGroup(g, p.Arch.Hidden[l]); err != nil {
-			return fmt.Errorf("group %d: %v", l, err)
+		if err := checkGroup(g, groups[l].Size); err != nil {
+			return fmt.Errorf("group %d (%s): %v", l, groups[l].Name, err)
 		}
 	}
 	return nil
+}
+
+// groupsNoun says what the groups of a are, in the words of its kind.
+func groupsNoun(a nn.Arch) string {
+	if a.Kind == "mlp" {
+		return "one per hidden layer"
+	}
+	return "one per convolution's channels or residual stream"
 }
 
 // checkGroup reports whether g is a permutation of 0..w−1.
@@ -106,7 +135,7 @@ func checkGroup(g []int, w int) error {
 // architectures differ or either permutation is invalid, which is a programming error.
 func (p Permutation) Compose(q Permutation) Permutation {
 	mustMatch(p, q)
-	r := Permutation{Arch: cloneArch(p.Arch), Groups: make([][]int, len(p.Groups))}
+	r := Permutation{Arch: p.Arch.Clone(), Groups: make([][]int, len(p.Groups))}
 	for l, g := range p.Groups {
 		r.Groups[l] = make([]int, len(g))
 		for i, v := range g {
@@ -120,7 +149,7 @@ func (p Permutation) Compose(q Permutation) Permutation {
 // p.Inverse().Compose(p) are the identity. It panics with nn.ErrShape if p is invalid.
 func (p Permutation) Inverse() Permutation {
 	mustMatch(p, p)
-	r := Permutation{Arch: cloneArch(p.Arch), Groups: make([][]int, len(p.Groups))}
+	r := Permutation{Arch: p.Arch.Clone(), Groups: make([][]int, len(p.Groups))}
 	for l, g := range p.Groups {
 		r.Groups[l] = make([]int, len(g))
 		for i, v := range g {
@@ -135,11 +164,11 @@ func (p Permutation) Equal(q Permutation) bool {
 	return p.Arch.Equal(q.Arch) && slices.EqualFunc(p.Groups, q.Groups, slices.Equal)
 }
 
-// FixedPointFraction returns the fraction of hidden units, over all groups, that p and q
+// FixedPointFraction returns the fraction of units, over all groups, that p and q
 // send to the same place. It measures how much of an alignment two methods (or two seeds)
 // agree on: 1 for equal permutations, about 1/width for unrelated random ones. It is NaN
-// when the permutations do not fit one architecture, and 1 for a network without hidden
-// units, where they agree vacuously.
+// when the permutations do not fit one architecture, and 1 for a network without groups (an
+// MLP without hidden layers), where they agree vacuously.
 func FixedPointFraction(p, q Permutation) float64 {
 	if !p.Arch.Equal(q.Arch) || p.Validate() != nil || q.Validate() != nil {
 		return math.NaN()
@@ -169,11 +198,4 @@ func mustMatch(p, q Permutation) {
 			panic(fmt.Errorf("%w: %v", nn.ErrShape, err))
 		}
 	}
-}
-
-// cloneArch copies a so that a permutation never shares the Hidden slice of the network or
-// permutation it was built from.
-func cloneArch(a nn.Arch) nn.Arch {
-	a.Hidden = slices.Clone(a.Hidden)
-	return a
 }

@@ -27,6 +27,21 @@ func testArchs() []nn.Arch {
 		nn.Arch{Kind: "mlp", Input: 5, Output: 3, Activation: "relu", Bias: true})
 }
 
+// convArchs are small networks of the convolutional kinds: a VGG with poolings and
+// LayerNorm, one without norms, and ResNets of two and three stages with two blocks each,
+// with and without LayerNorm (nn's own examples are not exported).
+func convArchs() []nn.Arch {
+	return []nn.Arch{
+		{Kind: "vgg", Input: 3 * 8 * 8, Output: 10, Activation: "relu", Bias: true, LayerNorm: true, Channels: 3, Height: 8, Width: 8, Plan: []int{4, nn.PlanPool, 6, 6, nn.PlanPool, 5}},
+		{Kind: "vgg", Input: 1 * 6 * 6, Output: 3, Activation: "relu", Bias: true, Channels: 1, Height: 6, Width: 6, Plan: []int{3, nn.PlanPool, 5}},
+		{Kind: "resnet", Input: 2 * 8 * 8, Output: 4, Activation: "relu", LayerNorm: true, Channels: 2, Height: 8, Width: 8, Plan: []int{4, 6, 8}, Blocks: 2},
+		{Kind: "resnet", Input: 1 * 5 * 7, Output: 3, Activation: "relu", Channels: 1, Height: 5, Width: 7, Plan: []int{3, 5}, Blocks: 2},
+	}
+}
+
+// allArchs is every test architecture, MLPs first.
+func allArchs() []nn.Arch { return append(testArchs(), convArchs()...) }
+
 // randomNet returns an initialised network whose LayerNorm parameters are moved away from
 // 1 and 0, so that permuting them wrongly would show.
 func randomNet(t testing.TB, a nn.Arch, seed uint64) *nn.Network {
@@ -36,8 +51,9 @@ func randomNet(t testing.TB, a nn.Arch, seed uint64) *nn.Network {
 		t.Fatal(err)
 	}
 	rng := nn.NewRand(seed, 99)
-	for _, p := range n.Params {
-		if strings.HasPrefix(p.Name, "norms.") {
+	for i, s := range a.Spec().Params {
+		p := n.Params[i]
+		if s.Role == nn.RoleNormWeight || s.Role == nn.RoleNormBias {
 			for j := range p.Data {
 				p.Data[j] += float32(rng.NormFloat64() * 0.3)
 			}
@@ -142,7 +158,7 @@ func TestApplyConvention(t *testing.T) {
 }
 
 func TestLaws(t *testing.T) {
-	for i, a := range testArchs() {
+	for i, a := range allArchs() {
 		t.Run(a.String(), func(t *testing.T) {
 			p, q, r := Random(a, uint64(3*i)), Random(a, uint64(3*i+1)), Random(a, uint64(3*i+2))
 			id := Identity(a)

@@ -50,7 +50,8 @@ type Result struct {
 	Objective float64
 	// Sweeps is the number of coordinate-descent sweeps weight matching ran; unless
 	// MaxSweeps cut the descent short, the last one gained nothing. It is 0 for a network
-	// without hidden layers and for activation matching, which solves each layer once.
+	// without groups (an MLP without hidden layers) and for activation matching, which
+	// solves each layer once.
 	Sweeps int
 }
 
@@ -60,12 +61,17 @@ type layers struct {
 	w, b, g, beta [][]float32
 }
 
-// viewOf checks n against arch a and splits its parameters by layer.
+// viewOf checks n against arch a, an MLP, and splits its parameters by layer.
 func viewOf(n *nn.Network, a nn.Arch) (layers, error) {
 	byName, err := params(n, a)
 	if err != nil {
 		return layers{}, err
 	}
+	return layersOf(a, byName), nil
+}
+
+// layersOf splits the parameters of an MLP of arch a, checked by params, by layer.
+func layersOf(a nn.Arch, byName map[string][]float32) layers {
 	var v layers
 	for i := 0; i < a.Layers(); i++ {
 		v.w = append(v.w, byName[nn.WeightName(i)])
@@ -75,15 +81,17 @@ func viewOf(n *nn.Network, a nn.Arch) (layers, error) {
 			v.beta = append(v.beta, byName[nn.NormBiasName(i)])
 		}
 	}
-	return v, nil
+	return v
 }
 
 // WeightMatch aligns b to a by weight matching (Git Re-Basin, Ainsworth et al. 2023): it
 // looks for the permutation P maximising ⟨a, P(b)⟩, the sum over all parameters of their
-// Frobenius inner products, which is minimising ‖a − P(b)‖. The problem couples adjacent
-// groups, so it runs coordinate descent: a sweep visits the groups in a seeded random
-// order, and for group l solves exactly (a linear assignment) for P_l with the other groups
-// fixed. The cost of putting unit j of b at position i is
+// Frobenius inner products, which is minimising ‖a − P(b)‖. The problem couples the groups
+// that share a parameter, so it runs coordinate descent: a sweep visits the groups in a
+// seeded random order, and for group g solves exactly (a linear assignment) for P_g with the
+// other groups fixed. The cost of putting unit j of b at position i is the sum, over every
+// parameter axis that follows g, of the inner product of a's slice i along that axis with
+// b's slice j, b's other axes permuted by the current P. For an MLP's hidden layer l that is
 //
 //	C[i][j] = ⟨a.W_l[i,:], b.W_l[j, P_{l−1}]⟩ + ⟨a.W_{l+1}[:,i], b.W_{l+1}[P_{l+1}, j]⟩
 //	        + a.b_l[i]·b.b_l[j] + a.γ_l[i]·b.γ_l[j] + a.β_l[i]·b.β_l[j],
@@ -91,6 +99,10 @@ func viewOf(n *nn.Network, a nn.Arch) (layers, error) {
 // computed with float32 GEMMs and solved in float64. Descent stops when a sweep gains at
 // most opt.Tol, or after opt.MaxSweeps. A step is taken only if it raises the objective,
 // so the descent cannot cycle. The reported Objective is recomputed exactly (Inner).
+//
+// MLPs have a matcher of their own that keeps every cost matrix up to date as the
+// permutation changes (see matcher); other architectures recompute a group's cost from the
+// spec each time it is visited and may have changed (see matchSpec).
 //
 // ctx is checked before each group's products and assignment, and within the assignment
 // before each row (see lap.Solve): once it is done, WeightMatch returns an error wrapping
@@ -100,11 +112,11 @@ func WeightMatch(ctx context.Context, a, b *nn.Network, opt WMOptions) (Result, 
 		return Result{}, fmt.Errorf("weight matching: first network is nil")
 	}
 	arch := a.Arch
-	va, err := viewOf(a, arch)
+	pa, err := params(a, arch)
 	if err != nil {
 		return Result{}, fmt.Errorf("weight matching: first network: %v", err)
 	}
-	vb, err := viewOf(b, arch)
+	pb, err := params(b, arch)
 	if err != nil {
 		return Result{}, fmt.Errorf("weight matching: second network: %v", err)
 	}
@@ -116,22 +128,38 @@ func WeightMatch(ctx context.Context, a, b *nn.Network, opt WMOptions) (Result, 
 			return Result{}, fmt.Errorf("weight matching: initial permutation: %v", err)
 		}
 	}
-	maxSweeps, tol := opt.MaxSweeps, opt.Tol
-	if maxSweeps < 1 {
-		return Result{}, fmt.Errorf("weight matching: max_sweeps must be at least 1, got %d (%d is usual)", maxSweeps, SweepLimit)
+	if opt.MaxSweeps < 1 {
+		return Result{}, fmt.Errorf("weight matching: max_sweeps must be at least 1, got %d (%d is usual)", opt.MaxSweeps, SweepLimit)
 	}
-	if !(tol >= 0) || math.IsInf(tol, 0) {
+	if tol := opt.Tol; !(tol >= 0) || math.IsInf(tol, 0) {
 		return Result{}, fmt.Errorf("weight matching: the tolerance must be a finite number ≥ 0, got %g (%g is usual)", tol, GainTol)
 	}
-	impl := opt.BLAS
-	if impl == nil {
-		impl = blas.Default()
+	if opt.BLAS == nil {
+		opt.BLAS = blas.Default()
 	}
-
-	p := Identity(arch)
-	m, err := newMatcher(ctx, impl, arch, va, vb)
+	var p Permutation
+	var sweeps int
+	if arch.Kind == "mlp" {
+		p, sweeps, err = matchMLP(ctx, arch, layersOf(arch, pa), layersOf(arch, pb), opt)
+	} else {
+		p, sweeps, err = matchSpec(ctx, arch, pa, pb, opt)
+	}
 	if err != nil {
 		return Result{}, err
+	}
+	obj, err := Inner(a, b, p)
+	if err != nil {
+		return Result{}, err
+	}
+	return Result{Perm: p, Objective: obj, Sweeps: sweeps}, nil
+}
+
+// matchMLP is WeightMatch's descent for an MLP, on arguments WeightMatch has checked.
+func matchMLP(ctx context.Context, arch nn.Arch, va, vb layers, opt WMOptions) (Permutation, int, error) {
+	p := Identity(arch)
+	m, err := newMatcher(ctx, opt.BLAS, arch, va, vb)
+	if err != nil {
+		return Permutation{}, 0, err
 	}
 	if opt.Init != nil {
 		for l, g := range opt.Init.Groups {
@@ -144,32 +172,28 @@ func WeightMatch(ctx context.Context, a, b *nn.Network, opt WMOptions) (Result, 
 		order[i] = i
 	}
 	sweeps := 0
-	for len(order) > 0 && sweeps < maxSweeps {
+	for len(order) > 0 && sweeps < opt.MaxSweeps {
 		sweeps++
 		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
 		gain := 0.0
 		for _, l := range order {
 			if err := ctx.Err(); err != nil {
-				return Result{}, err
+				return Permutation{}, 0, err
 			}
 			g, err := m.update(ctx, p, l)
 			if err != nil {
-				return Result{}, fmt.Errorf("weight matching: layer %d: %w", l, err)
+				return Permutation{}, 0, fmt.Errorf("weight matching: layer %d: %w", l, err)
 			}
 			gain += g
 		}
 		if opt.Progress != nil {
 			opt.Progress(sweeps, gain)
 		}
-		if gain <= tol {
+		if gain <= opt.Tol {
 			break
 		}
 	}
-	obj, err := Inner(a, b, p)
-	if err != nil {
-		return Result{}, err
-	}
-	return Result{Perm: p, Objective: obj, Sweeps: sweeps}, nil
+	return p, sweeps, nil
 }
 
 // matcher keeps, for the current permutation, every group's cost matrix in float64. A

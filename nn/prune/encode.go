@@ -19,9 +19,9 @@ const (
 
 // Encode writes m as safetensors: one U8 tensor of 0s and 1s per masked parameter, named
 // "mask.<parameter>" and shaped like it (PyTorch reads it as a uint8 tensor, ready for
-// .bool()), in layer order, with the architecture as JSON in the metadata entry
+// .bool()), in the spec's order, with the architecture as JSON in the metadata entry
 // "modulo.arch" (and "format": "pt"). The same mask always gives the same bytes. m may cover
-// any of a's linear-layer weights; it must fit them and hold only 0 and 1.
+// any of a's linear or convolutional weights; it must fit them and hold only 0 and 1.
 func Encode(a nn.Arch, m Mask) ([]byte, error) {
 	if err := a.Validate(); err != nil {
 		return nil, err
@@ -30,15 +30,14 @@ func Encode(a nn.Arch, m Mask) ([]byte, error) {
 	if err := m.check(a, shapes, "weight"); err != nil {
 		return nil, err
 	}
-	arch := a
+	arch := a.Clone()
 	arch.Hidden = append([]int{}, a.Hidden...) // nil and empty give the same bytes
 	aj, err := json.Marshal(arch)
 	if err != nil {
 		return nil, err
 	}
 	var tensors []nn.Tensor
-	for i := range a.Layers() {
-		name := nn.WeightName(i)
+	for _, name := range Prunable(a, Options{}) {
 		v, ok := m[name]
 		if !ok {
 			continue
@@ -55,10 +54,10 @@ func Encode(a nn.Arch, m Mask) ([]byte, error) {
 }
 
 // Decode reads what Encode writes, or the same layout from PyTorch (U8 or BOOL mask
-// tensors). Each mask tensor must name a linear-layer weight of the architecture, have its
-// shape and hold only 0 and 1. F32 tensors that are parameters of the architecture, with
-// their shapes, may sit beside the masks (a network saved with its mask) and are skipped;
-// any other tensor is an error. It never panics, whatever the bytes.
+// tensors). Each mask tensor must name a linear or convolutional weight of the
+// architecture, have its shape and hold only 0 and 1. F32 tensors that are parameters of the
+// architecture, with their shapes, may sit beside the masks (a network saved with its mask)
+// and are skipped; any other tensor is an error. It never panics, whatever the bytes.
 func Decode(b []byte) (nn.Arch, Mask, error) {
 	tensors, meta, err := nn.DecodeSafetensors(b)
 	if err != nil {
@@ -110,17 +109,9 @@ func Decode(b []byte) (nn.Arch, Mask, error) {
 // paramShapes returns the shape of every parameter of a, by name, as nn.NewNetwork would
 // allocate them, without allocating.
 func paramShapes(a nn.Arch) map[string][]int {
-	w := a.Widths()
 	s := map[string][]int{}
-	for i := range a.Layers() {
-		s[nn.WeightName(i)] = []int{w[i+1], w[i]}
-		if a.Bias {
-			s[nn.BiasName(i)] = []int{w[i+1]}
-		}
-		if a.LayerNorm && i < len(a.Hidden) {
-			s[nn.NormWeightName(i)] = []int{w[i+1]}
-			s[nn.NormBiasName(i)] = []int{w[i+1]}
-		}
+	for _, p := range specOf(a).Params {
+		s[p.Name] = p.Shape
 	}
 	return s
 }

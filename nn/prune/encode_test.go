@@ -171,6 +171,9 @@ func FuzzDecode(f *testing.F) {
 	b, _ := Encode(small, m)
 	f.Add(b)
 	f.Add([]byte{})
+	m, _ = Next(initNet(f, resnet, 1), nil, standard)
+	b, _ = Encode(resnet, m)
+	f.Add(b)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		a, m, err := Decode(b)
 		if err != nil {

@@ -128,8 +128,8 @@ func (d DenseRun) check(cfg nn.TrainConfig) error {
 // run, moved into this one's coordinates with Transport). It trains cfg densely to get this
 // run's network at rewindStep; then level k trains masks[k] from that rewound network, as
 // IMP would. As in IMP, a masks[0] that prunes nothing is the dense run itself, so the masks
-// IMP returns give back IMP's networks. The masks may cover any linear-layer weights of
-// cfg.Arch and must hold only 0 and 1; they are checked before anything trains.
+// IMP returns give back IMP's networks. The masks may cover any linear or convolutional
+// weights of cfg.Arch and must hold only 0 and 1; they are checked before anything trains.
 func IMPWithMasks(ctx context.Context, cfg nn.TrainConfig, train, test *data.Set, masks []Mask, rewindStep int) ([]Level, error) {
 	if err := checkMasks(cfg, masks); err != nil {
 		return nil, err

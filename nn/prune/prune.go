@@ -4,9 +4,10 @@
 // still there; rewind the survivors to their values at an early step of the dense run; train
 // again with the pruned weights held at zero; repeat.
 //
-// Only the weights of linear layers ("layers.i.weight") are prunable. Biases and
-// LayerNorm parameters are never pruned, and the output layer may be exempted
-// (Options.ExemptOutput). A Mask holds a 0/1 float32 per prunable weight, keyed by
+// Only the weights of linear and convolutional layers (the parameters nn.Arch.Spec gives
+// nn.RoleWeight: "layers.i.weight" of an MLP, every "….conv….weight" and "fc.weight" of a
+// VGG or ResNet, open_lth's prunable layers) are prunable. Biases and LayerNorm parameters
+// are never pruned, and the output layer may be exempted (Options.ExemptOutput). A Mask holds a 0/1 float32 per prunable weight, keyed by
 // parameter name, the layout of nn.TrainConfig.Masks and perm.Permutation.ApplyMasks;
 // a parameter the map does not name is dense.
 //
@@ -80,29 +81,47 @@ func (o Options) validate() error {
 // dense.
 type Mask map[string][]float32
 
-// Prunable returns the names of the prunable weights of arch a under opt, in layer order:
-// every linear layer's weight, but the output layer's when opt.ExemptOutput.
-func Prunable(a nn.Arch, opt Options) []string {
-	n := a.Layers()
-	if opt.ExemptOutput {
-		n--
+// specOf returns a's spec. Spec needs a valid convolutional architecture (it indexes the
+// plan), so an invalid one has an empty spec here, and nothing is prunable.
+func specOf(a nn.Arch) nn.Spec {
+	if a.Conv() && a.Validate() != nil {
+		return nn.Spec{}
 	}
-	names := make([]string, 0, max(n, 0))
-	for i := range n {
-		names = append(names, nn.WeightName(i))
+	return a.Spec()
+}
+
+// Prunable returns the names of the prunable weights of arch a under opt, in the spec's
+// order (an MLP's layer order): every linear or convolutional weight, but the output
+// layer's when opt.ExemptOutput.
+func Prunable(a nn.Arch, opt Options) []string {
+	var names []string
+	for _, s := range specOf(a).Params {
+		if s.Role == nn.RoleWeight && !(opt.ExemptOutput && s.Output) {
+			names = append(names, s.Name)
+		}
 	}
 	return names
 }
 
-// weightShapes returns the shape of every linear layer's weight of a, by name, without
-// allocating the network (a forged architecture may be huge).
+// weightShapes returns the shape of every linear or convolutional weight of a, by name,
+// without allocating the network (a forged architecture may be huge).
 func weightShapes(a nn.Arch) map[string][]int {
-	w := a.Widths()
-	s := make(map[string][]int, a.Layers())
-	for i := range a.Layers() {
-		s[nn.WeightName(i)] = []int{w[i+1], w[i]}
+	s := map[string][]int{}
+	for _, p := range specOf(a).Params {
+		if p.Role == nn.RoleWeight {
+			s[p.Name] = p.Shape
+		}
 	}
 	return s
+}
+
+// size returns the number of values a tensor of shape holds.
+func size(shape []int) int {
+	n := 1
+	for _, d := range shape {
+		n *= d
+	}
+	return n
 }
 
 // Dense returns the mask of level 0: all ones for every prunable weight of a under opt.
@@ -110,8 +129,7 @@ func Dense(a nn.Arch, opt Options) Mask {
 	shapes := weightShapes(a)
 	m := Mask{}
 	for _, name := range Prunable(a, opt) {
-		s := shapes[name]
-		ones := make([]float32, s[0]*s[1])
+		ones := make([]float32, size(shapes[name]))
 		for i := range ones {
 			ones[i] = 1
 		}
@@ -178,8 +196,8 @@ func (m Mask) check(a nn.Arch, shapes map[string][]int, what string) error {
 			return fmt.Errorf("mask %q names no %s of %s", name, what, a)
 		}
 		v := m[name]
-		if len(v) != s[0]*s[1] {
-			return fmt.Errorf("mask of %s has %d values for %d weights", name, len(v), s[0]*s[1])
+		if len(v) != size(s) {
+			return fmt.Errorf("mask of %s has %d values for %d weights", name, len(v), size(s))
 		}
 		for i, x := range v {
 			if x != 0 && x != 1 {
