@@ -26,6 +26,7 @@ func actionKey(kind *stages.Kind, cfg cty.Value, files []stages.File) *artifacts
 	k := artifacts.NewKey(Salt)
 	k.Add("stage", kind.Name)
 	k.Add("version", strconv.Itoa(kind.Version))
+	cfg = kind.Schema.WithoutNewNulls(cfg)
 	names := make([]string, 0)
 	for name := range cfg.Type().AttributeTypes() {
 		if a, ok := kind.Schema.Attribute(name); ok && a.NotInKey {

@@ -24,6 +24,10 @@ type Attribute struct {
 	// NotInKey marks an attribute that cannot change the outputs, only how they are
 	// computed (threads): it stays out of the action key, so changing it reruns nothing.
 	NotInKey bool
+	// NullNotInKey marks an attribute added after keys were made without it, and whose
+	// default is null: when it is null it stays out of the key (also inside a block), so
+	// the configurations written before it existed keep their keys and cached results.
+	NullNotInKey bool
 	// Check, if set, restricts the attribute's values beyond its type (see Constraint).
 	// Every number needs one: a count that accepts 1.5 or -1 is a bug waiting for a user.
 	Check Constraint
@@ -115,4 +119,50 @@ func (s *Schema) Config(attrs map[string]cty.Value) cty.Value {
 		}
 	}
 	return cty.ObjectVal(vals)
+}
+
+// WithoutNewNulls drops from the configuration object v, and from the single blocks in it,
+// the attributes marked NullNotInKey whose values are null: what a configuration written
+// before they existed held. Keys and stored copies of a configuration use it, so that they
+// do not change when an attribute is added.
+func (s *Schema) WithoutNewNulls(v cty.Value) cty.Value {
+	if !v.IsKnown() || v.IsNull() || !v.Type().IsObjectType() {
+		return v
+	}
+	m := v.AsValueMap()
+	for _, a := range s.Attributes {
+		if x, ok := m[a.Name]; ok && a.NullNotInKey && x.IsNull() {
+			delete(m, a.Name)
+		}
+	}
+	for _, b := range s.Blocks {
+		if x, ok := m[b.Name]; ok && !b.Multi {
+			m[b.Name] = b.Schema.WithoutNewNulls(x)
+		}
+	}
+	return cty.ObjectVal(m)
+}
+
+// WithNewNulls is WithoutNewNulls' inverse: it adds to v, and to the single blocks in it,
+// the NullNotInKey attributes it lacks, as nulls, so a configuration stored before they
+// existed decodes into today's Config struct.
+func (s *Schema) WithNewNulls(v cty.Value) cty.Value {
+	if !v.IsKnown() || v.IsNull() || !v.Type().IsObjectType() {
+		return v
+	}
+	m := v.AsValueMap()
+	if m == nil {
+		m = map[string]cty.Value{}
+	}
+	for _, a := range s.Attributes {
+		if _, ok := m[a.Name]; !ok && a.NullNotInKey {
+			m[a.Name] = cty.NullVal(a.Type)
+		}
+	}
+	for _, b := range s.Blocks {
+		if x, ok := m[b.Name]; ok && !b.Multi {
+			m[b.Name] = b.Schema.WithNewNulls(x)
+		}
+	}
+	return cty.ObjectVal(m)
 }

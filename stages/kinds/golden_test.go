@@ -84,10 +84,7 @@ func (f *fixture) add(t cty.Type, name string, b []byte) cty.Value {
 func (f *fixture) read(r *stages.Ref) ([]byte, error) { return f.inputs[r.ID], nil }
 
 func trainCfg(k *stages.Kind, data cty.Value, seed int64) cty.Value {
-	model := cty.ObjectVal(map[string]cty.Value{
-		"kind": cty.StringVal("mlp"), "hidden": cty.ListVal([]cty.Value{cty.NumberIntVal(16)}),
-		"activation": cty.StringVal("relu"), "layer_norm": cty.False, "bias": cty.True,
-	})
+	model := k.Schema.Blocks[0].Schema.Config(map[string]cty.Value{"hidden": cty.ListVal([]cty.Value{cty.NumberIntVal(16)})})
 	opt := k.Schema.Blocks[1].Schema.Config(map[string]cty.Value{"lr": cty.NumberFloatVal(0.1), "momentum": cty.NumberFloatVal(0.9), "schedule": cty.StringVal("cosine"), "warmup": cty.StringVal("2")})
 	return k.Schema.Config(map[string]cty.Value{
 		"data":        data,

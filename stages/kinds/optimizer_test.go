@@ -8,6 +8,7 @@ import (
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/modulo-ml/modulo/artifacts"
+	nndata "github.com/modulo-ml/modulo/nn/data"
 	"github.com/modulo-ml/modulo/stages"
 )
 
@@ -73,7 +74,7 @@ func TestBeta1ZeroReachesNN(t *testing.T) {
 		if err := stages.DecodeValue(cfg, &c); err != nil {
 			t.Fatal(err)
 		}
-		got, err := TrainConfigOf(&c, 256, 8, 3)
+		got, err := TrainConfigOf(&c, &nndata.Set{N: 256, D: 8, Classes: 3})
 		if err != nil {
 			t.Fatal(err)
 		}

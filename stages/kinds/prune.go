@@ -179,7 +179,7 @@ func runPrune(ctx context.Context, in *stages.Input) (*stages.Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	tc, err := TrainConfigOf(trainCfg, d.Train.N, d.Train.D, d.Train.Classes)
+	tc, err := TrainConfigOf(trainCfg, d.Train)
 	if err != nil {
 		return nil, err
 	}

@@ -50,7 +50,9 @@ func encodeRecipe(cfg cty.Value, data *stages.Ref, tc nn.TrainConfig, spe int) (
 			attrs[name] = v
 		}
 	}
-	obj := cty.ObjectVal(attrs)
+	// Attributes added since recipes were first written stay out while null, so the
+	// recipe of an MLP run keeps its bytes (and recipeConfig puts them back).
+	obj := trainKind().Schema.WithoutNewNulls(cty.ObjectVal(attrs))
 	tj, err := ctyjson.MarshalType(obj.Type())
 	if err != nil {
 		return stages.Artifact{}, err
@@ -95,6 +97,13 @@ func decodeRecipe(b []byte) (*recipeDoc, *trainConfig, error) {
 	return &doc, c, nil
 }
 
+// trainKind is the registered train kind, whose schema says which attributes are newer
+// than the recipes stored.
+func trainKind() *stages.Kind {
+	k, _ := stages.Default.Lookup("train")
+	return k
+}
+
 // recipeConfig decodes a recipe's configuration into a train block's, with the attributes a
 // recipe leaves out (data, threads) put back as null and 0.
 func recipeConfig(v cty.Value) (*trainConfig, error) {
@@ -102,7 +111,7 @@ func recipeConfig(v cty.Value) (*trainConfig, error) {
 	attrs["data"] = cty.NullVal(Dataset)
 	attrs["threads"] = cty.Zero
 	var c trainConfig
-	if err := stages.DecodeValue(cty.ObjectVal(attrs), &c); err != nil {
+	if err := stages.DecodeValue(trainKind().Schema.WithNewNulls(cty.ObjectVal(attrs)), &c); err != nil {
 		return nil, fmt.Errorf("reading a training recipe's configuration: %v", err)
 	}
 	return &c, nil

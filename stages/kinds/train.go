@@ -16,6 +16,7 @@ import (
 	"github.com/modulo-ml/modulo/internal/bytesize"
 	"github.com/modulo-ml/modulo/nn"
 	"github.com/modulo-ml/modulo/nn/blas"
+	"github.com/modulo-ml/modulo/nn/data"
 	"github.com/modulo-ml/modulo/stages"
 )
 
@@ -34,12 +35,77 @@ var metricsType = cty.Object(map[string]cty.Type{
 })
 
 var modelSchema = stages.Schema{Attributes: []stages.Attribute{
-	{Name: "kind", Type: cty.String, Default: cty.StringVal("mlp"), Doc: "mlp", Check: stages.OneOf("mlp")},
-	{Name: "hidden", Type: cty.List(cty.Number), Required: true, Doc: "hidden widths, e.g. [512, 512, 512]", Check: stages.Items(0, maxLayers, stages.Int(1, maxWidth))},
-	{Name: "activation", Type: cty.String, Default: cty.StringVal("relu"), Doc: "relu, gelu or tanh", Check: stages.OneOf(nn.Activations...)},
-	{Name: "layer_norm", Type: cty.Bool, Default: cty.False},
-	{Name: "bias", Type: cty.Bool, Default: cty.True},
+	{Name: "kind", Type: cty.String, Default: cty.StringVal("mlp"), Doc: "mlp, vgg (open_lth's cifar_vgg) or resnet (open_lth's cifar_resnet)", Check: stages.OneOf(nn.Kinds...)},
+	{Name: "hidden", Type: cty.List(cty.Number), Doc: "mlp: hidden widths, e.g. [512, 512, 512]", Check: stages.Items(0, maxLayers, stages.Int(1, maxWidth))},
+	{Name: "activation", Type: cty.String, Default: cty.StringVal("relu"), Doc: "relu, gelu or tanh (vgg and resnet: relu)", Check: stages.OneOf(nn.Activations...)},
+	{Name: "layer_norm", Type: cty.Bool, Default: cty.False, Doc: "mlp: LayerNorm after each hidden layer"},
+	{Name: "bias", Type: cty.Bool, Default: cty.True, Doc: "mlp: linear layers have biases (VGG's convolutions have them, ResNet's do not, as in open_lth)"},
+	{Name: "norm", Type: cty.String, NullNotInKey: true, Doc: "vgg and resnet: layer_norm (LayerNorm over the channels at each position, the default) or none", Check: stages.OneOf("layer_norm", "none")},
+	{Name: "plan", Type: cty.DynamicPseudoType, NullNotInKey: true, Doc: `vgg: "vgg11", "vgg13", "vgg16" (the default) or "vgg19", or a list as open_lth writes it for width 64, such as [64, "M", 128, "M", 256]: numbers are convolutions' widths, "M" a 2×2 max-pool`, Check: planCheck},
+	{Name: "width", Type: cty.Number, NullNotInKey: true, Doc: "vgg and resnet: open_lth's W, the first convolution's channels (vgg 64, resnet 16 by default); a vgg plan is scaled by width/64", Check: stages.Int(1, maxWidth)},
+	{Name: "depth", Type: cty.Number, NullNotInKey: true, Doc: "resnet: layers, 6n+2 for n blocks per stage (20 by default: ResNet-20)", Check: stages.Int(8, 6*1000+2)},
 }}
+
+// vggPlans are open_lth's cifar_vgg plans for width 64 (PlanPool is "M").
+var vggPlans = map[string][]int{
+	"vgg11": {64, nn.PlanPool, 128, nn.PlanPool, 256, 256, nn.PlanPool, 512, 512, nn.PlanPool, 512, 512},
+	"vgg13": {64, 64, nn.PlanPool, 128, 128, nn.PlanPool, 256, 256, nn.PlanPool, 512, 512, nn.PlanPool, 512, 512},
+	"vgg16": {64, 64, nn.PlanPool, 128, 128, nn.PlanPool, 256, 256, 256, nn.PlanPool, 512, 512, 512, nn.PlanPool, 512, 512, 512},
+	"vgg19": {64, 64, nn.PlanPool, 128, 128, nn.PlanPool, 256, 256, 256, 256, nn.PlanPool, 512, 512, 512, 512, nn.PlanPool, 512, 512, 512, 512},
+}
+
+// planCheck accepts a named VGG plan or a list of widths and "M".
+var planCheck = stages.Func(`"vgg16" or a list of widths and "M"`, func(v cty.Value) error {
+	_, err := parsePlan(v)
+	return err
+})
+
+// parsePlan reads a plan attribute (not null) at width 64: a name of vggPlans, or a list
+// (or tuple) of positive whole numbers and "M".
+func parsePlan(v cty.Value) ([]int, error) {
+	if !v.IsWhollyKnown() {
+		return nil, nil
+	}
+	t := v.Type()
+	if t == cty.String {
+		if p, ok := vggPlans[v.AsString()]; ok {
+			return p, nil
+		}
+		return nil, fmt.Errorf("unknown plan %q; the named plans are vgg11, vgg13, vgg16 and vgg19, or write a list such as [64, \"M\", 128]", v.AsString())
+	}
+	if !(t.IsListType() || t.IsTupleType()) || v.LengthInt() == 0 {
+		return nil, fmt.Errorf(`plan must be a named plan such as "vgg16" or a non-empty list of widths and "M", such as [64, "M", 128]`)
+	}
+	if v.LengthInt() > maxLayers {
+		return nil, fmt.Errorf("plan has %d entries; at most %d", v.LengthInt(), maxLayers)
+	}
+	var plan []int
+	for i, e := range v.AsValueSlice() {
+		switch {
+		case e.IsNull():
+			return nil, fmt.Errorf("plan entry %d is null", i)
+		case e.Type() == cty.String && e.AsString() == "M":
+			plan = append(plan, nn.PlanPool)
+			continue
+		case e.Type() == cty.String:
+			n, err := strconv.Atoi(e.AsString())
+			if err != nil || n < 1 || n > maxWidth {
+				return nil, fmt.Errorf(`plan entry %d is %q; entries are widths (whole numbers from 1 to %d) or "M" for a max-pool`, i, e.AsString(), maxWidth)
+			}
+			plan = append(plan, n)
+		case e.Type() == cty.Number:
+			f := e.AsBigFloat()
+			n, acc := f.Int64()
+			if !f.IsInt() || acc != 0 || n < 1 || n > maxWidth {
+				return nil, fmt.Errorf(`plan entry %d is %s; entries are widths (whole numbers from 1 to %d) or "M" for a max-pool`, i, f.Text('g', -1), maxWidth)
+			}
+			plan = append(plan, int(n))
+		default:
+			return nil, fmt.Errorf(`plan entry %d is a %s; entries are widths or "M"`, i, e.Type().FriendlyName())
+		}
+	}
+	return plan, nil
+}
 
 // maxLayers and maxWidth bound a model far beyond what trains on one machine, so that a slip
 // (a width of 1e9) is refused with its memory estimate instead of exhausting the machine.
@@ -87,11 +153,15 @@ type trainConfig struct {
 }
 
 type modelConfig struct {
-	Kind       string `cty:"kind"`
-	Hidden     []int  `cty:"hidden"`
-	Activation string `cty:"activation"`
-	LayerNorm  bool   `cty:"layer_norm"`
-	Bias       bool   `cty:"bias"`
+	Kind       string    `cty:"kind"`
+	Hidden     []int     `cty:"hidden"`
+	Activation string    `cty:"activation"`
+	LayerNorm  bool      `cty:"layer_norm"`
+	Bias       bool      `cty:"bias"`
+	Norm       *string   `cty:"norm"`
+	Plan       cty.Value `cty:"plan"`
+	Width      *int      `cty:"width"`
+	Depth      *int      `cty:"depth"`
 }
 
 type optimizerConfig struct {
@@ -199,10 +269,11 @@ func (d Duration) String() string {
 // plannedRun is what the configuration of a train block tells before it runs: the
 // architecture and the run's length in steps, when the dataset's shape is known.
 type plannedRun struct {
-	arch   nn.Arch
-	shape  datasetShape
-	spe    int // steps per epoch
-	epochs int
+	arch    nn.Arch
+	archErr error // what is wrong with the model block for this data, at the model's attribute
+	shape   datasetShape
+	spe     int // steps per epoch
+	epochs  int
 }
 
 // planRun reads a train configuration at plan time; ok is false when the dataset's shape,
@@ -223,7 +294,7 @@ func planRun(p *stages.Planned) (r plannedRun, ok bool) {
 	if stages.DecodeValue(m, &mc) != nil {
 		return r, false
 	}
-	r.arch = archOf(&mc, r.shape.Dims, r.shape.Classes)
+	r.arch, r.archErr = archOf(&mc, r.shape)
 	batch, ok1 := knownInt(p.Value, "batch_size")
 	epochs, ok2 := knownInt(p.Value, "epochs")
 	if !ok1 || !ok2 || batch < 1 {
@@ -276,10 +347,14 @@ func validateTrain(p *stages.Planned) error {
 		if b, ok := knownInt(p.Value, "batch_size"); ok && b > run.shape.Train {
 			errs = append(errs, cty.GetAttrPath("batch_size").NewErrorf("batch_size is %d but the dataset has only %d training examples", b, run.shape.Train))
 		}
-		if err := run.arch.Validate(); err != nil {
-			errs = append(errs, cty.GetAttrPath("model").NewErrorf("%v", err))
+		if run.archErr != nil {
+			errs = append(errs, inBlock("model", run.archErr))
 		} else if need := trainMemory(run.arch, p); need > memoryBudget() {
-			errs = append(errs, cty.GetAttrPath("model").GetAttr("hidden").NewErrorf("training %s would take about %s of memory (%d parameters, with gradients, optimiser state and checkpoints), more than this machine's %s; use narrower or fewer layers, or fewer checkpoints", run.arch, bytesize.Format(need), run.arch.NumParams(), bytesize.Format(memoryBudget())))
+			at := "hidden"
+			if run.arch.Conv() {
+				at = "width"
+			}
+			errs = append(errs, cty.GetAttrPath("model").GetAttr(at).NewErrorf("training %s would take about %s of memory (%d parameters, with gradients, optimiser state and checkpoints), more than this machine's %s; use narrower or fewer layers, or fewer checkpoints", run.arch, bytesize.Format(need), run.arch.NumParams(), bytesize.Format(memoryBudget())))
 		}
 	}
 	return errors.Join(errs...)
@@ -306,7 +381,7 @@ func trainMemory(arch nn.Arch, p *stages.Planned) int64 {
 // checkpoints, and the recipe's description for prune nodes, from the configuration.
 func expectTrain(p *stages.Planned) map[string]stages.Expected {
 	run, ok := planRun(p)
-	if !ok || run.arch.Validate() != nil {
+	if !ok || run.archErr != nil {
 		return nil
 	}
 	arch := run.arch.String()
@@ -333,17 +408,106 @@ func expectTrain(p *stages.Planned) map[string]stages.Expected {
 	return out
 }
 
-// archOf reads a model block for data of the given size.
-func archOf(m *modelConfig, input, output int) nn.Arch {
-	return nn.Arch{
-		Kind:       m.Kind,
-		Input:      input,
-		Output:     output,
-		Hidden:     m.Hidden,
-		Activation: m.Activation,
-		LayerNorm:  m.LayerNorm,
-		Bias:       m.Bias,
+// archOf reads a model block for data of the given shape. An error is a cty.PathError
+// naming the model's attribute at fault (relative to the model block), so that validate and
+// plan point at its line; run reports the same message.
+func archOf(m *modelConfig, s datasetShape) (nn.Arch, error) {
+	a := nn.Arch{Kind: m.Kind, Input: s.Dims, Output: s.Classes, Hidden: m.Hidden, Activation: m.Activation, LayerNorm: m.LayerNorm, Bias: m.Bias}
+	attr := func(name string) cty.Path { return cty.GetAttrPath(name) }
+	if a.Kind == "mlp" {
+		if m.Hidden == nil {
+			return a, attr("hidden").NewErrorf("an mlp needs hidden, its hidden widths (such as [512, 512]; [] for none)")
+		}
+		for _, name := range []struct {
+			set  bool
+			name string
+		}{{m.Norm != nil, "norm"}, {!m.Plan.IsNull(), "plan"}, {m.Width != nil, "width"}, {m.Depth != nil, "depth"}} {
+			if name.set {
+				return a, attr(name.name).NewErrorf("%s is for vgg and resnet; an mlp's layers are hidden (and LayerNorm is layer_norm = true)", name.name)
+			}
+		}
+		return a, nil
 	}
+	if m.Hidden != nil {
+		return a, attr("hidden").NewErrorf("a %s has no hidden layers; its layers are given by %s", a.Kind, map[string]string{"vgg": "plan and width", "resnet": "depth and width"}[a.Kind])
+	}
+	if a.Activation != "relu" {
+		return a, attr("activation").NewErrorf("a %s uses relu, as open_lth's does", a.Kind)
+	}
+	if s.C == 0 {
+		return a, attr("kind").NewErrorf("a %s takes images, but the dataset holds feature vectors of %d values; use an image dataset (mnist, fashion-mnist, cifar10, idx images, stripes) or kind = \"mlp\"", a.Kind, s.Dims)
+	}
+	a.Channels, a.Height, a.Width = s.C, s.H, s.W
+	a.LayerNorm = m.Norm == nil || *m.Norm == "layer_norm"
+	if m.LayerNorm && !a.LayerNorm {
+		return a, attr("layer_norm").NewErrorf("layer_norm = true contradicts norm = \"none\"; a %s's norm is set by norm alone", a.Kind)
+	}
+	width := map[string]int{"vgg": 64, "resnet": 16}[a.Kind]
+	if m.Width != nil {
+		width = *m.Width
+	}
+	switch a.Kind {
+	case "vgg":
+		a.Bias = true
+		if m.Depth != nil {
+			return a, attr("depth").NewErrorf(`depth is for resnet; a vgg's layers are its plan (such as "vgg11" or "vgg16")`)
+		}
+		plan := vggPlans["vgg16"]
+		if !m.Plan.IsNull() {
+			var err error
+			if plan, err = parsePlan(m.Plan); err != nil {
+				return a, attr("plan").NewErrorf("%v", err)
+			}
+		}
+		for _, w := range plan {
+			if w != nn.PlanPool && w*width%64 != 0 {
+				return a, attr("width").NewErrorf("width %d scales the plan's width %d to %d×%d/64, not a whole number of channels; use a width that is a multiple of %d", width, w, w, width, 64/gcd(w, 64))
+			}
+			if w == nn.PlanPool {
+				a.Plan = append(a.Plan, w)
+			} else {
+				a.Plan = append(a.Plan, w*width/64)
+			}
+		}
+	case "resnet":
+		a.Bias = false
+		if !m.Plan.IsNull() {
+			return a, attr("plan").NewErrorf("plan is for vgg; a resnet is given by depth and width")
+		}
+		depth := 20
+		if m.Depth != nil {
+			depth = *m.Depth
+		}
+		if (depth-2)%6 != 0 {
+			return a, attr("depth").NewErrorf("a CIFAR ResNet's depth is 6n+2 for n blocks per stage (20, 32, 44, 56, 110), not %d", depth)
+		}
+		a.Plan, a.Blocks = []int{width, 2 * width, 4 * width}, (depth-2)/6
+	}
+	if err := a.Validate(); err != nil {
+		where := "kind"
+		if a.Kind == "vgg" && strings.Contains(err.Error(), "plan") || strings.Contains(err.Error(), "max-pool") {
+			where = "plan"
+		}
+		return a, attr(where).NewErrorf("%v", err)
+	}
+	return a, nil
+}
+
+// inBlock puts err, a cty.PathError relative to a block, under the block's name, so the
+// diagnostic points at the attribute inside it.
+func inBlock(block string, err error) error {
+	var pe cty.PathError
+	if errors.As(err, &pe) {
+		return append(cty.GetAttrPath(block), pe.Path...).NewErrorf("%s", pe.Error())
+	}
+	return cty.GetAttrPath(block).NewError(err)
+}
+
+func gcd(a, b int) int {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
 }
 
 func optimOf(o *optimizerConfig) nn.OptimConfig {
@@ -358,13 +522,14 @@ func optimOf(o *optimizerConfig) nn.OptimConfig {
 	}
 }
 
-// TrainConfigOf turns a train block's configuration into nn's, for data of trainN examples
-// of dims features in classes classes. The prune stage uses it to rerun a train node's recipe.
-func TrainConfigOf(c *trainConfig, trainN, dims, classes int) (nn.TrainConfig, error) {
+// TrainConfigOf turns a train block's configuration into nn's, for the training set
+// train. The prune stage uses it to rerun a train node's recipe.
+func TrainConfigOf(c *trainConfig, train *data.Set) (nn.TrainConfig, error) {
 	var tc nn.TrainConfig
-	arch := archOf(&c.Model, dims, classes)
-	if err := arch.Validate(); err != nil {
-		return tc, err
+	trainN := train.N
+	arch, err := archOf(&c.Model, datasetShape{Dims: train.D, Classes: train.Classes, C: train.C, H: train.H, W: train.W, Train: train.N})
+	if err != nil {
+		return tc, fmt.Errorf("model: %w", err)
 	}
 	order := c.Seed
 	if c.DataOrderSeed != nil {
@@ -413,7 +578,7 @@ func runTrain(ctx context.Context, in *stages.Input) (*stages.Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	tc, err := TrainConfigOf(&c, d.Train.N, d.Train.D, d.Train.Classes)
+	tc, err := TrainConfigOf(&c, d.Train)
 	if err != nil {
 		return nil, err
 	}
