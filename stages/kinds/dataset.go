@@ -22,7 +22,7 @@ import (
 var Dataset = stages.ArtifactType("dataset", "application/vnd.modulo.dataset+json")
 
 // DatasetSources lists the dataset sources.
-var DatasetSources = []string{"mnist", "fashion-mnist", "idx", "cifar10", "synthetic"}
+var DatasetSources = []string{"mnist", "fashion-mnist", "idx", "cifar10", "synthetic", "stripes"}
 
 // DatasetSpec is the stored description of a dataset, enough to load it again.
 type DatasetSpec struct {
@@ -31,6 +31,7 @@ type DatasetSpec struct {
 	Files     map[string]string    `json:"files,omitempty"` // base name → SHA-256
 	Options   data.Options         `json:"options"`
 	Synthetic data.SyntheticConfig `json:"synthetic,omitzero"`
+	Stripes   data.StripesConfig   `json:"stripes,omitzero"`
 	TrainN    int                  `json:"train_examples"`
 	TestN     int                  `json:"test_examples"`
 	Dims      int                  `json:"dims"`
@@ -39,18 +40,43 @@ type DatasetSpec struct {
 
 // datasetConfig is a dataset block's configuration.
 type datasetConfig struct {
-	Source       string  `cty:"source"`
-	Path         *string `cty:"path"`
-	TrainSubset  int     `cty:"train_subset"`
-	TestSubset   int     `cty:"test_subset"`
-	Standardize  bool    `cty:"standardize"`
-	Pad          int     `cty:"pad"`
-	Examples     int     `cty:"examples"`
-	TestExamples int     `cty:"test_examples"`
-	Dims         int     `cty:"dims"`
-	Classes      int     `cty:"classes"`
-	Seed         uint64  `cty:"seed"`
-	Spread       float64 `cty:"spread"`
+	Source       string   `cty:"source"`
+	Path         *string  `cty:"path"`
+	TrainSubset  int      `cty:"train_subset"`
+	TestSubset   int      `cty:"test_subset"`
+	Standardize  bool     `cty:"standardize"`
+	Pad          int      `cty:"pad"`
+	Examples     int      `cty:"examples"`
+	TestExamples int      `cty:"test_examples"`
+	Dims         int      `cty:"dims"`
+	Classes      int      `cty:"classes"`
+	Seed         uint64   `cty:"seed"`
+	Spread       float64  `cty:"spread"`
+	Channels     *int     `cty:"channels"`
+	Size         *int     `cty:"size"`
+	Noise        *float64 `cty:"noise"`
+}
+
+// The stripes' defaults: small gray images a ResNet learns in seconds.
+const (
+	stripesChannels = 1
+	stripesSize     = 16
+	stripesNoise    = 0.5
+)
+
+// stripesOf is the stripes configuration of c.
+func stripesOf(c *datasetConfig) data.StripesConfig {
+	s := data.StripesConfig{Examples: c.Examples, TestExamples: c.TestExamples, Classes: c.Classes, Seed: c.Seed, Channels: stripesChannels, Size: stripesSize, Noise: stripesNoise}
+	if c.Channels != nil {
+		s.Channels = *c.Channels
+	}
+	if c.Size != nil {
+		s.Size = *c.Size
+	}
+	if c.Noise != nil {
+		s.Noise = *c.Noise
+	}
+	return s
 }
 
 // maxExamples bounds a split's examples: 2^31 keeps every index an int32 and any real
@@ -61,20 +87,23 @@ func init() {
 	stages.Default.Register(&stages.Kind{
 		Name:    "dataset",
 		Version: 1,
-		Doc:     "A classification dataset: MNIST, Fashion-MNIST, IDX files, or a synthetic Gaussian mixture.",
+		Doc:     "A classification dataset: MNIST, Fashion-MNIST, IDX files, CIFAR-10, a synthetic Gaussian mixture, or synthetic images of oriented stripes.",
 		Schema: stages.Schema{Attributes: []stages.Attribute{
-			{Name: "source", Type: cty.String, Required: true, Doc: "mnist, fashion-mnist, idx, cifar10 or synthetic", Check: stages.OneOf(DatasetSources...)},
+			{Name: "source", Type: cty.String, Required: true, Doc: "mnist, fashion-mnist, idx, cifar10, synthetic (Gaussian clusters) or stripes (images of oriented stripes, one angle per class)", Check: stages.OneOf(DatasetSources...)},
 			{Name: "path", Type: cty.String, Doc: "directory of the four IDX files (source idx), or CIFAR-10's binary batches, cifar-10-batches-bin (source cifar10)"},
 			{Name: "train_subset", Type: cty.Number, Default: cty.NumberIntVal(0), Doc: "use only the first N training examples (0: all)", Check: stages.Int(0, maxExamples)},
 			{Name: "test_subset", Type: cty.Number, Default: cty.NumberIntVal(0), Doc: "use only the first N test examples (0: all)", Check: stages.Int(0, maxExamples)},
 			{Name: "standardize", Type: cty.Bool, Default: cty.False, Doc: "subtract the training set's per-pixel mean and divide by its std"},
 			{Name: "pad", Type: cty.Number, Default: cty.Zero, Doc: "images: add this many rows and columns of zeros on every side (2 makes MNIST's 28×28 the 32×32 VGG needs)", Check: stages.Int(0, data.MaxPad)},
-			{Name: "examples", Type: cty.Number, Default: cty.NumberIntVal(2000), Doc: "synthetic: training examples", Check: stages.Int(1, maxExamples)},
-			{Name: "test_examples", Type: cty.Number, Default: cty.NumberIntVal(1000), Doc: "synthetic: test examples", Check: stages.Int(1, maxExamples)},
+			{Name: "examples", Type: cty.Number, Default: cty.NumberIntVal(2000), Doc: "synthetic and stripes: training examples", Check: stages.Int(1, maxExamples)},
+			{Name: "test_examples", Type: cty.Number, Default: cty.NumberIntVal(1000), Doc: "synthetic and stripes: test examples", Check: stages.Int(1, maxExamples)},
 			{Name: "dims", Type: cty.Number, Default: cty.NumberIntVal(20), Doc: "synthetic: features", Check: stages.Int(1, 1<<20)},
-			{Name: "classes", Type: cty.Number, Default: cty.NumberIntVal(4), Doc: "synthetic: classes", Check: stages.Int(1, 256)},
-			{Name: "seed", Type: cty.Number, Default: cty.NumberIntVal(0), Doc: "synthetic: seed", Check: stages.Int(0, maxSeed)},
+			{Name: "classes", Type: cty.Number, Default: cty.NumberIntVal(4), Doc: "synthetic and stripes: classes", Check: stages.Int(1, 256)},
+			{Name: "seed", Type: cty.Number, Default: cty.NumberIntVal(0), Doc: "synthetic and stripes: seed", Check: stages.Int(0, maxSeed)},
 			{Name: "spread", Type: cty.Number, Default: cty.NumberFloatVal(0.5), Doc: "synthetic: cluster spread relative to the distance between centres", Check: stages.Range(0, 1000, true, false)},
+			{Name: "channels", Type: cty.Number, NullNotInKey: true, Doc: "stripes: channels (1 when null)", Check: stages.Int(1, 64)},
+			{Name: "size", Type: cty.Number, NullNotInKey: true, Doc: "stripes: images are size×size (16 when null)", Check: stages.Int(4, 1024)},
+			{Name: "noise", Type: cty.Number, NullNotInKey: true, Doc: "stripes: noise relative to the stripes' amplitude (0.5 when null)", Check: stages.Range(0, 100, false, false)},
 		}},
 		Outputs:  []stages.OutputSpec{{Name: "dataset", Type: Dataset}},
 		Self:     "dataset",
@@ -161,6 +190,14 @@ func plannedShape(p *stages.Planned) (datasetShape, bool) {
 		}
 		return s, true
 	}
+	if src.AsString() == "stripes" {
+		var c datasetConfig
+		if !p.Value.IsWhollyKnown() || stages.DecodeValue(p.Value, &c) != nil {
+			return datasetShape{}, false
+		}
+		st := stripesOf(&c)
+		return datasetShape{Dims: st.Channels * st.Size * st.Size, Classes: st.Classes, C: st.Channels, H: st.Size, W: st.Size, Train: st.Examples, Test: st.TestExamples}, true
+	}
 	if src.AsString() != "synthetic" {
 		return datasetShape{}, false
 	}
@@ -194,6 +231,13 @@ func validateDataset(p *stages.Planned) error {
 	if pad, ok := knownInt(p.Value, "pad"); ok && pad > 0 && s == "synthetic" {
 		errs = append(errs, cty.GetAttrPath("pad").NewErrorf("pad applies to images, but synthetic data are vectors of features; leave pad out"))
 	}
+	if s != "stripes" {
+		for _, name := range []string{"channels", "size", "noise"} {
+			if v := p.Get(name); v.IsKnown() && !v.IsNull() {
+				errs = append(errs, cty.GetAttrPath(name).NewErrorf("%s applies to source \"stripes\"; leave it out for %s", name, s))
+			}
+		}
+	}
 	if shape, ok := plannedShape(p); ok {
 		for _, sub := range []struct {
 			name, split string
@@ -203,7 +247,7 @@ func validateDataset(p *stages.Planned) error {
 				errs = append(errs, cty.GetAttrPath(sub.name).NewErrorf("%s is %d but the %s split has only %d examples", sub.name, k, sub.split, sub.n))
 			}
 		}
-		if s == "synthetic" {
+		if s == "synthetic" || s == "stripes" {
 			if need := 4 * int64(shape.Dims) * int64(shape.Train+shape.Test); need > memoryBudget() {
 				errs = append(errs, cty.GetAttrPath("examples").NewErrorf("the synthetic data would take %s of memory (%d examples × %d features × 4 bytes), more than this machine's %s; use fewer examples or features", bytesize.Format(need), shape.Train+shape.Test, shape.Dims, bytesize.Format(memoryBudget())))
 			}
@@ -296,6 +340,8 @@ func loadSpec(ctx context.Context, spec *DatasetSpec) (*data.Dataset, error) {
 	switch spec.Source {
 	case "synthetic":
 		d, err = data.SyntheticContext(ctx, spec.Synthetic)
+	case "stripes":
+		d, err = data.Stripes(spec.Stripes)
 	case "cifar10":
 		d, err = data.LoadCIFAR10(spec.Dir)
 	default:
@@ -318,9 +364,12 @@ func runDataset(ctx context.Context, in *stages.Input) (*stages.Result, error) {
 		return nil, err
 	}
 	spec := DatasetSpec{Source: c.Source, Options: data.Options{TrainSubset: c.TrainSubset, TestSubset: c.TestSubset, Standardize: c.Standardize, Pad: c.Pad}}
-	if spec.Source == "synthetic" {
+	switch spec.Source {
+	case "synthetic":
 		spec.Synthetic = data.SyntheticConfig{Examples: c.Examples, TestExamples: c.TestExamples, Dims: c.Dims, Classes: c.Classes, Seed: c.Seed, Spread: c.Spread}
-	} else {
+	case "stripes":
+		spec.Stripes = stripesOf(&c)
+	default:
 		dir, err := datasetDir(&c)
 		if err != nil {
 			return nil, err

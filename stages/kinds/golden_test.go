@@ -37,6 +37,7 @@ func kind(t *testing.T, name string) *stages.Kind {
 func TestGoldenDataset(t *testing.T) {
 	k := kind(t, "dataset")
 	stagetest.Golden(t, k, "synthetic", syntheticCfg(k), nil)
+	stagetest.Golden(t, k, "stripes", stripesCfg(k), nil)
 }
 
 func syntheticCfg(k *stages.Kind) cty.Value {
@@ -56,8 +57,37 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
+	return newFixtureOf(t, syntheticCfg(kind(t, "dataset")), trainCfg)
+}
+
+// stripesCfg is a tiny image dataset, and resnetCfg a train block of a tiny ResNet on it.
+func stripesCfg(k *stages.Kind) cty.Value {
+	return k.Schema.Config(map[string]cty.Value{
+		"source": cty.StringVal("stripes"), "examples": cty.NumberIntVal(128), "test_examples": cty.NumberIntVal(32),
+		"size": cty.NumberIntVal(8), "classes": cty.NumberIntVal(3), "seed": cty.NumberIntVal(5),
+	})
+}
+
+func convTrainCfg(model map[string]cty.Value) func(k *stages.Kind, data cty.Value, seed int64) cty.Value {
+	return func(k *stages.Kind, data cty.Value, seed int64) cty.Value {
+		cfg := trainCfg(k, data, seed).AsValueMap()
+		cfg["model"] = k.Schema.Blocks[0].Schema.Config(model)
+		cfg["init"] = cty.StringVal("kaiming_normal")
+		return cty.ObjectVal(cfg)
+	}
+}
+
+var (
+	resnetCfg = convTrainCfg(map[string]cty.Value{"kind": cty.StringVal("resnet"), "width": cty.NumberIntVal(2), "depth": cty.NumberIntVal(8)})
+	vggCfg    = convTrainCfg(map[string]cty.Value{"kind": cty.StringVal("vgg"), "width": cty.NumberIntVal(4), "plan": cty.TupleVal([]cty.Value{cty.NumberIntVal(64), cty.StringVal("M"), cty.NumberIntVal(128), cty.NumberIntVal(128)})})
+)
+
+// newFixtureOf runs the dataset kind on dataCfg and trains three networks of train's
+// configuration (seeds 1 to 3).
+func newFixtureOf(t *testing.T, dataCfg cty.Value, train func(k *stages.Kind, data cty.Value, seed int64) cty.Value) *fixture {
+	t.Helper()
 	dk := kind(t, "dataset")
-	res, err := dk.Run(context.Background(), &stages.Input{Address: "dataset.d", Config: syntheticCfg(dk), Threads: 1})
+	res, err := dk.Run(context.Background(), &stages.Input{Address: "dataset.d", Config: dataCfg, Threads: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +96,7 @@ func newFixture(t *testing.T) *fixture {
 	f.data = f.add(kinds.Dataset, "dataset", desc)
 	k := kind(t, "train")
 	for seed := int64(1); seed <= 3; seed++ {
-		res, err := k.Run(context.Background(), &stages.Input{Address: "train.t", Config: trainCfg(k, f.data, seed), Threads: 1, Read: f.read})
+		res, err := k.Run(context.Background(), &stages.Input{Address: "train.t", Config: train(k, f.data, seed), Threads: 1, Read: f.read})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -105,6 +135,45 @@ func TestGoldenTrain(t *testing.T) {
 		t.Fatal(err)
 	}
 	stagetest.Golden(t, k, "synthetic-mlp", cfg, f.inputs)
+	conv := newFixtureOf(t, stripesCfg(kind(t, "dataset")), resnetCfg)
+	for name, train := range map[string]func(*stages.Kind, cty.Value, int64) cty.Value{"stripes-resnet": resnetCfg, "stripes-vgg": vggCfg} {
+		cfg := train(k, conv.data, 1)
+		if err := k.Check(cfg); err != nil {
+			t.Fatal(err)
+		}
+		stagetest.Golden(t, k, name, cfg, conv.inputs)
+	}
+}
+
+// TestGoldenConvAlignment records weight matching, interpolation, merge_three and pruning
+// of tiny ResNets.
+func TestGoldenConvAlignment(t *testing.T) {
+	f := newFixtureOf(t, stripesCfg(kind(t, "dataset")), resnetCfg)
+	k := kind(t, "match")
+	cfg := k.Schema.Config(map[string]cty.Value{"reference": f.nets[0], "target": f.nets[1]})
+	if err := k.Check(cfg); err != nil {
+		t.Fatal(err)
+	}
+	stagetest.Golden(t, k, "weight-resnet", cfg, f.inputs)
+	k = kind(t, "interpolate")
+	cfg = k.Schema.Config(map[string]cty.Value{"a": f.nets[0], "b": f.nets[1], "data": f.data, "points": cty.NumberIntVal(3), "rematch": cty.True})
+	if err := k.Check(cfg); err != nil {
+		t.Fatal(err)
+	}
+	stagetest.Golden(t, k, "pair-resnet", cfg, f.inputs)
+	k = kind(t, "merge_three")
+	cfg = k.Schema.Config(map[string]cty.Value{"networks": cty.ListVal(f.nets), "data": f.data, "resolution": cty.NumberIntVal(2), "points": cty.NumberIntVal(3)})
+	if err := k.Check(cfg); err != nil {
+		t.Fatal(err)
+	}
+	stagetest.Golden(t, k, "three-resnet", cfg, f.inputs)
+	tk, pk := kind(t, "train"), kind(t, "prune")
+	train := f.node(t, tk, resnetCfg(tk, f.data, 1))
+	cfg = pruneCfg(pk, map[string]cty.Value{"from": train, "levels": cty.NumberIntVal(1), "fraction": cty.NumberFloatVal(0.5), "rewind": cty.StringVal("1ep")})
+	if err := pk.Check(cfg); err != nil {
+		t.Fatal(err)
+	}
+	stagetest.Golden(t, pk, "imp-resnet", cfg, f.inputs)
 }
 
 func TestGoldenAlignment(t *testing.T) {

@@ -117,11 +117,7 @@ func activationMemory(arch string, n int) int64 {
 	if err != nil {
 		return 0
 	}
-	var units int64
-	for _, w := range a.Widths() {
-		units += int64(w)
-	}
-	return 2 * 4 * int64(n) * units
+	return 2 * 4 * int64(n) * a.Activations()
 }
 
 // expectMatch tells the architecture of the outputs (the target's) and the length of the

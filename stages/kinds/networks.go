@@ -208,6 +208,8 @@ func checkDataFits(p *stages.Planned, data string, nets ...string) error {
 			a, err := nn.ParseArch(m)
 			switch {
 			case err != nil:
+			case a.Conv() && (a.Channels != shape.C || a.Height != shape.H || a.Width != shape.W):
+				return cty.GetAttrPath(data).NewErrorf("the dataset's images are %d×%d×%d but %s takes %d×%d×%d (%s); give the dataset the networks were trained on (its pad too)", shape.C, shape.H, shape.W, name, a.Channels, a.Height, a.Width, m)
 			case a.Input != shape.Dims:
 				return cty.GetAttrPath(data).NewErrorf("the dataset has %d features but %s takes %d inputs (%s); give the dataset the networks were trained on", shape.Dims, name, a.Input, m)
 			case a.Output < shape.Classes:
@@ -221,6 +223,9 @@ func checkDataFits(p *stages.Planned, data string, nets ...string) error {
 // dataFits is checkDataFits at run time, on the loaded data and a network's architecture:
 // the last line of defence when the shapes were not known at plan time.
 func dataFits(d *data.Dataset, a nn.Arch) error {
+	if s := d.Train; a.Conv() && (a.Channels != s.C || a.Height != s.H || a.Width != s.W) {
+		return fmt.Errorf("the dataset's images are %d×%d×%d but the networks take %d×%d×%d (%s); give the dataset the networks were trained on (its pad too)", s.C, s.H, s.W, a.Channels, a.Height, a.Width, a)
+	}
 	if d.Train.D != a.Input {
 		return fmt.Errorf("the dataset has %d features but the networks take %d inputs (%s); give the dataset the networks were trained on", d.Train.D, a.Input, a)
 	}

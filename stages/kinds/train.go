@@ -56,8 +56,10 @@ var vggPlans = map[string][]int{
 
 // planCheck accepts a named VGG plan or a list of widths and "M".
 var planCheck = stages.Func(`"vgg16" or a list of widths and "M"`, func(v cty.Value) error {
-	_, err := parsePlan(v)
-	return err
+	if _, err := parsePlan(v); err != nil {
+		return fmt.Errorf("is not a plan: %v", err)
+	}
+	return nil
 })
 
 // parsePlan reads a plan attribute (not null) at width 64: a name of vggPlans, or a list
@@ -370,11 +372,7 @@ func trainMemory(arch nn.Arch, p *stages.Planned) int64 {
 		copies += int64(n)
 	}
 	batch, _ := knownInt(p.Value, "batch_size")
-	var units int64
-	for _, w := range arch.Widths() {
-		units += int64(w)
-	}
-	return 4 * (params*copies + 4*int64(batch)*units)
+	return 4 * (params*copies + 4*int64(batch)*arch.Activations())
 }
 
 // expectTrain tells the architecture of the run's networks and the length of its
