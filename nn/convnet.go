@@ -47,7 +47,8 @@ type ConvModel struct {
 	// only evaluates). Backward adds to them.
 	Grads [][]float32
 
-	input  act // the batch, whose values are the caller's slice
+	input  act      // the batch, whose values are the caller's slice
+	taps   [][]*act // per permutation group, the activations whose channels it labels
 	layers []imageLayer
 	ins    []*act // the input of each layer
 	head   head
@@ -71,6 +72,11 @@ func NewConvModel(n *Network, batch int, b blas.Impl, backward bool) *ConvModel 
 	}
 	bl := builder{m: m, next: 0, backward: backward}
 	cur := &m.input
+	// The layers are built, and the groups' taps recorded, in Arch.Spec's order.
+	tap := func(a *act) int {
+		m.taps = append(m.taps, []*act{a})
+		return len(m.taps) - 1
+	}
 	switch a.Kind {
 	case "vgg":
 		for _, width := range a.Plan {
@@ -78,7 +84,9 @@ func NewConvModel(n *Network, batch int, b blas.Impl, backward bool) *ConvModel 
 			if width == PlanPool {
 				l = bl.pool(cur)
 			} else {
-				l = bl.unit(cur, width, 3, 1, 1, a.LayerNorm, true)
+				u := bl.unit(cur, width, 3, 1, 1, a.LayerNorm, true)
+				tap(u.y)
+				l = u
 			}
 			m.add(l, cur)
 			cur = outOf(l)
@@ -87,6 +95,7 @@ func NewConvModel(n *Network, batch int, b blas.Impl, backward bool) *ConvModel 
 		stem := bl.unit(cur, a.Plan[0], 3, 1, 1, a.LayerNorm, true)
 		m.add(stem, cur)
 		cur = stem.y
+		stream := tap(stem.y)
 		for s, width := range a.Plan {
 			for k := range a.Blocks {
 				stride := 1
@@ -95,12 +104,16 @@ func NewConvModel(n *Network, batch int, b blas.Impl, backward bool) *ConvModel 
 				}
 				blk := &resBlock{}
 				blk.c1 = bl.unit(cur, width, 3, stride, 1, a.LayerNorm, true)
+				tap(blk.c1.y)
 				blk.c2 = bl.unit(blk.c1.y, width, 3, 1, 1, a.LayerNorm, false)
 				if stride != 1 || width != cur.c {
 					blk.sc = bl.unit(cur, width, 1, stride, 0, a.LayerNorm, false)
 					if backward {
 						blk.scdx = make([]float32, batch*cur.size())
 					}
+					stream = tap(blk.c2.y)
+				} else {
+					m.taps[stream] = append(m.taps[stream], blk.c2.y)
 				}
 				m.add(blk, cur)
 				cur = blk.c2.y
@@ -199,6 +212,28 @@ func (m *ConvModel) Forward(x []float32, rows int) []float32 {
 		cur = l.forward(m, cur, rows)
 	}
 	return m.head.forward(m, rows)
+}
+
+// Tap is a batch's activations whose channels one permutation group labels: Images ×
+// Channels × Positions, row-major (NCHW with the positions flattened).
+type Tap struct {
+	Channels, Positions int
+	Data                []float32
+}
+
+// Taps returns, for each permutation group of Arch.Spec, the post-ReLU activations of the
+// last Forward's rows images that the group's channels label: a VGG convolution's output; a
+// ResNet block's inner channels; and for a residual stream, the stem's or the stage's first
+// block's output and every later block's output in the stage. They are valid until the
+// next pass. Activation matching compares them.
+func (m *ConvModel) Taps(rows int) [][]Tap {
+	out := make([][]Tap, len(m.taps))
+	for g, acts := range m.taps {
+		for _, a := range acts {
+			out[g] = append(out[g], Tap{Channels: a.c, Positions: a.h * a.w, Data: a.vals(rows)})
+		}
+	}
+	return out
 }
 
 // Backward adds to Grads the gradients of the loss whose gradient with respect to the

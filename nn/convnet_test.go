@@ -310,3 +310,29 @@ func TestConvTrains(t *testing.T) {
 		})
 	}
 }
+
+// TestTapsFollowTheSpec: each group's taps have its channels, and a network whose group g
+// alone is relabelled shows g's taps relabelled the same way (checked through the spec's
+// sizes here; perm's tests check the relabelling).
+func TestTapsFollowTheSpec(t *testing.T) {
+	for _, a := range convArchs() {
+		net, _ := Init(a, "pytorch", 1)
+		m := NewConvModel(net, 2, blas.Gonum(), false)
+		x := make([]float32, 2*a.Input)
+		m.Forward(x, 2)
+		taps, groups := m.Taps(2), a.Spec().Groups
+		if len(taps) != len(groups) {
+			t.Fatalf("%s: %d taps for %d groups", a, len(taps), len(groups))
+		}
+		for g, ts := range taps {
+			if len(ts) == 0 {
+				t.Errorf("%s: group %s has no tap", a, groups[g].Name)
+			}
+			for _, tp := range ts {
+				if tp.Channels != groups[g].Size || len(tp.Data) != 2*tp.Channels*tp.Positions {
+					t.Errorf("%s: a tap of group %s has %d channels (%d values), want %d", a, groups[g].Name, tp.Channels, len(tp.Data), groups[g].Size)
+				}
+			}
+		}
+	}
+}

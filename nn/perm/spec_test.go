@@ -201,13 +201,26 @@ func withDefaults(opt WMOptions) WMOptions {
 	return opt
 }
 
+// TestActivationMatchConv: activation matching of a VGG or ResNet and a relabelled copy
+// finds exactly the inverse relabelling, with every kernel, so the aligned copy is the
+// original (barrier 0).
 func TestActivationMatchConv(t *testing.T) {
-	a := convArchs()[0]
-	n := randomNet(t, a, 1)
-	x := randomInputs(4, a.Input, 1)
-	_, err := ActivationMatch(context.Background(), n, n, x, 4, AMOptions{Kernel: "linear", Batch: 4})
-	if err == nil || !strings.Contains(err.Error(), "activation matching of vgg networks is not supported yet; use weight matching") {
-		t.Errorf("error %v, want one pointing to weight matching", err)
+	for i, a := range convArchs() {
+		n := randomNet(t, a, uint64(i+1))
+		x := randomInputs(32, a.Input, 1)
+		q := Random(a, uint64(i+3))
+		b := apply(t, q, n)
+		for _, kernel := range Kernels {
+			res, err := ActivationMatch(context.Background(), n, b, x, 32, AMOptions{Kernel: kernel, Batch: 8})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := q.Inverse(); !res.Perm.Equal(want) {
+				t.Errorf("%s, %s kernel: fixed-point fraction with q⁻¹ %v, want exactly q⁻¹", a, kernel, FixedPointFraction(res.Perm, want))
+			} else if !sameNetwork(apply(t, res.Perm, b), n) {
+				t.Errorf("%s, %s kernel: the aligned network is not the original", a, kernel)
+			}
+		}
 	}
 }
 
