@@ -41,6 +41,34 @@ func BenchmarkEpochMNIST512(b *testing.B) {
 	b.ReportMetric(flops/sec/1e9, "GFLOP/s")
 }
 
+// BenchmarkStepConv times training steps of ResNet-20 and VGG-11 (width 16) on 1×32×32
+// images (MNIST padded, as make bench-train runs them), batch 128, both cores: ten steps per
+// iteration, reported per step and as the arithmetic per second.
+func BenchmarkStepConv(b *testing.B) {
+	d, err := data.Stripes(data.StripesConfig{Examples: 1280, TestExamples: 1, Channels: 1, Size: 32, Classes: 10, Seed: 1, Noise: 0.5})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, arch := range []Arch{
+		{Kind: "resnet", Input: 1024, Output: 10, Activation: "relu", LayerNorm: true, Channels: 1, Height: 32, Width: 32, Plan: []int{16, 32, 64}, Blocks: 3},
+		{Kind: "vgg", Input: 1024, Output: 10, Activation: "relu", Bias: true, LayerNorm: true, Channels: 1, Height: 32, Width: 32, Plan: []int{16, PlanPool, 32, PlanPool, 64, 64, PlanPool, 128, 128, PlanPool, 128, 128}},
+	} {
+		b.Run(arch.Kind, func(b *testing.B) {
+			cfg := TrainConfig{Arch: arch, Init: "kaiming_normal", Seed: 1, DataSeed: 1, Epochs: 1, BatchSize: 128,
+				Optim: OptimConfig{Kind: "sgd", Momentum: 0.9}, Schedule: Schedule{LR: 0.05, Kind: "constant"}, BLAS: blas.Default(),
+				EvalTrain: 1, StopAfter: 10}
+			for b.Loop() {
+				if _, err := Train(context.Background(), cfg, d.Train, d.Test); err != nil {
+					b.Fatal(err)
+				}
+			}
+			step := b.Elapsed().Seconds() / float64(b.N) / 10
+			b.ReportMetric(step*1000, "ms/step")
+			b.ReportMetric(EpochFLOPs(arch, 128)/step/1e9, "GFLOP/s")
+		})
+	}
+}
+
 // BenchmarkCurve25 measures a 25-point interpolation between two 784-512-512-512-10
 // networks on 10,000 MNIST training and 10,000 test examples, the figure `make bench-align`
 // reports (target ≤ 6 s).

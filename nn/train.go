@@ -374,10 +374,16 @@ func newForwarder(net *Network, batch int, b blas.Impl) forwarder {
 	return newModel(net, batch, b, false)
 }
 
-// EpochFLOPs counts the GEMM floating-point operations of one training epoch over n
-// examples: forward x·Wᵀ, weight gradients dzᵀ·x, and input gradients dz·W for every layer
-// but the first, 2·m·n·k each.
+// EpochFLOPs counts the floating-point operations of one training epoch over n examples.
+// For an MLP, the GEMMs: forward x·Wᵀ, weight gradients dzᵀ·x, and input gradients dz·W for
+// every layer but the first, 2·m·n·k each. For a convolutional network, its convolutions and
+// head counted the same way (2 per multiply-add, forward, weight gradient and input gradient
+// but the first layer's), the elementwise layers not at all.
 func EpochFLOPs(a Arch, n int) float64 {
+	if a.Conv() {
+		fwd, first := a.convFLOPs()
+		return (3*fwd - first) * float64(n)
+	}
 	w := a.Widths()
 	var f float64
 	for i := 0; i < a.Layers(); i++ {
@@ -388,4 +394,52 @@ func EpochFLOPs(a Arch, n int) float64 {
 		}
 	}
 	return f * float64(n)
+}
+
+// convFLOPs is a convolutional network's forward arithmetic per example, and its first
+// convolution's share.
+func (a Arch) convFLOPs() (total, first float64) {
+	h, w, in := a.Height, a.Width, a.Channels
+	conv := func(out, k, stride, pad int) {
+		oh, ow := (h+2*pad-k)/stride+1, (w+2*pad-k)/stride+1
+		f := 2 * float64(out) * float64(in) * float64(k*k) * float64(oh*ow)
+		if total == 0 {
+			first = f
+		}
+		total += f
+	}
+	switch a.Kind {
+	case "vgg":
+		for _, p := range a.Plan {
+			if p == PlanPool {
+				h, w = h/2, w/2
+				continue
+			}
+			conv(p, 3, 1, 1)
+			in = p
+		}
+	case "resnet":
+		conv(a.Plan[0], 3, 1, 1)
+		in = a.Plan[0]
+		for s, c := range a.Plan {
+			for k := range a.Blocks {
+				stride := 1
+				if s > 0 && k == 0 {
+					stride = 2
+				}
+				hi, wi, ci := h, w, in
+				conv(c, 3, stride, 1) // conv1
+				h, w = (hi+2-3)/stride+1, (wi+2-3)/stride+1
+				in = c
+				conv(c, 3, 1, 1) // conv2
+				if stride != 1 || c != ci {
+					h, w, in = hi, wi, ci
+					conv(c, 1, stride, 0)
+					h, w, in = (hi-1)/stride+1, (wi-1)/stride+1, c
+				}
+			}
+		}
+	}
+	total += 2 * float64(in) * float64(a.Output)
+	return total, first
 }
