@@ -118,6 +118,7 @@ func (l *mlpLearner) sync() { l.model.sync() }
 // the threads, so the bits are too.
 type convLearner struct {
 	models  [stepParts]*ConvModel
+	aug     *augmenter // nil: none
 	helper  *crew
 	net     *Network
 	params  [][]float32
@@ -127,8 +128,8 @@ type convLearner struct {
 	dlogits []float32
 }
 
-func newConvLearner(net *Network, batch int, b blas.Impl, helper *crew, masks [][]float32) *convLearner {
-	l := &convLearner{helper: helper, net: net, masks: masks}
+func newConvLearner(net *Network, batch int, b blas.Impl, helper *crew, masks [][]float32, aug *augmenter) *convLearner {
+	l := &convLearner{helper: helper, net: net, masks: masks, aug: aug}
 	per := (batch + stepParts - 1) / stepParts
 	for k := range l.models {
 		l.models[k] = NewConvModel(net, per, b, true)
@@ -145,12 +146,19 @@ func newConvLearner(net *Network, batch int, b blas.Impl, helper *crew, masks []
 func (l *convLearner) forwardBackward(s *data.Set, idx []int, inv float64) float64 {
 	D, C := s.D, l.net.Arch.Output
 	var losses [stepParts]float64
+	if l.aug != nil {
+		l.aug.draw(len(idx))
+	}
 	runParts(l.helper, func(k int) {
 		r0, r1 := len(idx)*k/stepParts, len(idx)*(k+1)/stepParts
 		m, x := l.models[k], l.xb[k]
 		for r := r0; r < r1; r++ {
 			e := idx[r]
-			copy(x[(r-r0)*D:(r-r0+1)*D], s.X[e*D:(e+1)*D])
+			if l.aug != nil {
+				l.aug.apply(r, x[(r-r0)*D:(r-r0+1)*D], s.X[e*D:(e+1)*D])
+			} else {
+				copy(x[(r-r0)*D:(r-r0+1)*D], s.X[e*D:(e+1)*D])
+			}
 			l.yb[r] = s.Y[e]
 		}
 		for _, g := range m.Grads {

@@ -37,6 +37,8 @@ type TrainConfig struct {
 	// for bit (how a pruning run recovers a rewind point its dense run did not keep).
 	// Metrics cover the epochs completed; checkpoints must not lie beyond it.
 	StopAfter int
+	// Augment transforms the training images of each batch (conv kinds only).
+	Augment Augment
 	// Masks, if set, holds a 0/1 mask per parameter name: masked weights are zeroed at the
 	// start and stay zero, optimiser state included.
 	Masks map[string][]float32
@@ -99,6 +101,12 @@ func Train(ctx context.Context, cfg TrainConfig, train, test *data.Set) (*TrainR
 	}
 	if train.D != cfg.Arch.Input || train.Classes > cfg.Arch.Output {
 		return nil, fmt.Errorf("the data has %d features and %d classes but the model takes %d inputs and has %d outputs", train.D, train.Classes, cfg.Arch.Input, cfg.Arch.Output)
+	}
+	if err := cfg.Augment.Validate(train.C, train.H, train.W); err != nil {
+		return nil, err
+	}
+	if cfg.Augment.On() && !cfg.Arch.Conv() {
+		return nil, fmt.Errorf("random crops and flips are for convolutional networks; an %s takes its inputs as a vector", cfg.Arch.Kind)
 	}
 	if a := cfg.Arch; a.Conv() && (train.C != a.Channels || train.H != a.Height || train.W != a.Width) {
 		return nil, fmt.Errorf("the data's images are %d×%d×%d but the %s takes %d×%d×%d", train.C, train.H, train.W, a.Kind, a.Channels, a.Height, a.Width)
@@ -168,7 +176,7 @@ func Train(ctx context.Context, cfg TrainConfig, train, test *data.Set) (*TrainR
 	}
 	var model learner
 	if cfg.Arch.Conv() {
-		model = newConvLearner(net, cfg.BatchSize, b, helper, masks)
+		model = newConvLearner(net, cfg.BatchSize, b, helper, masks, newAugmenter(cfg.Augment, train.C, train.H, train.W, cfg.DataSeed))
 	} else {
 		model = newMLPLearner(net, cfg.BatchSize, b, helper, masks, train)
 	}

@@ -150,6 +150,8 @@ type trainConfig struct {
 	Checkpoints       []string        `cty:"checkpoints"`
 	EvalTrainExamples int             `cty:"eval_train_examples"`
 	Threads           int             `cty:"threads"`
+	RandomCrop        *int            `cty:"random_crop"`
+	RandomFlip        *bool           `cty:"random_flip"`
 	Model             modelConfig     `cty:"model"`
 	Optimizer         optimizerConfig `cty:"optimizer"`
 }
@@ -196,6 +198,8 @@ func init() {
 				{Name: "init", Type: cty.String, Default: cty.StringVal("pytorch"), Doc: "pytorch or kaiming_normal", Check: stages.OneOf(nn.Inits...)},
 				{Name: "checkpoints", Type: cty.List(cty.String), Default: cty.ListValEmpty(cty.String), Doc: `steps ("500") or epochs ("2ep"); "0ep" is the initialisation`, Check: stages.Items(0, 10000, durationCheck)},
 				{Name: "eval_train_examples", Type: cty.Number, Default: cty.NumberIntVal(10000), Doc: "training examples the per-epoch train metrics use", Check: stages.Int(1, maxExamples)},
+				{Name: "random_crop", Type: cty.Number, NullNotInKey: true, Doc: "images, vgg and resnet: pad each training image by this many pixels of zeros and crop it back at a random offset, every step (4 in CIFAR recipes)", Check: stages.Int(0, data.MaxPad)},
+				{Name: "random_flip", Type: cty.Bool, NullNotInKey: true, Doc: "images, vgg and resnet: mirror each training image left to right with probability ½, every step"},
 				threadsAttr,
 			},
 			Blocks: []stages.BlockSchema{
@@ -348,6 +352,13 @@ func validateTrain(p *stages.Planned) error {
 	if known {
 		if b, ok := knownInt(p.Value, "batch_size"); ok && b > run.shape.Train {
 			errs = append(errs, cty.GetAttrPath("batch_size").NewErrorf("batch_size is %d but the dataset has only %d training examples", b, run.shape.Train))
+		}
+		for _, name := range []string{"random_crop", "random_flip"} {
+			v := p.Get(name)
+			on := v.IsKnown() && !v.IsNull() && (v.Type() == cty.Bool && v.True() || v.Type() == cty.Number && v.AsBigFloat().Sign() > 0)
+			if on && run.archErr == nil && !run.arch.Conv() {
+				errs = append(errs, cty.GetAttrPath(name).NewErrorf("%s is for vgg and resnet, which see images; an mlp sees a vector", name))
+			}
 		}
 		if run.archErr != nil {
 			errs = append(errs, inBlock("model", run.archErr))
@@ -547,8 +558,18 @@ func TrainConfigOf(c *trainConfig, train *data.Set) (nn.TrainConfig, error) {
 		}
 		sched.Milestones = append(sched.Milestones, d.Steps(spe))
 	}
+	var aug nn.Augment
+	if c.RandomCrop != nil {
+		aug.Crop = *c.RandomCrop
+	}
+	if c.RandomFlip != nil {
+		aug.Flip = *c.RandomFlip
+	}
+	if aug.On() && !arch.Conv() {
+		return tc, fmt.Errorf("random_crop and random_flip are for vgg and resnet, which see images; an mlp sees a vector")
+	}
 	tc = nn.TrainConfig{
-		Arch: arch, Init: c.Init,
+		Arch: arch, Init: c.Init, Augment: aug,
 		Seed: c.Seed, DataSeed: order,
 		Epochs: c.Epochs, BatchSize: c.BatchSize,
 		Optim: optimOf(o), Schedule: sched, EvalTrain: c.EvalTrainExamples,
