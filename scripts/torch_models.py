@@ -263,17 +263,16 @@ def check_file(path):
     return model, arch, problems
 
 
-def macs_per_example(model, arch):
-    """Multiply-adds of one example's forward pass in the convolutions and linear layers
-    (norms, pooling and activations are not counted)."""
-    total = [0]
+def layer_macs(model, arch):
+    """Multiply-adds of one example's forward pass in each convolution and linear layer, in
+    the order they run (norms, pooling and activations are not counted)."""
+    macs = []
 
     def hook(mod, inp, out):
         if isinstance(mod, nn.Conv2d):
-            k = mod.in_channels // mod.groups * mod.kernel_size[0] * mod.kernel_size[1]
-            total[0] += out[0].numel() * k
-        elif isinstance(mod, nn.Linear):
-            total[0] += mod.in_features * mod.out_features
+            macs.append(out[0].numel() * (mod.in_channels // mod.groups) * mod.kernel_size[0] * mod.kernel_size[1])
+        else:
+            macs.append(mod.in_features * mod.out_features)
 
     hooks = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
     try:
@@ -285,7 +284,7 @@ def macs_per_example(model, arch):
     finally:
         for h in hooks:
             h.remove()
-    return total[0]
+    return macs
 
 
 def main():
