@@ -1,14 +1,21 @@
 #!/usr/bin/env python3
 """PyTorch side of `make crosscheck`: load a network that modulo trained and exported
-(safetensors) into torch.nn.Sequential of Linear/ReLU with load_state_dict(strict=True),
-compute its float32 logits on the MNIST test set, and compare them with modulo's logits
-(raw little-endian float32, N×classes, from scripts/nnlogits) and its test accuracy.
+(safetensors) into the PyTorch module its architecture describes (scripts/torch_models.py:
+modulo's MLP, open_lth's VGG or ResNet) with load_state_dict(strict=True), compute its
+float32 logits on the MNIST test set, and compare them with modulo's logits (raw
+little-endian float32, N×classes, from scripts/nnlogits) and its test accuracy.
 
-The safetensors file is read with a small pure-Python reader (the safetensors package is
-not needed): 8-byte little-endian header length, a JSON header of name -> dtype, shape and
-data_offsets (plus "__metadata__", where modulo stores the architecture as "modulo.arch"),
-then the raw little-endian tensor data. Tensors are used under their saved names and
-shapes: "layers.i.weight" (out×in, as torch.nn.Linear.weight) and "layers.i.bias".
+The safetensors file is read with a small pure-Python reader (scripts/safetensors_np.py;
+the safetensors package is not needed): the tensors keep their saved names and shapes,
+which are the modules' state_dict names ("layers.i.weight", out×in as
+torch.nn.Linear.weight; "blocks.3.shortcut.0.weight"; ...), and the metadata's
+"modulo.arch" says which module to build. A convolutional network takes the test images as
+N×C×H×W; 28×28 MNIST digits are padded with 2 zeros on every side for a 32×32 network, as
+modulo's dataset option pad = 2 does. Convolutional networks are evaluated in chunks of
+--chunk images (the activations of all 10,000 would take gigabytes), and their float64
+reference, printed for context, on the first --f64-images only (PyTorch's float64
+convolutions are 7× slower than its float32 ones: 90 s for ResNet-20's test set); an MLP
+in one pass, on all of them.
 
 Exits 1 if max |logit difference| exceeds --tol or the test accuracies differ at 4
 decimals."""
@@ -16,38 +23,29 @@ decimals."""
 import argparse
 import json
 import os
-import re
 import sys
 
 import numpy as np
 import torch
-from torch import nn
 
 sys.dont_write_bytecode = True  # no __pycache__ in the repository
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from mnist_idx import load_split  # noqa: E402
 from safetensors_np import read_safetensors as read_np  # noqa: E402
+from torch_models import arch_string, build, model_input  # noqa: E402
+
 
 def read_safetensors(path):
-    """Return ({name: tensor}, metadata) of a safetensors file."""
+    """Return ({name: tensor}, metadata) of a safetensors file, the tensors in file order."""
     arrays, metadata, _ = read_np(path)
     return {k: torch.from_numpy(v) for k, v in arrays.items()}, metadata
 
 
-def build(arch):
-    """torch.nn.Sequential for modulo's arch: Linear, act, ..., Linear."""
-    if arch.get("kind") != "mlp" or arch.get("layer_norm"):
-        raise ValueError("only MLPs without LayerNorm are supported here, not %s" % arch)
-    acts = {"relu": nn.ReLU, "tanh": nn.Tanh}
-    if arch["activation"] not in acts:
-        raise ValueError("activation %s is not supported here" % arch["activation"])
-    widths = [arch["input"]] + list(arch.get("hidden") or []) + [arch["output"]]
-    mods = []
-    for i in range(len(widths) - 1):
-        mods.append(nn.Linear(widths[i], widths[i + 1], bias=bool(arch["bias"])))
-        if i < len(widths) - 2:
-            mods.append(acts[arch["activation"]]())
-    return nn.Sequential(*mods)
+def logits(model, x, chunk):
+    """model's outputs on x, chunk rows at a time (all at once if chunk is 0)."""
+    if not chunk or chunk >= x.shape[0]:
+        return model(x).numpy()
+    return np.concatenate([model(x[i:i + chunk]).numpy() for i in range(0, x.shape[0], chunk)])
 
 
 def main():
@@ -58,6 +56,9 @@ def main():
     ap.add_argument("--modulo-acc", required=True, type=float, help="test_accuracy from `modulo show`")
     ap.add_argument("--nnlogits-acc", type=float, help="accuracy printed by scripts/nnlogits")
     ap.add_argument("--tol", type=float, default=1e-4, help="largest allowed |logit difference|")
+    ap.add_argument("--chunk", type=int, default=200, help="images per forward pass of a convolutional network")
+    ap.add_argument("--f64-images", type=int, default=1000,
+                    help="test images a convolutional network's float64 reference is computed on (0: all)")
     args = ap.parse_args()
 
     tensors, metadata = read_safetensors(args.net)
@@ -65,19 +66,18 @@ def main():
         sys.exit("crosscheck: %s has no modulo.arch metadata" % args.net)
     arch = json.loads(metadata["modulo.arch"])
     model = build(arch)
-
-    # layers.i.{weight,bias} -> the i-th Linear of the Sequential (module index 2i).
-    linear_index = [j for j, m in enumerate(model) if isinstance(m, nn.Linear)]
-    state = {}
-    for name, t in tensors.items():
-        m = re.fullmatch(r"layers\.(\d+)\.(weight|bias)", name)
-        if not m or int(m.group(1)) >= len(linear_index):
-            sys.exit("crosscheck: unexpected tensor %s %s in %s" % (name, list(t.shape), args.net))
-        state["%d.%s" % (linear_index[int(m.group(1))], m.group(2))] = t
-    model.load_state_dict(state, strict=True)  # also checks every shape
+    try:
+        model.load_state_dict(tensors, strict=True)  # names and shapes must match exactly
+    except RuntimeError as e:
+        sys.exit("crosscheck: %s (%s) does not load into PyTorch's module: %s" % (args.net, arch_string(arch), e))
     model.eval()
-    print("torch %s: loaded %s (%s) into %s" % (torch.__version__, args.net, ", ".join(
-        "%s %s" % (n, "x".join(map(str, t.shape))) for n, t in tensors.items()), model))
+    if arch["kind"] == "mlp":
+        print("torch %s: loaded %s (%s) into %s" % (torch.__version__, args.net, ", ".join(
+            "%s %s" % (n, "x".join(map(str, t.shape))) for n, t in tensors.items()), model))
+    else:  # dozens of tensors and modules: name the architecture instead
+        print("torch %s: loaded %s (%d tensors, %d parameters) into %s %s" % (
+            torch.__version__, args.net, len(tensors), sum(t.numel() for t in tensors.values()),
+            type(model).__name__, arch_string(arch)))
 
     x, y = load_split(args.mnist, "test")
     C = arch["output"]
@@ -86,23 +86,34 @@ def main():
         sys.exit("crosscheck: %s holds %d floats, expected %d×%d" % (args.logits, theirs.size, x.shape[0], C))
     theirs = theirs.reshape(x.shape[0], C).astype(np.float32)
 
+    try:
+        inputs = model_input(x, arch)  # MLP: the rows; conv: N×C×H×W, padded if need be
+    except ValueError as e:
+        sys.exit("crosscheck: %s" % e)
+    chunk, nref = 0, x.shape[0]
+    if arch["kind"] != "mlp":
+        chunk = args.chunk
+        nref = min(nref, args.f64_images or nref)
     with torch.no_grad():
-        ours = model(torch.from_numpy(x)).numpy()
-        ref = model.double()(torch.from_numpy(x).double()).numpy()  # float64 reference, for context
+        ours = logits(model, inputs, chunk)
+        ref = logits(model.double(), inputs[:nref].double(), chunk)  # float64 reference, for context
     diff = np.abs(ours.astype(np.float64) - theirs.astype(np.float64))
     maxdiff = float(diff.max())
     where = np.unravel_index(int(diff.argmax()), diff.shape)
     identical = int((ours == theirs).sum())
     acc = float((ours.argmax(1) == y).mean())  # first arg-max, as modulo counts
-    acc64 = float((ref.argmax(1) == y).mean())
+    acc64 = float((ref.argmax(1) == y[:nref]).mean())
     scale = float(np.abs(theirs).max())
 
+    if arch["kind"] != "mlp":
+        print("network input: %s images %s" % (arch_string(arch), "x".join(map(str, inputs.shape[1:]))))
     print("test set: %d images; logits %d×%d; largest |logit| %.3f" % (x.shape[0], x.shape[0], C, scale))
     at = " at row %d class %d" % (where[0], where[1]) if maxdiff > 0 else ""
     print("max |logit difference| PyTorch vs modulo: %.3g%s (tolerance %.0e); %d of %d logits bit-identical" % (
         maxdiff, at, args.tol, identical, diff.size))
-    print("float64 reference: max |modulo - f64| %.3g, max |PyTorch f32 - f64| %.3g (accuracy in f64 %.4f)" % (
-        np.abs(theirs - ref).max(), np.abs(ours - ref).max(), acc64))
+    on = "" if nref == x.shape[0] else " on the first %d images" % nref
+    print("float64 reference%s: max |modulo - f64| %.3g, max |PyTorch f32 - f64| %.3g (accuracy in f64 %.4f)" % (
+        on, np.abs(theirs[:nref] - ref).max(), np.abs(ours[:nref] - ref).max(), acc64))
     line = "test accuracy: PyTorch %.4f, modulo (show test_accuracy) %.4f" % (acc, args.modulo_acc)
     if args.nnlogits_acc is not None:
         line += ", nnlogits %.4f" % args.nnlogits_acc

@@ -3,7 +3,9 @@
 // split (data.LoadIDXDir of data.MNISTDir(), or -mnist DIR), runs nn.Model.Forward over it
 // in chunks, and writes the logits as raw little-endian float32, N×Output row-major. It
 // prints the MNIST directory, the network and the test accuracy (first arg-max, as modulo's
-// own evaluation counts it).
+// own evaluation counts it). A convolutional network whose images are larger than MNIST's
+// by the same even amount both ways gets the digits padded with zeros on every side (the
+// dataset option pad: 2 for 32×32), as scripts/crosscheck.py pads them too.
 //
 // Usage: go run ./scripts/nnlogits -net net.safetensors -out logits.f32 [-mnist DIR] [-chunk 1000]
 package main
@@ -52,6 +54,11 @@ func run(netPath, out, dir string, chunk int) error {
 	if err != nil {
 		return err
 	}
+	if p := padFor(net.Arch, d.Test); p > 0 {
+		if d, err = d.WithOptions(data.Options{Pad: p}); err != nil {
+			return err
+		}
+	}
 	test := d.Test
 	if test.D != net.Arch.Input {
 		return fmt.Errorf("the test set has %d features but the network %s takes %d", test.D, net.Arch, net.Arch.Input)
@@ -86,4 +93,17 @@ func run(netPath, out, dir string, chunk int) error {
 	fmt.Printf("logits %d×%d float32 -> %s\n", test.N, C, out)
 	fmt.Printf("accuracy %.4f (%d/%d)\n", float64(correct)/float64(test.N), correct, test.N)
 	return nil
+}
+
+// padFor returns the zeros to add on every side of s's images for a's input, or 0 if a
+// takes s as it is or padding cannot make it fit (the caller's size check says so).
+func padFor(a nn.Arch, s *data.Set) int {
+	if !a.Conv() || !s.IsImage() || s.C != a.Channels {
+		return 0
+	}
+	dh, dw := a.Height-s.H, a.Width-s.W
+	if dh <= 0 || dh != dw || dh%2 != 0 {
+		return 0
+	}
+	return dh / 2
 }
