@@ -332,7 +332,7 @@ func evaluate(ctx context.Context, net *Network, s *data.Set, limit int, b blas.
 	}
 	var next atomic.Int64
 	work := func() {
-		m := newForwarder(net, min(chunk, n), b)
+		m := NewForwarder(net, min(chunk, n), b)
 		for c := int(next.Add(1) - 1); c < chunks && ctx.Err() == nil; c = int(next.Add(1) - 1) {
 			lo := c * chunk
 			rows := min(chunk, n-lo)
@@ -370,12 +370,14 @@ func evalChunk(a Arch) int {
 	return 1000
 }
 
-// forwarder computes logits; newForwarder gives the evaluating model of net's kind.
-type forwarder interface {
+// Forwarder computes the logits of a batch (rows×Output, valid until the next call).
+type Forwarder interface {
 	Forward(x []float32, rows int) []float32
 }
 
-func newForwarder(net *Network, batch int, b blas.Impl) forwarder {
+// NewForwarder returns a model of net's kind that evaluates batches of up to batch
+// examples, without the buffers of the backward pass.
+func NewForwarder(net *Network, batch int, b blas.Impl) Forwarder {
 	if net.Arch.Conv() {
 		return NewConvModel(net, batch, b, false)
 	}

@@ -65,7 +65,10 @@ func run(netPath, out, dir string, chunk int) error {
 	}
 	C := net.Arch.Output
 	impl := blas.Default()
-	m := nn.NewModel(net, min(chunk, test.N), impl)
+	if net.Arch.Conv() {
+		chunk = min(chunk, 100) // a conv model keeps every layer's activations
+	}
+	m := nn.NewForwarder(net, min(chunk, test.N), impl)
 	logits := make([]float32, test.N*C)
 	correct := 0
 	for lo := 0; lo < test.N; lo += chunk {

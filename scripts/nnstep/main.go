@@ -2,18 +2,17 @@
 // of MNIST training images (the first -batch from -offset, padded with zeros for a
 // convolutional network larger than 28×28, as the dataset option pad does), writes it as the
 // raw files scripts/torch_step.py reads (float32 rows, uint8 labels), takes -steps SGD
-// steps on it from the network in -net with nn.Model and nn.Optimizer (mean cross-entropy,
-// PyTorch's SGD semantics), and writes the network after them to -out. torch_step.py then
+// steps on it from the network in -net with nn.Train, the trainer pipelines run (mean
+// cross-entropy, PyTorch's SGD semantics), and writes the network after them to -out. torch_step.py then
 // takes the same steps in PyTorch and, with --compare, checks every parameter within 1e-5:
 //
 //	go run ./scripts/nnstep -net net.safetensors -images x.f32 -labels y.u8 -out modulo.safetensors
 //	python3 scripts/torch_step.py --net net.safetensors --images x.f32 --labels y.u8 --lr 0.05 \
 //	  --momentum 0.9 --out torch.safetensors --compare modulo.safetensors
-//
-// nn.Model trains MLPs; convolutional networks need the trainer that trains them.
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"os"
@@ -65,9 +64,6 @@ func run(c config) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", c.net, err)
 	}
-	if net.Arch.Kind != "mlp" {
-		return fmt.Errorf("%s is a %s; nn.Model takes steps of MLPs only, so far", c.net, net.Arch.Kind)
-	}
 	x, y, err := batch(c, net.Arch)
 	if err != nil {
 		return err
@@ -78,30 +74,28 @@ func run(c config) error {
 	if err := os.WriteFile(c.labels, y, 0o644); err != nil {
 		return err
 	}
-	opt, err := nn.NewOptimizer(c.opt)
-	if err != nil {
-		return err
-	}
 	if c.steps < 1 {
 		return fmt.Errorf("-steps must be at least 1, got %d", c.steps)
 	}
 	impl := blas.Default()
-	rows, classes := len(y), net.Arch.Output
-	m := nn.NewModel(net, rows, impl)
-	params := make([][]float32, len(net.Params))
-	for i, p := range net.Params {
-		params[i] = p.Data
+	rows := len(y)
+	a := net.Arch
+	set := &data.Set{X: x, Y: y, N: rows, D: a.Input, Classes: a.Output}
+	if a.Conv() {
+		set.C, set.H, set.W = a.Channels, a.Height, a.Width
 	}
-	dlogits := make([]float32, rows*classes)
-	var first float64
-	for s := range c.steps {
-		loss, _ := nn.SoftmaxCrossEntropy(m.Forward(x, rows), y, rows, classes, dlogits)
-		if s == 0 {
-			first = loss
-		}
-		m.Backward(x, rows, dlogits)
-		opt.Step(params, m.Grads, nil, c.lr)
+	// The steps are taken by nn.Train itself, on the batch as the whole training set (one
+	// step an epoch, the batch in a shuffled order, split in the trainer's parts), so what
+	// is checked is the trainer that pipelines run.
+	res, err := nn.Train(context.Background(), nn.TrainConfig{
+		Arch: a, Start: net, Epochs: c.steps, BatchSize: rows, Optim: c.opt,
+		Schedule: nn.Schedule{LR: c.lr, Kind: "constant"}, EvalTrain: rows, BLAS: impl,
+	}, set, set)
+	if err != nil {
+		return err
 	}
+	net = res.Final
+	first := res.Metrics[0].TrainLoss
 	delete(metadata, "format") // EncodeNetwork writes these two itself
 	delete(metadata, "modulo.arch")
 	out, err := nn.EncodeNetwork(net, metadata)
