@@ -83,6 +83,7 @@ bench-align: deps
 
 bench-train: deps
 	bash scripts/bench-train.sh
+	bash scripts/bench-train-conv.sh
 
 # The same trained network in modulo and PyTorch: test logits within 1e-4 and equal test
 # accuracy, or a non-zero exit.
