@@ -74,41 +74,24 @@ func matchSpec(ctx context.Context, arch nn.Arch, a, b map[string][]float32, opt
 	for g := range dirty {
 		dirty[g] = true
 	}
-	rng := nn.NewRand(opt.Seed, streamWM)
-	order := make([]int, G)
-	for i := range order {
-		order[i] = i
-	}
-	sweeps := 0
-	for len(order) > 0 && sweeps < opt.MaxSweeps {
-		sweeps++
-		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
-		gain := 0.0
-		for _, g := range order {
-			if err := ctx.Err(); err != nil {
-				return Permutation{}, 0, err
-			}
-			if !dirty[g] {
-				continue
-			}
-			dirty[g] = false
-			d, err := m.update(ctx, p, g)
-			if err != nil {
-				return Permutation{}, 0, fmt.Errorf("weight matching: group %d (%s): %w", g, spec.Groups[g].Name, err)
-			}
-			if d > 0 {
-				gain += d
-				for _, h := range neighbours[g] {
-					dirty[h] = true
-				}
+	sweeps, err := descend(ctx, G, opt, func(g int) (float64, error) {
+		if !dirty[g] {
+			return 0, nil
+		}
+		dirty[g] = false
+		d, err := m.update(ctx, p, g)
+		if err != nil {
+			return 0, fmt.Errorf("weight matching: group %d (%s): %w", g, spec.Groups[g].Name, err)
+		}
+		if d > 0 {
+			for _, h := range neighbours[g] {
+				dirty[h] = true
 			}
 		}
-		if opt.Progress != nil {
-			opt.Progress(sweeps, gain)
-		}
-		if gain <= opt.Tol {
-			break
-		}
+		return d, nil
+	})
+	if err != nil {
+		return Permutation{}, 0, err
 	}
 	return p, sweeps, nil
 }

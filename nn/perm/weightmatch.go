@@ -166,8 +166,23 @@ func matchMLP(ctx context.Context, arch nn.Arch, va, vb layers, opt WMOptions) (
 			m.move(p, l, g)
 		}
 	}
+	sweeps, err := descend(ctx, len(arch.Hidden), opt, func(l int) (float64, error) {
+		g, err := m.update(ctx, p, l)
+		if err != nil {
+			return 0, fmt.Errorf("weight matching: layer %d: %w", l, err)
+		}
+		return g, nil
+	})
+	return p, sweeps, err
+}
+
+// descend is the coordinate descent of weight matching over groups groups: each sweep
+// visits them in an order drawn from opt.Seed and calls step, which solves one group and
+// returns what it gained; it stops once a sweep gains at most opt.Tol, or after
+// opt.MaxSweeps, and returns the sweeps run. ctx is checked before each step.
+func descend(ctx context.Context, groups int, opt WMOptions, step func(g int) (float64, error)) (int, error) {
 	rng := nn.NewRand(opt.Seed, streamWM)
-	order := make([]int, len(arch.Hidden))
+	order := make([]int, groups)
 	for i := range order {
 		order[i] = i
 	}
@@ -176,15 +191,15 @@ func matchMLP(ctx context.Context, arch nn.Arch, va, vb layers, opt WMOptions) (
 		sweeps++
 		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
 		gain := 0.0
-		for _, l := range order {
+		for _, g := range order {
 			if err := ctx.Err(); err != nil {
-				return Permutation{}, 0, err
+				return 0, err
 			}
-			g, err := m.update(ctx, p, l)
+			d, err := step(g)
 			if err != nil {
-				return Permutation{}, 0, fmt.Errorf("weight matching: layer %d: %w", l, err)
+				return 0, err
 			}
-			gain += g
+			gain += d
 		}
 		if opt.Progress != nil {
 			opt.Progress(sweeps, gain)
@@ -193,7 +208,7 @@ func matchMLP(ctx context.Context, arch nn.Arch, va, vb layers, opt WMOptions) (
 			break
 		}
 	}
-	return p, sweeps, nil
+	return sweeps, nil
 }
 
 // matcher keeps, for the current permutation, every group's cost matrix in float64. A
