@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # results.sh: runs every example pipeline cold (in a fresh cache) and warm, exports each
 # report into docs/results/NAME/ and prints the wall times, the figures behind
-# docs/RESULTS.md. Takes about 20 minutes on 2 cores.
+# docs/RESULTS.md. Takes about 20 minutes on 2 cores for the MLP examples, and up to 30
+# minutes more for each convolutional one (resnet_width, conv_trajectory, conv_imp).
+# RESULTS_EXAMPLES="..." picks the examples.
 #
 #   scripts/results.sh [CACHE_DIR]    (default: a temporary directory, removed at the end)
 set -euo pipefail
@@ -11,7 +13,7 @@ cache=${1:-$(mktemp -d)}
 [ -n "${1:-}" ] || trap 'rm -rf "$cache"' EXIT
 export MODULO_CACHE=$cache
 printf '%-12s %10s %10s\n' example cold_s warm_s
-for ex in quickstart imp wlc trajectory width; do
+for ex in ${RESULTS_EXAMPLES:-quickstart imp wlc trajectory width resnet_width conv_trajectory conv_imp}; do
   s=$(date +%s.%N)
   mkdir -p docs/results
   bin/modulo run -progress plain "examples/$ex.hcl" > "docs/results/$ex.out" 2> "$cache/$ex.log" || { tail "$cache/$ex.log"; exit 1; }
