@@ -268,12 +268,19 @@ func convTrainConfig(a Arch) TrainConfig {
 // bits whatever the threads, and masked weights stay zero.
 func TestConvTrains(t *testing.T) {
 	d := syntheticImages(t)
+	// Adam for 5 epochs: with SGD and momentum (lr 0.05) networks this small stay near chance
+	// for some initialisations (seeds 1-6 of the ResNet and 1-8 of the VGG reached 0.23-0.95
+	// test accuracy), so the test passed or failed with the last bits of the kernels. With
+	// Adam, the same seeds all reach ≥ 0.955, well clear of the 0.8 asked.
 	for _, a := range []Arch{
-		{Kind: "resnet", Input: 64, Output: 4, Activation: "relu", LayerNorm: true, Channels: 1, Height: 8, Width: 8, Plan: []int{4, 8}, Blocks: 1},
-		{Kind: "vgg", Input: 64, Output: 4, Activation: "relu", Bias: true, LayerNorm: true, Channels: 1, Height: 8, Width: 8, Plan: []int{6, PlanPool, 8}},
+		{Kind: "resnet", Input: 64, Output: 4, Activation: "relu", LayerNorm: true, Channels: 1, Height: 8, Width: 8, Plan: []int{8, 16}, Blocks: 1},
+		{Kind: "vgg", Input: 64, Output: 4, Activation: "relu", Bias: true, LayerNorm: true, Channels: 1, Height: 8, Width: 8, Plan: []int{8, PlanPool, 16}},
 	} {
 		t.Run(a.Kind, func(t *testing.T) {
 			cfg := convTrainConfig(a)
+			cfg.Epochs = 5
+			cfg.Optim = OptimConfig{Kind: "adam", Beta1: 0.9, Beta2: 0.999, Eps: 1e-8}
+			cfg.Schedule = Schedule{LR: 0.01, Kind: "constant"}
 			res, err := Train(context.Background(), cfg, d.Train, d.Test)
 			if err != nil {
 				t.Fatal(err)
