@@ -18,13 +18,7 @@ type Param struct {
 }
 
 // Len returns the number of elements the shape holds.
-func (p *Param) Len() int {
-	n := 1
-	for _, d := range p.Shape {
-		n *= d
-	}
-	return n
-}
+func (p *Param) Len() int { return shapeLen(p.Shape) }
 
 // Network is an architecture and its parameters, in state-dict order (Arch.Spec): for an
 // MLP, for each linear layer i, "layers.i.weight" (out×in) and "layers.i.bias" (out), then

@@ -28,9 +28,13 @@ type ParamSpec struct {
 }
 
 // Len returns the number of values the shape holds.
-func (p ParamSpec) Len() int {
+func (p ParamSpec) Len() int { return shapeLen(p.Shape) }
+
+// shapeLen is the number of values a tensor of the shape holds (1 for a scalar's empty
+// shape).
+func shapeLen(shape []int) int {
 	n := 1
-	for _, d := range p.Shape {
+	for _, d := range shape {
 		n *= d
 	}
 	return n

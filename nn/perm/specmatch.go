@@ -113,24 +113,15 @@ type specMatcher struct {
 // update solves for group g with the other groups of p fixed, takes the solution if it
 // raises the objective, and returns the gain (0 if the group stays).
 func (m *specMatcher) update(ctx context.Context, p Permutation, g int) (float64, error) {
-	n := m.spec.Groups[g].Size
 	c, err := m.costOf(ctx, p, g)
 	if err != nil {
 		return 0, err
 	}
-	next, _, err := m.solver.Solve(ctx, c, n, n, true)
-	if err != nil {
+	next, gain, err := solveGroup(ctx, m.solver, c, p.Groups[g])
+	if err != nil || gain <= 0 {
 		return 0, err
 	}
-	cur := p.Groups[g]
-	gain := 0.0
-	for i := range n {
-		gain += c[i*n+next[i]] - c[i*n+cur[i]]
-	}
-	if gain <= 0 {
-		return 0, nil
-	}
-	copy(cur, next)
+	copy(p.Groups[g], next)
 	m.version[g]++
 	return gain, nil
 }

@@ -286,21 +286,29 @@ func (m *matcher) update(ctx context.Context, p Permutation, l int) (float64, er
 		return 0, nil
 	}
 	m.dirty[l] = false
-	n, c := m.widths[l+1], m.cost[l]
-	next, _, err := m.solver.Solve(ctx, c, n, n, true)
-	if err != nil {
+	next, gain, err := solveGroup(ctx, m.solver, m.cost[l], p.Groups[l])
+	if err != nil || gain <= 0 {
 		return 0, err
 	}
-	cur := p.Groups[l]
+	m.move(p, l, next)
+	return gain, nil
+}
+
+// solveGroup solves the assignment of one group, whose n×n cost c scores unit i of a
+// against unit j of b, and returns the solution with its gain over the current one, cur.
+// Both matchers' coordinate steps take the solution only if the gain is positive, so that
+// the objective rises strictly and the descent ends.
+func solveGroup(ctx context.Context, solver lap.Solver, c []float64, cur []int) ([]int, float64, error) {
+	n := len(cur)
+	next, _, err := solver.Solve(ctx, c, n, n, true)
+	if err != nil {
+		return nil, 0, err
+	}
 	gain := 0.0
 	for i := range n {
 		gain += c[i*n+next[i]] - c[i*n+cur[i]]
 	}
-	if gain <= 0 {
-		return 0, nil
-	}
-	m.move(p, l, next)
-	return gain, nil
+	return next, gain, nil
 }
 
 // move sets p.Groups[l] to next and brings the neighbouring groups' costs up to date.

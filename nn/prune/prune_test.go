@@ -2,6 +2,7 @@ package prune
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -146,20 +147,27 @@ func TestThreshold(t *testing.T) {
 			}
 		}
 		for _, g := range groups {
-			maxPruned, minKept := 0.0, math.Inf(1)
-			for _, name := range g {
-				for i, w := range n.Param(name).Data {
-					if a := math.Abs(float64(w)); m[name][i] == 0 {
-						maxPruned = max(maxPruned, a)
-					} else {
-						minKept = min(minKept, a)
-					}
-				}
-			}
-			if maxPruned > minKept {
-				t.Errorf("%s %v: pruned up to %g but kept down to %g", scope, g, maxPruned, minKept)
+			checkSmallestPruned(t, fmt.Sprintf("%s %v", scope, g), n, m, g)
+		}
+	}
+}
+
+// checkSmallestPruned fails t if m pruned a weight of the named parameters larger in
+// magnitude than one it kept among them.
+func checkSmallestPruned(t *testing.T, label string, n *nn.Network, m Mask, names []string) {
+	t.Helper()
+	maxPruned, minKept := 0.0, math.Inf(1)
+	for _, name := range names {
+		for i, w := range n.Param(name).Data {
+			if a := math.Abs(float64(w)); m[name][i] == 0 {
+				maxPruned = max(maxPruned, a)
+			} else {
+				minKept = min(minKept, a)
 			}
 		}
+	}
+	if maxPruned > minKept {
+		t.Errorf("%s: pruned up to %g but kept down to %g", label, maxPruned, minKept)
 	}
 }
 

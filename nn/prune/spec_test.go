@@ -1,8 +1,8 @@
 package prune
 
 import (
+	"fmt"
 	"maps"
-	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -77,19 +77,7 @@ func TestNextConv(t *testing.T) {
 				}
 				// The pruned weights are the smallest of what was prunable.
 				if scope == Global {
-					maxPruned, minKept := 0.0, math.Inf(1)
-					for _, name := range names {
-						for i, w := range n.Param(name).Data {
-							if x := math.Abs(float64(w)); m[name][i] == 0 {
-								maxPruned = max(maxPruned, x)
-							} else {
-								minKept = min(minKept, x)
-							}
-						}
-					}
-					if maxPruned > minKept {
-						t.Errorf("%s %v: pruned up to %g but kept down to %g", a, opt, maxPruned, minKept)
-					}
+					checkSmallestPruned(t, fmt.Sprintf("%s %v", a, opt), n, m, names)
 				}
 			}
 		}
