@@ -80,6 +80,7 @@ var convCases = []struct {
 	{Conv2D{In: 3, Out: 4, K: 3, Stride: 2, Pad: 1}, 1, 7, 7},
 	{Conv2D{In: 5, Out: 3, K: 1, Stride: 1, Pad: 0}, 3, 7, 7},
 	{Conv2D{In: 3, Out: 4, K: 1, Stride: 2, Pad: 0}, 1, 15, 15},
+	{Conv2D{In: 3, Out: 5, K: 3, Stride: 1, Pad: 1}, 11, 3, 4}, // more than a group of images
 }
 
 func TestConvForwardMatchesDefinition(t *testing.T) {
