@@ -57,6 +57,8 @@ package conv
 #define WOV 1
 #include "kernels.h"
 
+static void *xmalloc(size_t n);
+
 #define CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 
 // force_isa and force_mode, when not −1, override the choice of instruction set
@@ -123,10 +125,11 @@ CLONES static void pad(const float *x, int c, int h, int w, float *xp, int ps) {
 	for (int ch = 0; ch < c; ch++) {
 		float *p = xp + (size_t)ch * ps;
 		const float *s = x + (size_t)ch * h * w;
-		memset(p, 0, (size_t)(wp + 1) * sizeof(float));
+		for (int j = 0; j <= wp; j++) p[j] = 0;
 		for (int y = 0; y < h; y++) {
 			float *row = p + (size_t)(y + 1) * wp + 1;
-			memcpy(row, s + (size_t)y * w, (size_t)w * sizeof(float));
+			const float *src = s + (size_t)y * w;
+			for (int x = 0; x < w; x++) row[x] = src[x]; // short rows: a loop, not memcpy's call
 			row[w] = 0;
 			row[w + 1] = 0;
 		}
@@ -135,11 +138,35 @@ CLONES static void pad(const float *x, int c, int h, int w, float *xp, int ps) {
 }
 
 // unpad copies the valid outputs of c flat planes of ls to planes of h×w.
-static void unpad(const float *yf, int c, int h, int w, int ls, float *y) {
+CLONES static void unpad(const float *yf, int c, int h, int w, int ls, float *y) {
 	int wp = w + 2;
 	for (int ch = 0; ch < c; ch++)
-		for (int r = 0; r < h; r++)
-			memcpy(y + ((size_t)ch * h + r) * w, yf + (size_t)ch * ls + (size_t)r * wp, (size_t)w * sizeof(float));
+		for (int r = 0; r < h; r++) {
+			float *dst = y + ((size_t)ch * h + r) * w;
+			const float *src = yf + (size_t)ch * ls + (size_t)r * wp;
+			for (int x = 0; x < w; x++) dst[x] = src[x];
+		}
+}
+
+// transpose writes the rows×cols matrix a to t, cols×rows with rows of stride ld, in
+// blocks of 16×16.
+CLONES static void transpose(const float *a, int rows, int cols, float *t, int ld) {
+	for (int r0 = 0; r0 < rows; r0 += 16)
+		for (int c0 = 0; c0 < cols; c0 += 16) {
+			int r1 = r0 + 16 < rows ? r0 + 16 : rows, c1 = c0 + 16 < cols ? c0 + 16 : cols;
+			for (int c = c0; c < c1; c++)
+				for (int r = r0; r < r1; r++) t[(size_t)c * ld + r] = a[(size_t)r * cols + c];
+		}
+}
+
+// sum_rows adds to s[o], o < n, the sum of column o of the rows×ld matrix t, row by row
+// (a bias's gradient: dy summed over one image's positions in order, as conv.go does).
+CLONES static void sum_rows(const float *t, int rows, int ld, int n, float *s) {
+	float acc[n];
+	for (int o = 0; o < n; o++) acc[o] = 0;
+	for (int p = 0; p < rows; p++)
+		for (int o = 0; o < n; o++) acc[o] += t[(size_t)p * ld + o];
+	for (int o = 0; o < n; o++) s[o] += acc[o];
 }
 
 // GROUP is how many images the weight gradient sums in registers before it adds to dw.
@@ -216,14 +243,8 @@ static void c_conv3_backward(const float *x, int n, int c_in, int h, int w, int 
 			const float *dyi = dy + (size_t)i * c_out * hw;
 			pad(x + (size_t)i * c_in * hw, c_in, h, w, xpg + (size_t)j * c_in * ps, ps);
 			float *dt = dyt + (size_t)j * hw * op;
-			for (int o = 0; o < c_out; o++)
-				for (int p = 0; p < hw; p++) dt[(size_t)p * op + o] = dyi[(size_t)o * hw + p];
-			if (db)
-				for (int o = 0; o < c_out; o++) {
-					float s = 0;
-					for (int p = 0; p < hw; p++) s += dyi[(size_t)o * hw + p];
-					db[o] += s;
-				}
+			transpose(dyi, c_out, hw, dt, op);
+			if (db) sum_rows(dt, hw, op, c_out, db);
 			if (dx) {
 				pad(dyi, c_out, h, w, dyp, ps);
 				if (byo)
@@ -341,17 +362,22 @@ CLONES static void c_norm_forward(const float *x, int n, int c, int hw, const fl
 		}
 }
 
-// The gradients of γ and β are summed per channel and lane of a block (acc, 2·c·NB
-// float64s), then over the lanes in order. With y, the output's gradient dy is taken as
-// zero where y ≤ 0 (a ReLU after the norm).
+// The backward pass runs in float32, 16 positions to a vector (the forward's statistics
+// are float32 already). The gradients of γ and β are summed per channel and lane of a
+// block, over one image's blocks in float32, then over the images in float64 (acc), then
+// over the lanes in order. With y, the output's gradient dy is taken as zero where y ≤ 0
+// (a ReLU after the norm).
 CLONES static void c_norm_backward(const float *x, int n, int c, int hw, const float *gamma, const float *stats,
 	const float *y, const float *dy, float *dx, float *dgamma, float *dbeta) {
-	double mean[NB], rstd[NB], sd[NB], sdx[NB];
-	double *acc = malloc(2 * (size_t)c * NB * sizeof(double));
-	if (!acc) abort();
-	double *dg = acc, *db = acc + (size_t)c * NB;
-	memset(acc, 0, 2 * (size_t)c * NB * sizeof(double));
-	for (int i = 0; i < n; i++)
+	float mean[NB], rstd[NB], sd[NB], sdx[NB];
+	size_t cn = (size_t)c * NB;
+	double *acc = xmalloc(2 * cn * sizeof(double));
+	float *img = xmalloc(2 * cn * sizeof(float));
+	double *dg = acc, *db = acc + cn;
+	float *ig = img, *ib = img + cn;
+	float invc = 1.0f / c;
+	for (int i = 0; i < n; i++) {
+		memset(img, 0, 2 * cn * sizeof(float));
 		for (int p0 = 0; p0 < hw; p0 += NB) {
 			int nb = hw - p0 < NB ? hw - p0 : NB;
 			size_t base = (size_t)i * c * hw + p0;
@@ -364,33 +390,38 @@ CLONES static void c_norm_backward(const float *x, int n, int c, int hw, const f
 			for (int ch = 0; ch < c; ch++) {
 				const float *xc = x + base + (size_t)ch * hw, *gc = dy + base + (size_t)ch * hw;
 				const float *yc = y ? y + base + (size_t)ch * hw : NULL;
-				double *dgc = dg + (size_t)ch * NB, *dbc = db + (size_t)ch * NB, g = gamma[ch];
+				float *dgc = ig + (size_t)ch * NB, *dbc = ib + (size_t)ch * NB, g = gamma[ch];
 				for (int j = 0; j < nb; j++) {
-					double xhat = (xc[j] - mean[j]) * rstd[j];
-					double d = (yc && !(yc[j] > 0)) ? 0 : gc[j];
+					float xhat = (xc[j] - mean[j]) * rstd[j];
+					float d = (yc && !(yc[j] > 0)) ? 0 : gc[j];
 					dgc[j] += d * xhat;
 					dbc[j] += d;
-					double dxhat = d * g;
+					float dxhat = d * g;
 					sd[j] += dxhat;
 					sdx[j] += dxhat * xhat;
 				}
 			}
 			for (int j = 0; j < nb; j++) {
-				sd[j] /= c;
-				sdx[j] /= c;
+				sd[j] *= invc;
+				sdx[j] *= invc;
 			}
 			for (int ch = 0; ch < c; ch++) {
 				const float *xc = x + base + (size_t)ch * hw, *gc = dy + base + (size_t)ch * hw;
 				const float *yc = y ? y + base + (size_t)ch * hw : NULL;
 				float *dxc = dx + base + (size_t)ch * hw;
-				double g = gamma[ch];
+				float g = gamma[ch];
 				for (int j = 0; j < nb; j++) {
-					double xhat = (xc[j] - mean[j]) * rstd[j];
-					double d = (yc && !(yc[j] > 0)) ? 0 : gc[j];
-					dxc[j] = (float)(rstd[j] * (d * g - sd[j] - xhat * sdx[j]));
+					float xhat = (xc[j] - mean[j]) * rstd[j];
+					float d = (yc && !(yc[j] > 0)) ? 0 : gc[j];
+					dxc[j] = rstd[j] * (d * g - sd[j] - xhat * sdx[j]);
 				}
 			}
 		}
+		for (size_t j = 0; j < cn; j++) {
+			dg[j] += ig[j];
+			db[j] += ib[j];
+		}
+	}
 	for (int ch = 0; ch < c; ch++) {
 		double a = 0, b = 0;
 		for (int j = 0; j < NB; j++) {
@@ -400,6 +431,7 @@ CLONES static void c_norm_backward(const float *x, int n, int c, int hw, const f
 		dgamma[ch] += (float)a;
 		dbeta[ch] += (float)b;
 	}
+	free(img);
 	free(acc);
 }
 
