@@ -178,9 +178,10 @@ static void *xmalloc(size_t n) {
 	return p;
 }
 
-// positions returns the offsets in a padded plane (rows of w+2) of an h×w image's pixels.
-static int *positions(int h, int w) {
-	int *base = xmalloc((size_t)h * w * sizeof(int));
+// positions writes to base the offsets in a padded plane (rows of w+2) of an h×w image's
+// pixels.
+static int *positions(int h, int w, float *at) {
+	int *base = (int *)at;
 	for (int y = 0; y < h; y++)
 		for (int x = 0; x < w; x++) base[y * w + x] = y * (w + 2) + x;
 	return base;
@@ -190,19 +191,19 @@ static void c_conv3_forward(const float *x, int n, int c_in, int h, int w, int c
 	int wp = w + 2, ps = round16((h + 2) * wp + 32), ls = round16(h * wp), hw = h * w;
 	float *xp = scratch, *yf = scratch + (size_t)c_in * ps;
 	if (use_o(c_in, c_out, hw)) {
+		// The weight, rearranged, and the positions take yf's place.
 		int op = round16(c_out);
-		float *wr = xmalloc(((size_t)9 * c_in * op + op) * sizeof(float)), *bp = wr + (size_t)9 * c_in * op;
+		float *wr = yf, *bp = wr + (size_t)9 * c_in * op;
+		memset(wr, 0, ((size_t)9 * c_in * op + op) * sizeof(float));
 		for (int o = 0; o < c_out; o++)
 			for (int c = 0; c < c_in; c++)
 				for (int k = 0; k < 9; k++) wr[((size_t)c * 9 + k) * op + o] = wt[((size_t)o * c_in + c) * 9 + k];
 		if (bias) memcpy(bp, bias, (size_t)c_out * sizeof(float));
-		int *base = positions(h, w);
+		int *base = positions(h, w, bp + op);
 		for (int i = 0; i < n; i++) {
 			pad(x + (size_t)i * c_in * hw, c_in, h, w, xp, ps);
 			fwdo(xp, c_in, ps, base, hw, wp, wr, op, bias ? bp : NULL, y + (size_t)i * c_out * hw, c_out);
 		}
-		free(base);
-		free(wr);
 		return;
 	}
 	for (int i = 0; i < n; i++) {
@@ -220,10 +221,10 @@ static void c_conv3_backward(const float *x, int n, int c_in, int h, int w, int 
 	int wp = w + 2, ps = round16((h + 2) * wp + 32), ls = round16(h * wp), hw = h * w;
 	int op = round16(c_out), cp = round16(c_in);
 	float *xpg = scratch, *dyt = xpg + (size_t)GROUP * c_in * ps, *dyp = dyt + (size_t)GROUP * hw * op, *dxf = dyp + (size_t)c_out * ps;
+	float *wb = dxf + (size_t)c_in * ls;
 	int byo = use_o(c_out, c_in, hw);
-	float *wb = NULL;
 	if (dx) {
-		wb = xmalloc((size_t)9 * c_out * cp * sizeof(float));
+		memset(wb, 0, (size_t)9 * c_out * cp * sizeof(float));
 		for (int o = 0; o < c_out; o++)
 			for (int c = 0; c < c_in; c++)
 				for (int k = 0; k < 9; k++) {
@@ -234,7 +235,7 @@ static void c_conv3_backward(const float *x, int n, int c_in, int h, int w, int 
 						wb[((size_t)c * c_out + o) * 9 + k] = v;
 				}
 	}
-	int *base = positions(h, w);
+	int *base = positions(h, w, wb + (size_t)9 * c_out * cp);
 	memset(dyt, 0, (size_t)GROUP * hw * op * sizeof(float));
 	for (int i0 = 0; i0 < n; i0 += GROUP) {
 		int g = n - i0 < GROUP ? n - i0 : GROUP;
@@ -257,8 +258,6 @@ static void c_conv3_backward(const float *x, int n, int c_in, int h, int w, int 
 		}
 		wgto(xpg, g, c_in, ps, base, hw, wp, dyt, op, c_out, dw);
 	}
-	free(base);
-	free(wb);
 }
 
 // im2col and col2im as conv.go's, for one image.
@@ -489,13 +488,17 @@ func ptr(x []float32) *C.float {
 	return (*C.float)(unsafe.Pointer(&x[0]))
 }
 
-// direct3Size is the scratch conv3Forward and conv3Backward need (see c_conv3_backward).
+// direct3Size is the scratch conv3Forward and conv3Backward need (see c_conv3_forward and
+// c_conv3_backward): padded images, dy transposed, the rearranged weight and the positions,
+// so that no call allocates.
 func direct3Size(in, out, h, w int) int {
 	wp := w + 2
 	ps := ((h+2)*wp + 32 + 15) / 16 * 16
 	ls := (h*wp + 15) / 16 * 16
-	op := (out + 15) / 16 * 16
-	return C.GROUP*(in*ps+h*w*op) + out*ps + in*ls
+	op, cp := (out+15)/16*16, (in+15)/16*16
+	fwd := in*ps + max(out*ls, 9*in*op+op+h*w)
+	bwd := C.GROUP*(in*ps+h*w*op) + out*ps + in*ls + 9*out*cp + h*w
+	return max(fwd, bwd)
 }
 
 // forceKernels makes the direct kernels use instruction set isa (2 AVX-512, 1 AVX2, 0 SSE)
