@@ -275,24 +275,34 @@ type unit struct {
 func (u *unit) forward(m *ConvModel, x *act, n int) *act {
 	z := u.z.vals(n)
 	u.conv.Forward(m.BLAS, x.vals(n), n, x.h, x.w, m.param(u.w), m.param(u.bias), z, m.col[:u.conv.ColSize(x.h, x.w)])
-	if u.gamma >= 0 {
+	switch {
+	case u.gamma >= 0 && u.relu:
+		u.norm.ForwardReLU(z, n, u.z.h, u.z.w, m.param(u.gamma), m.param(u.beta), u.y.vals(n), u.stats[:u.norm.StatsSize(n, u.z.h, u.z.w)])
+	case u.gamma >= 0:
 		u.norm.Forward(z, n, u.z.h, u.z.w, m.param(u.gamma), m.param(u.beta), u.y.vals(n), u.stats[:u.norm.StatsSize(n, u.z.h, u.z.w)])
-	}
-	if u.relu {
-		relu(u.y.vals(n))
+	case u.relu:
+		conv.ReLU(u.y.vals(n))
 	}
 	return u.y
 }
 
 func (u *unit) backward(m *ConvModel, x *act, n int, dx []float32) {
 	dy := u.y.grads(n)
-	if u.relu {
-		reluBackward(u.y.vals(n), dy)
-	}
 	dz := dy
+	var stats []float32
 	if u.gamma >= 0 {
+		stats = u.stats[:u.norm.StatsSize(n, u.z.h, u.z.w)]
+	}
+	switch {
+	case u.gamma >= 0 && u.relu:
+		// The norm's backward applies the ReLU's mask as it reads dy.
 		dz = u.z.grads(n)
-		u.norm.Backward(u.z.vals(n), n, u.z.h, u.z.w, m.param(u.gamma), u.stats[:u.norm.StatsSize(n, u.z.h, u.z.w)], dy, dz, m.grad(u.gamma), m.grad(u.beta))
+		u.norm.BackwardReLU(u.z.vals(n), n, u.z.h, u.z.w, m.param(u.gamma), stats, u.y.vals(n), dy, dz, m.grad(u.gamma), m.grad(u.beta))
+	case u.gamma >= 0:
+		dz = u.z.grads(n)
+		u.norm.Backward(u.z.vals(n), n, u.z.h, u.z.w, m.param(u.gamma), stats, dy, dz, m.grad(u.gamma), m.grad(u.beta))
+	case u.relu:
+		conv.ReLUBackward(u.y.vals(n), dy)
 	}
 	u.conv.Backward(m.BLAS, x.vals(n), n, x.h, x.w, m.param(u.w), dz, dx, m.grad(u.w), m.grad(u.bias), m.col[:u.conv.ColSize(x.h, x.w)])
 }
@@ -313,16 +323,13 @@ func (r *resBlock) forward(m *ConvModel, x *act, n int) *act {
 	if r.sc != nil {
 		short = r.sc.forward(m, x, n).vals(n)
 	}
-	for i, v := range short {
-		y[i] += v
-	}
-	relu(y)
+	conv.AddReLU(y, short)
 	return r.c2.y
 }
 
 func (r *resBlock) backward(m *ConvModel, x *act, n int, dx []float32) {
 	dy := r.c2.y.grads(n)
-	reluBackward(r.c2.y.vals(n), dy)
+	conv.ReLUBackward(r.c2.y.vals(n), dy)
 	r.c2.backward(m, r.c1.y, n, r.c1.y.grads(n)) // reads dy, leaves it as it is
 	r.c1.backward(m, x, n, dx)
 	if r.sc == nil {
@@ -343,9 +350,7 @@ func addTo(dst, src []float32) {
 	if dst == nil {
 		return
 	}
-	for i, v := range src {
-		dst[i] += v
-	}
+	conv.Add(dst, src)
 }
 
 // maxPool is a 2×2 max-pool with stride 2.
@@ -393,22 +398,4 @@ func (h *head) backward(m *ConvModel, dlogits []float32, n int) {
 	dp := h.dpooled[:n*c]
 	m.BLAS.Sgemm(false, false, n, c, h.out, 1, dl, h.out, m.param(h.w), c, 0, dp, c)
 	conv.GlobalAvgPoolBackward(dp, n, c, h.in.h, h.in.w, h.in.grads(n))
-}
-
-// relu sets the negative entries of x to zero.
-func relu(x []float32) {
-	for i, v := range x {
-		if v < 0 {
-			x[i] = 0
-		}
-	}
-}
-
-// reluBackward zeroes the gradient where the ReLU's output y is not positive.
-func reluBackward(y, dy []float32) {
-	for i, v := range y {
-		if v <= 0 {
-			dy[i] = 0
-		}
-	}
 }

@@ -2,11 +2,16 @@
 // 2×2 max-pooling and global average pooling, forward and backward, on batches of images in
 // PyTorch's NCHW layout (row-major n×c×h×w float32, width fastest).
 //
-// A convolution is computed per image as one GEMM on the tuned BLAS: the image is unfolded
-// into columns (im2col: (c·k·k) × (oh·ow)), the weight (out × c·k·k, PyTorch's
-// out×in×k×k flattened) multiplies them, and the backward pass folds the columns' gradient
-// back (col2im). The order of every sum is fixed by the shapes alone, so results are the
-// same bits on every run with the same BLAS.
+// A 3×3 convolution of stride 1 and padding 1 (most of VGG's and ResNet's) runs, where cgo
+// is available, on direct kernels in C (kernels.h): each tile of output channels × positions
+// is held in vector registers while the input channels stream past, and the backward pass
+// is the same kernel on the flipped, transposed weight plus a tile of weight-gradient dot
+// products. Other convolutions are computed per image as one GEMM on the tuned BLAS: the
+// image is unfolded into columns (im2col: (c·k·k) × (oh·ow)), the weight (out × c·k·k,
+// PyTorch's out×in×k×k flattened) multiplies them, and the backward pass folds the
+// columns' gradient back (col2im). The order of every sum is fixed by the shapes alone, so
+// results are the same bits on every run on the same machine with the same BLAS (the
+// direct kernels pick their vector width from the CPU).
 //
 // Misuse (slices of the wrong length) panics with ErrShape, as package blas does; there is
 // no data-dependent failure.
@@ -46,11 +51,20 @@ func (c Conv2D) Validate(h, w int) error {
 }
 
 // ColSize is the length of the scratch buffer Forward and Backward need for h×w inputs:
-// one image's columns.
+// one image's columns, or the direct kernels' padded planes.
 func (c Conv2D) ColSize(h, w int) int {
+	if c.direct() {
+		return direct3Size(c.In, c.Out, h, w)
+	}
 	oh, ow := c.OutSize(h, w)
 	return c.In * c.K * c.K * oh * ow
 }
+
+// pointwise says whether c's columns are its input (a 1×1 convolution of stride 1).
+func (c Conv2D) pointwise() bool { return c.K == 1 && c.Stride == 1 && c.Pad == 0 }
+
+// direct says whether c runs on the direct 3×3 kernels.
+func (c Conv2D) direct() bool { return direct3 && c.K == 3 && c.Stride == 1 && c.Pad == 1 }
 
 // Forward computes y = conv(x) + bias for n images of In×h×w. weight is Out×In×K×K, bias
 // has Out elements (nil: none), y is n×Out×oh×ow and col a scratch buffer of ColSize.
@@ -58,18 +72,35 @@ func (c Conv2D) Forward(b blas.Impl, x []float32, n, h, w int, weight, bias, y, 
 	oh, ow := c.OutSize(h, w)
 	kk := c.In * c.K * c.K
 	c.check(x, n, h, w, weight, bias, y, col)
+	if c.direct() {
+		conv3Forward(x, n, c.In, h, w, c.Out, weight, bias, y, col)
+		return
+	}
 	in, out := c.In*h*w, c.Out*oh*ow
 	for i := range n {
+		if c.pointwise() {
+			// The columns are the image.
+			b.Sgemm(false, false, c.Out, oh*ow, kk, 1, weight, kk, x[i*in:(i+1)*in], oh*ow, 0, y[i*out:(i+1)*out], oh*ow)
+			if bias != nil {
+				addBias(y[i*out:(i+1)*out], bias, oh*ow)
+			}
+			continue
+		}
 		c.im2col(x[i*in:(i+1)*in], h, w, col)
 		yi := y[i*out : (i+1)*out]
 		b.Sgemm(false, false, c.Out, oh*ow, kk, 1, weight, kk, col, oh*ow, 0, yi, oh*ow)
 		if bias != nil {
-			for o := range c.Out {
-				row := yi[o*oh*ow : (o+1)*oh*ow]
-				for j := range row {
-					row[j] += bias[o]
-				}
-			}
+			addBias(yi, bias, oh*ow)
+		}
+	}
+}
+
+// addBias adds bias[o] to plane o of y (planes of size).
+func addBias(y, bias []float32, size int) {
+	for o, b := range bias {
+		row := y[o*size : (o+1)*size]
+		for j := range row {
+			row[j] += b
 		}
 	}
 }
@@ -84,11 +115,21 @@ func (c Conv2D) Backward(b blas.Impl, x []float32, n, h, w int, weight, dy, dx, 
 	if len(dweight) != len(weight) || dx != nil && len(dx) != len(x) {
 		panic(ErrShape)
 	}
+	if c.direct() {
+		conv3Backward(x, n, c.In, h, w, c.Out, weight, dy, dx, dweight, dbias, col)
+		return
+	}
 	in, out := c.In*h*w, c.Out*oh*ow
+	pointwise := c.pointwise()
 	for i := range n {
 		dyi := dy[i*out : (i+1)*out]
-		c.im2col(x[i*in:(i+1)*in], h, w, col)
-		b.Sgemm(false, true, c.Out, kk, oh*ow, 1, dyi, oh*ow, col, oh*ow, 1, dweight, kk)
+		cols := col
+		if pointwise {
+			cols = x[i*in : (i+1)*in]
+		} else {
+			c.im2col(x[i*in:(i+1)*in], h, w, col)
+		}
+		b.Sgemm(false, true, c.Out, kk, oh*ow, 1, dyi, oh*ow, cols, oh*ow, 1, dweight, kk)
 		if dbias != nil {
 			for o := range c.Out {
 				var s float32
@@ -98,7 +139,9 @@ func (c Conv2D) Backward(b blas.Impl, x []float32, n, h, w int, weight, dy, dx, 
 				dbias[o] += s
 			}
 		}
-		if dx != nil {
+		if dx != nil && pointwise {
+			b.Sgemm(true, false, kk, oh*ow, c.Out, 1, weight, kk, dyi, oh*ow, 0, dx[i*in:(i+1)*in], oh*ow)
+		} else if dx != nil {
 			b.Sgemm(true, false, kk, oh*ow, c.Out, 1, weight, kk, dyi, oh*ow, 0, col, oh*ow)
 			c.col2im(col, h, w, dx[i*in:(i+1)*in])
 		}
@@ -111,68 +154,5 @@ func (c Conv2D) check(x []float32, n, h, w int, weight, bias, y, col []float32) 
 	if c.Validate(h, w) != nil || n < 0 || len(x) != n*c.In*h*w || len(weight) != c.Out*c.In*c.K*c.K ||
 		bias != nil && len(bias) != c.Out || len(y) != n*c.Out*oh*ow || len(col) != c.ColSize(h, w) {
 		panic(ErrShape)
-	}
-}
-
-// im2col unfolds one image (In×h×w) into col: row (ch·K + ky)·K + kx holds, for every
-// output position, the input pixel under kernel position (ky, kx) of channel ch (zero in
-// the padding).
-func (c Conv2D) im2col(img []float32, h, w int, col []float32) {
-	oh, ow := c.OutSize(h, w)
-	r := 0
-	for ch := range c.In {
-		plane := img[ch*h*w : (ch+1)*h*w]
-		for ky := range c.K {
-			for kx := range c.K {
-				dst := col[r*oh*ow : (r+1)*oh*ow]
-				for oy := range oh {
-					iy := oy*c.Stride + ky - c.Pad
-					row := dst[oy*ow : (oy+1)*ow]
-					if iy < 0 || iy >= h {
-						clear(row)
-						continue
-					}
-					src := plane[iy*w : (iy+1)*w]
-					for ox := range ow {
-						ix := ox*c.Stride + kx - c.Pad
-						if ix < 0 || ix >= w {
-							row[ox] = 0
-						} else {
-							row[ox] = src[ix]
-						}
-					}
-				}
-				r++
-			}
-		}
-	}
-}
-
-// col2im is im2col's adjoint: it writes to img (In×h×w) the sum, for every pixel, of the
-// column entries that im2col copied from it.
-func (c Conv2D) col2im(col []float32, h, w int, img []float32) {
-	oh, ow := c.OutSize(h, w)
-	clear(img)
-	r := 0
-	for ch := range c.In {
-		plane := img[ch*h*w : (ch+1)*h*w]
-		for ky := range c.K {
-			for kx := range c.K {
-				src := col[r*oh*ow : (r+1)*oh*ow]
-				for oy := range oh {
-					iy := oy*c.Stride + ky - c.Pad
-					if iy < 0 || iy >= h {
-						continue
-					}
-					dst := plane[iy*w : (iy+1)*w]
-					for ox := range ow {
-						if ix := ox*c.Stride + kx - c.Pad; ix >= 0 && ix < w {
-							dst[ix] += src[oy*ow+ox]
-						}
-					}
-				}
-				r++
-			}
-		}
 	}
 }

@@ -69,6 +69,18 @@ var convCases = []struct {
 	{Conv2D{In: 2, Out: 3, K: 3, Stride: 2, Pad: 1}, 2, 7, 6},
 	{Conv2D{In: 4, Out: 2, K: 1, Stride: 2, Pad: 0}, 3, 6, 6},
 	{Conv2D{In: 1, Out: 5, K: 3, Stride: 1, Pad: 0}, 1, 4, 3},
+	// The direct 3×3 kernels' cases: channels that fill no vector tile, one and odd sizes,
+	// batches of one and three; and the GEMM's 1×1 and stride-2 paths beside them.
+	{Conv2D{In: 3, Out: 5, K: 3, Stride: 1, Pad: 1}, 3, 15, 15},
+	{Conv2D{In: 3, Out: 17, K: 3, Stride: 1, Pad: 1}, 1, 7, 7},
+	{Conv2D{In: 9, Out: 5, K: 3, Stride: 1, Pad: 1}, 1, 1, 1},
+	{Conv2D{In: 2, Out: 3, K: 3, Stride: 1, Pad: 1}, 3, 3, 3},
+	{Conv2D{In: 19, Out: 9, K: 3, Stride: 1, Pad: 1}, 1, 3, 5},
+	{Conv2D{In: 3, Out: 5, K: 3, Stride: 2, Pad: 1}, 3, 15, 15},
+	{Conv2D{In: 3, Out: 4, K: 3, Stride: 2, Pad: 1}, 1, 7, 7},
+	{Conv2D{In: 5, Out: 3, K: 1, Stride: 1, Pad: 0}, 3, 7, 7},
+	{Conv2D{In: 3, Out: 4, K: 1, Stride: 2, Pad: 0}, 1, 15, 15},
+	{Conv2D{In: 3, Out: 5, K: 3, Stride: 1, Pad: 1}, 11, 3, 4}, // more than a group of images
 }
 
 func TestConvForwardMatchesDefinition(t *testing.T) {
@@ -311,4 +323,96 @@ func TestChannelNorm(t *testing.T) {
 	gradCheck(t, "norm gamma", dg, g64, loss)
 	gradCheck(t, "norm beta", db, b64, loss)
 	gradCheck(t, "norm input", dx, x64, loss)
+}
+
+// refNormReLU is refNorm followed by a ReLU.
+func refNormReLU(x []float64, n, c, h, w int, gamma, beta []float64, eps float64) []float64 {
+	y := refNorm(x, n, c, h, w, gamma, beta, eps)
+	for i, v := range y {
+		y[i] = max(v, 0)
+	}
+	return y
+}
+
+// TestChannelNormReLU checks the fused norm and ReLU, and the plain norm, on more positions
+// than a block of the kernels (64) and an odd channel count.
+func TestChannelNormReLU(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	n, c, h, w := 3, 7, 9, 9
+	l := ChannelNorm{C: c, Eps: 1e-5}
+	x := randSlice(r, n*c*h*w)
+	gamma, beta := randSlice(r, c), randSlice(r, c)
+	for _, relu := range []bool{false, true} {
+		ref := refNorm
+		if relu {
+			ref = refNormReLU
+		}
+		y := make([]float32, len(x))
+		stats := make([]float32, l.StatsSize(n, h, w))
+		if relu {
+			l.ForwardReLU(x, n, h, w, gamma, beta, y, stats)
+		} else {
+			l.Forward(x, n, h, w, gamma, beta, y, stats)
+		}
+		want := ref(to64(x), n, c, h, w, to64(gamma), to64(beta), l.Eps)
+		for i := range y {
+			if math.Abs(float64(y[i])-want[i]) > 1e-5*(1+math.Abs(want[i])) {
+				t.Fatalf("relu %v: y[%d] = %g, want %g", relu, i, y[i], want[i])
+			}
+		}
+		dy := randSlice(r, len(x))
+		keep := append([]float32(nil), dy...)
+		dx, dg, db := make([]float32, len(x)), make([]float32, c), make([]float32, c)
+		if relu {
+			l.BackwardReLU(x, n, h, w, gamma, stats, y, dy, dx, dg, db)
+		} else {
+			l.Backward(x, n, h, w, gamma, stats, dy, dx, dg, db)
+		}
+		for i := range dy {
+			if dy[i] != keep[i] {
+				t.Fatalf("relu %v: backward changed dy[%d]", relu, i)
+			}
+		}
+		x64, g64, b64, r64 := to64(x), to64(gamma), to64(beta), to64(dy)
+		loss := func() float64 {
+			s := 0.0
+			for i, v := range ref(x64, n, c, h, w, g64, b64, l.Eps) {
+				s += r64[i] * v
+			}
+			return s
+		}
+		name := fmt.Sprintf("relu %v: norm", relu)
+		gradCheck(t, name+" gamma", dg, g64, loss)
+		gradCheck(t, name+" beta", db, b64, loss)
+		gradCheck(t, name+" input", dx, x64, loss)
+	}
+}
+
+func TestElementwise(t *testing.T) {
+	r := rand.New(rand.NewPCG(15, 16))
+	for _, n := range []int{0, 1, 7, 33, 100} {
+		y, s := randSlice(r, n), randSlice(r, n)
+		got := append([]float32(nil), y...)
+		AddReLU(got, s)
+		sum := append([]float32(nil), y...)
+		Add(sum, s)
+		relu := append([]float32(nil), y...)
+		ReLU(relu)
+		dy := append([]float32(nil), s...)
+		ReLUBackward(y, dy)
+		for i := range y {
+			if want := max(y[i]+s[i], 0); got[i] != want {
+				t.Fatalf("AddReLU[%d] = %g, want %g", i, got[i], want)
+			}
+			if sum[i] != y[i]+s[i] {
+				t.Fatalf("Add[%d] = %g, want %g", i, sum[i], y[i]+s[i])
+			}
+			if relu[i] != max(y[i], 0) {
+				t.Fatalf("ReLU[%d] = %g", i, relu[i])
+			}
+			if want := s[i]; y[i] <= 0 && dy[i] != 0 || y[i] > 0 && dy[i] != want {
+				t.Fatalf("ReLUBackward[%d] = %g for y %g, dy %g", i, dy[i], y[i], want)
+			}
+		}
+	}
 }

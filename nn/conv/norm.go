@@ -1,14 +1,12 @@
 package conv
 
-import "math"
-
 // ChannelNorm is LayerNorm as the seed's code applies it to convolutions: at every spatial
 // position of every image, the C channels are normalised to mean 0 and variance 1 (biased,
 // as PyTorch's), then scaled and shifted per channel, y = γ[c]·x̂ + β[c] (Git Re-Basin's
 // flax LayerNorm on NHWC; open_lth's fork's OutputAffineLayerNorm). Its affine parameters
 // belong to the channels, so a permutation of the channels moves them with the conv's.
 //
-// Means and variances are accumulated in float64.
+// Means and variances are accumulated in float64, channel by channel.
 type ChannelNorm struct {
 	C   int
 	Eps float64 // added to the variance; PyTorch's default is 1e-5
@@ -20,69 +18,43 @@ func (l ChannelNorm) StatsSize(n, h, w int) int { return 2 * n * h * w }
 
 // Forward normalises x (n×C×h×w) into y and records the statistics in stats.
 func (l ChannelNorm) Forward(x []float32, n, h, w int, gamma, beta, y, stats []float32) {
+	l.forward(x, n, h, w, gamma, beta, y, stats, false)
+}
+
+// ForwardReLU is Forward followed by a ReLU on y, in one pass.
+func (l ChannelNorm) ForwardReLU(x []float32, n, h, w int, gamma, beta, y, stats []float32) {
+	l.forward(x, n, h, w, gamma, beta, y, stats, true)
+}
+
+func (l ChannelNorm) forward(x []float32, n, h, w int, gamma, beta, y, stats []float32, relu bool) {
 	l.check(x, n, h, w, gamma, y, stats)
 	if len(beta) != l.C {
 		panic(ErrShape)
 	}
-	hw := h * w
-	for i := range n {
-		img, out := x[i*l.C*hw:(i+1)*l.C*hw], y[i*l.C*hw:(i+1)*l.C*hw]
-		for p := range hw {
-			var s, ss float64
-			for c := range l.C {
-				v := float64(img[c*hw+p])
-				s += v
-				ss += v * v
-			}
-			mean := s / float64(l.C)
-			v := max(ss/float64(l.C)-mean*mean, 0)
-			rstd := 1 / math.Sqrt(v+l.Eps)
-			stats[2*(i*hw+p)], stats[2*(i*hw+p)+1] = float32(mean), float32(rstd)
-			for c := range l.C {
-				xhat := (float64(img[c*hw+p]) - mean) * rstd
-				out[c*hw+p] = float32(float64(gamma[c])*xhat + float64(beta[c]))
-			}
-		}
-	}
+	normForward(x, n, l.C, h*w, gamma, beta, l.Eps, y, stats, relu)
 }
 
 // Backward adds the gradients with respect to γ and β to dgamma and dbeta and writes the
 // gradient with respect to x to dx, given dy and Forward's x and stats.
 func (l ChannelNorm) Backward(x []float32, n, h, w int, gamma, stats, dy, dx, dgamma, dbeta []float32) {
+	l.backward(x, n, h, w, gamma, stats, nil, dy, dx, dgamma, dbeta)
+}
+
+// BackwardReLU is Backward for ForwardReLU, whose output y it takes: dy, the gradient
+// with respect to y, counts as zero where y is not positive. dy is left as it is.
+func (l ChannelNorm) BackwardReLU(x []float32, n, h, w int, gamma, stats, y, dy, dx, dgamma, dbeta []float32) {
+	if len(y) != len(x) {
+		panic(ErrShape)
+	}
+	l.backward(x, n, h, w, gamma, stats, y, dy, dx, dgamma, dbeta)
+}
+
+func (l ChannelNorm) backward(x []float32, n, h, w int, gamma, stats, y, dy, dx, dgamma, dbeta []float32) {
 	l.check(x, n, h, w, gamma, dy, stats)
 	if len(dx) != len(x) || len(dgamma) != l.C || len(dbeta) != l.C {
 		panic(ErrShape)
 	}
-	hw := h * w
-	dg, db := make([]float64, l.C), make([]float64, l.C)
-	for i := range n {
-		img, g, out := x[i*l.C*hw:(i+1)*l.C*hw], dy[i*l.C*hw:(i+1)*l.C*hw], dx[i*l.C*hw:(i+1)*l.C*hw]
-		for p := range hw {
-			mean, rstd := float64(stats[2*(i*hw+p)]), float64(stats[2*(i*hw+p)+1])
-			// dx = rstd·(dx̂ − mean(dx̂) − x̂·mean(dx̂·x̂)), with dx̂ = dy·γ.
-			var sd, sdx float64
-			for c := range l.C {
-				xhat := (float64(img[c*hw+p]) - mean) * rstd
-				d := float64(g[c*hw+p])
-				dg[c] += d * xhat
-				db[c] += d
-				dxhat := d * float64(gamma[c])
-				sd += dxhat
-				sdx += dxhat * xhat
-			}
-			sd /= float64(l.C)
-			sdx /= float64(l.C)
-			for c := range l.C {
-				xhat := (float64(img[c*hw+p]) - mean) * rstd
-				dxhat := float64(g[c*hw+p]) * float64(gamma[c])
-				out[c*hw+p] = float32(rstd * (dxhat - sd - xhat*sdx))
-			}
-		}
-	}
-	for c := range l.C {
-		dgamma[c] += float32(dg[c])
-		dbeta[c] += float32(db[c])
-	}
+	normBackward(x, n, l.C, h*w, gamma, stats, y, dy, dx, dgamma, dbeta)
 }
 
 func (l ChannelNorm) check(x []float32, n, h, w int, gamma, y, stats []float32) {

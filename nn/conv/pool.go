@@ -10,22 +10,7 @@ func MaxPool2(x []float32, n, c, h, w int, y []float32, arg []int32) {
 	if len(x) != n*c*h*w || len(y) != n*c*oh*ow || len(arg) != len(y) {
 		panic(ErrShape)
 	}
-	o := 0
-	for p := range n * c {
-		base := p * h * w
-		for oy := range oh {
-			for ox := range ow {
-				best := base + 2*oy*w + 2*ox
-				for _, d := range [3]int{1, w, w + 1} {
-					if j := base + 2*oy*w + 2*ox + d; x[j] > x[best] {
-						best = j
-					}
-				}
-				y[o], arg[o] = x[best], int32(best)
-				o++
-			}
-		}
-	}
+	maxPool2(x, n*c, h, w, y, arg)
 }
 
 // MaxPool2Backward writes to dx (zeroed first) the gradient of MaxPool2 given dy.

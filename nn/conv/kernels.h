@@ -1,0 +1,199 @@
+// The convolution and norm kernels of kernels_cgo.go, written once and compiled once per
+// instruction set: the includer defines VL (floats per vector), SUFFIX, TARGET (a GCC
+// target attribute, or nothing) and the tile sizes: FOB×FR (output channels × vectors of
+// positions held in registers by fwd3), OPB and OPB1 (positions × two or one vectors of
+// channels, fwdo) and WOV (vectors of channels per tile of the weight gradient, wgto).
+//
+// Layouts (see direct3 in kernels_cgo.go). A padded plane is an h×w image with a border of
+// one zero on every side, rows of wp = w+2, followed by zeros to a length ps (a multiple of
+// 16, at least (h+2)·wp + 32, so that vectors read past the last row stay in the plane). A
+// flat output plane holds output (oy, ox) at oy·wp + ox: the two last columns of each row
+// are garbage, as is everything from h·wp to its length ls = round16(h·wp).
+
+#define CAT_(a, b) a##b
+#define CAT(a, b) CAT_(a, b)
+#define FN(name) CAT(name, SUFFIX)
+
+// V is a vector in registers; U the same in memory, unaligned and aliasing floats.
+typedef float CAT(vf, SUFFIX) __attribute__((vector_size(VL * 4)));
+typedef float CAT(uf, SUFFIX) __attribute__((vector_size(VL * 4), aligned(4), may_alias));
+#define V CAT(vf, SUFFIX)
+#define U CAT(uf, SUFFIX)
+
+TARGET static inline __attribute__((always_inline)) V FN(ld)(const float *p) { return *(const U *)p; }
+TARGET static inline __attribute__((always_inline)) void FN(st)(float *p, V v) { *(U *)p = v; }
+
+// fwd_tile computes outputs o0..o0+OB−1 at flat positions p0..p0+R·VL−1 of one image:
+// y[o][p] = bias[o] + Σ_c Σ_k w[o][c][k] · xp[c][p + (k/3)·wp + k%3], c in order, then k.
+TARGET static inline __attribute__((always_inline)) void FN(fwd_tile)(const float *xp, int c_in, int ps, int wp,
+	const float *w, const float *bias, float *y, int ls, int o0, int p0, const int OB, const int R) {
+	V acc[FOB][FR]; // fixed sizes, not OB×R: an array of variable length stays in memory
+#pragma GCC unroll 16
+	for (int ob = 0; ob < OB; ob++) {
+		float b = bias ? bias[o0 + ob] : 0.0f;
+#pragma GCC unroll 16
+		for (int r = 0; r < R; r++) acc[ob][r] = (V){} + b;
+	}
+	const int wstride = c_in * 9;
+	for (int c = 0; c < c_in; c++) {
+		const float *xc = xp + (size_t)c * ps + p0;
+		const float *wc = w + (size_t)o0 * wstride + c * 9;
+#pragma GCC unroll 9
+		for (int k = 0; k < 9; k++) {
+			const float *xk = xc + (k / 3) * wp + k % 3;
+			V xv[FR];
+#pragma GCC unroll 16
+			for (int r = 0; r < R; r++) xv[r] = FN(ld)(xk + r * VL);
+#pragma GCC unroll 16
+			for (int ob = 0; ob < OB; ob++) {
+				float s = wc[ob * wstride + k];
+#pragma GCC unroll 16
+				for (int r = 0; r < R; r++) acc[ob][r] += xv[r] * s;
+			}
+		}
+	}
+#pragma GCC unroll 16
+	for (int ob = 0; ob < OB; ob++)
+#pragma GCC unroll 16
+		for (int r = 0; r < R; r++) FN(st)(y + (size_t)(o0 + ob) * ls + p0 + r * VL, acc[ob][r]);
+}
+
+// fwd3 is a 3×3 convolution, stride 1, of one padded image xp (c_in planes of ps) into
+// flat planes y (c_out of ls), for an h×w image with rows of wp.
+TARGET static void FN(fwd3)(const float *xp, int c_in, int ps, int h, int wp, int c_out,
+	const float *w, const float *bias, float *y, int ls) {
+	int lr = (h * wp + VL - 1) / VL * VL; // positions computed
+	int o0 = 0;
+	for (; o0 + FOB <= c_out; o0 += FOB) {
+		int p0 = 0;
+		for (; p0 + FR * VL <= lr; p0 += FR * VL) FN(fwd_tile)(xp, c_in, ps, wp, w, bias, y, ls, o0, p0, FOB, FR);
+		for (; p0 < lr; p0 += VL) FN(fwd_tile)(xp, c_in, ps, wp, w, bias, y, ls, o0, p0, FOB, 1);
+	}
+	for (; o0 < c_out; o0++) {
+		int p0 = 0;
+		for (; p0 + FR * VL <= lr; p0 += FR * VL) FN(fwd_tile)(xp, c_in, ps, wp, w, bias, y, ls, o0, p0, 1, FR);
+		for (; p0 < lr; p0 += VL) FN(fwd_tile)(xp, c_in, ps, wp, w, bias, y, ls, o0, p0, 1, 1);
+	}
+}
+
+// fwdo_tile is the other blocking of fwd3, for many channels or small images: the vectors
+// run along the output channels (wr is the weight as c×9×op, op the output channels
+// rounded up to vectors), the tile is PB positions (valid ones only: base[p] is position
+// p's offset in a padded plane) × OV vectors of channels, and y is written in place
+// (planes of hw). The sums run in fwd3's order: c, then k.
+TARGET static inline __attribute__((always_inline)) void FN(fwdo_tile)(const float *xp, int c_in, int ps,
+	const int *base, int wp, const float *wr, int op, const float *bias, float *y, int hw, int c_out, int o0, int p0,
+	const int PB, const int OV) {
+	V acc[OPB1 > 2 * OPB ? OPB1 : 2 * OPB][2];
+	int bp[OPB1 > 2 * OPB ? OPB1 : 2 * OPB];
+#pragma GCC unroll 32
+	for (int pb = 0; pb < PB; pb++) bp[pb] = base[p0 + pb];
+#pragma GCC unroll 4
+	for (int ov = 0; ov < OV; ov++) {
+		V b = bias ? FN(ld)(bias + o0 + ov * VL) : (V){};
+#pragma GCC unroll 32
+		for (int pb = 0; pb < PB; pb++) acc[pb][ov] = b;
+	}
+	for (int c = 0; c < c_in; c++) {
+		const float *xc = xp + (size_t)c * ps;
+		const float *wc = wr + (size_t)c * 9 * op + o0;
+#pragma GCC unroll 9
+		for (int k = 0; k < 9; k++) {
+			const int off = (k / 3) * wp + k % 3;
+			V wv[2];
+#pragma GCC unroll 4
+			for (int ov = 0; ov < OV; ov++) wv[ov] = FN(ld)(wc + k * op + ov * VL);
+#pragma GCC unroll 32
+			for (int pb = 0; pb < PB; pb++) {
+				float s = xc[bp[pb] + off];
+#pragma GCC unroll 4
+				for (int ov = 0; ov < OV; ov++) acc[pb][ov] += wv[ov] * s;
+			}
+		}
+	}
+#pragma GCC unroll 32
+	for (int pb = 0; pb < PB; pb++)
+#pragma GCC unroll 4
+		for (int ov = 0; ov < OV; ov++) {
+			float t[VL];
+			FN(st)(t, acc[pb][ov]);
+			int n = c_out - (o0 + ov * VL);
+			if (n > VL) n = VL;
+			float *yo = y + (size_t)(o0 + ov * VL) * hw + p0 + pb;
+			for (int l = 0; l < n; l++) yo[(size_t)l * hw] = t[l];
+		}
+}
+
+TARGET static void FN(fwdo)(const float *xp, int c_in, int ps, const int *base, int hw, int wp, const float *wr, int op,
+	const float *bias, float *y, int c_out) {
+	for (int o0 = 0; o0 < c_out;) {
+		if (c_out - o0 > VL) {
+			int p0 = 0;
+			for (; p0 + OPB <= hw; p0 += OPB) FN(fwdo_tile)(xp, c_in, ps, base, wp, wr, op, bias, y, hw, c_out, o0, p0, OPB, 2);
+			for (; p0 + 4 <= hw; p0 += 4) FN(fwdo_tile)(xp, c_in, ps, base, wp, wr, op, bias, y, hw, c_out, o0, p0, 4, 2);
+			for (; p0 < hw; p0++) FN(fwdo_tile)(xp, c_in, ps, base, wp, wr, op, bias, y, hw, c_out, o0, p0, 1, 2);
+			o0 += 2 * VL;
+		} else {
+			int p0 = 0;
+			for (; p0 + OPB1 <= hw; p0 += OPB1) FN(fwdo_tile)(xp, c_in, ps, base, wp, wr, op, bias, y, hw, c_out, o0, p0, OPB1, 1);
+			for (; p0 + 4 <= hw; p0 += 4) FN(fwdo_tile)(xp, c_in, ps, base, wp, wr, op, bias, y, hw, c_out, o0, p0, 4, 1);
+			for (; p0 < hw; p0++) FN(fwdo_tile)(xp, c_in, ps, base, wp, wr, op, bias, y, hw, c_out, o0, p0, 1, 1);
+			o0 += VL;
+		}
+	}
+}
+
+// wgto_tile adds to dw[o][c][k], for OV vectors of output channels from o0, the sum over g
+// images (xp: g×c_in planes of ps) and their valid positions p of dyt[i][p][o] ·
+// xp[i][c][base[p] + (k/3)·wp + k%3], in image then position order, per channel.
+TARGET static inline __attribute__((always_inline)) void FN(wgto_tile)(const float *xp, int g, int c_in, int ps,
+	const int *base, int hw, int wp, const float *dyt, int op, int c_out, float *dw, int o0, int c, const int OV) {
+	V acc[2][9];
+#pragma GCC unroll 4
+	for (int ov = 0; ov < OV; ov++)
+#pragma GCC unroll 9
+		for (int k = 0; k < 9; k++) acc[ov][k] = (V){};
+	for (int i = 0; i < g; i++) {
+		const float *xc = xp + ((size_t)i * c_in + c) * ps;
+		const float *di = dyt + (size_t)i * hw * op + o0;
+		for (int p = 0; p < hw; p++) {
+			const float *b = xc + base[p];
+			V d[2];
+#pragma GCC unroll 4
+			for (int ov = 0; ov < OV; ov++) d[ov] = FN(ld)(di + (size_t)p * op + ov * VL);
+#pragma GCC unroll 9
+			for (int k = 0; k < 9; k++) {
+				float s = b[(k / 3) * wp + k % 3];
+#pragma GCC unroll 4
+				for (int ov = 0; ov < OV; ov++) acc[ov][k] += d[ov] * s;
+			}
+		}
+	}
+#pragma GCC unroll 4
+	for (int ov = 0; ov < OV; ov++)
+#pragma GCC unroll 9
+		for (int k = 0; k < 9; k++) {
+			float t[VL];
+			FN(st)(t, acc[ov][k]);
+			int n = c_out - (o0 + ov * VL);
+			if (n > VL) n = VL;
+			for (int l = 0; l < n; l++) dw[((size_t)(o0 + ov * VL + l) * c_in + c) * 9 + k] += t[l];
+		}
+}
+
+TARGET static void FN(wgto)(const float *xp, int g, int c_in, int ps, const int *base, int hw, int wp,
+	const float *dyt, int op, int c_out, float *dw) {
+	for (int o0 = 0; o0 < c_out;) {
+		if (WOV == 2 && c_out - o0 > VL) {
+			for (int c = 0; c < c_in; c++) FN(wgto_tile)(xp, g, c_in, ps, base, hw, wp, dyt, op, c_out, dw, o0, c, 2);
+			o0 += 2 * VL;
+		} else {
+			for (int c = 0; c < c_in; c++) FN(wgto_tile)(xp, g, c_in, ps, base, hw, wp, dyt, op, c_out, dw, o0, c, 1);
+			o0 += VL;
+		}
+	}
+}
+
+#undef V
+#undef U
+#undef FN

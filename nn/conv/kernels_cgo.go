@@ -1,0 +1,583 @@
+//go:build cgo && amd64
+
+package conv
+
+/*
+#cgo CFLAGS: -O3 -Wno-psabi
+#cgo LDFLAGS: -lm
+#pragma GCC optimize("no-math-errno")
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+// The 3×3 kernels, once per instruction set; dispatch picks one at run time.
+#define VL 16
+#define SUFFIX _avx512
+#define TARGET __attribute__((target("avx512f,avx512vl,avx2,fma")))
+#define FOB 8
+#define FR 3
+#define OPB 12
+#define OPB1 24
+#define WOV 2
+#include "kernels.h"
+#undef VL
+#undef SUFFIX
+#undef TARGET
+#undef FOB
+#undef FR
+#undef OPB
+#undef OPB1
+#undef WOV
+
+#define VL 8
+#define SUFFIX _avx2
+#define TARGET __attribute__((target("avx2,fma")))
+#define FOB 4
+#define FR 3
+#define OPB 6
+#define OPB1 12
+#define WOV 1
+#include "kernels.h"
+#undef VL
+#undef SUFFIX
+#undef TARGET
+#undef FOB
+#undef FR
+#undef OPB
+#undef OPB1
+#undef WOV
+
+#define VL 4
+#define SUFFIX _sse
+#define TARGET
+#define FOB 4
+#define FR 2
+#define OPB 6
+#define OPB1 12
+#define WOV 1
+#include "kernels.h"
+
+static void *xmalloc(size_t n);
+
+#define CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+
+// force_isa and force_mode, when not −1, override the choice of instruction set
+// (2 AVX-512, 1 AVX2, 0 SSE) and of blocking (1 along channels, 0 along positions), for tests.
+static int force_isa = -1, force_mode = -1;
+
+static void c_force(int isa, int mode) {
+	force_isa = isa;
+	force_mode = mode;
+}
+
+static int c_isa_supported(void) {
+	__builtin_cpu_init();
+	return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") ? 2 :
+		__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? 1 : 0;
+}
+
+static int isa(void) {
+	static int level = -1;
+	if (force_isa >= 0) return force_isa;
+	if (level < 0) level = c_isa_supported();
+	return level;
+}
+
+// use_o says whether a convolution of c_in to c_out channels on hw positions runs blocked
+// along the channels (fwdo): with channels enough to fill two vectors of outputs and to pay
+// for its scattered stores. Single core, AVX-512, loaded host, GFLOP/s fwd3 → fwdo: 16→16
+// at 32×32 97 → 48; 32→32 at 16×16 93 → 133; 64→64 at 8×8 101 → 129; 128→128 at 4×4
+// 59 → 100, at 2×2 33 → 68; 1→16 at 32×32 50 → 5.
+static int use_o(int c_in, int c_out, int hw) {
+	if (force_mode >= 0) return force_mode;
+	return c_in >= 8 && c_out >= 32;
+}
+
+static void fwd3(const float *xp, int c_in, int ps, int h, int wp, int c_out, const float *w, const float *bias, float *y, int ls) {
+	switch (isa()) {
+	case 2: fwd3_avx512(xp, c_in, ps, h, wp, c_out, w, bias, y, ls); break;
+	case 1: fwd3_avx2(xp, c_in, ps, h, wp, c_out, w, bias, y, ls); break;
+	default: fwd3_sse(xp, c_in, ps, h, wp, c_out, w, bias, y, ls);
+	}
+}
+
+static void fwdo(const float *xp, int c_in, int ps, const int *base, int hw, int wp, const float *wr, int op, const float *bias, float *y, int c_out) {
+	switch (isa()) {
+	case 2: fwdo_avx512(xp, c_in, ps, base, hw, wp, wr, op, bias, y, c_out); break;
+	case 1: fwdo_avx2(xp, c_in, ps, base, hw, wp, wr, op, bias, y, c_out); break;
+	default: fwdo_sse(xp, c_in, ps, base, hw, wp, wr, op, bias, y, c_out);
+	}
+}
+
+static void wgto(const float *xp, int g, int c_in, int ps, const int *base, int hw, int wp, const float *dyt, int op, int c_out, float *dw) {
+	switch (isa()) {
+	case 2: wgto_avx512(xp, g, c_in, ps, base, hw, wp, dyt, op, c_out, dw); break;
+	case 1: wgto_avx2(xp, g, c_in, ps, base, hw, wp, dyt, op, c_out, dw); break;
+	default: wgto_sse(xp, g, c_in, ps, base, hw, wp, dyt, op, c_out, dw);
+	}
+}
+
+static int round16(int v) { return (v + 15) / 16 * 16; }
+
+// pad writes c planes of h×w to padded planes of ps.
+CLONES static void pad(const float *x, int c, int h, int w, float *xp, int ps) {
+	int wp = w + 2;
+	for (int ch = 0; ch < c; ch++) {
+		float *p = xp + (size_t)ch * ps;
+		const float *s = x + (size_t)ch * h * w;
+		for (int j = 0; j <= wp; j++) p[j] = 0;
+		for (int y = 0; y < h; y++) {
+			float *row = p + (size_t)(y + 1) * wp + 1;
+			const float *src = s + (size_t)y * w;
+			for (int x = 0; x < w; x++) row[x] = src[x]; // short rows: a loop, not memcpy's call
+			row[w] = 0;
+			row[w + 1] = 0;
+		}
+		memset(p + (size_t)(h + 1) * wp + 1, 0, (size_t)(ps - (h + 1) * wp - 1) * sizeof(float));
+	}
+}
+
+// unpad copies the valid outputs of c flat planes of ls to planes of h×w.
+CLONES static void unpad(const float *yf, int c, int h, int w, int ls, float *y) {
+	int wp = w + 2;
+	for (int ch = 0; ch < c; ch++)
+		for (int r = 0; r < h; r++) {
+			float *dst = y + ((size_t)ch * h + r) * w;
+			const float *src = yf + (size_t)ch * ls + (size_t)r * wp;
+			for (int x = 0; x < w; x++) dst[x] = src[x];
+		}
+}
+
+// transpose writes the rows×cols matrix a to t, cols×rows with rows of stride ld, in
+// blocks of 16×16.
+CLONES static void transpose(const float *a, int rows, int cols, float *t, int ld) {
+	for (int r0 = 0; r0 < rows; r0 += 16)
+		for (int c0 = 0; c0 < cols; c0 += 16) {
+			int r1 = r0 + 16 < rows ? r0 + 16 : rows, c1 = c0 + 16 < cols ? c0 + 16 : cols;
+			for (int c = c0; c < c1; c++)
+				for (int r = r0; r < r1; r++) t[(size_t)c * ld + r] = a[(size_t)r * cols + c];
+		}
+}
+
+// sum_rows adds to s[o], o < n, the sum of column o of the rows×ld matrix t, row by row
+// (a bias's gradient: dy summed over one image's positions in order, as conv.go does).
+CLONES static void sum_rows(const float *t, int rows, int ld, int n, float *s) {
+	float acc[n];
+	for (int o = 0; o < n; o++) acc[o] = 0;
+	for (int p = 0; p < rows; p++)
+		for (int o = 0; o < n; o++) acc[o] += t[(size_t)p * ld + o];
+	for (int o = 0; o < n; o++) s[o] += acc[o];
+}
+
+// GROUP is how many images the weight gradient sums in registers before it adds to dw.
+#define GROUP 8
+
+static void *xmalloc(size_t n) {
+	void *p = calloc(n, 1);
+	if (!p) abort();
+	return p;
+}
+
+// positions writes to base the offsets in a padded plane (rows of w+2) of an h×w image's
+// pixels.
+static int *positions(int h, int w, float *at) {
+	int *base = (int *)at;
+	for (int y = 0; y < h; y++)
+		for (int x = 0; x < w; x++) base[y * w + x] = y * (w + 2) + x;
+	return base;
+}
+
+static void c_conv3_forward(const float *x, int n, int c_in, int h, int w, int c_out, const float *wt, const float *bias, float *y, float *scratch) {
+	int wp = w + 2, ps = round16((h + 2) * wp + 32), ls = round16(h * wp), hw = h * w;
+	float *xp = scratch, *yf = scratch + (size_t)c_in * ps;
+	if (use_o(c_in, c_out, hw)) {
+		// The weight, rearranged, and the positions take yf's place.
+		int op = round16(c_out);
+		float *wr = yf, *bp = wr + (size_t)9 * c_in * op;
+		memset(wr, 0, ((size_t)9 * c_in * op + op) * sizeof(float));
+		for (int o = 0; o < c_out; o++)
+			for (int c = 0; c < c_in; c++)
+				for (int k = 0; k < 9; k++) wr[((size_t)c * 9 + k) * op + o] = wt[((size_t)o * c_in + c) * 9 + k];
+		if (bias) memcpy(bp, bias, (size_t)c_out * sizeof(float));
+		int *base = positions(h, w, bp + op);
+		for (int i = 0; i < n; i++) {
+			pad(x + (size_t)i * c_in * hw, c_in, h, w, xp, ps);
+			fwdo(xp, c_in, ps, base, hw, wp, wr, op, bias ? bp : NULL, y + (size_t)i * c_out * hw, c_out);
+		}
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		pad(x + (size_t)i * c_in * hw, c_in, h, w, xp, ps);
+		fwd3(xp, c_in, ps, h, wp, c_out, wt, bias, yf, ls);
+		unpad(yf, c_out, h, w, ls, y + (size_t)i * c_out * hw);
+	}
+}
+
+// c_conv3_backward sums the weight gradient over groups of GROUP images (fixed, so the
+// order of the sums is too), blocked along the output channels; dx is the forward
+// convolution of dy by the flipped, transposed weight.
+static void c_conv3_backward(const float *x, int n, int c_in, int h, int w, int c_out, const float *wt, const float *dy,
+	float *dx, float *dw, float *db, float *scratch) {
+	int wp = w + 2, ps = round16((h + 2) * wp + 32), ls = round16(h * wp), hw = h * w;
+	int op = round16(c_out), cp = round16(c_in);
+	float *xpg = scratch, *dyt = xpg + (size_t)GROUP * c_in * ps, *dyp = dyt + (size_t)GROUP * hw * op, *dxf = dyp + (size_t)c_out * ps;
+	float *wb = dxf + (size_t)c_in * ls;
+	int byo = use_o(c_out, c_in, hw);
+	if (dx) {
+		memset(wb, 0, (size_t)9 * c_out * cp * sizeof(float));
+		for (int o = 0; o < c_out; o++)
+			for (int c = 0; c < c_in; c++)
+				for (int k = 0; k < 9; k++) {
+					float v = wt[((size_t)o * c_in + c) * 9 + 8 - k];
+					if (byo)
+						wb[((size_t)o * 9 + k) * cp + c] = v;
+					else
+						wb[((size_t)c * c_out + o) * 9 + k] = v;
+				}
+	}
+	int *base = positions(h, w, wb + (size_t)9 * c_out * cp);
+	memset(dyt, 0, (size_t)GROUP * hw * op * sizeof(float));
+	for (int i0 = 0; i0 < n; i0 += GROUP) {
+		int g = n - i0 < GROUP ? n - i0 : GROUP;
+		for (int j = 0; j < g; j++) {
+			int i = i0 + j;
+			const float *dyi = dy + (size_t)i * c_out * hw;
+			pad(x + (size_t)i * c_in * hw, c_in, h, w, xpg + (size_t)j * c_in * ps, ps);
+			float *dt = dyt + (size_t)j * hw * op;
+			transpose(dyi, c_out, hw, dt, op);
+			if (db) sum_rows(dt, hw, op, c_out, db);
+			if (dx) {
+				pad(dyi, c_out, h, w, dyp, ps);
+				if (byo)
+					fwdo(dyp, c_out, ps, base, hw, wp, wb, cp, NULL, dx + (size_t)i * c_in * hw, c_in);
+				else {
+					fwd3(dyp, c_out, ps, h, wp, c_in, wb, NULL, dxf, ls);
+					unpad(dxf, c_in, h, w, ls, dx + (size_t)i * c_in * hw);
+				}
+			}
+		}
+		wgto(xpg, g, c_in, ps, base, hw, wp, dyt, op, c_out, dw);
+	}
+}
+
+// im2col and col2im as conv.go's, for one image.
+CLONES static void c_im2col(const float *img, int c_in, int h, int w, int k, int stride, int padding, float *col) {
+	int oh = (h + 2 * padding - k) / stride + 1, ow = (w + 2 * padding - k) / stride + 1;
+	float *dst = col;
+	for (int ch = 0; ch < c_in; ch++) {
+		const float *plane = img + (size_t)ch * h * w;
+		for (int ky = 0; ky < k; ky++)
+			for (int kx = 0; kx < k; kx++) {
+				// Output columns whose input column is inside the image: ox in [lo, hi).
+				int lo = 0, hi = ow;
+				while (lo < ow && lo * stride + kx - padding < 0) lo++;
+				while (hi > lo && (hi - 1) * stride + kx - padding >= w) hi--;
+				for (int oy = 0; oy < oh; oy++, dst += ow) {
+					int iy = oy * stride + ky - padding;
+					if (iy < 0 || iy >= h) {
+						memset(dst, 0, (size_t)ow * sizeof(float));
+						continue;
+					}
+					const float *src = plane + (size_t)iy * w + kx - padding;
+					for (int ox = 0; ox < lo; ox++) dst[ox] = 0;
+					if (stride == 1)
+						memcpy(dst + lo, src + lo, (size_t)(hi - lo) * sizeof(float));
+					else if (stride == 2)
+						for (int ox = lo; ox < hi; ox++) dst[ox] = src[2 * ox];
+					else
+						for (int ox = lo; ox < hi; ox++) dst[ox] = src[ox * stride];
+					for (int ox = hi; ox < ow; ox++) dst[ox] = 0;
+				}
+			}
+	}
+}
+
+CLONES static void c_col2im(const float *col, int c_in, int h, int w, int k, int stride, int padding, float *img) {
+	int oh = (h + 2 * padding - k) / stride + 1, ow = (w + 2 * padding - k) / stride + 1;
+	memset(img, 0, (size_t)c_in * h * w * sizeof(float));
+	const float *src = col;
+	for (int ch = 0; ch < c_in; ch++) {
+		float *plane = img + (size_t)ch * h * w;
+		for (int ky = 0; ky < k; ky++)
+			for (int kx = 0; kx < k; kx++) {
+				int lo = 0, hi = ow;
+				while (lo < ow && lo * stride + kx - padding < 0) lo++;
+				while (hi > lo && (hi - 1) * stride + kx - padding >= w) hi--;
+				for (int oy = 0; oy < oh; oy++, src += ow) {
+					int iy = oy * stride + ky - padding;
+					if (iy < 0 || iy >= h) continue;
+					float *dst = plane + (size_t)iy * w + kx - padding;
+					if (stride == 1)
+						for (int ox = lo; ox < hi; ox++) dst[ox] += src[ox];
+					else
+						for (int ox = lo; ox < hi; ox++) dst[ox * stride] += src[ox];
+				}
+			}
+	}
+}
+
+#define NB 64 // positions per block of the norm
+
+// The norm's sums over channels run in float64, channel by channel, for NB positions at a
+// time; with relu the output is max(y, 0).
+CLONES static void c_norm_forward(const float *x, int n, int c, int hw, const float *gamma, const float *beta, double eps,
+	float *y, float *stats, int relu) {
+	double s[NB], ss[NB], mean[NB], rstd[NB];
+	for (int i = 0; i < n; i++)
+		for (int p0 = 0; p0 < hw; p0 += NB) {
+			int nb = hw - p0 < NB ? hw - p0 : NB;
+			const float *xi = x + (size_t)i * c * hw + p0;
+			float *yi = y + (size_t)i * c * hw + p0;
+			for (int j = 0; j < nb; j++) s[j] = ss[j] = 0;
+			for (int ch = 0; ch < c; ch++) {
+				const float *xc = xi + (size_t)ch * hw;
+				for (int j = 0; j < nb; j++) {
+					double v = xc[j];
+					s[j] += v;
+					ss[j] += v * v;
+				}
+			}
+			float *st = stats + 2 * ((size_t)i * hw + p0);
+			for (int j = 0; j < nb; j++) {
+				double m = s[j] / c, v = ss[j] / c - m * m;
+				if (v < 0) v = 0;
+				mean[j] = m;
+				rstd[j] = 1 / sqrt(v + eps);
+				st[2 * j] = (float)m;
+				st[2 * j + 1] = (float)rstd[j];
+			}
+			for (int ch = 0; ch < c; ch++) {
+				const float *xc = xi + (size_t)ch * hw;
+				float *yc = yi + (size_t)ch * hw;
+				double g = gamma[ch], b = beta[ch];
+				if (relu)
+					for (int j = 0; j < nb; j++) {
+						float v = (float)(g * ((xc[j] - mean[j]) * rstd[j]) + b);
+						yc[j] = v > 0 ? v : 0;
+					}
+				else
+					for (int j = 0; j < nb; j++) yc[j] = (float)(g * ((xc[j] - mean[j]) * rstd[j]) + b);
+			}
+		}
+}
+
+// The backward pass runs in float32, 16 positions to a vector (the forward's statistics
+// are float32 already). The gradients of γ and β are summed per channel and lane of a
+// block, over one image's blocks in float32, then over the images in float64 (acc), then
+// over the lanes in order. With y, the output's gradient dy is taken as zero where y ≤ 0
+// (a ReLU after the norm).
+CLONES static void c_norm_backward(const float *x, int n, int c, int hw, const float *gamma, const float *stats,
+	const float *y, const float *dy, float *dx, float *dgamma, float *dbeta) {
+	float mean[NB], rstd[NB], sd[NB], sdx[NB];
+	size_t cn = (size_t)c * NB;
+	double *acc = xmalloc(2 * cn * sizeof(double));
+	float *img = xmalloc(2 * cn * sizeof(float));
+	double *dg = acc, *db = acc + cn;
+	float *ig = img, *ib = img + cn;
+	float invc = 1.0f / c;
+	for (int i = 0; i < n; i++) {
+		memset(img, 0, 2 * cn * sizeof(float));
+		for (int p0 = 0; p0 < hw; p0 += NB) {
+			int nb = hw - p0 < NB ? hw - p0 : NB;
+			size_t base = (size_t)i * c * hw + p0;
+			const float *st = stats + 2 * ((size_t)i * hw + p0);
+			for (int j = 0; j < nb; j++) {
+				mean[j] = st[2 * j];
+				rstd[j] = st[2 * j + 1];
+				sd[j] = sdx[j] = 0;
+			}
+			for (int ch = 0; ch < c; ch++) {
+				const float *xc = x + base + (size_t)ch * hw, *gc = dy + base + (size_t)ch * hw;
+				const float *yc = y ? y + base + (size_t)ch * hw : NULL;
+				float *dgc = ig + (size_t)ch * NB, *dbc = ib + (size_t)ch * NB, g = gamma[ch];
+				for (int j = 0; j < nb; j++) {
+					float xhat = (xc[j] - mean[j]) * rstd[j];
+					float d = (yc && !(yc[j] > 0)) ? 0 : gc[j];
+					dgc[j] += d * xhat;
+					dbc[j] += d;
+					float dxhat = d * g;
+					sd[j] += dxhat;
+					sdx[j] += dxhat * xhat;
+				}
+			}
+			for (int j = 0; j < nb; j++) {
+				sd[j] *= invc;
+				sdx[j] *= invc;
+			}
+			for (int ch = 0; ch < c; ch++) {
+				const float *xc = x + base + (size_t)ch * hw, *gc = dy + base + (size_t)ch * hw;
+				const float *yc = y ? y + base + (size_t)ch * hw : NULL;
+				float *dxc = dx + base + (size_t)ch * hw;
+				float g = gamma[ch];
+				for (int j = 0; j < nb; j++) {
+					float xhat = (xc[j] - mean[j]) * rstd[j];
+					float d = (yc && !(yc[j] > 0)) ? 0 : gc[j];
+					dxc[j] = rstd[j] * (d * g - sd[j] - xhat * sdx[j]);
+				}
+			}
+		}
+		for (size_t j = 0; j < cn; j++) {
+			dg[j] += ig[j];
+			db[j] += ib[j];
+		}
+	}
+	for (int ch = 0; ch < c; ch++) {
+		double a = 0, b = 0;
+		for (int j = 0; j < NB; j++) {
+			a += dg[(size_t)ch * NB + j];
+			b += db[(size_t)ch * NB + j];
+		}
+		dgamma[ch] += (float)a;
+		dbeta[ch] += (float)b;
+	}
+	free(img);
+	free(acc);
+}
+
+CLONES static void c_add_relu(float *y, const float *s, size_t n) {
+	for (size_t i = 0; i < n; i++) {
+		float v = y[i] + s[i];
+		y[i] = v > 0 ? v : 0;
+	}
+}
+
+CLONES static void c_add(float *dst, const float *src, size_t n) {
+	for (size_t i = 0; i < n; i++) dst[i] += src[i];
+}
+
+CLONES static void c_relu(float *x, size_t n) {
+	for (size_t i = 0; i < n; i++) x[i] = x[i] > 0 ? x[i] : 0;
+}
+
+CLONES static void c_relu_backward(const float *y, float *dy, size_t n) {
+	for (size_t i = 0; i < n; i++) dy[i] = y[i] > 0 ? dy[i] : 0;
+}
+
+// MaxPool2 as pool.go's: of equal values the first in reading order wins.
+CLONES static void c_maxpool2(const float *x, int planes, int h, int w, float *y, int *arg) {
+	int oh = h / 2, ow = w / 2;
+	size_t o = 0;
+	for (int p = 0; p < planes; p++) {
+		size_t base = (size_t)p * h * w;
+		for (int oy = 0; oy < oh; oy++)
+			for (int ox = 0; ox < ow; ox++, o++) {
+				size_t j = base + (size_t)2 * oy * w + 2 * ox, best = j;
+				if (x[j + 1] > x[best]) best = j + 1;
+				if (x[j + w] > x[best]) best = j + w;
+				if (x[j + w + 1] > x[best]) best = j + w + 1;
+				y[o] = x[best];
+				arg[o] = (int)best;
+			}
+	}
+}
+*/
+import "C"
+
+import "unsafe"
+
+// Go memory may be passed to C for the duration of a call (cgo pointer rules): none of
+// these keep a pointer, and the slices hold no Go pointers.
+
+// direct3 says whether the 3×3 stride-1 convolutions run on the direct kernels.
+const direct3 = true
+
+func ptr(x []float32) *C.float {
+	if len(x) == 0 {
+		return nil
+	}
+	return (*C.float)(unsafe.Pointer(&x[0]))
+}
+
+// direct3Size is the scratch conv3Forward and conv3Backward need (see c_conv3_forward and
+// c_conv3_backward): padded images, dy transposed, the rearranged weight and the positions,
+// so that no call allocates.
+func direct3Size(in, out, h, w int) int {
+	wp := w + 2
+	ps := ((h+2)*wp + 32 + 15) / 16 * 16
+	ls := (h*wp + 15) / 16 * 16
+	op, cp := (out+15)/16*16, (in+15)/16*16
+	fwd := in*ps + max(out*ls, 9*in*op+op+h*w)
+	bwd := C.GROUP*(in*ps+h*w*op) + out*ps + in*ls + 9*out*cp + h*w
+	return max(fwd, bwd)
+}
+
+// forceKernels makes the direct kernels use instruction set isa (2 AVX-512, 1 AVX2, 0 SSE)
+// and blocking mode (1 along channels, 0 along positions); −1 restores the automatic
+// choice. For tests, which must not run in parallel with it.
+func forceKernels(isa, mode int) { C.c_force(C.int(isa), C.int(mode)) }
+
+// isaSupported is the best instruction set of this CPU, as forceKernels numbers them.
+func isaSupported() int { return int(C.c_isa_supported()) }
+
+func conv3Forward(x []float32, n, in, h, w, out int, weight, bias, y, scratch []float32) {
+	if n == 0 {
+		return
+	}
+	C.c_conv3_forward(ptr(x), C.int(n), C.int(in), C.int(h), C.int(w), C.int(out), ptr(weight), ptr(bias), ptr(y), ptr(scratch))
+}
+
+func conv3Backward(x []float32, n, in, h, w, out int, weight, dy, dx, dweight, dbias, scratch []float32) {
+	if n == 0 {
+		return
+	}
+	C.c_conv3_backward(ptr(x), C.int(n), C.int(in), C.int(h), C.int(w), C.int(out), ptr(weight), ptr(dy), ptr(dx), ptr(dweight), ptr(dbias), ptr(scratch))
+}
+
+func (c Conv2D) im2col(img []float32, h, w int, col []float32) {
+	C.c_im2col(ptr(img), C.int(c.In), C.int(h), C.int(w), C.int(c.K), C.int(c.Stride), C.int(c.Pad), ptr(col))
+}
+
+func (c Conv2D) col2im(col []float32, h, w int, img []float32) {
+	C.c_col2im(ptr(col), C.int(c.In), C.int(h), C.int(w), C.int(c.K), C.int(c.Stride), C.int(c.Pad), ptr(img))
+}
+
+func normForward(x []float32, n, c, hw int, gamma, beta []float32, eps float64, y, stats []float32, relu bool) {
+	if n*hw == 0 {
+		return
+	}
+	C.c_norm_forward(ptr(x), C.int(n), C.int(c), C.int(hw), ptr(gamma), ptr(beta), C.double(eps), ptr(y), ptr(stats), cbool(relu))
+}
+
+func normBackward(x []float32, n, c, hw int, gamma, stats, y, dy, dx, dgamma, dbeta []float32) {
+	if n*hw == 0 {
+		return
+	}
+	C.c_norm_backward(ptr(x), C.int(n), C.int(c), C.int(hw), ptr(gamma), ptr(stats), ptr(y), ptr(dy), ptr(dx), ptr(dgamma), ptr(dbeta))
+}
+
+func addReLU(y, s []float32) {
+	if len(y) > 0 {
+		C.c_add_relu(ptr(y), ptr(s), C.size_t(len(y)))
+	}
+}
+
+func add(dst, src []float32) {
+	if len(dst) > 0 {
+		C.c_add(ptr(dst), ptr(src), C.size_t(len(dst)))
+	}
+}
+
+func reLU(x []float32) {
+	if len(x) > 0 {
+		C.c_relu(ptr(x), C.size_t(len(x)))
+	}
+}
+
+func reLUBackward(y, dy []float32) {
+	if len(y) > 0 {
+		C.c_relu_backward(ptr(y), ptr(dy), C.size_t(len(y)))
+	}
+}
+
+func maxPool2(x []float32, planes, h, w int, y []float32, arg []int32) {
+	if len(y) > 0 {
+		C.c_maxpool2(ptr(x), C.int(planes), C.int(h), C.int(w), ptr(y), (*C.int)(unsafe.Pointer(&arg[0])))
+	}
+}
+
+func cbool(b bool) C.int {
+	if b {
+		return 1
+	}
+	return 0
+}
