@@ -197,3 +197,13 @@ TARGET static void FN(wgto)(const float *xp, int g, int c_in, int ps, const int 
 #undef V
 #undef U
 #undef FN
+
+// The includer's parameters end here too, so that the next instruction set defines its own.
+#undef VL
+#undef SUFFIX
+#undef TARGET
+#undef FOB
+#undef FR
+#undef OPB
+#undef OPB1
+#undef WOV

@@ -20,14 +20,6 @@ package conv
 #define OPB1 24
 #define WOV 2
 #include "kernels.h"
-#undef VL
-#undef SUFFIX
-#undef TARGET
-#undef FOB
-#undef FR
-#undef OPB
-#undef OPB1
-#undef WOV
 
 #define VL 8
 #define SUFFIX _avx2
@@ -38,14 +30,6 @@ package conv
 #define OPB1 12
 #define WOV 1
 #include "kernels.h"
-#undef VL
-#undef SUFFIX
-#undef TARGET
-#undef FOB
-#undef FR
-#undef OPB
-#undef OPB1
-#undef WOV
 
 #define VL 4
 #define SUFFIX _sse
