@@ -6,8 +6,8 @@
 # claim, made on this network: the via-reference barrier falls with width and stays above
 # the direct one, and fixed points fall.
 #
-# Subsets, so that it runs cold in under 30 minutes on 2 cores: 10,000 MNIST training
-# images (28×28, no padding: ResNet's stride-2 stages take 28 → 14 → 7), 3 epochs, and the
+# Subsets, so that it runs cold in under 30 minutes on 2 cores: 30,000 MNIST training
+# images (28×28, no padding: ResNet's stride-2 stages take 28 → 14 → 7), 2 epochs, and the
 # barriers measured on 2,000 training and 2,000 test images. The seed trains CIFAR-10 for
 # 160 epochs at widths up to 64×; raise the variables to approach that.
 #
@@ -28,12 +28,12 @@ variable "widths" {
 
 variable "epochs" {
   type    = number
-  default = 3
+  default = 2
 }
 
 variable "train_subset" {
   type    = number
-  default = 10000
+  default = 30000
 }
 
 locals {
@@ -68,11 +68,11 @@ train "net" {
 
   # Adam, not open_lth's SGD: with SGD and momentum 0.9 (lr 0.003 to 0.1, with or without
   # warmup) ResNet-20 with LayerNorm stays on the uniform plateau (test loss 2.30) for the few
-  # hundred steps this budget allows on MNIST, in PyTorch as in modulo; Adam at 1e-3 leaves
-  # it in the first epoch.
+  # hundred steps this budget allows on MNIST, in PyTorch as in modulo; Adam leaves it in
+  # the first epoch (at width 8, 237 steps: 88.5% test accuracy at 3e-3, 83% at 1e-3).
   optimizer {
     kind     = "adam"
-    lr       = 0.001
+    lr       = 0.003
     schedule = "cosine"
   }
 }
