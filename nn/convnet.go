@@ -5,6 +5,7 @@ import (
 
 	"github.com/modulo-ml/modulo/nn/blas"
 	"github.com/modulo-ml/modulo/nn/conv"
+	"github.com/modulo-ml/modulo/nn/vec"
 )
 
 // normEps is the LayerNorm epsilon of the convolutional kinds, PyTorch's default.
@@ -281,7 +282,8 @@ func (u *unit) forward(m *ConvModel, x *act, n int) *act {
 	case u.gamma >= 0:
 		u.norm.Forward(z, n, u.z.h, u.z.w, m.param(u.gamma), m.param(u.beta), u.y.vals(n), u.stats[:u.norm.StatsSize(n, u.z.h, u.z.w)])
 	case u.relu:
-		conv.ReLU(u.y.vals(n))
+		y := u.y.vals(n)
+		vec.Relu(y, y)
 	}
 	return u.y
 }
@@ -302,7 +304,7 @@ func (u *unit) backward(m *ConvModel, x *act, n int, dx []float32) {
 		dz = u.z.grads(n)
 		u.norm.Backward(u.z.vals(n), n, u.z.h, u.z.w, m.param(u.gamma), stats, dy, dz, m.grad(u.gamma), m.grad(u.beta))
 	case u.relu:
-		conv.ReLUBackward(u.y.vals(n), dy)
+		vec.ReluBackward(u.y.vals(n), dy, dy)
 	}
 	u.conv.Backward(m.BLAS, x.vals(n), n, x.h, x.w, m.param(u.w), dz, dx, m.grad(u.w), m.grad(u.bias), m.col[:u.conv.ColSize(x.h, x.w)])
 }
@@ -329,7 +331,7 @@ func (r *resBlock) forward(m *ConvModel, x *act, n int) *act {
 
 func (r *resBlock) backward(m *ConvModel, x *act, n int, dx []float32) {
 	dy := r.c2.y.grads(n)
-	conv.ReLUBackward(r.c2.y.vals(n), dy)
+	vec.ReluBackward(r.c2.y.vals(n), dy, dy)
 	r.c2.backward(m, r.c1.y, n, r.c1.y.grads(n)) // reads dy, leaves it as it is
 	r.c1.backward(m, x, n, dx)
 	if r.sc == nil {

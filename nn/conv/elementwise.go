@@ -1,7 +1,7 @@
 package conv
 
-// The elementwise steps around the convolutions, in one pass each (in C where cgo is
-// available).
+// The elementwise steps of a residual block, in one pass each (in C where cgo is
+// available); the plain ReLU and its backward are package vec's.
 
 // AddReLU sets y to max(y + short, 0): a residual block's sum and ReLU.
 func AddReLU(y, short []float32) {
@@ -17,15 +17,4 @@ func Add(dst, src []float32) {
 		panic(ErrShape)
 	}
 	add(dst, src)
-}
-
-// ReLU sets the entries of x that are not positive to zero.
-func ReLU(x []float32) { reLU(x) }
-
-// ReLUBackward zeroes the gradient dy where the ReLU's output y is not positive.
-func ReLUBackward(y, dy []float32) {
-	if len(dy) != len(y) {
-		panic(ErrShape)
-	}
-	reLUBackward(y, dy)
 }

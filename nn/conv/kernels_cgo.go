@@ -429,14 +429,6 @@ CLONES static void c_add(float *dst, const float *src, size_t n) {
 	for (size_t i = 0; i < n; i++) dst[i] += src[i];
 }
 
-CLONES static void c_relu(float *x, size_t n) {
-	for (size_t i = 0; i < n; i++) x[i] = x[i] > 0 ? x[i] : 0;
-}
-
-CLONES static void c_relu_backward(const float *y, float *dy, size_t n) {
-	for (size_t i = 0; i < n; i++) dy[i] = y[i] > 0 ? dy[i] : 0;
-}
-
 // MaxPool2 as pool.go's: of equal values the first in reading order wins.
 CLONES static void c_maxpool2(const float *x, int planes, int h, int w, float *y, int *arg) {
 	int oh = h / 2, ow = w / 2;
@@ -538,18 +530,6 @@ func addReLU(y, s []float32) {
 func add(dst, src []float32) {
 	if len(dst) > 0 {
 		C.c_add(ptr(dst), ptr(src), C.size_t(len(dst)))
-	}
-}
-
-func reLU(x []float32) {
-	if len(x) > 0 {
-		C.c_relu(ptr(x), C.size_t(len(x)))
-	}
-}
-
-func reLUBackward(y, dy []float32) {
-	if len(y) > 0 {
-		C.c_relu_backward(ptr(y), ptr(dy), C.size_t(len(y)))
 	}
 }
 

@@ -163,23 +163,6 @@ func add(dst, src []float32) {
 	}
 }
 
-func reLU(x []float32) {
-	for i, v := range x {
-		if !(v > 0) {
-			x[i] = 0
-		}
-	}
-}
-
-func reLUBackward(y, dy []float32) {
-	dy = dy[:len(y)]
-	for i, v := range y {
-		if !(v > 0) {
-			dy[i] = 0
-		}
-	}
-}
-
 func maxPool2(x []float32, planes, h, w int, y []float32, arg []int32) {
 	oh, ow := h/2, w/2
 	o := 0
