@@ -78,31 +78,26 @@ func (c Conv2D) Forward(b blas.Impl, x []float32, n, h, w int, weight, bias, y, 
 	}
 	in, out := c.In*h*w, c.Out*oh*ow
 	for i := range n {
-		if c.pointwise() {
-			// The columns are the image.
-			b.Sgemm(false, false, c.Out, oh*ow, kk, 1, weight, kk, x[i*in:(i+1)*in], oh*ow, 0, y[i*out:(i+1)*out], oh*ow)
-			if bias != nil {
-				addBias(y[i*out:(i+1)*out], bias, oh*ow)
-			}
-			continue
-		}
-		c.im2col(x[i*in:(i+1)*in], h, w, col)
+		cols := c.columns(x[i*in:(i+1)*in], h, w, col)
 		yi := y[i*out : (i+1)*out]
-		b.Sgemm(false, false, c.Out, oh*ow, kk, 1, weight, kk, col, oh*ow, 0, yi, oh*ow)
-		if bias != nil {
-			addBias(yi, bias, oh*ow)
+		b.Sgemm(false, false, c.Out, oh*ow, kk, 1, weight, kk, cols, oh*ow, 0, yi, oh*ow)
+		for o, bo := range bias {
+			row := yi[o*oh*ow : (o+1)*oh*ow]
+			for j := range row {
+				row[j] += bo
+			}
 		}
 	}
 }
 
-// addBias adds bias[o] to plane o of y (planes of size).
-func addBias(y, bias []float32, size int) {
-	for o, b := range bias {
-		row := y[o*size : (o+1)*size]
-		for j := range row {
-			row[j] += b
-		}
+// columns returns one image's columns: the image itself for a pointwise convolution, else
+// its im2col unfolding into col.
+func (c Conv2D) columns(img []float32, h, w int, col []float32) []float32 {
+	if c.pointwise() {
+		return img
 	}
+	c.im2col(img, h, w, col)
+	return col
 }
 
 // Backward adds the gradients of the loss with respect to weight and bias to dweight and
@@ -123,12 +118,7 @@ func (c Conv2D) Backward(b blas.Impl, x []float32, n, h, w int, weight, dy, dx, 
 	pointwise := c.pointwise()
 	for i := range n {
 		dyi := dy[i*out : (i+1)*out]
-		cols := col
-		if pointwise {
-			cols = x[i*in : (i+1)*in]
-		} else {
-			c.im2col(x[i*in:(i+1)*in], h, w, col)
-		}
+		cols := c.columns(x[i*in:(i+1)*in], h, w, col)
 		b.Sgemm(false, true, c.Out, kk, oh*ow, 1, dyi, oh*ow, cols, oh*ow, 1, dweight, kk)
 		if dbias != nil {
 			for o := range c.Out {
