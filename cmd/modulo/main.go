@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"runtime/pprof"
 	"strings"
 )
@@ -82,6 +83,9 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	if path := os.Getenv("MODULO_CPUPROFILE"); path != "" {
 		stopProfile := startCPUProfile(path, stderr)
 		defer stopProfile()
+	}
+	if path := os.Getenv("MODULO_MEMPROFILE"); path != "" {
+		defer writeHeapProfile(path, stderr)
 	}
 	return c.run(args[1:], stdout, stderr)
 }
@@ -231,6 +235,23 @@ func startCPUProfile(path string, stderr io.Writer) func() {
 	return func() {
 		pprof.StopCPUProfile()
 		f.Close()
+	}
+}
+
+// writeHeapProfile writes the heap profile to path when the command ends: its alloc_space
+// sample names what allocated the memory a run held (MODULO_MEMPROFILE=mem.prof modulo run
+// …; go tool pprof -sample_index=alloc_space).
+func writeHeapProfile(path string, stderr io.Writer) {
+	runtime.GC() // the profile is as of the last collection: make it include the whole run
+	f, err := os.Create(path)
+	if err == nil {
+		err = pprof.Lookup("heap").WriteTo(f, 0)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "modulo: MODULO_MEMPROFILE: %v\n", err)
 	}
 }
 
