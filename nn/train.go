@@ -206,10 +206,11 @@ func Train(ctx context.Context, cfg TrainConfig, train, test *data.Set) (*TrainR
 			workers = stepParts
 		}
 		var err error
-		if m.TrainLoss, m.TrainAcc, err = evaluate(ctx, net, train, cfg.EvalTrain, b, workers); err != nil {
+		models := model.forwarders(evalChunk(net.Arch))
+		if m.TrainLoss, m.TrainAcc, err = evaluate(ctx, net, train, cfg.EvalTrain, b, workers, models); err != nil {
 			return err
 		}
-		if m.TestLoss, m.TestAcc, err = evaluate(ctx, net, test, 0, b, workers); err != nil {
+		if m.TestLoss, m.TestAcc, err = evaluate(ctx, net, test, 0, b, workers, models); err != nil {
 			return err
 		}
 		m.Seconds = time.Since(start).Seconds()
@@ -306,15 +307,16 @@ func finish(res *TrainResult, net *Network, asked []int, byStep map[int]*Network
 // all of them: a goroutine started for every GEMM of a forward pass often starts too late
 // to help (see blas.Impl.WithThreads), one per chunk runs the whole time.
 func Evaluate(ctx context.Context, net *Network, s *data.Set, limit int, b blas.Impl) (loss, acc float64, err error) {
-	return evaluate(ctx, net, s, limit, b, b.Threads())
+	return evaluate(ctx, net, s, limit, b, b.Threads(), nil)
 }
 
 // evaluate is Evaluate with its chunks shared among up to workers goroutines, each with
-// a handle of b's threads divided among them. The chunks' losses are added in chunk
+// a handle of b's threads divided among them, or with models[w] for worker w if models
+// has one for each (models of net that take a chunk, each used by one worker at a time). The chunks' losses are added in chunk
 // order, and a handle's threads do not change its bits, so the result does not depend on
 // workers. Once ctx is done, every worker stops before its next chunk, so a cancelled
 // evaluation ends within one chunk's forward pass.
-func evaluate(ctx context.Context, net *Network, s *data.Set, limit int, b blas.Impl, workers int) (loss, acc float64, err error) {
+func evaluate(ctx context.Context, net *Network, s *data.Set, limit int, b blas.Impl, workers int, models []Forwarder) (loss, acc float64, err error) {
 	n := s.N
 	if limit > 0 && limit < n {
 		n = limit
@@ -331,8 +333,13 @@ func evaluate(ctx context.Context, net *Network, s *data.Set, limit int, b blas.
 		b = b.WithThreads(max(1, b.Threads()/workers))
 	}
 	var next atomic.Int64
-	work := func() {
-		m := NewForwarder(net, min(chunk, n), b)
+	work := func(w int) {
+		var m Forwarder
+		if len(models) >= workers {
+			m = models[w]
+		} else {
+			m = NewForwarder(net, min(chunk, n), b)
+		}
 		for c := int(next.Add(1) - 1); c < chunks && ctx.Err() == nil; c = int(next.Add(1) - 1) {
 			lo := c * chunk
 			rows := min(chunk, n-lo)
@@ -342,10 +349,10 @@ func evaluate(ctx context.Context, net *Network, s *data.Set, limit int, b blas.
 		}
 	}
 	var wg safego.Group
-	for range workers - 1 {
-		wg.Go(work)
+	for w := range workers - 1 {
+		wg.Go(func() { work(w + 1) })
 	}
-	work()
+	work(0)
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
 		return 0, 0, err
