@@ -74,9 +74,15 @@ bench-engine: deps
 # Training speed side by side with PyTorch (Debian's python3-torch): one MNIST epoch of
 # 784-512-512-512-10, modulo's s/epoch, GFLOP/s and non-GEMM share against PyTorch tuned
 # and with its defaults. Reports the targets; missing one is not an error.
-.PHONY: bench-train crosscheck bench-align crosscheck-align
+.PHONY: bench-train crosscheck bench-align crosscheck-align crosscheck-align-conv
 crosscheck-align: deps
 	bash scripts/crosscheck-align.sh
+
+# The same for open_lth's ResNet-20 and VGG-11 (LayerNorm, width 8, MNIST subsets): weight
+# matching and barriers against numpy, scipy and PyTorch with a permutation spec built from
+# the tensor names, plus the barrier with Python's own weight matching. About 5 minutes.
+crosscheck-align-conv: deps
+	bash scripts/crosscheck-align-conv.sh
 
 bench-align: deps
 	bash scripts/bench-align.sh
