@@ -11,6 +11,7 @@ cd "$(dirname "$0")/.."
 make -s build
 cache=${1:-$(mktemp -d)}
 [ -n "${1:-}" ] || trap 'rm -rf "$cache"' EXIT
+mkdir -p "$cache"
 export MODULO_CACHE=$cache
 printf '%-12s %10s %10s\n' example cold_s warm_s
 for ex in ${RESULTS_EXAMPLES:-quickstart imp wlc trajectory width resnet_width conv_trajectory conv_imp}; do
