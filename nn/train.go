@@ -180,6 +180,7 @@ func Train(ctx context.Context, cfg TrainConfig, train, test *data.Set) (*TrainR
 	} else {
 		model = newMLPLearner(net, cfg.BatchSize, b, helper, masks, train)
 	}
+	evalModels := model.forwarders(evalChunk(net.Arch)) // nil: evaluation builds its own
 	rng := NewRand(cfg.DataSeed, streamOrder)
 	order := make([]int, train.N)
 	for i := range order {
@@ -206,11 +207,10 @@ func Train(ctx context.Context, cfg TrainConfig, train, test *data.Set) (*TrainR
 			workers = stepParts
 		}
 		var err error
-		models := model.forwarders(evalChunk(net.Arch))
-		if m.TrainLoss, m.TrainAcc, err = evaluate(ctx, net, train, cfg.EvalTrain, b, workers, models); err != nil {
+		if m.TrainLoss, m.TrainAcc, err = evaluate(ctx, net, train, cfg.EvalTrain, b, workers, evalModels); err != nil {
 			return err
 		}
-		if m.TestLoss, m.TestAcc, err = evaluate(ctx, net, test, 0, b, workers, models); err != nil {
+		if m.TestLoss, m.TestAcc, err = evaluate(ctx, net, test, 0, b, workers, evalModels); err != nil {
 			return err
 		}
 		m.Seconds = time.Since(start).Seconds()
@@ -312,9 +312,9 @@ func Evaluate(ctx context.Context, net *Network, s *data.Set, limit int, b blas.
 
 // evaluate is Evaluate with its chunks shared among up to workers goroutines, each with
 // a handle of b's threads divided among them, or with models[w] for worker w if models
-// has one for each (models of net that take a chunk, each used by one worker at a time). The chunks' losses are added in chunk
-// order, and a handle's threads do not change its bits, so the result does not depend on
-// workers. Once ctx is done, every worker stops before its next chunk, so a cancelled
+// has one for each (models of net that take a chunk, each used by one worker at a time).
+// The chunks' losses are added in chunk order, and a handle's threads do not change its
+// bits, so the result does not depend on workers. Once ctx is done, every worker stops before its next chunk, so a cancelled
 // evaluation ends within one chunk's forward pass.
 func evaluate(ctx context.Context, net *Network, s *data.Set, limit int, b blas.Impl, workers int, models []Forwarder) (loss, acc float64, err error) {
 	n := s.N
