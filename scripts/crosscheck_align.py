@@ -215,12 +215,10 @@ def torch_curves(torch, a, b, arch, splits, points):
     weights are float32((1-alpha)*a + alpha*b) computed in float64 (nn.Combine), the model
     runs in float32, the cross-entropy is summed in float64, and a prediction is the first
     largest logit."""
-    from torch import nn
     from torch.nn import functional as F
-    from crosscheck import build  # the float32 torch.nn.Sequential of `make crosscheck`
+    from crosscheck import build  # the float32 module of `make crosscheck`, modulo's names
 
     model = build(arch)
-    lin = [j for j, m in enumerate(model) if isinstance(m, nn.Linear)]
     a64 = {k: v.astype(np.float64) for k, v in a.items()}
     b64 = {k: v.astype(np.float64) for k, v in b.items()}
     alphas = [i / (points - 1) for i in range(points)]
@@ -230,9 +228,8 @@ def torch_curves(torch, a, b, arch, splits, points):
         for al in alphas:
             state = {}
             for k in a:
-                _, i, what = PARAM.fullmatch(k).groups()
                 w = ((1 - al) * a64[k] + al * b64[k]).astype(np.float32)
-                state["%d.%s" % (lin[int(i)], what)] = torch.from_numpy(w)
+                state[k] = torch.from_numpy(w)
             model.load_state_dict(state, strict=True)
             for s, (x, y, ynp) in data.items():
                 logits = model(x)
