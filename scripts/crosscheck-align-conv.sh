@@ -71,17 +71,9 @@ if [ -n "$inherited" ]; then
 fi
 go build -o "$work/modulo" ./cmd/modulo
 
-# run PRINTED_NAME CMD...: run CMD without the inherited BLAS settings, keeping its output
-# for when it fails.
-run() {
-  local what=$1
-  shift
-  if ! clean_env "${nice[@]}" "$@" >"$work/out" 2>&1; then
-    echo "crosscheck-align-conv: $what failed: $*" >&2
-    cat "$work/out" >&2
-    exit 1
-  fi
-}
+# run PRINTED_NAME CMD...: run CMD quietly at the chosen niceness (see run_logged in
+# torch-env.sh).
+run() { run_logged "$1" "${nice[@]}" "${@:2}"; }
 
 m="$work/modulo"
 vars=(-var "kinds=$kinds_hcl")

@@ -40,17 +40,8 @@ if [ -n "$inherited" ]; then
 fi
 go build -o "$work/modulo" ./cmd/modulo
 
-# run PRINTED_NAME CMD...: run CMD without the inherited BLAS settings, keeping its output
-# for when it fails.
-run() {
-  local what=$1
-  shift
-  if ! clean_env "$@" >"$work/out" 2>&1; then
-    echo "crosscheck-align: $what failed: $*" >&2
-    cat "$work/out" >&2
-    exit 1
-  fi
-}
+# run PRINTED_NAME CMD...: run CMD quietly (see run_logged in torch-env.sh).
+run() { run_logged "$@"; }
 
 m="$work/modulo"
 run "modulo run" "$m" run -progress plain "$pipe"

@@ -60,3 +60,16 @@ clean_env() {
   for v in $BLAS_ENV_VARS; do args+=(-u "$v"); done
   env "${args[@]}" "$@"
 }
+
+# run_logged PRINTED_NAME CMD...: run CMD without the inherited BLAS settings, its output in
+# $work/out (the caller's scratch directory), printed only if CMD fails, which stops the
+# script with the script's name and PRINTED_NAME.
+run_logged() {
+  local what=$1
+  shift
+  if ! clean_env "$@" >"$work/out" 2>&1; then
+    echo "$(basename "$0" .sh): $what failed: $*" >&2
+    cat "$work/out" >&2
+    exit 1
+  fi
+}
