@@ -101,6 +101,13 @@ func validateMatch(p *stages.Planned) error {
 		}
 		if arch, ok := p.Meta("reference"); ok {
 			if n, ok := knownInt(p.Value, "examples"); ok {
+				// The run takes min(examples, the dataset's training examples), so a
+				// small dataset is not refused for the default's 10,000.
+				if dm, ok := p.Meta("data"); ok {
+					if s, ok := shapeOfMeta(dm); ok && s.Train > 0 {
+						n = min(n, s.Train)
+					}
+				}
 				if need := activationMemory(arch, n); need > memoryBudget() {
 					errs = append(errs, cty.GetAttrPath("examples").NewErrorf("activation matching on %d examples would take about %s of memory (the hidden activations of both networks), more than this machine's %s; use fewer examples", n, bytesize.Format(need), bytesize.Format(memoryBudget())))
 				}

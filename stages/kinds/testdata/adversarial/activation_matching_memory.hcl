@@ -1,3 +1,11 @@
+# The estimate counts the examples the run takes: min(examples, the dataset's).
+dataset "big" {
+  source        = "synthetic"
+  examples      = 200000000
+  test_examples = 32
+  dims          = 4
+  classes       = 2
+}
 train "x" {
   data        = dataset.d
   seed        = 1
@@ -28,6 +36,6 @@ match "m" {
   reference = train.x.final
   target    = train.y.final
   method    = "activation"
-  data      = dataset.d
-  examples  = 2000000000 # ERROR: Invalid match configuration | activation matching on 2000000000 examples would take about
+  data      = dataset.big
+  examples  = 2000000000 # ERROR: Invalid match configuration | activation matching on 200000000 examples would take about
 }
