@@ -35,14 +35,18 @@ chromium:
 	@$(CHROMIUM)
 
 # The servers the remote cache's backends are tested against (artifacts/remote): Debian's
-# nginx with WebDAV PUT for the HTTP cache, versitygw for S3 (go install; any user). Like
-# Chromium: `make servers` fails when it cannot install one, `make test` goes on without
-# them and those tests skip, except on CI (CI set), where they fail.
+# nginx with WebDAV PUT for the HTTP cache, versitygw for S3 (go install; any user); and
+# the Slurm executor's single-node cluster (slurm/slurmtest): Debian's slurm-wlm (slurmctld,
+# slurmd and the commands) and munge. Like Chromium: `make servers` fails when it cannot
+# install one, `make test` goes on without them and those tests skip, except on CI (CI
+# set), where they fail.
 VERSITYGW := github.com/versity/versitygw/cmd/versitygw@v1.8.0
 
 servers:
 	@rc=0; \
 	scripts/ensure-deb.sh nginx /usr/sbin/nginx "the HTTP remote cache tests skip without it" || rc=1; \
+	scripts/ensure-deb.sh slurm-wlm /usr/sbin/slurmctld "the Slurm executor tests skip without it" || rc=1; \
+	scripts/ensure-deb.sh munge /usr/sbin/munged "the Slurm executor tests skip without it" || rc=1; \
 	gobin=$$($(GO) env GOBIN); gobin=$${gobin:-$$($(GO) env GOPATH | cut -d: -f1)/bin}; \
 	if ! command -v versitygw >/dev/null && [ ! -x "$$gobin/versitygw" ]; then \
 		echo "installing versitygw (go install $(VERSITYGW))" >&2; \
