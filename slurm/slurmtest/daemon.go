@@ -104,9 +104,8 @@ func startMunge(t testing.TB, dir, munged string, env []string, ds *[]*daemon) s
 	}
 }
 
-// marked returns the processes whose environment holds marker, and whose command line
-// contains name if name is not "".
-func marked(marker, name string) []int {
+// marked returns the processes whose environment holds marker.
+func marked(marker string) []int {
 	ents, _ := os.ReadDir("/proc")
 	var pids []int
 	for _, e := range ents {
@@ -115,16 +114,9 @@ func marked(marker, name string) []int {
 			continue
 		}
 		env, err := os.ReadFile(filepath.Join("/proc", e.Name(), "environ"))
-		if err != nil || !hasEntry(env, marker) {
-			continue
+		if err == nil && hasEntry(env, marker) {
+			pids = append(pids, pid)
 		}
-		if name != "" {
-			cmdline, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-			if !strings.Contains(string(cmdline), name) {
-				continue
-			}
-		}
-		pids = append(pids, pid)
 	}
 	return pids
 }
@@ -145,7 +137,7 @@ func hasEntry(env []byte, entry string) bool {
 // or cleared it escapes; jobs here are the tests' own short scripts.
 func kill(marker string) {
 	for try := 0; try < 3; try++ {
-		pids := marked(marker, "")
+		pids := marked(marker)
 		if len(pids) == 0 {
 			return
 		}
