@@ -35,7 +35,8 @@ type Job struct {
 //
 // The job's variables reach it through sbatch's own environment and --export=ALL rather
 // than as --export=ALL,K=V,...: sbatch splits that list at commas, so a value holding one
-// would be cut. (The job therefore also sees Client.Env, such as SLURM_CONF.)
+// would be cut. (The job therefore also sees Client.Env, such as SLURM_CONF, and a
+// variable sbatch itself reads, such as SBATCH_PARTITION, changes the submission too.)
 //
 // Submit passes --no-requeue before Extra: the caller decides what to do with a job that
 // died of a node failure (State.Requeue), and a job Slurm requeued by itself under the
