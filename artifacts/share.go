@@ -327,3 +327,75 @@ func ReadPrivateKey(path string) (ed25519.PrivateKey, error) {
 	}
 	return ed25519.NewKeyFromSeed(seed), nil
 }
+
+// Publish records e as the result of action id here and in the remote, as PutEntry does,
+// but a failed upload is an error: a worker whose result only this machine holds has done
+// nothing for the driver that waits on the remote. The blobs go first and the entry last,
+// so a worker killed half way leaves the remote without the entry, never with a bad one.
+func (c *Cache) Publish(ctx context.Context, id ActionID, e *Entry) error {
+	if err := c.putEntryLocal(id, e); err != nil {
+		return err
+	}
+	if c.remote == nil || c.remote.ReadOnly {
+		return fmt.Errorf("publish %s: no writable remote cache to publish to", id)
+	}
+	return c.Push(ctx, id, e)
+}
+
+// Fetch returns the bytes of blob id: from this cache, or else from the remote, checked
+// against id and stored here (with codec) before they are returned.
+func (c *Cache) Fetch(ctx context.Context, id OutputID, codec Codec) ([]byte, error) {
+	data, err := c.Get(id)
+	if err == nil || !errors.Is(err, ErrMiss) || c.remote == nil {
+		return data, err
+	}
+	r := c.remote
+	data, err = r.Store.Get(ctx, remote.CAS, id.String())
+	if errors.Is(err, remote.ErrNotFound) {
+		return nil, fmt.Errorf("blob %s is neither here nor in the remote cache %s: %w", id, r.Store, ErrMiss)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("fetching blob %s from the remote cache %s: %w", id, r.Store, err)
+	}
+	if got := NewOutputID(data); got != id {
+		r.bad.add(id)
+		return nil, fmt.Errorf("the remote cache %s holds other bytes under blob %s (sha256 %s)", r.Store, id, got)
+	}
+	r.transfer("download", len(data))
+	if _, _, err := c.Put(data, codec); err != nil {
+		return nil, err
+	}
+	return data, nil
+}
+
+// Upload copies blob id, which must be here, to the remote unless the remote has it.
+func (c *Cache) Upload(ctx context.Context, id OutputID) error {
+	r := c.remote
+	if r == nil || r.ReadOnly {
+		return fmt.Errorf("upload %s: no writable remote cache", id)
+	}
+	if ok, err := r.Store.Has(ctx, remote.CAS, id.String()); err != nil {
+		return fmt.Errorf("upload %s: %w", id, err)
+	} else if ok && !r.bad.has(id) {
+		return nil
+	}
+	data, err := c.Get(id)
+	if err != nil {
+		return fmt.Errorf("upload %s: %w", id, err)
+	}
+	if err := r.Store.Put(ctx, remote.CAS, id.String(), data); err != nil {
+		return fmt.Errorf("upload %s: %w", id, err)
+	}
+	r.transfer("upload", len(data))
+	return nil
+}
+
+// Forget drops the remote's memo that it lacks action id, so that the next GetEntry asks
+// it again: a worker elsewhere has published the entry since.
+func (c *Cache) Forget(id ActionID) {
+	if r := c.remote; r != nil {
+		r.missed.mu.Lock()
+		delete(r.missed.m, id)
+		r.missed.mu.Unlock()
+	}
+}

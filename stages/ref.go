@@ -62,6 +62,15 @@ func ArtifactType(name, media string) cty.Type {
 	return t
 }
 
+// ArtifactTypeNamed returns the artifact type declared under name, if any kind declared it:
+// what a worker decoding a configuration written elsewhere needs.
+func ArtifactTypeNamed(name string) (cty.Type, bool) {
+	typesMu.Lock()
+	defer typesMu.Unlock()
+	t, ok := types[name]
+	return t, ok
+}
+
 // IsArtifactType reports whether t is an artifact type and returns its name and media type.
 func IsArtifactType(t cty.Type) (name, media string, ok bool) {
 	if !t.IsCapsuleType() {
