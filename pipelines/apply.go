@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
-	"runtime/debug"
 	"sync"
 	"time"
 
@@ -28,6 +27,10 @@ type Applier struct {
 	Workers   int
 	KeepGoing bool
 	Force     map[string]bool
+	// Executor, if set, computes the nodes that miss the cache elsewhere (a Slurm cluster)
+	// instead of in this process; the cache must then have a writable remote, which is
+	// where the executor's workers read inputs and publish results.
+	Executor Executor
 
 	mu      sync.Mutex
 	results map[string]cty.Value
@@ -150,7 +153,7 @@ func (a *Applier) node(ctx context.Context, addr string) (err error) {
 	if !cfg.IsWhollyKnown() {
 		return fmt.Errorf("configuration is not known after its inputs were resolved (an upstream output is unknown)")
 	}
-	key, diags := nodeKey(inst, cfg)
+	key, files, diags := nodeKey(inst, cfg)
 	if diags.HasErrors() {
 		return &DiagError{Diags: diags}
 	}
@@ -176,6 +179,9 @@ func (a *Applier) node(ctx context.Context, addr string) (err error) {
 	}
 	if _, _, err := a.Cache.Put(key.Description(), artifacts.Raw); err != nil {
 		return fmt.Errorf("storing the key description: %w", err)
+	}
+	if a.Executor != nil {
+		return a.runElsewhere(ctx, inst, cfg, id, files)
 	}
 	start := time.Now()
 	a.emit(Event{Type: EventStart, Addr: addr, Kind: kind.Name, Time: start})
@@ -292,16 +298,10 @@ func (a *Applier) resolved(addr string, v cty.Value, id artifacts.ActionID, keyI
 	}
 }
 
-// run calls the stage, turning a panic into the node's error: a bug in one stage fails that
-// node, never the whole run.
-func (a *Applier) run(ctx context.Context, inst *Instance, cfg cty.Value) (res *stages.Result, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("stage %s panicked: %v\n%s", inst.Block.Kind.Name, r, debug.Stack())
-		}
-	}()
+// run calls the stage in this process.
+func (a *Applier) run(ctx context.Context, inst *Instance, cfg cty.Value) (*stages.Result, error) {
 	kind := inst.Block.Kind
-	in := &stages.Input{
+	return runKind(ctx, kind, &stages.Input{
 		Address: inst.Addr,
 		Config:  cfg,
 		Threads: a.threads(inst.Addr),
@@ -315,12 +315,7 @@ func (a *Applier) run(ctx context.Context, inst *Instance, cfg cty.Value) (res *
 		Progress: func(p stages.Progress) {
 			a.emit(Event{Type: EventProgress, Addr: inst.Addr, Kind: kind.Name, Progress: &p})
 		},
-	}
-	res, err = kind.Run(ctx, in)
-	if err == nil && ctx.Err() != nil {
-		err = ctx.Err()
-	}
-	return res, err
+	})
 }
 
 // threads is the number of worker slots granted to addr: its cost, within the budget.

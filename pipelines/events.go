@@ -17,6 +17,7 @@ const (
 	EventFailed   EventType = "failed"   // the stage or its configuration failed
 	EventSkipped  EventType = "skipped"  // an upstream node failed
 	EventWaiting  EventType = "waiting"  // another process is computing the same action
+	EventStatus   EventType = "status"   // where an executor's job is (Message: queued and why, running where)
 	EventWarning  EventType = "warning"  // something went wrong that the run recovered from
 	EventStopping EventType = "stopping" // the run was cancelled: running nodes are stopping (no Addr; Message: the cause)
 )

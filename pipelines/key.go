@@ -46,12 +46,12 @@ func actionKey(kind *stages.Kind, cfg cty.Value, files []stages.File) *artifacts
 
 // nodeKey computes the key of a node whose configuration is wholly known, hashing the files
 // its kind reads from outside the cache.
-func nodeKey(inst *Instance, cfg cty.Value) (*artifacts.Key, hcl.Diagnostics) {
+func nodeKey(inst *Instance, cfg cty.Value) (*artifacts.Key, []stages.File, hcl.Diagnostics) {
 	var files []stages.File
 	if f := inst.Block.Kind.Files; f != nil {
 		var err error
 		if files, err = f(cfg); err != nil {
-			return nil, hcl.Diagnostics{{
+			return nil, nil, hcl.Diagnostics{{
 				Severity: hcl.DiagError,
 				Summary:  "Missing input files",
 				Detail:   capitalize(err.Error()) + ".",
@@ -59,7 +59,7 @@ func nodeKey(inst *Instance, cfg cty.Value) (*artifacts.Key, hcl.Diagnostics) {
 			}}
 		}
 	}
-	return actionKey(inst.Block.Kind, cfg, files), nil
+	return actionKey(inst.Block.Kind, cfg, files), files, nil
 }
 
 // canonical renders a wholly known value as compact JSON with sorted object keys; artifacts

@@ -202,7 +202,7 @@ func (p *Planner) planNode(plan *Plan, inst *Instance, valueOf ValueOf) (*PlanNo
 		n.Reasons = []string{"waits for " + strings.Join(waits, ", ")}
 		return n, diags
 	}
-	key, d := nodeKey(inst, cfg)
+	key, _, d := nodeKey(inst, cfg)
 	if d.HasErrors() {
 		n.Status = Deferred
 		return n, append(diags, d...)

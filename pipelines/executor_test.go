@@ -1,0 +1,165 @@
+package pipelines
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/zclconf/go-cty/cty"
+
+	"github.com/modulo-ml/modulo/artifacts"
+	"github.com/modulo-ml/modulo/artifacts/remote"
+	"github.com/modulo-ml/modulo/stages"
+	"github.com/modulo-ml/modulo/stages/stagetest"
+)
+
+// workerExecutor runs each job as `modulo worker` would on another machine: Work on a cache
+// of its own (the node's scratch), attached to the shared remote, with nothing else.
+type workerExecutor struct {
+	t      *testing.T
+	remote string // the shared remote's location
+	mu     sync.Mutex
+	jobs   []string
+}
+
+func (w *workerExecutor) Run(ctx context.Context, j *Job) error {
+	c, err := artifacts.Open(w.t.TempDir())
+	if err != nil {
+		return err
+	}
+	s, err := remote.Open(ctx, w.remote)
+	if err != nil {
+		return err
+	}
+	c.SetRemote(&artifacts.Remote{Store: s})
+	j.Submitted("in-process job")
+	act, err := Work(ctx, c, testRegistry(), j.Blob, nil)
+	if err != nil {
+		return err
+	}
+	if act.Address != j.Addr || act.ID != j.Action.String() {
+		return errors.New("the worker read another action than the job's")
+	}
+	w.mu.Lock()
+	w.jobs = append(w.jobs, j.Addr)
+	w.mu.Unlock()
+	return nil
+}
+
+// attachDir attaches a directory remote to e's cache.
+func attachDir(t *testing.T, e *env, dir string) {
+	s, err := remote.Open(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.cache.SetRemote(&artifacts.Remote{Store: s})
+}
+
+// TestExecutorMatchesLocalRun runs a pipeline (artifacts, lists of them, values, for_each)
+// through an executor whose workers see only the remote cache, and requires the same
+// action IDs and outputs as a run in this process; a second run submits nothing.
+func TestExecutorMatchesLocalRun(t *testing.T) {
+	local := newEnv(t)
+	p := local.write(chain)
+	rl := local.apply(p, nil)
+	want := map[string]string{}
+	stateOf(t, local, p, want)
+
+	e := newEnv(t)
+	shared := filepath.Join(t.TempDir(), "shared")
+	attachDir(t, e, shared)
+	p2 := e.write(chain)
+	ex := &workerExecutor{t: t, remote: shared}
+	run := func() *Report {
+		plan := e.plan(p2, nil)
+		a := &Applier{Plan: plan, Cache: e.cache, State: LoadState(e.cache.Dir(), p2), Workers: 2, Executor: ex}
+		rep := a.Apply(context.Background())
+		if !rep.Walk.OK() {
+			t.Fatalf("apply: %v", rep.Walk.Err())
+		}
+		return rep
+	}
+	rep := run()
+	if len(ex.jobs) != len(rl.Ran) || len(rep.Ran) != len(rl.Ran) {
+		t.Fatalf("executor ran %v (reported %v), the local run %v", ex.jobs, rep.Ran, rl.Ran)
+	}
+	got := map[string]string{}
+	stateOf(t, e, p2, got)
+	for addr, w := range want {
+		if got[addr] != w {
+			t.Errorf("%s: action/key %s through the executor, %s locally", addr, got[addr], w)
+		}
+	}
+	ex.jobs = nil
+	if rep := run(); len(ex.jobs) != 0 || len(rep.Ran) != 0 {
+		t.Errorf("second run submitted %v", ex.jobs)
+	}
+}
+
+func stateOf(t *testing.T, e *env, path string, into map[string]string) {
+	st := LoadState(e.cache.Dir(), path)
+	for _, addr := range []string{"text.a", `text.b["x"]`, `text.b["y"]`, "concat.c", "concat.d"} {
+		n, ok := st.Get(addr)
+		if !ok {
+			t.Fatalf("no state recorded for %s", addr)
+		}
+		into[addr] = n.Action + " " + n.Key
+	}
+}
+
+// TestExecutorNeedsWritableRemote: without a remote the workers could not return anything,
+// so the node fails saying what to set.
+func TestExecutorNeedsWritableRemote(t *testing.T) {
+	e := newEnv(t)
+	p := e.write(`text "a" { value = "x" }`)
+	plan := e.plan(p, nil)
+	a := &Applier{Plan: plan, Cache: e.cache, Workers: 1, Executor: &workerExecutor{t: t}}
+	rep := a.Apply(context.Background())
+	if rep.Walk.OK() {
+		t.Fatal("ran without a remote")
+	}
+	if err := rep.Walk.Err(); err == nil || !strings.Contains(err.Error(), "writable remote cache") {
+		t.Errorf("error %v, want one naming the writable remote cache", err)
+	}
+}
+
+// TestActionRoundTrip encodes configurations with artifacts in every position (alone, in
+// lists, empty lists, nulls) and decodes them to equal values.
+func TestActionRoundTrip(t *testing.T) {
+	ref := func(s string) cty.Value {
+		return stages.RefVal(stagetest.Text, &stages.Ref{Type: "text", Media: "text/plain; charset=utf-8", ID: artifacts.NewOutputID([]byte(s)), Size: int64(len(s)), Meta: "m " + s})
+	}
+	cfgs := []cty.Value{
+		cty.ObjectVal(map[string]cty.Value{"a": ref("x"), "n": cty.NumberIntVal(3), "s": cty.StringVal("$artifact:text")}),
+		cty.ObjectVal(map[string]cty.Value{"parts": cty.ListVal([]cty.Value{ref("x"), ref("y")}), "empty": cty.ListValEmpty(stagetest.Text)}),
+		cty.ObjectVal(map[string]cty.Value{"null": cty.NullVal(stagetest.Text), "m": cty.MapVal(map[string]cty.Value{"k": ref("z")}),
+			"nested": cty.ObjectVal(map[string]cty.Value{"t": cty.TupleVal([]cty.Value{ref("x"), cty.True})})}),
+	}
+	kind := &stages.Kind{Name: "text", Version: 7}
+	for i, cfg := range cfgs {
+		act, err := NewAction(kind, "text.a", cfg, artifacts.ActionID{1}, 2, nil)
+		if err != nil {
+			t.Fatalf("%d: %v", i, err)
+		}
+		back, err := DecodeAction(act.Encode())
+		if err != nil {
+			t.Fatalf("%d: %v", i, err)
+		}
+		v, err := back.Value()
+		if err != nil {
+			t.Fatalf("%d: %v", i, err)
+		}
+		if !v.RawEquals(cfg) {
+			t.Errorf("%d: decoded %#v, want %#v", i, v, cfg)
+		}
+		if back.Stage != "text" || back.Version != 7 || back.Threads != 2 || back.Address != "text.a" {
+			t.Errorf("%d: header %+v", i, back)
+		}
+	}
+	if _, err := DecodeAction([]byte(`{"format":2,"stage":"x","id":"y","config_type":"1","config":"1"}`)); err == nil || !strings.Contains(err.Error(), "format 2") {
+		t.Errorf("a future format: %v", err)
+	}
+}
