@@ -30,8 +30,10 @@ type Config struct {
 	// Outputs are the output blocks in file order.
 	Outputs []*OutputDecl
 	// Cache is the cache block, or nil.
-	Cache  *CacheDecl
-	byAddr map[string]*Block // "kind.name"
+	Cache *CacheDecl
+	// Executor is the executor block, or nil.
+	Executor *ExecutorDecl
+	byAddr   map[string]*Block // "kind.name"
 	// soft holds the load errors that leave the rest of the pipeline whole (a mistake
 	// inside a stage block's body), so Open can still evaluate it; see Open.
 	soft map[*hcl.Diagnostic]bool

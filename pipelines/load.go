@@ -98,6 +98,8 @@ func (c *Config) loadFile(f *hcl.File) hcl.Diagnostics {
 			diags = append(diags, c.loadOutput(b.AsHCLBlock())...)
 		case "cache":
 			diags = append(diags, c.loadCache(b.AsHCLBlock())...)
+		case "executor":
+			diags = append(diags, c.loadExecutor(b.AsHCLBlock())...)
 		default:
 			diags = append(diags, c.loadStage(b.AsHCLBlock())...)
 		}

@@ -1,0 +1,23 @@
+# The executor block is inert on a local run; every setting at its most elaborate.
+executor "slurm" {
+  partition  = "cpu"
+  account    = "lab"
+  qos        = "normal"
+  cpus       = 2
+  mem        = "8G"
+  time       = "1-12:00:00"
+  max_jobs   = 50
+  retries    = 0
+  extra_args = ["--constraint=avx512", "--exclusive"]
+  modulo     = "/opt/modulo/bin/modulo"
+  dir        = "slurm-logs"
+  resources "text" {
+    cpus = 4
+    mem  = "512M"
+    time = "90m"
+  }
+}
+
+text "a" {
+  value = "x"
+}
