@@ -53,6 +53,10 @@ type RemoteConfig struct {
 	ReadOnly bool
 	// Key signs what this cache uploads; nil uploads unsigned.
 	Key ed25519.PrivateKey
+	// Spec is the remote as another modulo process is told it (-remote): the URL as
+	// written, or the directory's absolute path. KeyFile is the signing key's file, "" for
+	// none. A driver passes both to its workers.
+	Spec, KeyFile string
 	// Trusted, if not empty, are the keys whose signatures make a fetched entry usable.
 	Trusted []ed25519.PublicKey
 }
@@ -98,7 +102,12 @@ func ResolveRemote(decl *CacheDecl, flags RemoteFlags, getenv func(string) strin
 	if d != nil {
 		diags = append(diags, d)
 	}
-	rc.Location, rc.From = loc, from.name
+	rc.Location, rc.From, rc.Spec = loc, from.name, raw
+	if loc != nil && loc.Dir != "" {
+		if abs, err := filepath.Abs(loc.Dir); err == nil {
+			rc.Spec = abs
+		}
+	}
 
 	rc.ReadOnly = decl.ReadOnly
 	if env := getenv(EnvRemoteReadOnly); env != "" {
@@ -124,6 +133,9 @@ func ResolveRemote(decl *CacheDecl, flags RemoteFlags, getenv func(string) strin
 				diags = append(diags, d)
 			}
 			rc.Key = k
+			if p, d := r.path(path, from); d == nil {
+				rc.KeyFile, _ = filepath.Abs(p)
+			}
 		}
 	}
 

@@ -34,6 +34,8 @@ type command struct {
 	run  func(args []string, stdout, stderr io.Writer) int
 	// subs are the subcommands of a group; run dispatches to them with runSub.
 	subs []command
+	// hidden leaves a plumbing command out of the list of commands (it has its -h).
+	hidden bool
 }
 
 func commands() []command {
@@ -49,6 +51,7 @@ func commands() []command {
 		{name: "doctor", args: "[-quick]", summary: "show the BLAS, its kernel and speed, where data and cache are", run: cmdDoctor},
 		{name: "version", summary: "print the version", run: cmdVersion},
 		{name: "help", args: "[COMMAND]", summary: "print this list, or a command's help", run: cmdHelp},
+		{name: "worker", args: "[flags] ACTION", summary: "run one action of a cluster job (plumbing)", help: workerHelp, run: cmdWorker, hidden: true},
 	}
 }
 
@@ -152,6 +155,9 @@ func writeTable(w io.Writer, indent string, cmds []command) {
 		}
 	}
 	for _, c := range cmds {
+		if c.hidden {
+			continue
+		}
 		fmt.Fprintf(w, "%s%-*s  %-*s  %s\n", indent, nameWidth, c.name, argsWidth, c.args, c.summary)
 		for _, s := range c.subs {
 			fmt.Fprintf(w, "%s%-*s  %-*s  %s\n", indent, nameWidth, c.name+" "+s.name, argsWidth, s.args, s.summary)

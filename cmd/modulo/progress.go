@@ -160,6 +160,8 @@ func eventText(e pipelines.Event) string {
 		return "warning: " + e.Addr + msg
 	case pipelines.EventProgress:
 		return strings.TrimSpace(e.Addr + " " + progressText(e.Progress, ""))
+	case pipelines.EventStatus: // "train.a running on node3, Slurm job 12"
+		return e.Addr + " " + pipelines.Printable(e.Message)
 	case pipelines.EventStopping: // the cause is a signal: see interruptible
 		return "interrupted" + msg + "; stopping the running nodes (a second signal exits at once)"
 	}
@@ -242,6 +244,10 @@ func (d *ttyDisplay) Observe(e pipelines.Event) {
 	switch e.Type {
 	case pipelines.EventStart:
 		d.bar(e.Addr)
+	case pipelines.EventStatus:
+		if nb := d.bar(e.Addr); nb != nil {
+			nb.prog.Store(&stages.Progress{Message: e.Message})
+		}
 	case pipelines.EventProgress:
 		if nb := d.bar(e.Addr); nb != nil && e.Progress != nil {
 			p := *e.Progress

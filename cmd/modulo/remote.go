@@ -20,6 +20,8 @@ import (
 // cache block (pipelines.ResolveRemote says how).
 type remoteFlags struct {
 	pipelines.RemoteFlags
+	// resolved is what attach resolved, for a driver to pass on to its workers.
+	resolved *pipelines.RemoteConfig
 }
 
 func (r *remoteFlags) register(fs *flag.FlagSet) {
@@ -44,6 +46,7 @@ func (r *remoteFlags) attach(c *artifacts.Cache, cfg *pipelines.Config, stderr i
 	if diags.HasErrors() {
 		return false
 	}
+	r.resolved = rc
 	var mu sync.Mutex
 	rm, err := rc.Attach(context.Background(), func(msg string) {
 		mu.Lock()

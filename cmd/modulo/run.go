@@ -1,12 +1,14 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime"
 	"sort"
 	"strings"
@@ -14,6 +16,8 @@ import (
 
 	"github.com/modulo-ml/modulo/artifacts"
 	"github.com/modulo-ml/modulo/pipelines"
+	"github.com/modulo-ml/modulo/pipelines/slurmexec"
+	"github.com/modulo-ml/modulo/slurm"
 )
 
 // planFlags are shared by plan and run.
@@ -128,6 +132,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	jobs := fs.Int("j", runtime.NumCPU(), "worker budget: how many cores the running nodes may use together, 1 or more (default: the number of CPUs)")
 	keepGoing := fs.Bool("keep-going", false, "after a failure, keep running every branch that does not depend on it")
 	progress := fs.String("progress", "auto", "progress display: auto, tty, plain or json")
+	executor := fs.String("executor", cmp.Or(os.Getenv("MODULO_EXECUTOR"), "local"), "where nodes that miss the cache run: local, or slurm (jobs on a Slurm cluster, configured by the pipeline's executor block; default $MODULO_EXECUTOR, else local)")
 	path, ok := parsePipelineArgs(fs, args, stderr)
 	if !ok {
 		return 1
@@ -139,9 +144,22 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 			"so it is a whole number from 1 (one node at a time) up; leave it out to use the %d CPUs of this machine\n", *jobs, runtime.NumCPU())
 		return 1
 	}
+	if *executor != "local" && *executor != "slurm" {
+		fmt.Fprintf(stderr, "modulo run: -executor %q: the executors are local (this machine, the default) and slurm (a Slurm cluster)\n", *executor)
+		return 1
+	}
 	plan, planner, c, ok := pf.plan(path, stderr)
 	if !ok {
 		return 1
+	}
+	var exec pipelines.Executor
+	if *executor == "slurm" {
+		x, err := slurmexec.New(planner.Graph.Config.Executor, pf.remote.resolved, pipelineDir(path), &slurm.Client{})
+		if err != nil {
+			fmt.Fprintf(stderr, "modulo run: %v\n", err)
+			return 1
+		}
+		exec = x
 	}
 	out := io.Writer(stderr)
 	if *progress == "json" {
@@ -163,6 +181,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		Workers:   *jobs,
 		KeepGoing: *keepGoing,
 		Force:     planner.Force,
+		Executor:  exec,
 	}
 	rep := app.Apply(ctx)
 	disp.Close()
@@ -237,4 +256,12 @@ func plural(n int, what string) string {
 		return fmt.Sprintf("%d %sies", n, strings.TrimSuffix(what, "y"))
 	}
 	return fmt.Sprintf("%d %ss", n, what)
+}
+
+// pipelineDir is the directory of the pipeline at path (a file or a directory).
+func pipelineDir(path string) string {
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return path
+	}
+	return filepath.Dir(path)
 }
