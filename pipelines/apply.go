@@ -181,7 +181,7 @@ func (a *Applier) node(ctx context.Context, addr string) (err error) {
 		return fmt.Errorf("storing the key description: %w", err)
 	}
 	if a.Executor != nil {
-		return a.runElsewhere(ctx, inst, cfg, id, files)
+		return a.runElsewhere(ctx, inst, cfg, id, keyID, files)
 	}
 	start := time.Now()
 	a.emit(Event{Type: EventStart, Addr: addr, Kind: kind.Name, Time: start})

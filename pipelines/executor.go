@@ -40,10 +40,17 @@ type Job struct {
 
 // runElsewhere hands a node that missed the cache to the executor: the action document and
 // every input go to the remote first, and the result comes back through it.
-func (a *Applier) runElsewhere(ctx context.Context, inst *Instance, cfg cty.Value, id artifacts.ActionID, files []stages.File) error {
+func (a *Applier) runElsewhere(ctx context.Context, inst *Instance, cfg cty.Value, id artifacts.ActionID, keyID artifacts.OutputID, files []stages.File) error {
 	kind := inst.Block.Kind
 	if r := a.Cache.Remote(); r == nil || r.ReadOnly {
 		return fmt.Errorf("running nodes elsewhere needs a writable remote cache that the workers share (-remote, MODULO_REMOTE or the cache block's remote)")
+	}
+	// Another driver sharing the remote may have finished the node since this one planned:
+	// a job costs seconds of scheduling, a second look one request.
+	a.Cache.Forget(id)
+	if v, ok := a.lookup(inst.Addr, kind, id); ok {
+		a.resolved(inst.Addr, v, id, keyID, false)
+		return nil
 	}
 	act, err := NewAction(kind, inst.Addr, cfg, id, a.threads(inst.Addr), files)
 	if err != nil {

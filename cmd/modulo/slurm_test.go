@@ -2,10 +2,12 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strings"
 	"sync"
 	"syscall"
@@ -302,6 +304,71 @@ concat "c" {
 			t.Errorf("restarted run:\n%s", out)
 		}
 	})
+}
+
+// TestSlurmExecutorRetries: a job killed by its time limit is submitted again with twice
+// the time, and succeeds. Slurm's limits are whole minutes and it checks them every half
+// minute, so this takes about three; it runs beside the other Slurm tests.
+func TestSlurmExecutorRetries(t *testing.T) {
+	t.Parallel()
+	cluster := slurmtest.Start(t)
+	e := newSlurmEnv(t, cluster)
+	e.write("p.hcl", `
+executor "slurm" {
+  time    = "1m"
+  retries = 1
+}
+text "slow" {
+  value = "x"
+  sleep = "100s"
+}
+`)
+	out := e.run(0, "driver", "run", "-executor", "slurm", "-progress", "plain", "p.hcl")
+	for _, want := range []string{"hit its time limit; retry 1/1 with time 2m0s", "started: submitted as Slurm job", "1 ran"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// TestSlurmTwoDrivers: two drivers started at once on one pipeline, with caches of their
+// own and one shared remote, compute each node once between them.
+func TestSlurmTwoDrivers(t *testing.T) {
+	t.Parallel()
+	cluster := slurmtest.Start(t)
+	e := newSlurmEnv(t, cluster)
+	log := filepath.Join(e.dir, "runs.log")
+	e.env = append(e.env, "MODULO_TEST_LOG="+log)
+	e.write("p.hcl", `
+text "a" {
+  for_each = toset(["1", "2", "3", "4"])
+  value    = each.key
+  sleep    = "2s"
+}
+concat "all" {
+  parts = [for k, v in text.a : v.out]
+}
+`)
+	var bufs [2]lockedBuf
+	var cmds [2]*exec.Cmd
+	for i := range cmds {
+		cmds[i] = e.cmd(fmt.Sprintf("driver%d", i), "run", "-executor", "slurm", "-progress", "plain", "p.hcl")
+		cmds[i].Stdout, cmds[i].Stderr = &bufs[i], &bufs[i]
+		if err := cmds[i].Start(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, c := range cmds {
+		if err := c.Wait(); err != nil {
+			t.Errorf("driver %d: %v\n%s", i, err, bufs[i].String())
+		}
+	}
+	b, _ := os.ReadFile(log)
+	runs := strings.Fields(string(b))
+	sort.Strings(runs)
+	if want := `concat.all text.a["1"] text.a["2"] text.a["3"] text.a["4"]`; strings.Join(runs, " ") != want {
+		t.Errorf("stages ran %v, want each once: %s\ndriver 0:\n%s\ndriver 1:\n%s", runs, want, bufs[0].String(), bufs[1].String())
+	}
 }
 
 func squeue(t *testing.T, cluster *slurmtest.Cluster) string {
