@@ -197,11 +197,11 @@ func mapArtifacts(v cty.Value, typ func(cty.Type) (cty.Type, bool, error), leaf 
 		return leaf(v, nt)
 	}
 	switch {
-	case t.IsListType() || t.IsSetType():
-		if v.LengthInt() == 0 {
-			if t.IsListType() {
-				return cty.ListValEmpty(nt.ElementType()), nil
-			}
+	case t.IsListType() || t.IsSetType() || t.IsTupleType():
+		if v.LengthInt() == 0 && t.IsListType() {
+			return cty.ListValEmpty(nt.ElementType()), nil
+		}
+		if v.LengthInt() == 0 && t.IsSetType() {
 			return cty.SetValEmpty(nt.ElementType()), nil
 		}
 		elems := make([]cty.Value, 0, v.LengthInt())
@@ -213,19 +213,11 @@ func mapArtifacts(v cty.Value, typ func(cty.Type) (cty.Type, bool, error), leaf 
 			}
 			elems = append(elems, ne)
 		}
-		if t.IsListType() {
+		switch {
+		case t.IsListType():
 			return cty.ListVal(elems), nil
-		}
-		return cty.SetVal(elems), nil
-	case t.IsTupleType():
-		elems := make([]cty.Value, 0, v.LengthInt())
-		for it := v.ElementIterator(); it.Next(); {
-			_, e := it.Element()
-			ne, err := mapArtifacts(e, typ, leaf)
-			if err != nil {
-				return cty.NilVal, err
-			}
-			elems = append(elems, ne)
+		case t.IsSetType():
+			return cty.SetVal(elems), nil
 		}
 		return cty.TupleVal(elems), nil
 	case t.IsMapType():

@@ -49,6 +49,9 @@ type Block struct {
 	ForEach   hcl.Expression
 	DependsOn []hcl.Traversal
 	Body      *Body
+	// Resources are the block's resources { cpus, mem, time } for an executor such as
+	// Slurm, over its kind's and the executor's defaults; zero without the block.
+	Resources Resources
 }
 
 // Addr is the block address, kind.name.

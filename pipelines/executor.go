@@ -31,6 +31,9 @@ type Job struct {
 	Blob artifacts.OutputID
 	// Threads is the number of cores the node is planned to use.
 	Threads int
+	// Resources are the node's block's resources { … }; the executor fills in what they
+	// leave out.
+	Resources Resources
 	// Submitted tells the display that the job is in the executor's hands, with an id
 	// the user can look up ("Slurm job 1234").
 	Submitted func(msg string)
@@ -72,7 +75,7 @@ func (a *Applier) runElsewhere(ctx context.Context, inst *Instance, cfg cty.Valu
 	}
 	start := time.Now()
 	j := &Job{
-		Addr: inst.Addr, Kind: kind.Name, Action: id, Blob: blob, Threads: act.Threads,
+		Addr: inst.Addr, Kind: kind.Name, Action: id, Blob: blob, Threads: act.Threads, Resources: inst.Block.Resources,
 		Submitted: func(msg string) {
 			a.emit(Event{Type: EventStart, Addr: inst.Addr, Kind: kind.Name, Message: msg})
 		},

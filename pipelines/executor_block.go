@@ -166,7 +166,7 @@ func (l literals) value(a *hcl.Attribute, t cty.Type, want string) (cty.Value, b
 	v, ds := a.Expr.Value(nil)
 	if ds.HasErrors() {
 		*l.diags = append(*l.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Executor settings must be literals",
-			Detail:  fmt.Sprintf("The %s block's %s is read before anything else is evaluated, so it cannot refer to variables or stages; write the value itself.", l.what, a.Name),
+			Detail:  fmt.Sprintf("The %s block's %s is read before anything else is evaluated, so it cannot refer to variables, each or stages; write the value itself.", l.what, a.Name),
 			Subject: a.Expr.Range().Ptr()})
 		return cty.NilVal, false
 	}
@@ -308,4 +308,22 @@ func ParseTime(s string) (time.Duration, error) {
 		return 0, fmt.Errorf("time = %q must be positive", s)
 	}
 	return d, nil
+}
+
+// blockResources reads a stage block's resources meta-block, if it has one: the cpus, mem
+// and time its jobs ask an executor for, as literals like the executor block's.
+func blockResources(body hcl.Body) (Resources, hcl.Diagnostics) {
+	content, _, diags := body.PartialContent(&hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{{Type: "resources"}}})
+	var r Resources
+	for i, b := range content.Blocks {
+		if i > 0 {
+			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Duplicate resources block",
+				Detail: fmt.Sprintf("A stage block has at most one resources block; the first is at %s.", content.Blocks[0].DefRange), Subject: b.DefRange.Ptr()})
+			continue
+		}
+		rc, ds := b.Body.Content(resourcesSchema)
+		diags = append(diags, ds...)
+		r = literals{what: "resources", diags: &diags}.resources(rc.Attributes)
+	}
+	return r, diags
 }

@@ -154,6 +154,10 @@ func (c *Config) loadStage(b *hcl.Block) hcl.Diagnostics {
 			blk.DependsOn = trs
 		}
 	}
+	res, d := blockResources(b.Body)
+	c.markSoft(d)
+	diags = append(diags, d...)
+	blk.Resources = res
 	blk.Body = body
 	c.byAddr[blk.Addr()] = blk
 	c.Blocks = append(c.Blocks, blk)
@@ -247,6 +251,9 @@ func unexpectedItems(rest hcl.Body, s stages.Schema, meta bool) hcl.Diagnostics 
 	for _, b := range s.Blocks {
 		blocks = append(blocks, b.Name)
 	}
+	if meta {
+		blocks = append(blocks, "resources")
+	}
 	var diags hcl.Diagnostics
 	for _, name := range sortedAttrNames(sb.Attributes) {
 		if slices.Contains(attrs, name) {
@@ -305,6 +312,7 @@ func bodySchema(s stages.Schema, meta bool) *hcl.BodySchema {
 	}
 	if meta {
 		bs.Attributes = append(bs.Attributes, hcl.AttributeSchema{Name: "for_each"}, hcl.AttributeSchema{Name: "depends_on"})
+		bs.Blocks = append(bs.Blocks, hcl.BlockHeaderSchema{Type: "resources"})
 	}
 	for _, b := range s.Blocks {
 		bs.Blocks = append(bs.Blocks, hcl.BlockHeaderSchema{Type: b.Name, LabelNames: b.Labels})

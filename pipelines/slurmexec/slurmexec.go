@@ -51,7 +51,9 @@ type Executor struct {
 	// Dir holds job logs and the records of jobs in flight (shared with the nodes).
 	Dir string
 	// Poll is the first interval between status queries (default 200 ms); it grows by half
-	// up to MaxPoll (default 5 s) while nothing changes.
+	// up to MaxPoll (default 2 s) while nothing changes. One query covers every job in
+	// flight, so a driver costs the controller at most one squeue every two seconds, and
+	// a job's end is noticed a second later on average.
 	Poll, MaxPoll time.Duration
 
 	once    sync.Once
@@ -75,7 +77,7 @@ func (x *Executor) init() {
 			x.Poll = 200 * time.Millisecond
 		}
 		if x.MaxPoll <= 0 {
-			x.MaxPoll = 5 * time.Second
+			x.MaxPoll = 2 * time.Second
 		}
 	})
 }
@@ -96,7 +98,7 @@ func (x *Executor) Run(ctx context.Context, j *pipelines.Job) error {
 		return ctx.Err()
 	}
 	defer func() { <-x.slots }()
-	res := x.Decl.ByKind[j.Kind].Over(x.Decl.Resources)
+	res := j.Resources.Over(x.Decl.ByKind[j.Kind]).Over(x.Decl.Resources)
 	if res.CPUs == 0 {
 		res.CPUs = max(j.Threads, 1)
 	}

@@ -31,3 +31,15 @@ executor "pbs" { # ERROR: Unknown executor
 text "a" {
   value = "x"
 }
+
+text "b" {
+  for_each = toset(["1", "2"])
+  value    = each.key
+  resources {
+    cpus = each.key # ERROR: Executor settings must be literals
+    mem  = "4X" # ERROR: Invalid executor setting
+    gpus = 1 # ERROR: Unsupported argument
+  }
+  resources { # ERROR: Duplicate resources block
+  }
+}

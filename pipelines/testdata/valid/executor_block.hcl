@@ -21,3 +21,13 @@ executor "slurm" {
 text "a" {
   value = "x"
 }
+
+text "big" {
+  for_each = toset(["1", "2"])
+  value    = each.key
+  resources {
+    cpus = 8
+    mem  = "32G"
+    time = "12h"
+  }
+}
