@@ -7,7 +7,7 @@ BIN     := bin/modulo
 PKGS    := ./...
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: all build run test check fmt-check vet bench bench-engine fuzz deps chromium servers clean
+.PHONY: all build run test check fmt-check vet bench bench-engine bench-slurm fuzz deps chromium servers clean
 
 all: build
 
@@ -67,13 +67,20 @@ fmt-check:
 vet:
 	$(GO) vet $(PKGS)
 
-bench: bench-engine bench-train bench-align
+bench: bench-engine bench-train bench-align bench-slurm
 
 # The engine's overhead: plan and no-op run of a 10,000-node pipeline, and a 1,000-job DAG
 # side by side with Snakemake (installed from Debian when missing and running as root).
 bench-engine: deps
 	$(GO) test -run '^$$' -bench . -benchtime 3x ./pipelines/ ./dag/
 	bash scripts/bench-snakemake.sh
+
+# The Slurm executor's overhead on a real single-node cluster (slurm-wlm and munge, installed
+# by `make servers` as root): submission rate and latency for a 200-node fan-out, and the
+# driver's share of the wall time of examples/width.hcl.
+bench-slurm: deps
+	@$(MAKE) --no-print-directory servers || true
+	$(GO) test -run '^$$' -bench 'Slurm' -benchtime 1x -timeout 30m ./cmd/modulo/
 
 # Training speed side by side with PyTorch (Debian's python3-torch): one MNIST epoch of
 # 784-512-512-512-10, modulo's s/epoch, GFLOP/s and non-GEMM share against PyTorch tuned

@@ -38,6 +38,10 @@ type Applier struct {
 	pulled  map[string]bool // cached nodes fetched from the remote
 }
 
+// maxElsewhere bounds the nodes handed to an executor at once; the executor's own limit
+// (max_jobs) is normally the smaller.
+const maxElsewhere = 4096
+
 // Report summarises a run.
 type Report struct {
 	Walk   *dag.WalkReport
@@ -71,11 +75,17 @@ func (a *Applier) Apply(ctx context.Context) *Report {
 			<-stopping
 		}
 	}()
-	walk := sub.Walk(ctx, dag.WalkOptions{
+	opts := dag.WalkOptions{
 		Workers:   a.workers(),
 		KeepGoing: a.KeepGoing,
 		Cost:      func(v string) int { return a.Plan.Nodes[v].Cost },
-	}, a.node)
+	}
+	if a.Executor != nil {
+		// The nodes run elsewhere: this machine's cores do not bound them, the executor
+		// does (Slurm's max_jobs). A node here only evaluates, uploads and waits.
+		opts.Workers, opts.Cost = maxElsewhere, nil
+	}
+	walk := sub.Walk(ctx, opts, a.node)
 	if ctx.Err() == nil {
 		for v, causes := range walk.Skipped {
 			a.emit(Event{Type: EventSkipped, Addr: v, Message: fmt.Sprintf("upstream failed: %v", causes)})

@@ -74,14 +74,14 @@ var slurmNodes = []string{`dataset.d`, `train.net["1"]`, `train.net["2"]`, `trai
 // slurmEnv is a working directory with the modulo command (this test binary, which acts as
 // modulo under that name) and the environment that reaches the test cluster.
 type slurmEnv struct {
-	t       *testing.T
+	t       testing.TB
 	dir     string
 	bin     string
 	env     []string
 	cluster *slurmtest.Cluster
 }
 
-func newSlurmEnv(t *testing.T, cluster *slurmtest.Cluster) *slurmEnv {
+func newSlurmEnv(t testing.TB, cluster *slurmtest.Cluster) *slurmEnv {
 	dir := t.TempDir()
 	exe, err := os.Executable()
 	if err != nil {
@@ -137,6 +137,17 @@ func (e *slurmEnv) run(want int, cache string, args ...string) string {
 		e.t.Fatalf("modulo %s: exit %d, want %d:\n%s", strings.Join(args, " "), code, want, out)
 	}
 	return string(out)
+}
+
+// start starts modulo with args on cache, its output collected in buf.
+func (e *slurmEnv) start(cache string, args ...string) (c *exec.Cmd, buf *lockedBuf) {
+	e.t.Helper()
+	c, buf = e.cmd(cache, args...), &lockedBuf{}
+	c.Stdout, c.Stderr = buf, buf
+	if err := c.Start(); err != nil {
+		e.t.Fatal(err)
+	}
+	return c, buf
 }
 
 // outputs returns the outputs section of `modulo show` for addr: digests and values.
@@ -226,13 +237,8 @@ text "slow" {
   sleep = "60s"
 }
 `)
-		c := e.cmd("driver", "run", "-executor", "slurm", "-progress", "plain", "p.hcl")
-		var buf lockedBuf
-		c.Stdout, c.Stderr = &buf, &buf
-		if err := c.Start(); err != nil {
-			t.Fatal(err)
-		}
-		id := waitFor(t, &buf, regexp.MustCompile(`running on \S+, Slurm job (\d+)`))
+		c, buf := e.start("driver", "run", "-executor", "slurm", "-progress", "plain", "p.hcl")
+		id := waitFor(t, buf, regexp.MustCompile(`running on \S+, Slurm job (\d+)`))
 		if err := cluster.Client().Cancel(t.Context(), id); err != nil { // as a user's scancel
 			t.Fatal(err)
 		}
@@ -250,13 +256,8 @@ text "slow" {
   sleep    = "60s"
 }
 `)
-		c := e.cmd("driver", "run", "-executor", "slurm", "-progress", "plain", "p.hcl")
-		var buf lockedBuf
-		c.Stdout, c.Stderr = &buf, &buf
-		if err := c.Start(); err != nil {
-			t.Fatal(err)
-		}
-		id := waitFor(t, &buf, regexp.MustCompile(`running on \S+, Slurm job (\d+)`))
+		c, buf := e.start("driver", "run", "-executor", "slurm", "-progress", "plain", "p.hcl")
+		id := waitFor(t, buf, regexp.MustCompile(`running on \S+, Slurm job (\d+)`))
 		c.Process.Signal(syscall.SIGINT)
 		err := c.Wait()
 		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 130 {
@@ -287,13 +288,8 @@ concat "c" {
   parts = [text.slow.out]
 }
 `)
-		c := e.cmd("driver", "run", "-executor", "slurm", "-progress", "plain", "p.hcl")
-		var buf lockedBuf
-		c.Stdout, c.Stderr = &buf, &buf
-		if err := c.Start(); err != nil {
-			t.Fatal(err)
-		}
-		id := waitFor(t, &buf, regexp.MustCompile(`text.slow started: submitted as Slurm job (\d+)`))
+		c, buf := e.start("driver", "run", "-executor", "slurm", "-progress", "plain", "p.hcl")
+		id := waitFor(t, buf, regexp.MustCompile(`text.slow started: submitted as Slurm job (\d+)`))
 		c.Process.Kill()
 		c.Wait()
 		out := e.run(0, "driver", "run", "-executor", "slurm", "-progress", "plain", "p.hcl")
@@ -349,14 +345,10 @@ concat "all" {
   parts = [for k, v in text.a : v.out]
 }
 `)
-	var bufs [2]lockedBuf
+	var bufs [2]*lockedBuf
 	var cmds [2]*exec.Cmd
 	for i := range cmds {
-		cmds[i] = e.cmd(fmt.Sprintf("driver%d", i), "run", "-executor", "slurm", "-progress", "plain", "p.hcl")
-		cmds[i].Stdout, cmds[i].Stderr = &bufs[i], &bufs[i]
-		if err := cmds[i].Start(); err != nil {
-			t.Fatal(err)
-		}
+		cmds[i], bufs[i] = e.start(fmt.Sprintf("driver%d", i), "run", "-executor", "slurm", "-progress", "plain", "p.hcl")
 	}
 	for i, c := range cmds {
 		if err := c.Wait(); err != nil {
