@@ -25,10 +25,14 @@ type Entry struct {
 	// Key is the blob holding the Key.Description that produced the
 	// entry's ActionID, kept for provenance ("why did this re-run?"). The
 	// zero OutputID means none was recorded.
-	Key      OutputID          `json:"key"`
-	Outputs  map[string]Output `json:"outputs"`
-	Created  time.Time         `json:"created"`
-	Duration time.Duration     `json:"duration"`
+	Key     OutputID          `json:"key"`
+	Outputs map[string]Output `json:"outputs"`
+	// Files are the files outside the cache that the run read (a dataset's source
+	// files), by base name, stored as blobs so that they travel with the result to
+	// machines without them: cluster nodes, teammates.
+	Files    map[string]Item `json:"files,omitempty"`
+	Created  time.Time       `json:"created"`
+	Duration time.Duration   `json:"duration"`
 
 	remote bool // found in the remote cache, not yet pulled
 }
@@ -60,7 +64,7 @@ type Item struct {
 }
 
 // Refs returns every blob the entry depends on: its Key blob, if recorded,
-// and all items, in a deterministic order, possibly with repeats.
+// all items and files, in a deterministic order, possibly with repeats.
 func (e *Entry) Refs() []OutputID {
 	var ids []OutputID
 	if !e.Key.IsZero() {
@@ -70,6 +74,9 @@ func (e *Entry) Refs() []OutputID {
 		for _, it := range e.Outputs[name].Items {
 			ids = append(ids, it.ID)
 		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(e.Files)) {
+		ids = append(ids, e.Files[name].ID)
 	}
 	return ids
 }

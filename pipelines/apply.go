@@ -35,7 +35,8 @@ type Applier struct {
 	mu      sync.Mutex
 	results map[string]cty.Value
 	ran     map[string]bool
-	pulled  map[string]bool // cached nodes fetched from the remote
+	pulled  map[string]bool       // cached nodes fetched from the remote
+	local   map[string]localEntry // cached nodes found here, not yet shared (see share)
 }
 
 // maxElsewhere bounds the nodes handed to an executor at once; the executor's own limit
@@ -61,6 +62,7 @@ func (a *Applier) Apply(ctx context.Context) *Report {
 	a.results = map[string]cty.Value{}
 	a.ran = map[string]bool{}
 	a.pulled = map[string]bool{}
+	a.local = map[string]localEntry{}
 	g := a.Plan.Graph
 	sub := g.DAG.Subgraph(a.Plan.Order)
 	// Cancellation is acknowledged at once, while the running nodes stop, so that a user
@@ -152,6 +154,7 @@ func (a *Applier) node(ctx context.Context, addr string) (err error) {
 		// the remote cache: then its blobs are fetched first); only its blobs remain to be
 		// checked.
 		if a.pull(ctx, addr, pn.Action, pn.Entry) && a.verify(addr, pn.Entry) {
+			a.keep(addr, pn.Action, pn.Entry)
 			a.resolved(addr, pn.Value, pn.Action, pn.Entry.Key, false)
 			return nil
 		}
@@ -190,12 +193,18 @@ func (a *Applier) node(ctx context.Context, addr string) (err error) {
 	if _, _, err := a.Cache.Put(key.Description(), artifacts.Raw); err != nil {
 		return fmt.Errorf("storing the key description: %w", err)
 	}
-	if a.Executor != nil {
+	if a.Executor != nil && len(files) == 0 {
+		// A node that reads files outside the cache (a dataset's) runs here, where the
+		// plan found them: it is quick, and its entry carries the files to the workers.
 		return a.runElsewhere(ctx, inst, cfg, id, keyID, files)
 	}
 	start := time.Now()
 	a.emit(Event{Type: EventStart, Addr: addr, Kind: kind.Name, Time: start})
 	res, err := a.run(ctx, inst, cfg)
+	if err != nil {
+		return err
+	}
+	fileItems, err := storeFiles(a.Cache, files)
 	if err != nil {
 		return err
 	}
@@ -206,7 +215,7 @@ func (a *Applier) node(ctx context.Context, addr string) (err error) {
 		return err
 	}
 	dur := time.Since(start)
-	e := &artifacts.Entry{Stage: kind.Name, Version: kind.Version, Key: keyID, Outputs: outs, Created: time.Now(), Duration: dur}
+	e := &artifacts.Entry{Stage: kind.Name, Version: kind.Version, Key: keyID, Outputs: outs, Files: fileItems, Created: time.Now(), Duration: dur}
 	if err := a.Cache.PutEntry(id, e); err != nil {
 		return fmt.Errorf("storing the result: %w", err)
 	}
@@ -230,6 +239,7 @@ func (a *Applier) lookup(addr string, kind *stages.Kind, id artifacts.ActionID) 
 	if !a.pull(context.Background(), addr, id, e) || !a.verify(addr, e) {
 		return cty.NilVal, false
 	}
+	a.keep(addr, id, e)
 	v, err := entryValue(kind, e)
 	if err != nil {
 		a.emit(Event{Type: EventWarning, Addr: addr, Message: "ignoring a cached result: " + err.Error()})
@@ -325,7 +335,46 @@ func (a *Applier) run(ctx context.Context, inst *Instance, cfg cty.Value) (*stag
 		Progress: func(p stages.Progress) {
 			a.emit(Event{Type: EventProgress, Addr: inst.Addr, Kind: kind.Name, Progress: &p})
 		},
+		Materialize: func(files map[string]string) (string, error) { return materialize(ctx, a.Cache, files) },
 	})
+}
+
+// keep remembers the entry of a node found cached when an executor runs nodes elsewhere:
+// before a dependant is submitted, share uploads it.
+func (a *Applier) keep(addr string, id artifacts.ActionID, e *artifacts.Entry) {
+	if a.Executor == nil || e.FromRemote() {
+		return
+	}
+	a.mu.Lock()
+	a.local[addr] = localEntry{id, e}
+	a.mu.Unlock()
+}
+
+// localEntry is a cached result found here, which the remote may lack.
+type localEntry struct {
+	id artifacts.ActionID
+	e  *artifacts.Entry
+}
+
+// share makes sure that the results addr depends on are in the remote, with the files they
+// carry: its worker reads them there. Each is uploaded once a run, and only when a
+// dependant runs elsewhere, so a run with nothing to do makes no requests for it.
+func (a *Applier) share(ctx context.Context, addr string) error {
+	// Ancestors, not only dependencies: a stage may read an artifact that an upstream
+	// artifact names (prune reads the dataset its train node's recipe names).
+	for _, up := range a.Plan.Graph.DAG.Ancestors(addr) {
+		a.mu.Lock()
+		le, ok := a.local[up]
+		delete(a.local, up)
+		a.mu.Unlock()
+		if !ok {
+			continue
+		}
+		if err := a.Cache.Push(ctx, le.id, le.e); err != nil {
+			return fmt.Errorf("uploading the result of %s for the workers: %w", up, err)
+		}
+	}
+	return nil
 }
 
 // threads is the number of worker slots granted to addr: its cost, within the budget.

@@ -63,7 +63,12 @@ func (a *Applier) runElsewhere(ctx context.Context, inst *Instance, cfg cty.Valu
 	if err != nil {
 		return fmt.Errorf("storing the action: %w", err)
 	}
-	// Inputs computed here, or fetched from another cache, may be missing in the remote.
+	// Inputs computed here, or fetched from another cache, may be missing in the remote:
+	// the entries of the nodes found here go up whole (with the files they carry), and
+	// every input blob is checked.
+	if err := a.share(ctx, inst.Addr); err != nil {
+		return err
+	}
 	ups := []artifacts.OutputID{blob}
 	for _, r := range stages.Refs(cfg) {
 		ups = append(ups, r.ID)

@@ -3,6 +3,7 @@ package pipelines
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -161,5 +162,69 @@ func TestActionRoundTrip(t *testing.T) {
 	}
 	if _, err := DecodeAction([]byte(`{"format":2,"stage":"x","id":"y","config_type":"1","config":"1"}`)); err == nil || !strings.Contains(err.Error(), "format 2") {
 		t.Errorf("a future format: %v", err)
+	}
+}
+
+// TestExecutorSharesLocalResults: a result cached here but not in the remote (computed
+// before the remote was attached) is uploaded, with the files it carries, before a node
+// that needs it is handed to a worker; a node that reads files outside the cache runs here,
+// where the plan found them. Its files then come back out of any cache by digest.
+func TestExecutorSharesLocalResults(t *testing.T) {
+	e := newEnv(t)
+	if err := os.WriteFile(filepath.Join(e.dir, "x.txt"), []byte("from a file"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	src := func(sep string) string {
+		return `
+file "f" {
+  path = "` + filepath.Join(e.dir, "x.txt") + `"
+}
+concat "c" {
+  parts = [file.f]
+  sep   = "` + sep + `"
+}
+`
+	}
+	p := e.write(src("-"))
+	e.apply(p, nil) // no remote yet
+	shared := filepath.Join(t.TempDir(), "shared")
+	attachDir(t, e, shared)
+	p = e.write(src("+"))
+	ex := &workerExecutor{t: t, remote: shared}
+	plan := e.plan(p, nil)
+	a := &Applier{Plan: plan, Cache: e.cache, State: LoadState(e.cache.Dir(), p), Workers: 2, Executor: ex}
+	if rep := a.Apply(context.Background()); !rep.Walk.OK() {
+		t.Fatalf("apply: %v", rep.Walk.Err())
+	}
+	if strings.Join(ex.jobs, " ") != "concat.c" {
+		t.Errorf("jobs %v, want concat.c alone (file.f is cached)", ex.jobs)
+	}
+
+	// file.f's entry carries x.txt: a fresh cache on the remote materialises it.
+	st := LoadState(e.cache.Dir(), p)
+	n, _ := st.Get("file.f")
+	id, _ := artifacts.ParseActionID(n.Action)
+	entry, err := e.cache.GetEntry(id)
+	if err != nil || len(entry.Files) != 1 {
+		t.Fatalf("file.f's entry: %v, files %v", err, entry)
+	}
+	s, _ := remote.Open(context.Background(), shared)
+	if ok, err := s.Has(context.Background(), remote.AC, id.String()); !ok || err != nil {
+		t.Errorf("file.f's entry was not uploaded before concat.c's job: %v", err)
+	}
+	fresh, err := artifacts.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh.SetRemote(&artifacts.Remote{Store: s})
+	dir, err := materialize(context.Background(), fresh, map[string]string{"x.txt": entry.Files["content"].ID.String()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "x.txt")); err != nil || string(b) != "from a file" {
+		t.Errorf("materialised %q, %v", b, err)
+	}
+	if _, err := materialize(context.Background(), fresh, map[string]string{"../x": entry.Files["content"].ID.String()}); err == nil {
+		t.Error("materialised a file name with a path in it")
 	}
 }

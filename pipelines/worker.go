@@ -74,7 +74,8 @@ func Work(ctx context.Context, c *artifacts.Cache, reg *stages.Registry, blob ar
 			}
 			return b, nil
 		},
-		Progress: progress,
+		Progress:    progress,
+		Materialize: func(files map[string]string) (string, error) { return materialize(ctx, c, files) },
 	})
 	if err != nil {
 		return act, err
@@ -83,7 +84,11 @@ func Work(ctx context.Context, c *artifacts.Cache, reg *stages.Registry, blob ar
 	if err != nil {
 		return act, err
 	}
-	e := &artifacts.Entry{Stage: kind.Name, Version: kind.Version, Key: keyID, Outputs: outs, Created: time.Now(), Duration: time.Since(start)}
+	fileItems, err := storeFiles(c, files)
+	if err != nil {
+		return act, err
+	}
+	e := &artifacts.Entry{Stage: kind.Name, Version: kind.Version, Key: keyID, Outputs: outs, Files: fileItems, Created: time.Now(), Duration: time.Since(start)}
 	if err := ctx.Err(); err != nil {
 		return act, err
 	}

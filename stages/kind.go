@@ -116,6 +116,11 @@ type Input struct {
 	Read func(*Ref) ([]byte, error)
 	// Progress reports how far the run has got; it may be nil-safe called often.
 	Progress func(Progress)
+	// Materialize returns a directory holding the files named (base name → SHA-256) that
+	// an upstream run read from outside the cache and recorded (a dataset's source files),
+	// copied out of the cache, from the remote if need be: for a machine that does not
+	// have them at their original paths, such as a cluster node. nil: not available.
+	Materialize func(files map[string]string) (string, error)
 }
 
 // Report sends p to the progress display, if there is one.

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -208,6 +209,13 @@ func cmdShow(args []string, stdout, stderr io.Writer) int {
 		}
 		if len(out.Items) == 0 {
 			fmt.Fprintf(stdout, "  %-14s (empty sequence)\n", name)
+		}
+	}
+	if len(e.Files) > 0 {
+		fmt.Fprintln(stdout, "files it read, kept with the result:")
+		for _, name := range slices.Sorted(maps.Keys(e.Files)) {
+			it := e.Files[name]
+			fmt.Fprintf(stdout, "  %-14s sha256:%s  %s, %s stored\n", pipelines.Printable(name), it.ID, bytesize.Format(it.Size), bytesize.Format(it.Stored))
 		}
 	}
 	if name := n.Inst.Block.Kind.Summary; name != "" {

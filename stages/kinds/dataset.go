@@ -324,13 +324,25 @@ func hashFiles(c *datasetConfig) ([]stages.File, error) {
 	return out, nil
 }
 
-// LoadDataset loads the data a dataset artifact describes.
-func LoadDataset(ctx context.Context, b []byte) (*data.Dataset, *DatasetSpec, error) {
+// LoadDataset loads the data a dataset artifact describes. Its files are read where the
+// dataset node found them; where they are not, or hold other bytes (a cluster node
+// without the directory), from materialize (stages.Input.Materialize; nil: none), which
+// copies them out of the cache that the dataset node's result carried them into.
+func LoadDataset(ctx context.Context, b []byte, materialize func(map[string]string) (string, error)) (*data.Dataset, *DatasetSpec, error) {
 	var spec DatasetSpec
 	if err := json.Unmarshal(b, &spec); err != nil {
 		return nil, nil, fmt.Errorf("reading a dataset description: %w", err)
 	}
 	d, err := loadSpec(ctx, &spec)
+	if err != nil && materialize != nil && len(spec.Files) > 0 && !errors.Is(err, context.Canceled) {
+		dir, merr := materialize(spec.Files)
+		if merr != nil {
+			return nil, &spec, fmt.Errorf("%w; and from the cache: %v", err, merr)
+		}
+		here := spec
+		here.Dir = dir
+		d, err = loadSpec(ctx, &here)
+	}
 	return d, &spec, err
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/modulo-ml/modulo/stages"
+	"github.com/modulo-ml/modulo/stages/kinds"
 )
 
 // writeCIFARBatches writes the six CIFAR-10 binary batches into dir, n records each.
@@ -66,5 +67,45 @@ func TestDatasetCIFAR10(t *testing.T) {
 	padVectors := k.Schema.Config(map[string]cty.Value{"source": cty.StringVal("synthetic"), "pad": cty.NumberIntVal(2)})
 	if err := k.Check(padVectors); err == nil || !strings.Contains(err.Error(), "pad applies to images") {
 		t.Errorf("pad on synthetic data: %v", err)
+	}
+}
+
+// A dataset whose files are not at the recorded directory (a cluster node without it) is
+// loaded from the directory Input.Materialize gives, which the engine fills from the cache;
+// without Materialize the error says which file is missing.
+func TestDatasetFilesMaterialized(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "cifar")
+	os.Mkdir(dir, 0o755)
+	writeCIFARBatches(t, dir, 3)
+	k, _ := stages.Default.Lookup("dataset")
+	cfg := k.Schema.Config(map[string]cty.Value{"source": cty.StringVal("cifar10"), "path": cty.StringVal(dir)})
+	res, err := k.Run(context.Background(), &stages.Input{Address: "dataset.c", Config: cfg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := res.Outputs["dataset"].Artifacts[0].Data
+	moved := filepath.Join(t.TempDir(), "elsewhere")
+	if err := os.Rename(dir, moved); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := kinds.LoadDataset(context.Background(), spec, nil); err == nil {
+		t.Fatal("loaded a dataset whose files are gone, without materialising them")
+	}
+	var asked map[string]string
+	materialize := func(files map[string]string) (string, error) {
+		asked = files
+		return moved, nil
+	}
+	d, _, err := kinds.LoadDataset(context.Background(), spec, materialize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Train.N != 15 || len(asked) != 6 {
+		t.Errorf("%d training examples from %d materialised files, want 15 from 6", d.Train.N, len(asked))
+	}
+	// Materialised files with other bytes are refused by their digests.
+	os.WriteFile(filepath.Join(moved, "test_batch.bin"), make([]byte, 3*3073), 0o644)
+	if _, _, err := kinds.LoadDataset(context.Background(), spec, materialize); err == nil || !strings.Contains(err.Error(), "test_batch.bin") {
+		t.Errorf("materialised files with other bytes: %v", err)
 	}
 }

@@ -114,7 +114,7 @@ func datasetOf(ctx context.Context, in *stages.Input, r *stages.Ref) (*data.Data
 	if err != nil {
 		return nil, err
 	}
-	d, _, err := LoadDataset(ctx, b)
+	d, _, err := LoadDataset(ctx, b, in.Materialize)
 	return d, err
 }
 

@@ -175,7 +175,7 @@ func runPrune(ctx context.Context, in *stages.Input) (*stages.Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("the train node's dataset: %w", err)
 	}
-	d, _, err := LoadDataset(ctx, raw)
+	d, _, err := LoadDataset(ctx, raw, in.Materialize)
 	if err != nil {
 		return nil, err
 	}

@@ -593,7 +593,7 @@ func runTrain(ctx context.Context, in *stages.Input) (*stages.Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	d, _, err := LoadDataset(ctx, raw)
+	d, _, err := LoadDataset(ctx, raw, in.Materialize)
 	if err != nil {
 		return nil, err
 	}
