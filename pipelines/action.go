@@ -220,8 +220,8 @@ func mapArtifacts(v cty.Value, typ func(cty.Type) (cty.Type, bool, error), leaf 
 			return cty.SetVal(elems), nil
 		}
 		return cty.TupleVal(elems), nil
-	case t.IsMapType():
-		if v.LengthInt() == 0 {
+	case t.IsMapType() || t.IsObjectType():
+		if t.IsMapType() && v.LengthInt() == 0 {
 			return cty.MapValEmpty(nt.ElementType()), nil
 		}
 		m := map[string]cty.Value{}
@@ -232,15 +232,8 @@ func mapArtifacts(v cty.Value, typ func(cty.Type) (cty.Type, bool, error), leaf 
 			}
 			m[k] = ne
 		}
-		return cty.MapVal(m), nil
-	case t.IsObjectType():
-		m := map[string]cty.Value{}
-		for k, e := range v.AsValueMap() {
-			ne, err := mapArtifacts(e, typ, leaf)
-			if err != nil {
-				return cty.NilVal, err
-			}
-			m[k] = ne
+		if t.IsMapType() {
+			return cty.MapVal(m), nil
 		}
 		return cty.ObjectVal(m), nil
 	}
