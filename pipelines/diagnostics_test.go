@@ -336,7 +336,7 @@ func TestDiagnosticDetails(t *testing.T) {
 		{
 			name:  "kind typo suggests the kind",
 			src:   "txet \"a\" {\n  value = \"x\"\n}\n",
-			check: oneError("Unknown block type", 1, []string{`Did you mean "text"?`, "concat, file, text"}),
+			check: oneError("Unknown block type", 1, []string{`Did you mean "text"?`, "concat, emit, file, text"}),
 		},
 		{
 			name:  "far block type suggests nothing",

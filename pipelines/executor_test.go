@@ -228,3 +228,44 @@ concat "c" {
 		t.Error("materialised a file name with a path in it")
 	}
 }
+
+// TestDeclaredOutputsElsewhere: a block that declares its own outputs runs through a worker,
+// which knows them from the action's configuration alone, and its outputs are those of a
+// local run.
+func TestDeclaredOutputsElsewhere(t *testing.T) {
+	src := `
+emit "e" {
+  out "greeting" {
+    kind  = "text"
+    value = "hello"
+  }
+  out "n" {
+    kind  = "number"
+    value = "3"
+  }
+}
+concat "c" {
+  parts = [emit.e.greeting]
+  sep   = emit.e.n > 2 ? "big" : "small"
+}
+`
+	local := newEnv(t)
+	p := local.write(src)
+	local.apply(p, nil)
+	e := newEnv(t)
+	shared := filepath.Join(t.TempDir(), "shared")
+	attachDir(t, e, shared)
+	p2 := e.write(src)
+	ex := &workerExecutor{t: t, remote: shared}
+	a := &Applier{Plan: e.plan(p2, nil), Cache: e.cache, State: LoadState(e.cache.Dir(), p2), Workers: 2, Executor: ex}
+	if rep := a.Apply(context.Background()); !rep.Walk.OK() || len(ex.jobs) != 2 {
+		t.Fatalf("apply: %v, jobs %v", rep.Walk.Err(), ex.jobs)
+	}
+	for _, addr := range []string{"emit.e", "concat.c"} {
+		l, _ := LoadState(local.cache.Dir(), p).Get(addr)
+		r, _ := LoadState(e.cache.Dir(), p2).Get(addr)
+		if l.Action != r.Action || l.Key != r.Key || l.Action == "" {
+			t.Errorf("%s: %+v through a worker, %+v locally", addr, r, l)
+		}
+	}
+}

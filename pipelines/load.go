@@ -11,6 +11,8 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclparse"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
 
 	"github.com/modulo-ml/modulo/stages"
 )
@@ -153,6 +155,12 @@ func (c *Config) loadStage(b *hcl.Block) hcl.Diagnostics {
 			diags = append(diags, d...)
 			blk.DependsOn = trs
 		}
+	}
+	if kind.Declares != "" && body != nil {
+		k, d := declaredKind(kind, body)
+		diags = append(diags, d...)
+		c.markSoft(d)
+		blk.Kind = k
 	}
 	res, d := blockResources(b.Body)
 	c.markSoft(d)
@@ -331,10 +339,10 @@ func expectedList(what string, names []string) string {
 func unknownBlockDiag(b *hcl.Block, kinds []string) *hcl.Diagnostic {
 	var detail string
 	if len(kinds) == 0 {
-		detail = fmt.Sprintf("Blocks of type %q are not expected here. This build of modulo has no stage kinds yet; the only blocks available are variable, locals and output.", b.Type)
+		detail = fmt.Sprintf("Blocks of type %q are not expected here. This build of modulo has no stage kinds yet; the only blocks available are variable, locals, output, cache and executor.", b.Type)
 	} else {
-		detail = fmt.Sprintf("Blocks of type %q are not expected here. The stage kinds are: %s; the other blocks are variable, locals and output.", b.Type, strings.Join(kinds, ", "))
-		if s := suggest(b.Type, append(kinds, "variable", "locals", "output")); s != "" {
+		detail = fmt.Sprintf("Blocks of type %q are not expected here. The stage kinds are: %s; the other blocks are variable, locals, output, cache and executor.", b.Type, strings.Join(kinds, ", "))
+		if s := suggest(b.Type, append(kinds, "variable", "locals", "output", "cache", "executor")); s != "" {
 			detail += fmt.Sprintf(" Did you mean %q?", s)
 		}
 	}
@@ -356,4 +364,65 @@ func sortedAttrNames(m hclsyntax.Attributes) []string {
 	}
 	sort.Strings(names)
 	return names
+}
+
+// declaredKind is the kind of one block of a kind that Declares its outputs: the outputs
+// its nested declaration blocks name, read as literals (a reference to the block must be
+// checked before anything is evaluated). A declaration that cannot be read is reported at
+// its block and left out.
+func declaredKind(kind *stages.Kind, body *Body) (*stages.Kind, hcl.Diagnostics) {
+	var bs *stages.BlockSchema
+	for i := range kind.Schema.Blocks {
+		if kind.Schema.Blocks[i].Name == kind.Declares {
+			bs = &kind.Schema.Blocks[i]
+		}
+	}
+	var diags hcl.Diagnostics
+	var specs []stages.OutputSpec
+	seen := map[string]hcl.Range{}
+	for _, nb := range body.Blocks[kind.Declares] {
+		if len(nb.Labels) != 1 {
+			continue // decodeBody reported it
+		}
+		name := nb.Labels[0]
+		attrs := map[string]cty.Value{bs.Labels[0]: cty.StringVal(name)}
+		for _, a := range bs.Schema.Attributes {
+			v := a.Default
+			if v == cty.NilVal {
+				v = cty.NullVal(a.Type)
+			}
+			if ha := nb.Body.Attrs[a.Name]; ha != nil {
+				lit, ds := ha.Expr.Value(nil)
+				cv, err := convert.Convert(lit, a.Type)
+				if ds.HasErrors() || err != nil || !cv.IsWhollyKnown() {
+					v = cty.UnknownVal(a.Type) // evaluated later; DeclaredOutput must not need it
+				} else {
+					v = cv
+				}
+			}
+			attrs[a.Name] = v
+		}
+		for _, nested := range bs.Schema.Blocks {
+			attrs[nested.Name] = cty.UnknownVal(nested.Type())
+		}
+		o, err := kind.DeclaredOutput(name, cty.ObjectVal(attrs))
+		if err != nil {
+			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid output declaration",
+				Detail: capitalize(err.Error()) + ".", Subject: nb.DefRange.Ptr()})
+			continue
+		}
+		if prev, dup := seen[name]; dup {
+			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Duplicate output declaration",
+				Detail: fmt.Sprintf("Output %q is already declared at %s.", name, prev), Subject: nb.DefRange.Ptr()})
+			continue
+		}
+		seen[name] = nb.DefRange
+		specs = append(specs, o)
+	}
+	k, err := kind.WithOutputs(specs)
+	if err != nil {
+		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid output declaration", Detail: capitalize(err.Error()) + ".", Subject: body.Range.Ptr()})
+		k, _ = kind.WithOutputs(nil)
+	}
+	return k, diags
 }

@@ -39,6 +39,9 @@ func Work(ctx context.Context, c *artifacts.Cache, reg *stages.Registry, blob ar
 	if err != nil {
 		return act, err
 	}
+	if kind, err = kind.ForConfig(cfg); err != nil {
+		return act, fmt.Errorf("action %s: %w", act.Address, err)
+	}
 	var files []stages.File
 	if kind.Files != nil {
 		if files, err = kind.Files(cfg); err != nil {

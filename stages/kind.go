@@ -64,9 +64,69 @@ type Kind struct {
 	// block, so its message should say how to get the file.
 	Files func(cfg cty.Value) ([]File, error)
 
+	// Declares, if set, names a nested block of the schema (a Multi block with one label)
+	// whose blocks declare each block's own outputs, as a command stage's output "net" {
+	// type = "network" … } does: the kind's Outputs are then those of the configuration
+	// (ForConfig), and DeclaredOutput makes each from its block's label and attributes.
+	// The attributes DeclaredOutput reads must be literals: a block's outputs, and so what
+	// references to it mean, are known before anything is evaluated.
+	Declares       string
+	DeclaredOutput func(name string, decl cty.Value) (OutputSpec, error)
+
 	// Run computes the outputs. It must be deterministic in cfg and the bytes of its inputs,
 	// honour ctx cancellation, and return every output named in Outputs.
 	Run func(ctx context.Context, in *Input) (*Result, error)
+}
+
+// WithOutputs returns a copy of k whose outputs are specs: the kind of one block of a kind
+// that Declares its outputs.
+func (k *Kind) WithOutputs(specs []OutputSpec) (*Kind, error) {
+	seen := map[string]bool{}
+	for _, o := range specs {
+		switch {
+		case reservedOutputs[o.Name]:
+			return nil, fmt.Errorf("output name %q is reserved", o.Name)
+		case seen[o.Name]:
+			return nil, fmt.Errorf("output %q is declared twice", o.Name)
+		}
+		seen[o.Name] = true
+	}
+	c := *k
+	c.Outputs = specs
+	return &c, nil
+}
+
+// ForConfig returns the kind of a block with configuration cfg: k itself, or for a kind
+// that Declares its outputs, a copy with the outputs cfg declares.
+func (k *Kind) ForConfig(cfg cty.Value) (*Kind, error) {
+	if k.Declares == "" {
+		return k, nil
+	}
+	decls := cfg.GetAttr(k.Declares)
+	if !decls.IsWhollyKnown() || decls.IsNull() {
+		return nil, fmt.Errorf("the %s blocks are not known", k.Declares)
+	}
+	var specs []OutputSpec
+	for it := decls.ElementIterator(); it.Next(); {
+		_, d := it.Element()
+		name := d.GetAttr(k.declaredLabel()).AsString()
+		o, err := k.DeclaredOutput(name, d)
+		if err != nil {
+			return nil, fmt.Errorf("%s %q: %w", k.Declares, name, err)
+		}
+		specs = append(specs, o)
+	}
+	return k.WithOutputs(specs)
+}
+
+// declaredLabel is the label of the block that declares outputs.
+func (k *Kind) declaredLabel() string {
+	for _, b := range k.Schema.Blocks {
+		if b.Name == k.Declares && len(b.Labels) == 1 {
+			return b.Labels[0]
+		}
+	}
+	return ""
 }
 
 // Output returns the spec of the named output.
@@ -177,6 +237,9 @@ func (r *Registry) Register(k *Kind) {
 		panic(fmt.Sprintf("stages: kind %q: Self %q must name its only output", k.Name, k.Self))
 	}
 	checkConfigType(k)
+	if k.Declares != "" && (k.declaredLabel() == "" || k.DeclaredOutput == nil || len(k.Outputs) != 0 || k.Self != "") {
+		panic(fmt.Sprintf("stages: kind %q declares its outputs with %q blocks: that needs a Multi block of one label in its schema, DeclaredOutput, and neither Outputs nor Self", k.Name, k.Declares))
+	}
 	if reserved[k.Name] {
 		panic(fmt.Sprintf("stages: %q is a reserved block type", k.Name))
 	}
@@ -217,7 +280,7 @@ func (r *Registry) Names() []string {
 }
 
 // reserved block types belong to the language itself.
-var reserved = map[string]bool{"variable": true, "locals": true, "output": true, "cache": true, "var": true, "local": true, "each": true, "module": true, "terraform": true}
+var reserved = map[string]bool{"variable": true, "locals": true, "output": true, "cache": true, "executor": true, "var": true, "local": true, "each": true, "module": true, "terraform": true}
 
 // reservedOutputs would collide with meta-arguments in references.
 var reservedOutputs = map[string]bool{"for_each": true, "depends_on": true}

@@ -39,6 +39,7 @@ var common = []stages.Attribute{
 // Register adds the test kinds to r.
 func Register(r *stages.Registry) {
 	registerFile(r)
+	registerEmit(r)
 	r.Register(&stages.Kind{
 		Name:    "text",
 		Version: 1,
@@ -217,4 +218,54 @@ func act(ctx context.Context, in *stages.Input) error {
 		return errors.New(msg)
 	}
 	return nil
+}
+
+// registerEmit adds the emit kind, whose blocks declare their own outputs, as a command
+// stage does: emit "e" { out "greeting" { kind = "text", value = "hi" } out "n" { kind =
+// "number", value = "3" } }. A text output is an artifact of value, a number a value.
+func registerEmit(r *stages.Registry) {
+	decl := stages.BlockSchema{Name: "out", Labels: []string{"name"}, Multi: true, Schema: stages.Schema{Attributes: []stages.Attribute{
+		{Name: "kind", Type: cty.String, Required: true, Doc: "text or number"},
+		{Name: "value", Type: cty.String, Required: true},
+	}}}
+	r.Register(&stages.Kind{
+		Name:     "emit",
+		Version:  1,
+		Doc:      "Makes the outputs its out blocks declare.",
+		Schema:   stages.Schema{Blocks: []stages.BlockSchema{decl}},
+		Declares: "out",
+		DeclaredOutput: func(name string, d cty.Value) (stages.OutputSpec, error) {
+			k := d.GetAttr("kind")
+			if !k.IsKnown() || k.IsNull() {
+				return stages.OutputSpec{}, fmt.Errorf("kind must be a literal, text or number")
+			}
+			switch k.AsString() {
+			case "text":
+				return stages.OutputSpec{Name: name, Type: Text}, nil
+			case "number":
+				return stages.OutputSpec{Name: name, Type: cty.Number}, nil
+			}
+			return stages.OutputSpec{}, fmt.Errorf("kind is %q; an output is text or number", k.AsString())
+		},
+		Run: func(ctx context.Context, in *stages.Input) (*stages.Result, error) {
+			if err := logRun(in); err != nil {
+				return nil, err
+			}
+			res := &stages.Result{Outputs: map[string]stages.Output{}}
+			for it := in.Config.GetAttr("out").ElementIterator(); it.Next(); {
+				_, d := it.Element()
+				name, v := d.GetAttr("name").AsString(), d.GetAttr("value").AsString()
+				if d.GetAttr("kind").AsString() == "text" {
+					res.Outputs[name] = stages.Output{Artifacts: []stages.Artifact{{Data: []byte(v), Codec: artifacts.Raw}}}
+					continue
+				}
+				n, err := cty.ParseNumberVal(v)
+				if err != nil {
+					return nil, err
+				}
+				res.Outputs[name] = stages.Output{Value: n}
+			}
+			return res, nil
+		},
+	})
 }
