@@ -71,20 +71,8 @@ func materialize(ctx context.Context, c *artifacts.Cache, files map[string]strin
 		if err != nil {
 			return "", fmt.Errorf("input file %s (sha256 %.12s) is neither at its recorded path on this machine nor in the caches: %w", name, sum, err)
 		}
-		tmp, err := os.CreateTemp(dir, ".tmp-*")
-		if err != nil {
-			return "", err
-		}
-		_, werr := tmp.Write(data)
-		if cerr := tmp.Close(); werr == nil {
-			werr = cerr
-		}
-		if werr == nil {
-			werr = os.Rename(tmp.Name(), path)
-		}
-		if werr != nil {
-			os.Remove(tmp.Name())
-			return "", fmt.Errorf("materialising input file %s: %w", name, werr)
+		if err := writeFileAtomic(path, data); err != nil {
+			return "", fmt.Errorf("materialising input file %s: %w", name, err)
 		}
 	}
 	return dir, nil

@@ -102,20 +102,29 @@ func (s *State) Save() error {
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(s.path), ".state-*")
+	if err := writeFileAtomic(s.path, b); err != nil {
+		return err
+	}
+	s.changed = map[string]StateNode{}
+	return nil
+}
+
+// writeFileAtomic writes data to path by way of a temporary file beside it and a rename, so
+// that a reader, or another process, sees the old file or the new one, never a part.
+func writeFileAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
 	if err != nil {
 		return err
 	}
-	_, werr := tmp.Write(b)
+	_, werr := tmp.Write(data)
 	cerr := tmp.Close()
 	if err := errors.Join(werr, cerr); err != nil {
 		os.Remove(tmp.Name())
 		return err
 	}
-	if err := os.Rename(tmp.Name(), s.path); err != nil {
+	if err := os.Rename(tmp.Name(), path); err != nil {
 		os.Remove(tmp.Name())
 		return err
 	}
-	s.changed = map[string]StateNode{}
 	return nil
 }
