@@ -193,9 +193,10 @@ func (a *Applier) node(ctx context.Context, addr string) (err error) {
 	if _, _, err := a.Cache.Put(key.Description(), artifacts.Raw); err != nil {
 		return fmt.Errorf("storing the key description: %w", err)
 	}
+	// With an executor, every node runs elsewhere but one that reads files outside the
+	// cache (a dataset's): that one runs here, where the plan found them; it is quick, and
+	// its entry carries the files to the workers.
 	if a.Executor != nil && len(files) == 0 {
-		// A node that reads files outside the cache (a dataset's) runs here, where the
-		// plan found them: it is quick, and its entry carries the files to the workers.
 		return a.runElsewhere(ctx, inst, cfg, id, keyID, files)
 	}
 	start := time.Now()
@@ -204,18 +205,10 @@ func (a *Applier) node(ctx context.Context, addr string) (err error) {
 	if err != nil {
 		return err
 	}
-	fileItems, err := storeFiles(a.Cache, files)
+	e, err := newEntry(ctx, a.Cache, kind, keyID, res, files, start)
 	if err != nil {
 		return err
 	}
-	// Outputs are stored before the entry: an entry is only ever written once every blob it
-	// names is in place, so an interrupted run leaves unreferenced blobs, never a bad entry.
-	outs, err := storeOutputs(ctx, a.Cache, kind, res)
-	if err != nil {
-		return err
-	}
-	dur := time.Since(start)
-	e := &artifacts.Entry{Stage: kind.Name, Version: kind.Version, Key: keyID, Outputs: outs, Files: fileItems, Created: time.Now(), Duration: dur}
 	if err := a.Cache.PutEntry(id, e); err != nil {
 		return fmt.Errorf("storing the result: %w", err)
 	}
@@ -223,7 +216,7 @@ func (a *Applier) node(ctx context.Context, addr string) (err error) {
 	if err != nil {
 		return err
 	}
-	a.emit(Event{Type: EventDone, Addr: addr, Kind: kind.Name, Duration: dur})
+	a.emit(Event{Type: EventDone, Addr: addr, Kind: kind.Name, Duration: e.Duration})
 	a.resolved(addr, v, id, keyID, true)
 	return nil
 }

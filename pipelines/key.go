@@ -44,22 +44,31 @@ func actionKey(kind *stages.Kind, cfg cty.Value, files []stages.File) *artifacts
 	return k
 }
 
-// nodeKey computes the key of a node whose configuration is wholly known, hashing the files
-// its kind reads from outside the cache.
-func nodeKey(inst *Instance, cfg cty.Value) (*artifacts.Key, []stages.File, hcl.Diagnostics) {
+// kindKey computes the key of a run of kind on cfg, wholly known, hashing the files the
+// kind reads from outside the cache: what the driver keys and what a worker checks.
+func kindKey(kind *stages.Kind, cfg cty.Value) (*artifacts.Key, []stages.File, error) {
 	var files []stages.File
-	if f := inst.Block.Kind.Files; f != nil {
+	if f := kind.Files; f != nil {
 		var err error
 		if files, err = f(cfg); err != nil {
-			return nil, nil, hcl.Diagnostics{{
-				Severity: hcl.DiagError,
-				Summary:  "Missing input files",
-				Detail:   capitalize(err.Error()) + ".",
-				Subject:  inst.Block.DeclRange.Ptr(),
-			}}
+			return nil, nil, err
 		}
 	}
-	return actionKey(inst.Block.Kind, cfg, files), files, nil
+	return actionKey(kind, cfg, files), files, nil
+}
+
+// nodeKey is kindKey for a node, a missing file reported at its block.
+func nodeKey(inst *Instance, cfg cty.Value) (*artifacts.Key, []stages.File, hcl.Diagnostics) {
+	key, files, err := kindKey(inst.Block.Kind, cfg)
+	if err != nil {
+		return nil, nil, hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "Missing input files",
+			Detail:   capitalize(err.Error()) + ".",
+			Subject:  inst.Block.DeclRange.Ptr(),
+		}}
+	}
+	return key, files, nil
 }
 
 // canonical renders a wholly known value as compact JSON with sorted object keys; artifacts

@@ -42,13 +42,10 @@ func Work(ctx context.Context, c *artifacts.Cache, reg *stages.Registry, blob ar
 	if kind, err = kind.ForConfig(cfg); err != nil {
 		return act, fmt.Errorf("action %s: %w", act.Address, err)
 	}
-	var files []stages.File
-	if kind.Files != nil {
-		if files, err = kind.Files(cfg); err != nil {
-			return act, fmt.Errorf("action %s: %w", act.Address, err)
-		}
+	key, files, err := kindKey(kind, cfg)
+	if err != nil {
+		return act, fmt.Errorf("action %s: %w", act.Address, err)
 	}
-	key := actionKey(kind, cfg, files)
 	id := key.ID()
 	if id.String() != act.ID {
 		return act, fmt.Errorf("action %s: the configuration decoded here has action ID %.12s, not the driver's %.12s%s", act.Address, id, act.ID, filesDiffer(act.Files, files))
@@ -83,15 +80,10 @@ func Work(ctx context.Context, c *artifacts.Cache, reg *stages.Registry, blob ar
 	if err != nil {
 		return act, err
 	}
-	outs, err := storeOutputs(ctx, c, kind, res)
+	e, err := newEntry(ctx, c, kind, keyID, res, files, start)
 	if err != nil {
 		return act, err
 	}
-	fileItems, err := storeFiles(c, files)
-	if err != nil {
-		return act, err
-	}
-	e := &artifacts.Entry{Stage: kind.Name, Version: kind.Version, Key: keyID, Outputs: outs, Files: fileItems, Created: time.Now(), Duration: time.Since(start)}
 	if err := ctx.Err(); err != nil {
 		return act, err
 	}
@@ -133,3 +125,18 @@ func runKind(ctx context.Context, kind *stages.Kind, in *stages.Input) (res *sta
 
 // errNoEntry is a remote job that finished without its result in the remote cache.
 var errNoEntry = errors.New("the job finished but its result is not in the remote cache")
+
+// newEntry stores a run's outputs and the files it read, and returns the entry that names
+// them, not yet stored: every blob an entry names is in place before the entry is written,
+// so an interrupted run leaves unreferenced blobs, never a bad entry.
+func newEntry(ctx context.Context, c *artifacts.Cache, kind *stages.Kind, keyID artifacts.OutputID, res *stages.Result, files []stages.File, start time.Time) (*artifacts.Entry, error) {
+	outs, err := storeOutputs(ctx, c, kind, res)
+	if err != nil {
+		return nil, err
+	}
+	items, err := storeFiles(c, files)
+	if err != nil {
+		return nil, err
+	}
+	return &artifacts.Entry{Stage: kind.Name, Version: kind.Version, Key: keyID, Outputs: outs, Files: items, Created: time.Now(), Duration: time.Since(start)}, nil
+}
