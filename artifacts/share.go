@@ -42,6 +42,25 @@ type Remote struct {
 	// plan time and twice more before it runs (before and after taking its lock, for
 	// other processes on this machine); one remote round trip is enough for all three.
 	missed keySet[ActionID]
+	// present are the blobs the remote is known to hold (it said so, or this process put
+	// them there): a driver uploads the same inputs for many jobs, one question each is
+	// enough.
+	present keySet[OutputID]
+}
+
+// holds reports whether the remote holds blob id intact, asking it only once.
+func (r *Remote) holds(ctx context.Context, id OutputID) (bool, error) {
+	if r.bad.has(id) {
+		return false, nil // served damaged: to be overwritten
+	}
+	if r.present.has(id) {
+		return true, nil
+	}
+	ok, err := r.Store.Has(ctx, remote.CAS, id.String())
+	if ok {
+		r.present.add(id)
+	}
+	return ok, err
 }
 
 // keySet is a set of keys, safe for concurrent use.
@@ -204,21 +223,9 @@ func (c *Cache) Push(ctx context.Context, id ActionID, e *Entry) error {
 		return nil
 	}
 	for _, ref := range e.Refs() {
-		ok, err := r.Store.Has(ctx, remote.CAS, ref.String())
-		if err != nil {
+		if err := c.Upload(ctx, ref); err != nil {
 			return fmt.Errorf("push %s: %w", id, err)
 		}
-		if ok && !r.bad.has(ref) {
-			continue
-		}
-		data, err := c.Get(ref)
-		if err != nil {
-			return fmt.Errorf("push %s: %w", id, err)
-		}
-		if err := r.Store.Put(ctx, remote.CAS, ref.String(), data); err != nil {
-			return fmt.Errorf("push %s: blob %s: %w", id, ref, err)
-		}
-		r.transfer("upload", len(data))
 	}
 	file, err := encodeEntry(id, e)
 	if err != nil {
@@ -374,9 +381,9 @@ func (c *Cache) Upload(ctx context.Context, id OutputID) error {
 	if r == nil || r.ReadOnly {
 		return fmt.Errorf("upload %s: no writable remote cache", id)
 	}
-	if ok, err := r.Store.Has(ctx, remote.CAS, id.String()); err != nil {
+	if ok, err := r.holds(ctx, id); err != nil {
 		return fmt.Errorf("upload %s: %w", id, err)
-	} else if ok && !r.bad.has(id) {
+	} else if ok {
 		return nil
 	}
 	data, err := c.Get(id)
@@ -387,6 +394,7 @@ func (c *Cache) Upload(ctx context.Context, id OutputID) error {
 		return fmt.Errorf("upload %s: %w", id, err)
 	}
 	r.transfer("upload", len(data))
+	r.present.add(id)
 	return nil
 }
 
