@@ -353,6 +353,12 @@ type localEntry struct {
 // carry: its worker reads them there. Each is uploaded once a run, and only when a
 // dependant runs elsewhere, so a run with nothing to do makes no requests for it.
 func (a *Applier) share(ctx context.Context, addr string) error {
+	a.mu.Lock()
+	pending := len(a.local)
+	a.mu.Unlock()
+	if pending == 0 { // the usual case once the first jobs are out: no walk of the graph
+		return nil
+	}
 	// Ancestors, not only dependencies: a stage may read an artifact that an upstream
 	// artifact names (prune reads the dataset its train node's recipe names).
 	for _, up := range a.Plan.Graph.DAG.Ancestors(addr) {
