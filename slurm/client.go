@@ -37,7 +37,7 @@ type CmdError struct {
 }
 
 func (e *CmdError) Error() string {
-	msg := strings.Join(quoteArgs(e.Args), " ") + ": " + e.Err.Error()
+	msg := ShellJoin(e.Args) + ": " + e.Err.Error()
 	if e.Stderr != "" {
 		msg += ": " + e.Stderr
 	}
@@ -46,9 +46,10 @@ func (e *CmdError) Error() string {
 
 func (e *CmdError) Unwrap() error { return e.Err }
 
-// quoteArgs quotes the arguments that a shell would split or expand, so that a command line
-// in an error message can be pasted back into a shell.
-func quoteArgs(args []string) []string {
+// ShellJoin joins args into a bash command line, quoting the arguments that a shell would
+// split or expand: for the scripts of jobs, and so that a command line in an error message
+// can be pasted back into a shell.
+func ShellJoin(args []string) string {
 	q := make([]string, len(args))
 	for i, a := range args {
 		if a == "" || strings.ContainsAny(a, " \t\n'\"\\$`*?[]{}()<>|&;!#~") {
@@ -56,7 +57,7 @@ func quoteArgs(args []string) []string {
 		}
 		q[i] = a
 	}
-	return q
+	return strings.Join(q, " ")
 }
 
 // path returns the path of Slurm command name, or an error wrapping ErrNotInstalled.

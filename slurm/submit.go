@@ -67,7 +67,7 @@ func (c *Client) Submit(ctx context.Context, j Job) (string, error) {
 	}
 	id, err := parseSubmit(string(out))
 	if err != nil {
-		return "", fmt.Errorf("sbatch %s: %w", strings.Join(quoteArgs(args), " "), err)
+		return "", fmt.Errorf("sbatch %s: %w", ShellJoin(args), err)
 	}
 	return id, nil
 }

@@ -124,7 +124,7 @@ func (x *Executor) Run(ctx context.Context, j *pipelines.Job) error {
 		os.Remove(rec)
 		log := x.logPath(j, id)
 		switch {
-		case st.State == "COMPLETED" && st.ExitCode <= 0:
+		case st.State == slurm.Completed && st.ExitCode <= 0:
 			return nil
 		case st.State == "" || st.State == "UNKNOWN":
 			// Slurm forgot the job (MinJobAge passed while the driver was down): the
@@ -133,7 +133,7 @@ func (x *Executor) Run(ctx context.Context, j *pipelines.Job) error {
 		case st.State.Requeue():
 			j.Status(fmt.Sprintf("Slurm job %s ended %s; submitting it again", id, st.State))
 			continue
-		case st.State == "TIMEOUT" && tries < x.retries():
+		case st.State == slurm.Timeout && tries < x.retries():
 			tries++
 			if res.Time == 0 {
 				return fmt.Errorf("Slurm job %s hit the partition's time limit; give the executor block a time (time = \"4h\") larger than that, or a resources block for %s", id, j.Kind)
@@ -141,7 +141,7 @@ func (x *Executor) Run(ctx context.Context, j *pipelines.Job) error {
 			res.Time *= 2
 			j.Status(fmt.Sprintf("Slurm job %s hit its time limit; retry %d/%d with time %s", id, tries, x.retries(), res.Time))
 			continue
-		case st.State == "OUT_OF_MEMORY" && tries < x.retries():
+		case st.State == slurm.OutOfMemory && tries < x.retries():
 			tries++
 			if res.MemMB == 0 {
 				return fmt.Errorf("Slurm job %s ran out of memory; give the executor block a mem (mem = \"8G\"), or a resources block for %s", id, j.Kind)
@@ -149,7 +149,7 @@ func (x *Executor) Run(ctx context.Context, j *pipelines.Job) error {
 			res.MemMB *= 2
 			j.Status(fmt.Sprintf("Slurm job %s ran out of memory; retry %d/%d with mem %dM", id, tries, x.retries(), res.MemMB))
 			continue
-		case st.State == "CANCELLED":
+		case st.State == slurm.Cancelled:
 			return fmt.Errorf("Slurm job %s was cancelled (scancel, or an administrator); its log is %s", id, log)
 		}
 		return fmt.Errorf("Slurm job %s %s%s%s; its log is %s%s", id, strings.ToLower(string(st.State)), exitText(st), onNode(st), log, tail(log))
@@ -224,7 +224,7 @@ func (x *Executor) start(ctx context.Context, j *pipelines.Job, res pipelines.Re
 		if err != nil {
 			return "", false, err
 		}
-		if st, ok := sts[id]; ok && (!st.State.Done() || st.State == "COMPLETED") {
+		if st, ok := sts[id]; ok && (!st.State.Done() || st.State == slurm.Completed) {
 			return id, true, nil
 		}
 		os.Remove(rec) // a failed or forgotten job: submit again
@@ -235,7 +235,7 @@ func (x *Executor) start(ctx context.Context, j *pipelines.Job, res pipelines.Re
 func (x *Executor) submit(ctx context.Context, j *pipelines.Job, res pipelines.Resources) (string, error) {
 	job := slurm.Job{
 		Name:      "modulo:" + j.Addr,
-		Script:    "exec " + shellJoin(append(append([]string{}, x.Worker...), j.Blob.String())) + "\n",
+		Script:    "exec " + slurm.ShellJoin(append(append([]string{}, x.Worker...), j.Blob.String())) + "\n",
 		Output:    filepath.Join(x.Dir, "logs", logName(j)+"-%j.log"),
 		Partition: x.Decl.Partition,
 		Account:   x.Decl.Account,
@@ -368,12 +368,12 @@ func (x *Executor) send(id string, st slurm.Status) {
 
 func statusText(id string, st slurm.Status) string {
 	switch st.State {
-	case "PENDING":
+	case slurm.Pending:
 		if st.Reason != "" && st.Reason != "None" {
 			return fmt.Sprintf("queued (%s), Slurm job %s", st.Reason, id)
 		}
 		return fmt.Sprintf("queued, Slurm job %s", id)
-	case "RUNNING", "COMPLETING":
+	case slurm.Running, slurm.Completing:
 		if st.Node != "" {
 			return fmt.Sprintf("running on %s, Slurm job %s", st.Node, id)
 		}
@@ -408,19 +408,10 @@ func tail(path string) string {
 	return ":\n    " + strings.Join(lines, "\n    ")
 }
 
-// shellJoin quotes args for bash.
-func shellJoin(args []string) string {
-	q := make([]string, len(args))
-	for i, a := range args {
-		q[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
-	}
-	return strings.Join(q, " ")
-}
-
 // New makes the executor of decl (nil: every setting at its default) for a pipeline in
 // pipelineDir whose driver uses the remote rc. The jobs run modulo (decl's, else this
 // binary) as `modulo worker -remote … -signing-key …`, so that they publish where the
-// driver looks and sign as the driver would. env adds variables to the jobs (tests).
+// driver looks and sign as the driver would.
 func New(decl *pipelines.ExecutorDecl, rc *pipelines.RemoteConfig, pipelineDir string, client *slurm.Client) (*Executor, error) {
 	if rc == nil || rc.Location == nil {
 		return nil, errors.New("the Slurm executor needs a remote cache that the compute nodes share with this machine: a directory on a shared file system, an S3 bucket or an HTTP cache (-remote, MODULO_REMOTE or the cache block's remote)")
