@@ -18,8 +18,9 @@ import (
 
 // Config is a loaded pipeline: the declarations of every file, not yet evaluated.
 type Config struct {
-	// Path is the file or directory the pipeline was loaded from.
-	Path string
+	// Path is the file or directory the pipeline was loaded from; Dir is the directory
+	// (Path itself, or the file's).
+	Path, Dir string
 	// Files maps file names to their parsed contents, for rendering diagnostics.
 	Files map[string]*hcl.File
 

@@ -33,6 +33,10 @@ func Load(path string, reg *stages.Registry) (*Config, hcl.Diagnostics) {
 	if diags.HasErrors() {
 		return cfg, diags
 	}
+	cfg.Dir = path
+	if len(files) == 1 && files[0] == path {
+		cfg.Dir = filepath.Dir(path)
+	}
 	parser := hclparse.NewParser()
 	for _, name := range files {
 		f, fd := parseTextFile(parser, name)

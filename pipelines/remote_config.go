@@ -128,14 +128,11 @@ func ResolveRemote(decl *CacheDecl, flags RemoteFlags, getenv func(string) strin
 	if !rc.ReadOnly {
 		path, from := r.pick(flags.SigningKey, "-signing-key", EnvSigningKey, decl.SigningKey, "signing_key")
 		if path != "" && path != noKey {
-			k, d := r.signingKey(path, from)
+			k, file, d := r.signingKey(path, from)
 			if d != nil {
 				diags = append(diags, d)
 			}
-			rc.Key = k
-			if p, d := r.path(path, from); d == nil {
-				rc.KeyFile, _ = filepath.Abs(p)
-			}
+			rc.Key, rc.KeyFile = k, file
 		}
 	}
 
@@ -266,15 +263,16 @@ func urlDiag(err error, o origin) *hcl.Diagnostic {
 	return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: detail, Subject: o.subject}
 }
 
-// signingKey reads the private key file at p.
-func (r *resolver) signingKey(p string, o origin) (ed25519.PrivateKey, *hcl.Diagnostic) {
+// signingKey reads the private key file at p, and returns it with the file's absolute path.
+func (r *resolver) signingKey(p string, o origin) (ed25519.PrivateKey, string, *hcl.Diagnostic) {
 	p, d := r.path(p, o)
 	if d != nil {
-		return nil, d
+		return nil, "", d
 	}
 	k, err := artifacts.ReadPrivateKey(p)
 	if err == nil {
-		return k, nil
+		abs, _ := filepath.Abs(p)
+		return k, abs, nil
 	}
 	remedy := fmt.Sprintf("Make a key with `modulo cache keygen -o %s` (teammates add the public key it prints to their trusted_keys), point %s at an existing key, set %s=none to upload unsigned, or fetch only with -remote-read-only.", p, o.name, EnvSigningKey)
 	d = &hcl.Diagnostic{Severity: hcl.DiagError, Subject: o.subject}
@@ -290,7 +288,7 @@ func (r *resolver) signingKey(p string, o origin) (ed25519.PrivateKey, *hcl.Diag
 		d.Summary = "Invalid signing key"
 		d.Detail = fmt.Sprintf("The file %s, named by %s, is not a modulo signing key (%v). %s", p, o.name, err, remedy)
 	}
-	return nil, d
+	return nil, "", d
 }
 
 // trustedKey parses one trusted public key.

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"runtime"
 	"sort"
 	"strings"
@@ -154,7 +153,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	}
 	var exec pipelines.Executor
 	if *executor == "slurm" {
-		x, err := slurmexec.New(planner.Graph.Config.Executor, pf.remote.resolved, pipelineDir(path), &slurm.Client{})
+		x, err := slurmexec.New(planner.Graph.Config.Executor, pf.remote.resolved, planner.Graph.Config.Dir, &slurm.Client{})
 		if err != nil {
 			fmt.Fprintf(stderr, "modulo run: %v\n", err)
 			return 1
@@ -256,12 +255,4 @@ func plural(n int, what string) string {
 		return fmt.Sprintf("%d %sies", n, strings.TrimSuffix(what, "y"))
 	}
 	return fmt.Sprintf("%d %ss", n, what)
-}
-
-// pipelineDir is the directory of the pipeline at path (a file or a directory).
-func pipelineDir(path string) string {
-	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
-		return path
-	}
-	return filepath.Dir(path)
 }
