@@ -49,15 +49,6 @@ type Action struct {
 // name in the attribute lets an empty list of networks decode to a list of networks.
 const refMarker = "$artifact:"
 
-// refJSON is a stages.Ref as an action writes it.
-type refJSON struct {
-	Type  string `json:"type"`
-	Media string `json:"media"`
-	ID    string `json:"id"`
-	Size  int64  `json:"size"`
-	Meta  string `json:"meta,omitempty"`
-}
-
 // NewAction describes the run of kind on cfg (wholly known) at addr, under action id.
 func NewAction(kind *stages.Kind, addr string, cfg cty.Value, id artifacts.ActionID, threads int, files []stages.File) (*Action, error) {
 	enc, err := mapArtifacts(cfg, encodeRefType, encodeRef)
@@ -130,7 +121,7 @@ func encodeRefType(t cty.Type) (cty.Type, bool, error) {
 
 func encodeRef(v cty.Value, t cty.Type) (cty.Value, error) {
 	r := stages.RefOf(v)
-	b, err := json.Marshal(refJSON{Type: r.Type, Media: r.Media, ID: r.ID.String(), Size: r.Size, Meta: r.Meta})
+	b, err := json.Marshal(r) // the ID as hex (OutputID.MarshalText)
 	if err != nil {
 		return cty.NilVal, err
 	}
@@ -153,19 +144,15 @@ func decodeRefType(t cty.Type) (cty.Type, bool, error) {
 }
 
 func decodeRef(v cty.Value, t cty.Type) (cty.Value, error) {
-	var r refJSON
-	if err := json.Unmarshal([]byte(v.GetAttr(firstAttr(v.Type())).AsString()), &r); err != nil {
-		return cty.NilVal, fmt.Errorf("artifact reference: %w", err)
-	}
-	id, err := artifacts.ParseOutputID(r.ID)
-	if err != nil {
+	r := &stages.Ref{}
+	if err := json.Unmarshal([]byte(v.GetAttr(firstAttr(v.Type())).AsString()), r); err != nil {
 		return cty.NilVal, fmt.Errorf("artifact reference: %w", err)
 	}
 	name, media, _ := stages.IsArtifactType(t)
 	if r.Type != name || r.Media != media {
 		return cty.NilVal, fmt.Errorf("artifact reference of type %s (%s) where %s (%s) belongs", r.Type, r.Media, name, media)
 	}
-	return stages.RefVal(t, &stages.Ref{Type: r.Type, Media: r.Media, ID: id, Size: r.Size, Meta: r.Meta}), nil
+	return stages.RefVal(t, r), nil
 }
 
 func firstAttr(t cty.Type) string {
