@@ -233,22 +233,11 @@ concat "c" {
 // which knows them from the action's configuration alone, and its outputs are those of a
 // local run.
 func TestDeclaredOutputsElsewhere(t *testing.T) {
-	src := `
-emit "e" {
-  out "greeting" {
-    kind  = "text"
-    value = "hello"
-  }
-  out "n" {
-    kind  = "number"
-    value = "3"
-  }
-}
-concat "c" {
-  parts = [emit.e.greeting]
-  sep   = emit.e.n > 2 ? "big" : "small"
-}
-`
+	b, err := os.ReadFile("testdata/valid/declared_outputs.hcl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := string(b)
 	local := newEnv(t)
 	p := local.write(src)
 	local.apply(p, nil)
