@@ -61,6 +61,9 @@ type Resources struct {
 	CPUs  int
 	MemMB int64
 	Time  time.Duration
+	// GPUs is what sbatch --gpus takes: a count, or a type and a count ("a100:2"). The
+	// local executor has no GPUs to hand out and ignores it.
+	GPUs string
 }
 
 // Over returns r with the unset fields taken from base.
@@ -74,6 +77,9 @@ func (r Resources) Over(base Resources) Resources {
 	if r.Time == 0 {
 		r.Time = base.Time
 	}
+	if r.GPUs == "" {
+		r.GPUs = base.GPUs
+	}
 	return r
 }
 
@@ -83,13 +89,13 @@ var ExecutorTypes = []string{"local", "slurm"}
 
 var executorSchema = &hcl.BodySchema{
 	Attributes: []hcl.AttributeSchema{
-		{Name: "partition"}, {Name: "account"}, {Name: "qos"}, {Name: "cpus"}, {Name: "mem"}, {Name: "time"},
+		{Name: "partition"}, {Name: "account"}, {Name: "qos"}, {Name: "cpus"}, {Name: "mem"}, {Name: "time"}, {Name: "gpus"},
 		{Name: "max_jobs"}, {Name: "retries"}, {Name: "extra_args"}, {Name: "modulo"}, {Name: "dir"},
 	},
 	Blocks: []hcl.BlockHeaderSchema{{Type: "resources", LabelNames: []string{"kind"}}},
 }
 
-var resourcesSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "cpus"}, {Name: "mem"}, {Name: "time"}}}
+var resourcesSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "cpus"}, {Name: "mem"}, {Name: "time"}, {Name: "gpus"}}}
 
 func (c *Config) loadExecutor(b *hcl.Block) hcl.Diagnostics {
 	if len(b.Labels) != 1 {
@@ -232,8 +238,18 @@ func (l literals) resources(attrs hcl.Attributes) Resources {
 			r.Time = d
 		}
 	}
+	if a := attrs["gpus"]; a != nil {
+		if s := l.str(a); s != "" {
+			if !gpusRE.MatchString(s) {
+				l.bad(a, fmt.Sprintf("gpus = %q is not a GPU request; write a count (1) or a type and a count (\"a100:2\"), as sbatch --gpus takes it.", s))
+			}
+			r.GPUs = s
+		}
+	}
 	return r
 }
+
+var gpusRE = regexp.MustCompile(`^([A-Za-z0-9_.-]+:)?[1-9][0-9]{0,3}$`)
 
 var memRE = regexp.MustCompile(`^([0-9]+)\s*([KMGT]?)I?B?$`)
 

@@ -23,6 +23,7 @@ type Job struct {
 	CPUs      int               // --cpus-per-task (0 = omit)
 	MemMB     int64             // --mem in MB (0 = omit)
 	Time      time.Duration     // --time, rounded up to whole minutes (0 = omit)
+	GPUs      string            // --gpus, a count or type:count ("2", "a100:2"; "" = omit)
 	Extra     []string          // further sbatch arguments, verbatim
 	Env       map[string]string // variables exported to the job (--export=ALL plus these)
 }
@@ -103,6 +104,7 @@ func sbatchArgs(j Job) ([]string, error) {
 	if j.Time > 0 {
 		add("--time", strconv.FormatInt(int64((j.Time+time.Minute-1)/time.Minute), 10))
 	}
+	add("--gpus", j.GPUs)
 	args = append(args, "--export=ALL", "--no-requeue")
 	return append(args, j.Extra...), nil
 }

@@ -26,6 +26,7 @@ func TestSbatchArgs(t *testing.T) {
 			"--partition=gpu", "--account=ml", "--qos=high", "--cpus-per-task=4", "--mem=2048",
 			"--time=2"}, append(tail, "--gres=gpu:1")...)},
 		{"whole minutes", Job{Time: time.Hour}, append([]string{"--parsable", "--time=60"}, tail...)},
+		{"gpus", Job{GPUs: "a100:2"}, append([]string{"--parsable", "--gpus=a100:2"}, tail...)},
 		{"under a minute", Job{Time: time.Second}, append([]string{"--parsable", "--time=1"}, tail...)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

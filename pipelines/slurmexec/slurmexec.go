@@ -242,6 +242,7 @@ func (x *Executor) submit(ctx context.Context, j *pipelines.Job, res pipelines.R
 		QOS:       x.Decl.QOS,
 		CPUs:      res.CPUs,
 		MemMB:     res.MemMB,
+		GPUs:      res.GPUs,
 		Time:      res.Time,
 		Extra:     x.Decl.ExtraArgs,
 		Env:       x.Env,

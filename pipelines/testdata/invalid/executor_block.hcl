@@ -10,7 +10,7 @@ executor "slurm" {
   max_jobs   = 0 # ERROR: Invalid executor setting
   retries    = -1 # ERROR: Invalid executor setting
   extra_args = "--exclusive" # ERROR: Invalid executor setting
-  gpus       = 1 # ERROR: Unsupported argument
+  gpus       = "all" # ERROR: Invalid executor setting
   resources "trian" { # ERROR: Unknown stage kind
     cpus = 2
   }
@@ -38,7 +38,7 @@ text "b" {
   resources {
     cpus = each.key # ERROR: Executor settings must be literals
     mem  = "4X" # ERROR: Invalid executor setting
-    gpus = 1 # ERROR: Unsupported argument
+    gpus = 0 # ERROR: Invalid executor setting
   }
   resources { # ERROR: Duplicate resources block
   }

@@ -5,6 +5,7 @@ executor "slurm" {
   qos        = "normal"
   cpus       = 2
   mem        = "8G"
+  gpus       = 1
   time       = "1-12:00:00"
   max_jobs   = 50
   retries    = 0
@@ -29,5 +30,6 @@ text "big" {
     cpus = 8
     mem  = "32G"
     time = "12h"
+    gpus = "a100:2"
   }
 }
