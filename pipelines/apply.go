@@ -194,14 +194,15 @@ func (a *Applier) node(ctx context.Context, addr string) (err error) {
 		return fmt.Errorf("storing the key description: %w", err)
 	}
 	// With an executor, every node runs elsewhere but one that reads files outside the
-	// cache (a dataset's): that one runs here, where the plan found them; it is quick, and
-	// its entry carries the files to the workers.
-	if a.Executor != nil && len(files) == 0 {
+	// cache at their paths (a dataset's): that one runs here, where the plan found them; it
+	// is quick, and its entry carries the files to the workers. A kind that reads them
+	// through the cache (a command's scripts) gets them there from the driver.
+	if a.Executor != nil && (len(files) == 0 || kind.PortableFiles) {
 		return a.runElsewhere(ctx, inst, cfg, id, keyID, files)
 	}
 	start := time.Now()
 	a.emit(Event{Type: EventStart, Addr: addr, Kind: kind.Name, Time: start})
-	res, err := a.run(ctx, inst, cfg)
+	res, err := a.run(ctx, inst, cfg, files)
 	if err != nil {
 		return err
 	}
@@ -312,7 +313,7 @@ func (a *Applier) resolved(addr string, v cty.Value, id artifacts.ActionID, keyI
 }
 
 // run calls the stage in this process.
-func (a *Applier) run(ctx context.Context, inst *Instance, cfg cty.Value) (*stages.Result, error) {
+func (a *Applier) run(ctx context.Context, inst *Instance, cfg cty.Value, files []stages.File) (*stages.Result, error) {
 	kind := inst.Block.Kind
 	return runKind(ctx, kind, &stages.Input{
 		Address: inst.Addr,
@@ -328,6 +329,8 @@ func (a *Applier) run(ctx context.Context, inst *Instance, cfg cty.Value) (*stag
 		Progress: func(p stages.Progress) {
 			a.emit(Event{Type: EventProgress, Addr: inst.Addr, Kind: kind.Name, Progress: &p})
 		},
+		Files:       files,
+		ReadFile:    func(f stages.File) ([]byte, error) { return readFile(ctx, a.Cache, f) },
 		Materialize: func(files map[string]string) (string, error) { return materialize(ctx, a.Cache, files) },
 	})
 }

@@ -73,6 +73,13 @@ func (a *Applier) runElsewhere(ctx context.Context, inst *Instance, cfg cty.Valu
 	for _, r := range stages.Refs(cfg) {
 		ups = append(ups, r.ID)
 	}
+	for _, f := range files { // a kind with PortableFiles reads them from the cache there
+		id, err := putFile(a.Cache, f)
+		if err != nil {
+			return err
+		}
+		ups = append(ups, id)
+	}
 	for _, u := range ups {
 		if err := a.Cache.Upload(ctx, u); err != nil {
 			return fmt.Errorf("uploading the inputs to the remote cache: %w", err)

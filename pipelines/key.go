@@ -3,6 +3,7 @@ package pipelines
 import (
 	"encoding/json"
 	"fmt"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -45,12 +46,13 @@ func actionKey(kind *stages.Kind, cfg cty.Value, files []stages.File) *artifacts
 }
 
 // kindKey computes the key of a run of kind on cfg, wholly known, hashing the files the
-// kind reads from outside the cache: what the driver keys and what a worker checks.
-func kindKey(kind *stages.Kind, cfg cty.Value) (*artifacts.Key, []stages.File, error) {
+// kind reads from outside the cache (relative paths from dir): what the driver keys and
+// what a worker checks.
+func kindKey(kind *stages.Kind, cfg cty.Value, dir string) (*artifacts.Key, []stages.File, error) {
 	var files []stages.File
 	if f := kind.Files; f != nil {
 		var err error
-		if files, err = f(cfg); err != nil {
+		if files, err = f(cfg, dir); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -59,7 +61,7 @@ func kindKey(kind *stages.Kind, cfg cty.Value) (*artifacts.Key, []stages.File, e
 
 // nodeKey is kindKey for a node, a missing file reported at its block.
 func nodeKey(inst *Instance, cfg cty.Value) (*artifacts.Key, []stages.File, hcl.Diagnostics) {
-	key, files, err := kindKey(inst.Block.Kind, cfg)
+	key, files, err := kindKey(inst.Block.Kind, cfg, filepath.Dir(inst.Block.DeclRange.Filename))
 	if err != nil {
 		return nil, nil, hcl.Diagnostics{{
 			Severity: hcl.DiagError,

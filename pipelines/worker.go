@@ -42,9 +42,14 @@ func Work(ctx context.Context, c *artifacts.Cache, reg *stages.Registry, blob ar
 	if kind, err = kind.ForConfig(cfg); err != nil {
 		return act, fmt.Errorf("action %s: %w", act.Address, err)
 	}
-	key, files, err := kindKey(kind, cfg)
-	if err != nil {
-		return act, fmt.Errorf("action %s: %w", act.Address, err)
+	// A kind that reads its files through the cache keys on the driver's digests: the
+	// files need not be here, and what it reads is checked against them. Any other reads
+	// them at their paths, so they are hashed again here.
+	key, files := actionKey(kind, cfg, act.Files), act.Files
+	if !kind.PortableFiles {
+		if key, files, err = kindKey(kind, cfg, ""); err != nil {
+			return act, fmt.Errorf("action %s: %w", act.Address, err)
+		}
 	}
 	id := key.ID()
 	if id.String() != act.ID {
@@ -75,6 +80,8 @@ func Work(ctx context.Context, c *artifacts.Cache, reg *stages.Registry, blob ar
 			return b, nil
 		},
 		Progress:    progress,
+		Files:       files,
+		ReadFile:    func(f stages.File) ([]byte, error) { return readFile(ctx, c, f) },
 		Materialize: func(files map[string]string) (string, error) { return materialize(ctx, c, files) },
 	})
 	if err != nil {
@@ -134,7 +141,7 @@ func newEntry(ctx context.Context, c *artifacts.Cache, kind *stages.Kind, keyID 
 	if err != nil {
 		return nil, err
 	}
-	items, err := storeFiles(c, files)
+	items, err := storeFiles(ctx, c, kind, files)
 	if err != nil {
 		return nil, err
 	}

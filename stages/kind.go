@@ -3,6 +3,7 @@ package stages
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"sync"
 
@@ -59,15 +60,27 @@ type Kind struct {
 
 	// Files, if set, lists the files outside the cache that a run of cfg reads, with their
 	// digests, so that the action key changes when their content does (like the file lines
-	// of Go's build keys). It runs at plan time on a wholly known cfg and is called
-	// concurrently; it should memoise hashing. An error (a missing file) is reported at the
-	// block, so its message should say how to get the file.
-	Files func(cfg cty.Value) ([]File, error)
+	// of Go's build keys). dir is the directory of the pipeline file holding the block, which
+	// relative paths the kind names are relative to. It runs at plan time on a wholly known
+	// cfg and is called concurrently; it should memoise hashing. An error (a missing file) is
+	// reported at the block, so its message should say how to get the file.
+	Files func(cfg cty.Value, dir string) ([]File, error)
+
+	// PortableFiles marks a kind whose Run reads its Files only through Input.ReadFile,
+	// never at their paths: a node of it may run on a machine that lacks them (a cluster
+	// node without the pipeline's directory), the driver sending their content through the
+	// remote cache. Without it, a node that reads files runs where the plan found them.
+	PortableFiles bool
+
+	// Log, if set, names an artifact output of text holding what the run printed: `modulo
+	// show` prints its last lines.
+	Log string
 
 	// Declares, if set, names a nested block of the schema (a Multi block with one label)
 	// whose blocks declare each block's own outputs, as a command stage's output "net" {
-	// type = "network" … } does: the kind's Outputs are then those of the configuration
-	// (ForConfig), and DeclaredOutput makes each from its block's label and attributes.
+	// type = "network" … } does: the kind's Outputs (those every block has, such as a log)
+	// are then followed by those of the configuration (ForConfig), and DeclaredOutput makes
+	// each from its block's label and attributes.
 	// The attributes DeclaredOutput reads must be literals: a block's outputs, and so what
 	// references to it mean, are known before anything is evaluated.
 	Declares       string
@@ -78,22 +91,32 @@ type Kind struct {
 	Run func(ctx context.Context, in *Input) (*Result, error)
 }
 
-// WithOutputs returns a copy of k whose outputs are specs: the kind of one block of a kind
-// that Declares its outputs.
+// WithOutputs returns a copy of k whose outputs are k's own followed by specs: the kind of
+// one block of a kind that Declares its outputs.
 func (k *Kind) WithOutputs(specs []OutputSpec) (*Kind, error) {
 	seen := map[string]bool{}
+	for _, o := range k.Outputs {
+		seen[o.Name] = true
+	}
 	for _, o := range specs {
 		switch {
 		case reservedOutputs[o.Name]:
 			return nil, fmt.Errorf("output name %q is reserved", o.Name)
+		case seen[o.Name] && k.hasOutput(o.Name):
+			return nil, fmt.Errorf("output name %q is taken: every %s block has an output %q", o.Name, k.Name, o.Name)
 		case seen[o.Name]:
 			return nil, fmt.Errorf("output %q is declared twice", o.Name)
 		}
 		seen[o.Name] = true
 	}
 	c := *k
-	c.Outputs = specs
+	c.Outputs = append(slices.Clip(k.Outputs), specs...)
 	return &c, nil
+}
+
+func (k *Kind) hasOutput(name string) bool {
+	_, ok := k.Output(name)
+	return ok
 }
 
 // ForConfig returns the kind of a block with configuration cfg: k itself, or for a kind
@@ -176,6 +199,12 @@ type Input struct {
 	Read func(*Ref) ([]byte, error)
 	// Progress reports how far the run has got; it may be nil-safe called often.
 	Progress func(Progress)
+	// Files are the files outside the cache that the key holds (Kind.Files), with the
+	// digests the plan took; ReadFile returns the content of one of them, checked against
+	// its digest: from its path when it still holds that content, else from the cache
+	// (here or in the remote), where the driver put it for a run on another machine.
+	Files    []File
+	ReadFile func(File) ([]byte, error)
 	// Materialize returns a directory holding the files named (base name → SHA-256) that
 	// an upstream run read from outside the cache and recorded (a dataset's source files),
 	// copied out of the cache, from the remote if need be: for a machine that does not
@@ -237,8 +266,13 @@ func (r *Registry) Register(k *Kind) {
 		panic(fmt.Sprintf("stages: kind %q: Self %q must name its only output", k.Name, k.Self))
 	}
 	checkConfigType(k)
-	if k.Declares != "" && (k.declaredLabel() == "" || k.DeclaredOutput == nil || len(k.Outputs) != 0 || k.Self != "") {
-		panic(fmt.Sprintf("stages: kind %q declares its outputs with %q blocks: that needs a Multi block of one label in its schema, DeclaredOutput, and neither Outputs nor Self", k.Name, k.Declares))
+	if k.Declares != "" && (k.declaredLabel() == "" || k.DeclaredOutput == nil || k.Self != "") {
+		panic(fmt.Sprintf("stages: kind %q declares its outputs with %q blocks: that needs a Multi block of one label in its schema, DeclaredOutput, and no Self", k.Name, k.Declares))
+	}
+	if k.Log != "" {
+		if o, ok := k.Output(k.Log); !ok || o.Type.IsListType() {
+			panic(fmt.Sprintf("stages: kind %q: Log %q must name one of its artifact outputs", k.Name, k.Log))
+		}
 	}
 	if reserved[k.Name] {
 		panic(fmt.Sprintf("stages: %q is a reserved block type", k.Name))

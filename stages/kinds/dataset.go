@@ -290,8 +290,10 @@ func datasetDir(c *datasetConfig) (string, error) {
 	return "", nil
 }
 
-// datasetFiles hashes the IDX files, so that their content enters the key.
-func datasetFiles(cfg cty.Value) ([]stages.File, error) {
+// datasetFiles hashes the IDX files, so that their content enters the key. A relative path
+// is relative to the working directory, as it always was (keys hold the files' digests, not
+// their paths, so this only decides where modulo looks).
+func datasetFiles(cfg cty.Value, _ string) ([]stages.File, error) {
 	var c datasetConfig
 	if err := stages.DecodeValue(cfg, &c); err != nil {
 		return nil, err

@@ -138,7 +138,7 @@ func registerFile(r *stages.Registry) {
 		Schema:  stages.Schema{Attributes: []stages.Attribute{{Name: "path", Type: cty.String, Required: true}}},
 		Outputs: []stages.OutputSpec{{Name: "content", Type: Text}},
 		Self:    "content",
-		Files: func(cfg cty.Value) ([]stages.File, error) {
+		Files: func(cfg cty.Value, _ string) ([]stages.File, error) {
 			path := cfg.GetAttr("path").AsString()
 			b, err := os.ReadFile(path)
 			if err != nil {
