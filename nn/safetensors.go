@@ -233,27 +233,56 @@ func DecodeNetwork(b []byte) (*Network, map[string]string, error) {
 	if err := json.Unmarshal([]byte(s), &arch); err != nil || arch.Validate() != nil {
 		return nil, nil, fmt.Errorf("safetensors: metadata %s is not a valid architecture: %v", archKey, cmp.Or(err, arch.Validate()))
 	}
+	n, err := networkOf(arch, tensors, len(b))
+	return n, metadata, err
+}
+
+// DecodeNetworkAs parses a network of architecture arch from safetensors written by any
+// program, such as a PyTorch state_dict saved with safetensors.torch.save_file: every
+// parameter arch has, by its state_dict name, in F32, and no other tensor but "mask.*"
+// ones. A modulo.arch metadata entry, if the file has one, must name arch. Each mistake is
+// named (a missing, misshapen or unexpected tensor; a float64 tensor), so that the author of
+// the script that wrote the file sees what to change.
+func DecodeNetworkAs(b []byte, arch Arch) (*Network, error) {
+	if err := arch.Validate(); err != nil {
+		return nil, fmt.Errorf("safetensors: %v", err)
+	}
+	tensors, metadata, err := DecodeSafetensors(b)
+	if err != nil {
+		return nil, err
+	}
+	if s, ok := metadata[archKey]; ok {
+		var got Arch
+		if err := json.Unmarshal([]byte(s), &got); err != nil || !got.Equal(arch) {
+			return nil, fmt.Errorf("safetensors: the file says it holds a network of architecture %s (metadata %s), not %s", cmp.Or(got.String(), s), archKey, arch)
+		}
+	}
+	return networkOf(arch, tensors, len(b))
+}
+
+// networkOf builds a network of arch from the tensors of a file of size bytes.
+func networkOf(arch Arch, tensors []Tensor, size int) (*Network, error) {
 	// A forged arch could ask NewNetwork for far more memory than the file holds.
-	if !fitsIn(arch, len(b)) {
-		return nil, nil, fmt.Errorf("safetensors: architecture %s has more parameters than the %d-byte file can hold", arch, len(b))
+	if !fitsIn(arch, size) {
+		return nil, fmt.Errorf("safetensors: architecture %s has more parameters than the %d-byte file can hold", arch, size)
 	}
 	params := map[string]Tensor{}
 	for _, t := range tensors {
 		if strings.HasPrefix(t.Name, "mask.") && (t.DType == "U8" || t.DType == "BOOL") {
 			continue
 		} else if t.DType != "F32" {
-			return nil, nil, fmt.Errorf("safetensors: tensor %q has dtype %s; parameters must be F32", t.Name, t.DType)
+			return nil, fmt.Errorf("safetensors: tensor %q has dtype %s; parameters must be F32 (in PyTorch, save tensor.float())", t.Name, t.DType)
 		}
 		params[t.Name] = t
 	}
 	n := NewNetwork(arch)
 	if err := matchArch(n, params); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	for _, p := range n.Params {
 		p.Data = BytesF32(params[p.Name].Data)
 	}
-	return n, metadata, nil
+	return n, nil
 }
 
 // fitsIn reports, without overflowing, whether arch a could fit in a file of size bytes.

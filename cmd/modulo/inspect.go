@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -12,10 +13,12 @@ import (
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
 
 	"github.com/modulo-ml/modulo/artifacts"
 	"github.com/modulo-ml/modulo/internal/bytesize"
 	"github.com/modulo-ml/modulo/pipelines"
+	"github.com/modulo-ml/modulo/stages"
 )
 
 func cmdValidate(args []string, stdout, stderr io.Writer) int {
@@ -197,7 +200,7 @@ func cmdShow(args []string, stdout, stderr io.Writer) int {
 		name := spec.Name
 		out := e.Outputs[name]
 		if out.Value != nil {
-			fmt.Fprintf(stdout, "  %-14s %s\n", name, pipelines.Printable(string(out.Value)))
+			fmt.Fprintf(stdout, "  %-14s %s\n", name, pipelines.Printable(string(plainValue(spec, out.Value))))
 			continue
 		}
 		for i, it := range out.Items {
@@ -224,6 +227,22 @@ func cmdShow(args []string, stdout, stderr io.Writer) int {
 				fmt.Fprintf(stdout, "%s:\n%s", name, pipelines.Printable(string(b)))
 				if len(b) > 0 && b[len(b)-1] != '\n' {
 					fmt.Fprintln(stdout)
+				}
+			}
+		}
+	}
+	if name := n.Inst.Block.Kind.Log; name != "" {
+		if out := e.Outputs[name]; len(out.Items) == 1 {
+			if b, err := c.Get(out.Items[0].ID); err == nil {
+				lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+				if len(lines) > logLines {
+					fmt.Fprintf(stdout, "%s (the last %d of %d lines; modulo export %s %s -o FILE writes it all):\n", name, logLines, len(lines), n.Inst.Addr, name)
+					lines = lines[len(lines)-logLines:]
+				} else {
+					fmt.Fprintf(stdout, "%s:\n", name)
+				}
+				for _, l := range lines {
+					fmt.Fprintf(stdout, "  %s\n", pipelines.Printable(l))
 				}
 			}
 		}
@@ -298,7 +317,7 @@ func cmdExport(args []string, stdout, stderr io.Writer) int {
 		return exitOn(stderr, writeFileAtomic(*dst, b))
 	}
 	if out.Value != nil {
-		return exitOn(stderr, writeFileAtomic(*dst, append(append([]byte{}, out.Value...), '\n')))
+		return exitOn(stderr, writeFileAtomic(*dst, append(plainValue(spec, out.Value), '\n')))
 	}
 	if !spec.Type.IsListType() {
 		b, err := c.Get(out.Items[0].ID)
@@ -336,7 +355,7 @@ func exportAll(n *pipelines.PlanNode, c *artifacts.Cache, dst string, stdout, st
 		out := n.Entry.Outputs[spec.Name]
 		if out.Value != nil {
 			name := spec.Name + ".json"
-			if err := writeFileAtomic(filepath.Join(dst, name), append(append([]byte{}, out.Value...), '\n')); err != nil {
+			if err := writeFileAtomic(filepath.Join(dst, name), append(plainValue(spec, out.Value), '\n')); err != nil {
 				return exitOn(stderr, err)
 			}
 			written = append(written, name)
@@ -433,4 +452,22 @@ func writeFileAtomic(path string, data []byte) error {
 		os.Chmod(tmp.Name(), 0o644)
 	}
 	return os.Rename(tmp.Name(), path)
+}
+
+// logLines is how much of a run's log show prints.
+const logLines = 20
+
+// plainValue is a stored value output as JSON. A value of a type known only once it was
+// computed (a command's table) is stored with its type, as cty's JSON does; the value alone
+// is what a person or a script reading the export wants.
+func plainValue(spec stages.OutputSpec, raw []byte) []byte {
+	if spec.Type == cty.DynamicPseudoType {
+		var w struct {
+			Value json.RawMessage `json:"value"`
+		}
+		if json.Unmarshal(raw, &w) == nil && w.Value != nil {
+			return append([]byte{}, w.Value...)
+		}
+	}
+	return append([]byte{}, raw...)
 }

@@ -1,0 +1,24 @@
+//go:build !unix
+
+package kinds
+
+import (
+	"os"
+	"os/exec"
+	"syscall"
+)
+
+// ownGroup is a no-op where there are no process groups: only the command itself is
+// stopped, not what it started.
+func ownGroup(cmd *exec.Cmd) {}
+
+func signalGroup(cmd *exec.Cmd, _ syscall.Signal) {
+	if cmd.Process != nil {
+		cmd.Process.Signal(os.Kill)
+	}
+}
+
+const (
+	sigTerm = syscall.Signal(15)
+	sigKill = syscall.Signal(9)
+)
