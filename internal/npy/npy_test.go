@@ -49,7 +49,9 @@ func TestNumpyReads(t *testing.T) {
 		}
 		fh.Close()
 	}
-	write("x.npy", func(f *os.File) error { return WriteFloat32(f, []int{2, 1, 2, 3}, []float32{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, -1.5}) })
+	write("x.npy", func(f *os.File) error {
+		return WriteFloat32(f, []int{2, 1, 2, 3}, []float32{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, -1.5})
+	})
 	write("y.npy", func(f *os.File) error { return WriteInt64(f, []int{3}, []int64{7, -2, 1 << 40}) })
 	out, err := exec.Command(py, "-c", `
 import json, sys, numpy as np
