@@ -415,6 +415,11 @@ func declaredKind(kind *stages.Kind, body *Body) (*stages.Kind, hcl.Diagnostics)
 				Detail: capitalize(err.Error()) + ".", Subject: nb.DefRange.Ptr()})
 			continue
 		}
+		if _, fixed := kind.Output(name); fixed {
+			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid output declaration",
+				Detail: fmt.Sprintf("Output name %q is taken: every %s block has an output %q. Choose another name.", name, kind.Name, name), Subject: nb.DefRange.Ptr()})
+			continue
+		}
 		if prev, dup := seen[name]; dup {
 			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Duplicate output declaration",
 				Detail: fmt.Sprintf("Output %q is already declared at %s.", name, prev), Subject: nb.DefRange.Ptr()})

@@ -28,6 +28,7 @@ func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
 		"modulo":    func() { os.Exit(Main(os.Args[1:], os.Stdout, os.Stderr)) },
 		"stop-when": func() { os.Exit(stopWhen(os.Args[1:], os.Stdout, os.Stderr)) },
+		"write-net": func() { os.Exit(writeNet(os.Args[1:], os.Stderr)) },
 	})
 }
 

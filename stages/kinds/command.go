@@ -129,7 +129,8 @@ func commandDeclaredOutput(name string, decl cty.Value) (stages.OutputSpec, erro
 	case "file":
 		return stages.OutputSpec{Name: name, Type: File, Doc: "a file the command wrote"}, nil
 	}
-	return stages.OutputSpec{}, fmt.Errorf("type is %q; an output is %s", t.AsString(), strings.Join(outputTypes, ", "))
+	// Another type is reported by the schema's check, at the attribute.
+	return stages.OutputSpec{Name: name, Type: cty.DynamicPseudoType}, nil
 }
 
 // validName is an input or output name: it becomes part of an environment variable's name.

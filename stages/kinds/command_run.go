@@ -202,13 +202,18 @@ func execute(ctx context.Context, c commandConfig, work string, env []string, lo
 		defer t.Stop()
 		expire = t.C
 	}
+	// kill ends whatever of the group is left and waits for it to be gone.
+	kill := func() {
+		signalGroup(cmd, sigKill)
+		groupGone(cmd, stopGrace)
+	}
 	stop := func() error {
 		signalGroup(cmd, sigTerm)
 		t := time.NewTimer(stopGrace)
 		defer t.Stop()
+		defer kill()
 		select {
 		case err := <-done:
-			signalGroup(cmd, sigKill)
 			return err
 		case <-t.C:
 			signalGroup(cmd, sigKill)
@@ -218,7 +223,7 @@ func execute(ctx context.Context, c commandConfig, work string, env []string, lo
 	var err error
 	select {
 	case err = <-done:
-		signalGroup(cmd, sigKill) // whatever it left running
+		kill() // whatever it left running
 	case <-ctx.Done():
 		stop()
 		return ctx.Err()

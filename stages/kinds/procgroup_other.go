@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"syscall"
+	"time"
 )
 
 // ownGroup is a no-op where there are no process groups: only the command itself is
@@ -17,6 +18,8 @@ func signalGroup(cmd *exec.Cmd, _ syscall.Signal) {
 		cmd.Process.Signal(os.Kill)
 	}
 }
+
+func groupGone(*exec.Cmd, time.Duration) bool { return true }
 
 const (
 	sigTerm = syscall.Signal(15)
