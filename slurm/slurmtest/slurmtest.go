@@ -5,6 +5,13 @@
 // ports free ones of 127.0.0.1 and bound there only, and everything stopped when the test
 // ends.
 //
+// Its node has two fake GPUs (GPUs, of gres/gpu) on a machine that may have none. A job
+// may ask for them (sbatch --gpus=1, Job.GPUs), and two one-GPU jobs may run at once
+// (CPUs permitting): Slurm allocates them like real ones, sets the job's SLURM_GPUS,
+// SLURM_JOB_GPUS and CUDA_VISIBLE_DEVICES (0 or 1), and ShowJob shows the request
+// (TresPerJob=gres:gpu:1). There is no GPU behind them: their devices are /dev/null and
+// /dev/zero.
+//
 // Without Slurm or munge it skips the test with a hint on how to install them (`make
 // servers` does), except where Required says the test must fail instead: on CI.
 //
@@ -38,6 +45,7 @@ const ClusterName = "modulotest"
 // started it.
 type Cluster struct {
 	dir, conf, node string
+	scontrol        string // path of scontrol
 	client          *slurm.Client
 }
 
@@ -58,6 +66,26 @@ func (c *Cluster) Conf() string { return c.conf }
 // Node returns the name of the cluster's one node (the host's short name, as slurmd -C
 // gives it), which a job's Status.Node names.
 func (c *Cluster) Node() string { return c.node }
+
+// ShowJob returns what `scontrol show job <id>` prints about a job, run with the cluster's
+// configuration, failing the test if scontrol fails (as it does for a job the controller
+// does not know, or no longer: MinJobAge keeps finished jobs for five minutes). It holds
+// what squeue and sacct do not say, such as a job's GPU request ("TresPerJob=gres:gpu:1"
+// for --gpus=1, "TresPerNode=gres:gpu:2" for --gres=gpu:2).
+func (c *Cluster) ShowJob(t testing.TB, id string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, c.scontrol, "show", "job", id)
+	cmd.Env = append(os.Environ(), c.client.Env...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("scontrol show job %s: %v: %s", id, err, bytes.TrimSpace(stderr.Bytes()))
+	}
+	return string(out)
+}
 
 // Required reports whether a missing Slurm must fail the test rather than skip it: when
 // MODULO_REQUIRE_SERVERS=1, or on CI (CI set to anything but "", "0" or "false"). It is
@@ -93,10 +121,11 @@ func findBinary(name string, dirs ...string) string {
 	return ""
 }
 
-// Start starts a single-node cluster with one partition, debug, and returns once its node
-// is idle (about 1.2 s). A job submitted to it starts within a second or two: slurmctld
-// schedules what was submitted on its background loop's next one-second tick. Without Slurm's daemons, its commands or munged it skips the
-// test, or fails it where Required.
+// Start starts a single-node cluster with one partition, debug, and GPUs fake GPUs, and
+// returns once its node is idle (about 1.2 s). A job submitted to it starts within a
+// second or two: slurmctld schedules what was submitted on its background loop's next
+// one-second tick. Without Slurm's daemons, its commands or munged it skips the test, or
+// fails it where Required.
 //
 // At cleanup it cancels every job, stops slurmd, slurmctld and munged, and kills whatever
 // is left of them and of the jobs: slurmd starts each job's slurmstepd in a session of
@@ -112,7 +141,7 @@ func Start(t testing.TB) *Cluster {
 		}
 	}
 	dir := t.TempDir()
-	c := &Cluster{dir: dir, conf: filepath.Join(dir, "slurm.conf")}
+	c := &Cluster{dir: dir, conf: filepath.Join(dir, "slurm.conf"), scontrol: bins["scontrol"]}
 	// marker is in the environment of every process of this cluster: the daemons, the
 	// slurmstepd they start, and the jobs (sbatch passes the client's environment on).
 	marker := "MODULO_SLURMTEST=" + dir
@@ -140,8 +169,12 @@ func Start(t testing.TB) *Cluster {
 		}
 		slurmUser = u.Username
 	}
-	conf := fmt.Sprintf(config, ClusterName, node, ctldPort, slurmdPort, slurmUser, socket, dir, nodeLine)
+	conf := fmt.Sprintf(config, ClusterName, node, ctldPort, slurmdPort, slurmUser, socket, dir, nodeLine, GPUs)
 	if err := os.WriteFile(c.conf, []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// slurmd reads gres.conf from the directory of slurm.conf.
+	if err := os.WriteFile(filepath.Join(dir, "gres.conf"), []byte(gresConfig(node)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	ctld := start(t, dir, "slurmctld", env, &daemons, bins["slurmctld"], "-D", "-i", "-f", c.conf)
@@ -151,8 +184,8 @@ func Start(t testing.TB) *Cluster {
 }
 
 // config is the cluster's slurm.conf; its verbs are ClusterName, the node's name, the
-// controller's and slurmd's ports, SlurmUser, munged's socket, the cluster's directory
-// and the node's line from slurmd -C. Why each setting:
+// controller's and slurmd's ports, SlurmUser, munged's socket, the cluster's directory,
+// the node's line from slurmd -C and GPUs. Why each setting:
 //
 //   - AuthInfo=socket= points slurmctld, slurmd and every command (they all read this
 //     file) at the test's munged; cred/munge, which signs job credentials, reads the same
@@ -169,6 +202,8 @@ func Start(t testing.TB) *Cluster {
 //     jobs go to jobcomp/filetxt's log, which `sacct --completion` reads.
 //   - ProctrackType=proctrack/linuxproc and TaskPlugin=task/none need no cgroups or
 //     systemd; MailProg=/bin/true quiets the missing mail program.
+//   - GresTypes=gpu and the node's Gres=gpu:N declare the fake GPUs, which gres.conf
+//     backs with devices (see gresConfig).
 const config = `ClusterName=%[1]s
 SlurmctldHost=%[2]s(127.0.0.1)
 SlurmctldPort=%[3]d
@@ -201,9 +236,32 @@ DependencyParameters=kill_invalid_depend
 AccountingStorageType=accounting_storage/none
 JobCompType=jobcomp/filetxt
 JobCompLoc=%[7]s/jobcomp.txt
-%[8]s NodeAddr=127.0.0.1 State=UNKNOWN
+GresTypes=gpu
+%[8]s Gres=gpu:%[9]d NodeAddr=127.0.0.1 State=UNKNOWN
 PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 `
+
+// GPUs is how many fake GPUs the cluster's node advertises.
+const GPUs = len(gpuFiles)
+
+// gpuFiles are the devices that stand for the fake GPUs in gres.conf, one each. Slurm
+// 22.05's slurmd drops a GPU declared with a Count but no File ("Removing file-less GPU"
+// in its log, and slurmctld then drains the node: "gres/gpu count reported lower than
+// configured"); with a regular file it logs "is not a valid character or block device"
+// and sets no CUDA_VISIBLE_DEVICES in the job. Character devices that every machine has
+// pass both checks; with TaskPlugin=task/none nothing restricts a job's devices to them.
+var gpuFiles = [...]string{"/dev/null", "/dev/zero"}
+
+// gresConfig returns the cluster's gres.conf for the node: no autodetection (of NVML and
+// the like), and one line per fake GPU.
+func gresConfig(node string) string {
+	var b strings.Builder
+	b.WriteString("AutoDetect=off\n")
+	for _, f := range gpuFiles {
+		fmt.Fprintf(&b, "NodeName=%s Name=gpu File=%s\n", node, f)
+	}
+	return b.String()
+}
 
 // probeNode runs slurmd -C and returns its NodeName line (the node's real CPUs, sockets,
 // cores and memory: with less than declared, slurmd would drain the node, and sbatch
