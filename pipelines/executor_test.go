@@ -22,6 +22,8 @@ import (
 type workerExecutor struct {
 	t      *testing.T
 	remote string // the shared remote's location
+	before func() // if set, runs before each job: a machine without the pipeline's files
+	after  func()
 	mu     sync.Mutex
 	jobs   []string
 }
@@ -37,6 +39,10 @@ func (w *workerExecutor) Run(ctx context.Context, j *Job) error {
 	}
 	c.SetRemote(&artifacts.Remote{Store: s})
 	j.Submitted("in-process job")
+	if w.before != nil {
+		w.before()
+		defer w.after()
+	}
 	act, err := Work(ctx, c, testRegistry(), j.Blob, nil)
 	if err != nil {
 		return err
@@ -256,5 +262,63 @@ func TestDeclaredOutputsElsewhere(t *testing.T) {
 		if l.Action != r.Action || l.Key != r.Key || l.Action == "" {
 			t.Errorf("%s: %+v through a worker, %+v locally", addr, r, l)
 		}
+	}
+}
+
+// TestPortableFilesElsewhere: a node of a kind that reads its files through the cache runs
+// through a worker on a machine that lacks them (the file is moved away while the job
+// runs): the driver uploaded them, and the result is that of a local run. Editing the file
+// makes the node stale.
+func TestPortableFilesElsewhere(t *testing.T) {
+	src := `
+bundle "b" {
+  files = ["a.txt", "sub/b.txt"]
+}
+concat "c" {
+  parts = [bundle.b]
+}
+`
+	setup := func(e *env) string {
+		for name, content := range map[string]string{"a.txt": "one ", "sub/b.txt": "two"} {
+			p := filepath.Join(e.dir, name)
+			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return e.write(src)
+	}
+	local := newEnv(t)
+	p := setup(local)
+	local.apply(p, nil)
+
+	e := newEnv(t)
+	shared := filepath.Join(t.TempDir(), "shared")
+	attachDir(t, e, shared)
+	p2 := setup(e)
+	away := filepath.Join(t.TempDir(), "away")
+	ex := &workerExecutor{t: t, remote: shared,
+		before: func() { os.Rename(filepath.Join(e.dir, "sub"), away) },
+		after:  func() { os.Rename(away, filepath.Join(e.dir, "sub")) },
+	}
+	a := &Applier{Plan: e.plan(p2, nil), Cache: e.cache, State: LoadState(e.cache.Dir(), p2), Workers: 1, Executor: ex}
+	if rep := a.Apply(context.Background()); !rep.Walk.OK() || len(ex.jobs) != 2 {
+		t.Fatalf("apply: %v, jobs %v", rep.Walk.Err(), ex.jobs)
+	}
+	for _, addr := range []string{"bundle.b", "concat.c"} {
+		l, _ := LoadState(local.cache.Dir(), p).Get(addr)
+		r, _ := LoadState(e.cache.Dir(), p2).Get(addr)
+		if l.Action != r.Action || l.Key != r.Key || l.Action == "" {
+			t.Errorf("%s: %+v through a worker, %+v locally", addr, r, l)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(e.dir, "sub", "b.txt"), []byte("three"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	plan := e.plan(p2, nil)
+	if n := plan.Nodes["bundle.b"]; n.Status == Cached || !strings.Contains(strings.Join(n.Reasons, " "), "sub/b.txt") {
+		t.Errorf("after an edit of sub/b.txt, bundle.b is %s: %v", n.Status, n.Reasons)
 	}
 }

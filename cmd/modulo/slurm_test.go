@@ -277,6 +277,57 @@ text "slow" {
 			t.Errorf("cache verify:\n%s", v)
 		}
 	})
+	t.Run("command-gpu", func(t *testing.T) {
+		// A command node is a job like any other, with its resources { gpus } passed to
+		// sbatch: Slurm records the request and gives the job a (fake) GPU. Its script
+		// reaches the job through the cache, and its network comes back checked.
+		e := newSlurmEnv(t, cluster)
+		if err := os.Symlink(e.bin, filepath.Join(filepath.Dir(e.bin), "write-net")); err != nil {
+			t.Fatal(err)
+		}
+		e.env = append(e.env, "PATH="+filepath.Dir(e.bin)+":"+os.Getenv("PATH"))
+		e.write("train.sh", "echo \"gpus $SLURM_GPUS_ON_NODE, CUDA_VISIBLE_DEVICES=$CUDA_VISIBLE_DEVICES\"\nwrite-net -input 6 -classes 3 -hidden 8 -seed 4 \"$MODULO_OUTPUT_NET\"\n")
+		e.write("p.hcl", `
+dataset "d" {
+  source  = "synthetic"
+  dims    = 6
+  classes = 3
+}
+command "gpu" {
+  run   = ["sh", "train.sh"]
+  files = ["train.sh"]
+  output "net" {
+    type = "network"
+    path = "net.safetensors"
+    data = dataset.d
+    model {
+      hidden = [8]
+    }
+  }
+  resources {
+    gpus = 1
+  }
+}
+interpolate "i" {
+  a      = command.gpu.net
+  b      = command.gpu.net
+  data   = dataset.d
+  points = 2
+}
+`)
+		out := e.run(0, "driver", "run", "-executor", "slurm", "-progress", "plain", "p.hcl")
+		m := regexp.MustCompile(`command.gpu started: submitted as Slurm job (\d+)`).FindStringSubmatch(out)
+		if m == nil || !strings.Contains(out, "3 ran") {
+			t.Fatalf("the command node was not submitted as a job:\n%s", out)
+		}
+		if job := cluster.ShowJob(t, m[1]); !strings.Contains(job, "TresPerJob=gres:gpu:1") {
+			t.Errorf("scontrol show job %s lacks the GPU request:\n%s", m[1], job)
+		}
+		show := e.run(0, "driver", "show", "-p", "p.hcl", "command.gpu")
+		if !strings.Contains(show, "gpus 1, CUDA_VISIBLE_DEVICES=0") {
+			t.Errorf("the job's log does not show its GPU:\n%s", show)
+		}
+	})
 	t.Run("reattach", func(t *testing.T) {
 		e := newSlurmEnv(t, cluster)
 		e.write("p.hcl", `

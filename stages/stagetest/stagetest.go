@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -39,6 +40,7 @@ var common = []stages.Attribute{
 // Register adds the test kinds to r.
 func Register(r *stages.Registry) {
 	registerFile(r)
+	registerBundle(r)
 	registerEmit(r)
 	r.Register(&stages.Kind{
 		Name:    "text",
@@ -218,6 +220,47 @@ func act(ctx context.Context, in *stages.Input) error {
 		return errors.New(msg)
 	}
 	return nil
+}
+
+// registerBundle adds the bundle kind, whose files (relative to the pipeline file) reach
+// its run only through Input.ReadFile, as a command's scripts do (PortableFiles): bundle
+// "b" { files = ["a.txt", "b.txt"] } is their contents joined, in order.
+func registerBundle(r *stages.Registry) {
+	r.Register(&stages.Kind{
+		Name:    "bundle",
+		Version: 1,
+		Doc:     "Joins files read through the cache.",
+		Schema:  stages.Schema{Attributes: []stages.Attribute{{Name: "files", Type: cty.List(cty.String), Required: true}}},
+		Outputs: []stages.OutputSpec{{Name: "content", Type: Text}},
+		Self:    "content",
+		Files: func(cfg cty.Value, dir string) ([]stages.File, error) {
+			var out []stages.File
+			for _, v := range cfg.GetAttr("files").AsValueSlice() {
+				path := filepath.Join(dir, v.AsString())
+				b, err := os.ReadFile(path)
+				if err != nil {
+					return nil, fmt.Errorf("cannot read %s: %v", v.AsString(), err)
+				}
+				out = append(out, stages.File{Name: v.AsString(), Path: path, SHA256: artifacts.NewOutputID(b).String()})
+			}
+			return out, nil
+		},
+		PortableFiles: true,
+		Run: func(ctx context.Context, in *stages.Input) (*stages.Result, error) {
+			if err := logRun(in); err != nil {
+				return nil, err
+			}
+			var all []byte
+			for _, f := range in.Files {
+				b, err := in.ReadFile(f)
+				if err != nil {
+					return nil, err
+				}
+				all = append(all, b...)
+			}
+			return &stages.Result{Outputs: map[string]stages.Output{"content": {Artifacts: []stages.Artifact{{Data: all}}}}}, nil
+		},
+	})
 }
 
 // registerEmit adds the emit kind, whose blocks declare their own outputs, as a command
