@@ -7,7 +7,7 @@ BIN     := bin/modulo
 PKGS    := ./...
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: all build run test check fmt-check vet bench bench-engine bench-slurm fuzz deps chromium servers clean
+.PHONY: all build run test check fmt-check vet bench bench-engine bench-slurm fuzz deps chromium torch servers clean
 
 all: build
 
@@ -34,6 +34,13 @@ CHROMIUM := scripts/ensure-deb.sh chromium /usr/bin/chromium "the HTML report te
 chromium:
 	@$(CHROMIUM)
 
+# Debian's PyTorch, for the tests of the command stage that run a PyTorch training script
+# (examples/pytorch.hcl) and compare its networks' accuracy with modulo's. Like Chromium.
+TORCH := scripts/ensure-deb.sh python3-torch /usr/lib/python3/dist-packages/torch/__init__.py "the PyTorch command tests skip without it"
+
+torch:
+	@$(TORCH)
+
 # The servers the remote cache's backends are tested against (artifacts/remote): Debian's
 # nginx with WebDAV PUT for the HTTP cache, versitygw for S3 (go install; any user); and
 # the Slurm executor's single-node cluster (slurm/slurmtest): Debian's slurm-wlm (slurmctld,
@@ -56,6 +63,7 @@ servers:
 
 test: deps
 	@$(CHROMIUM) || true
+	@$(TORCH) || true
 	@$(MAKE) --no-print-directory servers || true
 	$(GO) test -count=1 $(PKGS)
 
