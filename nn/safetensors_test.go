@@ -506,3 +506,45 @@ func TestSafetensorsPyTorch(t *testing.T) {
 		})
 	}
 }
+
+// TestDecodeNetworkAs reads state_dicts written without modulo's metadata, against a
+// declared architecture, and names what does not fit.
+func TestDecodeNetworkAs(t *testing.T) {
+	a := Arch{Kind: "mlp", Input: 6, Hidden: []int{5}, Output: 3, Activation: "relu", Bias: true}
+	other := a.Clone()
+	other.Hidden = []int{4}
+	n := stNetwork(a)
+	plain := stEncode(t, stTensors(n), map[string]string{"format": "pt"})
+	got, err := DecodeNetworkAs(plain, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stSameNetwork(t, got, n)
+	if _, err := DecodeNetworkAs(stEncodeNetwork(t, n, nil), a); err != nil {
+		t.Errorf("a file whose metadata names the same architecture: %v", err)
+	}
+	withMask := append(stTensors(n), Tensor{Name: "mask.layers.0.weight", DType: "U8", Shape: []int{5, 6}, Data: make([]byte, 30)})
+	if _, err := DecodeNetworkAs(stEncode(t, withMask, nil), a); err != nil {
+		t.Errorf("a mask beside the parameters: %v", err)
+	}
+	f64 := stTensors(n)
+	f64[1].DType, f64[1].Data = "F64", make([]byte, 8*len(n.Params[1].Data))
+	extra := append(stTensors(n), Tensor{Name: "layers.9.weight", DType: "F32", Shape: []int{1}, Data: make([]byte, 4)})
+	for _, c := range []struct {
+		name string
+		file []byte
+		want string
+	}{
+		{"another architecture's metadata", stEncodeNetwork(t, stNetwork(other), nil), "the file says it holds a network of architecture mlp 6-4-3 relu"},
+		{"float64", stEncode(t, f64, nil), `tensor "layers.0.bias" has dtype F64; parameters must be F32 (in PyTorch, save tensor.float())`},
+		{"narrower", stEncode(t, stTensors(stNetwork(other)), nil), `tensor "layers.0.weight" has shape [4 6], want [5 6]`},
+		{"missing", stEncode(t, stTensors(n)[:3], nil), `missing tensor "layers.1.bias"`},
+		{"unexpected", stEncode(t, extra, nil), `unexpected tensor "layers.9.weight"`},
+		{"not safetensors", []byte("hello"), "safetensors:"},
+	} {
+		_, err := DecodeNetworkAs(c.file, a)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: error %v, want %q", c.name, err, c.want)
+		}
+	}
+}

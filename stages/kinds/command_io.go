@@ -312,7 +312,7 @@ func columnType(c string, rows []map[string]any) (cty.Type, error) {
 				continue
 			}
 			any = true
-			if _, err := strconv.ParseFloat(x, 64); err != nil {
+			if _, err := strconv.ParseFloat(x, 64); err != nil && !errors.Is(err, strconv.ErrRange) {
 				isNum = false
 			}
 			if x != "true" && x != "false" {
