@@ -64,6 +64,9 @@ type Resources struct {
 	// GPUs is what sbatch --gpus takes: a count, or a type and a count ("a100:2"). The
 	// local executor has no GPUs to hand out and ignores it.
 	GPUs string
+	// Partition, if set, is the partition of these jobs rather than the executor's: the
+	// GPU partition for the nodes that train.
+	Partition string
 }
 
 // Over returns r with the unset fields taken from base.
@@ -80,6 +83,9 @@ func (r Resources) Over(base Resources) Resources {
 	if r.GPUs == "" {
 		r.GPUs = base.GPUs
 	}
+	if r.Partition == "" {
+		r.Partition = base.Partition
+	}
 	return r
 }
 
@@ -95,7 +101,7 @@ var executorSchema = &hcl.BodySchema{
 	Blocks: []hcl.BlockHeaderSchema{{Type: "resources", LabelNames: []string{"kind"}}},
 }
 
-var resourcesSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "cpus"}, {Name: "mem"}, {Name: "time"}, {Name: "gpus"}}}
+var resourcesSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "cpus"}, {Name: "mem"}, {Name: "time"}, {Name: "gpus"}, {Name: "partition"}}}
 
 func (c *Config) loadExecutor(b *hcl.Block) hcl.Diagnostics {
 	if len(b.Labels) != 1 {
@@ -126,6 +132,7 @@ func (c *Config) loadExecutor(b *hcl.Block) hcl.Diagnostics {
 		}
 	}
 	d.Resources = lit.resources(content.Attributes)
+	d.Resources.Partition = "" // the executor's partition is d.Partition
 	d.MaxJobs = lit.count(content.Attributes["max_jobs"], 1, 100000, 0)
 	d.Retries = lit.count(content.Attributes["retries"], 0, 100, -1)
 	if a := content.Attributes["extra_args"]; a != nil {
@@ -237,6 +244,9 @@ func (l literals) resources(attrs hcl.Attributes) Resources {
 			}
 			r.Time = d
 		}
+	}
+	if a := attrs["partition"]; a != nil {
+		r.Partition = l.str(a)
 	}
 	if a := attrs["gpus"]; a != nil {
 		if s := l.str(a); s != "" {

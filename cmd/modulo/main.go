@@ -1,5 +1,5 @@
 // Command modulo runs HCL pipelines of neural-network experiments (train, prune, match,
-// interpolate, merge_three, report) as a DAG whose every result is a content-addressed,
+// interpolate, merge_three, report, and command for any other program) as a DAG whose every result is a content-addressed,
 // compressed artifact: it reruns only what changed and shares results through the cache.
 //
 // This package is the command line only: flags, output and the progress display. The work is

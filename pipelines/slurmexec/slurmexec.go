@@ -18,6 +18,7 @@
 package slurmexec
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -237,7 +238,7 @@ func (x *Executor) submit(ctx context.Context, j *pipelines.Job, res pipelines.R
 		Name:      "modulo:" + j.Addr,
 		Script:    "exec " + slurm.ShellJoin(append(append([]string{}, x.Worker...), j.Blob.String())) + "\n",
 		Output:    filepath.Join(x.Dir, "logs", logName(j)+"-%j.log"),
-		Partition: x.Decl.Partition,
+		Partition: cmp.Or(res.Partition, x.Decl.Partition),
 		Account:   x.Decl.Account,
 		QOS:       x.Decl.QOS,
 		CPUs:      res.CPUs,

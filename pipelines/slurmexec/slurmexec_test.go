@@ -74,7 +74,7 @@ func sbatchArgs(t *testing.T, dir string) []string {
 // and the node's threads when nothing sets cpus.
 func TestResourcesLayer(t *testing.T) {
 	decl := pipelines.ExecutorDecl{Retries: -1, Partition: "cpu", Resources: pipelines.Resources{MemMB: 1024, Time: time.Hour},
-		ByKind: map[string]pipelines.Resources{"train": {Time: 3 * time.Hour}, "command": {GPUs: "1"}}}
+		ByKind: map[string]pipelines.Resources{"train": {Time: 3 * time.Hour}, "command": {GPUs: "1", Partition: "gpu"}}}
 	for _, c := range []struct {
 		kind string
 		res  pipelines.Resources
@@ -83,7 +83,7 @@ func TestResourcesLayer(t *testing.T) {
 		{"match", pipelines.Resources{}, []string{"--cpus-per-task=3", "--mem=1024", "--time=60", "--partition=cpu"}},
 		{"train", pipelines.Resources{}, []string{"--mem=1024", "--time=180"}},
 		{"train", pipelines.Resources{CPUs: 8, MemMB: 4096}, []string{"--cpus-per-task=8", "--mem=4096", "--time=180"}},
-		{"command", pipelines.Resources{}, []string{"--gpus=1", "--time=60"}},
+		{"command", pipelines.Resources{}, []string{"--gpus=1", "--time=60", "--partition=gpu"}},
 		{"command", pipelines.Resources{GPUs: "a100:2"}, []string{"--gpus=a100:2"}},
 	} {
 		dir, client := fakeSlurm(t)

@@ -27,9 +27,10 @@ text "big" {
   for_each = toset(["1", "2"])
   value    = each.key
   resources {
-    cpus = 8
-    mem  = "32G"
-    time = "12h"
-    gpus = "a100:2"
+    cpus      = 8
+    mem       = "32G"
+    time      = "12h"
+    gpus      = "a100:2"
+    partition = "gpu"
   }
 }
