@@ -13,8 +13,9 @@ import (
 
 // writeNet is the scripts' write-net command: a stand-in for a training script that a
 // command node runs, writing an MLP's state_dict as safetensors without modulo's metadata,
-// as PyTorch would. `write-net -input 20 -classes 4 -hidden 8,8 -seed 1 OUT`; -f64 writes
-// float64 tensors, a mistake a script can make.
+// as PyTorch would. `write-net -input 20 -classes 4 -hidden 8,8 -seed 1 OUT`, or any
+// architecture as nn.Arch.String writes it: `-arch "resnet 1x16x16 4-8-16x1 2 layernorm"`;
+// -f64 writes float64 tensors, a mistake a script can make.
 func writeNet(args []string, stderr io.Writer) int {
 	fs := flag.NewFlagSet("write-net", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -23,6 +24,7 @@ func writeNet(args []string, stderr io.Writer) int {
 	hidden := fs.String("hidden", "8", "hidden widths, comma-separated")
 	seed := fs.Uint64("seed", 1, "initialisation seed")
 	f64 := fs.Bool("f64", false, "write float64 tensors")
+	archFlag := fs.String("arch", "", "an architecture as nn.Arch.String writes it (instead of the MLP flags)")
 	if fs.Parse(args) != nil || fs.NArg() != 1 {
 		fmt.Fprintln(stderr, "usage: write-net [-input N] [-classes N] [-hidden W,W] [-seed S] [-f64] OUT")
 		return 2
@@ -35,6 +37,13 @@ func writeNet(args []string, stderr io.Writer) int {
 			return 2
 		}
 		a.Hidden = append(a.Hidden, n)
+	}
+	if *archFlag != "" {
+		var err error
+		if a, err = nn.ParseArch(*archFlag); err != nil {
+			fmt.Fprintln(stderr, err)
+			return 2
+		}
 	}
 	n, err := nn.Init(a, "pytorch", *seed)
 	if err != nil {
