@@ -7,6 +7,7 @@ import (
 	"image/color"
 	"math"
 	"slices"
+	"strings"
 
 	"github.com/zclconf/go-cty/cty"
 	"gonum.org/v1/plot"
@@ -27,6 +28,7 @@ type plotSpec struct {
 	y                         []string
 	logX, logY                bool
 	xLabel, yLabel            string
+	errorBars                 string // "" (the default for the table: ci), ci, std, sem, minmax or none
 }
 
 // The size of every figure: wide enough for a legend beside ten curves, and the PNG at
@@ -50,6 +52,7 @@ type plotConfig struct {
 	LogY   bool      `cty:"log_y"`
 	XLabel *string   `cty:"x_label"`
 	YLabel *string   `cty:"y_label"`
+	Error  *string   `cty:"error"`
 }
 
 // plotConfigOf decodes one element of a report's plot blocks.
@@ -74,6 +77,7 @@ func plotSpecOf(p *plotConfig) (*plotSpec, error) {
 		x: deref(p.X), seriesCol: deref(p.Series),
 		y: p.Y, logX: p.LogX, logY: p.LogY,
 		xLabel: deref(p.XLabel), yLabel: deref(p.YLabel),
+		errorBars: deref(p.Error),
 	}
 	switch s.kind {
 	case "line", "scatter":
@@ -101,6 +105,61 @@ type line struct {
 	name string
 	xys  plotter.XYs
 	z    []float64 // triangle: the value at each point
+	// lo and hi, when set, are the error bars' extent below and above each point.
+	lo, hi []float64
+}
+
+// yColumn is a y column as drawn: a column of the table, or for a column an aggregate
+// summarised (width → width_mean), its mean with the error bars' columns.
+type yColumn struct {
+	name, col string
+	lo, hi    string // columns of the bars' ends ("": none)
+	spread    bool   // lo is a spread to subtract and add (std, sem), not an end
+}
+
+// yColumns resolves the plot's y columns against the table's columns cols.
+func (s *plotSpec) yColumns(cols []string) ([]yColumn, error) {
+	var out []yColumn
+	for _, y := range s.y {
+		if slices.Contains(cols, y) || s.kind == "triangle" || !slices.Contains(cols, y+"_mean") {
+			if s.errorBars != "" && s.errorBars != "none" && s.kind != "triangle" {
+				return nil, &plotError{attr: "error", err: fmt.Errorf("error bars need the report's aggregate block and a y column it summarises; %q is not one", y)}
+			}
+			out = append(out, yColumn{name: y, col: y})
+			continue
+		}
+		yc := yColumn{name: y, col: y + "_mean"}
+		bars := s.errorBars
+		if bars == "" {
+			bars = "ci"
+			if !slices.Contains(cols, y+"_ci_low") {
+				bars = "std"
+			}
+			if !slices.Contains(cols, y+"_std") && bars == "std" {
+				bars = "none"
+			}
+		}
+		switch bars {
+		case "ci":
+			yc.lo, yc.hi = y+"_ci_low", y+"_ci_high"
+			yc.name += " (mean, confidence interval)"
+		case "minmax":
+			yc.lo, yc.hi = y+"_min", y+"_max"
+			yc.name += " (mean, min to max)"
+		case "std", "sem":
+			yc.lo, yc.spread = y+"_"+bars, true
+			yc.name += " (mean ± " + bars + ")"
+		default:
+			yc.name += " (mean)"
+		}
+		for _, c := range []string{yc.lo, yc.hi} {
+			if c != "" && !slices.Contains(cols, c) {
+				return nil, &plotError{attr: "error", err: fmt.Errorf("error = %q needs the column %q; add %q to the aggregate block's stats", bars, c, strings.TrimPrefix(c, y+"_"))}
+			}
+		}
+		out = append(out, yc)
+	}
+	return out, nil
 }
 
 // series extracts the drawn points: one line per y column and value of the series column,
@@ -121,6 +180,10 @@ func (s *plotSpec) series(tb *table) ([]line, error) {
 		f, _ := v.AsBigFloat().Float64()
 		return f, true, nil
 	}
+	ycols, err := s.yColumns(rowKeys(tb.rows))
+	if err != nil {
+		return nil, err
+	}
 	var lines []line
 	index := map[string]int{}
 	for i, r := range tb.rows {
@@ -128,7 +191,8 @@ func (s *plotSpec) series(tb *table) ([]line, error) {
 		if s.seriesCol != "" {
 			key = cell(r[s.seriesCol], false)
 		}
-		for _, yc := range s.y {
+		for _, ycol := range ycols {
+			yc := ycol.col
 			var x, y float64
 			var okx, oky bool
 			var err error
@@ -157,10 +221,10 @@ func (s *plotSpec) series(tb *table) ([]line, error) {
 			if s.logY && z <= 0 {
 				return nil, &plotError{attr: "log_y", err: fmt.Errorf("log_y, but %s = %g in row %d; a log axis needs positive values (barriers can be 0 or negative: use a linear axis or max(%s, 1e-6))", yc, z, i, yc)}
 			}
-			name := yc
+			name := ycol.name
 			switch {
 			case s.seriesCol != "" && len(s.y) > 1:
-				name = fmt.Sprintf("%s, %s = %s", yc, s.seriesCol, key)
+				name = fmt.Sprintf("%s, %s = %s", ycol.name, s.seriesCol, key)
 			case s.seriesCol != "":
 				name = fmt.Sprintf("%s = %s", s.seriesCol, key)
 			}
@@ -173,8 +237,25 @@ func (s *plotSpec) series(tb *table) ([]line, error) {
 			if s.kind == "triangle" {
 				lines[j].xys = append(lines[j].xys, plotter.XY{X: x, Y: y})
 				lines[j].z = append(lines[j].z, z)
-			} else {
-				lines[j].xys = append(lines[j].xys, plotter.XY{X: x, Y: z})
+				continue
+			}
+			lines[j].xys = append(lines[j].xys, plotter.XY{X: x, Y: z})
+			if ycol.lo != "" {
+				// A missing bar (one replicate has no spread) is drawn as none.
+				a, oka, e1 := num(r, ycol.lo, i)
+				b, okb, e2 := num(r, cmp.Or(ycol.hi, ycol.lo), i)
+				if err := cmp.Or(e1, e2); err != nil {
+					return nil, err
+				}
+				lo, hi := 0.0, 0.0
+				switch {
+				case ycol.spread && oka:
+					lo, hi = a, a
+				case !ycol.spread && oka && okb:
+					lo, hi = z-a, b-z
+				}
+				lines[j].lo = append(lines[j].lo, lo)
+				lines[j].hi = append(lines[j].hi, hi)
 			}
 		}
 	}
@@ -190,8 +271,12 @@ func (s *plotSpec) checkColumns(tb *table) error {
 	cols := rowKeys(tb.rows)
 	type need struct{ col, attr string }
 	var needs []need
-	for _, c := range s.y {
-		needs = append(needs, need{c, "y"})
+	ycols, err := s.yColumns(cols)
+	if err != nil {
+		return err
+	}
+	for _, c := range ycols {
+		needs = append(needs, need{c.col, "y"})
 	}
 	if s.kind == "triangle" {
 		needs = append(needs, need{"l0", "table"}, need{"l1", "table"}, need{"l2", "table"})
@@ -286,6 +371,16 @@ func (s *plotSpec) lines(lines []line) (func(draw.Canvas), error) {
 		sc.GlyphStyle.Color = plotutil.Color(i)
 		sc.GlyphStyle.Shape = plotutil.Shape(i)
 		sc.GlyphStyle.Radius = vg.Points(2.5)
+		if l.lo != nil {
+			eb, err := plotter.NewYErrorBars(errorPoints{l.xys, l.lo, l.hi})
+			if err != nil {
+				return nil, err
+			}
+			eb.LineStyle.Color = plotutil.Color(i)
+			eb.LineStyle.Width = vg.Points(1)
+			eb.CapWidth = vg.Points(5)
+			p.Add(eb)
+		}
 		if s.kind == "line" {
 			ln, err := plotter.NewLine(l.xys)
 			if err != nil {
@@ -388,3 +483,11 @@ func dataTicks(lines []line) plot.ConstantTicks {
 	}
 	return ticks
 }
+
+// errorPoints are a line's points with their error bars, as plotter.NewYErrorBars takes them.
+type errorPoints struct {
+	plotter.XYs
+	lo, hi []float64
+}
+
+func (e errorPoints) YError(i int) (float64, float64) { return e.lo[i], e.hi[i] }

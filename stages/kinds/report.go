@@ -43,12 +43,13 @@ var plotSchema = stages.Schema{Attributes: []stages.Attribute{
 	{Name: "log_y", Type: cty.Bool, Default: cty.False},
 	{Name: "x_label", Type: cty.String},
 	{Name: "y_label", Type: cty.String},
+	{Name: "error", Type: cty.String, Doc: "with the report's aggregate block, the error bars around each y column's mean: ci (the default), std, sem, minmax or none", Check: stages.OneOf("ci", "std", "sem", "minmax", "none")},
 }}
 
 func init() {
 	stages.Default.Register(&stages.Kind{
 		Name:    "report",
-		Version: 2,
+		Version: 3, // 3: plots of aggregated tables draw error bars
 		Doc:     "Writes a table (CSV, JSON, Markdown), plots (PNG, SVG) and one self-contained HTML page.",
 		Schema: stages.Schema{
 			Attributes: []stages.Attribute{
@@ -57,7 +58,7 @@ func init() {
 				{Name: "table", Type: cty.DynamicPseudoType, Required: true, Doc: "a list of objects, one per row, such as [for w in var.widths : { width = w, barrier = … }]"},
 				{Name: "columns", Type: cty.List(cty.String), Doc: "the columns in order; by default every attribute of the rows, in the order they first appear"},
 			},
-			Blocks: []stages.BlockSchema{{Name: "plot", Labels: []string{"name"}, Multi: true, Schema: plotSchema}},
+			Blocks: []stages.BlockSchema{{Name: "plot", Labels: []string{"name"}, Multi: true, Schema: plotSchema}, aggregateSchema},
 		},
 		Outputs: []stages.OutputSpec{
 			{Name: "csv", Type: CSVFile},
@@ -78,11 +79,12 @@ func init() {
 // reportConfig is a report block's configuration. Plot holds the plot blocks as a list or,
 // when their tables differ in type, a tuple; each element decodes with plotConfigOf.
 type reportConfig struct {
-	Title       string    `cty:"title"`
-	Description string    `cty:"description"`
-	Table       cty.Value `cty:"table"`
-	Columns     []string  `cty:"columns"`
-	Plot        cty.Value `cty:"plot"`
+	Title       string           `cty:"title"`
+	Description string           `cty:"description"`
+	Table       cty.Value        `cty:"table"`
+	Columns     []string         `cty:"columns"`
+	Aggregate   *aggregateConfig `cty:"aggregate"`
+	Plot        cty.Value        `cty:"plot"`
 }
 
 // table is a report's rows with its column order.
@@ -272,9 +274,19 @@ func (tb *table) numeric(c string) bool {
 func validateReport(p *stages.Planned) error {
 	var errs []error
 	cols := stringList(p.Get("columns"))
+	// What the plots of the report's table see: the table, or its aggregate's columns.
+	var shape *table
 	if v := p.Get("table"); knownRows(v) {
-		if _, err := tableOf(v, cols); err != nil {
+		tb, err := tableOf(v, cols)
+		if err != nil {
 			errs = append(errs, cty.GetAttrPath("table").NewErrorf("%v", err))
+		} else if shape, err = aggregateShape(tb, p.Get("aggregate")); err != nil {
+			at := cty.GetAttrPath("aggregate")
+			var pe *plotError
+			if errors.As(err, &pe) {
+				at = at.GetAttr(pe.attr)
+			}
+			errs = append(errs, at.NewErrorf("%v", err))
 		}
 	}
 	plots := p.Get("plot")
@@ -308,13 +320,24 @@ func validateReport(p *stages.Planned) error {
 			continue
 		}
 		tv := pc.Table
-		if tv.IsNull() {
+		aggregated := !p.Get("aggregate").IsNull()
+		if tv.IsNull() && !aggregated {
 			tv = p.Get("table")
 		}
-		if !knownRows(tv) {
+		var tb *table
+		switch {
+		case tv.IsNull() && shape == nil:
 			continue
+		case tv.IsNull():
+			tb, tv = shape, cty.UnknownVal(cty.DynamicPseudoType) // names only: the values are not computed
+		case !knownRows(tv):
+			continue
+		default:
+			if tb, err = tableOf(tv, nil); err != nil {
+				errs = append(errs, at("table").NewErrorf("plot %q: %v", name, err))
+				continue
+			}
 		}
-		tb, err := tableOf(tv, nil)
 		if err == nil {
 			if tv.IsWhollyKnown() {
 				_, err = spec.series(tb)
@@ -332,6 +355,47 @@ func validateReport(p *stages.Planned) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// aggregateShape is what plan knows of the table the plots of tb see: tb itself without
+// an aggregate block, else a row of nulls under the aggregated columns (values not yet
+// computed cannot be summarised, but their names can be checked). nil: not known yet.
+func aggregateShape(tb *table, av cty.Value) (*table, error) {
+	if av.IsNull() {
+		return tb, nil
+	}
+	if !av.IsWhollyKnown() {
+		return nil, nil
+	}
+	var a aggregateConfig
+	if err := stages.DecodeValue(av, &a); err != nil {
+		return nil, nil
+	}
+	// A row of unknown numbers in every column not in by: aggregate checks the names and
+	// gives the columns; numericColumn cannot tell unknown values apart, so they stand in.
+	probe := &table{columns: tb.columns}
+	row := map[string]cty.Value{}
+	for _, c := range rowKeys(tb.rows) {
+		if slices.Contains(a.By, c) {
+			row[c] = cty.StringVal("")
+		} else if numericColumn(tb, c) || !knownValues(tb, c) {
+			row[c] = cty.Zero
+		} else {
+			row[c] = cty.StringVal("")
+		}
+	}
+	probe.rows = []map[string]cty.Value{row}
+	return aggregate(probe, &a)
+}
+
+// knownValues reports whether every value of column c is known.
+func knownValues(tb *table, c string) bool {
+	for _, r := range tb.rows {
+		if v, ok := r[c]; ok && !v.IsKnown() {
+			return false
+		}
+	}
+	return true
 }
 
 // knownRows reports whether a table's rows and their attribute names are known at plan
@@ -392,6 +456,11 @@ func runReport(ctx context.Context, in *stages.Input) (*stages.Result, error) {
 	tb, err := tableOf(c.Table, c.Columns)
 	if err != nil {
 		return nil, fmt.Errorf("table: %v", err)
+	}
+	if c.Aggregate != nil {
+		if tb, err = aggregate(tb, c.Aggregate); err != nil {
+			return nil, fmt.Errorf("aggregate: %w", err)
+		}
 	}
 	title, desc := c.Title, c.Description
 	csvb, err := tb.csv()

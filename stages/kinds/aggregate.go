@@ -1,0 +1,239 @@
+package kinds
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/zclconf/go-cty/cty"
+	"gonum.org/v1/gonum/stat/distuv"
+
+	"github.com/modulo-ml/modulo/stages"
+)
+
+// A report's aggregate block summarises replicates: rows that agree on the by columns form
+// a group, and each value column becomes its statistics over the group, so that a claim
+// ("the barrier falls with width") is stated with its spread rather than from one seed.
+
+// aggregateStats are the statistics an aggregate block offers, in the order their columns
+// come: n is the group's size; std and sem are the sample standard deviation (n−1) and
+// the standard error of the mean; ci the two-sided confidence interval of the mean from
+// Student's t with n−1 degrees of freedom (ci_low and ci_high columns).
+var aggregateStats = []string{"n", "mean", "std", "sem", "ci", "min", "max", "median"}
+
+// defaultStats are what an aggregate block computes when it names none.
+var defaultStats = []string{"n", "mean", "std", "sem", "ci", "min", "max"}
+
+var aggregateSchema = stages.BlockSchema{
+	Name: "aggregate",
+	Doc:  "summarise replicates: one row per group of rows equal in the by columns, each value column replaced by its statistics",
+	Schema: stages.Schema{Attributes: []stages.Attribute{
+		{Name: "by", Type: cty.List(cty.String), Required: true, Doc: "the columns that identify a group, such as [\"width\"]; the other columns are its replicates' values", Check: stages.Items(0, 100, nil)},
+		{Name: "values", Type: cty.List(cty.String), Doc: "the columns to summarise (by default every column of numbers not in by); column v gives v_mean, v_std, … (v_ci_low and v_ci_high for ci)", Check: stages.Items(1, 1000, nil)},
+		{Name: "stats", Type: cty.List(cty.String), Default: stringListVal(defaultStats), Doc: "which statistics, in this order: n, mean, std, sem, ci, min, max, median", Check: stages.Items(1, len(aggregateStats), stages.OneOf(aggregateStats...))},
+		{Name: "confidence", Type: cty.Number, Default: cty.NumberFloatVal(0.95), Doc: "the confidence level of ci", Check: stages.Range(0, 1, true, true)},
+	}},
+}
+
+func stringListVal(s []string) cty.Value {
+	vs := make([]cty.Value, len(s))
+	for i, x := range s {
+		vs[i] = cty.StringVal(x)
+	}
+	return cty.ListVal(vs)
+}
+
+// aggregateConfig is an aggregate block.
+type aggregateConfig struct {
+	By         []string `cty:"by"`
+	Values     []string `cty:"values"`
+	Stats      []string `cty:"stats"`
+	Confidence float64  `cty:"confidence"`
+}
+
+// statColumns are the columns statistic st gives for value column v.
+func statColumns(v, st string) []string {
+	switch st {
+	case "n":
+		return []string{v + "_n"}
+	case "ci":
+		return []string{v + "_ci_low", v + "_ci_high"}
+	}
+	return []string{v + "_" + st}
+}
+
+// aggregate returns tb summarised by a: the by columns, then each value's statistics. A
+// mistake is a *plotError naming the block's attribute at fault.
+func aggregate(tb *table, a *aggregateConfig) (*table, error) {
+	cols := rowKeys(tb.rows)
+	for _, c := range a.By {
+		if !slices.Contains(cols, c) {
+			return nil, &plotError{attr: "by", err: fmt.Errorf("by names %q, which is not a column; the columns are %s", c, joinQuoted(cols))}
+		}
+	}
+	values := a.Values
+	if values == nil {
+		for _, c := range tb.columns {
+			if !slices.Contains(a.By, c) && numericColumn(tb, c) {
+				values = append(values, c)
+			}
+		}
+		if len(values) == 0 {
+			return nil, &plotError{attr: "by", err: fmt.Errorf("no column of numbers to summarise besides by %s", joinQuoted(a.By))}
+		}
+	}
+	for _, v := range values {
+		switch {
+		case !slices.Contains(cols, v):
+			return nil, &plotError{attr: "values", err: fmt.Errorf("values names %q, which is not a column; the columns are %s", v, joinQuoted(cols))}
+		case slices.Contains(a.By, v):
+			return nil, &plotError{attr: "values", err: fmt.Errorf("%q is in both by and values", v)}
+		case !numericColumn(tb, v):
+			return nil, &plotError{attr: "values", err: fmt.Errorf("column %q holds something other than numbers; only numbers are summarised", v)}
+		}
+	}
+	// Groups in the order they first appear, as the rows were written.
+	type group struct {
+		key  map[string]cty.Value
+		vals map[string][]float64
+		rows int
+	}
+	var groups []*group
+	index := map[string]*group{}
+	for _, r := range tb.rows {
+		var parts []string
+		for _, c := range a.By {
+			parts = append(parts, cell(r[c], true))
+		}
+		id := strings.Join(parts, "\x00")
+		g, ok := index[id]
+		if !ok {
+			g = &group{key: map[string]cty.Value{}, vals: map[string][]float64{}}
+			for _, c := range a.By {
+				g.key[c] = r[c]
+			}
+			index[id] = g
+			groups = append(groups, g)
+		}
+		g.rows++
+		for _, v := range values {
+			if x, ok := r[v]; ok && !x.IsNull() && x.IsKnown() {
+				f, _ := x.AsBigFloat().Float64()
+				g.vals[v] = append(g.vals[v], f)
+			}
+		}
+	}
+	out := &table{columns: slices.Clone(a.By)}
+	for _, v := range values {
+		for _, st := range a.Stats {
+			out.columns = append(out.columns, statColumns(v, st)...)
+		}
+	}
+	for _, g := range groups {
+		row := map[string]cty.Value{}
+		for c, x := range g.key {
+			row[c] = x
+		}
+		for _, v := range values {
+			s := summarise(g.vals[v], a.Confidence)
+			for _, st := range a.Stats {
+				for i, c := range statColumns(v, st) {
+					row[c] = numberOrNull(s.get(st, i))
+				}
+			}
+		}
+		out.rows = append(out.rows, row)
+	}
+	return out, nil
+}
+
+// numericColumn reports whether every non-null value of column c is a number, and one is.
+func numericColumn(tb *table, c string) bool {
+	seen := false
+	for _, r := range tb.rows {
+		v, ok := r[c]
+		if !ok || v.IsNull() {
+			continue
+		}
+		if v.Type() != cty.Number {
+			return false
+		}
+		seen = true
+	}
+	return seen
+}
+
+// summary is the statistics of one value over one group.
+type summary struct {
+	n                      int
+	mean, std, sem, lo, hi float64
+	min, max, median       float64
+}
+
+// summarise computes the statistics of xs at confidence level conf. What needs more
+// values than there are is NaN (the standard deviation of one value), written as null.
+func summarise(xs []float64, conf float64) summary {
+	s := summary{n: len(xs)}
+	nan := math.NaN()
+	s.mean, s.std, s.sem, s.lo, s.hi, s.min, s.max, s.median = nan, nan, nan, nan, nan, nan, nan, nan
+	if s.n == 0 {
+		return s
+	}
+	sum := 0.0
+	for _, x := range xs {
+		sum += x
+	}
+	s.mean = sum / float64(s.n)
+	sorted := slices.Clone(xs)
+	slices.Sort(sorted)
+	s.min, s.max = sorted[0], sorted[s.n-1]
+	if s.n%2 == 1 {
+		s.median = sorted[s.n/2]
+	} else {
+		s.median = (sorted[s.n/2-1] + sorted[s.n/2]) / 2
+	}
+	if s.n < 2 {
+		return s
+	}
+	ss := 0.0
+	for _, x := range xs {
+		ss += (x - s.mean) * (x - s.mean)
+	}
+	s.std = math.Sqrt(ss / float64(s.n-1))
+	s.sem = s.std / math.Sqrt(float64(s.n))
+	t := distuv.StudentsT{Mu: 0, Sigma: 1, Nu: float64(s.n - 1)}.Quantile(0.5 + conf/2)
+	s.lo, s.hi = s.mean-t*s.sem, s.mean+t*s.sem
+	return s
+}
+
+// get is statistic st (column i of it).
+func (s summary) get(st string, i int) float64 {
+	switch st {
+	case "n":
+		return float64(s.n)
+	case "mean":
+		return s.mean
+	case "std":
+		return s.std
+	case "sem":
+		return s.sem
+	case "ci":
+		if i == 0 {
+			return s.lo
+		}
+		return s.hi
+	case "min":
+		return s.min
+	case "max":
+		return s.max
+	}
+	return s.median
+}
+
+func numberOrNull(f float64) cty.Value {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return cty.NullVal(cty.Number)
+	}
+	return cty.NumberFloatVal(f)
+}
