@@ -256,13 +256,7 @@ func TestDeclaredOutputsElsewhere(t *testing.T) {
 	if rep := a.Apply(context.Background()); !rep.Walk.OK() || len(ex.jobs) != 2 {
 		t.Fatalf("apply: %v, jobs %v", rep.Walk.Err(), ex.jobs)
 	}
-	for _, addr := range []string{"emit.e", "concat.c"} {
-		l, _ := LoadState(local.cache.Dir(), p).Get(addr)
-		r, _ := LoadState(e.cache.Dir(), p2).Get(addr)
-		if l.Action != r.Action || l.Key != r.Key || l.Action == "" {
-			t.Errorf("%s: %+v through a worker, %+v locally", addr, r, l)
-		}
-	}
+	sameActions(t, local, p, e, p2, "emit.e", "concat.c")
 }
 
 // TestPortableFilesElsewhere: a node of a kind that reads its files through the cache runs
@@ -307,18 +301,25 @@ concat "c" {
 	if rep := a.Apply(context.Background()); !rep.Walk.OK() || len(ex.jobs) != 2 {
 		t.Fatalf("apply: %v, jobs %v", rep.Walk.Err(), ex.jobs)
 	}
-	for _, addr := range []string{"bundle.b", "concat.c"} {
-		l, _ := LoadState(local.cache.Dir(), p).Get(addr)
-		r, _ := LoadState(e.cache.Dir(), p2).Get(addr)
-		if l.Action != r.Action || l.Key != r.Key || l.Action == "" {
-			t.Errorf("%s: %+v through a worker, %+v locally", addr, r, l)
-		}
-	}
+	sameActions(t, local, p, e, p2, "bundle.b", "concat.c")
 	if err := os.WriteFile(filepath.Join(e.dir, "sub", "b.txt"), []byte("three"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	plan := e.plan(p2, nil)
 	if n := plan.Nodes["bundle.b"]; n.Status == Cached || !strings.Contains(strings.Join(n.Reasons, " "), "sub/b.txt") {
 		t.Errorf("after an edit of sub/b.txt, bundle.b is %s: %v", n.Status, n.Reasons)
+	}
+}
+
+// sameActions fails unless each node has the same action and key in the state of the
+// pipeline p run locally and of p2 run through a worker.
+func sameActions(t *testing.T, local *env, p string, e *env, p2 string, addrs ...string) {
+	t.Helper()
+	for _, addr := range addrs {
+		l, _ := LoadState(local.cache.Dir(), p).Get(addr)
+		r, _ := LoadState(e.cache.Dir(), p2).Get(addr)
+		if l.Action != r.Action || l.Key != r.Key || l.Action == "" {
+			t.Errorf("%s: %+v through a worker, %+v locally", addr, r, l)
+		}
 	}
 }

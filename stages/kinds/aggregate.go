@@ -75,7 +75,7 @@ func aggregate(tb *table, a *aggregateConfig) (*table, error) {
 	values := a.Values
 	if values == nil {
 		for _, c := range tb.columns {
-			if !slices.Contains(a.By, c) && numericColumn(tb, c) {
+			if !slices.Contains(a.By, c) && tb.numeric(c) {
 				values = append(values, c)
 			}
 		}
@@ -89,7 +89,7 @@ func aggregate(tb *table, a *aggregateConfig) (*table, error) {
 			return nil, &plotError{attr: "values", err: fmt.Errorf("values names %q, which is not a column; the columns are %s", v, joinQuoted(cols))}
 		case slices.Contains(a.By, v):
 			return nil, &plotError{attr: "values", err: fmt.Errorf("%q is in both by and values", v)}
-		case !numericColumn(tb, v):
+		case !tb.numeric(v):
 			return nil, &plotError{attr: "values", err: fmt.Errorf("column %q holds something other than numbers; only numbers are summarised", v)}
 		}
 	}
@@ -146,22 +146,6 @@ func aggregate(tb *table, a *aggregateConfig) (*table, error) {
 		out.rows = append(out.rows, row)
 	}
 	return out, nil
-}
-
-// numericColumn reports whether every non-null value of column c is a number, and one is.
-func numericColumn(tb *table, c string) bool {
-	seen := false
-	for _, r := range tb.rows {
-		v, ok := r[c]
-		if !ok || v.IsNull() {
-			continue
-		}
-		if v.Type() != cty.Number {
-			return false
-		}
-		seen = true
-	}
-	return seen
 }
 
 // summary is the statistics of one value over one group.

@@ -372,13 +372,13 @@ func aggregateShape(tb *table, av cty.Value) (*table, error) {
 		return nil, nil
 	}
 	// A row of unknown numbers in every column not in by: aggregate checks the names and
-	// gives the columns; numericColumn cannot tell unknown values apart, so they stand in.
+	// gives the columns; tb.numeric cannot tell unknown values apart, so they stand in.
 	probe := &table{columns: tb.columns}
 	row := map[string]cty.Value{}
 	for _, c := range rowKeys(tb.rows) {
 		if slices.Contains(a.By, c) {
 			row[c] = cty.StringVal("")
-		} else if numericColumn(tb, c) || !knownValues(tb, c) {
+		} else if tb.numeric(c) || !knownValues(tb, c) {
 			row[c] = cty.Zero
 		} else {
 			row[c] = cty.StringVal("")
