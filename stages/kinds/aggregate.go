@@ -63,13 +63,17 @@ func statColumns(v, st string) []string {
 	return []string{v + "_" + st}
 }
 
-// aggregate returns tb summarised by a: the by columns, then each value's statistics. A
-// mistake is a *plotError naming the block's attribute at fault.
-func aggregate(tb *table, a *aggregateConfig) (*table, error) {
+// aggregate returns tb summarised by a: the by columns, then each value's statistics,
+// one row per group in the order of the by columns' values (numbers as numbers), so that
+// a plot's line runs along its x. display is the same as people read it in Markdown and
+// on the HTML page: the by columns, n, and one column per value, its mean with the
+// interval ("0.022 [0.020, 0.024]") or the spread ("0.022 ± 0.0009") when those were
+// asked for. A mistake is a *plotError naming the block's attribute at fault.
+func aggregate(tb *table, a *aggregateConfig) (out, display *table, err error) {
 	cols := rowKeys(tb.rows)
 	for _, c := range a.By {
 		if !slices.Contains(cols, c) {
-			return nil, &plotError{attr: "by", err: fmt.Errorf("by names %q, which is not a column; the columns are %s", c, joinQuoted(cols))}
+			return nil, nil, &plotError{attr: "by", err: fmt.Errorf("by names %q, which is not a column; the columns are %s", c, joinQuoted(cols))}
 		}
 	}
 	values := a.Values
@@ -80,17 +84,17 @@ func aggregate(tb *table, a *aggregateConfig) (*table, error) {
 			}
 		}
 		if len(values) == 0 {
-			return nil, &plotError{attr: "by", err: fmt.Errorf("no column of numbers to summarise besides by %s", joinQuoted(a.By))}
+			return nil, nil, &plotError{attr: "by", err: fmt.Errorf("no column of numbers to summarise besides by %s", joinQuoted(a.By))}
 		}
 	}
 	for _, v := range values {
 		switch {
 		case !slices.Contains(cols, v):
-			return nil, &plotError{attr: "values", err: fmt.Errorf("values names %q, which is not a column; the columns are %s", v, joinQuoted(cols))}
+			return nil, nil, &plotError{attr: "values", err: fmt.Errorf("values names %q, which is not a column; the columns are %s", v, joinQuoted(cols))}
 		case slices.Contains(a.By, v):
-			return nil, &plotError{attr: "values", err: fmt.Errorf("%q is in both by and values", v)}
+			return nil, nil, &plotError{attr: "values", err: fmt.Errorf("%q is in both by and values", v)}
 		case !tb.numeric(v):
-			return nil, &plotError{attr: "values", err: fmt.Errorf("column %q holds something other than numbers; only numbers are summarised", v)}
+			return nil, nil, &plotError{attr: "values", err: fmt.Errorf("column %q holds something other than numbers; only numbers are summarised", v)}
 		}
 	}
 	// Groups in the order they first appear, as the rows were written.
@@ -124,16 +128,26 @@ func aggregate(tb *table, a *aggregateConfig) (*table, error) {
 			}
 		}
 	}
-	out := &table{columns: slices.Clone(a.By)}
+	slices.SortStableFunc(groups, func(x, y *group) int {
+		for _, c := range a.By {
+			if d := compareCells(x.key[c], y.key[c]); d != 0 {
+				return d
+			}
+		}
+		return 0
+	})
+	out = &table{columns: slices.Clone(a.By)}
+	display = &table{columns: append(slices.Clone(a.By), "n")}
 	for _, v := range values {
 		for _, st := range a.Stats {
 			out.columns = append(out.columns, statColumns(v, st)...)
 		}
+		display.columns = append(display.columns, v)
 	}
 	for _, g := range groups {
-		row := map[string]cty.Value{}
+		row, shown := map[string]cty.Value{}, map[string]cty.Value{"n": cty.NumberIntVal(int64(g.rows))}
 		for c, x := range g.key {
-			row[c] = x
+			row[c], shown[c] = x, x
 		}
 		for _, v := range values {
 			s := summarise(g.vals[v], a.Confidence)
@@ -142,10 +156,53 @@ func aggregate(tb *table, a *aggregateConfig) (*table, error) {
 					row[c] = numberOrNull(s.get(st, i))
 				}
 			}
+			shown[v] = cty.StringVal(s.text(a.Stats))
 		}
 		out.rows = append(out.rows, row)
+		display.rows = append(display.rows, shown)
 	}
-	return out, nil
+	return out, display, nil
+}
+
+// compareCells orders two values of a by column: nulls first, numbers by value, anything
+// else by its text.
+func compareCells(x, y cty.Value) int {
+	switch {
+	case x.IsNull() || y.IsNull():
+		return cmpBool(!x.IsNull(), !y.IsNull())
+	case x.Type() == cty.Number && y.Type() == cty.Number:
+		return x.AsBigFloat().Cmp(y.AsBigFloat())
+	}
+	return strings.Compare(cell(x, true), cell(y, true))
+}
+
+func cmpBool(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case a:
+		return 1
+	}
+	return -1
+}
+
+// text is how display shows s: the mean, with the interval or the spread among stats.
+func (s summary) text(stats []string) string {
+	if s.n == 0 {
+		return ""
+	}
+	num := func(f float64) string { return shortNumber(f) }
+	t := num(s.mean)
+	switch {
+	case s.n < 2:
+	case slices.Contains(stats, "ci"):
+		t += " [" + num(s.lo) + ", " + num(s.hi) + "]"
+	case slices.Contains(stats, "std"):
+		t += " ± " + num(s.std)
+	case slices.Contains(stats, "sem"):
+		t += " ± " + num(s.sem)
+	}
+	return t
 }
 
 // summary is the statistics of one value over one group.

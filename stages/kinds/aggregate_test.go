@@ -49,22 +49,25 @@ func TestAggregate(t *testing.T) {
 	tb := &table{columns: []string{"width", "seed", "barrier", "note"}, rows: []map[string]cty.Value{
 		row(64, 1, f(1)), row(16, 1, f(0.1)), row(64, 2, f(2)), row(16, 2, f(0.12)), row(64, 3, f(3)), row(16, 3, f(0.17)), row(64, 4, f(4)), row(16, 4, cty.NullVal(cty.Number)),
 	}}
-	out, err := aggregate(tb, &aggregateConfig{By: []string{"width"}, Values: []string{"barrier"}, Stats: defaultStats, Confidence: 0.95})
+	out, shown, err := aggregate(tb, &aggregateConfig{By: []string{"width"}, Values: []string{"barrier"}, Stats: defaultStats, Confidence: 0.95})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got := strings.Join(out.columns, " "); got != "width barrier_n barrier_mean barrier_std barrier_sem barrier_ci_low barrier_ci_high barrier_min barrier_max" {
 		t.Errorf("columns %s", got)
 	}
-	if len(out.rows) != 2 || cell(out.rows[0]["width"], true) != "64" {
-		t.Fatalf("groups %v; want 64 then 16, in the order they appear", out.rows)
+	if len(out.rows) != 2 || cell(out.rows[0]["width"], true) != "16" {
+		t.Fatalf("groups %v; want 16 then 64, in numeric order", out.rows)
+	}
+	if got := shown.markdown(); !strings.Contains(got, "| width | n | barrier |") || !strings.Contains(got, "| 16 | 4 | 0.13 [0.04043, 0.2196] |") || !strings.Contains(got, "| 64 | 4 | 2.5 [0.4457, 4.554] |") {
+		t.Errorf("as people read it:\n%s", got)
 	}
 	num := func(r map[string]cty.Value, c string) float64 { x, _ := r[c].AsBigFloat().Float64(); return x }
-	if r := out.rows[1]; num(r, "barrier_n") != 3 || math.Abs(num(r, "barrier_ci_high")-0.2195668589536644) > 1e-9 || num(r, "barrier_max") != 0.17 {
+	if r := out.rows[0]; num(r, "barrier_n") != 3 || math.Abs(num(r, "barrier_ci_high")-0.2195668589536644) > 1e-9 || num(r, "barrier_max") != 0.17 {
 		t.Errorf("width 16 (a null left out): n %g, ci_high %.17g, max %.17g", num(r, "barrier_n"), num(r, "barrier_ci_high"), num(r, "barrier_max"))
 	}
 	// Every numeric column but by, by default: seed too.
-	all, err := aggregate(tb, &aggregateConfig{By: []string{"width"}, Stats: []string{"mean"}, Confidence: 0.95})
+	all, _, err := aggregate(tb, &aggregateConfig{By: []string{"width"}, Stats: []string{"mean"}, Confidence: 0.95})
 	if err != nil || strings.Join(all.columns, " ") != "width seed_mean barrier_mean" {
 		t.Errorf("default values: %v, %v", all.columns, err)
 	}
@@ -79,7 +82,7 @@ func TestAggregate(t *testing.T) {
 		{aggregateConfig{By: []string{"width", "seed", "barrier"}}, "no column of numbers to summarise"},
 	} {
 		c.a.Stats, c.a.Confidence = defaultStats, 0.95
-		if _, err := aggregate(tb, &c.a); err == nil || !strings.Contains(err.Error(), c.want) {
+		if _, _, err := aggregate(tb, &c.a); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%+v: error %v, want %q", c.a, err, c.want)
 		}
 	}

@@ -385,7 +385,8 @@ func aggregateShape(tb *table, av cty.Value) (*table, error) {
 		}
 	}
 	probe.rows = []map[string]cty.Value{row}
-	return aggregate(probe, &a)
+	out, _, err := aggregate(probe, &a)
+	return out, err
 }
 
 // knownValues reports whether every value of column c is known.
@@ -457,8 +458,9 @@ func runReport(ctx context.Context, in *stages.Input) (*stages.Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("table: %v", err)
 	}
+	shown := tb // what people read: the Markdown and the page
 	if c.Aggregate != nil {
-		if tb, err = aggregate(tb, c.Aggregate); err != nil {
+		if tb, shown, err = aggregate(tb, c.Aggregate); err != nil {
 			return nil, fmt.Errorf("aggregate: %w", err)
 		}
 	}
@@ -476,7 +478,7 @@ func runReport(ctx context.Context, in *stages.Input) (*stages.Result, error) {
 	if desc != "" {
 		fmt.Fprintf(&md, "%s\n\n", desc)
 	}
-	md.WriteString(tb.markdown())
+	md.WriteString(shown.markdown())
 
 	var pngs, svgs []stages.Artifact
 	var figures []figure
@@ -509,7 +511,7 @@ func runReport(ctx context.Context, in *stages.Input) (*stages.Result, error) {
 		figures = append(figures, figure{name: name, title: spec.title, svg: svg})
 		fmt.Fprintf(&md, "\n![%s](%s.png)\n", cmp.Or(spec.title, name), name)
 	}
-	page := htmlPage(title, desc, tb, figures)
+	page := htmlPage(title, desc, shown, figures)
 	return &stages.Result{Outputs: map[string]stages.Output{
 		"csv":      {Artifacts: []stages.Artifact{{Data: csvb, Meta: "table.csv"}}},
 		"json":     {Artifacts: []stages.Artifact{{Data: jsonb, Meta: "table.json"}}},
