@@ -1,9 +1,13 @@
-# Strong linear connectivity and width: for each width, three MLPs from seeds 1, 2 and 3.
-# Networks 1 and 2 are aligned to network 0 (weight matching) and interpolated against each
-# other ("via reference"), compared with aligning them to each other directly; the
-# 2-simplex among the three gives the triangle barrier; fixed points measure how far the
-# permutations are from transitive. The seed paper: barriers among three networks shrink as
-# width grows.
+# Strong linear connectivity and width: for each width, three MLPs from different seeds,
+# replicated (var.replicates triples per width: seeds 1-3, 4-6, 7-9). Networks 1 and 2 of a
+# triple are aligned to network 0 (weight matching) and interpolated against each other
+# ("via reference"), compared with aligning them to each other directly; the 2-simplex
+# among the three gives the triangle barrier; fixed points measure how far the permutations
+# are from transitive. The report gives each figure's mean over the triples with a 95%
+# Student-t interval. The seed paper: barriers among three networks shrink as width grows.
+#
+# Budget: 63 trainings and 21 merges, about 7 minutes cold on 2 cores (-var replicates=1:
+# a third of it).
 #
 #   modulo run examples/width.hcl
 #   modulo export report.width -o width/
@@ -24,8 +28,16 @@ variable "epochs" {
   default = 5
 }
 
+variable "replicates" {
+  type        = number
+  default     = 3
+  description = "triples of networks per width"
+}
+
 locals {
-  runs = { for p in setproduct(var.widths, [1, 2, 3]) : "w${p[0]}-s${p[1]}" => { width = p[0], seed = p[1] } }
+  runs = { for p in setproduct(var.widths, range(1, 3 * var.replicates + 1)) : "w${p[0]}-s${p[1]}" => { width = p[0], seed = p[1] } }
+  # One merge per width and replicate r, of the networks with seeds 3r+1, 3r+2, 3r+3.
+  triples = { for p in setproduct(var.widths, range(var.replicates)) : "w${p[0]}-r${p[1]}" => { width = p[0], replicate = p[1], seeds = [3 * p[1] + 1, 3 * p[1] + 2, 3 * p[1] + 3] } }
 }
 
 dataset "data" {
@@ -53,8 +65,8 @@ train "net" {
 }
 
 merge_three "triangle" {
-  for_each   = toset([for w in var.widths : tostring(w)])
-  networks   = [train.net["w${each.key}-s1"].final, train.net["w${each.key}-s2"].final, train.net["w${each.key}-s3"].final]
+  for_each   = local.triples
+  networks   = [for s in each.value.seeds : train.net["w${each.value.width}-s${s}"].final]
   data       = dataset.data
   resolution = 10
   points     = 11
@@ -62,20 +74,24 @@ merge_three "triangle" {
 
 report "width" {
   title       = "Three networks per width on ${var.dataset}"
-  description = "MLPs with two hidden layers, seeds 1-3, ${var.epochs} epochs. Test-loss barriers: between networks 1 and 2 after aligning both to network 0 (via reference) and after aligning 2 to 1 directly; the largest over the 2-simplex; and the fraction of units where the composed permutation agrees with the direct one."
+  description = "MLPs with two hidden layers, ${var.replicates} triples of seeds per width, ${var.epochs} epochs; each figure is the mean over the triples with its 95% confidence interval (Student t). Test-loss barriers: between networks 1 and 2 after aligning both to network 0 (via reference) and after aligning 2 to 1 directly; the largest over the 2-simplex; and the fraction of units where the composed permutation agrees with the direct one."
   columns     = ["width", "accuracy", "via_reference", "direct", "triangle", "error_triangle", "fixed_points"]
-  table = [for w in var.widths : {
-    width          = w
-    accuracy       = train.net["w${w}-s1"].test_accuracy
-    via_reference  = merge_three.triangle[tostring(w)].via_reference_barrier.loss.test
-    direct         = merge_three.triangle[tostring(w)].direct_barrier.loss.test
-    triangle       = merge_three.triangle[tostring(w)].loss_barrier.test
-    error_triangle = merge_three.triangle[tostring(w)].error_barrier.test
-    fixed_points   = merge_three.triangle[tostring(w)].fixed_points
+  table = [for k, t in local.triples : {
+    width          = t.width
+    accuracy       = train.net["w${t.width}-s${t.seeds[0]}"].test_accuracy
+    via_reference  = merge_three.triangle[k].via_reference_barrier.loss.test
+    direct         = merge_three.triangle[k].direct_barrier.loss.test
+    triangle       = merge_three.triangle[k].loss_barrier.test
+    error_triangle = merge_three.triangle[k].error_barrier.test
+    fixed_points   = merge_three.triangle[k].fixed_points
   }]
+  aggregate {
+    by    = ["width"]
+    stats = ["n", "mean", "std", "ci"]
+  }
 
   plot "barrier_vs_width" {
-    title   = "Test-loss barriers among three networks against width"
+    title   = "Test-loss barriers among three networks against width (mean and 95% CI)"
     x       = "width"
     y       = ["via_reference", "direct", "triangle"]
     y_label = "test-loss barrier"
@@ -83,7 +99,7 @@ report "width" {
   }
 
   plot "fixed_points_vs_width" {
-    title   = "Fixed points of the composed permutation against width"
+    title   = "Fixed points of the composed permutation against width (mean and 95% CI)"
     x       = "width"
     y       = ["fixed_points"]
     y_label = "fraction of units"
@@ -91,16 +107,16 @@ report "width" {
   }
 
   plot "triangle_widest" {
-    title = "Test loss on the 2-simplex, width ${max(var.widths...)}"
+    title = "Test loss on the 2-simplex, width ${max(var.widths...)}, seeds 1-3"
     kind  = "triangle"
-    table = merge_three.triangle[tostring(max(var.widths...))].grid
+    table = merge_three.triangle["w${max(var.widths...)}-r0"].grid
     y     = ["test_loss"]
   }
 
   plot "triangle_narrowest" {
-    title = "Test loss on the 2-simplex, width ${min(var.widths...)}"
+    title = "Test loss on the 2-simplex, width ${min(var.widths...)}, seeds 1-3"
     kind  = "triangle"
-    table = merge_three.triangle[tostring(min(var.widths...))].grid
+    table = merge_three.triangle["w${min(var.widths...)}-r0"].grid
     y     = ["test_loss"]
   }
 }
