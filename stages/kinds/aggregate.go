@@ -165,7 +165,7 @@ func aggregate(tb *table, a *aggregateConfig) (out, display *table, err error) {
 }
 
 // compareCells orders two values of a by column: nulls first, numbers by value, anything
-// else by its text.
+// else by its text with the numbers in it in order ("epoch 2" before "epoch 10").
 func compareCells(x, y cty.Value) int {
 	switch {
 	case x.IsNull() || y.IsNull():
@@ -173,7 +173,7 @@ func compareCells(x, y cty.Value) int {
 	case x.Type() == cty.Number && y.Type() == cty.Number:
 		return x.AsBigFloat().Cmp(y.AsBigFloat())
 	}
-	return strings.Compare(cell(x, true), cell(y, true))
+	return naturalCompare(cell(x, true), cell(y, true))
 }
 
 func cmpBool(a, b bool) int {
