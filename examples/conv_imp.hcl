@@ -15,6 +15,9 @@
 # training and 2,000 test images. Convolution and linear weights are pruned (open_lth's
 # prunable layers), the output layer among them.
 #
+# One pair of runs, no spread: three replicates would take about 90 minutes, beyond an
+# example's budget; replicate with for_each over seeds as wlc.hcl and width.hcl do.
+#
 #   modulo run examples/conv_imp.hcl
 
 variable "dataset" {

@@ -7,6 +7,9 @@
 # Subsets, so that it runs cold in under 30 minutes on 2 cores: 20,000 MNIST training
 # images (28×28), and the barriers measured on 2,000 training and 2,000 test images.
 #
+# One pair of runs, no spread: three replicates would take about 90 minutes, beyond an
+# example's budget; replicate with for_each over seeds as wlc.hcl and width.hcl do.
+#
 # Beside weight matching, the final pair is also aligned by activation matching (on the
 # 2,000 training images of dataset.eval), and that permutation applied to every pair too.
 #

@@ -9,6 +9,9 @@
 # variant retrains seed 2 with seed 1's masks, moved into seed 2's coordinates by the
 # permutation that aligns seed 1 to seed 2, against the same masks used unmoved.
 #
+# Budget: about 2 minutes cold on 2 cores, with one pair of runs and no spread; three
+# pairs would take about 7 (for_each over seed pairs as in wlc.hcl).
+#
 #   modulo run examples/imp.hcl
 #   modulo run -var dataset=fashion-mnist examples/imp.hcl
 

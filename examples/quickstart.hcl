@@ -2,6 +2,9 @@
 # error barriers on the straight line between them, before and after permuting the second
 # one's hidden units to match the first (weight matching). `make run` runs it; a second
 # run finds everything cached.
+#
+# Budget: seconds, as the first thing a user runs, so one pair of seeds and no spread;
+# wlc.hcl measures the same barriers over three pairs per width, with intervals.
 
 variable "width" {
   type        = number

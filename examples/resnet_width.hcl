@@ -11,6 +11,10 @@
 # barriers measured on 2,000 training and 2,000 test images. The seed trains CIFAR-10 for
 # 160 epochs at widths up to 64×; raise the variables to approach that.
 #
+# One triple of networks per width, no spread: three replicates would take about 90
+# minutes, beyond an example's budget; replicate with for_each over seeds as wlc.hcl and
+# width.hcl do.
+#
 #   modulo run examples/resnet_width.hcl
 #   modulo export report.resnet_width -o resnet_width/
 
