@@ -88,6 +88,36 @@ func Alphas(r int) []float64 {
 // called with the number of points measured after each one. It returns ctx.Err() once ctx
 // is done, checked before each chunk of examples of every point (see Evaluate).
 func Curve(ctx context.Context, a, b *Network, alphas []float64, train, test *data.Set, trainN int, impl blas.Impl, progress func(done int)) ([]Point, error) {
+	return curve(ctx, a, b, alphas, nil, train, test, trainN, impl, progress)
+}
+
+// RepairedCurve is Curve with every point between the ends reset by REPAIR (see Repair):
+// the endpoints' preactivation statistics are measured once on the first repairN training
+// examples, and each interpolated network gets (1−α)·stats(a) + α·stats(b), measured on
+// the same examples. The ends are left as they are.
+func RepairedCurve(ctx context.Context, a, b *Network, alphas []float64, repairN int, train, test *data.Set, trainN int, impl blas.Impl, progress func(done int)) ([]Point, error) {
+	n := min(repairN, train.N)
+	x := train.X[:n*train.D]
+	sa, err := PreactivationStats(ctx, a, x, n, impl)
+	if err != nil {
+		return nil, err
+	}
+	sb, err := PreactivationStats(ctx, b, x, n, impl)
+	if err != nil {
+		return nil, err
+	}
+	fix := func(net *Network, al float64) error {
+		if al == 0 || al == 1 {
+			return nil
+		}
+		return Repair(ctx, net, MixStats([]float64{1 - al, al}, sa, sb), x, n, impl)
+	}
+	return curve(ctx, a, b, alphas, fix, train, test, trainN, impl, progress)
+}
+
+// curve is Curve, with fix (if set) applied to each interpolated network before it is
+// measured.
+func curve(ctx context.Context, a, b *Network, alphas []float64, fix func(*Network, float64) error, train, test *data.Set, trainN int, impl blas.Impl, progress func(done int)) ([]Point, error) {
 	out := make([]Point, len(alphas))
 	buf := NewNetwork(a.Arch)
 	for i, al := range alphas {
@@ -95,6 +125,11 @@ func Curve(ctx context.Context, a, b *Network, alphas []float64, train, test *da
 			return nil, err
 		}
 		Combine(buf, []float64{1 - al, al}, a, b)
+		if fix != nil {
+			if err := fix(buf, al); err != nil {
+				return nil, err
+			}
+		}
 		p, err := Measure(ctx, buf, train, test, trainN, impl)
 		if err != nil {
 			return nil, err

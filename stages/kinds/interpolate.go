@@ -35,6 +35,52 @@ type interpolateConfig struct {
 	Points        int         `cty:"points"`
 	TrainExamples int         `cty:"train_examples"`
 	Threads       int         `cty:"threads"`
+	Repair        *bool       `cty:"repair"`
+	RepairN       *int        `cty:"repair_examples"`
+}
+
+// repairAttrs are interpolate's and merge_three's REPAIR switches. Null by default and left
+// out of the key then, so that the results computed before they existed stay cached.
+var repairAttrs = []stages.Attribute{
+	{Name: "repair", Type: cty.Bool, NullNotInKey: true, Doc: "reset each interpolated network by REPAIR (Jordan et al. 2023): every hidden channel's preactivation mean and std become the interpolation of the endpoints', measured on training examples and fused into the weights (MLPs with biases; false when null)"},
+	{Name: "repair_examples", Type: cty.Number, NullNotInKey: true, Doc: "the training examples REPAIR's statistics are measured on (10000 when null)", Check: stages.Int(1, maxExamples)},
+}
+
+// defaultRepairExamples is repair_examples when null.
+const defaultRepairExamples = 10000
+
+// repairN is the number of examples REPAIR uses, 0 for none.
+func repairN(on *bool, n *int) int {
+	switch {
+	case on == nil || !*on:
+		return 0
+	case n != nil:
+		return *n
+	}
+	return defaultRepairExamples
+}
+
+// checkRepair refuses repair on networks it does not apply to, known at plan time from
+// their architectures.
+func checkRepair(p *stages.Planned, attrs ...string) error {
+	if on := p.Get("repair"); !on.IsKnown() || on.IsNull() || on.False() {
+		return nil
+	}
+	for _, name := range attrs {
+		for _, m := range p.Metas(name) {
+			a, err := nn.ParseArch(m)
+			if err != nil {
+				continue
+			}
+			switch {
+			case a.Kind != "mlp":
+				return cty.GetAttrPath("repair").NewErrorf("REPAIR is implemented for MLPs; %s holds a %s", name, a.Kind)
+			case !a.Bias:
+				return cty.GetAttrPath("repair").NewErrorf("REPAIR fuses its correction into the biases, and %s holds an MLP without them (bias = false)", name)
+			}
+		}
+	}
+	return nil
 }
 
 // maxPoints bounds the points on a line: far more than a curve needs, few enough that the
@@ -55,6 +101,7 @@ func init() {
 			pointsAttr,
 			trainExamplesAttr,
 			threadsAttr,
+			repairAttrs[0], repairAttrs[1],
 		}},
 		Outputs: []stages.OutputSpec{
 			{Name: "curve", Type: cty.List(curveRow), Doc: "every point of every pair"},
@@ -91,7 +138,7 @@ func validateInterpolate(p *stages.Planned) error {
 		errs = append(errs, cty.GetAttrPath("b").NewErrorf("a has %d networks and b has %d; sequences are zipped by position, so their lengths must match", sa.n, sb.n))
 	}
 	if errA == nil && errB == nil {
-		errs = append(errs, checkSameArch(p, "a", "b"), checkDataFits(p, "data", "a", "b"), checkPermutationFits(p, "permutation", "b"), checkSequenceMemory(p, "a", "b"))
+		errs = append(errs, checkSameArch(p, "a", "b"), checkDataFits(p, "data", "a", "b"), checkPermutationFits(p, "permutation", "b"), checkSequenceMemory(p, "a", "b"), checkRepair(p, "a", "b"))
 	}
 	if pm := p.Get("permutation"); pm.IsKnown() && !pm.IsNull() && p.Get("rematch").True() {
 		errs = append(errs, cty.GetAttrPath("rematch").NewErrorf("give permutation or rematch, not both"))
@@ -99,10 +146,17 @@ func validateInterpolate(p *stages.Planned) error {
 	return errors.Join(errs...)
 }
 
-// pairBarriers measures the curve between a and b and returns its rows and barriers;
+// pairBarriers measures the curve between a and b, each point reset by REPAIR on the
+// first repairN training examples unless repairN is 0, and returns its rows and barriers;
 // progress, if set, sees the number of points measured (see nn.Curve).
-func pairBarriers(ctx context.Context, pair int, a, b *nn.Network, alphas []float64, d *dataSplits, impl blas.Impl, progress func(done int)) ([]cty.Value, [2][2]float64, error) {
-	pts, err := nn.Curve(ctx, a, b, alphas, d.train, d.test, d.trainN, impl, progress)
+func pairBarriers(ctx context.Context, pair int, a, b *nn.Network, alphas []float64, repairN int, d *dataSplits, impl blas.Impl, progress func(done int)) ([]cty.Value, [2][2]float64, error) {
+	var pts []nn.Point
+	var err error
+	if repairN > 0 {
+		pts, err = nn.RepairedCurve(ctx, a, b, alphas, repairN, d.train, d.test, d.trainN, impl, progress)
+	} else {
+		pts, err = nn.Curve(ctx, a, b, alphas, d.train, d.test, d.trainN, impl, progress)
+	}
 	if err != nil {
 		return nil, [2][2]float64{}, err
 	}
@@ -196,7 +250,7 @@ func runInterpolate(ctx context.Context, in *stages.Input) (*stages.Result, erro
 				return nil, err
 			}
 		}
-		rows, bar, err := pairBarriers(ctx, i, as[i], b, alphas, d, impl, func(done int) {
+		rows, bar, err := pairBarriers(ctx, i, as[i], b, alphas, repairN(c.Repair, c.RepairN), d, impl, func(done int) {
 			report(stages.Progress{Done: float64(i*len(alphas) + done), Total: total, Unit: "point", Message: fmt.Sprintf("pair %d/%d", i+1, len(as))},
 				i == len(as)-1 && done == len(alphas))
 		})

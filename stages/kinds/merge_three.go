@@ -34,6 +34,8 @@ type mergeThreeConfig struct {
 	TrainExamples int           `cty:"train_examples"`
 	Seed          uint64        `cty:"seed"`
 	Threads       int           `cty:"threads"`
+	Repair        *bool         `cty:"repair"`
+	RepairN       *int          `cty:"repair_examples"`
 }
 
 // maxResolution bounds the triangle's grid: 200 is 20,301 points, each a full evaluation.
@@ -55,6 +57,7 @@ func init() {
 			trainExamplesAttr,
 			{Name: "seed", Type: cty.Number, Default: cty.Zero, Check: stages.Int(0, maxSeed)},
 			threadsAttr,
+			repairAttrs[0], repairAttrs[1],
 		}},
 		Outputs: []stages.OutputSpec{
 			{Name: "grid", Type: cty.List(gridRow)},
@@ -78,7 +81,7 @@ func validateMergeThree(p *stages.Planned) error {
 	if n, ok := p.Len("networks"); ok && n != 3 {
 		errs = append(errs, cty.GetAttrPath("networks").NewErrorf("merge_three takes exactly three networks, got %d", n))
 	}
-	errs = append(errs, checkSameArch(p, "networks"), checkDataFits(p, "data", "networks"))
+	errs = append(errs, checkSameArch(p, "networks"), checkDataFits(p, "data", "networks"), checkRepair(p, "networks"))
 	return errors.Join(errs...)
 }
 
@@ -173,11 +176,12 @@ func runMergeThree(ctx context.Context, in *stages.Input) (*stages.Result, error
 			report(stages.Progress{Done: float64(offset + done), Total: total, Unit: "point", Message: msg}, false)
 		}
 	}
-	viaRows, viaBar, err := pairBarriers(ctx, 0, aC, bC, alphas, d, impl, line(0, "via reference"))
+	rn := repairN(mc.Repair, mc.RepairN)
+	viaRows, viaBar, err := pairBarriers(ctx, 0, aC, bC, alphas, rn, d, impl, line(0, "via reference"))
 	if err != nil {
 		return nil, err
 	}
-	dirRows, dirBar, err := pairBarriers(ctx, 0, a, bA, alphas, d, impl, line(len(alphas), "direct"))
+	dirRows, dirBar, err := pairBarriers(ctx, 0, a, bA, alphas, rn, d, impl, line(len(alphas), "direct"))
 	if err != nil {
 		return nil, err
 	}
@@ -185,11 +189,30 @@ func runMergeThree(ctx context.Context, in *stages.Input) (*stages.Result, error
 	series := map[string][]float64{}
 	var grid []cty.Value
 	buf := nn.NewNetwork(c.Arch)
+	// With REPAIR, every point but the corners gets Σλᵢ·statsᵢ of the three networks.
+	var repairStats []*nn.ResetStats
+	var rx []float32
+	if rn > 0 {
+		rn = min(rn, d.train.N)
+		rx = d.train.X[:rn*d.train.D]
+		for _, n := range []*nn.Network{c, aC, bC} {
+			st, err := nn.PreactivationStats(ctx, n, rx, rn, impl)
+			if err != nil {
+				return nil, err
+			}
+			repairStats = append(repairStats, st)
+		}
+	}
 	for i, p := range pts {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
 		nn.Combine(buf, p[:], c, aC, bC)
+		if repairStats != nil && p[0] != 1 && p[1] != 1 && p[2] != 1 {
+			if err := nn.Repair(ctx, buf, nn.MixStats(p[:], repairStats...), rx, rn, impl); err != nil {
+				return nil, err
+			}
+		}
 		m, err := nn.Measure(ctx, buf, d.train, d.test, d.trainN, impl)
 		if err != nil {
 			return nil, err
