@@ -10,7 +10,10 @@
 #   2. the permutation applied in numpy gives the aligned network bit for bit;
 #   3. the permutation is a fixed point of the published coordinate descent (1e-9 relative);
 #   4. numpy + scipy weight matching from the identity reaches an objective within 0.5%;
-#   5. PyTorch's interpolation curves give the same 8 barriers within 1e-3.
+#   5. PyTorch's interpolation curves give the same 8 barriers within 1e-3;
+#   6. REPAIR recomputed in PyTorch (statistics of A and P(B) on the first 10,000 training
+#      images, each inner point reset layer by layer) gives modulo's repaired curve: every
+#      point's loss within 1e-4 and its errors within one image.
 # Prints a table and OK, or FAIL and exits non-zero.
 #
 # Usage: scripts/crosscheck-align.sh   (or make crosscheck-align; PYTHON=... picks the
@@ -30,7 +33,18 @@ mnist=$(mnist_dir)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export MODULO_CACHE="$work/cache"
-pipe=examples/quickstart.hcl
+# The quickstart, plus the aligned line reset by REPAIR (check 6).
+pipe="$work/quickstart.hcl"
+cp examples/quickstart.hcl "$pipe"
+cat >> "$pipe" <<'HCL'
+
+interpolate "repaired" {
+  a      = train.net["1"].final
+  b      = match.seeds.aligned
+  data   = dataset.mnist
+  repair = true
+}
+HCL
 
 echo "crosscheck-align: $(uptime | sed 's/^ *//')"
 echo "crosscheck-align: python $py, MNIST $mnist, pipeline $pipe"
@@ -50,7 +64,7 @@ run "modulo export" "$m" export -p "$pipe" 'train.net["1"]' final -o "$work/a.sa
 run "modulo export" "$m" export -p "$pipe" 'train.net["2"]' final -o "$work/b.safetensors"
 run "modulo export" "$m" export -p "$pipe" match.seeds permutation -o "$work/perm.safetensors"
 run "modulo export" "$m" export -p "$pipe" match.seeds aligned -o "$work/aligned.safetensors"
-for n in match.seeds interpolate.before interpolate.after; do
+for n in match.seeds interpolate.before interpolate.after interpolate.repaired; do
   run "modulo show" "$m" show -p "$pipe" "$n"
   cp "$work/out" "$work/show-$n.txt"
   echo "modulo show $n:"
@@ -65,4 +79,5 @@ clean_env "$py" scripts/crosscheck_align.py \
   --show-match "$work/show-match.seeds.txt" \
   --show-before "$work/show-interpolate.before.txt" \
   --show-after "$work/show-interpolate.after.txt" \
+  --show-repaired "$work/show-interpolate.repaired.txt" \
   --mnist "$mnist"

@@ -240,6 +240,71 @@ def torch_curves(torch, a, b, arch, splits, points):
     return alphas, curve
 
 
+def torch_repaired_curve(torch, a, b, arch, splits, points, xr):
+    """The curve between a and b with every inner point reset by REPAIR as modulo does it
+    (nn.Repair): per hidden layer, the preactivation z = h W^T + b of the interpolated
+    network on the rows xr, after the layers below were reset; per channel, its mean and
+    population std (float64), the goal (1-alpha)*stats(a) + alpha*stats(b), the scale
+    s = goal_std / sqrt(var + 1e-5) and shift goal_mean - mean*s fused into the row of W
+    and the bias, each rounded to float32 once."""
+    from torch.nn import functional as F
+    from crosscheck import build
+
+    hidden = len(arch["hidden"])
+    x = torch.from_numpy(np.ascontiguousarray(xr))
+
+    def layer_pass(state, fix):
+        h = x
+        for l in range(hidden):
+            w = torch.from_numpy(state["layers.%d.weight" % l])
+            bias = torch.from_numpy(state["layers.%d.bias" % l])
+            z = h @ w.T + bias
+            z = fix(l, z)
+            h = torch.relu(z)
+
+    def stats(state):
+        out = []
+        def fix(l, z):
+            z64 = z.double().numpy()
+            out.append((z64.mean(0), z64.std(0)))
+            return z
+        layer_pass(state, fix)
+        return out
+
+    sa, sb = stats(a), stats(b)
+    model = build(arch)
+    a64 = {k: v.astype(np.float64) for k, v in a.items()}
+    b64 = {k: v.astype(np.float64) for k, v in b.items()}
+    alphas = [i / (points - 1) for i in range(points)]
+    data = {s: (torch.from_numpy(xs), torch.from_numpy(ys), ys) for s, (xs, ys) in splits.items()}
+    curve = {(m, s): [] for m in ("loss", "error") for s in splits}
+    with torch.no_grad():
+        for al in alphas:
+            state = {k: ((1 - al) * a64[k] + al * b64[k]).astype(np.float32) for k in a}
+            if 0 < al < 1:
+                def fix(l, z):
+                    z64 = z.double().numpy()
+                    mean, std = z64.mean(0), z64.std(0)
+                    gm = (1 - al) * sa[l][0] + al * sb[l][0]
+                    gs = (1 - al) * sa[l][1] + al * sb[l][1]
+                    s = gs / np.sqrt(std * std + 1e-5)
+                    shift = gm - mean * s
+                    w = "layers.%d.weight" % l
+                    bn = "layers.%d.bias" % l
+                    state[w] = (state[w].astype(np.float64) * s[:, None]).astype(np.float32)
+                    state[bn] = (state[bn].astype(np.float64) * s + shift).astype(np.float32)
+                    return torch.from_numpy((z64 * s + shift).astype(np.float32))
+                layer_pass(state, fix)
+            model.load_state_dict({k: torch.from_numpy(v) for k, v in state.items()}, strict=True)
+            for s, (xs, ys, ynp) in data.items():
+                logits = model(xs)
+                loss = F.cross_entropy(logits.double(), ys, reduction="sum").item() / len(ynp)
+                wrong = int(np.sum(logits.numpy().argmax(1) != ynp))
+                curve[("loss", s)].append(loss)
+                curve[("error", s)].append(wrong / len(ynp))
+    return alphas, curve
+
+
 def barrier(alphas, f):
     return max(f[i] - ((1 - al) * f[0] + al * f[-1]) for i, al in enumerate(alphas))
 
@@ -280,6 +345,9 @@ def main():
     ap.add_argument("--show-match", required=True, help="output of `modulo show` of the match stage")
     ap.add_argument("--show-before", required=True, help="output of `modulo show` of interpolate A-B")
     ap.add_argument("--show-after", required=True, help="output of `modulo show` of interpolate A-P(B)")
+    ap.add_argument("--show-repaired", help="output of `modulo show` of interpolate A-P(B) with repair = true")
+    ap.add_argument("--repair-examples", type=int, default=10000)
+    ap.add_argument("--repair-tol", type=float, default=1e-4)
     ap.add_argument("--mnist", required=True, help="MNIST IDX directory")
     ap.add_argument("--orders", type=int, default=5, help="random group orders for check 4")
     ap.add_argument("--points", type=int, default=25)
@@ -381,6 +449,28 @@ def main():
                         "%.6f" % mod_bar[s], "%.6f" % ours, "%.1e" % d, "%.0e" % o.barrier_tol, d <= o.barrier_tol)
         print("PyTorch curve %s alignment: %.1f s" % (name, time.time() - tw))
 
+    # 6. REPAIR in PyTorch against modulo's repaired curve.
+    if o.show_repaired:
+        outs, _ = parse_show(o.show_repaired)
+        mod_curve = json.loads(outs["curve"])
+        tw = time.time()
+        xr = splits["train"][0][:o.repair_examples]
+        alphas, curve = torch_repaired_curve(torch, a, pb, arch, splits, len(mod_curve), xr)
+        for metric in ("loss", "error"):
+            for s in ("train", "test"):
+                f = curve[(metric, s)]
+                mf = [r["%s_%s" % (s, metric)] for r in mod_curve]
+                if metric == "loss":
+                    d = max(abs(x - y) for x, y in zip(mf, f))
+                    tab.add("6 repair", "%s loss at every alpha (midpoint %.5f)" % (s, f[len(f) // 2]),
+                            "%.6f" % mf[len(mf) // 2], "%.6f" % f[len(f) // 2], "max %.1e" % d, "%.0e" % o.repair_tol, d <= o.repair_tol)
+                else:
+                    n = len(splits[s][1])
+                    apart = max(round(abs(x - y) * n) for x, y in zip(mf, f))
+                    tab.add("6 repair", "%s error at every alpha (midpoint %.4f)" % (s, f[len(f) // 2]),
+                            "%.4f" % mf[len(mf) // 2], "%.4f" % f[len(f) // 2], "%d image(s)" % apart, "1 image", apart <= 1)
+        print("PyTorch REPAIR curve: %.1f s" % (time.time() - tw))
+
     print()
     tab.print()
     print()
@@ -388,7 +478,7 @@ def main():
     if tab.failed:
         print("crosscheck-align FAIL: " + "; ".join(tab.failed))
         sys.exit(1)
-    print("crosscheck-align OK: objective, aligned network, fixed point, weight matching and the 8 barriers agree")
+    print("crosscheck-align OK: objective, aligned network, fixed point, weight matching, the 8 barriers and the REPAIR curve agree")
 
 
 if __name__ == "__main__":
