@@ -226,7 +226,7 @@ func TestCostUpdates(t *testing.T) {
 		x, y := randomNet(t, a, uint64(2*i+1)), randomNet(t, a, uint64(2*i+2))
 		vx, _ := viewOf(x, a)
 		vy, _ := viewOf(y, a)
-		m, _ := newMatcher(context.Background(), blas.Default(), a, vx, vy)
+		m, _ := newMatcher(context.Background(), blas.Default(), a, []layers{vx}, []layers{vy})
 		p := Identity(a)
 		for s := range uint64(3) { // several moves, so that updates pile up
 			for l, g := range Random(a, s+uint64(10*i)).Groups {
@@ -234,7 +234,7 @@ func TestCostUpdates(t *testing.T) {
 			}
 		}
 		vp, _ := viewOf(apply(t, p, y), a)
-		fresh, _ := newMatcher(context.Background(), blas.Default(), a, vx, vp)
+		fresh, _ := newMatcher(context.Background(), blas.Default(), a, []layers{vx}, []layers{vp})
 		for l, n := range a.Hidden {
 			worst, scale := 0.0, 0.0
 			for r := range n {

@@ -179,7 +179,7 @@ func TestSpecMatcherAgreesWithMLPMatcher(t *testing.T) {
 		pa, _ := params(n, a)
 		pb, _ := params(b, a)
 		opt.BLAS = nil
-		generic, sweeps, err := matchSpec(context.Background(), a, pa, pb, withDefaults(opt))
+		generic, sweeps, err := matchSpec(context.Background(), a, []map[string][]float32{pa}, []map[string][]float32{pb}, withDefaults(opt))
 		if err != nil {
 			t.Fatal(err)
 		}

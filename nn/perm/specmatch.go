@@ -16,7 +16,7 @@ import (
 // some neighbours moved recomputes only the products they touch.
 type axisRef struct {
 	param, axis int
-	product     []float32
+	product     [][]float32 // per pair of the sequence
 	stamp       []int
 }
 
@@ -37,7 +37,7 @@ type axisRef struct {
 // cost): the descent is the same as computing everything afresh, only cheaper. The kept
 // products take n² values per axis of a weight, no more than the weights themselves while
 // a layer's widths are within a factor of 3 of each other.
-func matchSpec(ctx context.Context, arch nn.Arch, a, b map[string][]float32, opt WMOptions) (Permutation, int, error) {
+func matchSpec(ctx context.Context, arch nn.Arch, a, b []map[string][]float32, opt WMOptions) (Permutation, int, error) {
 	spec := arch.Spec()
 	G := len(spec.Groups)
 	axes := make([][]*axisRef, G)
@@ -101,7 +101,7 @@ func matchSpec(ctx context.Context, arch nn.Arch, a, b map[string][]float32, opt
 type specMatcher struct {
 	impl    blas.Impl
 	spec    nn.Spec
-	a, b    map[string][]float32
+	a, b    []map[string][]float32 // the pairs of a sequence (one for WeightMatch)
 	axes    [][]*axisRef
 	version []int // version[g] counts the moves of group g
 	ga, gb  []float32
@@ -139,32 +139,42 @@ func (m *specMatcher) costOf(ctx context.Context, p Permutation, g int) ([]float
 		if len(s.Shape) > 1 {
 			stamp = m.stampOf(s, r.axis)
 			if r.product != nil && slices.Equal(stamp, r.stamp) {
-				addTo(cost, r.product)
+				for _, pr := range r.product {
+					addTo(cost, pr)
+				}
 				continue
 			}
 		}
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		product := c32
 		if stamp != nil {
 			if r.product == nil {
-				r.product = make([]float32, n*n)
+				r.product = make([][]float32, len(m.a))
+				for t := range r.product {
+					r.product[t] = make([]float32, n*n)
+				}
 			}
-			product, r.stamp = r.product, stamp
+			r.stamp = stamp
 		}
 		size := s.Len()
 		rest := size / n
 		order := axisFirst(len(s.Shape), r.axis)
-		ga := m.a[s.Name]
-		if r.axis != 0 {
-			ga = m.ga[:size]
-			gather(ga, m.a[s.Name], s.Shape, make([][]int, len(s.Shape)), order)
+		for t := range m.a {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			product := c32
+			if stamp != nil {
+				product = r.product[t]
+			}
+			ga := m.a[t][s.Name]
+			if r.axis != 0 {
+				ga = m.ga[:size]
+				gather(ga, m.a[t][s.Name], s.Shape, make([][]int, len(s.Shape)), order)
+			}
+			gb := m.gb[:size]
+			gather(gb, m.b[t][s.Name], s.Shape, p.maps(s, r.axis), order)
+			m.impl.Sgemm(false, true, n, n, rest, 1, ga, rest, gb, rest, 0, product, n)
+			addTo(cost, product)
 		}
-		gb := m.gb[:size]
-		gather(gb, m.b[s.Name], s.Shape, p.maps(s, r.axis), order)
-		m.impl.Sgemm(false, true, n, n, rest, 1, ga, rest, gb, rest, 0, product, n)
-		addTo(cost, product)
 	}
 	return cost, nil
 }

@@ -108,17 +108,36 @@ func layersOf(a nn.Arch, byName map[string][]float32) layers {
 // before each row (see lap.Solve): once it is done, WeightMatch returns an error wrapping
 // ctx.Err().
 func WeightMatch(ctx context.Context, a, b *nn.Network, opt WMOptions) (Result, error) {
-	if a == nil {
+	return WeightMatchSequence(ctx, []*nn.Network{a}, []*nn.Network{b}, opt)
+}
+
+// WeightMatchSequence is weight matching of two sequences of networks (the checkpoints of
+// two runs, the levels of two pruning runs) with ONE permutation: it maximises the summed
+// objective Σ_t ⟨a_t, P(b_t)⟩, whose cost for a group is the sum of the pairs' costs, by
+// the same coordinate descent. For a single pair it is WeightMatch, bit for bit; for a
+// sequence of one pair repeated it finds WeightMatch's permutation. The Objective is the
+// sum of the pairs' exact inner products.
+func WeightMatchSequence(ctx context.Context, as, bs []*nn.Network, opt WMOptions) (Result, error) {
+	if len(as) == 0 || len(as) != len(bs) {
+		return Result{}, fmt.Errorf("weight matching: %d networks against %d; sequences are matched pair by pair and need the same length", len(as), len(bs))
+	}
+	if as[0] == nil {
 		return Result{}, fmt.Errorf("weight matching: first network is nil")
 	}
-	arch := a.Arch
-	pa, err := params(a, arch)
-	if err != nil {
-		return Result{}, fmt.Errorf("weight matching: first network: %v", err)
-	}
-	pb, err := params(b, arch)
-	if err != nil {
-		return Result{}, fmt.Errorf("weight matching: second network: %v", err)
+	arch := as[0].Arch
+	pas, pbs := make([]map[string][]float32, len(as)), make([]map[string][]float32, len(bs))
+	for t := range as {
+		var err error
+		what := ""
+		if len(as) > 1 {
+			what = fmt.Sprintf(" %d", t)
+		}
+		if pas[t], err = params(as[t], arch); err != nil {
+			return Result{}, fmt.Errorf("weight matching: first network%s: %v", what, err)
+		}
+		if pbs[t], err = params(bs[t], arch); err != nil {
+			return Result{}, fmt.Errorf("weight matching: second network%s: %v", what, err)
+		}
 	}
 	if opt.Init != nil {
 		if !opt.Init.Arch.Equal(arch) {
@@ -139,23 +158,32 @@ func WeightMatch(ctx context.Context, a, b *nn.Network, opt WMOptions) (Result, 
 	}
 	var p Permutation
 	var sweeps int
+	var err error
 	if arch.Kind == "mlp" {
-		p, sweeps, err = matchMLP(ctx, arch, layersOf(arch, pa), layersOf(arch, pb), opt)
+		la, lb := make([]layers, len(as)), make([]layers, len(bs))
+		for t := range as {
+			la[t], lb[t] = layersOf(arch, pas[t]), layersOf(arch, pbs[t])
+		}
+		p, sweeps, err = matchMLP(ctx, arch, la, lb, opt)
 	} else {
-		p, sweeps, err = matchSpec(ctx, arch, pa, pb, opt)
+		p, sweeps, err = matchSpec(ctx, arch, pas, pbs, opt)
 	}
 	if err != nil {
 		return Result{}, err
 	}
-	obj, err := Inner(a, b, p)
-	if err != nil {
-		return Result{}, err
+	obj := 0.0
+	for t := range as {
+		o, err := Inner(as[t], bs[t], p)
+		if err != nil {
+			return Result{}, err
+		}
+		obj += o
 	}
 	return Result{Perm: p, Objective: obj, Sweeps: sweeps}, nil
 }
 
 // matchMLP is WeightMatch's descent for an MLP, on arguments WeightMatch has checked.
-func matchMLP(ctx context.Context, arch nn.Arch, va, vb layers, opt WMOptions) (Permutation, int, error) {
+func matchMLP(ctx context.Context, arch nn.Arch, va, vb []layers, opt WMOptions) (Permutation, int, error) {
 	p := Identity(arch)
 	m, err := newMatcher(ctx, opt.BLAS, arch, va, vb)
 	if err != nil {
@@ -222,7 +250,7 @@ func descend(ctx context.Context, groups int, opt WMOptions, step func(g int) (f
 type matcher struct {
 	impl   blas.Impl
 	widths []int
-	a, b   layers
+	a, b   []layers // the pairs of a sequence (one for WeightMatch); costs are their sums
 	cost   [][]float64 // cost[l]: C_l for the current permutation, widths[l+1]² entries
 	dirty  []bool      // cost[l] changed since group l was last solved
 	moved  []int
@@ -236,7 +264,7 @@ type matcher struct {
 // ctx.Err() once ctx is done, checked before a group's products, after them and before
 // each row of their conversion to float64: for a 4096-wide layer each of those takes about
 // a tenth of a second.
-func newMatcher(ctx context.Context, impl blas.Impl, arch nn.Arch, a, b layers) (*matcher, error) {
+func newMatcher(ctx context.Context, impl blas.Impl, arch nn.Arch, a, b []layers) (*matcher, error) {
 	L := len(arch.Hidden)
 	w := arch.Widths()
 	m := &matcher{impl: impl, widths: w, a: a, b: b, cost: make([][]float64, L), dirty: make([]bool, L)}
@@ -253,23 +281,26 @@ func newMatcher(ctx context.Context, impl blas.Impl, arch nn.Arch, a, b layers) 
 		}
 		n := w[l+1]
 		c := m.delta[:n*n]
-		impl.Sgemm(false, true, n, n, w[l], 1, a.w[l], w[l], b.w[l], w[l], 0, c, n)
-		impl.Sgemm(true, false, n, n, w[l+2], 1, a.w[l+1], n, b.w[l+1], n, 1, c, n)
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		for _, v := range [][2][]float32{{a.b[l], b.b[l]}, {a.g[l], b.g[l]}, {a.beta[l], b.beta[l]}} {
-			if v[0] != nil {
-				addOuter(c, v[0], v[1])
-			}
-		}
 		cost := make([]float64, n*n)
-		for r := range n {
+		for t := range a {
+			a, b := a[t], b[t]
+			impl.Sgemm(false, true, n, n, w[l], 1, a.w[l], w[l], b.w[l], w[l], 0, c, n)
+			impl.Sgemm(true, false, n, n, w[l+2], 1, a.w[l+1], n, b.w[l+1], n, 1, c, n)
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
-			for j, v := range c[r*n : (r+1)*n] {
-				cost[r*n+j] = float64(v)
+			for _, v := range [][2][]float32{{a.b[l], b.b[l]}, {a.g[l], b.g[l]}, {a.beta[l], b.beta[l]}} {
+				if v[0] != nil {
+					addOuter(c, v[0], v[1])
+				}
+			}
+			for r := range n {
+				if err := ctx.Err(); err != nil {
+					return nil, err
+				}
+				for j, v := range c[r*n : (r+1)*n] {
+					cost[r*n+j] += float64(v)
+				}
 			}
 		}
 		m.cost[l] = cost
@@ -313,7 +344,7 @@ func solveGroup(ctx context.Context, solver lap.Solver, c []float64, cur []int) 
 
 // move sets p.Groups[l] to next and brings the neighbouring groups' costs up to date.
 func (m *matcher) move(p Permutation, l int, next []int) {
-	cur, w, a, b := p.Groups[l], m.widths, m.a, m.b
+	cur, w := p.Groups[l], m.widths
 	m.moved = m.moved[:0]
 	for i := range cur {
 		if next[i] != cur[i] {
@@ -324,34 +355,37 @@ func (m *matcher) move(p Permutation, l int, next []int) {
 	if k == 0 {
 		return
 	}
-	if l > 0 {
-		// Group l−1 sees the rows of layer l: row r of b.W_l is now row next[r].
-		n := w[l]
-		ga, gb := m.ga[:k*n], m.gb[:k*n]
-		for t, r := range m.moved {
-			copy(ga[t*n:(t+1)*n], a.w[l][r*n:(r+1)*n])
-			bn, bo, d := b.w[l][next[r]*n:(next[r]+1)*n], b.w[l][cur[r]*n:(cur[r]+1)*n], gb[t*n:(t+1)*n]
-			for j := range d {
-				d[j] = bn[j] - bo[j]
-			}
-		}
-		m.impl.Sgemm(true, false, n, n, k, 1, ga, n, gb, n, 0, m.delta[:n*n], n)
-		m.add(l-1, n)
-	}
-	if l < len(p.Groups)-1 {
-		// Group l+1 sees the columns of layer l+1: column r of b.W_{l+1} is now next[r].
-		n, in := w[l+2], w[l+1]
-		ga, gb := m.ga[:n*k], m.gb[:n*k]
-		for i := range n {
-			arow, brow := a.w[l+1][i*in:(i+1)*in], b.w[l+1][i*in:(i+1)*in]
-			ra, rb := ga[i*k:(i+1)*k], gb[i*k:(i+1)*k]
+	for pair := range m.a {
+		a, b := m.a[pair], m.b[pair]
+		if l > 0 {
+			// Group l−1 sees the rows of layer l: row r of b.W_l is now row next[r].
+			n := w[l]
+			ga, gb := m.ga[:k*n], m.gb[:k*n]
 			for t, r := range m.moved {
-				ra[t] = arow[r]
-				rb[t] = brow[next[r]] - brow[cur[r]]
+				copy(ga[t*n:(t+1)*n], a.w[l][r*n:(r+1)*n])
+				bn, bo, d := b.w[l][next[r]*n:(next[r]+1)*n], b.w[l][cur[r]*n:(cur[r]+1)*n], gb[t*n:(t+1)*n]
+				for j := range d {
+					d[j] = bn[j] - bo[j]
+				}
 			}
+			m.impl.Sgemm(true, false, n, n, k, 1, ga, n, gb, n, 0, m.delta[:n*n], n)
+			m.add(l-1, n)
 		}
-		m.impl.Sgemm(false, true, n, n, k, 1, ga, k, gb, k, 0, m.delta[:n*n], n)
-		m.add(l+1, n)
+		if l < len(p.Groups)-1 {
+			// Group l+1 sees the columns of layer l+1: column r of b.W_{l+1} is now next[r].
+			n, in := w[l+2], w[l+1]
+			ga, gb := m.ga[:n*k], m.gb[:n*k]
+			for i := range n {
+				arow, brow := a.w[l+1][i*in:(i+1)*in], b.w[l+1][i*in:(i+1)*in]
+				ra, rb := ga[i*k:(i+1)*k], gb[i*k:(i+1)*k]
+				for t, r := range m.moved {
+					ra[t] = arow[r]
+					rb[t] = brow[next[r]] - brow[cur[r]]
+				}
+			}
+			m.impl.Sgemm(false, true, n, n, k, 1, ga, k, gb, k, 0, m.delta[:n*n], n)
+			m.add(l+1, n)
+		}
 	}
 	copy(cur, next)
 }

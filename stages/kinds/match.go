@@ -26,6 +26,7 @@ type matchConfig struct {
 	Examples  int         `cty:"examples"`
 	Kernel    string      `cty:"kernel"`
 	Threads   int         `cty:"threads"`
+	Sequence  *bool       `cty:"sequence"`
 }
 
 func init() {
@@ -43,6 +44,7 @@ func init() {
 			{Name: "data", Type: Dataset, Doc: "activation matching: the examples"},
 			{Name: "examples", Type: cty.Number, Default: cty.NumberIntVal(10000), Doc: "activation matching: how many training examples", Check: stages.Int(1, maxExamples)},
 			{Name: "kernel", Type: cty.String, Default: cty.StringVal("linear"), Doc: "activation matching: linear, cosine or correlation", Check: stages.OneOf("linear", "cosine", "correlation")},
+			{Name: "sequence", Type: cty.Bool, NullNotInKey: true, Doc: "weight matching: ONE permutation for the whole sequences, maximising the objective summed over every pair (zipped by position), started from the permutation of the pair at (so its summed objective is never below that one's); objective is then the sum (false when null)"},
 			threadsAttr,
 		}},
 		Outputs: []stages.OutputSpec{
@@ -91,6 +93,18 @@ func validateMatch(p *stages.Planned) error {
 	}
 	if len(errs) == 0 {
 		errs = append(errs, checkSameArch(p, "reference", "target"))
+	}
+	if sq := p.Get("sequence"); sq.IsKnown() && !sq.IsNull() && sq.True() {
+		if m := p.Get("method"); m.IsKnown() && m.AsString() != "weight" {
+			errs = append(errs, cty.GetAttrPath("sequence").NewErrorf("sequence matching is weight matching; remove method = %q or sequence", m.AsString()))
+		}
+		r, t := shapes["reference"], shapes["target"]
+		switch {
+		case r.known && !r.seq || t.known && !t.seq:
+			errs = append(errs, cty.GetAttrPath("sequence").NewErrorf("sequence = true matches two sequences (train.x.checkpoints, prune.x.levels); reference and target must both be sequences"))
+		case r.n >= 0 && t.n >= 0 && r.seq && t.seq && r.n != t.n:
+			errs = append(errs, cty.GetAttrPath("target").NewErrorf("reference has %d networks and target %d; sequences are matched pair by pair, so their lengths must match", r.n, t.n))
+		}
 	}
 	if m := p.Get("method"); m.IsKnown() && m.AsString() == "activation" {
 		if d := p.Get("data"); d.IsKnown() && d.IsNull() {
@@ -216,9 +230,21 @@ func runMatch(ctx context.Context, in *stages.Input) (*stages.Result, error) {
 			report(stages.Progress{Done: float64(sweep), Total: float64(c.MaxSweeps), Unit: "sweep", Message: fmt.Sprintf("gain %.4g", gain)}, false)
 		}
 		in.Report(stages.Progress{Total: float64(c.MaxSweeps), Unit: "sweep"})
-		res, err = perm.WeightMatch(ctx, ref, tgt, perm.WMOptions{Seed: c.Seed, MaxSweeps: c.MaxSweeps, Tol: perm.GainTol, BLAS: b, Progress: progress})
+		opt := perm.WMOptions{Seed: c.Seed, MaxSweeps: c.MaxSweeps, Tol: perm.GainTol, BLAS: b, Progress: progress}
+		res, err = perm.WeightMatch(ctx, ref, tgt, opt)
 		if err != nil {
 			return nil, err
+		}
+		if c.Sequence != nil && *c.Sequence {
+			if len(refs) != len(targets) {
+				return nil, fmt.Errorf("reference has %d networks and target %d; sequences are matched pair by pair, so their lengths must match", len(refs), len(targets))
+			}
+			// From the pair's permutation: the descent only climbs, so the sequence's
+			// summed objective is at least that permutation's.
+			opt.Init = &res.Perm
+			if res, err = perm.WeightMatchSequence(ctx, refs, targets, opt); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if err := ctx.Err(); err != nil {
