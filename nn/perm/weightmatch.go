@@ -250,7 +250,7 @@ func descend(ctx context.Context, groups int, opt WMOptions, step func(g int) (f
 type matcher struct {
 	impl   blas.Impl
 	widths []int
-	a, b   []layers // the pairs of a sequence (one for WeightMatch); costs are their sums
+	a, b   []layers    // the pairs of a sequence (one for WeightMatch); costs are their sums
 	cost   [][]float64 // cost[l]: C_l for the current permutation, widths[l+1]² entries
 	dirty  []bool      // cost[l] changed since group l was last solved
 	moved  []int
