@@ -13,6 +13,9 @@ import (
 // streamWM separates weight matching's sweep orders from every other use of a seed.
 const streamWM = 0x776d6174 // "wmat"
 
+// streamMerge separates MergeMany's visiting orders.
+const streamMerge = 0x6d657267 // "merg"
+
 // WMOptions configures WeightMatch.
 type WMOptions struct {
 	// Seed draws the order in which each sweep visits the groups: coordinate descent finds a
