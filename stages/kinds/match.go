@@ -27,6 +27,9 @@ type matchConfig struct {
 	Kernel    string      `cty:"kernel"`
 	Threads   int         `cty:"threads"`
 	Sequence  *bool       `cty:"sequence"`
+	Epochs    *int        `cty:"epochs"`
+	LR        *float64    `cty:"lr"`
+	BatchSize *int        `cty:"batch_size"`
 }
 
 func init() {
@@ -38,12 +41,15 @@ func init() {
 			{Name: "reference", Type: cty.DynamicPseudoType, Required: true, Doc: "a network, or a sequence of networks with at"},
 			{Name: "target", Type: cty.DynamicPseudoType, Required: true, Doc: "a network, or a sequence of networks (every element is permuted)"},
 			{Name: "at", Type: cty.Number, Default: cty.NumberIntVal(-1), Doc: "which element of sequences to match on; negative counts from the end", Check: stages.Int(-maxSequence, maxSequence-1)},
-			{Name: "method", Type: cty.String, Default: cty.StringVal("weight"), Doc: "weight or activation", Check: stages.OneOf("weight", "activation")},
+			{Name: "method", Type: cty.String, Default: cty.StringVal("weight"), Doc: "weight, activation, or ste (learned matching: Git Re-Basin's straight-through estimator, MLPs)", Check: stages.OneOf("weight", "activation", "ste")},
 			{Name: "seed", Type: cty.Number, Default: cty.Zero, Doc: "order of the groups in weight matching", Check: stages.Int(0, maxSeed)},
 			{Name: "max_sweeps", Type: cty.Number, Default: cty.NumberIntVal(100), Check: stages.Int(1, 100000)},
 			{Name: "data", Type: Dataset, Doc: "activation matching: the examples"},
 			{Name: "examples", Type: cty.Number, Default: cty.NumberIntVal(10000), Doc: "activation matching: how many training examples", Check: stages.Int(1, maxExamples)},
 			{Name: "kernel", Type: cty.String, Default: cty.StringVal("linear"), Doc: "activation matching: linear, cosine or correlation", Check: stages.OneOf("linear", "cosine", "correlation")},
+			{Name: "epochs", Type: cty.Number, NullNotInKey: true, Doc: "ste: passes over the training examples (1 when null)", Check: stages.Int(1, 10000)},
+			{Name: "lr", Type: cty.Number, NullNotInKey: true, Doc: "ste: Adam's learning rate (0.001 when null)", Check: stages.Range(0, 10, true, false)},
+			{Name: "batch_size", Type: cty.Number, NullNotInKey: true, Doc: "ste: examples per step (256 when null)", Check: stages.Int(1, maxExamples)},
 			{Name: "sequence", Type: cty.Bool, NullNotInKey: true, Doc: "weight matching: ONE permutation for the whole sequences, maximising the objective summed over every pair (zipped by position), started from the permutation of the pair at (so its summed objective is never below that one's); objective is then the sum (false when null)"},
 			threadsAttr,
 		}},
@@ -51,7 +57,7 @@ func init() {
 			{Name: "permutation", Type: Permutation},
 			{Name: "aligned", Type: Network, Doc: "the target (or its element at) permuted"},
 			{Name: "aligned_sequence", Type: cty.List(Network), Doc: "every element of the target permuted"},
-			{Name: "objective", Type: cty.Number},
+			{Name: "objective", Type: cty.Number, Doc: "weight: ⟨reference, P(target)⟩ (summed over the pairs with sequence); activation: the matched units' summed similarity; ste: the kept permutation's midpoint loss on the examples"},
 			{Name: "iterations", Type: cty.Number},
 		},
 		Config:   matchConfig{},
@@ -104,6 +110,21 @@ func validateMatch(p *stages.Planned) error {
 			errs = append(errs, cty.GetAttrPath("sequence").NewErrorf("sequence = true matches two sequences (train.x.checkpoints, prune.x.levels); reference and target must both be sequences"))
 		case r.n >= 0 && t.n >= 0 && r.seq && t.seq && r.n != t.n:
 			errs = append(errs, cty.GetAttrPath("target").NewErrorf("reference has %d networks and target %d; sequences are matched pair by pair, so their lengths must match", r.n, t.n))
+		}
+	}
+	if m := p.Get("method"); m.IsKnown() && m.AsString() == "ste" {
+		if d := p.Get("data"); d.IsKnown() && d.IsNull() {
+			errs = append(errs, cty.GetAttrPath("method").NewErrorf(`learned matching (ste) needs data, the dataset it trains on`))
+		}
+		for _, meta := range p.Metas("reference") {
+			if a, err := nn.ParseArch(meta); err == nil && a.Kind != "mlp" {
+				errs = append(errs, cty.GetAttrPath("method").NewErrorf("learned matching (ste) is implemented for MLPs; reference holds a %s", a.Kind))
+			}
+		}
+	}
+	for _, attr := range []string{"epochs", "lr", "batch_size"} {
+		if m := p.Get("method"); m.IsKnown() && m.AsString() != "ste" && !p.Get(attr).IsNull() {
+			errs = append(errs, cty.GetAttrPath(attr).NewErrorf("%s is for learned matching (method = \"ste\")", attr))
 		}
 	}
 	if m := p.Get("method"); m.IsKnown() && m.AsString() == "activation" {
@@ -221,6 +242,34 @@ func runMatch(ctx context.Context, in *stages.Input) (*stages.Result, error) {
 		}
 		res, err = perm.ActivationMatch(ctx, ref, tgt, d.Train.X[:n*d.Train.D], n, perm.AMOptions{Kernel: c.Kernel, Batch: perm.ActivationBatch, BLAS: b, Progress: progress})
 		if err != nil {
+			return nil, err
+		}
+	} else if c.Method == "ste" {
+		if c.Data == nil {
+			return nil, fmt.Errorf("learned matching (ste) needs data, the dataset it trains on")
+		}
+		d, err := datasetOf(ctx, in, c.Data)
+		if err != nil {
+			return nil, err
+		}
+		if err := dataFits(d, ref.Arch); err != nil {
+			return nil, err
+		}
+		opt := perm.STEOptions{Epochs: 1, Batch: 256, LR: 1e-3, Seed: c.Seed, EvalN: min(c.Examples, d.Train.N), BLAS: b}
+		if c.Epochs != nil {
+			opt.Epochs = *c.Epochs
+		}
+		if c.LR != nil {
+			opt.LR = *c.LR
+		}
+		if c.BatchSize != nil {
+			opt.Batch = *c.BatchSize
+		}
+		report := throttle(in)
+		opt.Progress = func(step, steps int, loss float64) {
+			report(stages.Progress{Done: float64(step), Total: float64(steps), Unit: "step", Message: fmt.Sprintf("midpoint loss %.4f", loss)}, step == steps)
+		}
+		if res, err = perm.STEMatch(ctx, ref, tgt, d.Train, opt); err != nil {
 			return nil, err
 		}
 	} else {

@@ -53,3 +53,26 @@ func TestMatchSequence(t *testing.T) {
 		}
 	}
 }
+
+// TestMatchSTE: learned matching through the match kind, pinned by a golden digest; its
+// settings belong to it alone, and it needs data.
+func TestMatchSTE(t *testing.T) {
+	f := newFixture(t)
+	k := kind(t, "match")
+	cfg := k.Schema.Config(map[string]cty.Value{"reference": f.nets[0], "target": f.nets[1], "method": cty.StringVal("ste"), "data": f.data, "examples": cty.NumberIntVal(200), "batch_size": cty.NumberIntVal(64), "lr": cty.NumberFloatVal(0.01)})
+	if err := k.Check(cfg); err != nil {
+		t.Fatal(err)
+	}
+	stagetest.Golden(t, k, "ste", cfg, f.inputs)
+	for _, c := range []struct {
+		cfg  map[string]cty.Value
+		want string
+	}{
+		{map[string]cty.Value{"reference": f.nets[0], "target": f.nets[1], "method": cty.StringVal("ste")}, "learned matching (ste) needs data"},
+		{map[string]cty.Value{"reference": f.nets[0], "target": f.nets[1], "epochs": cty.NumberIntVal(3)}, `epochs is for learned matching (method = "ste")`},
+	} {
+		if err := k.Check(k.Schema.Config(c.cfg)); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v, want %q", err, c.want)
+		}
+	}
+}
