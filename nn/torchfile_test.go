@@ -49,6 +49,8 @@ func TestReadTorch(t *testing.T) {
 		{"mlp_checkpoint.pt", torchMLP, "mlp.safetensors", `the checkpoint's "model_state_dict" entry`},
 		{"mlp_dataparallel.pt", torchMLP, "mlp.safetensors", `the checkpoint's "state_dict" entry, with the prefix "module." removed from every name`},
 		{"mlp_strided.pt", torchMLP, "mlp.safetensors", "the file's state_dict"},
+		{"mlp_protocol4.pt", torchMLP, "mlp.safetensors", "the file's state_dict"},
+		{"mlp_parameters.pt", torchMLP, "mlp.safetensors", "the file's state_dict"},
 		{"resnet.pt", torchResNet, "resnet.safetensors", "the file's state_dict"},
 	} {
 		t.Run(c.file, func(t *testing.T) {

@@ -17,6 +17,8 @@ default `stripes` dataset), with the parameter names of scripts/torch_models.py:
                        (torch.nn.DataParallel's state_dict)
   mlp_strided.pt       the same weights as views: a transposed weight (strides (1, 8)), a
                        bias at an offset into a larger storage, two tensors sharing one
+  mlp_protocol4.pt     torch.save(..., pickle_protocol=4): frames, memoize, stack_global
+  mlp_parameters.pt    dict(model.named_parameters()): nn.Parameter objects, not tensors
   mlp_f64.pt           model.double().state_dict()
   mlp_f16.pt           model.half().state_dict()
   mlp_missing.pt       layers.1.bias left out
@@ -72,8 +74,8 @@ def main():
 
     torch.manual_seed(1)
     mlp = MLP([20, 8, 4])
+    torch.save(mlp.state_dict(), path("mlp.pt"))  # with its _metadata, as a model's is
     sd = ordered(mlp.state_dict())  # a copy: the optimizer below changes the parameters
-    torch.save(sd, path("mlp.pt"))
     save_safetensors(path("mlp.safetensors"), sd)
 
     opt = torch.optim.SGD(mlp.parameters(), lr=0.1, momentum=0.9)
@@ -102,6 +104,8 @@ def main():
     ])
     torch.save(strided, path("mlp_strided.pt"))
 
+    torch.save(sd, path("mlp_protocol4.pt"), pickle_protocol=4)
+    torch.save({k: torch.nn.Parameter(v) for k, v in sd.items()}, path("mlp_parameters.pt"))
     torch.save(ordered({k: v.double() for k, v in sd.items()}), path("mlp_f64.pt"))
     torch.save(ordered({k: v.half() for k, v in sd.items()}), path("mlp_f16.pt"))
     missing = ordered(sd)
