@@ -111,7 +111,9 @@ func ReadTorch(b []byte) (st *TorchState, err error) {
 	if err != nil {
 		return nil, err
 	}
-	budget := 2 * len(b) // views may show a storage twice, never more in a state_dict
+	// Views may show more than their storages hold (an expanded tensor), but a state_dict's
+	// hardly ever does; twice the file bounds what a forged one makes us allocate.
+	budget := 2 * len(b)
 	for _, e := range entries {
 		t := e.value.(*pytorch.Tensor)
 		data, dtype, err := ar.gather(t, budget)
