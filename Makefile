@@ -118,13 +118,15 @@ bench-train: deps
 crosscheck: deps
 	bash scripts/crosscheck.sh
 
-# Fuzz the loader, validate and a bounded run of whole pipelines, and the blob decoder
-# (FUZZTIME each).
+# Fuzz the loader, validate and a bounded run of whole pipelines, the blob decoder and the
+# torch.save reader (FUZZTIME each).
 FUZZTIME ?= 5m
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzLoad -fuzztime $(FUZZTIME) ./pipelines/
 	$(GO) test -run '^$$' -fuzz FuzzPipeline -fuzztime $(FUZZTIME) ./stages/kinds/
 	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME) ./artifacts/
+	$(GO) test -run '^$$' -fuzz 'FuzzReadTorch$$' -fuzztime $(FUZZTIME) ./nn/
+	$(GO) test -run '^$$' -fuzz FuzzReadTorchPickle -fuzztime $(FUZZTIME) ./nn/
 
 clean:
 	rm -rf bin

@@ -211,7 +211,7 @@ func EncodeNetwork(n *Network, extra map[string]string) ([]byte, error) {
 		byName[p.Name] = tensors[i]
 	}
 	if err := matchArch(NewNetwork(n.Arch), byName); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("safetensors: %w", err)
 	}
 	return EncodeSafetensors(tensors, metadata)
 }
@@ -233,7 +233,7 @@ func DecodeNetwork(b []byte) (*Network, map[string]string, error) {
 	if err := json.Unmarshal([]byte(s), &arch); err != nil || arch.Validate() != nil {
 		return nil, nil, fmt.Errorf("safetensors: metadata %s is not a valid architecture: %v", archKey, cmp.Or(err, arch.Validate()))
 	}
-	n, err := networkOf(arch, tensors, len(b))
+	n, err := networkOf("safetensors", arch, tensors, len(b))
 	return n, metadata, err
 }
 
@@ -257,32 +257,52 @@ func DecodeNetworkAs(b []byte, arch Arch) (*Network, error) {
 			return nil, fmt.Errorf("safetensors: the file says it holds a network of architecture %s (metadata %s), not %s", cmp.Or(got.String(), s), archKey, arch)
 		}
 	}
-	return networkOf(arch, tensors, len(b))
+	return networkOf("safetensors", arch, tensors, len(b))
 }
 
-// networkOf builds a network of arch from the tensors of a file of size bytes.
-func networkOf(arch Arch, tensors []Tensor, size int) (*Network, error) {
+// networkOf builds a network of arch from the tensors of a file of size bytes; format
+// ("safetensors", "torch") starts each message, and names dtypes in its terms.
+func networkOf(format string, arch Arch, tensors []Tensor, size int) (*Network, error) {
 	// A forged arch could ask NewNetwork for far more memory than the file holds.
 	if !fitsIn(arch, size) {
-		return nil, fmt.Errorf("safetensors: architecture %s has more parameters than the %d-byte file can hold", arch, size)
+		return nil, fmt.Errorf("%s: architecture %s has more parameters than the %d-byte file can hold", format, arch, size)
 	}
 	params := map[string]Tensor{}
+	for _, t := range tensors {
+		if buf, ok := batchNormBuffer(t.Name); ok {
+			return nil, fmt.Errorf("%s: tensor %q is a BatchNorm %s: modulo's networks have LayerNorm (norm = \"layer_norm\", as in the seed's open_lth models) or no norm (norm = \"none\"), not BatchNorm, so a network trained with it cannot be imported as it is", format, t.Name, buf)
+		}
+	}
 	for _, t := range tensors {
 		if strings.HasPrefix(t.Name, "mask.") && (t.DType == "U8" || t.DType == "BOOL") {
 			continue
 		} else if t.DType != "F32" {
-			return nil, fmt.Errorf("safetensors: tensor %q has dtype %s; parameters must be F32 (in PyTorch, save tensor.float())", t.Name, t.DType)
+			if format == "torch" {
+				return nil, fmt.Errorf("torch: tensor %q has dtype %s; parameters must be torch.float32 (save tensor.float(), or model.float().state_dict())", t.Name, cmp.Or(torchDTypeNames[t.DType], t.DType))
+			}
+			return nil, fmt.Errorf("%s: tensor %q has dtype %s; parameters must be F32 (in PyTorch, save tensor.float())", format, t.Name, t.DType)
 		}
 		params[t.Name] = t
 	}
 	n := NewNetwork(arch)
 	if err := matchArch(n, params); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", format, err)
 	}
 	for _, p := range n.Params {
 		p.Data = BytesF32(params[p.Name].Data)
 	}
 	return n, nil
+}
+
+// batchNormBuffer reports whether name is one of the buffers a BatchNorm layer keeps in
+// its state_dict, and which.
+func batchNormBuffer(name string) (string, bool) {
+	for _, b := range []string{"running_mean", "running_var", "num_batches_tracked"} {
+		if name == b || strings.HasSuffix(name, "."+b) {
+			return "buffer (" + b + ")", true
+		}
+	}
+	return "", false
 }
 
 // fitsIn reports, without overflowing, whether arch a could fit in a file of size bytes.
@@ -308,7 +328,7 @@ func matchArch(want *Network, got map[string]Tensor) error {
 	}
 	slices.Sort(extra)
 	if problems = append(problems, extra...); len(problems) > 0 {
-		return fmt.Errorf("safetensors: tensors do not fit architecture %s: %s", want.Arch, strings.Join(problems, "; "))
+		return fmt.Errorf("tensors do not fit architecture %s: %s", want.Arch, strings.Join(problems, "; "))
 	}
 	return nil
 }

@@ -35,9 +35,15 @@ func TestMain(m *testing.M) {
 // TestScripts runs the end-to-end scripts in testdata/script: each is a txtar archive of
 // pipeline files and a script of modulo commands with assertions.
 func TestScripts(t *testing.T) {
+	// Files PyTorch wrote (scripts/make_torch_fixtures.py), for the network stage's scripts.
+	torchFixtures, err := filepath.Abs(filepath.Join("..", "..", "nn", "testdata", "torch"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/script",
 		Setup: func(e *testscript.Env) error {
+			e.Setenv("TORCH_FIXTURES", torchFixtures)
 			e.Setenv("MODULO_CACHE", filepath.Join(e.WorkDir, "cache"))
 			e.Setenv(stagetest.LogEnv, filepath.Join(e.WorkDir, "runs.log"))
 			e.Setenv("TERM", "dumb")

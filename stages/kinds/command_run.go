@@ -157,14 +157,9 @@ func outputArch(ctx context.Context, in *stages.Input, o commandOutput) (nn.Arch
 	if o.Data.IsNull() || o.Model.IsNull() {
 		return nn.Arch{}, fmt.Errorf("output %q: a %s output needs data and model", o.Name, o.Type)
 	}
-	ref := stages.RefOf(o.Data)
-	shape, ok := shapeOfMeta(ref.Meta)
-	if !ok {
-		d, err := datasetOf(ctx, in, ref)
-		if err != nil {
-			return nn.Arch{}, fmt.Errorf("output %q: reading its dataset: %w", o.Name, err)
-		}
-		shape = datasetShape{Dims: d.Train.D, Classes: d.Train.Classes, C: d.Train.C, H: d.Train.H, W: d.Train.W, Train: d.Train.N, Test: d.Test.N}
+	shape, err := shapeOf(ctx, in, stages.RefOf(o.Data))
+	if err != nil {
+		return nn.Arch{}, fmt.Errorf("output %q: its data: %w", o.Name, err)
 	}
 	a, err := modelArch(o.Model, shape)
 	if err != nil {

@@ -26,6 +26,11 @@ const UpdateEnv = "MODULO_UPDATE_GOLDEN"
 // Digest runs k on cfg, reading input artifacts from inputs (by OutputID), and returns one
 // SHA-256 over all its outputs: artifact OutputIDs and the JSON of values, by output name.
 func Digest(ctx context.Context, k *stages.Kind, cfg cty.Value, inputs map[artifacts.OutputID][]byte) (string, error) {
+	return digest(ctx, k, cfg, inputs, nil)
+}
+
+// digest is Digest with the files outside the cache that the run may read (Kind.Files).
+func digest(ctx context.Context, k *stages.Kind, cfg cty.Value, inputs map[artifacts.OutputID][]byte, files []stages.File) (string, error) {
 	in := &stages.Input{
 		Address: k.Name + ".golden",
 		Config:  cfg,
@@ -37,6 +42,8 @@ func Digest(ctx context.Context, k *stages.Kind, cfg cty.Value, inputs map[artif
 			}
 			return b, nil
 		},
+		Files:    files,
+		ReadFile: readFile,
 	}
 	res, err := k.Run(ctx, in)
 	if err != nil {
@@ -72,7 +79,36 @@ func Digest(ctx context.Context, k *stages.Kind, cfg cty.Value, inputs map[artif
 // digests for a new version.
 func Golden(t *testing.T, k *stages.Kind, name string, cfg cty.Value, inputs map[artifacts.OutputID][]byte) {
 	t.Helper()
-	got, err := Digest(context.Background(), k, cfg, inputs)
+	golden(t, k, name, cfg, inputs, nil)
+}
+
+// GoldenFiles is Golden for a kind that reads files outside the cache: k.Files lists them
+// for cfg, relative to dir, and the run reads them from their paths, checked against the
+// digests listed (as the engine's Input.ReadFile does).
+func GoldenFiles(t *testing.T, k *stages.Kind, name string, cfg cty.Value, inputs map[artifacts.OutputID][]byte, dir string) {
+	t.Helper()
+	files, err := k.Files(cfg, dir)
+	if err != nil {
+		t.Fatalf("%s %s: files: %v", k.Name, name, err)
+	}
+	golden(t, k, name, cfg, inputs, files)
+}
+
+// readFile reads f from its path, checked against its digest.
+func readFile(f stages.File) ([]byte, error) {
+	b, err := os.ReadFile(f.Path)
+	if err != nil {
+		return nil, err
+	}
+	if sum := sha256.Sum256(b); hex.EncodeToString(sum[:]) != f.SHA256 {
+		return nil, fmt.Errorf("golden: %s changed since it was hashed", f.Path)
+	}
+	return b, nil
+}
+
+func golden(t *testing.T, k *stages.Kind, name string, cfg cty.Value, inputs map[artifacts.OutputID][]byte, files []stages.File) {
+	t.Helper()
+	got, err := digest(context.Background(), k, cfg, inputs, files)
 	if err != nil {
 		t.Fatalf("%s %s: %v", k.Name, name, err)
 	}
