@@ -13,7 +13,9 @@
 #   5. PyTorch's interpolation curves give the same 8 barriers within 1e-3;
 #   6. REPAIR recomputed in PyTorch (statistics of A and P(B) on the first 10,000 training
 #      images, each inner point reset layer by layer) gives modulo's repaired curve: every
-#      point's loss within 1e-4 and its errors within one image.
+#      point's loss within 1e-4 and its errors within one image;
+#   7. learned matching's kept permutation, applied in numpy, gives a midpoint whose loss on
+#      the first 10,000 training images in PyTorch is the objective modulo reports (1e-4).
 # Prints a table and OK, or FAIL and exits non-zero.
 #
 # Usage: scripts/crosscheck-align.sh   (or make crosscheck-align; PYTHON=... picks the
@@ -44,6 +46,13 @@ interpolate "repaired" {
   data   = dataset.mnist
   repair = true
 }
+
+match "ste" {
+  reference = train.net["1"].final
+  target    = train.net["2"].final
+  method    = "ste"
+  data      = dataset.mnist
+}
 HCL
 
 echo "crosscheck-align: $(uptime | sed 's/^ *//')"
@@ -64,7 +73,8 @@ run "modulo export" "$m" export -p "$pipe" 'train.net["1"]' final -o "$work/a.sa
 run "modulo export" "$m" export -p "$pipe" 'train.net["2"]' final -o "$work/b.safetensors"
 run "modulo export" "$m" export -p "$pipe" match.seeds permutation -o "$work/perm.safetensors"
 run "modulo export" "$m" export -p "$pipe" match.seeds aligned -o "$work/aligned.safetensors"
-for n in match.seeds interpolate.before interpolate.after interpolate.repaired; do
+run "modulo export" "$m" export -p "$pipe" match.ste permutation -o "$work/ste-perm.safetensors"
+for n in match.seeds interpolate.before interpolate.after interpolate.repaired match.ste; do
   run "modulo show" "$m" show -p "$pipe" "$n"
   cp "$work/out" "$work/show-$n.txt"
   echo "modulo show $n:"
@@ -80,4 +90,5 @@ clean_env "$py" scripts/crosscheck_align.py \
   --show-before "$work/show-interpolate.before.txt" \
   --show-after "$work/show-interpolate.after.txt" \
   --show-repaired "$work/show-interpolate.repaired.txt" \
+  --show-ste "$work/show-match.ste.txt" --ste-perm "$work/ste-perm.safetensors" \
   --mnist "$mnist"

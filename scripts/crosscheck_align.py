@@ -347,6 +347,8 @@ def main():
     ap.add_argument("--show-after", required=True, help="output of `modulo show` of interpolate A-P(B)")
     ap.add_argument("--show-repaired", help="output of `modulo show` of interpolate A-P(B) with repair = true")
     ap.add_argument("--repair-examples", type=int, default=10000)
+    ap.add_argument("--show-ste", help="output of `modulo show` of match method = ste")
+    ap.add_argument("--ste-perm", help="its permutation (safetensors)")
     ap.add_argument("--repair-tol", type=float, default=1e-4)
     ap.add_argument("--mnist", required=True, help="MNIST IDX directory")
     ap.add_argument("--orders", type=int, default=5, help="random group orders for check 4")
@@ -471,6 +473,24 @@ def main():
                             "%.4f" % mf[len(mf) // 2], "%.4f" % f[len(f) // 2], "%d image(s)" % apart, "1 image", apart <= 1)
         print("PyTorch REPAIR curve: %.1f s" % (time.time() - tw))
 
+    # 7. learned matching's objective: the midpoint loss of its permutation.
+    if o.show_ste and o.ste_perm:
+        from torch.nn import functional as F
+        from crosscheck import build
+        outs, _ = parse_show(o.show_ste)
+        obj = float(outs["objective"])
+        g = read_permutation(o.ste_perm, arch)
+        sb = apply_perm(b, g)
+        mid = {k: (0.5 * a[k].astype(np.float64) + 0.5 * sb[k].astype(np.float64)).astype(np.float32) for k in a}
+        model = build(arch)
+        model.load_state_dict({k: torch.from_numpy(v) for k, v in mid.items()}, strict=True)
+        x, y = splits["train"]
+        with torch.no_grad():
+            loss = F.cross_entropy(model(torch.from_numpy(x)).double(), torch.from_numpy(y), reduction="sum").item() / len(y)
+        d = abs(loss - obj)
+        tab.add("7 ste", "midpoint loss of the kept permutation, %d training images" % len(y),
+                "%.6f" % obj, "%.6f" % loss, "%.1e" % d, "1e-04", d <= 1e-4)
+
     print()
     tab.print()
     print()
@@ -478,7 +498,7 @@ def main():
     if tab.failed:
         print("crosscheck-align FAIL: " + "; ".join(tab.failed))
         sys.exit(1)
-    print("crosscheck-align OK: objective, aligned network, fixed point, weight matching, the 8 barriers and the REPAIR curve agree")
+    print("crosscheck-align OK: objective, aligned network, fixed point, weight matching, the 8 barriers, the REPAIR curve and STE's objective agree")
 
 
 if __name__ == "__main__":
