@@ -82,25 +82,11 @@ func runMergeMany(ctx context.Context, in *stages.Input) (*stages.Result, error)
 	if err := in.Decode(&c); err != nil {
 		return nil, err
 	}
-	var nets []*nn.Network
-	for i, r := range c.Networks {
-		n, err := readNetwork(in, r)
-		if err != nil {
-			return nil, fmt.Errorf("networks[%d]: %w", i, err)
-		}
-		nets = append(nets, n)
-	}
-	if err := sameArch("merge_many", nets...); err != nil {
-		return nil, err
-	}
-	impl := blas.Default().WithThreads(in.Threads)
-	d, err := splitsOf(ctx, in, c.Data, c.TrainExamples)
+	nets, d, err := networksAndData(ctx, in, "merge_many", c.Networks, c.Data, c.TrainExamples)
 	if err != nil {
 		return nil, err
 	}
-	if err := dataFits(&data.Dataset{Train: d.train}, nets[0].Arch); err != nil {
-		return nil, err
-	}
+	impl := blas.Default().WithThreads(in.Threads)
 	report := throttle(in)
 	in.Report(stages.Progress{Message: "aligning"})
 	perms, rounds, err := perm.MergeMany(ctx, nets, c.Rounds, perm.WMOptions{Seed: c.Seed, MaxSweeps: perm.SweepLimit, Tol: perm.GainTol, BLAS: impl})
@@ -214,4 +200,28 @@ func runMergeMany(ctx context.Context, in *stages.Input) (*stages.Result, error)
 		"merged_loss":     {Value: cty.NumberFloatVal(merged.TestLoss)},
 		"rounds":          {Value: cty.NumberIntVal(int64(rounds))},
 	}}, nil
+}
+
+// networksAndData reads the networks of a merging kind (what names it in messages), checks
+// they share one architecture, and loads the data they are measured on.
+func networksAndData(ctx context.Context, in *stages.Input, what string, refs []*stages.Ref, dataRef *stages.Ref, trainN int) ([]*nn.Network, *dataSplits, error) {
+	var nets []*nn.Network
+	for i, r := range refs {
+		n, err := readNetwork(in, r)
+		if err != nil {
+			return nil, nil, fmt.Errorf("networks[%d]: %w", i, err)
+		}
+		nets = append(nets, n)
+	}
+	if err := sameArch(what, nets...); err != nil {
+		return nil, nil, err
+	}
+	d, err := splitsOf(ctx, in, dataRef, trainN)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := dataFits(&data.Dataset{Train: d.train}, nets[0].Arch); err != nil {
+		return nil, nil, err
+	}
+	return nets, d, nil
 }

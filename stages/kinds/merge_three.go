@@ -9,7 +9,6 @@ import (
 
 	"github.com/modulo-ml/modulo/nn"
 	"github.com/modulo-ml/modulo/nn/blas"
-	"github.com/modulo-ml/modulo/nn/data"
 	"github.com/modulo-ml/modulo/nn/perm"
 	"github.com/modulo-ml/modulo/stages"
 )
@@ -97,25 +96,11 @@ func runMergeThree(ctx context.Context, in *stages.Input) (*stages.Result, error
 	if len(mc.Networks) != 3 {
 		return nil, fmt.Errorf("merge_three takes exactly three networks, got %d", len(mc.Networks))
 	}
-	var nets []*nn.Network
-	for i, r := range mc.Networks {
-		n, err := readNetwork(in, r)
-		if err != nil {
-			return nil, fmt.Errorf("networks[%d]: %w", i, err)
-		}
-		nets = append(nets, n)
-	}
-	if err := sameArch("merge_three", nets...); err != nil {
-		return nil, err
-	}
-	impl := blas.Default().WithThreads(in.Threads)
-	d, err := splitsOf(ctx, in, mc.Data, mc.TrainExamples)
+	nets, d, err := networksAndData(ctx, in, "merge_three", mc.Networks, mc.Data, mc.TrainExamples)
 	if err != nil {
 		return nil, err
 	}
-	if err := dataFits(&data.Dataset{Train: d.train}, nets[0].Arch); err != nil {
-		return nil, err
-	}
+	impl := blas.Default().WithThreads(in.Threads)
 	seed := mc.Seed
 	aligning := throttle(in)
 	matched := 0
