@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -13,21 +12,24 @@ import (
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
-	"github.com/zclconf/go-cty/cty"
 
 	"github.com/modulo-ml/modulo/artifacts"
 	"github.com/modulo-ml/modulo/internal/bytesize"
 	"github.com/modulo-ml/modulo/pipelines"
-	"github.com/modulo-ml/modulo/stages"
+	"github.com/modulo-ml/modulo/pipelines/jsondoc"
 )
 
 func cmdValidate(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("validate", flag.ContinueOnError)
 	var pf pipelineFlags
 	pf.register(fs)
+	asJSON := fs.Bool("json", false, "print the result as a JSON document on stdout, as terraform validate -json does (docs/JSON.md)")
 	path, ok := parsePipelineArgs(fs, args, stderr)
 	if !ok {
 		return 1
+	}
+	if *asJSON {
+		return validateJSON(&pf, path, stdout, stderr)
 	}
 	g, ok := pf.open(path, stderr)
 	if !ok {
@@ -48,11 +50,15 @@ func cmdGraph(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("graph", flag.ContinueOnError)
 	var pf pipelineFlags
 	pf.register(fs)
-	format := fs.String("format", "dot", "dot or mermaid")
+	format := fs.String("format", "dot", "dot, mermaid or json (as -json)")
 	withPlan := fs.Bool("plan", false, "colour nodes by their plan status (reads the cache)")
+	asJSON := fs.Bool("json", false, "print the nodes and edges as a JSON document on stdout (docs/JSON.md)")
 	path, ok := parsePipelineArgs(fs, args, stderr)
 	if !ok {
 		return 1
+	}
+	if *asJSON || *format == "json" {
+		return graphJSON(&pf, path, *withPlan, stdout, stderr)
 	}
 	g, ok := pf.open(path, stderr)
 	if !ok {
@@ -73,7 +79,7 @@ func cmdGraph(args []string, stdout, stderr io.Writer) int {
 	case "mermaid":
 		err = pipelines.WriteMermaid(stdout, g, plan)
 	default:
-		fmt.Fprintf(stderr, "modulo graph: unknown format %q; use dot or mermaid\n", *format)
+		fmt.Fprintf(stderr, "modulo graph: unknown format %q; use dot, mermaid or json\n", *format)
 		return 1
 	}
 	if err != nil {
@@ -146,26 +152,37 @@ func cmdFmt(args []string, stdout, stderr io.Writer) int {
 	return status
 }
 
-// lookupNode plans the pipeline and returns the node at addr.
+// lookupNode plans the pipeline and returns the node at addr, printing what is wrong.
 func lookupNode(pf *planFlags, path, addr string, stderr io.Writer) (*pipelines.PlanNode, *artifacts.Cache, bool) {
-	pf.targets = listFlag{addr}
-	plan, _, c, ok := pf.plan(path, stderr)
-	if !ok {
-		return nil, nil, false
+	n, pl := findNode(pf, path, addr, stderr)
+	printDiags(stderr, pl.cfg, pl.diags)
+	if pl.err != nil {
+		fmt.Fprintf(stderr, "modulo: %v\n", pl.err)
 	}
-	n := plan.Nodes[addr]
+	return n, pl.cache, n != nil
+}
+
+// findNode plans the pipeline and returns the node at addr, fetched from the remote cache
+// if that is where its result is, or nil and what is wrong.
+func findNode(pf *planFlags, path, addr string, stderr io.Writer) (*pipelines.PlanNode, *planned) {
+	pf.targets = listFlag{addr}
+	pl := pf.load(path, stderr)
+	if !pl.ok() {
+		return nil, pl
+	}
+	n := pl.plan.Nodes[addr]
 	if n == nil {
-		fmt.Fprintf(stderr, "modulo: %s is a block with several instances; name one, as in %s[\"KEY\"]\n", addr, addr)
-		return nil, nil, false
+		pl.err, pl.errSummary = fmt.Errorf("%s is a block with several instances; name one, as in %s[\"KEY\"]", addr, addr), "Not a single node"
+		return nil, pl
 	}
 	if n.Status == pipelines.Cached && n.Entry.FromRemote() {
 		// show and export read the blobs: a teammate's result is fetched first.
-		if err := c.Pull(context.Background(), n.Action, n.Entry); err != nil {
-			fmt.Fprintf(stderr, "modulo: %s is in the remote cache but could not be fetched: %v\n", addr, err)
-			return nil, nil, false
+		if err := pl.cache.Pull(context.Background(), n.Action, n.Entry); err != nil {
+			pl.err, pl.errSummary = fmt.Errorf("%s is in the remote cache but could not be fetched: %v", addr, err), "Cannot fetch the result"
+			return nil, pl
 		}
 	}
-	return n, c, true
+	return n, pl
 }
 
 func cmdShow(args []string, stdout, stderr io.Writer) int {
@@ -173,13 +190,17 @@ func cmdShow(args []string, stdout, stderr io.Writer) int {
 	var pf planFlags
 	pf.register(fs)
 	path := fs.String("p", ".", "the pipeline")
+	asJSON := fs.Bool("json", false, "print the node's outputs, files and provenance as a JSON document on stdout (docs/JSON.md)")
 	pos, ok := parseFlags(fs, args, stderr)
 	if !ok {
 		return 1
 	}
 	if len(pos) != 1 {
-		fmt.Fprintln(stderr, "usage: modulo show [-p PIPELINE] ADDR")
+		fmt.Fprintln(stderr, "usage: modulo show [-p PIPELINE] [-json] ADDR")
 		return 1
+	}
+	if *asJSON {
+		return showJSON(&pf, *path, pos[0], stdout, stderr)
 	}
 	n, c, ok := lookupNode(&pf, *path, pos[0], stderr)
 	if !ok {
@@ -200,7 +221,7 @@ func cmdShow(args []string, stdout, stderr io.Writer) int {
 		name := spec.Name
 		out := e.Outputs[name]
 		if out.Value != nil {
-			fmt.Fprintf(stdout, "  %-14s %s\n", name, pipelines.Printable(string(plainValue(spec, out.Value))))
+			fmt.Fprintf(stdout, "  %-14s %s\n", name, pipelines.Printable(string(jsondoc.StoredValue(spec, out.Value))))
 			continue
 		}
 		for i, it := range out.Items {
@@ -317,7 +338,7 @@ func cmdExport(args []string, stdout, stderr io.Writer) int {
 		return exitOn(stderr, writeFileAtomic(*dst, b))
 	}
 	if out.Value != nil {
-		return exitOn(stderr, writeFileAtomic(*dst, append(plainValue(spec, out.Value), '\n')))
+		return exitOn(stderr, writeFileAtomic(*dst, append(jsondoc.StoredValue(spec, out.Value), '\n')))
 	}
 	if !spec.Type.IsListType() {
 		b, err := c.Get(out.Items[0].ID)
@@ -355,7 +376,7 @@ func exportAll(n *pipelines.PlanNode, c *artifacts.Cache, dst string, stdout, st
 		out := n.Entry.Outputs[spec.Name]
 		if out.Value != nil {
 			name := spec.Name + ".json"
-			if err := writeFileAtomic(filepath.Join(dst, name), append(plainValue(spec, out.Value), '\n')); err != nil {
+			if err := writeFileAtomic(filepath.Join(dst, name), append(jsondoc.StoredValue(spec, out.Value), '\n')); err != nil {
 				return exitOn(stderr, err)
 			}
 			written = append(written, name)
@@ -456,18 +477,3 @@ func writeFileAtomic(path string, data []byte) error {
 
 // logLines is how much of a run's log show prints.
 const logLines = 20
-
-// plainValue is a stored value output as JSON. A value of a type known only once it was
-// computed (a command's table) is stored with its type, as cty's JSON does; the value alone
-// is what a person or a script reading the export wants.
-func plainValue(spec stages.OutputSpec, raw []byte) []byte {
-	if spec.Type == cty.DynamicPseudoType {
-		var w struct {
-			Value json.RawMessage `json:"value"`
-		}
-		if json.Unmarshal(raw, &w) == nil && w.Value != nil {
-			return append([]byte{}, w.Value...)
-		}
-	}
-	return append([]byte{}, raw...)
-}
