@@ -12,11 +12,14 @@ import (
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
+	ctyjson "github.com/zclconf/go-cty/cty/json"
 
 	"github.com/modulo-ml/modulo/artifacts"
 	"github.com/modulo-ml/modulo/internal/bytesize"
 	"github.com/modulo-ml/modulo/pipelines"
 	"github.com/modulo-ml/modulo/pipelines/jsondoc"
+	"github.com/modulo-ml/modulo/stages"
+	"github.com/modulo-ml/modulo/stages/kinds"
 )
 
 func cmdValidate(args []string, stdout, stderr io.Writer) int {
@@ -287,7 +290,57 @@ the file PATH, a value as JSON, a sequence (checkpoints, levels) as the director
 one file per element (0000, 0001, …), and one element of a sequence, named as show names it
 (checkpoints[2], from 0), to the file PATH. Without OUTPUT, every output is written into the
 directory PATH, each file named after its output, or as its stage named it (a report's
-index.html).`
+index.html).
+
+A table, a value that is a list of objects one per row (train's metrics, interpolate's
+curve, a command's table), is written as CSV with -format csv, or when PATH ends in .csv: a
+header row naming the columns, then one line per row, numbers exact and nulls empty, as a
+report writes its table.csv. Without OUTPUT, -format csv writes every table as OUTPUT.csv.
+Artifacts are written as they are stored: -format only checks that they are CSV or JSON.`
+
+// exportFormat is how export writes a value output: -format if given, else by the
+// extension of the destination (.csv: CSV), else JSON.
+func exportFormat(format, dst string) string {
+	if format != "" {
+		return format
+	}
+	if strings.EqualFold(filepath.Ext(dst), ".csv") {
+		return "csv"
+	}
+	return "json"
+}
+
+// exportValue is a value output as export writes it: JSON, or with format csv a table as
+// CSV (kinds.TableCSV) and anything else an error that says what to do instead.
+func exportValue(addr string, spec stages.OutputSpec, raw []byte, format string) ([]byte, error) {
+	if format != "csv" {
+		return append(jsondoc.StoredValue(spec, raw), '\n'), nil
+	}
+	v, err := ctyjson.Unmarshal(raw, spec.Type)
+	if err != nil {
+		return nil, fmt.Errorf("%s.%s: reading the stored value: %v", addr, spec.Name, err)
+	}
+	b, err := kinds.TableCSV(v)
+	if err != nil {
+		return nil, fmt.Errorf("%s.%s cannot be written as CSV: %v; export it as JSON (-format json, or a PATH that does not end in .csv)", addr, spec.Name, err)
+	}
+	return b, nil
+}
+
+// checkArtifactFormat checks an explicit -format against an artifact's media type: export
+// writes artifacts as they are stored, converting nothing.
+func checkArtifactFormat(addr, name, format, media string) error {
+	m, _, _ := strings.Cut(media, ";")
+	m = strings.TrimSpace(m)
+	switch {
+	case format == "":
+	case format == "csv" && m == "text/csv":
+	case format == "json" && (m == "application/json" || strings.HasSuffix(m, "+json")):
+	default:
+		return fmt.Errorf("%s.%s is an artifact (%s), written as it is stored: -format %s converts value outputs only; leave it out", addr, name, media, format)
+	}
+	return nil
+}
 
 func cmdExport(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("export", flag.ContinueOnError)
@@ -295,8 +348,13 @@ func cmdExport(args []string, stdout, stderr io.Writer) int {
 	pf.register(fs)
 	path := fs.String("p", ".", "the pipeline")
 	dst := fs.String("o", "", "destination file (a directory for a sequence)")
+	format := fs.String("format", "", "how a value output is written: json, or csv for a table (a list of objects); default: csv when PATH ends in .csv, else json")
 	pos, ok := parseFlags(fs, args, stderr)
 	if !ok {
+		return 1
+	}
+	if *format != "" && *format != "csv" && *format != "json" {
+		fmt.Fprintf(stderr, "modulo export: unknown format %q; use csv (a table) or json\n", *format)
 		return 1
 	}
 	if len(pos) < 1 || len(pos) > 2 || *dst == "" {
@@ -312,7 +370,7 @@ func cmdExport(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	if len(pos) == 1 {
-		return exportAll(n, c, *dst, stdout, stderr)
+		return exportAll(n, c, *dst, *format, stdout, stderr)
 	}
 	name, index, indexed, err := parseOutputRef(pos[1])
 	if err != nil {
@@ -325,6 +383,12 @@ func cmdExport(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	spec, _ := n.Inst.Block.Kind.Output(name)
+	if out.Value == nil {
+		if err := checkArtifactFormat(pos[0], name, *format, out.Media); err != nil {
+			fmt.Fprintf(stderr, "modulo export: %v\n", err)
+			return 1
+		}
+	}
 	if indexed {
 		it, err := outputItem(pos[0], name, index, out, spec.Type.IsListType())
 		if err != nil {
@@ -338,7 +402,12 @@ func cmdExport(args []string, stdout, stderr io.Writer) int {
 		return exitOn(stderr, writeFileAtomic(*dst, b))
 	}
 	if out.Value != nil {
-		return exitOn(stderr, writeFileAtomic(*dst, append(jsondoc.StoredValue(spec, out.Value), '\n')))
+		b, err := exportValue(pos[0], spec, out.Value, exportFormat(*format, *dst))
+		if err != nil {
+			fmt.Fprintf(stderr, "modulo export: %v\n", err)
+			return 1
+		}
+		return exitOn(stderr, writeFileAtomic(*dst, b))
 	}
 	if !spec.Type.IsListType() {
 		b, err := c.Get(out.Items[0].ID)
@@ -365,8 +434,9 @@ func cmdExport(args []string, stdout, stderr io.Writer) int {
 
 // exportAll writes every output of n into the directory dst: artifacts under the file name
 // their producer gave them (a report's table.csv, index.html) or else after the output
-// (final.safetensors, checkpoints-0001.safetensors), values as OUTPUT.json.
-func exportAll(n *pipelines.PlanNode, c *artifacts.Cache, dst string, stdout, stderr io.Writer) int {
+// (final.safetensors, checkpoints-0001.safetensors), values as OUTPUT.json, or with format
+// csv tables as OUTPUT.csv.
+func exportAll(n *pipelines.PlanNode, c *artifacts.Cache, dst, format string, stdout, stderr io.Writer) int {
 	if err := os.MkdirAll(dst, 0o777); err != nil {
 		return exitOn(stderr, err)
 	}
@@ -375,8 +445,13 @@ func exportAll(n *pipelines.PlanNode, c *artifacts.Cache, dst string, stdout, st
 	for _, spec := range n.Inst.Block.Kind.Outputs {
 		out := n.Entry.Outputs[spec.Name]
 		if out.Value != nil {
-			name := spec.Name + ".json"
-			if err := writeFileAtomic(filepath.Join(dst, name), append(jsondoc.StoredValue(spec, out.Value), '\n')); err != nil {
+			name, b := spec.Name+".json", append(jsondoc.StoredValue(spec, out.Value), '\n')
+			if format == "csv" {
+				if t, err := exportValue(n.Inst.Addr, spec, out.Value, "csv"); err == nil {
+					name, b = spec.Name+".csv", t
+				}
+			}
+			if err := writeFileAtomic(filepath.Join(dst, name), b); err != nil {
 				return exitOn(stderr, err)
 			}
 			written = append(written, name)
