@@ -34,6 +34,7 @@ type Applier struct {
 
 	mu      sync.Mutex
 	results map[string]cty.Value
+	actions map[string]artifacts.ActionID // of the resolved nodes
 	ran     map[string]bool
 	pulled  map[string]bool       // cached nodes fetched from the remote
 	local   map[string]localEntry // cached nodes found here, not yet shared (see share)
@@ -60,6 +61,7 @@ type Report struct {
 // half-written reaches the cache either way.
 func (a *Applier) Apply(ctx context.Context) *Report {
 	a.results = map[string]cty.Value{}
+	a.actions = map[string]artifacts.ActionID{}
 	a.ran = map[string]bool{}
 	a.pulled = map[string]bool{}
 	a.local = map[string]localEntry{}
@@ -126,6 +128,15 @@ func (a *Applier) emit(e Event) {
 // ValueOf returns the value of inst after the run: its outputs, or unknowns if it did not
 // finish. Use it to evaluate output blocks (Graph.Outputs) once Apply has returned.
 func (a *Applier) ValueOf(inst *Instance) cty.Value { return a.valueOf(inst) }
+
+// Action returns the action of addr if the run resolved it (ran it or found it cached),
+// known even for a node the plan deferred.
+func (a *Applier) Action(addr string) (artifacts.ActionID, bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	id, ok := a.actions[addr]
+	return id, ok
+}
 
 func (a *Applier) valueOf(inst *Instance) cty.Value {
 	a.mu.Lock()
@@ -296,6 +307,7 @@ func (a *Applier) lock(ctx context.Context, addr string, id artifacts.ActionID) 
 func (a *Applier) resolved(addr string, v cty.Value, id artifacts.ActionID, keyID artifacts.OutputID, ran bool) {
 	a.mu.Lock()
 	a.results[addr] = v
+	a.actions[addr] = id
 	a.ran[addr] = ran
 	a.mu.Unlock()
 	if !ran {

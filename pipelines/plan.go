@@ -53,7 +53,13 @@ type PlanNode struct {
 	// Expect is what the configuration tells of the artifact outputs before the node runs
 	// (stages.Kind.Expect), so that nodes downstream are checked against it.
 	Expect map[string]stages.Expected
+	// Diags are the diagnostics planning this node gave, also among those Plan returns; a
+	// node with errors among them is Deferred and could not be planned.
+	Diags hcl.Diagnostics
 }
+
+// Failed reports whether n could not be planned: its configuration has errors.
+func (n *PlanNode) Failed() bool { return n.Diags.HasErrors() }
 
 // Plan is the plan of a graph, restricted to the targets and their dependencies.
 type Plan struct {
@@ -168,6 +174,7 @@ func (p *Planner) Plan(targets map[string]bool) (*Plan, hcl.Diagnostics) {
 			nodes[i], nodeDiags[i] = p.planNode(plan, g.Instances[level[i]], valueOf)
 		})
 		for i, addr := range level {
+			nodes[i].Diags = nodeDiags[i]
 			plan.Nodes[addr] = nodes[i]
 			diags = append(diags, nodeDiags[i]...)
 		}

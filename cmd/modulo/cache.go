@@ -21,8 +21,12 @@ func cmdCache(args []string, stdout, stderr io.Writer) int {
 func cacheInfo(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("cache info", flag.ContinueOnError)
 	dir := fs.String("cache", "", "cache directory")
+	asJSON := fs.Bool("json", false, "print the figures as a JSON document on stdout (docs/JSON.md)")
 	if _, ok := parseFlags(fs, args, stderr); !ok {
 		return 1
+	}
+	if *asJSON {
+		return cacheInfoJSON(*dir, stdout, stderr)
 	}
 	c, ok := openCache(*dir, stderr)
 	if !ok {

@@ -35,9 +35,14 @@ func (p *pipelineFlags) register(fs *flag.FlagSet) {
 
 // open loads and builds the pipeline, printing diagnostics (warnings too) to stderr.
 func (p *pipelineFlags) open(path string, stderr io.Writer) (*pipelines.Graph, bool) {
-	g, cfg, diags := pipelines.Open(path, stages.Default, pipelines.VarSource{Values: p.vars, Files: p.varFiles, Env: os.Environ()})
+	g, cfg, diags := pipelines.Open(path, stages.Default, p.varSource())
 	printDiags(stderr, cfg, diags)
 	return g, !diags.HasErrors()
+}
+
+// varSource is where the pipeline's variables come from: the flags and the environment.
+func (p *pipelineFlags) varSource() pipelines.VarSource {
+	return pipelines.VarSource{Values: p.vars, Files: p.varFiles, Env: os.Environ()}
 }
 
 // cache opens the cache directory.
@@ -46,26 +51,33 @@ func (p *pipelineFlags) cache(stderr io.Writer) (*artifacts.Cache, bool) {
 }
 
 func openCache(dir string, stderr io.Writer) (*artifacts.Cache, bool) {
+	c, err := cacheAt(dir)
+	if err != nil {
+		fmt.Fprintf(stderr, "modulo: %v\n", err)
+		return nil, false
+	}
+	return c, true
+}
+
+// cacheAt opens the cache in dir, or the default one for "", with an error that names the
+// cache directory and the remedy.
+func cacheAt(dir string) (*artifacts.Cache, error) {
 	if dir == "" {
 		d, err := artifacts.DefaultDir()
 		if err != nil {
-			fmt.Fprintf(stderr, "modulo: no cache directory: %v; set MODULO_CACHE\n", err)
-			return nil, false
+			return nil, fmt.Errorf("no cache directory: %v; set MODULO_CACHE", err)
 		}
 		dir = d
 	}
 	c, err := artifacts.Open(dir)
 	var de *artifacts.DiskError
 	if errors.As(err, &de) {
-		// It names the cache directory and the remedy already.
-		fmt.Fprintf(stderr, "modulo: %v\n", err)
-		return nil, false
+		return nil, err // it names the cache directory and the remedy already
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "modulo: cannot open the cache: %v\n", err)
-		return nil, false
+		return nil, fmt.Errorf("cannot open the cache: %v", err)
 	}
-	return c, true
+	return c, nil
 }
 
 // printDiags renders diagnostics with their source lines, as HCL tools do, escaping the

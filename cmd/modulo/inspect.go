@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -13,21 +12,27 @@ import (
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
-	"github.com/zclconf/go-cty/cty"
+	ctyjson "github.com/zclconf/go-cty/cty/json"
 
 	"github.com/modulo-ml/modulo/artifacts"
 	"github.com/modulo-ml/modulo/internal/bytesize"
 	"github.com/modulo-ml/modulo/pipelines"
+	"github.com/modulo-ml/modulo/pipelines/jsondoc"
 	"github.com/modulo-ml/modulo/stages"
+	"github.com/modulo-ml/modulo/stages/kinds"
 )
 
 func cmdValidate(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("validate", flag.ContinueOnError)
 	var pf pipelineFlags
 	pf.register(fs)
+	asJSON := fs.Bool("json", false, "print the result as a JSON document on stdout, as terraform validate -json does (docs/JSON.md)")
 	path, ok := parsePipelineArgs(fs, args, stderr)
 	if !ok {
 		return 1
+	}
+	if *asJSON {
+		return validateJSON(&pf, path, stdout, stderr)
 	}
 	g, ok := pf.open(path, stderr)
 	if !ok {
@@ -48,11 +53,15 @@ func cmdGraph(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("graph", flag.ContinueOnError)
 	var pf pipelineFlags
 	pf.register(fs)
-	format := fs.String("format", "dot", "dot or mermaid")
+	format := fs.String("format", "dot", "dot, mermaid or json (as -json)")
 	withPlan := fs.Bool("plan", false, "colour nodes by their plan status (reads the cache)")
+	asJSON := fs.Bool("json", false, "print the nodes and edges as a JSON document on stdout (docs/JSON.md)")
 	path, ok := parsePipelineArgs(fs, args, stderr)
 	if !ok {
 		return 1
+	}
+	if *asJSON || *format == "json" {
+		return graphJSON(&pf, path, *withPlan, stdout, stderr)
 	}
 	g, ok := pf.open(path, stderr)
 	if !ok {
@@ -73,7 +82,7 @@ func cmdGraph(args []string, stdout, stderr io.Writer) int {
 	case "mermaid":
 		err = pipelines.WriteMermaid(stdout, g, plan)
 	default:
-		fmt.Fprintf(stderr, "modulo graph: unknown format %q; use dot or mermaid\n", *format)
+		fmt.Fprintf(stderr, "modulo graph: unknown format %q; use dot, mermaid or json\n", *format)
 		return 1
 	}
 	if err != nil {
@@ -146,26 +155,37 @@ func cmdFmt(args []string, stdout, stderr io.Writer) int {
 	return status
 }
 
-// lookupNode plans the pipeline and returns the node at addr.
+// lookupNode plans the pipeline and returns the node at addr, printing what is wrong.
 func lookupNode(pf *planFlags, path, addr string, stderr io.Writer) (*pipelines.PlanNode, *artifacts.Cache, bool) {
-	pf.targets = listFlag{addr}
-	plan, _, c, ok := pf.plan(path, stderr)
-	if !ok {
-		return nil, nil, false
+	n, pl := findNode(pf, path, addr, stderr)
+	printDiags(stderr, pl.cfg, pl.diags)
+	if pl.err != nil {
+		fmt.Fprintf(stderr, "modulo: %v\n", pl.err)
 	}
-	n := plan.Nodes[addr]
+	return n, pl.cache, n != nil
+}
+
+// findNode plans the pipeline and returns the node at addr, fetched from the remote cache
+// if that is where its result is, or nil and what is wrong.
+func findNode(pf *planFlags, path, addr string, stderr io.Writer) (*pipelines.PlanNode, *planned) {
+	pf.targets = listFlag{addr}
+	pl := pf.load(path, stderr)
+	if !pl.ok() {
+		return nil, pl
+	}
+	n := pl.plan.Nodes[addr]
 	if n == nil {
-		fmt.Fprintf(stderr, "modulo: %s is a block with several instances; name one, as in %s[\"KEY\"]\n", addr, addr)
-		return nil, nil, false
+		pl.err, pl.errSummary = fmt.Errorf("%s is a block with several instances; name one, as in %s[\"KEY\"]", addr, addr), "Not a single node"
+		return nil, pl
 	}
 	if n.Status == pipelines.Cached && n.Entry.FromRemote() {
 		// show and export read the blobs: a teammate's result is fetched first.
-		if err := c.Pull(context.Background(), n.Action, n.Entry); err != nil {
-			fmt.Fprintf(stderr, "modulo: %s is in the remote cache but could not be fetched: %v\n", addr, err)
-			return nil, nil, false
+		if err := pl.cache.Pull(context.Background(), n.Action, n.Entry); err != nil {
+			pl.err, pl.errSummary = fmt.Errorf("%s is in the remote cache but could not be fetched: %v", addr, err), "Cannot fetch the result"
+			return nil, pl
 		}
 	}
-	return n, c, true
+	return n, pl
 }
 
 func cmdShow(args []string, stdout, stderr io.Writer) int {
@@ -173,13 +193,17 @@ func cmdShow(args []string, stdout, stderr io.Writer) int {
 	var pf planFlags
 	pf.register(fs)
 	path := fs.String("p", ".", "the pipeline")
+	asJSON := fs.Bool("json", false, "print the node's outputs, files and provenance as a JSON document on stdout (docs/JSON.md)")
 	pos, ok := parseFlags(fs, args, stderr)
 	if !ok {
 		return 1
 	}
 	if len(pos) != 1 {
-		fmt.Fprintln(stderr, "usage: modulo show [-p PIPELINE] ADDR")
+		fmt.Fprintln(stderr, "usage: modulo show [-p PIPELINE] [-json] ADDR")
 		return 1
+	}
+	if *asJSON {
+		return showJSON(&pf, *path, pos[0], stdout, stderr)
 	}
 	n, c, ok := lookupNode(&pf, *path, pos[0], stderr)
 	if !ok {
@@ -200,7 +224,7 @@ func cmdShow(args []string, stdout, stderr io.Writer) int {
 		name := spec.Name
 		out := e.Outputs[name]
 		if out.Value != nil {
-			fmt.Fprintf(stdout, "  %-14s %s\n", name, pipelines.Printable(string(plainValue(spec, out.Value))))
+			fmt.Fprintf(stdout, "  %-14s %s\n", name, pipelines.Printable(string(jsondoc.StoredValue(spec, out.Value))))
 			continue
 		}
 		for i, it := range out.Items {
@@ -266,7 +290,57 @@ the file PATH, a value as JSON, a sequence (checkpoints, levels) as the director
 one file per element (0000, 0001, …), and one element of a sequence, named as show names it
 (checkpoints[2], from 0), to the file PATH. Without OUTPUT, every output is written into the
 directory PATH, each file named after its output, or as its stage named it (a report's
-index.html).`
+index.html).
+
+A table, a value that is a list of objects one per row (train's metrics, interpolate's
+curve, a command's table), is written as CSV with -format csv, or when PATH ends in .csv: a
+header row naming the columns, then one line per row, numbers exact and nulls empty, as a
+report writes its table.csv. Without OUTPUT, -format csv writes every table as OUTPUT.csv.
+Artifacts are written as they are stored: -format only checks that they are CSV or JSON.`
+
+// exportFormat is how export writes a value output: -format if given, else by the
+// extension of the destination (.csv: CSV), else JSON.
+func exportFormat(format, dst string) string {
+	if format != "" {
+		return format
+	}
+	if strings.EqualFold(filepath.Ext(dst), ".csv") {
+		return "csv"
+	}
+	return "json"
+}
+
+// exportValue is a value output as export writes it: JSON, or with format csv a table as
+// CSV (kinds.TableCSV) and anything else an error that says what to do instead.
+func exportValue(addr string, spec stages.OutputSpec, raw []byte, format string) ([]byte, error) {
+	if format != "csv" {
+		return append(jsondoc.StoredValue(spec, raw), '\n'), nil
+	}
+	v, err := ctyjson.Unmarshal(raw, spec.Type)
+	if err != nil {
+		return nil, fmt.Errorf("%s.%s: reading the stored value: %v", addr, spec.Name, err)
+	}
+	b, err := kinds.TableCSV(v)
+	if err != nil {
+		return nil, fmt.Errorf("%s.%s cannot be written as CSV: %v; export it as JSON (-format json, or a PATH that does not end in .csv)", addr, spec.Name, err)
+	}
+	return b, nil
+}
+
+// checkArtifactFormat checks an explicit -format against an artifact's media type: export
+// writes artifacts as they are stored, converting nothing.
+func checkArtifactFormat(addr, name, format, media string) error {
+	m, _, _ := strings.Cut(media, ";")
+	m = strings.TrimSpace(m)
+	switch {
+	case format == "":
+	case format == "csv" && m == "text/csv":
+	case format == "json" && (m == "application/json" || strings.HasSuffix(m, "+json")):
+	default:
+		return fmt.Errorf("%s.%s is an artifact (%s), written as it is stored: -format %s converts value outputs only; leave it out", addr, name, media, format)
+	}
+	return nil
+}
 
 func cmdExport(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("export", flag.ContinueOnError)
@@ -274,8 +348,13 @@ func cmdExport(args []string, stdout, stderr io.Writer) int {
 	pf.register(fs)
 	path := fs.String("p", ".", "the pipeline")
 	dst := fs.String("o", "", "destination file (a directory for a sequence)")
+	format := fs.String("format", "", "how a value output is written: json, or csv for a table (a list of objects); default: csv when PATH ends in .csv, else json")
 	pos, ok := parseFlags(fs, args, stderr)
 	if !ok {
+		return 1
+	}
+	if *format != "" && *format != "csv" && *format != "json" {
+		fmt.Fprintf(stderr, "modulo export: unknown format %q; use csv (a table) or json\n", *format)
 		return 1
 	}
 	if len(pos) < 1 || len(pos) > 2 || *dst == "" {
@@ -291,7 +370,7 @@ func cmdExport(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	if len(pos) == 1 {
-		return exportAll(n, c, *dst, stdout, stderr)
+		return exportAll(n, c, *dst, *format, stdout, stderr)
 	}
 	name, index, indexed, err := parseOutputRef(pos[1])
 	if err != nil {
@@ -304,6 +383,12 @@ func cmdExport(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	spec, _ := n.Inst.Block.Kind.Output(name)
+	if out.Value == nil {
+		if err := checkArtifactFormat(pos[0], name, *format, out.Media); err != nil {
+			fmt.Fprintf(stderr, "modulo export: %v\n", err)
+			return 1
+		}
+	}
 	if indexed {
 		it, err := outputItem(pos[0], name, index, out, spec.Type.IsListType())
 		if err != nil {
@@ -317,7 +402,12 @@ func cmdExport(args []string, stdout, stderr io.Writer) int {
 		return exitOn(stderr, writeFileAtomic(*dst, b))
 	}
 	if out.Value != nil {
-		return exitOn(stderr, writeFileAtomic(*dst, append(plainValue(spec, out.Value), '\n')))
+		b, err := exportValue(pos[0], spec, out.Value, exportFormat(*format, *dst))
+		if err != nil {
+			fmt.Fprintf(stderr, "modulo export: %v\n", err)
+			return 1
+		}
+		return exitOn(stderr, writeFileAtomic(*dst, b))
 	}
 	if !spec.Type.IsListType() {
 		b, err := c.Get(out.Items[0].ID)
@@ -344,8 +434,9 @@ func cmdExport(args []string, stdout, stderr io.Writer) int {
 
 // exportAll writes every output of n into the directory dst: artifacts under the file name
 // their producer gave them (a report's table.csv, index.html) or else after the output
-// (final.safetensors, checkpoints-0001.safetensors), values as OUTPUT.json.
-func exportAll(n *pipelines.PlanNode, c *artifacts.Cache, dst string, stdout, stderr io.Writer) int {
+// (final.safetensors, checkpoints-0001.safetensors), values as OUTPUT.json, or with format
+// csv tables as OUTPUT.csv.
+func exportAll(n *pipelines.PlanNode, c *artifacts.Cache, dst, format string, stdout, stderr io.Writer) int {
 	if err := os.MkdirAll(dst, 0o777); err != nil {
 		return exitOn(stderr, err)
 	}
@@ -354,8 +445,13 @@ func exportAll(n *pipelines.PlanNode, c *artifacts.Cache, dst string, stdout, st
 	for _, spec := range n.Inst.Block.Kind.Outputs {
 		out := n.Entry.Outputs[spec.Name]
 		if out.Value != nil {
-			name := spec.Name + ".json"
-			if err := writeFileAtomic(filepath.Join(dst, name), append(plainValue(spec, out.Value), '\n')); err != nil {
+			name, b := spec.Name+".json", append(jsondoc.StoredValue(spec, out.Value), '\n')
+			if format == "csv" {
+				if t, err := exportValue(n.Inst.Addr, spec, out.Value, "csv"); err == nil {
+					name, b = spec.Name+".csv", t
+				}
+			}
+			if err := writeFileAtomic(filepath.Join(dst, name), b); err != nil {
 				return exitOn(stderr, err)
 			}
 			written = append(written, name)
@@ -456,18 +552,3 @@ func writeFileAtomic(path string, data []byte) error {
 
 // logLines is how much of a run's log show prints.
 const logLines = 20
-
-// plainValue is a stored value output as JSON. A value of a type known only once it was
-// computed (a command's table) is stored with its type, as cty's JSON does; the value alone
-// is what a person or a script reading the export wants.
-func plainValue(spec stages.OutputSpec, raw []byte) []byte {
-	if spec.Type == cty.DynamicPseudoType {
-		var w struct {
-			Value json.RawMessage `json:"value"`
-		}
-		if json.Unmarshal(raw, &w) == nil && w.Value != nil {
-			return append([]byte{}, w.Value...)
-		}
-	}
-	return append([]byte{}, raw...)
-}

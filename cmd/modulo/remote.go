@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"sync"
 
+	"github.com/hashicorp/hcl/v2"
+
 	"github.com/modulo-ml/modulo/artifacts"
 	"github.com/modulo-ml/modulo/internal/bytesize"
 	"github.com/modulo-ml/modulo/pipelines"
@@ -37,14 +39,25 @@ func (r *remoteFlags) register(fs *flag.FlagSet) {
 // attach connects c to the remote cache the flags, the environment and the pipeline's cache
 // block name, if any. Diagnostics, and warnings about the remote (each once), go to stderr.
 func (r *remoteFlags) attach(c *artifacts.Cache, cfg *pipelines.Config, stderr io.Writer) bool {
+	diags, err := r.connect(c, cfg, stderr)
+	printDiags(stderr, cfg, diags)
+	if err != nil {
+		fmt.Fprintf(stderr, "modulo: %v\n", err)
+	}
+	return !diags.HasErrors() && err == nil
+}
+
+// connect is attach returning what is wrong instead of printing it: diagnostics of the
+// settings, or else the error of connecting. Warnings about the remote still go to stderr,
+// when they happen.
+func (r *remoteFlags) connect(c *artifacts.Cache, cfg *pipelines.Config, stderr io.Writer) (hcl.Diagnostics, error) {
 	var decl *pipelines.CacheDecl
 	if cfg != nil {
 		decl = cfg.Cache
 	}
 	rc, diags := pipelines.ResolveRemote(decl, r.RemoteFlags, os.Getenv)
-	printDiags(stderr, cfg, diags)
 	if diags.HasErrors() {
-		return false
+		return diags, nil
 	}
 	r.resolved = rc
 	var mu sync.Mutex
@@ -54,13 +67,12 @@ func (r *remoteFlags) attach(c *artifacts.Cache, cfg *pipelines.Config, stderr i
 		fmt.Fprintf(stderr, "Warning: %s\n", msg)
 	})
 	if err != nil {
-		fmt.Fprintf(stderr, "modulo: %v\n", err)
-		return false
+		return diags, err
 	}
 	if rm != nil {
 		c.SetRemote(rm)
 	}
-	return true
+	return diags, nil
 }
 
 // cacheKeygen makes a signing key pair: the private key to a file, the public key, for

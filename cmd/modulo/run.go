@@ -13,10 +13,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hashicorp/hcl/v2"
+
 	"github.com/modulo-ml/modulo/artifacts"
 	"github.com/modulo-ml/modulo/pipelines"
+	"github.com/modulo-ml/modulo/pipelines/jsondoc"
 	"github.com/modulo-ml/modulo/pipelines/slurmexec"
 	"github.com/modulo-ml/modulo/slurm"
+	"github.com/modulo-ml/modulo/stages"
 )
 
 // planFlags are shared by plan and run.
@@ -34,24 +38,71 @@ func (p *planFlags) register(fs *flag.FlagSet) {
 	fs.Var(&p.force, "force", "run this node even if it is cached (repeatable)")
 }
 
-// plan loads the pipeline and plans it against the cache.
+// plan loads the pipeline and plans it against the cache, printing what is wrong on stderr.
 func (p *planFlags) plan(path string, stderr io.Writer) (*pipelines.Plan, *pipelines.Planner, *artifacts.Cache, bool) {
-	g, ok := p.open(path, stderr)
-	if !ok {
-		return nil, nil, nil, false
+	pl := p.load(path, stderr)
+	printDiags(stderr, pl.cfg, pl.diags)
+	if pl.err != nil {
+		fmt.Fprintf(stderr, "modulo: %v\n", pl.err)
 	}
-	c, ok := p.cache(stderr)
-	if !ok || !p.remote.attach(c, g.Config, stderr) {
-		return nil, nil, nil, false
+	return pl.plan, pl.planner, pl.cache, pl.ok()
+}
+
+// planned is what loading and planning a pipeline gave.
+type planned struct {
+	plan    *pipelines.Plan // nil unless the pipeline loaded and the cache opened
+	planner *pipelines.Planner
+	cache   *artifacts.Cache
+	cfg     *pipelines.Config // for rendering diagnostics; may be nil
+	diags   hcl.Diagnostics
+	// err is a failure outside the pipeline's source (the cache, the remote, a node that
+	// cannot be shown), which stopped the command; errSummary says in a few words what
+	// failed, for a JSON document's diagnostic.
+	err        error
+	errSummary string
+}
+
+// allDiags returns the diagnostics with err, if any, as one more.
+func (pl *planned) allDiags() hcl.Diagnostics {
+	if pl.err == nil {
+		return pl.diags
 	}
-	targets, diags := pipelines.Selection(p.targets).Resolve(g)
+	return append(pl.diags[:len(pl.diags):len(pl.diags)], jsondoc.Message(pl.errSummary, pl.err.Error()))
+}
+
+func (pl *planned) ok() bool { return pl.err == nil && !pl.diags.HasErrors() && pl.plan != nil }
+
+// load loads the pipeline and plans it against the cache, returning what is wrong rather
+// than printing it; the remote cache's warnings go to stderr as they happen.
+func (p *planFlags) load(path string, stderr io.Writer) *planned {
+	pl := &planned{}
+	g, cfg, diags := pipelines.Open(path, stages.Default, p.varSource())
+	pl.cfg, pl.diags = cfg, diags
+	if diags.HasErrors() {
+		return pl
+	}
+	c, err := cacheAt(p.cacheDir)
+	if err != nil {
+		pl.err, pl.errSummary = err, "Cannot open the cache"
+		return pl
+	}
+	d, err := p.remote.connect(c, g.Config, stderr)
+	pl.diags = append(pl.diags, d...)
+	if err != nil {
+		pl.err, pl.errSummary = err, "Cannot connect to the remote cache"
+	}
+	if err != nil || d.HasErrors() {
+		return pl
+	}
+	targets, d := pipelines.Selection(p.targets).Resolve(g)
+	pl.diags = append(pl.diags, d...)
 	force, d := pipelines.Selection(p.force).Resolve(g)
-	diags = append(diags, d...)
+	pl.diags = append(pl.diags, d...)
 	planner := &pipelines.Planner{Graph: g, Cache: c, State: pipelines.LoadState(c.Dir(), path), Force: force}
 	plan, d := planner.Plan(targets)
-	diags = append(diags, d...)
-	printDiags(stderr, g.Config, diags)
-	return plan, planner, c, !diags.HasErrors()
+	pl.diags = append(pl.diags, d...)
+	pl.plan, pl.planner, pl.cache = plan, planner, c
+	return pl
 }
 
 const planHelp = `
@@ -63,9 +114,13 @@ func cmdPlan(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("plan", flag.ContinueOnError)
 	var pf planFlags
 	pf.register(fs)
+	asJSON := fs.Bool("json", false, "print the plan as a JSON document on stdout, diagnostics included (docs/JSON.md)")
 	path, ok := parsePipelineArgs(fs, args, stderr)
 	if !ok {
 		return 1
+	}
+	if *asJSON {
+		return planJSON(&pf, path, stdout, stderr)
 	}
 	plan, _, _, ok := pf.plan(path, stderr)
 	if !ok {
@@ -132,6 +187,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	keepGoing := fs.Bool("keep-going", false, "after a failure, keep running every branch that does not depend on it")
 	progress := fs.String("progress", "auto", "progress display: auto, tty, plain or json")
 	executor := fs.String("executor", cmp.Or(os.Getenv("MODULO_EXECUTOR"), "local"), "where nodes that miss the cache run: local, or slurm (jobs on a Slurm cluster, configured by the pipeline's executor block; default $MODULO_EXECUTOR, else local)")
+	asJSON := fs.Bool("json", false, "when the run is over, print its outcome as a JSON document on stdout (docs/JSON.md); progress, -progress json's too, goes to stderr")
 	path, ok := parsePipelineArgs(fs, args, stderr)
 	if !ok {
 		return 1
@@ -147,21 +203,38 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "modulo run: -executor %q: the executors are local (this machine, the default) and slurm (a Slurm cluster)\n", *executor)
 		return 1
 	}
-	plan, planner, c, ok := pf.plan(path, stderr)
-	if !ok {
+	pl := pf.load(path, stderr)
+	if !*asJSON {
+		printDiags(stderr, pl.cfg, pl.diags)
+		if pl.err != nil {
+			fmt.Fprintf(stderr, "modulo: %v\n", pl.err)
+		}
+	}
+	// failed ends a run that could not start: with -json, with the document of a run in
+	// which nothing ran.
+	failed := func(diags hcl.Diagnostics) int {
+		if *asJSON {
+			writeJSON(stdout, stderr, jsondoc.NewRun(pl.plan, nil, nil, nil, diags, 0))
+		}
 		return 1
 	}
+	if !pl.ok() {
+		return failed(pl.allDiags())
+	}
+	plan, planner, c := pl.plan, pl.planner, pl.cache
 	var exec pipelines.Executor
 	if *executor == "slurm" {
 		x, err := slurmexec.New(planner.Graph.Config.Executor, pf.remote.resolved, planner.Graph.Config.Dir, &slurm.Client{})
 		if err != nil {
-			fmt.Fprintf(stderr, "modulo run: %v\n", err)
-			return 1
+			if !*asJSON {
+				fmt.Fprintf(stderr, "modulo run: %v\n", err)
+			}
+			return failed(append(pl.diags, jsondoc.Message("Cannot use the Slurm executor", err.Error())))
 		}
 		exec = x
 	}
 	out := io.Writer(stderr)
-	if *progress == "json" {
+	if *progress == "json" && !*asJSON {
 		out = stdout
 	}
 	disp, err := newDisplay(*progress, out, len(plan.Order))
@@ -172,11 +245,15 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := interruptible(stderr)
 	defer stop()
 	start := time.Now()
+	var runLog jsondoc.RunLog
 	app := &pipelines.Applier{
-		Plan:      plan,
-		Cache:     c,
-		State:     planner.State,
-		Observe:   disp.Observe,
+		Plan:  plan,
+		Cache: c,
+		State: planner.State,
+		Observe: func(e pipelines.Event) {
+			disp.Observe(e)
+			runLog.Observe(e)
+		},
 		Workers:   *jobs,
 		KeepGoing: *keepGoing,
 		Force:     planner.Force,
@@ -184,6 +261,11 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	}
 	rep := app.Apply(ctx)
 	disp.Close()
+	if *asJSON {
+		// The document says what the summary would: its counts, and each failure.
+		code := summarize(io.Discard, io.Discard, plan, rep, interruptOf(ctx), 0, true)
+		return max(code, writeJSON(stdout, stderr, jsondoc.NewRun(plan, app, rep, &runLog, pl.diags, time.Since(start))))
+	}
 	code := summarize(stdout, stderr, plan, rep, interruptOf(ctx), time.Since(start), *progress == "json")
 	if *progress != "json" {
 		printOutputs(stdout, stderr, plan.Graph, app.ValueOf)
