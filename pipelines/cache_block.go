@@ -48,9 +48,8 @@ var cacheOverrides = map[string]string{
 	"trusted_keys": EnvTrustedKeys,
 }
 
-var cacheSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
-	{Name: "remote"}, {Name: "read_only"}, {Name: "signing_key"}, {Name: "trusted_keys"},
-}}
+// cacheSchema is the block's, documented in cacheDoc (language.go).
+var cacheSchema = langSchema(cacheDoc.Schema)
 
 func (c *Config) loadCache(b *hcl.Block) hcl.Diagnostics {
 	if c.Cache != nil {

@@ -2,7 +2,6 @@ package pipelines
 
 import (
 	"fmt"
-	"math"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -13,6 +12,8 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
+
+	"github.com/modulo-ml/modulo/stages"
 )
 
 // ExecutorDecl is the pipeline's executor block: where the nodes that miss the cache run
@@ -93,15 +94,12 @@ func (r Resources) Over(base Resources) Resources {
 // settings.
 var ExecutorTypes = []string{"local", "slurm"}
 
-var executorSchema = &hcl.BodySchema{
-	Attributes: []hcl.AttributeSchema{
-		{Name: "partition"}, {Name: "account"}, {Name: "qos"}, {Name: "cpus"}, {Name: "mem"}, {Name: "time"}, {Name: "gpus"},
-		{Name: "max_jobs"}, {Name: "retries"}, {Name: "extra_args"}, {Name: "modulo"}, {Name: "dir"},
-	},
-	Blocks: []hcl.BlockHeaderSchema{{Type: "resources", LabelNames: []string{"kind"}}},
-}
-
-var resourcesSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "cpus"}, {Name: "mem"}, {Name: "time"}, {Name: "gpus"}, {Name: "partition"}}}
+// executorSchema and resourcesSchema are the blocks', documented in executorDoc and
+// resourcesDoc (language.go).
+var (
+	executorSchema  = langSchema(executorDoc.Schema)
+	resourcesSchema = langSchema(resourcesDoc)
+)
 
 func (c *Config) loadExecutor(b *hcl.Block) hcl.Diagnostics {
 	if len(b.Labels) != 1 {
@@ -133,8 +131,8 @@ func (c *Config) loadExecutor(b *hcl.Block) hcl.Diagnostics {
 	}
 	d.Resources = lit.resources(content.Attributes)
 	d.Resources.Partition = "" // the executor's partition is d.Partition
-	d.MaxJobs = lit.count(content.Attributes["max_jobs"], 1, 100000, 0)
-	d.Retries = lit.count(content.Attributes["retries"], 0, 100, -1)
+	d.MaxJobs = lit.count(content.Attributes["max_jobs"], maxJobsCheck, 0)
+	d.Retries = lit.count(content.Attributes["retries"], retriesCheck, -1)
 	if a := content.Attributes["extra_args"]; a != nil {
 		if v, ok := lit.value(a, cty.List(cty.String), "a list of strings, each one sbatch argument (\"--constraint=avx512\")"); ok {
 			for it := v.ElementIterator(); it.Next(); {
@@ -202,22 +200,21 @@ func (l literals) str(a *hcl.Attribute) string {
 	return ""
 }
 
-// count reads a whole number from lo to hi; unset is def.
-func (l literals) count(a *hcl.Attribute, lo, hi, def int) int {
+// count reads a whole number that c allows (a stages.Int); unset is def.
+func (l literals) count(a *hcl.Attribute, c stages.Constraint, def int) int {
 	if a == nil {
 		return def
 	}
-	want := fmt.Sprintf("a whole number from %d to %d", lo, hi)
-	v, ok := l.value(a, cty.Number, want)
+	v, ok := l.value(a, cty.Number, c.Doc())
 	if !ok {
 		return def
 	}
-	f, _ := v.AsBigFloat().Float64()
-	if f != math.Trunc(f) || f < float64(lo) || f > float64(hi) {
-		l.bad(a, fmt.Sprintf("%s must be %s, not %s.", a.Name, want, v.AsBigFloat().Text('g', -1)))
+	if err := c.Check(v); err != nil {
+		l.bad(a, fmt.Sprintf("%s %v.", a.Name, err))
 		return def
 	}
-	return int(f)
+	n, _ := v.AsBigFloat().Int64()
+	return int(n)
 }
 
 func (l literals) bad(a *hcl.Attribute, detail string) {
@@ -226,7 +223,7 @@ func (l literals) bad(a *hcl.Attribute, detail string) {
 
 func (l literals) resources(attrs hcl.Attributes) Resources {
 	var r Resources
-	r.CPUs = l.count(attrs["cpus"], 1, 4096, 0)
+	r.CPUs = l.count(attrs["cpus"], cpusCheck, 0)
 	if a := attrs["mem"]; a != nil {
 		if s := l.str(a); s != "" {
 			mb, err := ParseMem(s)

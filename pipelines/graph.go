@@ -245,7 +245,8 @@ func (g *Graph) cycleDiags() hcl.Diagnostics {
 
 // tidyDiags drops repeated diagnostics (a mistake in a for_each block is found once per
 // instance, but the user wrote it once and should read it once) and sorts them by position,
-// so the same pipeline gives the same text on every run whatever map order HCL used.
+// so the same pipeline gives the same text on every run whatever map order HCL used. A
+// call of an unknown function is explained on the way (explainFunction).
 func tidyDiags(diags hcl.Diagnostics) hcl.Diagnostics {
 	type key struct {
 		sev             hcl.DiagnosticSeverity
@@ -255,6 +256,7 @@ func tidyDiags(diags hcl.Diagnostics) hcl.Diagnostics {
 	seen := map[key]bool{}
 	out := diags[:0:0]
 	for _, d := range diags {
+		d = explainFunction(d)
 		k := key{sev: d.Severity, summary: d.Summary, detail: d.Detail}
 		if d.Subject != nil {
 			k.subject = *d.Subject

@@ -258,13 +258,17 @@ func unexpectedItems(rest hcl.Body, s stages.Schema, meta bool) hcl.Diagnostics 
 		attrs = append(attrs, a.Name)
 	}
 	if meta {
-		attrs = append(attrs, "for_each", "depends_on")
+		for _, a := range stageMeta.Attributes {
+			attrs = append(attrs, a.Name)
+		}
 	}
 	for _, b := range s.Blocks {
 		blocks = append(blocks, b.Name)
 	}
 	if meta {
-		blocks = append(blocks, "resources")
+		for _, b := range stageMeta.Blocks {
+			blocks = append(blocks, b.Name)
+		}
 	}
 	var diags hcl.Diagnostics
 	for _, name := range sortedAttrNames(sb.Attributes) {
@@ -317,17 +321,21 @@ func unexpectedItems(rest hcl.Body, s stages.Schema, meta bool) hcl.Diagnostics 
 	return diags
 }
 
+// bodySchema is the hcl schema of a body of s; with meta, of a stage block's body, which
+// also takes what stageMeta declares.
 func bodySchema(s stages.Schema, meta bool) *hcl.BodySchema {
 	bs := &hcl.BodySchema{}
-	for _, a := range s.Attributes {
-		bs.Attributes = append(bs.Attributes, hcl.AttributeSchema{Name: a.Name, Required: a.Required})
+	add := func(s stages.Schema) {
+		for _, a := range s.Attributes {
+			bs.Attributes = append(bs.Attributes, hcl.AttributeSchema{Name: a.Name, Required: a.Required})
+		}
+		for _, b := range s.Blocks {
+			bs.Blocks = append(bs.Blocks, hcl.BlockHeaderSchema{Type: b.Name, LabelNames: b.Labels})
+		}
 	}
+	add(s)
 	if meta {
-		bs.Attributes = append(bs.Attributes, hcl.AttributeSchema{Name: "for_each"}, hcl.AttributeSchema{Name: "depends_on"})
-		bs.Blocks = append(bs.Blocks, hcl.BlockHeaderSchema{Type: "resources"})
-	}
-	for _, b := range s.Blocks {
-		bs.Blocks = append(bs.Blocks, hcl.BlockHeaderSchema{Type: b.Name, LabelNames: b.Labels})
+		add(stageMeta)
 	}
 	return bs
 }
@@ -341,12 +349,17 @@ func expectedList(what string, names []string) string {
 }
 
 func unknownBlockDiag(b *hcl.Block, kinds []string) *hcl.Diagnostic {
+	var langBlocks []string
+	for _, lb := range languageBlocks {
+		langBlocks = append(langBlocks, lb.Name)
+	}
+	others := strings.Join(langBlocks[:len(langBlocks)-1], ", ") + " and " + langBlocks[len(langBlocks)-1]
 	var detail string
 	if len(kinds) == 0 {
-		detail = fmt.Sprintf("Blocks of type %q are not expected here. This build of modulo has no stage kinds yet; the only blocks available are variable, locals, output, cache and executor.", b.Type)
+		detail = fmt.Sprintf("Blocks of type %q are not expected here. This build of modulo has no stage kinds yet; the only blocks available are %s.", b.Type, others)
 	} else {
-		detail = fmt.Sprintf("Blocks of type %q are not expected here. The stage kinds are: %s; the other blocks are variable, locals, output, cache and executor.", b.Type, strings.Join(kinds, ", "))
-		if s := suggest(b.Type, append(kinds, "variable", "locals", "output", "cache", "executor")); s != "" {
+		detail = fmt.Sprintf("Blocks of type %q are not expected here. The stage kinds are: %s; the other blocks are %s.", b.Type, strings.Join(kinds, ", "), others)
+		if s := suggest(b.Type, append(kinds, langBlocks...)); s != "" {
 			detail += fmt.Sprintf(" Did you mean %q?", s)
 		}
 	}

@@ -20,9 +20,8 @@ type OutputDecl struct {
 	DeclRange   hcl.Range
 }
 
-var outputSchema = &hcl.BodySchema{
-	Attributes: []hcl.AttributeSchema{{Name: "value", Required: true}, {Name: "description"}},
-}
+// outputSchema is the block's, documented in outputDoc (language.go).
+var outputSchema = langSchema(outputDoc.Schema)
 
 // outputKind stands in for a stage kind, so that an output's references are checked and
 // evaluated by the same code as a stage attribute's.

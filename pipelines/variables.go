@@ -14,14 +14,12 @@ import (
 	"github.com/zclconf/go-cty/cty/convert"
 )
 
-var variableSchema = &hcl.BodySchema{
-	Attributes: []hcl.AttributeSchema{{Name: "type"}, {Name: "default"}, {Name: "description"}},
-	Blocks:     []hcl.BlockHeaderSchema{{Type: "validation"}},
-}
-
-var validationSchema = &hcl.BodySchema{
-	Attributes: []hcl.AttributeSchema{{Name: "condition", Required: true}, {Name: "error_message", Required: true}},
-}
+// variableSchema and validationSchema are the blocks', documented in variableDoc
+// (language.go).
+var (
+	variableSchema   = langSchema(variableDoc.Schema)
+	validationSchema = langSchema(variableDoc.Schema.Blocks[0].Schema)
+)
 
 func (c *Config) loadVariable(b *hcl.Block) hcl.Diagnostics {
 	if len(b.Labels) != 1 || !hclsyntax.ValidIdentifier(b.Labels[0]) {

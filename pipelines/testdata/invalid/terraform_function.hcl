@@ -1,0 +1,7 @@
+locals {
+  notes = file("notes.txt") # ERROR: Function not available
+}
+
+text "a" {
+  value = local.notes
+}
