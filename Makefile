@@ -7,7 +7,7 @@ BIN     := bin/modulo
 PKGS    := ./...
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: all build run test check fmt-check vet bench bench-engine bench-slurm fuzz deps chromium torch servers clean
+.PHONY: all build run test check fmt-check vet bench bench-engine bench-slurm fuzz deps chromium torch servers clean docs
 
 all: build
 
@@ -117,6 +117,13 @@ bench-train: deps
 # accuracy, or a non-zero exit.
 crosscheck: deps
 	bash scripts/crosscheck.sh
+
+# The language reference, docs/LANGUAGE.md, is what `modulo doc -markdown` writes from the
+# stage kinds' schemas and the language's tables; cmd/modulo's TestLanguageMarkdownFresh
+# fails until it is regenerated after a change to them.
+docs:
+	$(GO) run ./cmd/modulo doc -markdown > docs/LANGUAGE.md.tmp || { rm -f docs/LANGUAGE.md.tmp; exit 1; }
+	mv docs/LANGUAGE.md.tmp docs/LANGUAGE.md
 
 # Fuzz the loader, validate and a bounded run of whole pipelines, the blob decoder and the
 # torch.save reader (FUZZTIME each).

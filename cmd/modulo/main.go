@@ -48,6 +48,7 @@ func commands() []command {
 		{name: "show", args: "[-p PIPELINE] ADDR", summary: "print a node's outputs and provenance", run: cmdShow},
 		{name: "export", args: "[-p PIPELINE] ADDR [OUTPUT] -o PATH", summary: "write a node's output, or all of them, to files", help: exportHelp, run: cmdExport},
 		{name: "cache", args: "SUBCOMMAND [flags]", summary: "inspect, trim, check or share the cache", run: cmdCache, subs: cacheCommands()},
+		{name: "doc", args: "[-markdown] [TOPIC]", summary: "print the language reference: its blocks, a stage kind's attributes and outputs, functions", help: docHelp, run: cmdDoc},
 		{name: "doctor", args: "[-quick]", summary: "show the BLAS, its kernel and speed, where data and cache are", run: cmdDoctor},
 		{name: "version", summary: "print the version", run: cmdVersion},
 		{name: "help", args: "[COMMAND]", summary: "print this list, or a command's help", run: cmdHelp},

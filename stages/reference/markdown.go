@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode"
 
 	"github.com/zclconf/go-cty/cty"
 
@@ -143,16 +144,17 @@ func cell(s string) string {
 	return strings.ReplaceAll(mdText(s), "|", `\|`)
 }
 
-// mdText escapes what Markdown would take for HTML ($MODULO_INPUT_<NAME>) or emphasis
+// mdText escapes what Markdown would take for an HTML tag ($MODULO_INPUT_<NAME>, not < 1) or emphasis
 // (ckpt/*.safetensors), outside code spans, where it is shown as written.
 func mdText(s string) string {
 	var b strings.Builder
 	code := false
-	for _, r := range s {
+	rs := []rune(s)
+	for i, r := range rs {
 		switch {
 		case r == '`':
 			code = !code
-		case r == '<' && !code:
+		case r == '<' && !code && i+1 < len(rs) && (unicode.IsLetter(rs[i+1]) || strings.ContainsRune("/!?", rs[i+1])):
 			b.WriteString("&lt;")
 			continue
 		case r == '*' && !code:

@@ -171,7 +171,7 @@ func TestWrap(t *testing.T) {
 	if got := firstSentence("Trains, e.g. an MLP. Then more."); got != "Trains, e.g. an MLP." {
 		t.Errorf("firstSentence = %q", got)
 	}
-	if got := mdText("a <b> `<c>` ckpt/*.x"); got != "a &lt;b> `<c>` ckpt/\\*.x" {
+	if got := mdText("a <b> `<c>` ckpt/*.x < 1"); got != "a &lt;b> `<c>` ckpt/\\*.x < 1" {
 		t.Errorf("mdText = %q", got)
 	}
 }

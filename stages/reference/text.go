@@ -125,7 +125,8 @@ func kindText(b *strings.Builder, k *stages.Kind, lang *Language) {
 	if len(k.Outputs) > 0 || k.Declares != "" {
 		fmt.Fprintf(b, "\nOutputs, referred to as %s.NAME.OUTPUT (%s.NAME[KEY].OUTPUT with for_each):\n", k.Name, k.Name)
 		for _, o := range k.Outputs {
-			wrapText(b, fmt.Sprintf("%s (%s)", o.Name, Type(o.Type)), "  ", "        ")
+			// One line however long, as an attribute's: grep finds the whole type.
+			fmt.Fprintf(b, "  %s (%s)\n", o.Name, Type(o.Type))
 			if doc := outputDoc(k, o); doc != "" {
 				wrapText(b, doc, "      ", "      ")
 			}
