@@ -144,8 +144,8 @@ func cell(s string) string {
 	return strings.ReplaceAll(mdText(s), "|", `\|`)
 }
 
-// mdText escapes what Markdown would take for an HTML tag ($MODULO_INPUT_<NAME>, not < 1) or emphasis
-// (ckpt/*.safetensors), outside code spans, where it is shown as written.
+// mdText escapes what Markdown would take for an HTML tag ($MODULO_INPUT_<NAME>, not < 1)
+// or emphasis (ckpt/*.safetensors), outside code spans, where it is shown as written.
 func mdText(s string) string {
 	var b strings.Builder
 	code := false
