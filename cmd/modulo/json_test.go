@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/modulo-ml/modulo/pipelines/jsondoc"
 	"github.com/modulo-ml/modulo/stages/stagetest"
 )
 
@@ -109,6 +110,63 @@ func TestJSONDocuments(t *testing.T) {
 		}
 		if !bytes.Equal(got, want) {
 			t.Errorf("%s: the document differs from %s (if the change is deliberate, rewrite it with %s=1 and say so in docs/JSON.md):\ngot:\n%s\nwant:\n%s", cmd, path, stagetest.UpdateEnv, got, want)
+		}
+	}
+}
+
+// TestJSONDocExamples checks the examples of docs/JSON.md against the documents' types:
+// each is JSON of its section's document, with no member the document does not have.
+func TestJSONDocExamples(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "docs", "JSON.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs := map[string]func() any{
+		"validate":   func() any { return new(jsondoc.Validate) },
+		"plan":       func() any { return new(jsondoc.Plan) },
+		"run":        func() any { return new(jsondoc.Run) },
+		"show":       func() any { return new(jsondoc.Show) },
+		"graph":      func() any { return new(jsondoc.Graph) },
+		"cache info": func() any { return new(jsondoc.CacheInfo) },
+	}
+	section, seen := "", map[string]bool{}
+	lines := strings.Split(string(b), "\n")
+	for i := 0; i < len(lines); i++ {
+		if h, ok := strings.CutPrefix(lines[i], "## "); ok {
+			section = h
+			continue
+		}
+		if lines[i] != "```json" {
+			continue
+		}
+		start := i + 1
+		for i++; i < len(lines) && lines[i] != "```"; i++ {
+		}
+		example := strings.Join(lines[start:i], "\n")
+		newDoc, ok := docs[section]
+		if !ok {
+			t.Errorf("docs/JSON.md line %d: a JSON example in section %q, which is no document's", start, section)
+			continue
+		}
+		seen[section] = true
+		dec := json.NewDecoder(strings.NewReader(example))
+		dec.DisallowUnknownFields()
+		doc := newDoc()
+		if err := dec.Decode(doc); err != nil {
+			t.Errorf("docs/JSON.md line %d (%s): %v", start, section, err)
+			continue
+		}
+		var v struct {
+			FormatVersion string `json:"format_version"`
+		}
+		json.Unmarshal([]byte(example), &v)
+		if v.FormatVersion != jsondoc.FormatVersion {
+			t.Errorf("docs/JSON.md line %d (%s): format_version %q, want %q", start, section, v.FormatVersion, jsondoc.FormatVersion)
+		}
+	}
+	for name := range docs {
+		if !seen[name] {
+			t.Errorf("docs/JSON.md has no example of the %s document", name)
 		}
 	}
 }
