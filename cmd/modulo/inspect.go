@@ -16,6 +16,7 @@ import (
 
 	"github.com/modulo-ml/modulo/artifacts"
 	"github.com/modulo-ml/modulo/internal/bytesize"
+	"github.com/modulo-ml/modulo/internal/lastlines"
 	"github.com/modulo-ml/modulo/pipelines"
 	"github.com/modulo-ml/modulo/pipelines/jsondoc"
 	"github.com/modulo-ml/modulo/stages"
@@ -258,10 +259,9 @@ func cmdShow(args []string, stdout, stderr io.Writer) int {
 	if name := n.Inst.Block.Kind.Log; name != "" {
 		if out := e.Outputs[name]; len(out.Items) == 1 {
 			if b, err := c.Get(out.Items[0].ID); err == nil {
-				lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-				if len(lines) > logLines {
-					fmt.Fprintf(stdout, "%s (the last %d of %d lines; modulo export %s %s -o FILE writes it all):\n", name, logLines, len(lines), n.Inst.Addr, name)
-					lines = lines[len(lines)-logLines:]
+				lines, total := lastlines.Of(string(b), logLines)
+				if total > logLines {
+					fmt.Fprintf(stdout, "%s (the last %d of %d lines; modulo export %s %s -o FILE writes it all):\n", name, logLines, total, n.Inst.Addr, name)
 				} else {
 					fmt.Fprintf(stdout, "%s:\n", name)
 				}

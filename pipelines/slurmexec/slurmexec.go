@@ -30,6 +30,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/modulo-ml/modulo/internal/lastlines"
 	"github.com/modulo-ml/modulo/pipelines"
 	"github.com/modulo-ml/modulo/slurm"
 )
@@ -403,10 +404,7 @@ func tail(path string) string {
 	if err != nil || len(b) == 0 {
 		return ""
 	}
-	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-	if len(lines) > 15 {
-		lines = lines[len(lines)-15:]
-	}
+	lines, _ := lastlines.Of(string(b), 15)
 	return ":\n    " + strings.Join(lines, "\n    ")
 }
 

@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/modulo-ml/modulo/internal/lastlines"
 	"github.com/modulo-ml/modulo/artifacts"
 	"github.com/modulo-ml/modulo/nn"
 	"github.com/modulo-ml/modulo/stages"
@@ -415,12 +416,9 @@ func (l *logBuffer) Tail(n int) string {
 
 // indentTail returns the last n lines of b, each indented, or a note that there were none.
 func indentTail(b []byte, n int) string {
-	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-	if len(lines) == 1 && lines[0] == "" {
+	lines, _ := lastlines.Of(string(b), n)
+	if lines == nil {
 		return "  (nothing)"
-	}
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
 	}
 	return "  " + strings.Join(lines, "\n  ")
 }
