@@ -16,8 +16,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/modulo-ml/modulo/internal/lastlines"
 	"github.com/modulo-ml/modulo/artifacts"
+	"github.com/modulo-ml/modulo/internal/lastlines"
 	"github.com/modulo-ml/modulo/nn"
 	"github.com/modulo-ml/modulo/stages"
 )
