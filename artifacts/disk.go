@@ -76,6 +76,12 @@ build cache:
                    this directory without computing the same stage twice.
   tmp/             files being written; they are renamed into place when
                    complete, so a killed process never leaves a partial entry.
+  state/           per pipeline, the entry each node last found, so that a
+                   rerun with nothing to do need not open every entry.
+  generation       a token that changes whenever a blob or an entry is
+                   removed (gc, verify -repair, a damaged file): while it is
+                   unchanged, what state/ remembers is still here. Deleting
+                   files by hand bypasses it; run 'modulo cache verify' after.
 
 It is safe to delete this whole directory at any time when no modulo process
 is running: everything in it can be recomputed. Damaged files are detected on
@@ -279,6 +285,11 @@ func (c *Cache) removeIfSame(path string, fi fs.FileInfo) (bool, error) {
 // removeFile removes path and reports whether it did. A file already gone,
 // removed by a concurrent gc or repair, is not an error.
 func (c *Cache) removeFile(path string) (bool, error) {
+	if c.holdsResult(path) {
+		if err := c.newGeneration(); err != nil {
+			return false, err
+		}
+	}
 	err := c.fs.remove(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return false, nil

@@ -27,6 +27,9 @@ type Applier struct {
 	Workers   int
 	KeepGoing bool
 	Force     map[string]bool
+	// VerifyAll reads and checks every cached output, as if each were about to be read;
+	// without it, only the outputs a node of this run reads are (modulo run -verify).
+	VerifyAll bool
 	// Executor, if set, computes the nodes that miss the cache elsewhere (a Slurm cluster)
 	// instead of in this process; the cache must then have a writable remote, which is
 	// where the executor's workers read inputs and publish results.
@@ -38,6 +41,7 @@ type Applier struct {
 	ran     map[string]bool
 	pulled  map[string]bool       // cached nodes fetched from the remote
 	local   map[string]localEntry // cached nodes found here, not yet shared (see share)
+	feeds   map[string]bool       // nodes a node of this run may read (see feedsRun)
 }
 
 // maxElsewhere bounds the nodes handed to an executor at once; the executor's own limit
@@ -65,6 +69,7 @@ func (a *Applier) Apply(ctx context.Context) *Report {
 	a.ran = map[string]bool{}
 	a.pulled = map[string]bool{}
 	a.local = map[string]localEntry{}
+	a.feeds = a.feedsRun()
 	g := a.Plan.Graph
 	sub := g.DAG.Subgraph(a.Plan.Order)
 	// Cancellation is acknowledged at once, while the running nodes stop, so that a user
@@ -161,12 +166,25 @@ func (a *Applier) node(ctx context.Context, addr string) (err error) {
 	}()
 	forced := a.Force[addr]
 	if pn := a.Plan.Nodes[addr]; pn.Status == Cached && !forced {
-		// The plan evaluated this node with known inputs and found it cached (here, or in
-		// the remote cache: then its blobs are fetched first); only its blobs remain to be
-		// checked.
-		if a.pull(ctx, addr, pn.Action, pn.Entry) && a.verify(addr, pn.Entry) {
+		// The plan evaluated this node with known inputs and found it cached: here (checked
+		// then, or remembered by the state), or in the remote cache. Its outputs are read and
+		// checked only if a node of this run reads them or they are to be fetched; a result
+		// nobody reads is left alone, so a no-op run touches no cache file.
+		check := a.VerifyAll || a.feeds[addr] || pn.Entry.FromRemote()
+		switch {
+		case !check:
 			a.keep(addr, pn.Action, pn.Entry)
-			a.resolved(addr, pn.Value, pn.Action, pn.Entry.Key, false)
+			var seen *artifacts.Entry // a remembered entry is no news to the state
+			if !pn.Trusted {
+				seen = pn.Entry
+			}
+			a.resolved(addr, pn.Value, pn.Action, pn.Entry.Key, seen, false)
+			return nil
+		case pn.Trusted:
+			// Remembered, not seen: looked up below like any other node.
+		case a.pull(ctx, addr, pn.Action, pn.Entry) && a.verify(addr, pn.Entry):
+			a.keep(addr, pn.Action, pn.Entry)
+			a.resolved(addr, pn.Value, pn.Action, pn.Entry.Key, pn.Entry, false)
 			return nil
 		}
 	}
@@ -184,8 +202,8 @@ func (a *Applier) node(ctx context.Context, addr string) (err error) {
 	id := key.ID()
 	keyID := artifacts.NewOutputID(key.Description())
 	if !forced {
-		if v, ok := a.lookup(addr, kind, id); ok {
-			a.resolved(addr, v, id, keyID, false)
+		if v, e, ok := a.lookup(addr, kind, id); ok {
+			a.resolved(addr, v, id, keyID, e, false)
 			return nil
 		}
 	}
@@ -196,8 +214,8 @@ func (a *Applier) node(ctx context.Context, addr string) (err error) {
 	defer unlock()
 	if !forced {
 		// Another process may have finished this action while we waited for the lock.
-		if v, ok := a.lookup(addr, kind, id); ok {
-			a.resolved(addr, v, id, keyID, false)
+		if v, e, ok := a.lookup(addr, kind, id); ok {
+			a.resolved(addr, v, id, keyID, e, false)
 			return nil
 		}
 	}
@@ -229,28 +247,46 @@ func (a *Applier) node(ctx context.Context, addr string) (err error) {
 		return err
 	}
 	a.emit(Event{Type: EventDone, Addr: addr, Kind: kind.Name, Duration: e.Duration})
-	a.resolved(addr, v, id, keyID, true)
+	a.resolved(addr, v, id, keyID, e, true)
 	return nil
 }
 
-// lookup returns the cached outputs of action id, verifying every output blob: a corrupt
-// blob is a miss, reported as a warning, and the node recomputes.
-func (a *Applier) lookup(addr string, kind *stages.Kind, id artifacts.ActionID) (cty.Value, bool) {
+// lookup returns the cached outputs of action id and its entry, verifying every output
+// blob: a corrupt blob is a miss, reported as a warning, and the node recomputes.
+func (a *Applier) lookup(addr string, kind *stages.Kind, id artifacts.ActionID) (cty.Value, *artifacts.Entry, bool) {
 	e, err := a.Cache.GetEntry(id)
 	if err != nil {
 		a.warnCorrupt(addr, err)
-		return cty.NilVal, false
+		return cty.NilVal, nil, false
 	}
 	if !a.pull(context.Background(), addr, id, e) || !a.verify(addr, e) {
-		return cty.NilVal, false
+		return cty.NilVal, nil, false
 	}
 	a.keep(addr, id, e)
 	v, err := entryValue(kind, e)
 	if err != nil {
 		a.emit(Event{Type: EventWarning, Addr: addr, Message: "ignoring a cached result: " + err.Error()})
-		return cty.NilVal, false
+		return cty.NilVal, nil, false
 	}
-	return v, true
+	return v, e, true
+}
+
+// feedsRun returns the cached nodes of the plan that a node of this run may read: those
+// with a dependant that is to run, forced, or deferred (it may run). Their outputs are
+// checked before the run goes on, so a damaged or missing blob is recomputed rather than
+// failing the node that reads it.
+func (a *Applier) feedsRun() map[string]bool {
+	feeds := map[string]bool{}
+	dag := a.Plan.Graph.DAG
+	for addr, n := range a.Plan.Nodes {
+		if n.Status == Cached && !a.Force[addr] {
+			continue
+		}
+		for _, up := range dag.DependenciesOf(addr) {
+			feeds[up] = true
+		}
+	}
+	return feeds
 }
 
 // pull fetches the blobs of an entry found in the remote cache. A failure is a warning:
@@ -304,7 +340,10 @@ func (a *Applier) lock(ctx context.Context, addr string, id artifacts.ActionID) 
 	return unlock, err
 }
 
-func (a *Applier) resolved(addr string, v cty.Value, id artifacts.ActionID, keyID artifacts.OutputID, ran bool) {
+// resolved records the outcome of addr. seen is the entry found in the cache or stored by
+// this run, which the state remembers so that the next plan need not look it up; nil when
+// there is nothing new to remember.
+func (a *Applier) resolved(addr string, v cty.Value, id artifacts.ActionID, keyID artifacts.OutputID, seen *artifacts.Entry, ran bool) {
 	a.mu.Lock()
 	a.results[addr] = v
 	a.actions[addr] = id
@@ -319,8 +358,8 @@ func (a *Applier) resolved(addr string, v cty.Value, id artifacts.ActionID, keyI
 		a.mu.Unlock()
 		a.emit(Event{Type: EventCached, Addr: addr, Kind: a.Plan.Graph.Instances[addr].Block.Kind.Name, Message: msg})
 	}
-	if a.State != nil {
-		a.State.Set(addr, StateNode{Action: id.String(), Key: keyID.String(), Time: time.Now()})
+	if a.State != nil && seen != nil {
+		a.State.Set(addr, newStateNode(id, keyID, a.Plan.Generation, seen))
 	}
 }
 

@@ -51,8 +51,8 @@ func (a *Applier) runElsewhere(ctx context.Context, inst *Instance, cfg cty.Valu
 	// Another driver sharing the remote may have finished the node since this one planned:
 	// a job costs seconds of scheduling, a second look one request.
 	a.Cache.Forget(id)
-	if v, ok := a.lookup(inst.Addr, kind, id); ok {
-		a.resolved(inst.Addr, v, id, keyID, false)
+	if v, e, ok := a.lookup(inst.Addr, kind, id); ok {
+		a.resolved(inst.Addr, v, id, keyID, e, false)
 		return nil
 	}
 	act, err := NewAction(kind, inst.Addr, cfg, id, a.threads(inst.Addr), files)
@@ -111,6 +111,6 @@ func (a *Applier) runElsewhere(ctx context.Context, inst *Instance, cfg cty.Valu
 		return err
 	}
 	a.emit(Event{Type: EventDone, Addr: inst.Addr, Kind: kind.Name, Duration: time.Since(start)})
-	a.resolved(inst.Addr, v, id, e.Key, true)
+	a.resolved(inst.Addr, v, id, e.Key, e, true)
 	return nil
 }

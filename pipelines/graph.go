@@ -182,10 +182,14 @@ func forEachElems(b *Block, val cty.Value) (map[string]cty.Value, hcl.Diagnostic
 	if val.IsNull() {
 		return nil, bad("for_each is null. Give a map, or a set of strings (toset([...])).")
 	}
-	if !val.IsWhollyKnown() {
-		return nil, bad("The for_each keys are not known before running. Keys must come from variables, locals and literals so that the plan can show every instance.")
+	unknown := bad("The for_each keys are not known before running. Keys must come from variables, locals and literals so that the plan can show every instance.")
+	if !val.IsKnown() {
+		return nil, unknown
 	}
 	ty := val.Type()
+	if !ty.IsSetType() && !val.IsWhollyKnown() {
+		return nil, unknown
+	}
 	out := map[string]cty.Value{}
 	switch {
 	case ty.IsMapType() || ty.IsObjectType():
@@ -199,8 +203,13 @@ func forEachElems(b *Block, val cty.Value) (map[string]cty.Value, hcl.Diagnostic
 		if !ty.ElementType().Equals(cty.String) {
 			return nil, bad(fmt.Sprintf("for_each needs a map or a set of strings, but this is a set of %s. Convert the elements with tostring, e.g. toset([for w in var.widths : tostring(w)]).", ty.ElementType().FriendlyName()))
 		}
+		// One pass over the elements, which checks them as IsWhollyKnown would: iterating a
+		// cty set sorts it, and a sweep of thousands of keys would pay for that twice.
 		for it := val.ElementIterator(); it.Next(); {
 			_, v := it.Element()
+			if !v.IsKnown() {
+				return nil, unknown
+			}
 			if v.IsNull() {
 				return nil, bad("for_each sets must not contain null.")
 			}

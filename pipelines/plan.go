@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
@@ -48,7 +49,10 @@ type PlanNode struct {
 	Key     *artifacts.Key
 	Action  artifacts.ActionID // zero when Deferred
 	Entry   *artifacts.Entry   // when Cached
-	Value   cty.Value          // the outputs object; known when Cached
+	// Trusted is set when Entry is the state's memory of the node's entry, not read from the
+	// cache by this plan; the run looks it up if it is to read the outputs.
+	Trusted bool
+	Value   cty.Value // the outputs object; known when Cached
 	Cost    int
 	// Expect is what the configuration tells of the artifact outputs before the node runs
 	// (stages.Kind.Expect), so that nodes downstream are checked against it.
@@ -67,6 +71,10 @@ type Plan struct {
 	Nodes map[string]*PlanNode
 	// Order lists the planned addresses, dependencies first.
 	Order []string
+	// Generation is the cache's removal generation read before any lookup (see
+	// artifacts.Cache.Generation): entries found by this plan, or stored by its run, were
+	// in the cache at that generation.
+	Generation string
 }
 
 // ValueOf returns the value of inst as the plan knows it: its cached outputs, or unknowns
@@ -145,6 +153,10 @@ type Planner struct {
 func (p *Planner) Plan(targets map[string]bool) (*Plan, hcl.Diagnostics) {
 	g := p.Graph
 	plan := &Plan{Graph: g, Nodes: map[string]*PlanNode{}}
+	if p.Cache != nil {
+		plan.Generation = p.Cache.Generation()
+	}
+	now := time.Now()
 	keep := map[string]bool{}
 	if len(targets) > 0 {
 		var ts []string
@@ -171,7 +183,7 @@ func (p *Planner) Plan(targets map[string]bool) (*Plan, hcl.Diagnostics) {
 		nodes := make([]*PlanNode, len(level))
 		nodeDiags := make([]hcl.Diagnostics, len(level))
 		parallel(len(level), func(i int) {
-			nodes[i], nodeDiags[i] = p.planNode(plan, g.Instances[level[i]], valueOf)
+			nodes[i], nodeDiags[i] = p.planNode(plan, g.Instances[level[i]], valueOf, now)
 		})
 		for i, addr := range level {
 			nodes[i].Diags = nodeDiags[i]
@@ -183,7 +195,7 @@ func (p *Planner) Plan(targets map[string]bool) (*Plan, hcl.Diagnostics) {
 }
 
 // planNode plans one instance whose upstream nodes are planned. It only reads plan.
-func (p *Planner) planNode(plan *Plan, inst *Instance, valueOf ValueOf) (*PlanNode, hcl.Diagnostics) {
+func (p *Planner) planNode(plan *Plan, inst *Instance, valueOf ValueOf, now time.Time) (*PlanNode, hcl.Diagnostics) {
 	addr := inst.Addr
 	pc, diags := p.Graph.evalPlanned(inst, valueOf)
 	cfg := pc.Value
@@ -220,6 +232,14 @@ func (p *Planner) planNode(plan *Plan, inst *Instance, valueOf ValueOf) (*PlanNo
 		n.Status = Run
 		n.Reasons = []string{"forced"}
 		return n, diags
+	}
+	if p.Cache != nil && p.State != nil {
+		if e, ok := p.State.Trusted(addr, n.Action, plan.Generation, now); ok {
+			if v, err := entryValue(inst.Block.Kind, e); err == nil {
+				n.Status, n.Entry, n.Value, n.Trusted = Cached, e, fillMeta(inst.Block.Kind, v, n.Expect), true
+				return n, diags
+			}
+		}
 	}
 	if p.Cache != nil {
 		if e, err := p.Cache.GetEntry(n.Action); err == nil {

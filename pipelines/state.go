@@ -1,34 +1,91 @@
 package pipelines
 
 import (
+	"bytes"
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"sync"
 	"time"
+
+	"github.com/modulo-ml/modulo/artifacts"
 )
 
 // State remembers, per pipeline, the last action of every address, so that plan can explain
-// why a node must run (which attribute changed, old → new) rather than just that it must.
-// It lives in the cache directory, under state/, keyed by the pipeline's absolute path: it is
-// local bookkeeping, never shared, and losing it only loses the explanations.
+// why a node must run (which attribute changed, old → new) rather than just that it must, and
+// the entry it last found for it, so that a plan need not open one cache file per node (see
+// Trusted). It lives in the cache directory, under state/, keyed by the pipeline's absolute
+// path: it is local bookkeeping, never shared, and losing it only loses the explanations and
+// one lookup per node.
 type State struct {
-	path string
+	path     string
+	Pipeline string
 
-	mu       sync.Mutex
-	Pipeline string               `json:"pipeline"`
-	Nodes    map[string]StateNode `json:"nodes"`
-	changed  map[string]StateNode
+	mu      sync.Mutex
+	Nodes   map[string]StateNode
+	changed map[string]StateNode
 }
 
-// StateNode is the last action recorded for an address.
+// StateNode is the last action recorded for an address, and its entry as last seen in the
+// cache.
 type StateNode struct {
-	Action string    `json:"action"` // ActionID, hex
-	Key    string    `json:"key"`    // OutputID of the key description blob, hex
-	Time   time.Time `json:"time"`
+	Action string // ActionID, hex
+	Key    string // OutputID of the key description blob, hex
+	// Time is when the entry was last found in the cache, or stored.
+	Time time.Time
+	// Gen is the cache's removal generation read before the entry was found, and Entry the
+	// entry (its JSON): while the generation is unchanged the entry is still in the cache,
+	// and the next plan takes it from here instead of opening its file (see Trusted).
+	Gen   string
+	Entry []byte
+}
+
+// trustFor is how long a remembered entry is trusted before the plan looks it up again. A
+// lookup refreshes the entry's modification time, which gc's least-recently-used order
+// reads and the cache refreshes at most hourly; looking again within the hour keeps that
+// order true for pipelines whose no-op runs never open their entries.
+const trustFor = 50 * time.Minute
+
+// newStateNode is the record of action id, whose entry e was found or stored after the
+// cache's removal generation gen was read.
+func newStateNode(id artifacts.ActionID, keyID artifacts.OutputID, gen string, e *artifacts.Entry) StateNode {
+	n := StateNode{Action: id.String(), Key: keyID.String(), Time: time.Now()}
+	if gen == "" || e.FromRemote() {
+		return n
+	}
+	if b, err := json.Marshal(e); err == nil {
+		n.Gen, n.Entry = gen, b
+	}
+	return n
+}
+
+// Trusted returns the entry remembered for addr if it can stand for a lookup of action id
+// in the cache whose removal generation is gen: same action, found under the same
+// generation (so not removed since), within trustFor. The entry is decoded here, by the
+// planner's goroutines, rather than when the file is read.
+func (s *State) Trusted(addr string, id artifacts.ActionID, gen string, now time.Time) (*artifacts.Entry, bool) {
+	s.mu.Lock()
+	n, ok := s.Nodes[addr]
+	s.mu.Unlock()
+	if !ok || gen == "" || n.Gen != gen || len(n.Entry) == 0 || now.Sub(n.Time) > trustFor || now.Before(n.Time) {
+		return nil, false
+	}
+	if n.Action != id.String() {
+		return nil, false
+	}
+	var e artifacts.Entry
+	if json.Unmarshal(n.Entry, &e) != nil {
+		return nil, false
+	}
+	return &e, true
 }
 
 // StatePath returns where the state of the pipeline at pipelinePath is kept in cacheDir.
@@ -38,11 +95,11 @@ func StatePath(cacheDir, pipelinePath string) string {
 		abs = pipelinePath
 	}
 	sum := sha256.Sum256([]byte(abs))
-	return filepath.Join(cacheDir, "state", hex.EncodeToString(sum[:12])+".json")
+	return filepath.Join(cacheDir, "state", hex.EncodeToString(sum[:12])+".state")
 }
 
 // LoadState reads the state file of a pipeline; a missing or unreadable file is an empty
-// state, since the state only improves messages.
+// state, since the state only improves messages and saves lookups.
 func LoadState(cacheDir, pipelinePath string) *State {
 	abs, _ := filepath.Abs(pipelinePath)
 	s := &State{path: StatePath(cacheDir, pipelinePath), Pipeline: abs, Nodes: map[string]StateNode{}, changed: map[string]StateNode{}}
@@ -50,15 +107,78 @@ func LoadState(cacheDir, pipelinePath string) *State {
 	return s
 }
 
+// The state file is a header line and one line per address, fields separated by tabs:
+//
+//	modulo-state 2 "<pipeline>"
+//	"<address>"	<action>	<key>	<unix nanoseconds>	<generation or ->	<entry JSON or ->
+//
+// Lines rather than one JSON document: a plan of a thousand nodes reads the file on every
+// run, and splitting lines costs nothing next to decoding a document of a megabyte; each
+// entry is decoded only when the plan asks for it, in parallel. Addresses are quoted (a
+// for_each key may hold a tab); compact JSON holds no raw tab or newline.
+const stateHeader = "modulo-state 2"
+
 func (s *State) read() {
 	b, err := os.ReadFile(s.path)
 	if err != nil {
 		return
 	}
-	var disk State
-	if json.Unmarshal(b, &disk) == nil && disk.Nodes != nil {
-		s.Nodes = disk.Nodes
+	header, rest, _ := bytes.Cut(b, []byte{'\n'})
+	if !bytes.HasPrefix(header, []byte(stateHeader+" ")) {
+		return
 	}
+	nodes := make(map[string]StateNode, bytes.Count(rest, []byte{'\n'}))
+	for len(rest) > 0 {
+		var line []byte
+		line, rest, _ = bytes.Cut(rest, []byte{'\n'})
+		addr, n, ok := parseStateLine(line)
+		if !ok {
+			return // damaged: an empty state is always safe
+		}
+		nodes[addr] = n
+	}
+	s.Nodes = nodes
+}
+
+func parseStateLine(line []byte) (string, StateNode, bool) {
+	var f [6][]byte
+	for i := range 5 {
+		var ok bool
+		if f[i], line, ok = bytes.Cut(line, []byte{'\t'}); !ok {
+			return "", StateNode{}, false
+		}
+	}
+	f[5] = line
+	addr, err := strconv.Unquote(string(f[0]))
+	if err != nil {
+		return "", StateNode{}, false
+	}
+	nanos, err := strconv.ParseInt(string(f[3]), 10, 64)
+	if err != nil {
+		return "", StateNode{}, false
+	}
+	n := StateNode{Action: string(f[1]), Key: string(f[2]), Time: time.Unix(0, nanos)}
+	if g := string(f[4]); g != "-" {
+		n.Gen = g
+	}
+	if e := f[5]; !bytes.Equal(e, []byte("-")) {
+		n.Entry = e
+	}
+	return addr, n, true
+}
+
+func (s *State) encode() []byte {
+	var b bytes.Buffer
+	b.WriteString(stateHeader + " " + strconv.Quote(s.Pipeline) + "\n")
+	for _, addr := range slices.Sorted(maps.Keys(s.Nodes)) {
+		n := s.Nodes[addr]
+		gen, entry := cmp.Or(n.Gen, "-"), n.Entry
+		if len(entry) == 0 {
+			entry = []byte("-")
+		}
+		fmt.Fprintf(&b, "%s\t%s\t%s\t%d\t%s\t%s\n", strconv.Quote(addr), n.Action, n.Key, n.Time.UnixNano(), gen, entry)
+	}
+	return b.Bytes()
 }
 
 // Get returns the recorded node of addr.
@@ -69,12 +189,14 @@ func (s *State) Get(addr string) (StateNode, bool) {
 	return n, ok
 }
 
-// Set records the action of addr; Save writes it. Recording the same action again is not
-// a change, so a no-op run does not rewrite the file.
+// Set records the action of addr; Save writes it. Recording the same action and entry again
+// within a few minutes is not a change, so a run that looked its nodes up does not rewrite
+// the file each time.
 func (s *State) Set(addr string, n StateNode) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if old, ok := s.Nodes[addr]; ok && old.Action == n.Action && old.Key == n.Key {
+	if old, ok := s.Nodes[addr]; ok && old.Action == n.Action && old.Key == n.Key && old.Gen == n.Gen &&
+		bytes.Equal(old.Entry, n.Entry) && n.Time.Sub(old.Time) < 5*time.Minute {
 		return
 	}
 	s.Nodes[addr] = n
@@ -98,11 +220,7 @@ func (s *State) Save() error {
 	for a, n := range s.changed {
 		s.Nodes[a] = n
 	}
-	b, err := json.MarshalIndent(s, "", "  ")
-	if err != nil {
-		return err
-	}
-	if err := writeFileAtomic(s.path, b); err != nil {
+	if err := writeFileAtomic(s.path, s.encode()); err != nil {
 		return err
 	}
 	s.changed = map[string]StateNode{}

@@ -188,6 +188,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	progress := fs.String("progress", "auto", "progress display: auto, tty, plain or json")
 	executor := fs.String("executor", cmp.Or(os.Getenv("MODULO_EXECUTOR"), "local"), "where nodes that miss the cache run: local, or slurm (jobs on a Slurm cluster, configured by the pipeline's executor block; default $MODULO_EXECUTOR, else local)")
 	asJSON := fs.Bool("json", false, "when the run is over, print its outcome as a JSON document on stdout (docs/JSON.md); progress, -progress json's too, goes to stderr")
+	verify := fs.Bool("verify", false, "read and check every cached output the run relies on, not only those a node of this run reads (a damaged one is recomputed)")
 	path, ok := parsePipelineArgs(fs, args, stderr)
 	if !ok {
 		return 1
@@ -257,6 +258,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		Workers:   *jobs,
 		KeepGoing: *keepGoing,
 		Force:     planner.Force,
+		VerifyAll: *verify,
 		Executor:  exec,
 	}
 	rep := app.Apply(ctx)
