@@ -22,7 +22,7 @@
 # removed for every run, so each side runs exactly the configuration named above.
 # Targets (issue 21): PyTorch (tuned) / modulo run >= 2x (1.5x at the very least), the
 # in-process epoch within 10% of modulo run's, the share outside the matrix products <= 15%.
-# The sides run alternately, BENCH_ROUNDS times (3), so that the host's slow minutes (they
+# The sides run alternately, BENCH_ROUNDS times (5), so that the host's slow minutes (they
 # cost a side 30-40% here) fall on all of them; every figure is the fastest over all rounds
 # (noise only ever adds time), and the ratio of the means is printed beside it. modulo
 # multiplies only the non-zero inputs in the first layer (81% of MNIST's pixels are zero),
@@ -42,7 +42,7 @@ FLOOR_RATIO=1.5    # the least acceptable
 TARGET_GAP=10      # % modulo run's marginal epoch above the in-process one
 TARGET_SHARE=15    # % of modulo's epoch outside the matrix products
 torch_core=${BENCH_TORCH_CORETYPE:-SkylakeX}
-rounds=${BENCH_ROUNDS:-3}
+rounds=${BENCH_ROUNDS:-5}
 
 py=$(torch_python)
 mnist=$(mnist_dir)
