@@ -94,8 +94,11 @@ bench-slurm: deps
 	$(GO) test -run '^$$' -bench 'Slurm' -benchtime 1x -timeout 30m ./cmd/modulo/
 
 # Training speed side by side with PyTorch (Debian's python3-torch): one MNIST epoch of
-# 784-512-512-512-10, modulo's s/epoch, GFLOP/s and non-GEMM share against PyTorch tuned
-# and with its defaults. Reports the targets; missing one is not an error.
+# 784-512-512-512-10, then of ResNet-20 and VGG-11 (width 16, MNIST padded to 32×32): the
+# marginal epoch of `modulo run` (2 epochs minus 1, whole processes), the in-process loop
+# (go test -bench) and the gap between them, PyTorch's epoch and the ratio, GFLOP/s and
+# the MLP's non-GEMM share, with the CPU model. Reports the targets; missing one is not an
+# error.
 .PHONY: bench-train crosscheck bench-align crosscheck-align crosscheck-align-conv
 crosscheck-align: deps
 	bash scripts/crosscheck-align.sh

@@ -41,6 +41,49 @@ func BenchmarkEpochMNIST512(b *testing.B) {
 	b.ReportMetric(flops/sec/1e9, "GFLOP/s")
 }
 
+// BenchmarkEpochConv trains one epoch of ResNet-20 and of VGG-11 (width 16, LayerNorm) on
+// MNIST padded to 1×32×32, batch 128, SGD lr 0.05 momentum 0.9, both cores, with the
+// per-epoch evaluation cut to one training and one test image: the in-process figure `make
+// bench-train` prints beside `modulo run`'s marginal epoch of the same training. It reports
+// the mean seconds per epoch, the fastest epoch's and the arithmetic per second over the
+// mean epoch.
+func BenchmarkEpochConv(b *testing.B) {
+	d, err := loadMNIST(b).WithOptions(data.Options{Pad: 2})
+	if err != nil {
+		b.Fatal(err)
+	}
+	tiny := &data.Set{X: d.Test.X[:d.Test.D], Y: d.Test.Y[:1], N: 1, D: d.Test.D, Classes: 10, C: 1, H: 32, W: 32}
+	for _, bench := range []struct {
+		name string
+		arch Arch
+	}{
+		{"resnet20", Arch{Kind: "resnet", Input: 1024, Output: 10, Activation: "relu", LayerNorm: true, Channels: 1, Height: 32, Width: 32, Plan: []int{16, 32, 64}, Blocks: 3}},
+		{"vgg11", Arch{Kind: "vgg", Input: 1024, Output: 10, Activation: "relu", Bias: true, LayerNorm: true, Channels: 1, Height: 32, Width: 32, Plan: []int{16, PlanPool, 32, PlanPool, 64, 64, PlanPool, 128, 128, PlanPool, 128, 128}}},
+	} {
+		b.Run(bench.name, func(b *testing.B) {
+			cfg := TrainConfig{Arch: bench.arch, Init: "kaiming_normal", Seed: 1, DataSeed: 1, Epochs: 1, BatchSize: 128,
+				Optim: OptimConfig{Kind: "sgd", Momentum: 0.9}, Schedule: Schedule{LR: 0.05, Kind: "constant"}, BLAS: blas.Default(),
+				EvalTrain: 1}
+			var total, best time.Duration
+			for i := 0; b.Loop(); i++ {
+				start := time.Now()
+				if _, err := Train(context.Background(), cfg, d.Train, tiny); err != nil {
+					b.Fatal(err)
+				}
+				took := time.Since(start)
+				total += took
+				if i == 0 || took < best {
+					best = took
+				}
+			}
+			sec := total.Seconds() / float64(b.N)
+			b.ReportMetric(sec, "s/epoch")
+			b.ReportMetric(best.Seconds(), "best-s/epoch")
+			b.ReportMetric(EpochFLOPs(bench.arch, d.Train.N)/sec/1e9, "GFLOP/s")
+		})
+	}
+}
+
 // BenchmarkStepConv times training steps of ResNet-20 and VGG-11 (width 16) on 1×32×32
 // images (MNIST padded, as make bench-train runs them), batch 128, both cores: ten steps per
 // iteration, reported per step and as the arithmetic per second.

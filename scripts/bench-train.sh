@@ -2,10 +2,17 @@
 # Training speed side by side: one epoch of 784-512-512-512-10 (ReLU) on MNIST's 60,000
 # training images, SGD lr 0.05 momentum 0.9, batch 128, in modulo and in PyTorch.
 #
-#   modulo:  go test -bench EpochMNIST512 -benchtime 3x ./nn/ (3 epochs after a warm-up
-#            epoch: the fastest, the mean, and GFLOP/s), and scripts/gemmshare (the same run
-#            with every SGEMM call and every sparse product of the first layer timed: the
-#            share of the epoch spent outside the matrix products).
+#   modulo run: the figure a user sees. A pipeline (dataset + train node) run as a whole
+#            process with a cold cache, for 1 epoch and for 2: the marginal epoch is the
+#            fastest 2-epoch run minus the fastest 1-epoch run, so that process start,
+#            loading MNIST, hashing and storing the network cancel out. The per-epoch
+#            evaluation is cut to ~nothing (eval_train_examples = 1, test_subset = 1), as
+#            PyTorch's epochs below evaluate nothing.
+#   in-process: go test -bench EpochMNIST512 -benchtime 3x ./nn/ (3 epochs after a warm-up
+#            epoch: the fastest, the mean, and GFLOP/s), the loop without the engine; and
+#            scripts/gemmshare (the same run with every SGEMM call and every sparse product
+#            of the first layer timed: the share of the epoch spent outside the matrix
+#            products).
 #   PyTorch: scripts/bench_train.py, 3 epochs after a warm-up (the fastest and the mean),
 #            tuned and with its defaults:
 #            tuned   OPENBLAS_CORETYPE=SkylakeX OPENBLAS_NUM_THREADS=2, torch.set_num_threads(1)
@@ -13,14 +20,17 @@
 #
 # BLAS and OpenMP variables inherited from the shell (OPENBLAS_*, OMP_NUM_THREADS, ...) are
 # removed for every run, so each side runs exactly the configuration named above.
-# Targets: modulo <= 2.0 s/epoch, PyTorch (tuned) / modulo >= 1.5x, share outside the matrix
-# products <= 20%. modulo and tuned PyTorch run alternately, BENCH_ROUNDS times (3), so
-# that the host's slow minutes (they cost a side 30-40% here) fall on both; the speed ratio
-# compares the fastest epochs of both sides over all rounds (noise only ever adds time), and
-# the ratio of the means over all rounds is printed beside it. modulo multiplies only the non-zero inputs in the first layer (81% of
-# MNIST's pixels are zero), so its GFLOP/s count the dense network's arithmetic.
-# GFLOP/s are compared with 314 GFLOP/s, the fp32 peak of this 2-core AVX-512 machine
-# that the design doc uses as its reference. Missing a target is reported, not an error.
+# Targets (issue 21): PyTorch (tuned) / modulo run >= 2x (1.5x at the very least), the
+# in-process epoch within 10% of modulo run's, the share outside the matrix products <= 15%.
+# The sides run alternately, BENCH_ROUNDS times (5), so that the host's slow minutes (they
+# cost a side 30-40% here) fall on all of them. The verdicts compare medians over the
+# rounds: of each round's marginal epoch (its 2-epoch run minus its 1-epoch run), and of each
+# side's fastest epoch in the round; the fastest figures over all rounds (noise only ever
+# adds time) and the means are printed beside them. modulo
+# multiplies only the non-zero inputs in the first layer (81% of MNIST's pixels are zero),
+# so its GFLOP/s count the dense network's arithmetic. GFLOP/s are compared with 314
+# GFLOP/s, the fp32 peak of a 2-core AVX-512 machine that the design doc uses as its
+# reference. Missing a target is reported, not an error.
 #
 # Usage: scripts/bench-train.sh   (or make bench-train; PYTHON=... picks the interpreter,
 #        BENCH_TORCH_CORETYPE=... the tuned PyTorch kernel, BENCH_ROUNDS=... the rounds)
@@ -29,11 +39,12 @@ cd "$(dirname "$0")/.."
 source scripts/torch-env.sh
 
 PEAK=314           # GFLOP/s, the design doc's fp32 reference peak
-TARGET_SEC=2.0     # modulo s/epoch
-TARGET_RATIO=1.5   # PyTorch (tuned) / modulo
-TARGET_SHARE=20    # % of modulo's epoch outside the matrix products
+TARGET_RATIO=2.0   # PyTorch (tuned) / modulo run
+FLOOR_RATIO=1.5    # the least acceptable
+TARGET_GAP=10      # % modulo run's marginal epoch above the in-process one
+TARGET_SHARE=15    # % of modulo's epoch outside the matrix products
 torch_core=${BENCH_TORCH_CORETYPE:-SkylakeX}
-rounds=${BENCH_ROUNDS:-3}
+rounds=${BENCH_ROUNDS:-5}
 
 py=$(torch_python)
 mnist=$(mnist_dir)
@@ -57,10 +68,62 @@ field() { sed -n 's/^RESULT .*\b'"$1"'=\([^ ]*\).*/\1/p' "$work/out" | tail -n 1
 calc() { awk "BEGIN { printf \"$1\", $2 }"; }
 verdict() { awk "BEGIN { exit !($1) }" && echo "met" || echo "MISSED"; }
 
+cpu_model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
 echo "bench-train: $(uptime | sed 's/^ *//')"
 echo "bench-train: $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1); python $py; MNIST $mnist"
 inherited=$(inherited_blas_env | tr '\n' ' ')
 echo "bench-train: inherited BLAS variables removed for every run: ${inherited:-none}"
+
+go build -o "$work/modulo" ./cmd/modulo
+# pipeline EPOCHS: the user's pipeline, evaluation cut to one training and one test example.
+pipeline() {
+  cat <<HCL
+dataset "mnist" {
+  source      = "mnist"
+  test_subset = 1
+}
+
+train "mlp" {
+  data                = dataset.mnist
+  seed                = 1
+  epochs              = $1
+  batch_size          = 128
+  eval_train_examples = 1
+
+  model {
+    hidden = [512, 512, 512]
+  }
+
+  optimizer {
+    lr       = 0.05
+    momentum = 0.9
+  }
+}
+HCL
+}
+pipeline 1 >"$work/mlp1.hcl"
+pipeline 2 >"$work/mlp2.hcl"
+
+# run_round N: modulo run of the 1-epoch and the 2-epoch pipelines, each with a cold cache;
+# appends the whole processes' wall times to r1s and r2s.
+r1s="" r2s=""
+run_round() {
+  local e sec
+  for e in 1 2; do
+    rm -rf "$work/cache"
+    echo "== round $1/$rounds, modulo run: $e epoch(s), cold cache"
+    if ! clean_env /usr/bin/time -f 'TIME %e' env MODULO_CACHE="$work/cache" "$work/modulo" run -progress plain "$work/mlp$e.hcl" >"$work/out" 2>&1; then
+      cat "$work/out" >&2
+      echo "bench-train: modulo run failed" >&2
+      exit 1
+    fi
+    sec=$(sed -n 's/^TIME //p' "$work/out")
+    grep -v '%)' "$work/out" | grep -v '^TIME' | sed 's/^/   /'
+    echo "   whole process: $sec s"
+    if [ "$e" = 1 ]; then r1s+=" $sec"; else r2s+=" $sec"; fi
+  done
+  rm -rf "$work/cache"
+}
 
 # modulo_round / torch_round N: one side's 3 timed epochs; each appends its fastest and mean
 # epochs to the lists below.
@@ -91,6 +154,7 @@ torch_round() {
 # The host's slow minutes cost a side 30-40%; alternating the sides over rounds lets them
 # fall on both.
 for r in $(seq "$rounds"); do
+  run_round "$r"
   modulo_round "$r"
   torch_round "$r"
 done
@@ -98,6 +162,16 @@ lmin() { echo "$1" | tr ' ' '\n' | awk 'NF { if (m == "" || $1 < m) m = $1 } END
 lmean() { echo "$1" | tr ' ' '\n' | awk 'NF { s += $1; n++ } END { printf "%.4f", s / n }'; }
 m_best=$(lmin "$m_bests") m_sec=$(lmean "$m_means") t_sec=$(lmin "$t_bests") t_mean=$(lmean "$t_means")
 m_gflops=$(calc %.1f "$m_flops / $m_sec")
+lmedian() { echo "$1" | tr ' ' '\n' | awk 'NF' | sort -g | awk '{ v[NR] = $1 } END { printf "%.4f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+r1=$(lmin "$r1s") r2=$(lmin "$r2s")
+run_min=$(calc %.4f "$r2 - $r1")
+run_mean=$(calc %.4f "$(lmean "$r2s") - $(lmean "$r1s")")
+# Each round's marginal epoch is its 2-epoch run minus its 1-epoch run, run back to back;
+# the host's speed drifts by tens of percent over minutes, so these pairs (and the median
+# over rounds, beside the same median of each side's fastest epoch by round) compare like
+# with like better than the fastest runs of different rounds.
+diffs=$(paste -d' ' <(echo $r2s | tr ' ' '\n') <(echo $r1s | tr ' ' '\n') | awk '{ printf " %.4f", $1 - $2 }')
+run_sec=$(lmedian "$diffs") m_med=$(lmedian "$m_bests") t_med=$(lmedian "$t_bests")
 
 step "modulo: go run ./scripts/gemmshare -runs 3 (matrix products timed)" clean_env go run ./scripts/gemmshare -runs 3
 g_total=$(field total_s) g_gemm=$(field gemm_s) g_sparse=$(field sparse_s) g_wait=$(field wait_s) g_share=$(field share) g_gemm_gflops=$(field gemm_gflops)
@@ -108,28 +182,38 @@ step "PyTorch defaults: no OpenBLAS variables, torch.set_num_threads(2)" \
 d_sec=$(field best_s) d_desc="OpenBLAS $(field blas_core) x$(field blas_threads), torch threads $(field torch_threads)"
 
 torch_version=$("$py" -c 'import torch; print(torch.__version__)')
-ratio=$(calc %.4f "$t_sec / $m_best")
-mean_ratio=$(calc %.4f "$t_mean / $m_sec")
+ratio=$(calc %.4f "$t_med / $run_sec")
+in_ratio=$(calc %.4f "$t_med / $m_med")
+min_ratio=$(calc %.4f "$t_sec / $run_min")
+mean_ratio=$(calc %.4f "$t_mean / $run_mean")
+gap=$(calc %.2f "100 * ($run_sec - $m_med) / $m_med")
 share_pct=$(calc %.2f "100 * $g_share")
 echo
 echo "bench-train: $(uptime | sed 's/^ *//')"
 echo "One epoch of MNIST (60,000 images), MLP 784-512-512-512-10 ReLU, SGD lr 0.05 momentum 0.9, batch 128"
+echo "CPU: $cpu_model, $(nproc) CPUs"
 n=$((3 * rounds))
-printf '  %-40s %9s %11s   %s\n' "" "s/epoch" "vs modulo" "configuration"
-printf '  %-40s %9.3f %11s   %s\n' "modulo (go test, fastest of $n)" "$m_best" "1.00x" "$m_blas"
-printf '  %-40s %9.3f %11s   %s\n' "modulo (go test, mean of $n)" "$m_sec" "" "$m_blas"
-printf '  %-40s %9.3f %10.2fx   %s\n' "modulo (gemmshare, fastest of 3)" "$g_total" "$(calc %.4f "$g_total / $m_best")" "$m_blas, products timed"
-printf '  %-40s %9.3f %10.2fx   %s\n' "PyTorch $torch_version tuned (fastest of $n)" "$t_sec" "$ratio" "$t_desc"
-printf '  %-40s %9.3f %11s   %s\n' "PyTorch $torch_version tuned (mean of $n)" "$t_mean" "" "$t_desc"
-printf '  %-40s %9.3f %10.2fx   %s\n' "PyTorch $torch_version defaults (fastest of 3)" "$d_sec" "$(calc %.4f "$d_sec / $m_best")" "$d_desc"
-echo "  fastest epoch by round (modulo / PyTorch tuned): $(paste -d/ <(echo $m_bests | tr ' ' '\n') <(echo $t_bests | tr ' ' '\n') | tr '\n' ' ')"
+printf '  %-44s %9s %11s   %s\n' "" "s/epoch" "PyTorch /" "configuration"
+printf '  %-44s %9.3f %10.2fx   %s\n' "modulo run, marginal epoch (median of $rounds)" "$run_sec" "$ratio" "$m_blas; by round (2 epochs - 1):$diffs s"
+printf '  %-44s %9.3f %10.2fx   %s\n' "modulo in-process (go test, median of $rounds)" "$m_med" "$in_ratio" "$m_blas; fastest epoch of each round"
+printf '  %-44s %9.3f %11s   %s\n' "PyTorch $torch_version tuned (median of $rounds)" "$t_med" "1.00x" "$t_desc; fastest epoch of each round"
 echo
-printf '  %-48s %10s   %s\n' "target" "measured" "verdict"
-printf '  %-48s %10.3f   %s\n' "modulo s/epoch (go test) <= $TARGET_SEC" "$m_sec" "$(verdict "$m_sec <= $TARGET_SEC")"
-printf '  %-48s %9.2fx   %s\n' "PyTorch tuned / modulo, fastest epochs >= ${TARGET_RATIO}x" "$ratio" "$(verdict "$ratio >= $TARGET_RATIO")"
-printf '  %-48s %9.1f%%   %s\n' "modulo outside the products (gemmshare) <= $TARGET_SHARE%" "$share_pct" "$(verdict "$share_pct <= $TARGET_SHARE")"
+printf '  %-44s %9.3f %10.2fx   %s\n' "modulo run, fastest 2-epoch - fastest 1-epoch" "$run_min" "$min_ratio" "2 epochs:$r2s s; 1 epoch:$r1s s"
+printf '  %-44s %9.3f %10.2fx   %s\n' "modulo run, marginal epoch (means)" "$run_mean" "$mean_ratio" "vs PyTorch's mean"
+printf '  %-44s %9.3f %10.2fx   %s\n' "modulo in-process (go test, fastest of $n)" "$m_best" "$(calc %.4f "$t_sec / $m_best")" "$m_blas"
+printf '  %-44s %9.3f %11s   %s\n' "modulo in-process (go test, mean of $n)" "$m_sec" "" "$m_blas"
+printf '  %-44s %9.3f %10.2fx   %s\n' "modulo in-process (gemmshare, fastest of 3)" "$g_total" "$(calc %.4f "$t_sec / $g_total")" "$m_blas, products timed"
+printf '  %-44s %9.3f %11s   %s\n' "PyTorch $torch_version tuned (fastest of $n)" "$t_sec" "" "$t_desc"
+printf '  %-44s %9.3f %11s   %s\n' "PyTorch $torch_version tuned (mean of $n)" "$t_mean" "" "$t_desc"
+printf '  %-44s %9.3f %10.2fx   %s\n' "PyTorch $torch_version defaults (fastest of 3)" "$d_sec" "$(calc %.4f "$t_sec / $d_sec")" "$d_desc"
+echo "  fastest epoch by round (in-process / PyTorch tuned): $(paste -d/ <(echo $m_bests | tr ' ' '\n') <(echo $t_bests | tr ' ' '\n') | tr '\n' ' ')"
 echo
-printf '  PyTorch tuned / modulo, mean epochs (go test):  %.2fx\n' "$mean_ratio"
+printf '  %-52s %10s   %s\n' "target" "measured" "verdict"
+printf '  %-52s %9.2fx   %s\n' "PyTorch tuned / modulo run (medians) >= ${TARGET_RATIO}x" "$ratio" "$(verdict "$ratio >= $TARGET_RATIO")"
+printf '  %-52s %9.2fx   %s\n' "PyTorch tuned / modulo run (medians) >= ${FLOOR_RATIO}x" "$ratio" "$(verdict "$ratio >= $FLOOR_RATIO")"
+printf '  %-52s %9.1f%%   %s\n' "modulo run within $TARGET_GAP% of in-process (medians)" "$gap" "$(verdict "$gap <= $TARGET_GAP && $gap >= -$TARGET_GAP")"
+printf '  %-52s %9.1f%%   %s\n' "modulo outside the products (gemmshare) <= $TARGET_SHARE%" "$share_pct" "$(verdict "$share_pct <= $TARGET_SHARE")"
+echo
 printf '  modulo dense-equivalent GFLOP/s over the epoch (go test): %6.1f = %5.1f%% of %d GFLOP/s\n' \
   "$m_gflops" "$(calc %.2f "100 * $m_gflops / $PEAK")" "$PEAK"
 printf '  modulo GFLOP/s inside SGEMM calls (gemmshare):            %6.1f = %5.1f%% of %d GFLOP/s\n' \
@@ -137,6 +221,6 @@ printf '  modulo GFLOP/s inside SGEMM calls (gemmshare):            %6.1f = %5.1
 printf '  gemmshare fastest epoch, per core: %.3f s = %.3f s in SGEMM + %.3f s in sparse products + %.3f s the rest\n' \
   "$g_total" "$g_gemm" "$g_sparse" "$(calc %.4f "$g_total - $g_gemm - $g_sparse")"
 printf '  (of the rest, %.3f s waiting for the other core at the end of half steps)\n' "$g_wait"
-echo "  $PEAK GFLOP/s is the design doc's reference fp32 peak for this 2-core AVX-512 machine, not a"
+echo "  $PEAK GFLOP/s is the design doc's reference fp32 peak for a 2-core AVX-512 machine, not a"
 echo "  measurement (measured rates can exceed it). PyTorch's own default here is torch.get_num_threads()"
 echo "  = $torch_default_threads; the defaults line sets 2 and leaves OpenBLAS to choose its kernel and threads."

@@ -8,8 +8,12 @@ package vec
 // No errno from sqrtf, so its loop vectorises; no fused multiply-adds, so each operation
 // rounds as the Go fallback's does and both give the same bits.
 #pragma GCC optimize("no-math-errno", "fp-contract=off")
+#include <float.h>
 #include <math.h>
 #include <stddef.h>
+
+// flush is x, or 0 when x is subnormal (see vec.SGDAdded).
+static inline float flush(float x) { return fabsf(x) < FLT_MIN ? 0.0f : x; }
 
 #define CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 
@@ -22,14 +26,14 @@ CLONES static void k_sgd(float *w, const float *g, float *buf, size_t n, float l
 		for (size_t i = 0; i < n; i++) {
 			float d = g[i] + wd * w[i];
 			float b = mu * buf[i] + d;
-			buf[i] = b;
+			buf[i] = flush(b);
 			w[i] -= lr * (d + mu * b);
 		}
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
 		float b = mu * buf[i] + (g[i] + wd * w[i]);
-		buf[i] = b;
+		buf[i] = flush(b);
 		w[i] -= lr * b;
 	}
 }
@@ -39,14 +43,14 @@ CLONES static void k_sgd_added(float *w, float *buf, size_t n, float lr, float m
 		for (size_t i = 0; i < n; i++) {
 			float b = buf[i];
 			w[i] -= lr * b;
-			buf[i] = mu * b;
+			buf[i] = flush(mu * b);
 		}
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
 		float b = buf[i] + wd * w[i];
 		w[i] -= lr * b;
-		buf[i] = mu * b;
+		buf[i] = flush(mu * b);
 	}
 }
 

@@ -16,7 +16,7 @@ func sgd(w, g, buf []float32, lr, mu, wd float32, nesterov bool) {
 	for i := range w {
 		d := g[i] + wd*w[i]
 		b := mu*buf[i] + d
-		buf[i] = b
+		buf[i] = flush(b)
 		if nesterov {
 			w[i] -= lr * (d + mu*b)
 		} else {
@@ -33,7 +33,7 @@ func sgdAdded(w, buf []float32, lr, mu, wd float32) {
 			b += wd * w[i]
 		}
 		w[i] -= lr * b
-		buf[i] = mu * b
+		buf[i] = flush(mu * b)
 	}
 }
 
@@ -106,3 +106,14 @@ func colSums(m []float32, rows, cols, j0, j1 int, dst []float32) {
 		}
 	}
 }
+
+// flush is x, or 0 when x is subnormal (see SGDAdded).
+func flush(x float32) float32 {
+	if x > -minNormal && x < minNormal {
+		return 0
+	}
+	return x
+}
+
+// minNormal is the smallest positive normal float32, 2⁻¹²⁶.
+const minNormal = 0x1p-126

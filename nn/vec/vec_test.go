@@ -163,3 +163,34 @@ func BenchmarkSGD(b *testing.B) {
 		SGD(w, g, buf, 0.01, 0.9, 1e-4, false)
 	}
 }
+
+// TestSGDFlushesSubnormalMomentum checks that a momentum buffer that decays below the
+// smallest normal float32 is kept as zero (arithmetic on subnormals is slow) while the
+// weights move exactly as without the flush.
+func TestSGDFlushesSubnormalMomentum(t *testing.T) {
+	const tiny = 0x1p-126 // smallest normal
+	for _, c := range []struct {
+		name     string
+		buf      float32
+		want     float32
+		wantW    float32
+		added    bool
+		nesterov bool
+	}{
+		{"added, stays normal", 2 * tiny / 0.5, 2 * tiny, 0.25, true, false},
+		{"added, turns subnormal", tiny, 0, 0.25, true, false},
+		{"sgd, turns subnormal", tiny, 0, 0.25, false, false},
+		{"nesterov, turns subnormal", tiny, 0, 0.25, false, true},
+		{"added, normal", 1, 0.5, 0.25 - 0.5, true, false},
+	} {
+		w, buf := []float32{0.25}, []float32{c.buf}
+		if c.added {
+			SGDAdded(w, buf, 0.5, 0.5, 0)
+		} else {
+			SGD(w, []float32{0}, buf, 0.5, 0.5, 0, c.nesterov)
+		}
+		if buf[0] != c.want || w[0] != c.wantW {
+			t.Errorf("%s: buf %g, w %g; want buf %g, w %g", c.name, buf[0], w[0], c.want, c.wantW)
+		}
+	}
+}
