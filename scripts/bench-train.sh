@@ -9,7 +9,10 @@
 #            evaluation is cut to ~nothing (eval_train_examples = 1, test_subset = 1), as
 #            PyTorch's epochs below evaluate nothing.
 #   in-process: go test -bench EpochMNIST512 -benchtime 3x ./nn/ (3 epochs after a warm-up
-#            epoch: the fastest, the mean, and GFLOP/s), the loop without the engine; and
+#            epoch: the fastest, the mean, and GFLOP/s), the loop without the engine;
+#            BenchmarkMarginalEpochMNIST512, the same loop's marginal epoch measured as modulo
+#            run's is (nn.Train of 2 epochs minus nn.Train of 1): the gap between modulo run
+#            and in-process compares these two marginal epochs, like with like; and
 #            scripts/gemmshare (the same run with every SGEMM call and every sparse product
 #            of the first layer timed: the share of the epoch spent outside the matrix
 #            products).
@@ -127,10 +130,10 @@ run_round() {
 
 # modulo_round / torch_round N: one side's 3 timed epochs; each appends its fastest and mean
 # epochs to the lists below.
-m_bests="" m_means="" m_flops="" t_bests="" t_means=""
+m_bests="" m_means="" m_margs="" m_flops="" t_bests="" t_means=""
 modulo_round() {
-  step "round $1/$rounds, modulo: go test -bench EpochMNIST512 -benchtime 3x ./nn/" \
-    clean_env go test -run '^$' -bench EpochMNIST512 -benchtime 3x ./nn/
+  step "round $1/$rounds, modulo: go test -bench '^BenchmarkEpochMNIST512$' -benchtime 3x ./nn/" \
+    clean_env go test -run '^$' -bench '^BenchmarkEpochMNIST512$' -benchtime 3x ./nn/
   local sec best gflops
   read -r sec best gflops < <(awk '/^BenchmarkEpochMNIST512/ {
       for (i = 1; i < NF; i++) {
@@ -142,6 +145,15 @@ modulo_round() {
     exit 1
   fi
   m_bests+=" $best" m_means+=" $sec" m_flops=$(calc %.6g "$gflops * $sec")
+  step "round $1/$rounds, modulo: go test -bench MarginalEpochMNIST512 -benchtime 1x ./nn/" \
+    clean_env go test -run '^$' -bench MarginalEpochMNIST512 -benchtime 1x ./nn/
+  local marginal
+  marginal=$(awk '/^BenchmarkMarginalEpochMNIST512/ { for (i = 1; i < NF; i++) if ($(i+1) == "marginal-s/epoch") m = $i } END { print m }' "$work/out")
+  if [ -z "$marginal" ]; then
+    echo "bench-train: no marginal-s/epoch in the benchmark's output (skipped?)" >&2
+    exit 1
+  fi
+  m_margs+=" $marginal"
 }
 torch_round() {
   step "round $1/$rounds, PyTorch tuned: OPENBLAS_CORETYPE=$torch_core OPENBLAS_NUM_THREADS=2, torch.set_num_threads(1)" \
@@ -172,6 +184,7 @@ run_mean=$(calc %.4f "$(lmean "$r2s") - $(lmean "$r1s")")
 # with like better than the fastest runs of different rounds.
 diffs=$(paste -d' ' <(echo $r2s | tr ' ' '\n') <(echo $r1s | tr ' ' '\n') | awk '{ printf " %.4f", $1 - $2 }')
 run_sec=$(lmedian "$diffs") m_med=$(lmedian "$m_bests") t_med=$(lmedian "$t_bests")
+m_marg=$(lmedian "$m_margs")
 
 step "modulo: go run ./scripts/gemmshare -runs 3 (matrix products timed)" clean_env go run ./scripts/gemmshare -runs 3
 g_total=$(field total_s) g_gemm=$(field gemm_s) g_sparse=$(field sparse_s) g_wait=$(field wait_s) g_share=$(field share) g_gemm_gflops=$(field gemm_gflops)
@@ -186,7 +199,7 @@ ratio=$(calc %.4f "$t_med / $run_sec")
 in_ratio=$(calc %.4f "$t_med / $m_med")
 min_ratio=$(calc %.4f "$t_sec / $run_min")
 mean_ratio=$(calc %.4f "$t_mean / $run_mean")
-gap=$(calc %.2f "100 * ($run_sec - $m_med) / $m_med")
+gap=$(calc %.2f "100 * ($run_sec - $m_marg) / $m_marg")
 share_pct=$(calc %.2f "100 * $g_share")
 echo
 echo "bench-train: $(uptime | sed 's/^ *//')"
@@ -196,6 +209,7 @@ n=$((3 * rounds))
 printf '  %-44s %9s %11s   %s\n' "" "s/epoch" "PyTorch /" "configuration"
 printf '  %-44s %9.3f %10.2fx   %s\n' "modulo run, marginal epoch (median of $rounds)" "$run_sec" "$ratio" "$m_blas; by round (2 epochs - 1):$diffs s"
 printf '  %-44s %9.3f %10.2fx   %s\n' "modulo in-process (go test, median of $rounds)" "$m_med" "$in_ratio" "$m_blas; fastest epoch of each round"
+printf '  %-44s %9.3f %10.2fx   %s\n' "modulo in-process, marginal epoch (median)" "$m_marg" "$(calc %.4f "$t_med / $m_marg")" "by round (2 epochs - 1, in one process):$m_margs s"
 printf '  %-44s %9.3f %11s   %s\n' "PyTorch $torch_version tuned (median of $rounds)" "$t_med" "1.00x" "$t_desc; fastest epoch of each round"
 echo
 printf '  %-44s %9.3f %10.2fx   %s\n' "modulo run, fastest 2-epoch - fastest 1-epoch" "$run_min" "$min_ratio" "2 epochs:$r2s s; 1 epoch:$r1s s"
@@ -211,7 +225,9 @@ echo
 printf '  %-52s %10s   %s\n' "target" "measured" "verdict"
 printf '  %-52s %9.2fx   %s\n' "PyTorch tuned / modulo run (medians) >= ${TARGET_RATIO}x" "$ratio" "$(verdict "$ratio >= $TARGET_RATIO")"
 printf '  %-52s %9.2fx   %s\n' "PyTorch tuned / modulo run (medians) >= ${FLOOR_RATIO}x" "$ratio" "$(verdict "$ratio >= $FLOOR_RATIO")"
-printf '  %-52s %9.1f%%   %s\n' "modulo run within $TARGET_GAP% of in-process (medians)" "$gap" "$(verdict "$gap <= $TARGET_GAP && $gap >= -$TARGET_GAP")"
+# One-sided: the engine can only add time; a negative gap (modulo run's marginal epoch below
+# the in-process one) is the host's noise, which is of the order of 30% between rounds here.
+printf '  %-52s %9.1f%%   %s\n' "modulo run at most $TARGET_GAP% above in-process (marginal)" "$gap" "$(verdict "$gap <= $TARGET_GAP")"
 printf '  %-52s %9.1f%%   %s\n' "modulo outside the products (gemmshare) <= $TARGET_SHARE%" "$share_pct" "$(verdict "$share_pct <= $TARGET_SHARE")"
 echo
 printf '  modulo dense-equivalent GFLOP/s over the epoch (go test): %6.1f = %5.1f%% of %d GFLOP/s\n' \
