@@ -56,6 +56,8 @@ def main():
     ap.add_argument("--modulo-acc", required=True, type=float, help="test_accuracy from `modulo show`")
     ap.add_argument("--nnlogits-acc", type=float, help="accuracy printed by scripts/nnlogits")
     ap.add_argument("--tol", type=float, default=1e-4, help="largest allowed |logit difference|")
+    ap.add_argument("--identical", action="store_true",
+                    help="require every logit bit-identical (an MLP, with modulo's OpenBLAS kernel, one thread)")
     ap.add_argument("--chunk", type=int, default=200, help="images per forward pass of a convolutional network")
     ap.add_argument("--f64-images", type=int, default=1000,
                     help="test images a convolutional network's float64 reference is computed on (0: all)")
@@ -122,6 +124,8 @@ def main():
     failed = []
     if not maxdiff <= args.tol:
         failed.append("max |logit difference| %.3g exceeds %.0e" % (maxdiff, args.tol))
+    if args.identical and identical != diff.size:
+        failed.append("%d of %d logits differ, though both sides ran the same kernel" % (diff.size - identical, diff.size))
     accs = [round(acc, 4), round(args.modulo_acc, 4)] + ([round(args.nnlogits_acc, 4)] if args.nnlogits_acc is not None else [])
     if len(set(accs)) != 1:
         failed.append("test accuracies differ at 4 decimals: %s" % accs)

@@ -139,16 +139,22 @@ check() {
   # choose. (PyTorch's convolutions run on oneDNN whatever the kernel.)
   kernel=$(sed -n 's/.*blas openblas, kernel \([A-Za-z0-9]*\),.*/\1/p' "$work/out")
   core=${CROSSCHECK_CORETYPE:-$kernel}
+  # modulo multiplies with single-threaded OpenBLAS calls (its own goroutines split the
+  # work, never along the sum), so PyTorch's OpenBLAS runs one thread too: an OpenBLAS GEMM
+  # split among its own threads sums in another order. With the same kernel an MLP's logits
+  # are then bit-identical, and the check requires it.
+  exact=()
   if [ -n "$core" ] && [ "$core" != auto ]; then
-    torch_env=("OPENBLAS_CORETYPE=$core")
+    torch_env=("OPENBLAS_CORETYPE=$core" OPENBLAS_NUM_THREADS=1)
+    if [ "$kind" = mlp ] && [ "$core" = "$kernel" ]; then exact=(--identical); fi
   else
     torch_env=()
-    core="(unset: OpenBLAS chooses)"
+    core="(unset: OpenBLAS chooses its kernel and threads)"
   fi
-  echo "PyTorch: OPENBLAS_CORETYPE=$core (modulo's kernel: ${kernel:-not OpenBLAS})"
+  echo "PyTorch: OPENBLAS_CORETYPE=$core${torch_env[1]:+, OPENBLAS_NUM_THREADS=1} (modulo's kernel: ${kernel:-not OpenBLAS})${exact:+; logits must be bit-identical}"
   clean_env env "${torch_env[@]}" \
     "$py" scripts/crosscheck.py --net "$net" --logits "$work/logits.f32" \
-    --mnist "$mnist" --modulo-acc "$acc" --nnlogits-acc "$goacc"
+    --mnist "$mnist" --modulo-acc "$acc" --nnlogits-acc "$goacc" "${exact[@]}"
 
   run "nnstep" "$work/nnstep" -net "$net" -images "$work/x.f32" -labels "$work/y.u8" \
     -out "$work/step.safetensors" -mnist "$mnist" -batch 128 -lr 0.05 -momentum 0.9 -weight-decay 1e-4
