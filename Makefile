@@ -135,8 +135,8 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzLoad -fuzztime $(FUZZTIME) ./pipelines/
 	$(GO) test -run '^$$' -fuzz FuzzPipeline -fuzztime $(FUZZTIME) ./stages/kinds/
 	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME) ./artifacts/
-	$(GO) test -run '^$$' -fuzz 'FuzzReadTorch$$' -fuzztime $(FUZZTIME) ./nn/
-	$(GO) test -run '^$$' -fuzz FuzzReadTorchPickle -fuzztime $(FUZZTIME) ./nn/
+	$(GO) test -run '^$$' -fuzz 'FuzzReadTorch$$' -fuzztime $(FUZZTIME) ./nn/torchsave/
+	$(GO) test -run '^$$' -fuzz FuzzReadTorchPickle -fuzztime $(FUZZTIME) ./nn/torchsave/
 
 clean:
 	rm -rf bin

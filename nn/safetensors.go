@@ -35,9 +35,28 @@ type header struct {
 	Offsets []int  `json:"data_offsets"`
 }
 
-// elements returns the number of elements of shape, or ok=false if a dimension is negative
+// DTypeSize is the bytes per element of a safetensors dtype, or 0 for one it does not name.
+func DTypeSize(dtype string) int { return dtypeSizes[dtype] }
+
+// torchDTypeNames are PyTorch's names of the safetensors dtypes, for messages.
+var torchDTypeNames = map[string]string{
+	"F32": "torch.float32", "F64": "torch.float64", "F16": "torch.float16", "BF16": "torch.bfloat16",
+	"I64": "torch.int64", "I32": "torch.int32", "I16": "torch.int16", "I8": "torch.int8",
+	"U8": "torch.uint8", "BOOL": "torch.bool",
+}
+
+// TorchDTypeName is PyTorch's name of a safetensors dtype ("torch.float32" for "F32"), or
+// the dtype itself when PyTorch has no such type.
+func TorchDTypeName(dtype string) string {
+	if n, ok := torchDTypeNames[dtype]; ok {
+		return n
+	}
+	return dtype
+}
+
+// ShapeElements returns the number of elements of shape, or ok=false if a dimension is negative
 // or the count exceeds limit; the limit keeps a forged shape from overflowing int.
-func elements(shape []int, limit int) (int, bool) {
+func ShapeElements(shape []int, limit int) (int, bool) {
 	if slices.Contains(shape, 0) {
 		limit = math.MaxInt // the count is 0: as in the reference, only overflow is an error
 	}
@@ -69,7 +88,7 @@ func EncodeSafetensors(tensors []Tensor, metadata map[string]string) ([]byte, er
 		if !ok {
 			return nil, fmt.Errorf("safetensors: tensor %q has unknown dtype %q", t.Name, t.DType)
 		}
-		if n, ok := elements(t.Shape, len(t.Data)); !ok || n*size != len(t.Data) {
+		if n, ok := ShapeElements(t.Shape, len(t.Data)); !ok || n*size != len(t.Data) {
 			return nil, fmt.Errorf("safetensors: tensor %q of shape %v and dtype %s has %d bytes of data", t.Name, t.Shape, t.DType, len(t.Data))
 		}
 		// The shape is copied so that it is never nil: a scalar's shape is [], not null.
@@ -137,7 +156,7 @@ func DecodeSafetensors(b []byte) ([]Tensor, map[string]string, error) {
 			return nil, nil, fmt.Errorf("safetensors: data_offsets %v of tensor %q are not [begin, end] within the %d-byte data buffer (out of bounds)", e.Offsets, name, len(data))
 		}
 		begin, end := e.Offsets[0], e.Offsets[1]
-		if count, ok := elements(e.Shape, end-begin); !ok || count*size != end-begin {
+		if count, ok := ShapeElements(e.Shape, end-begin); !ok || count*size != end-begin {
 			return nil, nil, fmt.Errorf("safetensors: tensor %q of shape %v and dtype %s does not fill its %d bytes at data_offsets %v", name, e.Shape, e.DType, end-begin, e.Offsets)
 		}
 		tensors, begins[name] = append(tensors, Tensor{name, e.DType, e.Shape, data[begin:end:end]}), begin
@@ -233,7 +252,7 @@ func DecodeNetwork(b []byte) (*Network, map[string]string, error) {
 	if err := json.Unmarshal([]byte(s), &arch); err != nil || arch.Validate() != nil {
 		return nil, nil, fmt.Errorf("safetensors: metadata %s is not a valid architecture: %v", archKey, cmp.Or(err, arch.Validate()))
 	}
-	n, err := networkOf("safetensors", arch, tensors, len(b))
+	n, err := NetworkFromTensors("safetensors", arch, tensors, len(b))
 	return n, metadata, err
 }
 
@@ -257,12 +276,13 @@ func DecodeNetworkAs(b []byte, arch Arch) (*Network, error) {
 			return nil, fmt.Errorf("safetensors: the file says it holds a network of architecture %s (metadata %s), not %s", cmp.Or(got.String(), s), archKey, arch)
 		}
 	}
-	return networkOf("safetensors", arch, tensors, len(b))
+	return NetworkFromTensors("safetensors", arch, tensors, len(b))
 }
 
-// networkOf builds a network of arch from the tensors of a file of size bytes; format
-// ("safetensors", "torch") starts each message, and names dtypes in its terms.
-func networkOf(format string, arch Arch, tensors []Tensor, size int) (*Network, error) {
+// NetworkFromTensors builds a network of arch from the tensors of a file of size bytes (the
+// readers of each checkpoint format share it, so that every format names the same mistakes
+// the same way); format ("safetensors", "torch") starts each message.
+func NetworkFromTensors(format string, arch Arch, tensors []Tensor, size int) (*Network, error) {
 	// A forged arch could ask NewNetwork for far more memory than the file holds.
 	if !fitsIn(arch, size) {
 		return nil, fmt.Errorf("%s: architecture %s has more parameters than the %d-byte file can hold", format, arch, size)
@@ -278,7 +298,7 @@ func networkOf(format string, arch Arch, tensors []Tensor, size int) (*Network, 
 			continue
 		} else if t.DType != "F32" {
 			if format == "torch" {
-				return nil, fmt.Errorf("torch: tensor %q has dtype %s; parameters must be torch.float32 (save tensor.float(), or model.float().state_dict())", t.Name, cmp.Or(torchDTypeNames[t.DType], t.DType))
+				return nil, fmt.Errorf("torch: tensor %q has dtype %s; parameters must be torch.float32 (save tensor.float(), or model.float().state_dict())", t.Name, TorchDTypeName(t.DType))
 			}
 			return nil, fmt.Errorf("%s: tensor %q has dtype %s; parameters must be F32 (in PyTorch, save tensor.float())", format, t.Name, t.DType)
 		}

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Writes the PyTorch files that nn's torch.save reader (nn/torchfile.go) and the network
-stage are tested with, under nn/testdata/torch/. Each is a few KB. Run with Debian's Python
+"""Writes the PyTorch files that the torch.save reader (nn/torchsave) and the network
+stage are tested with, under nn/torchsave/testdata/. Each is a few KB. Run with Debian's Python
 (python3-torch; torch 1.13 writes the zip format of torch.save since 1.6):
 
     /usr/bin/python3 scripts/make_torch_fixtures.py [DIR]
@@ -67,7 +67,7 @@ def ordered(sd):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("dir", nargs="?", default=os.path.join(HERE, "..", "nn", "testdata", "torch"))
+    p.add_argument("dir", nargs="?", default=os.path.join(HERE, "..", "nn", "torchsave", "testdata"))
     out = p.parse_args().dir
     os.makedirs(out, exist_ok=True)
     path = lambda name: os.path.join(out, name)  # noqa: E731

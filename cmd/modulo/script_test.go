@@ -36,7 +36,7 @@ func TestMain(m *testing.M) {
 // pipeline files and a script of modulo commands with assertions.
 func TestScripts(t *testing.T) {
 	// Files PyTorch wrote (scripts/make_torch_fixtures.py), for the network stage's scripts.
-	torchFixtures, err := filepath.Abs(filepath.Join("..", "..", "nn", "testdata", "torch"))
+	torchFixtures, err := filepath.Abs(filepath.Join("..", "..", "nn", "torchsave", "testdata"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/modulo-ml/modulo/nn"
 	"github.com/modulo-ml/modulo/nn/data"
+	"github.com/modulo-ml/modulo/nn/torchsave"
 	"github.com/modulo-ml/modulo/stages"
 )
 
@@ -171,10 +172,10 @@ func runNetwork(ctx context.Context, in *stages.Input) (*stages.Result, error) {
 // safetensors. A file that is neither gets the message of the format its extension names.
 func decodeNetworkFile(in *stages.Input, file string, b []byte, arch nn.Arch) (*nn.Network, error) {
 	isSafetensors := func() bool { _, _, err := nn.DecodeSafetensors(b); return err == nil }
-	if !nn.IsTorchFile(b) && (strings.EqualFold(path.Ext(file), ".safetensors") || isSafetensors()) {
+	if !torchsave.IsFile(b) && (strings.EqualFold(path.Ext(file), ".safetensors") || isSafetensors()) {
 		return nn.DecodeNetworkAs(b, arch)
 	}
-	n, st, err := nn.DecodeTorchAs(b, arch)
+	n, st, err := torchsave.DecodeAs(b, arch)
 	if err != nil {
 		return nil, err
 	}

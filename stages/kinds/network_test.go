@@ -18,7 +18,7 @@ import (
 
 // torchFixtures holds the files scripts/make_torch_fixtures.py writes with PyTorch: an MLP
 // 20-8-4 and a ResNet-8 ×4 on 1×16×16 images, in every layout torch.save gives them.
-var torchFixtures = filepath.Join("..", "..", "nn", "testdata", "torch")
+var torchFixtures = filepath.Join("..", "..", "nn", "torchsave", "testdata")
 
 // networkData runs the dataset kind on a small synthetic dataset of the default 20
 // features and 4 classes, and on stripes of the default 1×16×16 images and 4 classes.
@@ -134,7 +134,7 @@ func TestNetworkErrors(t *testing.T) {
 		{"mlp_legacy.pt", mlpModel, "mlp_legacy.pt: torch: the file is in the legacy format"},
 		{"mlp.pt", map[string]cty.Value{"hidden": cty.ListVal([]cty.Value{cty.NumberIntVal(9)})}, `tensor "layers.0.weight" has shape [8 20], want [9 20]`},
 		{"resnet.safetensors", mlpModel, `resnet.safetensors: safetensors: tensors do not fit architecture mlp 20-8-4 relu: missing tensor "layers.0.weight"`},
-		{"missing.pt", mlpModel, "file missing.pt does not exist in ../../nn/testdata/torch; copy the network there or fix the path (it is relative to the pipeline file)"},
+		{"missing.pt", mlpModel, "file missing.pt does not exist in ../../nn/torchsave/testdata; copy the network there or fix the path (it is relative to the pipeline file)"},
 	} {
 		_, err := runNetwork(t, f, networkCfg(k, c.file, syn, c.model))
 		if err == nil || !strings.Contains(err.Error(), c.want) {

@@ -1,4 +1,4 @@
-package nn
+package torchsave
 
 import (
 	"archive/zip"
@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/modulo-ml/modulo/nn"
 	"github.com/nlpodyssey/gopickle/pytorch"
 )
 
@@ -18,16 +19,16 @@ import (
 
 func torchFixture(t testing.TB, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", "torch", name))
+	b, err := os.ReadFile(filepath.Join("testdata", name))
 	if err != nil {
 		t.Fatal(err)
 	}
 	return b
 }
 
-func mustParseArch(t testing.TB, s string) Arch {
+func mustParseArch(t testing.TB, s string) nn.Arch {
 	t.Helper()
-	a, err := ParseArch(s)
+	a, err := nn.ParseArch(s)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,15 +56,15 @@ func TestReadTorch(t *testing.T) {
 	} {
 		t.Run(c.file, func(t *testing.T) {
 			arch := mustParseArch(t, c.arch)
-			want, err := DecodeNetworkAs(torchFixture(t, c.want), arch)
+			want, err := nn.DecodeNetworkAs(torchFixture(t, c.want), arch)
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, st, err := DecodeTorchAs(torchFixture(t, c.file), arch)
+			got, st, err := DecodeAs(torchFixture(t, c.file), arch)
 			if err != nil {
 				t.Fatal(err)
 			}
-			stSameNetwork(t, got, want)
+			sameNetwork(t, got, want)
 			if st.Source() != c.source {
 				t.Errorf("source %q, want %q", st.Source(), c.source)
 			}
@@ -119,7 +120,7 @@ func TestReadTorchErrors(t *testing.T) {
 		{"model is a number", withPickle(t, mlp, []byte("\x80\x02}X\x05\x00\x00\x00modelK\x03s.")), torchMLP, `torch: the checkpoint's "model" entry is an int, not a state_dict`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			_, _, err := DecodeTorchAs(c.b, mustParseArch(t, c.arch))
+			_, _, err := DecodeAs(c.b, mustParseArch(t, c.arch))
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Errorf("error %v\nwant one containing %q", err, c.want)
 			}
@@ -132,7 +133,7 @@ func TestReadTorchTruncated(t *testing.T) {
 	for _, name := range []string{"mlp.pt", "mlp_checkpoint.pt"} {
 		b := torchFixture(t, name)
 		for n := range len(b) {
-			if _, err := ReadTorch(b[:n]); err == nil {
+			if _, err := Read(b[:n]); err == nil {
 				t.Errorf("%s cut to %d of %d bytes: no error", name, n, len(b))
 			}
 		}
@@ -228,7 +229,7 @@ func TestGatherStrides(t *testing.T) {
 	for i := range vals {
 		vals[i] = float32(i)
 	}
-	s := &torchStorage{dtype: "F32", key: "0", numel: 24, data: F32Bytes(vals)}
+	s := &torchStorage{dtype: "F32", key: "0", numel: 24, data: nn.F32Bytes(vals)}
 	ar := &torchArchive{size: 1 << 20}
 	for _, c := range []struct {
 		name         string
@@ -268,7 +269,7 @@ func TestGatherStrides(t *testing.T) {
 			if err != nil || dtype != "F32" {
 				t.Fatalf("dtype %s, error %v", dtype, err)
 			}
-			if got := BytesF32(b); !slices.Equal(got, c.want) {
+			if got := nn.BytesF32(b); !slices.Equal(got, c.want) {
 				t.Errorf("got %v, want %v", got, c.want)
 			}
 		})
@@ -323,9 +324,9 @@ func FuzzReadTorch(f *testing.F) {
 		f.Add(torchFixture(f, filepath.Base(p)))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		st, err := ReadTorch(b)
+		st, err := Read(b)
 		if err == nil {
-			checkTorchState(t, st)
+			checkState(t, st)
 		}
 	})
 }
@@ -346,9 +347,9 @@ func FuzzReadTorchPickle(f *testing.F) {
 	}
 	base := torchFixture(f, "mlp_strided.pt")
 	f.Fuzz(func(t *testing.T, pkl []byte) {
-		st, err := ReadTorch(withPickle(t, base, pkl))
+		st, err := Read(withPickle(t, base, pkl))
 		if err == nil {
-			checkTorchState(t, st)
+			checkState(t, st)
 		}
 	})
 }
@@ -371,11 +372,29 @@ func rezipOK(t testing.TB, b []byte, visit func(name string, data []byte)) {
 	}
 }
 
-func checkTorchState(t *testing.T, st *TorchState) {
+func checkState(t *testing.T, st *State) {
 	for _, x := range st.Tensors {
-		n, ok := elements(x.Shape, 1<<40)
-		if !ok || n*dtypeSizes[x.DType] != len(x.Data) {
+		n, ok := nn.ShapeElements(x.Shape, 1<<40)
+		if !ok || n*nn.DTypeSize(x.DType) != len(x.Data) {
 			t.Fatalf("tensor %q of %s %v has %d bytes", x.Name, x.DType, x.Shape, len(x.Data))
+		}
+	}
+}
+
+// sameNetwork fails unless got and want have the same architecture and equal
+// parameters, in the same order under the same names.
+func sameNetwork(t *testing.T, got, want *nn.Network) {
+	t.Helper()
+	if !got.Arch.Equal(want.Arch) {
+		t.Fatalf("arch = %v, want %v", got.Arch, want.Arch)
+	}
+	if len(got.Params) != len(want.Params) {
+		t.Fatalf("%d params, want %d", len(got.Params), len(want.Params))
+	}
+	for i, p := range got.Params {
+		w := want.Params[i]
+		if p.Name != w.Name || !slices.Equal(p.Shape, w.Shape) || !slices.Equal(p.Data, w.Data) {
+			t.Fatalf("param %d = %s %v, want %s %v, or their values differ", i, p.Name, p.Shape, w.Name, w.Shape)
 		}
 	}
 }

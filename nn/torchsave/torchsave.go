@@ -1,4 +1,8 @@
-package nn
+// Package torchsave reads the files torch.save writes: the state_dict of a network trained
+// in PyTorch, for the network stage. It lives beside nn rather than in it so that nn, the
+// numerics, depends on nothing but the standard library and gonum: the pickle reader
+// (github.com/nlpodyssey/gopickle) is this package's alone.
+package torchsave
 
 import (
 	"archive/zip"
@@ -10,17 +14,18 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/modulo-ml/modulo/nn"
 	"github.com/nlpodyssey/gopickle/pickle"
 	"github.com/nlpodyssey/gopickle/pytorch"
 	"github.com/nlpodyssey/gopickle/types"
 )
 
-// TorchState is the state_dict a torch.save file holds: its tensors, and where in the file
+// State is the state_dict a torch.save file holds: its tensors, and where in the file
 // they were found.
-type TorchState struct {
+type State struct {
 	// Tensors are the state_dict's entries in the file's order, each contiguous and
 	// little-endian, with safetensors dtype names ("F32", "F64", "I64", …).
-	Tensors []Tensor
+	Tensors []nn.Tensor
 	// Key is the checkpoint entry holding the state_dict ("model_state_dict"), or "" when
 	// the file is the state_dict itself.
 	Key string
@@ -30,7 +35,7 @@ type TorchState struct {
 }
 
 // Source says where the state_dict was found, for a log line.
-func (s *TorchState) Source() string {
+func (s *State) Source() string {
 	src := "the file's state_dict"
 	if s.Key != "" {
 		src = fmt.Sprintf("the checkpoint's %q entry", s.Key)
@@ -54,25 +59,18 @@ var torchDTypes = map[string]string{
 	"ByteStorage": "U8", "BoolStorage": "BOOL",
 }
 
-// torchDTypeNames are PyTorch's names of the safetensors dtypes, for messages.
-var torchDTypeNames = map[string]string{
-	"F32": "torch.float32", "F64": "torch.float64", "F16": "torch.float16", "BF16": "torch.bfloat16",
-	"I64": "torch.int64", "I32": "torch.int32", "I16": "torch.int16", "I8": "torch.int8",
-	"U8": "torch.uint8", "BOOL": "torch.bool",
-}
-
 // legacyMagic starts a file written by torch.save before PyTorch 1.6, or with
 // _use_new_zipfile_serialization=False: a protocol-2 pickle of the number
 // 0x1950a86a20f9469cfc6c.
 var legacyMagic = []byte("\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19")
 
-// IsTorchFile reports whether b looks like a file written by torch.save, in its zip format
+// IsFile reports whether b looks like a file written by torch.save, in its zip format
 // or the legacy one, rather than safetensors.
-func IsTorchFile(b []byte) bool {
+func IsFile(b []byte) bool {
 	return bytes.HasPrefix(b, []byte("PK\x03\x04")) || bytes.HasPrefix(b, legacyMagic)
 }
 
-// ReadTorch reads the state_dict of a file written by torch.save (the zip format of
+// Read reads the state_dict of a file written by torch.save (the zip format of
 // PyTorch 1.6 and later): a state_dict saved as it is (an OrderedDict of tensors, as
 // torch.save(model.state_dict()) and open_lth write them), or a checkpoint dict holding one
 // under "state_dict", "model_state_dict" or "model". Anything else the checkpoint holds (an
@@ -82,9 +80,9 @@ func IsTorchFile(b []byte) bool {
 //
 // The pickle is read by gopickle's unpickler with PyTorch's tensor-rebuilding function;
 // the storages are read from the archive, bounded by its size, only once the pickle has
-// been read. ReadTorch never panics: garbage, a truncated file, the legacy format and a
+// been read. Read never panics: garbage, a truncated file, the legacy format and a
 // TorchScript archive are errors saying what the file is and what to do.
-func ReadTorch(b []byte) (st *TorchState, err error) {
+func Read(b []byte) (st *State, err error) {
 	defer func() {
 		// gopickle trusts its input (an empty LONG1, an unhashable dict key); whatever it
 		// trips over is a malformed file, not a bug here.
@@ -121,23 +119,23 @@ func ReadTorch(b []byte) (st *TorchState, err error) {
 			return nil, fmt.Errorf("torch: tensor %q: %w", e.name, err)
 		}
 		budget -= len(data)
-		st.Tensors = append(st.Tensors, Tensor{Name: e.name, DType: dtype, Shape: slices.Clone(t.Size), Data: data})
+		st.Tensors = append(st.Tensors, nn.Tensor{Name: e.name, DType: dtype, Shape: slices.Clone(t.Size), Data: data})
 	}
 	return st, nil
 }
 
-// DecodeTorchAs reads a network of architecture arch from a torch.save file (see
-// ReadTorch): every parameter arch has, by its state_dict name, in float32, and no other
-// tensor. Each mistake is named, as DecodeNetworkAs names them.
-func DecodeTorchAs(b []byte, arch Arch) (*Network, *TorchState, error) {
+// DecodeAs reads a network of architecture arch from a torch.save file (see
+// Read): every parameter arch has, by its state_dict name, in float32, and no other
+// tensor. Each mistake is named, as nn.DecodeNetworkAs names them.
+func DecodeAs(b []byte, arch nn.Arch) (*nn.Network, *State, error) {
 	if err := arch.Validate(); err != nil {
 		return nil, nil, fmt.Errorf("torch: %v", err)
 	}
-	st, err := ReadTorch(b)
+	st, err := Read(b)
 	if err != nil {
 		return nil, nil, err
 	}
-	n, err := networkOf("torch", arch, st.Tensors, len(b))
+	n, err := nn.NetworkFromTensors("torch", arch, st.Tensors, len(b))
 	return n, st, err
 }
 
@@ -333,9 +331,9 @@ func (ar *torchArchive) load(s *torchStorage) error {
 	if !ok {
 		return fmt.Errorf("its storage data/%s is missing from the archive", s.key)
 	}
-	size := dtypeSizes[s.dtype]
+	size := nn.DTypeSize(s.dtype)
 	if uint64(s.numel) > f.UncompressedSize64/uint64(size) {
-		return fmt.Errorf("its storage data/%s should hold %d elements of %s but has %d bytes: the file is truncated or corrupt", s.key, s.numel, torchDTypeNames[s.dtype], f.UncompressedSize64)
+		return fmt.Errorf("its storage data/%s should hold %d elements of %s but has %d bytes: the file is truncated or corrupt", s.key, s.numel, nn.TorchDTypeName(s.dtype), f.UncompressedSize64)
 	}
 	b, err := ar.read(f, ar.size*1032)
 	if err != nil {
@@ -352,11 +350,11 @@ func (ar *torchArchive) gather(t *pytorch.Tensor, budget int) ([]byte, string, e
 	if !ok {
 		return nil, "", errors.New("it has no storage in the archive")
 	}
-	size := dtypeSizes[s.dtype]
+	size := nn.DTypeSize(s.dtype)
 	if len(t.Stride) != len(t.Size) {
 		return nil, "", fmt.Errorf("it has shape %v but strides %v", t.Size, t.Stride)
 	}
-	n, ok := elements(t.Size, budget/size)
+	n, ok := nn.ShapeElements(t.Size, budget/size)
 	if !ok {
 		return nil, "", fmt.Errorf("its shape %v is negative or larger than the file can hold", t.Size)
 	}

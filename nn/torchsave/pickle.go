@@ -1,4 +1,4 @@
-package nn
+package torchsave
 
 import (
 	"encoding/binary"
@@ -85,8 +85,8 @@ func dictEntries(v any) (es []entry, ok bool) {
 
 // stateDict finds the state_dict in the object a torch.save file holds, and checks that
 // every entry of it is a tensor.
-func stateDict(obj any) (*TorchState, []entry, error) {
-	st := &TorchState{}
+func stateDict(obj any) (*State, []entry, error) {
+	st := &State{}
 	es, ok := dictEntries(obj)
 	if !ok {
 		return nil, nil, fmt.Errorf("torch: the file holds %s, not a state_dict; save the model's: torch.save(model.state_dict(), path)", describe(obj))
