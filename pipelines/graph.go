@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/modulo-ml/modulo/dag"
@@ -25,7 +26,12 @@ type Graph struct {
 	DAG   *dag.Graph
 
 	byBlock map[*Block][]*Instance // instances of each block, sorted by key
-	outputs map[string]*Instance   // pseudo-instances of the output blocks, by name
+	// forEach memoises the elements and sorted keys of for_each expressions that are a bare
+	// reference (for_each = local.seeds), by the reference: the blocks of a sweep commonly
+	// share one, and iterating a cty set sorts it with cty's own comparisons, which costs
+	// tens of milliseconds for thousands of keys, every time.
+	forEach map[string]forEachSet
+	outputs map[string]*Instance // pseudo-instances of the output blocks, by name
 	varObj  cty.Value
 	locObj  cty.Value
 }
@@ -55,7 +61,7 @@ func InstanceAddr(b *Block, key string, keyed bool) string {
 // phase reports every error it finds; a phase with errors stops the build, since later
 // phases would report the same mistakes again in other words.
 func (c *Config) Build(src VarSource) (*Graph, hcl.Diagnostics) {
-	g := &Graph{Config: c, Instances: map[string]*Instance{}, byBlock: map[*Block][]*Instance{}, DAG: dag.New()}
+	g := &Graph{Config: c, Instances: map[string]*Instance{}, byBlock: map[*Block][]*Instance{}, forEach: map[string]forEachSet{}, DAG: dag.New()}
 	vars, diags := c.resolveVariables(src)
 	g.Vars = vars
 	g.varObj = cty.ObjectVal(vars)
@@ -146,8 +152,20 @@ func (g *Graph) expandBlock(b *Block) hcl.Diagnostics {
 	if d.HasErrors() {
 		return diags
 	}
-	elems, d := forEachElems(b, val)
-	diags = append(diags, d...)
+	memo := ""
+	if tr, ok := b.ForEach.(*hclsyntax.ScopeTraversalExpr); ok && attrsOnly(tr.Traversal) {
+		memo = traversalString(tr.Traversal)
+	}
+	set, ok := g.forEach[memo]
+	if memo == "" || !ok {
+		elems, d := forEachElems(b, val)
+		diags = append(diags, d...)
+		set = forEachSet{elems, sortedKeys(elems)}
+		if memo != "" && len(d) == 0 {
+			g.forEach[memo] = set
+		}
+	}
+	elems := set.elems
 	if n := len(g.Instances) + len(elems); n > MaxInstances {
 		return append(diags, &hcl.Diagnostic{
 			Severity: hcl.DiagError,
@@ -156,7 +174,7 @@ func (g *Graph) expandBlock(b *Block) hcl.Diagnostics {
 			Subject:  b.ForEach.Range().Ptr(),
 		})
 	}
-	for _, key := range sortedKeys(elems) {
+	for _, key := range set.keys {
 		each := cty.ObjectVal(map[string]cty.Value{"key": cty.StringVal(key), "value": elems[key]})
 		g.addInstance(&Instance{Block: b, Key: key, Each: each, Addr: InstanceAddr(b, key, true)})
 	}
@@ -167,6 +185,25 @@ func (g *Graph) addInstance(inst *Instance) {
 	g.Instances[inst.Addr] = inst
 	g.byBlock[inst.Block] = append(g.byBlock[inst.Block], inst)
 	g.DAG.Add(inst.Addr)
+}
+
+// attrsOnly reports whether tr is a name and attributes (local.seeds), which
+// traversalString renders one to one.
+func attrsOnly(tr hcl.Traversal) bool {
+	for _, step := range tr {
+		switch step.(type) {
+		case hcl.TraverseRoot, hcl.TraverseAttr:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// forEachSet is a for_each value's elements by key, and its keys in order.
+type forEachSet struct {
+	elems map[string]cty.Value
+	keys  []string
 }
 
 // forEachElems checks a for_each value and returns its elements by key.

@@ -1,0 +1,88 @@
+package pipelines
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/hashicorp/hcl/v2"
+)
+
+// TestSharedForEach checks that blocks whose for_each is the same reference (whose elements
+// Build computes once) each get every instance, and that a bad shared for_each is reported
+// at every block that uses it, not only the first.
+func TestSharedForEach(t *testing.T) {
+	src := `locals {
+  keys = toset(["b", "a", "c"])
+  nums = toset([1, 2])
+}
+text "x" {
+  for_each = local.keys
+  value    = each.key
+}
+concat "y" {
+  for_each = local.keys
+  parts    = [text.x[each.key].out, each.value]
+}
+text "z" {
+  for_each = local.nums
+  value    = "z"
+}
+text "w" {
+  for_each = local.nums
+  value    = "w"
+}
+`
+	path := filepath.Join(t.TempDir(), "p.hcl")
+	open := func(src string) (*Graph, hcl.Diagnostics) {
+		t.Helper()
+		if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		g, _, diags := Open(path, testRegistry(), VarSource{})
+		return g, diags
+	}
+	_, diags := open(src)
+	var lines []int
+	for _, d := range diags {
+		if d.Severity == hcl.DiagError && d.Summary == "Invalid for_each argument" && d.Subject != nil {
+			lines = append(lines, d.Subject.Start.Line)
+		}
+	}
+	if !slices.Equal(lines, []int{14, 18}) || len(diags) != 2 {
+		t.Fatalf("for_each errors on lines %v (all diagnostics: %v), want 14 and 18", lines, diags)
+	}
+
+	// Without the bad blocks: every instance of both blocks sharing local.keys.
+	src = `locals {
+  keys = toset(["b", "a", "c"])
+}
+text "x" {
+  for_each = local.keys
+  value    = each.key
+}
+concat "y" {
+  for_each = local.keys
+  parts    = [text.x[each.key].out, each.value]
+}
+`
+	g, diags := open(src)
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	want := []string{`concat.y["a"]`, `concat.y["b"]`, `concat.y["c"]`, `text.x["a"]`, `text.x["b"]`, `text.x["c"]`}
+	var got []string
+	for addr := range g.Instances {
+		got = append(got, addr)
+	}
+	slices.Sort(got)
+	if !slices.Equal(got, want) {
+		t.Fatalf("instances %v, want %v", got, want)
+	}
+	for _, addr := range want {
+		if k := g.Instances[addr].Key; `["`+k+`"]` != addr[len(addr)-5:] {
+			t.Errorf("%s has key %q", addr, k)
+		}
+	}
+}
