@@ -233,21 +233,23 @@ func (p *Planner) planNode(plan *Plan, inst *Instance, valueOf ValueOf, now time
 		n.Reasons = []string{"forced"}
 		return n, diags
 	}
-	if p.Cache != nil && p.State != nil {
-		if e, ok := p.State.Trusted(addr, n.Action, plan.Generation, now); ok {
-			if v, err := entryValue(inst.Block.Kind, e); err == nil {
-				n.Status, n.Entry, n.Value, n.Trusted = Cached, e, fillMeta(inst.Block.Kind, v, n.Expect), true
-				return n, diags
-			}
-		}
-	}
 	if p.Cache != nil {
-		if e, err := p.Cache.GetEntry(n.Action); err == nil {
+		// The state's memory of the entry stands for a lookup while the cache has removed
+		// nothing since (see State.Trusted); otherwise the entry is read.
+		var e *artifacts.Entry
+		if p.State != nil {
+			e, n.Trusted = p.State.Trusted(addr, n.Action, plan.Generation, now)
+		}
+		if !n.Trusted {
+			e, _ = p.Cache.GetEntry(n.Action)
+		}
+		if e != nil {
 			if v, err := entryValue(inst.Block.Kind, e); err == nil {
 				n.Status, n.Entry, n.Value = Cached, e, fillMeta(inst.Block.Kind, v, n.Expect)
 				return n, diags
 			}
 		}
+		n.Trusted = false
 	}
 	n.Status = Run
 	n.Reasons = p.reasons(addr, n)
