@@ -152,19 +152,8 @@ func (g *Graph) expandBlock(b *Block) hcl.Diagnostics {
 	if d.HasErrors() {
 		return diags
 	}
-	memo := ""
-	if tr, ok := b.ForEach.(*hclsyntax.ScopeTraversalExpr); ok && attrsOnly(tr.Traversal) {
-		memo = traversalString(tr.Traversal)
-	}
-	set, ok := g.forEach[memo]
-	if memo == "" || !ok {
-		elems, d := forEachElems(b, val)
-		diags = append(diags, d...)
-		set = forEachSet{elems, sortedKeys(elems)}
-		if memo != "" && len(d) == 0 {
-			g.forEach[memo] = set
-		}
-	}
+	set, d := g.forEachSet(b, val)
+	diags = append(diags, d...)
 	elems := set.elems
 	if n := len(g.Instances) + len(elems); n > MaxInstances {
 		return append(diags, &hcl.Diagnostic{
@@ -204,6 +193,25 @@ func attrsOnly(tr hcl.Traversal) bool {
 type forEachSet struct {
 	elems map[string]cty.Value
 	keys  []string
+}
+
+// forEachSet returns the elements of b's for_each value val, from the memo when the
+// expression is a bare reference expanded before (see Graph.forEach). Only sets without
+// diagnostics are memoised, so a bad shared for_each is reported at every block using it.
+func (g *Graph) forEachSet(b *Block, val cty.Value) (forEachSet, hcl.Diagnostics) {
+	memo := ""
+	if tr, ok := b.ForEach.(*hclsyntax.ScopeTraversalExpr); ok && attrsOnly(tr.Traversal) {
+		memo = traversalString(tr.Traversal)
+		if set, ok := g.forEach[memo]; ok {
+			return set, nil
+		}
+	}
+	elems, diags := forEachElems(b, val)
+	set := forEachSet{elems, sortedKeys(elems)}
+	if memo != "" && len(diags) == 0 {
+		g.forEach[memo] = set
+	}
+	return set, diags
 }
 
 // forEachElems checks a for_each value and returns its elements by key.
