@@ -13,9 +13,9 @@ import (
 // Build computes once) each get every instance, and that a bad shared for_each is reported
 // at every block that uses it, not only the first.
 func TestSharedForEach(t *testing.T) {
-	src := `locals {
+	// Two blocks share local.keys; two more share local.nums, a set of numbers.
+	shared := `locals {
   keys = toset(["b", "a", "c"])
-  nums = toset([1, 2])
 }
 text "x" {
   for_each = local.keys
@@ -24,6 +24,10 @@ text "x" {
 concat "y" {
   for_each = local.keys
   parts    = [text.x[each.key].out, each.value]
+}
+`
+	bad := shared + `locals {
+  nums = toset([1, 2])
 }
 text "z" {
   for_each = local.nums
@@ -43,31 +47,19 @@ text "w" {
 		g, _, diags := Open(path, testRegistry(), VarSource{})
 		return g, diags
 	}
-	_, diags := open(src)
+	_, diags := open(bad)
 	var lines []int
 	for _, d := range diags {
 		if d.Severity == hcl.DiagError && d.Summary == "Invalid for_each argument" && d.Subject != nil {
 			lines = append(lines, d.Subject.Start.Line)
 		}
 	}
-	if !slices.Equal(lines, []int{14, 18}) || len(diags) != 2 {
-		t.Fatalf("for_each errors on lines %v (all diagnostics: %v), want 14 and 18", lines, diags)
+	if !slices.Equal(lines, []int{16, 20}) || len(diags) != 2 {
+		t.Fatalf("for_each errors on lines %v (all diagnostics: %v), want 16 and 20 (the for_each of z and of w)", lines, diags)
 	}
 
 	// Without the bad blocks: every instance of both blocks sharing local.keys.
-	src = `locals {
-  keys = toset(["b", "a", "c"])
-}
-text "x" {
-  for_each = local.keys
-  value    = each.key
-}
-concat "y" {
-  for_each = local.keys
-  parts    = [text.x[each.key].out, each.value]
-}
-`
-	g, diags := open(src)
+	g, diags := open(shared)
 	if diags.HasErrors() {
 		t.Fatal(diags.Error())
 	}
