@@ -166,22 +166,14 @@ func rezip(t testing.TB, b []byte, edit func(name string, data []byte) []byte, a
 			t.Fatal(err)
 		}
 	}
-	for _, f := range zr.File {
-		rc, err := f.Open()
-		if err != nil {
-			t.Fatal(err)
-		}
-		var data bytes.Buffer
-		data.ReadFrom(rc)
-		rc.Close()
-		d := data.Bytes()
+	eachRecord(t, zr, func(name string, d []byte) {
 		if edit != nil {
-			if d = edit(f.Name, d); d == nil {
-				continue
+			if d = edit(name, d); d == nil {
+				return
 			}
 		}
-		put(f.Name, d)
-	}
+		put(name, d)
+	})
 	for _, a := range add {
 		name, content, _ := strings.Cut(a, ":")
 		put(name, []byte(content))
@@ -360,6 +352,11 @@ func rezipOK(t testing.TB, b []byte, visit func(name string, data []byte)) {
 	if err != nil {
 		return
 	}
+	eachRecord(t, zr, visit)
+}
+
+// eachRecord calls visit with the name and content of each record of zr.
+func eachRecord(t testing.TB, zr *zip.Reader, visit func(name string, data []byte)) {
 	for _, f := range zr.File {
 		rc, err := f.Open()
 		if err != nil {
