@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/modulo-ml/modulo/artifacts"
 )
@@ -93,6 +94,34 @@ func BenchmarkNoopRun1000(b *testing.B) {
 		rep := run(b, p, c)
 		if len(rep.Ran) != 0 || len(rep.Cached) != 1000 {
 			b.Fatalf("ran %d nodes, cached %d, want 0 and 1000", len(rep.Ran), len(rep.Cached))
+		}
+	}
+}
+
+// BenchmarkNoopAnswered1000 measures what `modulo run` and `modulo plan` do in-process to
+// answer a no-op rerun of a 1,000-node pipeline from the record of the last one (Noop):
+// digest the inputs and check the record. With the process's start and printing a line per
+// node, this is the no-op rerun the issue times (target: 20 ms for the whole process).
+func BenchmarkNoopAnswered1000(b *testing.B) {
+	p, c := benchSetup(b, 500)
+	run(b, p, c)
+	plan := planOnce(b, p, c)
+	inputs, err := NoopInputs(p, nil, "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	if ok, err := RecordNoop(plan, LoadState(c.Dir(), p), inputs, "", time.Now()); !ok {
+		b.Fatalf("no record of the no-op plan: %v", err)
+	}
+	reg := testRegistry()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		in, err := NoopInputs(p, nil, "")
+		if err != nil {
+			b.Fatal(err)
+		}
+		if n, ok := CheckNoop(c.Dir(), p, in, c.Generation(), reg, time.Now()); !ok || len(n.Nodes) != 1000 {
+			b.Fatal("the record does not hold")
 		}
 	}
 }

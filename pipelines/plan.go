@@ -48,6 +48,7 @@ type PlanNode struct {
 	Config  cty.Value // may hold unknowns when Deferred
 	Key     *artifacts.Key
 	Action  artifacts.ActionID // zero when Deferred
+	Files   []stages.File      // the files from outside the cache in Key
 	Entry   *artifacts.Entry   // when Cached
 	// Trusted is set when Entry is the state's memory of the node's entry, not read from the
 	// cache by this plan; the run looks it up if it is to read the outputs.
@@ -221,12 +222,12 @@ func (p *Planner) planNode(plan *Plan, inst *Instance, valueOf ValueOf, now time
 		n.Reasons = []string{"waits for " + strings.Join(waits, ", ")}
 		return n, diags
 	}
-	key, _, d := nodeKey(inst, cfg)
+	key, files, d := nodeKey(inst, cfg)
 	if d.HasErrors() {
 		n.Status = Deferred
 		return n, append(diags, d...)
 	}
-	n.Key = key
+	n.Key, n.Files = key, files
 	n.Action = n.Key.ID()
 	if p.Force[addr] {
 		n.Status = Run

@@ -32,6 +32,9 @@ type State struct {
 	mu      sync.Mutex
 	Nodes   map[string]StateNode
 	changed map[string]StateNode
+	// sum is the SHA-256 of the state file as read, "" when it was missing or damaged: a
+	// no-op record holds only for the state it was made from (see Noop).
+	sum string
 }
 
 // StateNode is the last action recorded for an address, and its entry as last seen in the
@@ -138,6 +141,7 @@ func (s *State) read() {
 		nodes[addr] = n
 	}
 	s.Nodes = nodes
+	s.sum = sumHex(b)
 }
 
 func parseStateLine(line []byte) (string, StateNode, bool) {
@@ -220,9 +224,11 @@ func (s *State) Save() error {
 	for a, n := range s.changed {
 		s.Nodes[a] = n
 	}
-	if err := writeFileAtomic(s.path, s.encode()); err != nil {
+	b := s.encode()
+	if err := writeFileAtomic(s.path, b); err != nil {
 		return err
 	}
+	s.sum = sumHex(b)
 	s.changed = map[string]StateNode{}
 	return nil
 }

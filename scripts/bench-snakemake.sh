@@ -84,16 +84,23 @@ export MODULO_CACHE="$work/m/cache"
 mod=("$work/modulo" run -j 2 -progress plain -var "n=$n" "$work/m/dag.hcl")
 smk=(snakemake -c2 --quiet -d "$work/s" -s "$work/s/Snakefile" --config "n=$n")
 
+# modulo's first no-op rerun plans the pipeline and records that nothing changed; the
+# reruns after it are answered from that record while the pipeline's files, variables,
+# state and cache stay as they were (pipelines.Noop). Both are shown.
 mc=$(seconds "${mod[@]}")
+mp=$(seconds "${mod[@]}")
 mn=$(best3 "${mod[@]}")
 sc=$(seconds "${smk[@]}")
+sp=$(seconds "${smk[@]}")
 sn=$(best3 "${smk[@]}")
 
 cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 printf 'DAG of %d jobs, %d cores, %s\n' $((2 * n)) "$(nproc)" "${cpu:-unknown CPU}"
-printf '%-10s %12s %14s\n' tool "cold run (s)" "no-op rerun (s)"
-printf '%-10s %12.3f %14.3f\n' modulo "$mc" "$mn"
-printf '%-10s %12.3f %14.3f\n' snakemake "$sc" "$sn"
+printf '%-10s %12s %22s %14s\n' tool "cold run (s)" "first no-op rerun (s)" "no-op rerun (s)"
+printf '%-10s %12.3f %22.3f %14.3f\n' modulo "$mc" "$mp" "$mn"
+printf '%-10s %12.3f %22.3f %14.3f\n' snakemake "$sc" "$sp" "$sn"
+printf 'first no-op rerun (modulo plans and records): modulo is %sx faster than snakemake\n' \
+  "$(awk -v a="$sp" -v b="$mp" 'BEGIN { printf "%.1f", a / b }')"
 ratio=$(awk -v a="$sn" -v b="$mn" 'BEGIN { printf "%.1f", a / b }')
 verdict() { if awk -v ok="$1" 'BEGIN { exit !ok }'; then echo met; else echo MISSED; fi; }
 printf 'no-op rerun: modulo is %sx faster than snakemake (target >= 40x: %s)\n' "$ratio" \

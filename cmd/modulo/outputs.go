@@ -17,7 +17,7 @@ import (
 )
 
 // printOutputs prints the pipeline's output blocks, as Terraform does after apply.
-func printOutputs(w, stderr io.Writer, g *pipelines.Graph, valueOf pipelines.ValueOf) {
+func printOutputs(w, stderr io.Writer, g *pipelines.Graph, valueOf pipelines.ValueOf) bool {
 	outs, diags := g.Outputs(valueOf)
 	if len(outs) > 0 {
 		fmt.Fprintln(w, "\nOutputs:")
@@ -36,6 +36,7 @@ func printOutputs(w, stderr io.Writer, g *pipelines.Graph, valueOf pipelines.Val
 		}
 	}
 	printDiags(stderr, g.Config, errs)
+	return len(errs) == 0
 }
 
 // lineWidth is the longest value printed on one line.
