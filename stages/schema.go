@@ -126,7 +126,9 @@ func (s *Schema) Config(attrs map[string]cty.Value) cty.Value {
 // before they existed held. Keys and stored copies of a configuration use it, so that they
 // do not change when an attribute is added.
 func (s *Schema) WithoutNewNulls(v cty.Value) cty.Value {
-	if !v.IsKnown() || v.IsNull() || !v.Type().IsObjectType() {
+	if !s.hasNewNulls(v) {
+		// Most configurations: nothing to drop, and rebuilding the object would cost every
+		// planned node a map and an object.
 		return v
 	}
 	m := v.AsValueMap()
@@ -141,6 +143,25 @@ func (s *Schema) WithoutNewNulls(v cty.Value) cty.Value {
 		}
 	}
 	return cty.ObjectVal(m)
+}
+
+// hasNewNulls reports whether WithoutNewNulls would drop anything from v.
+func (s *Schema) hasNewNulls(v cty.Value) bool {
+	if !v.IsKnown() || v.IsNull() || !v.Type().IsObjectType() {
+		return false
+	}
+	t := v.Type()
+	for _, a := range s.Attributes {
+		if a.NullNotInKey && t.HasAttribute(a.Name) && v.GetAttr(a.Name).IsNull() {
+			return true
+		}
+	}
+	for _, b := range s.Blocks {
+		if !b.Multi && t.HasAttribute(b.Name) && b.Schema.hasNewNulls(v.GetAttr(b.Name)) {
+			return true
+		}
+	}
+	return false
 }
 
 // WithNewNulls is WithoutNewNulls' inverse: it adds to v, and to the single blocks in it,
