@@ -192,7 +192,7 @@ func (a *Applier) node(ctx context.Context, addr string) (err error) {
 	if diags.HasErrors() {
 		return &DiagError{Diags: diags}
 	}
-	if !cfg.IsWhollyKnown() {
+	if !stages.WhollyKnown(cfg) {
 		return fmt.Errorf("configuration is not known after its inputs were resolved (an upstream output is unknown)")
 	}
 	key, files, diags := nodeKey(inst, cfg)

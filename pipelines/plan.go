@@ -211,7 +211,7 @@ func (p *Planner) planNode(plan *Plan, inst *Instance, valueOf ValueOf, now time
 		n.Status = Deferred
 		return n, diags
 	}
-	if !cfg.IsWhollyKnown() {
+	if !stages.WhollyKnown(cfg) {
 		n.Status = Deferred
 		var waits []string
 		for _, dep := range inst.deps {

@@ -55,7 +55,7 @@ type pathMeta struct {
 // NewPlanned strips the expectation marks from v, remembering where they were.
 func NewPlanned(v cty.Value) *Planned {
 	p := &Planned{}
-	if !v.ContainsMarked() {
+	if !containsMarked(v) {
 		p.Value = v
 		return p
 	}
