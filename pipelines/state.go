@@ -16,6 +16,8 @@ import (
 	"sync"
 	"time"
 
+	fastjson "github.com/segmentio/encoding/json"
+
 	"github.com/modulo-ml/modulo/artifacts"
 )
 
@@ -85,7 +87,7 @@ func (s *State) Trusted(addr string, id artifacts.ActionID, gen string, now time
 		return nil, false
 	}
 	var e artifacts.Entry
-	if json.Unmarshal(n.Entry, &e) != nil {
+	if fastjson.Unmarshal(n.Entry, &e) != nil {
 		return nil, false
 	}
 	return &e, true

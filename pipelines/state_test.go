@@ -1,8 +1,10 @@
 package pipelines
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 	"time"
 
@@ -131,5 +133,43 @@ func TestStateFileRoundTrip(t *testing.T) {
 	}
 	if n := len(LoadState(dir, p).Nodes); n != 0 {
 		t.Fatalf("damaged file: %d nodes, want an empty state", n)
+	}
+}
+
+// TestTrustedDecodesAsTheCache checks that the state's decoder (segmentio's, for speed)
+// reads an entry exactly as encoding/json, which the cache uses, does: every field, the
+// custom-encoded IDs and codecs, an inline value, files, times.
+func TestTrustedDecodesAsTheCache(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "p.hcl")
+	s := LoadState(dir, p)
+	id := artifacts.NewKey("x").ID()
+	blob := artifacts.NewOutputID([]byte("blob"))
+	e := &artifacts.Entry{
+		Stage: "train", Version: 7, Key: artifacts.NewOutputID([]byte("key")),
+		Outputs: map[string]artifacts.Output{
+			"network":  {Media: "application/vnd.modulo.network+safetensors", Items: []artifacts.Item{{ID: blob, Size: 1 << 40, Stored: 12345, Meta: "mlp 784-512-10 \"q\" é", Codec: artifacts.Shuffle4}}},
+			"accuracy": {Value: json.RawMessage(`{"test":0.9694,"curve":[1,2.5e-7,null],"s":"a\tb"}`)},
+			"empty":    {Media: "text/plain", Items: []artifacts.Item{}},
+		},
+		Files:    map[string]artifacts.Item{"train-images": {ID: blob, Size: 47040016, Stored: 9912422}},
+		Created:  time.Date(2026, 12, 6, 3, 54, 36, 500322253, time.UTC),
+		Duration: 76513 * time.Microsecond,
+	}
+	s.Set("train.net", newStateNode(id, e.Key, "gen1", e))
+	if err := s.Save(); err != nil {
+		t.Fatal(err)
+	}
+	r := LoadState(dir, p)
+	got, ok := r.Trusted("train.net", id, "gen1", time.Now())
+	if !ok {
+		t.Fatal("not trusted")
+	}
+	var want artifacts.Entry
+	if err := json.Unmarshal(r.Nodes["train.net"].Entry, &want); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(*got, want) {
+		t.Fatalf("the state decoded\n%+v\nencoding/json decodes\n%+v", *got, want)
 	}
 }
