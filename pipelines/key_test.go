@@ -1,10 +1,13 @@
 package pipelines
 
 import (
+	"encoding/json"
 	"testing"
 
 	"github.com/zclconf/go-cty/cty"
+	ctyjson "github.com/zclconf/go-cty/cty/json"
 
+	"github.com/modulo-ml/modulo/artifacts"
 	"github.com/modulo-ml/modulo/stages"
 )
 
@@ -38,5 +41,21 @@ func TestNewNullAttributesLeaveKeysAlone(t *testing.T) {
 	set := grown.Schema.Config(map[string]cty.Value{"a": cty.NumberIntVal(1), "b": block(cty.NumberIntVal(2))})
 	if got := actionKey(grown, set, nil).ID(); got == want {
 		t.Error("setting a new attribute left the key as it was")
+	}
+}
+
+// TestNumberOutputsReadAsCtyJSON checks that outputValue's shortcut for numbers gives what
+// ctyjson gives, and leaves what is not a plain literal to ctyjson.
+func TestNumberOutputsReadAsCtyJSON(t *testing.T) {
+	spec := stages.OutputSpec{Name: "n", Type: cty.Number}
+	for _, lit := range []string{"5", "-0", "0", "0.9694", "1e-7", "-2.5E+10", "123456789012345678901234567890", "0.1", "3.14159265358979323846264338327950288", "null", `"7"`, " 5", "5 "} {
+		got, gotErr := outputValue(spec, artifacts.Output{Value: json.RawMessage(lit)})
+		want, wantErr := ctyjson.Unmarshal([]byte(lit), cty.Number)
+		if (gotErr == nil) != (wantErr == nil) || (gotErr == nil && !got.RawEquals(want)) {
+			t.Errorf("%s: outputValue = %#v, %v; ctyjson = %#v, %v", lit, got, gotErr, want, wantErr)
+		}
+	}
+	if _, ok := numberLiteral([]byte(`"7"`)); ok {
+		t.Error(`numberLiteral("\"7\"") took a string for a number`)
 	}
 }

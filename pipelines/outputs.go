@@ -40,6 +40,13 @@ func outputValue(spec stages.OutputSpec, out artifacts.Output) (cty.Value, error
 		if out.Value == nil {
 			return cty.NilVal, fmt.Errorf("no value stored")
 		}
+		if spec.Type == cty.Number {
+			if s, ok := numberLiteral(out.Value); ok {
+				// As ctyjson reads it, without its decoder (a buffer per value): a plan
+				// reads every cached node's numbers, and most outputs that are values are.
+				return cty.ParseNumberVal(s)
+			}
+		}
 		return ctyjson.Unmarshal(out.Value, spec.Type)
 	}
 	name, _, _ := stages.IsArtifactType(elem)
@@ -114,4 +121,20 @@ func convertOutput(v cty.Value, t cty.Type) (cty.Value, error) {
 		return cty.NilVal, fmt.Errorf("value is not wholly known")
 	}
 	return convert.Convert(v, t)
+}
+
+// numberLiteral returns b as a string if it is a plain JSON number literal (a sign, digits,
+// a fraction, an exponent), which ctyjson would read as cty.ParseNumberVal of that text.
+func numberLiteral(b []byte) (string, bool) {
+	if len(b) == 0 || (b[0] != '-' && (b[0] < '0' || b[0] > '9')) {
+		return "", false
+	}
+	for _, c := range b {
+		switch {
+		case c >= '0' && c <= '9', c == '-', c == '+', c == '.', c == 'e', c == 'E':
+		default:
+			return "", false
+		}
+	}
+	return string(b), true
 }
