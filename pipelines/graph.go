@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
@@ -32,6 +33,7 @@ type Graph struct {
 	// tens of milliseconds for thousands of keys, every time.
 	forEach map[string]forEachSet
 	outputs map[string]*Instance // pseudo-instances of the output blocks, by name
+	shapes  sync.Map             // hcl.Expression → *exprShape (see shapeOf)
 	varObj  cty.Value
 	locObj  cty.Value
 }

@@ -176,8 +176,9 @@ func (g *Graph) addRef(inst *Instance, r stageRef) {
 // exprRefs checks the references of one expression and records the stages it reads.
 func (g *Graph) exprRefs(inst *Instance, expr hcl.Expression) hcl.Diagnostics {
 	var diags hcl.Diagnostics
-	narrowed, wholeUses := g.narrow(inst, expr)
-	for _, tr := range expr.Variables() {
+	shape := g.shapeOf(expr)
+	narrowed, wholeUses := g.narrow(inst, shape)
+	for _, tr := range shape.vars {
 		switch root := tr.RootName(); root {
 		case "var":
 			diags = append(diags, g.checkVarRef(tr)...)
@@ -338,52 +339,83 @@ func undeclaredInstanceDiag(g *Graph, b *Block, key string, rng hcl.Range) *hcl.
 	}
 }
 
+// exprShape is what finding an expression's references needs of its syntax tree, which the
+// instances of a for_each block share: walked once per expression rather than once per
+// instance (thousands of walks of one tree, each allocating, were a fifth of building a
+// large graph).
+type exprShape struct {
+	vars []hcl.Traversal
+	// indexes are the index expressions whose collection is a two-step traversal
+	// (kind.name[key]), and scopes every two-step traversal, in the order VisitAll meets them.
+	indexes []*hclsyntax.IndexExpr
+	scopes  []*hclsyntax.ScopeTraversalExpr
+}
+
+// shapeOf returns the shape of expr, computed on first use; safe for concurrent use.
+func (g *Graph) shapeOf(expr hcl.Expression) *exprShape {
+	if v, ok := g.shapes.Load(expr); ok {
+		return v.(*exprShape)
+	}
+	sh := &exprShape{vars: expr.Variables()}
+	if syn, ok := expr.(hclsyntax.Node); ok {
+		hclsyntax.VisitAll(syn, func(n hclsyntax.Node) hcl.Diagnostics {
+			switch n := n.(type) {
+			case *hclsyntax.IndexExpr:
+				if st, ok := n.Collection.(*hclsyntax.ScopeTraversalExpr); ok && len(st.Traversal) == 2 {
+					sh.indexes = append(sh.indexes, n)
+				}
+			case *hclsyntax.ScopeTraversalExpr:
+				if len(n.Traversal) == 2 {
+					sh.scopes = append(sh.scopes, n)
+				}
+			}
+			return nil
+		})
+	}
+	v, _ := g.shapes.LoadOrStore(expr, sh)
+	return v.(*exprShape)
+}
+
 // narrow finds dynamic index expressions such as train.net["w${each.key}"] whose key is known
 // before running, so the instance depends on that one instance rather than on every instance
 // of the block. wholeUses counts references to a block that are not such index expressions.
-func (g *Graph) narrow(inst *Instance, expr hcl.Expression) (map[*Block]map[string]bool, map[*Block]int) {
-	syn, ok := expr.(hclsyntax.Node)
-	if !ok {
-		return nil, nil
-	}
+func (g *Graph) narrow(inst *Instance, sh *exprShape) (map[*Block]map[string]bool, map[*Block]int) {
 	narrowed := map[*Block]map[string]bool{}
-	indexed := map[*hclsyntax.ScopeTraversalExpr]bool{}
-	hclsyntax.VisitAll(syn, func(n hclsyntax.Node) hcl.Diagnostics {
-		ix, ok := n.(*hclsyntax.IndexExpr)
-		if !ok {
-			return nil
-		}
-		st, ok := ix.Collection.(*hclsyntax.ScopeTraversalExpr)
-		if !ok || len(st.Traversal) != 2 {
-			return nil
-		}
+	var indexed map[*hclsyntax.ScopeTraversalExpr]bool
+	var ctx *hcl.EvalContext
+	for _, ix := range sh.indexes {
+		st := ix.Collection.(*hclsyntax.ScopeTraversalExpr)
 		b := g.blockOf(st.Traversal)
 		if b == nil || b.ForEach == nil {
-			return nil
+			continue
 		}
-		key, d := ix.Key.Value(g.staticContext(inst))
+		if ctx == nil {
+			ctx = g.staticContext(inst)
+		}
+		key, d := ix.Key.Value(ctx)
 		if d.HasErrors() || !key.IsWhollyKnown() || key.IsNull() || key.Type() != cty.String {
-			return nil
+			continue
 		}
 		if g.Instances[InstanceAddr(b, key.AsString(), true)] == nil {
-			return nil // left to evaluation, which reports the bad key at its range
+			continue // left to evaluation, which reports the bad key at its range
 		}
 		if narrowed[b] == nil {
 			narrowed[b] = map[string]bool{}
 		}
 		narrowed[b][key.AsString()] = true
+		if indexed == nil {
+			indexed = map[*hclsyntax.ScopeTraversalExpr]bool{}
+		}
 		indexed[st] = true
-		return nil
-	})
+	}
 	whole := map[*Block]int{}
-	hclsyntax.VisitAll(syn, func(n hclsyntax.Node) hcl.Diagnostics {
-		if st, ok := n.(*hclsyntax.ScopeTraversalExpr); ok && len(st.Traversal) == 2 && !indexed[st] {
+	for _, st := range sh.scopes {
+		if !indexed[st] {
 			if b := g.blockOf(st.Traversal); b != nil {
 				whole[b]++
 			}
 		}
-		return nil
-	})
+	}
 	return narrowed, whole
 }
 
