@@ -76,8 +76,10 @@ build cache:
                    this directory without computing the same stage twice.
   tmp/             files being written; they are renamed into place when
                    complete, so a killed process never leaves a partial entry.
-  state/           per pipeline, the entry each node last found, so that a
-                   rerun with nothing to do need not open every entry.
+  state/           per pipeline, the entry each node last found (.state), so
+                   that a rerun with nothing to do need not open every entry,
+                   and the record of the last such rerun (.noop), so that the
+                   next need not even plan.
   generation       a token that changes whenever a blob or an entry is
                    removed (gc, verify -repair, a damaged file): while it is
                    unchanged, what state/ remembers is still here. Deleting
