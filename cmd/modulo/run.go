@@ -114,7 +114,9 @@ func (p *planFlags) load(path string, stderr io.Writer) *planned {
 const planHelp = `
 Each node is shown as cached (=), to run (+) with the reason (which input or attribute
 changed), or known after run (?) when its configuration depends on results not yet computed.
-Exit status: 0 when there is nothing to do, 2 when there is work to do, 1 on an error.`
+A plan with nothing to do is answered from the record of the last no-op run or plan while
+its inputs are unchanged. Exit status: 0 when there is nothing to do, 2 when there is work
+to do, 1 on an error.`
 
 func cmdPlan(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("plan", flag.ContinueOnError)
@@ -211,7 +213,9 @@ their dependencies allow, within the worker budget -j: the cores that the runnin
 use together, each node counting the BLAS threads it uses, so that nodes and threads never
 oversubscribe the machine (a node that wants more than -j runs alone, with -j threads). -j is
 a whole number from 1 up; the default is the number of CPUs. Ctrl-C stops cleanly: nothing
-partial is stored, and the next run continues where this one stopped.`
+partial is stored, and the next run continues where this one stopped. A run that finds
+everything cached records it, and the next run with the same pipeline files, variables,
+flags and input files answers from that record without planning (see the README).`
 
 func cmdRun(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
