@@ -1,17 +1,15 @@
 package pipelines
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/modulo-ml/modulo/artifacts"
 	"github.com/modulo-ml/modulo/stages"
 )
 
@@ -78,8 +76,7 @@ func noopPath(statePath string) string {
 // settings, the caller's canonical form of the flags that change a plan (variables,
 // targets, the remote). An error means the inputs cannot be read: no record applies.
 func NoopInputs(path string, varFiles []string, settings string) (string, error) {
-	h := sha256.New()
-	fmt.Fprintf(h, "modulo-noop %d\n", noopFormat)
+	k := artifacts.NewKey(fmt.Sprintf("modulo-noop-%d", noopFormat))
 	exe, err := os.Executable()
 	if err != nil {
 		return "", err
@@ -88,12 +85,13 @@ func NoopInputs(path string, varFiles []string, settings string) (string, error)
 	if err != nil {
 		return "", err
 	}
-	fmt.Fprintf(h, "exe %q %d %d\n", exe, st.Size(), st.ModTime().UnixNano())
+	k.Add("exe", fmt.Sprintf("%s %d %d", exe, st.Size(), st.ModTime().UnixNano()))
 	wd, err := os.Getwd()
 	if err != nil {
 		return "", err
 	}
-	fmt.Fprintf(h, "wd %q\nsettings %q\n", wd, settings)
+	k.Add("wd", wd)
+	k.Add("settings", settings)
 	var env []string
 	for _, kv := range os.Environ() {
 		if strings.HasPrefix(kv, "MODULO_") {
@@ -102,36 +100,25 @@ func NoopInputs(path string, varFiles []string, settings string) (string, error)
 	}
 	slices.Sort(env)
 	for _, kv := range env {
-		fmt.Fprintf(h, "env %q\n", kv)
+		k.Add("env", kv)
 	}
 	files, diags := pipelineFiles(path)
 	if diags.HasErrors() {
 		return "", diags
 	}
-	for _, group := range [][]string{files, varFiles} {
-		for _, f := range group {
-			if err := hashInto(h, f); err != nil {
+	for _, group := range []struct {
+		label string
+		paths []string
+	}{{"pipeline-file", files}, {"var-file", varFiles}} {
+		for _, f := range group.paths {
+			id, err := fileID(f)
+			if err != nil {
 				return "", err
 			}
+			k.Add(group.label, f+" "+id)
 		}
-		fmt.Fprintf(h, "--\n")
 	}
-	return hex.EncodeToString(h.Sum(nil)), nil
-}
-
-// hashInto writes the name and the digest of the content of the file at path to h.
-func hashInto(h io.Writer, path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	fh := sha256.New()
-	if _, err := io.Copy(fh, f); err != nil {
-		return err
-	}
-	_, err = fmt.Fprintf(h, "file %q %x\n", path, fh.Sum(nil))
-	return err
+	return k.ID().String(), nil
 }
 
 // RecordNoop remembers p as a no-op run, under inputs (NoopInputs), when it is one: every
@@ -164,7 +151,7 @@ func newNoop(p *Plan, st *State, inputs, outputs string, now time.Time) (*Noop, 
 	}
 	// The state the plan read must be the state now: a run that stored a result in
 	// between would otherwise be hidden behind this record.
-	sum, err := fileSum(st.path)
+	sum, err := fileID(st.path)
 	if err != nil || sum != st.sum {
 		return nil, false
 	}
@@ -208,7 +195,7 @@ func CheckNoop(cacheDir, path, inputs, gen string, reg *stages.Registry, now tim
 	if gen == "" || n.Gen != gen || now.After(n.Expires) || now.Before(n.Written) || len(n.Nodes) == 0 {
 		return nil, false
 	}
-	if sum, err := fileSum(statePath); err != nil || sum != n.State {
+	if sum, err := fileID(statePath); err != nil || sum != n.State {
 		return nil, false
 	}
 	for _, f := range n.Files {
@@ -241,16 +228,11 @@ func (f NoopFiles) holds(reg *stages.Registry) bool {
 	return err == nil && key.ID().String() == act.ID
 }
 
-// fileSum is the SHA-256 of the file at path, hex.
-func fileSum(path string) (string, error) {
+// fileID is the content ID of the file at path, as the cache names blobs.
+func fileID(path string) (string, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return "", err
 	}
-	return sumHex(b), nil
-}
-
-func sumHex(b []byte) string {
-	s := sha256.Sum256(b)
-	return hex.EncodeToString(s[:])
+	return artifacts.NewOutputID(b).String(), nil
 }

@@ -143,7 +143,7 @@ func (s *State) read() {
 		nodes[addr] = n
 	}
 	s.Nodes = nodes
-	s.sum = sumHex(b)
+	s.sum = artifacts.NewOutputID(b).String()
 }
 
 func parseStateLine(line []byte) (string, StateNode, bool) {
@@ -230,7 +230,7 @@ func (s *State) Save() error {
 	if err := writeFileAtomic(s.path, b); err != nil {
 		return err
 	}
-	s.sum = sumHex(b)
+	s.sum = artifacts.NewOutputID(b).String()
 	s.changed = map[string]StateNode{}
 	return nil
 }
