@@ -60,7 +60,7 @@ func (p *planFlags) lastNoop(path, inputs string) (*pipelines.Noop, bool) {
 	if inputs == "" || len(p.force) > 0 {
 		return nil, false
 	}
-	c, err := cacheAt(p.cacheDir)
+	c, err := p.openCache()
 	if err != nil {
 		return nil, false
 	}
@@ -69,7 +69,8 @@ func (p *planFlags) lastNoop(path, inputs string) (*pipelines.Noop, bool) {
 
 // replayNoop tells what a run that finds every node cached tells: each node cached, the
 // summary and the outputs.
-func replayNoop(n *pipelines.Noop, progress string, stdout, stderr io.Writer, start time.Time) int {
+func replayNoop(n *pipelines.Noop, progress string, stdout, stderr io.Writer) int {
+	start := time.Now()
 	disp, err := newDisplay(progress, stderr, len(n.Nodes))
 	if err != nil {
 		fmt.Fprintf(stderr, "modulo: %v\n", err)

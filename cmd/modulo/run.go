@@ -30,6 +30,7 @@ type planFlags struct {
 	remote  remoteFlags
 	targets listFlag
 	force   listFlag
+	opened  *artifacts.Cache // see openCache
 }
 
 func (p *planFlags) register(fs *flag.FlagSet) {
@@ -42,11 +43,21 @@ func (p *planFlags) register(fs *flag.FlagSet) {
 // plan loads the pipeline and plans it against the cache, printing what is wrong on stderr.
 func (p *planFlags) plan(path string, stderr io.Writer) (*pipelines.Plan, *pipelines.Planner, *artifacts.Cache, bool) {
 	pl := p.load(path, stderr)
-	printDiags(stderr, pl.cfg, pl.diags)
-	if pl.err != nil {
-		fmt.Fprintf(stderr, "modulo: %v\n", pl.err)
-	}
+	pl.report(stderr)
 	return pl.plan, pl.planner, pl.cache, pl.ok()
+}
+
+// openCache opens the cache directory, once per command: the check of the no-op record
+// and the plan after it both need it.
+func (p *planFlags) openCache() (*artifacts.Cache, error) {
+	if p.opened == nil {
+		c, err := cacheAt(p.cacheDir)
+		if err != nil {
+			return nil, err
+		}
+		p.opened = c
+	}
+	return p.opened, nil
 }
 
 // loads counts the pipelines this process loaded and planned, for the tests that check
@@ -75,6 +86,14 @@ func (pl *planned) allDiags() hcl.Diagnostics {
 	return append(pl.diags[:len(pl.diags):len(pl.diags)], jsondoc.Message(pl.errSummary, pl.err.Error()))
 }
 
+// report prints what is wrong: the diagnostics (warnings too) and the failure, if any.
+func (pl *planned) report(stderr io.Writer) {
+	printDiags(stderr, pl.cfg, pl.diags)
+	if pl.err != nil {
+		fmt.Fprintf(stderr, "modulo: %v\n", pl.err)
+	}
+}
+
 func (pl *planned) ok() bool { return pl.err == nil && !pl.diags.HasErrors() && pl.plan != nil }
 
 // load loads the pipeline and plans it against the cache, returning what is wrong rather
@@ -87,7 +106,7 @@ func (p *planFlags) load(path string, stderr io.Writer) *planned {
 	if diags.HasErrors() {
 		return pl
 	}
-	c, err := cacheAt(p.cacheDir)
+	c, err := p.openCache()
 	if err != nil {
 		pl.err, pl.errSummary = err, "Cannot open the cache"
 		return pl
@@ -136,10 +155,7 @@ func cmdPlan(args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	pl := pf.load(path, stderr)
-	printDiags(stderr, pl.cfg, pl.diags)
-	if pl.err != nil {
-		fmt.Fprintf(stderr, "modulo: %v\n", pl.err)
-	}
+	pl.report(stderr)
 	if !pl.ok() {
 		return 1
 	}
@@ -156,26 +172,20 @@ func cmdPlan(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// printNoopPlan prints what printPlan and printOutputs print of a plan in which every
-// node is cached, from the record of the last no-op run.
+// printNoopPlan prints what printPlan prints of a plan in which every node is cached, from
+// the record of the last no-op run, and the outputs printOutputs printed then.
 func printNoopPlan(w io.Writer, n *pipelines.Noop) {
-	width := 0
-	for _, node := range n.Nodes {
-		width = max(width, len(node.Addr))
+	lines := make([]planLine, len(n.Nodes))
+	for i, node := range n.Nodes {
+		lines[i] = planLine{"=", node.Addr, "cached"}
 	}
-	for _, node := range n.Nodes {
-		fmt.Fprintf(w, "= %-*s  cached\n", width, node.Addr)
-	}
-	fmt.Fprintf(w, "Nothing to do: %d cached.\n", len(n.Nodes))
+	printPlanLines(w, lines, len(lines), 0, 0, 0)
 	io.WriteString(w, n.Outputs)
 }
 
 // printPlan lists every node with its status and reasons.
 func printPlan(w io.Writer, plan *pipelines.Plan) {
-	width := 0
-	for _, a := range plan.Order {
-		width = max(width, len(a))
-	}
+	lines := make([]planLine, 0, len(plan.Order))
 	remote := 0
 	for _, a := range plan.Order {
 		n := plan.Nodes[a]
@@ -193,9 +203,24 @@ func printPlan(w io.Writer, plan *pipelines.Plan) {
 				text += ": " + pipelines.Printable(strings.Join(n.Reasons, "; "))
 			}
 		}
-		fmt.Fprintf(w, "%s %-*s  %s\n", mark, width, a, text)
+		lines = append(lines, planLine{mark, a, text})
 	}
 	cached, run, deferred := plan.Counts()
+	printPlanLines(w, lines, cached, run, deferred, remote)
+}
+
+// planLine is one node of a printed plan: its mark (= + ?), address and status.
+type planLine struct{ mark, addr, text string }
+
+// printPlanLines prints a plan's nodes, aligned, and its counts.
+func printPlanLines(w io.Writer, lines []planLine, cached, run, deferred, remote int) {
+	width := 0
+	for _, l := range lines {
+		width = max(width, len(l.addr))
+	}
+	for _, l := range lines {
+		fmt.Fprintf(w, "%s %-*s  %s\n", l.mark, width, l.addr, l.text)
+	}
 	inRemote := ""
 	if remote > 0 {
 		inRemote = fmt.Sprintf(" (%d to download)", remote)
@@ -249,15 +274,12 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	if quick {
 		inputs = pf.noopInputs(path)
 		if n, ok := pf.lastNoop(path, inputs); ok {
-			return replayNoop(n, *progress, stdout, stderr, time.Now())
+			return replayNoop(n, *progress, stdout, stderr)
 		}
 	}
 	pl := pf.load(path, stderr)
 	if !*asJSON {
-		printDiags(stderr, pl.cfg, pl.diags)
-		if pl.err != nil {
-			fmt.Fprintf(stderr, "modulo: %v\n", pl.err)
-		}
+		pl.report(stderr)
 	}
 	// failed ends a run that could not start: with -json, with the document of a run in
 	// which nothing ran.
