@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	fastjson "github.com/segmentio/encoding/json"
+
 	"github.com/modulo-ml/modulo/artifacts"
 	"github.com/modulo-ml/modulo/stages"
 )
@@ -188,8 +190,8 @@ func CheckNoop(cacheDir, path, inputs, gen string, reg *stages.Registry, now tim
 	if err != nil {
 		return nil, false
 	}
-	var n Noop
-	if json.Unmarshal(b, &n) != nil || n.Format != noopFormat || inputs == "" || n.Inputs != inputs {
+	var n Noop // decoded as the state's entries are, several times faster than encoding/json
+	if fastjson.Unmarshal(b, &n) != nil || n.Format != noopFormat || inputs == "" || n.Inputs != inputs {
 		return nil, false
 	}
 	if gen == "" || n.Gen != gen || now.After(n.Expires) || now.Before(n.Written) || len(n.Nodes) == 0 {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"cmp"
 	"encoding/json"
 	"fmt"
@@ -101,15 +102,21 @@ func (d *jsonDisplay) Close() {}
 
 // plainDisplay writes timestamped lines for logs and CI. now is the clock used for
 // throttling, a field so that tests can move time.
+//
+// Lines of cached nodes are buffered: they come in a burst at the start of a run (10,000 of
+// them for a pipeline of that size, a write each cost more than planning it), and nothing
+// waits on them. Any other line flushes them and itself at once, so that a log shows a node's
+// start, progress or failure when it happens; Close flushes what is left.
 type plainDisplay struct {
-	mu   sync.Mutex
-	w    io.Writer
-	now  func() time.Time
-	last map[string]time.Time // when each running node last printed progress
+	mu     sync.Mutex
+	w      *bufio.Writer
+	now    func() time.Time
+	last   map[string]time.Time // when each running node last printed progress
+	closed bool                 // after Close every line is flushed
 }
 
 func newPlainDisplay(w io.Writer) *plainDisplay {
-	return &plainDisplay{w: w, now: time.Now, last: map[string]time.Time{}}
+	return &plainDisplay{w: bufio.NewWriterSize(w, 64<<10), now: time.Now, last: map[string]time.Time{}}
 }
 
 func (d *plainDisplay) Observe(e pipelines.Event) {
@@ -125,9 +132,17 @@ func (d *plainDisplay) Observe(e pipelines.Event) {
 		delete(d.last, e.Addr)
 	}
 	fmt.Fprintf(d.w, "%s %s\n", cmp.Or(e.Time, now).Format("15:04:05"), eventText(e))
+	if e.Type != pipelines.EventCached || d.closed {
+		d.w.Flush()
+	}
 }
 
-func (d *plainDisplay) Close() {}
+func (d *plainDisplay) Close() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.closed = true
+	d.w.Flush()
+}
 
 // endEvents are a node's last events, the ones that count it as done.
 var endEvents = map[pipelines.EventType]bool{

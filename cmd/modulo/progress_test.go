@@ -102,10 +102,43 @@ func TestPlainDisplay(t *testing.T) {
 			d.now = func() time.Time { return progressT0 }
 			tt.e.Time = progressT0
 			d.Observe(tt.e)
+			d.Close()
 			if got := buf.String(); got != tt.want {
 				t.Errorf("got %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestPlainDisplayFlushes checks when the plain display writes: the lines of cached nodes
+// wait in its buffer (a run of 10,000 cached nodes is one write, not 10,000), every other line
+// is written at once with those before it, and after Close every line is.
+func TestPlainDisplayFlushes(t *testing.T) {
+	var buf bytes.Buffer
+	d := newPlainDisplay(&buf)
+	d.now = func() time.Time { return progressT0 }
+	observe := func(typ pipelines.EventType, addr string) {
+		d.Observe(pipelines.Event{Time: progressT0, Type: typ, Addr: addr})
+	}
+	observe(pipelines.EventCached, "text.a")
+	observe(pipelines.EventCached, "text.b")
+	if buf.Len() != 0 {
+		t.Fatalf("cached lines written before another event or Close: %q", buf.String())
+	}
+	observe(pipelines.EventStart, "text.c")
+	want := "15:04:05 text.a cached\n15:04:05 text.b cached\n15:04:05 text.c started\n"
+	if got := buf.String(); got != want {
+		t.Fatalf("after a start: got %q, want %q", got, want)
+	}
+	observe(pipelines.EventCached, "text.d")
+	d.Close()
+	want += "15:04:05 text.d cached\n"
+	if got := buf.String(); got != want {
+		t.Fatalf("after Close: got %q, want %q", got, want)
+	}
+	observe(pipelines.EventCached, "text.e")
+	if want += "15:04:05 text.e cached\n"; buf.String() != want {
+		t.Fatalf("a line after Close stays in the buffer: got %q, want %q", buf.String(), want)
 	}
 }
 

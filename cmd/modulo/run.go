@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"cmp"
 	"context"
 	"errors"
@@ -212,8 +213,11 @@ func printPlan(w io.Writer, plan *pipelines.Plan) {
 // planLine is one node of a printed plan: its mark (= + ?), address and status.
 type planLine struct{ mark, addr, text string }
 
-// printPlanLines prints a plan's nodes, aligned, and its counts.
-func printPlanLines(w io.Writer, lines []planLine, cached, run, deferred, remote int) {
+// printPlanLines prints a plan's nodes, aligned, and its counts, in one buffered write
+// rather than a write per node.
+func printPlanLines(out io.Writer, lines []planLine, cached, run, deferred, remote int) {
+	w := bufio.NewWriterSize(out, 64<<10)
+	defer w.Flush()
 	width := 0
 	for _, l := range lines {
 		width = max(width, len(l.addr))
