@@ -122,7 +122,7 @@ func ParseDescription(b []byte) ([]KeyLine, error) {
 func appendEscaped(dst []byte, s string, label bool) []byte {
 	special := "\\\n\r"
 	if label {
-		special += " "
+		special = "\\\n\r "
 	}
 	if !strings.ContainsAny(s, special) {
 		return append(dst, s...)

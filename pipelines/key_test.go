@@ -2,6 +2,7 @@ package pipelines
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/zclconf/go-cty/cty"
@@ -57,5 +58,25 @@ func TestNumberOutputsReadAsCtyJSON(t *testing.T) {
 	}
 	if _, ok := numberLiteral([]byte(`"7"`)); ok {
 		t.Error(`numberLiteral("\"7\"") took a string for a number`)
+	}
+}
+
+// TestJSONStringAsMarshal checks that canonical writes strings, and object keys, byte for
+// byte as json.Marshal does (the keys of every cached result depend on it), on both sides of
+// its fast path: plain ASCII, and quotes, escapes, HTML characters, control characters,
+// DEL, non-ASCII, invalid UTF-8 and the line separators JSON escapes.
+func TestJSONStringAsMarshal(t *testing.T) {
+	for _, s := range []string{"", "k0042", "width 64, seed 1", `say "hi"`, `a\b`, "<b>&</b>", "tab\there", "nl\n", "\x00", "\x1f", "\x7f", "é", "日本", "\xff\xfe", "\u2028\u2029", "~ !#$%'()*+,-./:;=?@[]^_`{|}"} {
+		var sb strings.Builder
+		writeJSONString(&sb, s)
+		want, _ := json.Marshal(s)
+		if sb.String() != string(want) {
+			t.Errorf("%q: wrote %s, json.Marshal %s", s, sb.String(), want)
+		}
+		obj := cty.ObjectVal(map[string]cty.Value{s: cty.StringVal(s)})
+		wantObj, _ := json.Marshal(map[string]string{s: s})
+		if got := canonical(obj); got != string(wantObj) {
+			t.Errorf("%q: canonical object %s, json.Marshal %s", s, got, wantObj)
+		}
 	}
 }

@@ -405,8 +405,12 @@ func cost(inst *Instance, cfg cty.Value) int {
 // output, such as a dataset's shape), so that nodes downstream are checked as thoroughly as
 // when it had just run.
 func fillMeta(k *stages.Kind, v cty.Value, exp map[string]stages.Expected) cty.Value {
-	if len(exp) == 0 {
-		return v
+	withMeta := false
+	for _, e := range exp {
+		withMeta = withMeta || e.Meta != ""
+	}
+	if !withMeta {
+		return v // nothing to fill (most kinds): the value as it is, not a copy
 	}
 	fill := func(name string, ov cty.Value) cty.Value {
 		e, ok := exp[name]
