@@ -43,12 +43,14 @@ func benchSetup(b *testing.B, n int) (string, *artifacts.Cache) {
 	return p, c
 }
 
+// planOnce loads and plans the pipeline at p as `modulo plan` does.
 func planOnce(b *testing.B, p string, c *artifacts.Cache) *Plan {
+	state := LoadStateAsync(c.Dir(), p)
 	g, _, diags := Open(p, testRegistry(), VarSource{})
 	if diags.HasErrors() {
 		b.Fatal(diags.Error())
 	}
-	plan, diags := (&Planner{Graph: g, Cache: c, State: LoadState(c.Dir(), p)}).Plan(nil)
+	plan, diags := (&Planner{Graph: g, Cache: c, State: state()}).Plan(nil)
 	if diags.HasErrors() {
 		b.Fatal(diags.Error())
 	}

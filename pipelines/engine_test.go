@@ -66,8 +66,9 @@ func (e *env) graph(path string, vars map[string]string) *Graph {
 
 func (e *env) plan(path string, vars map[string]string) *Plan {
 	e.t.Helper()
+	state := LoadStateAsync(e.cache.Dir(), path) // as the command does
 	g := e.graph(path, vars)
-	p, diags := (&Planner{Graph: g, Cache: e.cache, State: LoadState(e.cache.Dir(), path)}).Plan(nil)
+	p, diags := (&Planner{Graph: g, Cache: e.cache, State: state()}).Plan(nil)
 	if diags.HasErrors() {
 		e.t.Fatalf("plan: %s", diags.Error())
 	}

@@ -112,6 +112,16 @@ func LoadState(cacheDir, pipelinePath string) *State {
 	return s
 }
 
+// LoadStateAsync starts LoadState in the background and returns a function that waits for
+// it. The state of a pipeline of 10,000 nodes is a file of megabytes (20 ms to read, split and
+// digest on 2 cores); reading it while the pipeline is parsed and built, which is serial, hides
+// that time on the otherwise idle core.
+func LoadStateAsync(cacheDir, pipelinePath string) func() *State {
+	ch := make(chan *State, 1)
+	go func() { ch <- LoadState(cacheDir, pipelinePath) }()
+	return sync.OnceValue(func() *State { return <-ch })
+}
+
 // The state file is a header line and one line per address, fields separated by tabs:
 //
 //	modulo-state 2 "<pipeline>"

@@ -102,12 +102,16 @@ func (pl *planned) ok() bool { return pl.err == nil && !pl.diags.HasErrors() && 
 func (p *planFlags) load(path string, stderr io.Writer) *planned {
 	loads.Add(1)
 	pl := &planned{}
+	c, err := p.openCache()
+	state := func() *pipelines.State { return nil }
+	if err == nil {
+		state = pipelines.LoadStateAsync(c.Dir(), path) // read while the pipeline builds
+	}
 	g, cfg, diags := pipelines.Open(path, stages.Default, p.varSource())
 	pl.cfg, pl.diags = cfg, diags
 	if diags.HasErrors() {
 		return pl
 	}
-	c, err := p.openCache()
 	if err != nil {
 		pl.err, pl.errSummary = err, "Cannot open the cache"
 		return pl
@@ -124,7 +128,7 @@ func (p *planFlags) load(path string, stderr io.Writer) *planned {
 	pl.diags = append(pl.diags, d...)
 	force, d := pipelines.Selection(p.force).Resolve(g)
 	pl.diags = append(pl.diags, d...)
-	planner := &pipelines.Planner{Graph: g, Cache: c, State: pipelines.LoadState(c.Dir(), path), Force: force}
+	planner := &pipelines.Planner{Graph: g, Cache: c, State: state(), Force: force}
 	plan, d := planner.Plan(targets)
 	pl.diags = append(pl.diags, d...)
 	pl.plan, pl.planner, pl.cache = plan, planner, c
