@@ -16,7 +16,7 @@ import (
 
 	// The stage kinds register themselves in stages.Default; only the command links them,
 	// so the engine builds and is tested without the numerics.
-	_ "github.com/modulo-ml/modulo/stages/kinds"
+	"github.com/modulo-ml/modulo/stages/kinds"
 )
 
 // pipelineFlags are the flags of every command that loads a pipeline.
@@ -77,6 +77,7 @@ func cacheAt(dir string) (*artifacts.Cache, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot open the cache: %v", err)
 	}
+	kinds.KeepFileDigests(c.Dir())
 	return c, nil
 }
 

@@ -9,6 +9,7 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // hashes memoises file digests by absolute path. The dataset stage hashes its input files
@@ -21,14 +22,32 @@ var hashReads atomic.Int64
 
 // hashMemo is a digest with the stat it was taken under.
 type hashMemo struct {
-	size  int64
-	mtime int64 // ModTime().UnixNano()
+	stamp fileStamp
 	file  File
 }
 
+// A fileStamp is what a stat tells of a file's identity and last change. Size and mtime
+// are what make and go trust; the inode and the change time (which no program can set
+// back, unlike the mtime) catch a file replaced or rewritten with its old mtime restored.
+// Where the system does not report them they are zero.
+type fileStamp struct {
+	Size  int64  `json:"size"`
+	MTime int64  `json:"mtime"` // ModTime().UnixNano()
+	CTime int64  `json:"ctime"` // nanoseconds
+	Ino   uint64 `json:"ino"`
+	Dev   uint64 `json:"dev"`
+}
+
+func stampOf(st fs.FileInfo) fileStamp {
+	s := fileStamp{Size: st.Size(), MTime: st.ModTime().UnixNano()}
+	s.CTime, s.Ino, s.Dev = sysStamp(st)
+	return s
+}
+
 // HashFile returns path's size and SHA-256. The result is memoised while the file's path,
-// size and modification time stay the same: the usual trade of build tools (make, go),
-// which trusts that content does not change without the mtime changing. Loading a file
+// size, modification time, inode and change time stay the same: the usual trade of build
+// tools (make, go, git), which trusts that content does not change without them changing.
+// With PersistHashes the memo outlives the process. Loading a file
 // with ReadIDX or LoadIDXDir fills the memo too, since it hashes what it reads.
 func HashFile(path string) (File, error) {
 	abs := absPath(path)
@@ -40,8 +59,7 @@ func HashFile(path string) (File, error) {
 		return File{}, fmt.Errorf("%s: is a directory, not a file", path)
 	}
 	if v, ok := hashes.Load(abs); ok {
-		m := v.(hashMemo)
-		if m.size == st.Size() && m.mtime == st.ModTime().UnixNano() {
+		if m := v.(hashMemo); m.stamp == stampOf(st) {
 			return m.file, nil
 		}
 	}
@@ -72,5 +90,7 @@ func HashFile(path string) (File, error) {
 
 // rememberHash records a digest taken of the file described by st.
 func rememberHash(abs string, st fs.FileInfo, file File) {
-	hashes.Store(abs, hashMemo{size: st.Size(), mtime: st.ModTime().UnixNano(), file: file})
+	m := hashMemo{stamp: stampOf(st), file: file}
+	hashes.Store(abs, m)
+	persisted.add(abs, m, time.Now())
 }

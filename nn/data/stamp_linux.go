@@ -1,0 +1,5 @@
+package data
+
+import "syscall"
+
+func ctimeNanos(s *syscall.Stat_t) int64 { return s.Ctim.Nano() }
