@@ -112,9 +112,10 @@ func Encode(data []byte, c Codec) ([]byte, error) {
 	hdr = append(hdr, blobMagic...)
 	hdr = append(hdr, blobVersion, byte(c))
 	hdr = binary.AppendUvarint(hdr, uint64(len(data)))
-	// Start the output with room for a typical compressed size so EncodeAll
-	// rarely has to regrow it.
-	out := make([]byte, len(hdr), len(hdr)+len(src)/2+64)
+	// Room for the largest frame, so that EncodeAll never regrows the output: floats
+	// (networks, images) often compress by less than half, and regrowing a blob of
+	// hundreds of MB copies it again. Pages of the room left unused are never touched.
+	out := make([]byte, len(hdr), len(hdr)+enc.MaxEncodedSize(len(src)))
 	copy(out, hdr)
 	return enc.EncodeAll(src, out), nil
 }
