@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -99,60 +100,102 @@ func LoadCIFAR10(dir string) (*Dataset, error) {
 	return memoised("cifar10\x00"+absPath(dir), stamp, func() (*Dataset, error) { return loadCIFAR10(paths) })
 }
 
-// loadCIFAR10 reads the batches in parallel and joins the training ones.
+// loadCIFAR10 reads the batches in parallel, then decodes each straight into its place in
+// the training or test set, so that the 600 MB of training floats are written once.
 func loadCIFAR10(paths []string) (*Dataset, error) {
 	type batch struct {
-		x    []float32
-		y    []uint8
+		raw  []byte
 		file File
 		err  error
+		at   int // first record's index in its set
 	}
 	batches := make([]batch, len(paths))
 	var wg sync.WaitGroup
 	for i, p := range paths {
 		wg.Go(func() {
 			b := &batches[i]
-			b.x, b.y, b.file, b.err = readCIFARBatch(p)
+			b.raw, b.file, b.err = readCIFARBatch(p)
 		})
 	}
 	wg.Wait()
 	ds := &Dataset{Name: "cifar10"}
 	train := &Set{C: 3, H: cifarSide, W: cifarSide, D: cifarPixels, Classes: cifarClasses}
-	for i, b := range batches {
+	test := &Set{C: 3, H: cifarSide, W: cifarSide, D: cifarPixels, Classes: cifarClasses}
+	set := func(i int) *Set {
+		if i == len(batches)-1 {
+			return test
+		}
+		return train
+	}
+	for i := range batches {
+		b := &batches[i]
 		if b.err != nil {
 			return nil, b.err
 		}
 		ds.Files = append(ds.Files, b.file)
-		if i == len(batches)-1 {
-			ds.Test = &Set{X: b.x, Y: b.y, N: len(b.y), C: 3, H: cifarSide, W: cifarSide, D: cifarPixels, Classes: cifarClasses}
-			continue
-		}
-		train.X = append(train.X, b.x...)
-		train.Y = append(train.Y, b.y...)
+		s := set(i)
+		b.at = s.N
+		s.N += len(b.raw) / cifarRecord
 	}
-	train.N = len(train.Y)
-	ds.Train = train
+	for _, s := range []*Set{train, test} {
+		s.X, s.Y = make([]float32, s.N*cifarPixels), make([]uint8, s.N)
+	}
+	for i := range batches {
+		wg.Go(func() {
+			b, s := &batches[i], set(i)
+			n := len(b.raw) / cifarRecord
+			b.err = decodeCIFAR(b.raw, s.X[b.at*cifarPixels:(b.at+n)*cifarPixels], s.Y[b.at:b.at+n])
+			if b.err != nil {
+				b.err = fmt.Errorf("%s: %w", paths[i], b.err)
+			}
+		})
+	}
+	wg.Wait()
+	for _, b := range batches {
+		if b.err != nil {
+			return nil, b.err
+		}
+	}
+	ds.Train, ds.Test = train, test
 	return ds, nil
 }
 
-// readCIFARBatch reads one binary batch.
-func readCIFARBatch(path string) ([]float32, []uint8, File, error) {
-	raw, err := os.ReadFile(path)
+// readCIFARBatch reads and hashes one binary batch, checking that it holds whole records.
+func readCIFARBatch(path string) ([]byte, File, error) {
+	f, err := os.Open(path)
 	if err != nil {
-		return nil, nil, File{}, err
+		return nil, File{}, err
+	}
+	defer f.Close()
+	// Stat before reading, as HashFile does: the digest is remembered under this stat,
+	// and a file that changes size meanwhile is an error.
+	st, err := f.Stat()
+	if err != nil {
+		return nil, File{}, err
+	}
+	if st.IsDir() {
+		return nil, File{}, fmt.Errorf("%s: is a directory, not a CIFAR-10 batch", path)
+	}
+	raw := make([]byte, st.Size())
+	_, err = io.ReadFull(f, raw)
+	if n, _ := f.Read(make([]byte, 1)); err != nil || n > 0 {
+		return nil, File{}, fmt.Errorf("%s changed while it was read (it was %d bytes); read it again when it is complete", path, st.Size())
 	}
 	sum := sha256.Sum256(raw)
 	file := File{Path: absPath(path), Size: int64(len(raw)), SHA256: hex.EncodeToString(sum[:])}
+	rememberHash(file.Path, st, file)
 	if len(raw) == 0 || len(raw)%cifarRecord != 0 {
-		return nil, nil, file, fmt.Errorf("%s is %d bytes, not a whole number of CIFAR-10 records of %d bytes (a label byte and 3×32×32 pixels); is it a batch of the binary version, not the Python one?", path, len(raw), cifarRecord)
+		return nil, file, fmt.Errorf("%s is %d bytes, not a whole number of CIFAR-10 records of %d bytes (a label byte and 3×32×32 pixels); is it a batch of the binary version, not the Python one?", path, len(raw), cifarRecord)
 	}
-	n := len(raw) / cifarRecord
-	x := make([]float32, n*cifarPixels)
-	y := make([]uint8, n)
-	for i := range n {
+	return raw, file, nil
+}
+
+// decodeCIFAR writes the records of raw to x (pixels scaled to [0, 1]) and y (labels).
+func decodeCIFAR(raw []byte, x []float32, y []uint8) error {
+	for i := range y {
 		rec := raw[i*cifarRecord : (i+1)*cifarRecord]
 		if rec[0] >= cifarClasses {
-			return nil, nil, file, fmt.Errorf("%s: record %d has label %d; CIFAR-10 labels are 0 to 9 (a CIFAR-100 file has two label bytes per record)", path, i, rec[0])
+			return fmt.Errorf("record %d has label %d; CIFAR-10 labels are 0 to 9 (a CIFAR-100 file has two label bytes per record)", i, rec[0])
 		}
 		y[i] = rec[0]
 		row := x[i*cifarPixels : (i+1)*cifarPixels]
@@ -160,5 +203,5 @@ func readCIFARBatch(path string) ([]float32, []uint8, File, error) {
 			row[j] = byteScale[v]
 		}
 	}
-	return x, y, file, nil
+	return nil
 }

@@ -117,3 +117,20 @@ func TestPad(t *testing.T) {
 		t.Errorf("pad on vectors: %v", err)
 	}
 }
+
+// TestLoadCIFAR10FillsHashMemo checks that loading the batches, which hashes their bytes
+// anyway, makes hashing them for a plan free, with the same digests.
+func TestLoadCIFAR10FillsHashMemo(t *testing.T) {
+	dir := t.TempDir()
+	writeCIFAR(t, dir, 2)
+	d, err := LoadCIFAR10(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range d.Files {
+		got, reads := hashCounted(t, f.Path)
+		if reads != 0 || got != f {
+			t.Errorf("%s: HashFile read %d files and gave %+v; want 0 reads and the load's %+v", f.Path, reads, got, f)
+		}
+	}
+}
