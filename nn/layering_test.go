@@ -15,6 +15,7 @@ func TestDependencies(t *testing.T) {
 		t.Skipf("go list: %v", err)
 	}
 	allowed := []string{"github.com/modulo-ml/modulo/nn", "github.com/modulo-ml/modulo/internal/safego",
+		"github.com/modulo-ml/modulo/internal/atomicfile",
 		"gonum.org/v1/gonum/", "golang.org/x/sys/cpu"}
 	for _, p := range strings.Fields(string(out)) {
 		first, _, _ := strings.Cut(p, "/")

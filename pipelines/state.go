@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"maps"
 	"os"
@@ -19,6 +18,7 @@ import (
 	fastjson "github.com/segmentio/encoding/json"
 
 	"github.com/modulo-ml/modulo/artifacts"
+	"github.com/modulo-ml/modulo/internal/atomicfile"
 )
 
 // State remembers, per pipeline, the last action of every address, so that plan can explain
@@ -245,22 +245,8 @@ func (s *State) Save() error {
 	return nil
 }
 
-// writeFileAtomic writes data to path by way of a temporary file beside it and a rename, so
-// that a reader, or another process, sees the old file or the new one, never a part.
+// writeFileAtomic writes data to path whole or not at all, readable by the owner only (the
+// state, the no-op record and nodes' files are the user's own).
 func writeFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	_, werr := tmp.Write(data)
-	cerr := tmp.Close()
-	if err := errors.Join(werr, cerr); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	return nil
+	return atomicfile.WriteFile(path, data, 0o600)
 }

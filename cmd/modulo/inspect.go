@@ -15,6 +15,7 @@ import (
 	ctyjson "github.com/zclconf/go-cty/cty/json"
 
 	"github.com/modulo-ml/modulo/artifacts"
+	"github.com/modulo-ml/modulo/internal/atomicfile"
 	"github.com/modulo-ml/modulo/internal/bytesize"
 	"github.com/modulo-ml/modulo/internal/lastlines"
 	"github.com/modulo-ml/modulo/pipelines"
@@ -527,27 +528,13 @@ func exitOn(stderr io.Writer, err error) int {
 }
 
 // writeFileAtomic writes via a temporary file and a rename, so an interrupted write never
-// leaves a truncated file where a good one was.
+// leaves a truncated file where a good one was; a file replaced keeps its permissions.
 func writeFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
+	perm := os.FileMode(0o644)
 	if st, err := os.Stat(path); err == nil {
-		os.Chmod(tmp.Name(), st.Mode().Perm())
-	} else {
-		os.Chmod(tmp.Name(), 0o644)
+		perm = st.Mode().Perm()
 	}
-	return os.Rename(tmp.Name(), path)
+	return atomicfile.WriteFile(path, data, perm)
 }
 
 // logLines is how much of a run's log show prints.

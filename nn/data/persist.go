@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/modulo-ml/modulo/internal/atomicfile"
 )
 
 // persisted is the file HashFile's memo is kept in across processes, once PersistHashes
@@ -82,14 +84,7 @@ func (h *hashLog) rewrite(recs map[string]hashRecord) {
 		buf.Write(line)
 		buf.WriteByte('\n')
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(h.path), ".file-digests-*")
-	if err != nil {
-		return
-	}
-	_, werr := tmp.Write(buf.Bytes())
-	if cerr := tmp.Close(); werr != nil || cerr != nil || os.Rename(tmp.Name(), h.path) != nil {
-		os.Remove(tmp.Name())
-	}
+	atomicfile.WriteFile(h.path, buf.Bytes(), 0o644)
 }
 
 // add appends the digest m of the file at abs, taken at now, unless the log is not set or

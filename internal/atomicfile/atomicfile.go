@@ -1,0 +1,28 @@
+// Package atomicfile writes whole files so that a reader, another process, or a run that
+// is interrupted sees the old file or the new one, never a part: the state, the no-op
+// record, exported results and the file-digest log all need that, in packages that must
+// not depend on each other (DESIGN §2), hence this one below them all.
+package atomicfile
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// WriteFile writes data to path with permissions perm by way of a temporary file beside it
+// and a rename. On error the temporary file is removed and path is as it was.
+func WriteFile(path string, data []byte, perm fs.FileMode) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	_, werr := tmp.Write(data)
+	cerr := tmp.Close()
+	if err := errors.Join(werr, cerr, os.Chmod(tmp.Name(), perm), os.Rename(tmp.Name(), path)); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	return nil
+}
