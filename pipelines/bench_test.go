@@ -30,7 +30,7 @@ concat "join" {
 `, n/100)
 }
 
-func benchSetup(b *testing.B, n int) (string, *artifacts.Cache) {
+func benchSetup(b testing.TB, n int) (string, *artifacts.Cache) {
 	dir := b.TempDir()
 	p := filepath.Join(dir, "big.hcl")
 	if err := os.WriteFile(p, []byte(bigPipeline(n)), 0o644); err != nil {
@@ -141,7 +141,7 @@ func BenchmarkColdRun10000(b *testing.B) {
 	}
 }
 
-func run(b *testing.B, p string, c *artifacts.Cache) *Report {
+func run(b testing.TB, p string, c *artifacts.Cache) *Report {
 	g, _, diags := Open(p, testRegistry(), VarSource{})
 	if diags.HasErrors() {
 		b.Fatal(diags.Error())

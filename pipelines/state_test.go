@@ -160,16 +160,21 @@ func TestTrustedDecodesAsTheCache(t *testing.T) {
 	if err := s.Save(); err != nil {
 		t.Fatal(err)
 	}
-	r := LoadState(dir, p)
-	got, ok := r.Trusted("train.net", id, "gen1", time.Now())
-	if !ok {
-		t.Fatal("not trusted")
-	}
-	var want artifacts.Entry
-	if err := json.Unmarshal(r.Nodes["train.net"].Entry, &want); err != nil {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(*got, want) {
-		t.Fatalf("the state decoded\n%+v\nencoding/json decodes\n%+v", *got, want)
+	// LoadState leaves the decoding to Trusted; LoadStateAsync decodes ahead.
+	for name, r := range map[string]*State{"LoadState": LoadState(dir, p), "LoadStateAsync": LoadStateAsync(dir, p)()} {
+		got, ok := r.Trusted("train.net", id, "gen1", time.Now())
+		if !ok {
+			t.Fatalf("%s: not trusted", name)
+		}
+		var want artifacts.Entry
+		if err := json.Unmarshal(r.Nodes["train.net"].Entry, &want); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(*got, want) {
+			t.Fatalf("%s: the state decoded\n%+v\nencoding/json decodes\n%+v", name, *got, want)
+		}
+		if _, ok := r.Trusted("train.net", id, "gen2", time.Now()); ok {
+			t.Fatalf("%s: trusted under another removal generation", name)
+		}
 	}
 }
