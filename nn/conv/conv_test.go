@@ -81,6 +81,12 @@ var convCases = []struct {
 	{Conv2D{In: 5, Out: 3, K: 1, Stride: 1, Pad: 0}, 3, 7, 7},
 	{Conv2D{In: 3, Out: 4, K: 1, Stride: 2, Pad: 0}, 1, 15, 15},
 	{Conv2D{In: 3, Out: 5, K: 3, Stride: 1, Pad: 1}, 11, 3, 4}, // more than a group of images
+	// Widths the channel-blocked kernel knows when compiled (fwdw): tiles of whole rows and
+	// of parts of a row, two vectors of channels and then a partial one.
+	{Conv2D{In: 2, Out: 40, K: 3, Stride: 1, Pad: 1}, 1, 4, 4},
+	{Conv2D{In: 1, Out: 33, K: 3, Stride: 1, Pad: 1}, 2, 2, 2},
+	{Conv2D{In: 2, Out: 17, K: 3, Stride: 1, Pad: 1}, 1, 6, 8},
+	{Conv2D{In: 2, Out: 9, K: 3, Stride: 1, Pad: 1}, 1, 3, 16},
 }
 
 func TestConvForwardMatchesDefinition(t *testing.T) {

@@ -124,8 +124,105 @@ TARGET static inline __attribute__((always_inline)) void FN(fwdo_tile)(const flo
 		}
 }
 
+#if VL == 16
+// fwdw_tile is fwdo_tile for images W wide, W known when compiled: the tile's PB positions
+// from p0 are whole rows (PB a multiple of W, p0 of PB) or part of one row (W a multiple of
+// PB), so every input the tile reads lies at a constant offset from one pointer, and the
+// positions need no registers of their own (fwdo_tile's base offsets, one per position,
+// spill). A tile of whole rows also knows which of its taps read the zero border: the first
+// and last column's, and, when TOP or BOT says the tile holds the image's first or last row,
+// that row's; it skips them (a third of the taps of a 4×4 image, over half of a 2×2's).
+// Otherwise the sums are fwdo_tile's, in its order; skipping adds of w·0 changes no result
+// but the sign of an exact zero (and a product of ±Inf by the border's zero is no NaN).
+TARGET static inline __attribute__((always_inline)) void FN(fwdw_tile)(const float *xp, int c_in, int ps, const int W,
+	const float *wr, int op, const float *bias, float *y, int hw, int c_out, int o0, int p0, const int PB, const int OV,
+	const int TOP, const int BOT) {
+	const int wp = W + 2;
+	V acc[16][4];
+#pragma GCC unroll 4
+	for (int ov = 0; ov < OV; ov++) {
+		V b = bias ? FN(ld)(bias + o0 + ov * VL) : (V){};
+#pragma GCC unroll 16
+		for (int pb = 0; pb < PB; pb++) acc[pb][ov] = b;
+	}
+	const float *x0 = xp + (p0 / W) * wp + p0 % W;
+	for (int c = 0; c < c_in; c++) {
+		const float *xc = x0 + (size_t)c * ps;
+		const float *wc = wr + (size_t)c * 9 * op + o0;
+#pragma GCC unroll 9
+		for (int k = 0; k < 9; k++) {
+			const int off = (k / 3) * wp + k % 3;
+			V wv[4];
+#pragma GCC unroll 4
+			for (int ov = 0; ov < OV; ov++) wv[ov] = FN(ld)(wc + k * op + ov * VL);
+#pragma GCC unroll 16
+			for (int pb = 0; pb < PB; pb++) {
+				const int x = pb % W, row = pb / W, kx = k % 3, ky = k / 3;
+				if (PB >= W && ((kx == 0 && x == 0) || (kx == 2 && x == W - 1) || (TOP && row == 0 && ky == 0) ||
+						(BOT && row == PB / W - 1 && ky == 2)))
+					continue;
+				float s = xc[row * wp + x + off];
+#pragma GCC unroll 4
+				for (int ov = 0; ov < OV; ov++) acc[pb][ov] += wv[ov] * s;
+			}
+		}
+	}
+#pragma GCC unroll 16
+	for (int pb = 0; pb < PB; pb++)
+#pragma GCC unroll 4
+		for (int ov = 0; ov < OV; ov++) {
+			float t[VL];
+			FN(st)(t, acc[pb][ov]);
+			int n = c_out - (o0 + ov * VL);
+			if (n > VL) n = VL;
+			float *yo = y + (size_t)(o0 + ov * VL) * hw + p0 + pb;
+			for (int l = 0; l < n; l++) yo[(size_t)l * hw] = t[l];
+		}
+}
+
+// fwdw is fwdo for images W wide, in tiles of PB2 positions × 2 vectors of channels and
+// PB1 × 1 (see fwdw_tile; hw must be a multiple of both).
+TARGET static inline __attribute__((always_inline)) void FN(fwdw)(const float *xp, int c_in, int ps, const int W,
+	const float *wr, int op, const float *bias, float *y, int hw, int c_out, const int PB2, const int PB1) {
+// TILE runs the tile of PB positions from p0 with OV vectors of channels from o0, told
+// whether it holds the image's first or last row.
+#define TILE(PB, OV)                                                                                         \
+	do {                                                                                                 \
+		int top = p0 == 0, bot = p0 + (PB) == hw;                                                    \
+		if (top && bot)                                                                              \
+			FN(fwdw_tile)(xp, c_in, ps, W, wr, op, bias, y, hw, c_out, o0, p0, PB, OV, 1, 1);   \
+		else if (top)                                                                                \
+			FN(fwdw_tile)(xp, c_in, ps, W, wr, op, bias, y, hw, c_out, o0, p0, PB, OV, 1, 0);   \
+		else if (bot)                                                                                \
+			FN(fwdw_tile)(xp, c_in, ps, W, wr, op, bias, y, hw, c_out, o0, p0, PB, OV, 0, 1);   \
+		else                                                                                         \
+			FN(fwdw_tile)(xp, c_in, ps, W, wr, op, bias, y, hw, c_out, o0, p0, PB, OV, 0, 0);   \
+	} while (0)
+	for (int o0 = 0; o0 < c_out;) {
+		if (c_out - o0 > VL) {
+			for (int p0 = 0; p0 < hw; p0 += PB2) TILE(PB2, 2);
+			o0 += 2 * VL;
+		} else {
+			for (int p0 = 0; p0 < hw; p0 += PB1) TILE(PB1, 1);
+			o0 += VL;
+		}
+	}
+#undef TILE
+}
+#endif
+
 TARGET static void FN(fwdo)(const float *xp, int c_in, int ps, const int *base, int hw, int wp, const float *wr, int op,
 	const float *bias, float *y, int c_out) {
+#if VL == 16
+	// The widths of VGG's and ResNet's planes on 32×32 inputs.
+	switch (wp - 2) {
+	case 32: if (hw % 16 == 0) { FN(fwdw)(xp, c_in, ps, 32, wr, op, bias, y, hw, c_out, 8, 16); return; } break;
+	case 16: if (hw % 16 == 0) { FN(fwdw)(xp, c_in, ps, 16, wr, op, bias, y, hw, c_out, 8, 16); return; } break;
+	case 8: if (hw % 16 == 0) { FN(fwdw)(xp, c_in, ps, 8, wr, op, bias, y, hw, c_out, 8, 16); return; } break;
+	case 4: if (hw % 16 == 0) { FN(fwdw)(xp, c_in, ps, 4, wr, op, bias, y, hw, c_out, 8, 16); return; } break;
+	case 2: if (hw % 4 == 0) { FN(fwdw)(xp, c_in, ps, 2, wr, op, bias, y, hw, c_out, 4, 4); return; } break;
+	}
+#endif
 	for (int o0 = 0; o0 < c_out;) {
 		if (c_out - o0 > VL) {
 			int p0 = 0;
