@@ -278,14 +278,85 @@ TARGET static inline __attribute__((always_inline)) void FN(wgto_tile)(const flo
 		}
 }
 
+// wgtr_tile is wgto_tile for images at least 2×2, walked by rows: the first and last
+// position of each row, and the first and last row, are separate code, which skips the
+// taps that read the zero border (kx = 0 at x = 0, kx = 2 at x = w−1, ky = 0 in the first
+// row, ky = 2 in the last): a sixth of the taps at 8×8, a third at 4×4, over half at 2×2.
+// Otherwise the sums are wgto_tile's, in its order; skipping adds of d·0 changes no result
+// but the sign of an exact zero.
+TARGET static inline __attribute__((always_inline)) void FN(wgtr_tile)(const float *xp, int g, int c_in, int ps, int h,
+	int w, const float *dyt, int op, int c_out, float *dw, int o0, int c, const int OV) {
+	const int wp = w + 2, hw = h * w;
+	V acc[2][9];
+#pragma GCC unroll 4
+	for (int ov = 0; ov < OV; ov++)
+#pragma GCC unroll 9
+		for (int k = 0; k < 9; k++) acc[ov][k] = (V){};
+// POS adds position X of the row (input at b, gradient at dr), without the taps that
+// L(eft), R(ight), T(op) and B(ottom), constants, say are on the border.
+#define POS(X, L, R, T, B)                                                                           \
+	do {                                                                                         \
+		V d[2];                                                                              \
+		_Pragma("GCC unroll 4") for (int ov = 0; ov < OV; ov++) d[ov] = FN(ld)(dr + (size_t)(X) * op + ov * VL); \
+		_Pragma("GCC unroll 9") for (int k = 0; k < 9; k++) {                                \
+			const int kx = k % 3, ky = k / 3;                                            \
+			if (((L) && kx == 0) || ((R) && kx == 2) || ((T) && ky == 0) || ((B) && ky == 2)) \
+				continue;                                                            \
+			float s = b[(X) + ky * wp + kx];                                             \
+			_Pragma("GCC unroll 4") for (int ov = 0; ov < OV; ov++) acc[ov][k] += d[ov] * s; \
+		}                                                                                    \
+	} while (0)
+#define ROW(T, B)                                                                                    \
+	do {                                                                                         \
+		POS(0, 1, 0, T, B);                                                                  \
+		for (int x = 1; x < w - 1; x++) POS(x, 0, 0, T, B);                                  \
+		POS(w - 1, 0, 1, T, B);                                                              \
+	} while (0)
+	for (int i = 0; i < g; i++) {
+		const float *xc = xp + ((size_t)i * c_in + c) * ps;
+		const float *di = dyt + (size_t)i * hw * op + o0;
+		const float *b = xc, *dr = di;
+		ROW(1, 0);
+		for (int y = 1; y < h - 1; y++) {
+			b = xc + (size_t)y * wp;
+			dr = di + (size_t)y * w * op;
+			ROW(0, 0);
+		}
+		b = xc + (size_t)(h - 1) * wp;
+		dr = di + (size_t)(h - 1) * w * op;
+		ROW(0, 1);
+	}
+#undef ROW
+#undef POS
+#pragma GCC unroll 4
+	for (int ov = 0; ov < OV; ov++)
+#pragma GCC unroll 9
+		for (int k = 0; k < 9; k++) {
+			float t[VL];
+			FN(st)(t, acc[ov][k]);
+			int n = c_out - (o0 + ov * VL);
+			if (n > VL) n = VL;
+			for (int l = 0; l < n; l++) dw[((size_t)(o0 + ov * VL + l) * c_in + c) * 9 + k] += t[l];
+		}
+}
+
 TARGET static void FN(wgto)(const float *xp, int g, int c_in, int ps, const int *base, int hw, int wp,
 	const float *dyt, int op, int c_out, float *dw) {
+	int w = wp - 2, h = hw / w, rows = h >= 2 && w >= 2;
 	for (int o0 = 0; o0 < c_out;) {
 		if (WOV == 2 && c_out - o0 > VL) {
-			for (int c = 0; c < c_in; c++) FN(wgto_tile)(xp, g, c_in, ps, base, hw, wp, dyt, op, c_out, dw, o0, c, 2);
+			for (int c = 0; c < c_in; c++)
+				if (rows)
+					FN(wgtr_tile)(xp, g, c_in, ps, h, w, dyt, op, c_out, dw, o0, c, 2);
+				else
+					FN(wgto_tile)(xp, g, c_in, ps, base, hw, wp, dyt, op, c_out, dw, o0, c, 2);
 			o0 += 2 * VL;
 		} else {
-			for (int c = 0; c < c_in; c++) FN(wgto_tile)(xp, g, c_in, ps, base, hw, wp, dyt, op, c_out, dw, o0, c, 1);
+			for (int c = 0; c < c_in; c++)
+				if (rows)
+					FN(wgtr_tile)(xp, g, c_in, ps, h, w, dyt, op, c_out, dw, o0, c, 1);
+				else
+					FN(wgto_tile)(xp, g, c_in, ps, base, hw, wp, dyt, op, c_out, dw, o0, c, 1);
 			o0 += VL;
 		}
 	}
