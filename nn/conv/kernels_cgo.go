@@ -348,12 +348,15 @@ CLONES static void c_norm_forward(const float *x, int n, int c, int hw, const fl
 // The backward pass runs in float32, 16 positions to a vector (the forward's statistics
 // are float32 already). The gradients of γ and β are summed per channel and lane of a
 // block, over one image's blocks in float32, then over the images in float64 (acc), then
-// over the lanes in order. With y, the output's gradient dy is taken as zero where y ≤ 0
-// (a ReLU after the norm).
+// over the lanes in order. A plane smaller than a block has as many lanes as positions: the
+// others would only ever hold zeros, and clearing and summing them cost 16 times the work
+// of a 2×2 plane. With y, the output's gradient dy is taken as zero where y ≤ 0 (a ReLU
+// after the norm).
 CLONES static void c_norm_backward(const float *x, int n, int c, int hw, const float *gamma, const float *stats,
 	const float *y, const float *dy, float *dx, float *dgamma, float *dbeta) {
 	float mean[NB], rstd[NB], sd[NB], sdx[NB];
-	size_t cn = (size_t)c * NB;
+	const int L = hw < NB ? hw : NB; // lanes
+	size_t cn = (size_t)c * L;
 	double *acc = xmalloc(2 * cn * sizeof(double));
 	float *img = xmalloc(2 * cn * sizeof(float));
 	double *dg = acc, *db = acc + cn;
@@ -373,7 +376,7 @@ CLONES static void c_norm_backward(const float *x, int n, int c, int hw, const f
 			for (int ch = 0; ch < c; ch++) {
 				const float *xc = x + base + (size_t)ch * hw, *gc = dy + base + (size_t)ch * hw;
 				const float *yc = y ? y + base + (size_t)ch * hw : NULL;
-				float *dgc = ig + (size_t)ch * NB, *dbc = ib + (size_t)ch * NB, g = gamma[ch];
+				float *dgc = ig + (size_t)ch * L, *dbc = ib + (size_t)ch * L, g = gamma[ch];
 				for (int j = 0; j < nb; j++) {
 					float xhat = (xc[j] - mean[j]) * rstd[j];
 					float d = (yc && !(yc[j] > 0)) ? 0 : gc[j];
@@ -407,9 +410,9 @@ CLONES static void c_norm_backward(const float *x, int n, int c, int hw, const f
 	}
 	for (int ch = 0; ch < c; ch++) {
 		double a = 0, b = 0;
-		for (int j = 0; j < NB; j++) {
-			a += dg[(size_t)ch * NB + j];
-			b += db[(size_t)ch * NB + j];
+		for (int j = 0; j < L; j++) {
+			a += dg[(size_t)ch * L + j];
+			b += db[(size_t)ch * L + j];
 		}
 		dgamma[ch] += (float)a;
 		dbeta[ch] += (float)b;
