@@ -23,6 +23,24 @@ typedef float CAT(uf, SUFFIX) __attribute__((vector_size(VL * 4), aligned(4), ma
 TARGET static inline __attribute__((always_inline)) V FN(ld)(const float *p) { return *(const U *)p; }
 TARGET static inline __attribute__((always_inline)) void FN(st)(float *p, V v) { *(U *)p = v; }
 
+// st_channels writes the first n (at most VL) lanes of a, one position's output channels,
+// to planes hw apart from y.
+TARGET static inline __attribute__((always_inline)) void FN(st_channels)(V a, float *y, int hw, int n) {
+	float t[VL];
+	FN(st)(t, a);
+	if (n > VL) n = VL;
+	for (int l = 0; l < n; l++) y[(size_t)l * hw] = t[l];
+}
+
+// add_tap adds the first n (at most VL) lanes of a, one tap's gradient for consecutive
+// output channels, to dw, stride apart.
+TARGET static inline __attribute__((always_inline)) void FN(add_tap)(V a, float *dw, int stride, int n) {
+	float t[VL];
+	FN(st)(t, a);
+	if (n > VL) n = VL;
+	for (int l = 0; l < n; l++) dw[(size_t)l * stride] += t[l];
+}
+
 // fwd_tile computes outputs o0..o0+OB−1 at flat positions p0..p0+R·VL−1 of one image:
 // y[o][p] = bias[o] + Σ_c Σ_k w[o][c][k] · xp[c][p + (k/3)·wp + k%3], c in order, then k.
 TARGET static inline __attribute__((always_inline)) void FN(fwd_tile)(const float *xp, int c_in, int ps, int wp,
@@ -114,14 +132,8 @@ TARGET static inline __attribute__((always_inline)) void FN(fwdo_tile)(const flo
 #pragma GCC unroll 32
 	for (int pb = 0; pb < PB; pb++)
 #pragma GCC unroll 4
-		for (int ov = 0; ov < OV; ov++) {
-			float t[VL];
-			FN(st)(t, acc[pb][ov]);
-			int n = c_out - (o0 + ov * VL);
-			if (n > VL) n = VL;
-			float *yo = y + (size_t)(o0 + ov * VL) * hw + p0 + pb;
-			for (int l = 0; l < n; l++) yo[(size_t)l * hw] = t[l];
-		}
+		for (int ov = 0; ov < OV; ov++)
+			FN(st_channels)(acc[pb][ov], y + (size_t)(o0 + ov * VL) * hw + p0 + pb, hw, c_out - (o0 + ov * VL));
 }
 
 #if VL == 16
@@ -170,14 +182,8 @@ TARGET static inline __attribute__((always_inline)) void FN(fwdw_tile)(const flo
 #pragma GCC unroll 16
 	for (int pb = 0; pb < PB; pb++)
 #pragma GCC unroll 4
-		for (int ov = 0; ov < OV; ov++) {
-			float t[VL];
-			FN(st)(t, acc[pb][ov]);
-			int n = c_out - (o0 + ov * VL);
-			if (n > VL) n = VL;
-			float *yo = y + (size_t)(o0 + ov * VL) * hw + p0 + pb;
-			for (int l = 0; l < n; l++) yo[(size_t)l * hw] = t[l];
-		}
+		for (int ov = 0; ov < OV; ov++)
+			FN(st_channels)(acc[pb][ov], y + (size_t)(o0 + ov * VL) * hw + p0 + pb, hw, c_out - (o0 + ov * VL));
 }
 
 // fwdw is fwdo for images W wide, in tiles of PB2 positions × 2 vectors of channels and
@@ -269,13 +275,7 @@ TARGET static inline __attribute__((always_inline)) void FN(wgto_tile)(const flo
 #pragma GCC unroll 4
 	for (int ov = 0; ov < OV; ov++)
 #pragma GCC unroll 9
-		for (int k = 0; k < 9; k++) {
-			float t[VL];
-			FN(st)(t, acc[ov][k]);
-			int n = c_out - (o0 + ov * VL);
-			if (n > VL) n = VL;
-			for (int l = 0; l < n; l++) dw[((size_t)(o0 + ov * VL + l) * c_in + c) * 9 + k] += t[l];
-		}
+		for (int k = 0; k < 9; k++) FN(add_tap)(acc[ov][k], dw + ((size_t)(o0 + ov * VL) * c_in + c) * 9 + k, c_in * 9, c_out - (o0 + ov * VL));
 }
 
 // wgtr_tile is wgto_tile for images at least 2×2, walked by rows: the first and last
@@ -331,13 +331,7 @@ TARGET static inline __attribute__((always_inline)) void FN(wgtr_tile)(const flo
 #pragma GCC unroll 4
 	for (int ov = 0; ov < OV; ov++)
 #pragma GCC unroll 9
-		for (int k = 0; k < 9; k++) {
-			float t[VL];
-			FN(st)(t, acc[ov][k]);
-			int n = c_out - (o0 + ov * VL);
-			if (n > VL) n = VL;
-			for (int l = 0; l < n; l++) dw[((size_t)(o0 + ov * VL + l) * c_in + c) * 9 + k] += t[l];
-		}
+		for (int k = 0; k < 9; k++) FN(add_tap)(acc[ov][k], dw + ((size_t)(o0 + ov * VL) * c_in + c) * 9 + k, c_in * 9, c_out - (o0 + ov * VL));
 }
 
 TARGET static void FN(wgto)(const float *xp, int g, int c_in, int ps, const int *base, int hw, int wp,
