@@ -43,8 +43,17 @@ TARGET static inline __attribute__((always_inline)) void FN(add_tap)(V a, float 
 
 // fwd_tile computes outputs o0..o0+OB−1 at flat positions p0..p0+R·VL−1 of one image:
 // y[o][p] = bias[o] + Σ_c Σ_k w[o][c][k] · xp[c][p + (k/3)·wp + k%3], c in order, then k.
+// With DIRECT, positions are an h×w plane's own (p = oy·w + ox, w a multiple of VL, so that
+// no vector crosses a row), read at oy·wp + ox, and y holds planes of ls = h·w: the output
+// needs no unpad, and the two border columns of each row are not computed.
 TARGET static inline __attribute__((always_inline)) void FN(fwd_tile)(const float *xp, int c_in, int ps, int wp,
-	const float *w, const float *bias, float *y, int ls, int o0, int p0, const int OB, const int R) {
+	const float *w, const float *bias, float *y, int ls, int o0, int p0, const int OB, const int R, const int DIRECT) {
+	int xo[FR];
+#pragma GCC unroll 16
+	for (int r = 0; r < R; r++) {
+		int q = p0 + r * VL;
+		xo[r] = DIRECT ? q + 2 * (q / (wp - 2)) : q;
+	}
 	V acc[FOB][FR]; // fixed sizes, not OB×R: an array of variable length stays in memory
 #pragma GCC unroll 16
 	for (int ob = 0; ob < OB; ob++) {
@@ -54,14 +63,14 @@ TARGET static inline __attribute__((always_inline)) void FN(fwd_tile)(const floa
 	}
 	const int wstride = c_in * 9;
 	for (int c = 0; c < c_in; c++) {
-		const float *xc = xp + (size_t)c * ps + p0;
+		const float *xc = xp + (size_t)c * ps;
 		const float *wc = w + (size_t)o0 * wstride + c * 9;
 #pragma GCC unroll 9
 		for (int k = 0; k < 9; k++) {
 			const float *xk = xc + (k / 3) * wp + k % 3;
 			V xv[FR];
 #pragma GCC unroll 16
-			for (int r = 0; r < R; r++) xv[r] = FN(ld)(xk + r * VL);
+			for (int r = 0; r < R; r++) xv[r] = FN(ld)(xk + xo[r]);
 #pragma GCC unroll 16
 			for (int ob = 0; ob < OB; ob++) {
 				float s = wc[ob * wstride + k];
@@ -76,22 +85,34 @@ TARGET static inline __attribute__((always_inline)) void FN(fwd_tile)(const floa
 		for (int r = 0; r < R; r++) FN(st)(y + (size_t)(o0 + ob) * ls + p0 + r * VL, acc[ob][r]);
 }
 
-// fwd3 is a 3×3 convolution, stride 1, of one padded image xp (c_in planes of ps) into
-// flat planes y (c_out of ls), for an h×w image with rows of wp.
-TARGET static void FN(fwd3)(const float *xp, int c_in, int ps, int h, int wp, int c_out,
-	const float *w, const float *bias, float *y, int ls) {
-	int lr = (h * wp + VL - 1) / VL * VL; // positions computed
+// fwd3_tiles runs fwd_tile over the first lr positions of c_out planes of ls.
+TARGET static inline __attribute__((always_inline)) void FN(fwd3_tiles)(const float *xp, int c_in, int ps, int wp,
+	int c_out, const float *w, const float *bias, float *y, int ls, int lr, const int DIRECT) {
 	int o0 = 0;
 	for (; o0 + FOB <= c_out; o0 += FOB) {
 		int p0 = 0;
-		for (; p0 + FR * VL <= lr; p0 += FR * VL) FN(fwd_tile)(xp, c_in, ps, wp, w, bias, y, ls, o0, p0, FOB, FR);
-		for (; p0 < lr; p0 += VL) FN(fwd_tile)(xp, c_in, ps, wp, w, bias, y, ls, o0, p0, FOB, 1);
+		for (; p0 + FR * VL <= lr; p0 += FR * VL) FN(fwd_tile)(xp, c_in, ps, wp, w, bias, y, ls, o0, p0, FOB, FR, DIRECT);
+		for (; p0 < lr; p0 += VL) FN(fwd_tile)(xp, c_in, ps, wp, w, bias, y, ls, o0, p0, FOB, 1, DIRECT);
 	}
 	for (; o0 < c_out; o0++) {
 		int p0 = 0;
-		for (; p0 + FR * VL <= lr; p0 += FR * VL) FN(fwd_tile)(xp, c_in, ps, wp, w, bias, y, ls, o0, p0, 1, FR);
-		for (; p0 < lr; p0 += VL) FN(fwd_tile)(xp, c_in, ps, wp, w, bias, y, ls, o0, p0, 1, 1);
+		for (; p0 + FR * VL <= lr; p0 += FR * VL) FN(fwd_tile)(xp, c_in, ps, wp, w, bias, y, ls, o0, p0, 1, FR, DIRECT);
+		for (; p0 < lr; p0 += VL) FN(fwd_tile)(xp, c_in, ps, wp, w, bias, y, ls, o0, p0, 1, 1, DIRECT);
 	}
+}
+
+// fwd3 is a 3×3 convolution, stride 1, of one padded image xp (c_in planes of ps), for an
+// h×w image with rows of wp. When w is a multiple of VL it writes the output's planes of
+// h·w to y and returns 1; otherwise flat planes (c_out of ls) to yf, for unpad, and returns 0.
+TARGET static int FN(fwd3)(const float *xp, int c_in, int ps, int h, int wp, int c_out,
+	const float *w, const float *bias, float *yf, int ls, float *y) {
+	int hw = h * (wp - 2);
+	if ((wp - 2) % VL == 0) {
+		FN(fwd3_tiles)(xp, c_in, ps, wp, c_out, w, bias, y, hw, hw, 1);
+		return 1;
+	}
+	FN(fwd3_tiles)(xp, c_in, ps, wp, c_out, w, bias, yf, ls, (h * wp + VL - 1) / VL * VL, 0);
+	return 0;
 }
 
 // fwdo_tile is the other blocking of fwd3, for many channels or small images: the vectors

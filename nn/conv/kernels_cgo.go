@@ -77,14 +77,6 @@ static int use_o(int c_in, int c_out, int hw) {
 	return c_in >= 8 && c_out >= 32;
 }
 
-static void fwd3(const float *xp, int c_in, int ps, int h, int wp, int c_out, const float *w, const float *bias, float *y, int ls) {
-	switch (isa()) {
-	case 2: fwd3_avx512(xp, c_in, ps, h, wp, c_out, w, bias, y, ls); break;
-	case 1: fwd3_avx2(xp, c_in, ps, h, wp, c_out, w, bias, y, ls); break;
-	default: fwd3_sse(xp, c_in, ps, h, wp, c_out, w, bias, y, ls);
-	}
-}
-
 static void fwdo(const float *xp, int c_in, int ps, const int *base, int hw, int wp, const float *wr, int op, const float *bias, float *y, int c_out) {
 	switch (isa()) {
 	case 2: fwdo_avx512(xp, c_in, ps, base, hw, wp, wr, op, bias, y, c_out); break;
@@ -130,6 +122,17 @@ CLONES static void unpad(const float *yf, int c, int h, int w, int ls, float *y)
 			const float *src = yf + (size_t)ch * ls + (size_t)r * wp;
 			for (int x = 0; x < w; x++) dst[x] = src[x];
 		}
+}
+
+// fwd3 writes the output to y, or to yf and then unpads it to y (see fwd3 in kernels.h).
+static void fwd3(const float *xp, int c_in, int ps, int h, int wp, int c_out, const float *w, const float *bias, float *yf, int ls, float *y) {
+	int direct;
+	switch (isa()) {
+	case 2: direct = fwd3_avx512(xp, c_in, ps, h, wp, c_out, w, bias, yf, ls, y); break;
+	case 1: direct = fwd3_avx2(xp, c_in, ps, h, wp, c_out, w, bias, yf, ls, y); break;
+	default: direct = fwd3_sse(xp, c_in, ps, h, wp, c_out, w, bias, yf, ls, y);
+	}
+	if (!direct) unpad(yf, c_out, h, wp - 2, ls, y);
 }
 
 // transpose writes the rows×cols matrix a to t, cols×rows with rows of stride ld, in
@@ -192,8 +195,7 @@ static void c_conv3_forward(const float *x, int n, int c_in, int h, int w, int c
 	}
 	for (int i = 0; i < n; i++) {
 		pad(x + (size_t)i * c_in * hw, c_in, h, w, xp, ps);
-		fwd3(xp, c_in, ps, h, wp, c_out, wt, bias, yf, ls);
-		unpad(yf, c_out, h, w, ls, y + (size_t)i * c_out * hw);
+		fwd3(xp, c_in, ps, h, wp, c_out, wt, bias, yf, ls, y + (size_t)i * c_out * hw);
 	}
 }
 
@@ -235,8 +237,7 @@ static void c_conv3_backward(const float *x, int n, int c_in, int h, int w, int 
 				if (byo)
 					fwdo(dyp, c_out, ps, base, hw, wp, wb, cp, NULL, dx + (size_t)i * c_in * hw, c_in);
 				else {
-					fwd3(dyp, c_out, ps, h, wp, c_in, wb, NULL, dxf, ls);
-					unpad(dxf, c_in, h, w, ls, dx + (size_t)i * c_in * hw);
+					fwd3(dyp, c_out, ps, h, wp, c_in, wb, NULL, dxf, ls, dx + (size_t)i * c_in * hw);
 				}
 			}
 		}
