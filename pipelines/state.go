@@ -62,6 +62,12 @@ type StateNode struct {
 // order true for pipelines whose no-op runs never open their entries.
 const trustFor = 50 * time.Minute
 
+// fresh says whether n holds an entry recorded under a removal generation within trustFor
+// of now, one Trusted may hand out.
+func (n StateNode) fresh(now time.Time) bool {
+	return n.Gen != "" && len(n.Entry) > 0 && now.Sub(n.Time) <= trustFor && !now.Before(n.Time)
+}
+
 // newStateNode is the record of action id, whose entry e was found or stored after the
 // cache's removal generation gen was read.
 func newStateNode(id artifacts.ActionID, keyID artifacts.OutputID, gen string, e *artifacts.Entry) StateNode {
@@ -83,7 +89,7 @@ func (s *State) Trusted(addr string, id artifacts.ActionID, gen string, now time
 	s.mu.Lock()
 	n, ok := s.Nodes[addr]
 	s.mu.Unlock()
-	if !ok || gen == "" || n.Gen != gen || len(n.Entry) == 0 || now.Sub(n.Time) > trustFor || now.Before(n.Time) {
+	if !ok || gen == "" || n.Gen != gen || !n.fresh(now) {
 		return nil, false
 	}
 	if n.Action != id.String() {
@@ -133,13 +139,15 @@ func LoadStateAsync(cacheDir, pipelinePath string) func() *State {
 	return sync.OnceValue(func() *State { return <-ch })
 }
 
-// decodeEntries decodes every remembered entry ahead of Trusted; one that does not decode is
-// left to Trusted, which then refuses it.
+// decodeEntries decodes ahead of Trusted every remembered entry it could hand out now (an
+// entry past trustFor is looked up in the cache instead); one that does not decode is left
+// to Trusted, which then refuses it.
 func (s *State) decodeEntries() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	now := time.Now()
 	for addr, n := range s.Nodes {
-		if len(n.Entry) == 0 || n.Gen == "" {
+		if !n.fresh(now) {
 			continue
 		}
 		e := new(artifacts.Entry)
