@@ -212,10 +212,11 @@ TARGET static inline __attribute__((always_inline)) void FN(fwdw_tile)(const flo
 TARGET static inline __attribute__((always_inline)) void FN(fwdw)(const float *xp, int c_in, int ps, const int W,
 	const float *wr, int op, const float *bias, float *y, int hw, int c_out, const int PB2, const int PB1) {
 // TILE runs the tile of PB positions from p0 with OV vectors of channels from o0, told
-// whether it holds the image's first or last row.
+// whether it holds the image's first or last row (only a tile of whole rows uses that, so
+// for pieces of a row the other variants fold away).
 #define TILE(PB, OV)                                                                                         \
 	do {                                                                                                 \
-		int top = p0 == 0, bot = p0 + (PB) == hw;                                                    \
+		int top = (PB) >= W && p0 == 0, bot = (PB) >= W && p0 + (PB) == hw;                          \
 		if (top && bot)                                                                              \
 			FN(fwdw_tile)(xp, c_in, ps, W, wr, op, bias, y, hw, c_out, o0, p0, PB, OV, 1, 1);   \
 		else if (top)                                                                                \
