@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
 )
 
 // TestSharedForEach checks that blocks whose for_each is the same reference (whose elements
@@ -75,6 +77,60 @@ text "w" {
 	for _, addr := range want {
 		if k := g.Instances[addr].Key; `["`+k+`"]` != addr[len(addr)-5:] {
 			t.Errorf("%s has key %q", addr, k)
+		}
+	}
+}
+
+// TestEvalSet checks evalSet against plain evaluation: the same value and diagnostics for
+// every expression, and for toset(...) of strings the elements forEachElems reads from that
+// value, which evalSet takes from toset's argument instead.
+func TestEvalSet(t *testing.T) {
+	ctx := (&Graph{varObj: cty.EmptyObjectVal, locObj: cty.EmptyObjectVal}).staticContext(nil)
+	for _, tc := range []struct {
+		src  string
+		fast bool // whether evalSet returns elements
+	}{
+		{`toset(["b", "a", "b"])`, true},
+		{`toset([for w in [1, 2] : tostring(w)])`, true},
+		{`toset(tolist(["x", "y"]))`, true},
+		{`toset(["a", 1])`, false},        // converted to strings by toset: plain path
+		{`toset([1, 2])`, false},          // a set of numbers, refused by forEachElems
+		{`toset([])`, false},              // no elements
+		{`toset(["a", null])`, false},     // null element
+		{`toset(["a", nosuch.x])`, false}, // an error in the argument
+		{`toset(["a"], ["b"])`, false},    // wrong arity
+		{`tomap({a = "1"})`, false},       // not toset
+		{`toset(["a", "b"]...)`, false},   // expanded arguments
+	} {
+		expr, diags := hclsyntax.ParseExpression([]byte(tc.src), "x.hcl", hcl.InitialPos)
+		if diags.HasErrors() {
+			t.Fatalf("%s: %s", tc.src, diags.Error())
+		}
+		v, elems, d := evalSet(expr, ctx)
+		want, wantDiags := expr.Value(ctx)
+		if d.Error() != wantDiags.Error() {
+			t.Errorf("%s: diagnostics %q, want %q", tc.src, d.Error(), wantDiags.Error())
+		}
+		if !wantDiags.HasErrors() && !v.RawEquals(want) {
+			t.Errorf("%s: value %#v, want %#v", tc.src, v, want)
+		}
+		if (elems != nil) != tc.fast {
+			t.Errorf("%s: elements %v, want them: %v", tc.src, elems, tc.fast)
+		}
+		if elems == nil {
+			continue
+		}
+		wantElems, fd := forEachElems(&Block{ForEach: expr}, want)
+		if fd.HasErrors() {
+			t.Fatalf("%s: %s", tc.src, fd.Error())
+		}
+		if len(elems) != len(wantElems) {
+			t.Errorf("%s: elements %v, want %v", tc.src, elems, wantElems)
+		}
+		for k, e := range wantElems {
+			if !elems[k].RawEquals(e) {
+				t.Errorf("%s: element %q is %#v, want %#v", tc.src, k, elems[k], e)
+			}
 		}
 	}
 }

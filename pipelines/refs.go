@@ -84,10 +84,12 @@ func (g *Graph) evalLocals() (map[string]cty.Value, hcl.Diagnostics) {
 	}
 	for _, name := range order {
 		ctx := &hcl.EvalContext{Variables: map[string]cty.Value{"var": g.varObj, "local": cty.ObjectVal(vals)}, Functions: functions}
-		v, d := c.Locals[name].Expr.Value(ctx)
+		v, elems, d := evalSet(c.Locals[name].Expr, ctx)
 		diags = append(diags, d...)
 		if d.HasErrors() {
 			v = cty.DynamicVal
+		} else if elems != nil {
+			g.forEach["local."+name] = forEachSet{elems: elems} // keys sorted when used
 		}
 		vals[name] = v
 	}
