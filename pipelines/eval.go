@@ -111,7 +111,7 @@ func (g *Graph) evalPlanned(inst *Instance, valueOf ValueOf) (*stages.Planned, h
 	// evalBody leaves an attribute it could not accept unknown, so the kind's checks still
 	// run on the rest: every mistake of the block is reported at once.
 	diags = append(diags, validate(inst.Block, p)...)
-	if diags.HasErrors() || !stages.WhollyKnown(p.Value) {
+	if diags.HasErrors() || !p.WhollyKnown() {
 		return p, diags
 	}
 	c, err := stages.Canonical(k, p.Value)

@@ -50,7 +50,7 @@ func TestNewNullAttributesLeaveKeysAlone(t *testing.T) {
 func TestNumberOutputsReadAsCtyJSON(t *testing.T) {
 	spec := stages.OutputSpec{Name: "n", Type: cty.Number}
 	for _, lit := range []string{"5", "-0", "0", "0.9694", "1e-7", "-2.5E+10", "123456789012345678901234567890", "0.1", "3.14159265358979323846264338327950288", "null", `"7"`, " 5", "5 "} {
-		got, gotErr := outputValue(spec, artifacts.Output{Value: json.RawMessage(lit)})
+		got, gotErr := outputValue(spec, artifacts.Output{Value: json.RawMessage(lit)}, "")
 		want, wantErr := ctyjson.Unmarshal([]byte(lit), cty.Number)
 		if (gotErr == nil) != (wantErr == nil) || (gotErr == nil && !got.RawEquals(want)) {
 			t.Errorf("%s: outputValue = %#v, %v; ctyjson = %#v, %v", lit, got, gotErr, want, wantErr)

@@ -16,13 +16,21 @@ import (
 // the output itself for a kind with Self. An entry that lacks an output of the kind (written
 // by a different version) is an error: a miss.
 func entryValue(k *stages.Kind, e *artifacts.Entry) (cty.Value, error) {
+	return entryValueExpect(k, e, nil)
+}
+
+// entryValueExpect is entryValue that gives the artifacts the Meta their configuration
+// expects (exp, by output) where the cache recorded none (an entry stored before its kind
+// described that output, such as a dataset's shape), so that the nodes downstream of a
+// cached node are checked as thoroughly as when it had just run.
+func entryValueExpect(k *stages.Kind, e *artifacts.Entry, exp map[string]stages.Expected) (cty.Value, error) {
 	attrs := make(map[string]cty.Value, len(k.Outputs))
 	for _, spec := range k.Outputs {
 		out, ok := e.Outputs[spec.Name]
 		if !ok {
 			return cty.NilVal, fmt.Errorf("cached entry lacks output %q", spec.Name)
 		}
-		v, err := outputValue(spec, out)
+		v, err := outputValue(spec, out, exp[spec.Name].Meta)
 		if err != nil {
 			return cty.NilVal, fmt.Errorf("output %q: %w", spec.Name, err)
 		}
@@ -34,7 +42,7 @@ func entryValue(k *stages.Kind, e *artifacts.Entry) (cty.Value, error) {
 	return cty.ObjectVal(attrs), nil
 }
 
-func outputValue(spec stages.OutputSpec, out artifacts.Output) (cty.Value, error) {
+func outputValue(spec stages.OutputSpec, out artifacts.Output, meta string) (cty.Value, error) {
 	elem, seq, isArt := stages.ArtifactShape(spec.Type)
 	if !isArt {
 		if out.Value == nil {
@@ -52,7 +60,11 @@ func outputValue(spec stages.OutputSpec, out artifacts.Output) (cty.Value, error
 	name, _, _ := stages.IsArtifactType(elem)
 	refs := make([]cty.Value, len(out.Items))
 	for i, it := range out.Items {
-		refs[i] = stages.RefVal(elem, &stages.Ref{Type: name, Media: out.Media, ID: it.ID, Size: it.Size, Meta: it.Meta})
+		m := it.Meta
+		if m == "" {
+			m = meta // what the configuration expects, when the cache recorded nothing
+		}
+		refs[i] = stages.RefVal(elem, &stages.Ref{Type: name, Media: out.Media, ID: it.ID, Size: it.Size, Meta: m})
 	}
 	if !seq {
 		if len(refs) != 1 {

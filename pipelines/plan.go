@@ -211,7 +211,7 @@ func (p *Planner) planNode(plan *Plan, inst *Instance, valueOf ValueOf, now time
 		n.Status = Deferred
 		return n, diags
 	}
-	if !stages.WhollyKnown(cfg) {
+	if !pc.WhollyKnown() {
 		n.Status = Deferred
 		var waits []string
 		for _, dep := range inst.deps {
@@ -245,8 +245,8 @@ func (p *Planner) planNode(plan *Plan, inst *Instance, valueOf ValueOf, now time
 			e, _ = p.Cache.GetEntry(n.Action)
 		}
 		if e != nil {
-			if v, err := entryValue(inst.Block.Kind, e); err == nil {
-				n.Status, n.Entry, n.Value = Cached, e, fillMeta(inst.Block.Kind, v, n.Expect)
+			if v, err := entryValueExpect(inst.Block.Kind, e, n.Expect); err == nil {
+				n.Status, n.Entry, n.Value = Cached, e, v
 				return n, diags
 			}
 		}
@@ -398,48 +398,4 @@ func cost(inst *Instance, cfg cty.Value) int {
 		c = 1
 	}
 	return c
-}
-
-// fillMeta gives the artifacts of a cached node's value v the Meta its configuration
-// expects when the cache recorded none (an entry stored before its kind described that
-// output, such as a dataset's shape), so that nodes downstream are checked as thoroughly as
-// when it had just run.
-func fillMeta(k *stages.Kind, v cty.Value, exp map[string]stages.Expected) cty.Value {
-	withMeta := false
-	for _, e := range exp {
-		withMeta = withMeta || e.Meta != ""
-	}
-	if !withMeta {
-		return v // nothing to fill (most kinds): the value as it is, not a copy
-	}
-	fill := func(name string, ov cty.Value) cty.Value {
-		e, ok := exp[name]
-		if !ok || e.Meta == "" || !ov.IsWhollyKnown() {
-			return ov
-		}
-		fixed, _ := cty.Transform(ov, func(_ cty.Path, x cty.Value) (cty.Value, error) {
-			if x.IsNull() || !x.Type().IsCapsuleType() {
-				return x, nil
-			}
-			r, ok := x.EncapsulatedValue().(*stages.Ref)
-			if !ok || r.Meta != "" {
-				return x, nil
-			}
-			c := *r
-			c.Meta = e.Meta
-			return stages.RefVal(x.Type(), &c), nil
-		})
-		return fixed
-	}
-	if k.Self != "" {
-		return fill(k.Self, v)
-	}
-	if !v.Type().IsObjectType() {
-		return v
-	}
-	attrs := v.AsValueMap()
-	for name, ov := range attrs {
-		attrs[name] = fill(name, ov)
-	}
-	return cty.ObjectVal(attrs)
 }

@@ -17,16 +17,17 @@ func WhollyKnown(v cty.Value) bool {
 	return known
 }
 
-// containsMarked is cty.Value.ContainsMarked without its allocations (see WhollyKnown).
-func containsMarked(v cty.Value) bool {
-	marked := false
+// scan reports whether v holds marks and whether it is wholly known, as cty's
+// ContainsMarked and IsWhollyKnown would, in one walk without their allocations (see
+// WhollyKnown).
+func scan(v cty.Value) (marked, known bool) {
+	known = true
 	walkValue(v, func(v cty.Value) bool {
-		if v.IsMarked() {
-			marked = true
-		}
-		return !marked
+		marked = marked || v.IsMarked()
+		known = known && v.IsKnown()
+		return !marked || known
 	})
-	return marked
+	return marked, known
 }
 
 // indexes are the list indexes walkValue looks elements up by: cty values are immutable,

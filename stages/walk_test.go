@@ -6,7 +6,7 @@ import (
 	"github.com/zclconf/go-cty/cty"
 )
 
-// TestWalkAgreesWithCty checks WhollyKnown and containsMarked against cty's own
+// TestWalkAgreesWithCty checks WhollyKnown and scan against cty's own
 // IsWhollyKnown and ContainsMarked on values of every shape.
 func TestWalkAgreesWithCty(t *testing.T) {
 	long := make([]cty.Value, 100)
@@ -42,8 +42,15 @@ func TestWalkAgreesWithCty(t *testing.T) {
 		if got, want := WhollyKnown(v), v.IsWhollyKnown(); got != want {
 			t.Errorf("%s: WhollyKnown = %v, cty says %v", name, got, want)
 		}
-		if got, want := containsMarked(v), v.ContainsMarked(); got != want {
-			t.Errorf("%s: containsMarked = %v, cty says %v", name, got, want)
+		marked, known := scan(v)
+		if want := v.ContainsMarked(); marked != want {
+			t.Errorf("%s: scan's marked = %v, cty says %v", name, marked, want)
+		}
+		if want := v.IsWhollyKnown(); known != want {
+			t.Errorf("%s: scan's known = %v, cty says %v", name, known, want)
+		}
+		if got, want := NewPlanned(v).WhollyKnown(), v.IsWhollyKnown(); got != want {
+			t.Errorf("%s: NewPlanned(v).WhollyKnown() = %v, cty says %v", name, got, want)
 		}
 	}
 }
