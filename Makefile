@@ -7,7 +7,7 @@ BIN     := bin/modulo
 PKGS    := ./...
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: all build run test check fmt-check vet bench bench-engine bench-slurm fuzz deps chromium torch servers clean docs
+.PHONY: all build run test check fmt-check vet bench bench-engine bench-slurm fuzz deps chromium torch scipy servers clean docs
 
 all: build
 
@@ -43,6 +43,12 @@ TORCH := scripts/ensure-deb.sh python3-torch /usr/lib/python3/dist-packages/torc
 
 torch:
 	@$(TORCH)
+
+# Debian's SciPy, for the cross-checks of weight matching against scipy's assignment solver.
+SCIPY := scripts/ensure-deb.sh python3-scipy /usr/lib/python3/dist-packages/scipy/__init__.py "the cross-checks against scipy cannot run without it"
+
+scipy:
+	@$(SCIPY)
 
 # The servers the remote cache's backends are tested against (artifacts/remote): Debian's
 # nginx with WebDAV PUT for the HTTP cache, versitygw for S3 (go install; any user); and
@@ -100,25 +106,25 @@ bench-slurm: deps
 # the MLP's non-GEMM share, with the CPU model. Reports the targets; missing one is not an
 # error.
 .PHONY: bench-train crosscheck bench-align crosscheck-align crosscheck-align-conv
-crosscheck-align: deps
+crosscheck-align: deps torch scipy
 	bash scripts/crosscheck-align.sh
 
 # The same for open_lth's ResNet-20 and VGG-11 (LayerNorm, width 8, MNIST subsets): weight
 # matching and barriers against numpy, scipy and PyTorch with a permutation spec built from
 # the tensor names, plus the barrier with Python's own weight matching. About 5 minutes.
-crosscheck-align-conv: deps
+crosscheck-align-conv: deps torch scipy
 	bash scripts/crosscheck-align-conv.sh
 
-bench-align: deps
+bench-align: deps torch scipy
 	bash scripts/bench-align.sh
 
-bench-train: deps
+bench-train: deps torch
 	bash scripts/bench-train.sh
 	bash scripts/bench-train-conv.sh
 
 # The same trained network in modulo and PyTorch: test logits within 1e-4 and equal test
 # accuracy, or a non-zero exit.
-crosscheck: deps
+crosscheck: deps torch
 	bash scripts/crosscheck.sh
 
 # The language reference, docs/LANGUAGE.md, is what `modulo doc -markdown` writes from the
