@@ -77,6 +77,7 @@ func nodeKey(inst *Instance, cfg cty.Value) (*artifacts.Key, []stages.File, hcl.
 // so 10 and 10.0 are the same key.
 func canonical(v cty.Value) string {
 	var sb strings.Builder
+	sb.Grow(64) // most attributes' JSON fits: one allocation rather than a few
 	writeCanonical(&sb, v)
 	return sb.String()
 }
