@@ -1,8 +1,13 @@
 package pipelines
 
 import (
+	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/modulo-ml/modulo/artifacts"
 )
 
 // TestNoopRecord checks when a no-op record is written and when it holds: only for a plan
@@ -59,5 +64,28 @@ func TestNoopRecord(t *testing.T) {
 	}
 	if _, ok := CheckNoop(e.cache.Dir(), p, inputs, gen, testRegistry(), now); ok {
 		t.Fatal("the old record still holds after a plan that was not a no-op")
+	}
+}
+
+// TestFileID checks that fileID, which hashes as it reads, names a file as the cache names
+// its bytes, for files smaller and larger than its buffer, and fails for a missing file.
+func TestFileID(t *testing.T) {
+	dir := t.TempDir()
+	for _, size := range []int{0, 1, 32<<10 - 1, 32 << 10, 100<<10 + 7} {
+		b := make([]byte, size)
+		for i := range b {
+			b[i] = byte(i*7 + i>>9)
+		}
+		path := filepath.Join(dir, fmt.Sprint(size))
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		got, err := fileID(path)
+		if want := artifacts.NewOutputID(b).String(); err != nil || got != want {
+			t.Errorf("%d bytes: fileID = %q, %v; want %q", size, got, err, want)
+		}
+	}
+	if _, err := fileID(filepath.Join(dir, "missing")); err == nil {
+		t.Error("fileID of a missing file: no error")
 	}
 }
