@@ -92,7 +92,9 @@ func (s *State) Trusted(addr string, id artifacts.ActionID, gen string, now time
 	if !ok || gen == "" || n.Gen != gen || !n.fresh(now) {
 		return nil, false
 	}
-	if n.Action != id.String() {
+	var hexID [2 * len(id)]byte // id.String() without its allocation, once per planned node
+	hex.Encode(hexID[:], id[:])
+	if n.Action != string(hexID[:]) {
 		return nil, false
 	}
 	if n.decoded != nil {

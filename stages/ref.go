@@ -22,7 +22,7 @@ type Ref struct {
 
 // String is the canonical text of r, used in action keys and messages.
 func (r *Ref) String() string {
-	return fmt.Sprintf("%s:sha256:%s", r.Type, r.ID)
+	return r.Type + ":sha256:" + r.ID.String() // a plan writes one per artifact it keys: no fmt
 }
 
 var (
