@@ -245,6 +245,7 @@ func fileID(path string) (string, error) {
 	defer f.Close()
 	h := sha256.New()
 	buf := make([]byte, 32<<10)
+	// Only the Reader: *os.File's WriteTo would make CopyBuffer ignore buf and allocate.
 	if _, err := io.CopyBuffer(h, struct{ io.Reader }{f}, buf); err != nil {
 		return "", err
 	}
