@@ -154,14 +154,14 @@ func (g *Graph) expandBlock(b *Block) hcl.Diagnostics {
 	if d.HasErrors() {
 		return diags
 	}
-	set := forEachSet{elems, nil}
-	if elems != nil {
-		set.keys = sortedKeys(elems)
+	var set forEachSet
+	if elems != nil { // toset(x) of strings, its keys taken from x (see evalSet)
+		set = forEachSet{elems, sortedKeys(elems)}
 	} else {
 		set, d = g.forEachSet(b, val)
 		diags = append(diags, d...)
+		elems = set.elems
 	}
-	elems = set.elems
 	if n := len(g.Instances) + len(elems); n > MaxInstances {
 		return append(diags, &hcl.Diagnostic{
 			Severity: hcl.DiagError,
