@@ -236,9 +236,8 @@ static void c_conv3_backward(const float *x, int n, int c_in, int h, int w, int 
 				pad(dyi, c_out, h, w, dyp, ps);
 				if (byo)
 					fwdo(dyp, c_out, ps, base, hw, wp, wb, cp, NULL, dx + (size_t)i * c_in * hw, c_in);
-				else {
+				else
 					fwd3(dyp, c_out, ps, h, wp, c_in, wb, NULL, dxf, ls, dx + (size_t)i * c_in * hw);
-				}
 			}
 		}
 		wgto(xpg, g, c_in, ps, base, hw, wp, dyt, op, c_out, dw);
