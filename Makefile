@@ -39,7 +39,7 @@ chromium:
 
 # Debian's PyTorch, for the tests of the command stage that run a PyTorch training script
 # (examples/pytorch.hcl) and compare its networks' accuracy with modulo's. Like Chromium.
-TORCH := scripts/ensure-deb.sh python3-torch /usr/lib/python3/dist-packages/torch/__init__.py "the PyTorch command tests skip without it"
+TORCH := scripts/ensure-deb.sh python3-torch /usr/lib/python3/dist-packages/torch/__init__.py "the PyTorch command tests skip without it; bench-train, crosscheck and the alignment cross-checks cannot run"
 
 torch:
 	@$(TORCH)
