@@ -27,11 +27,11 @@ type Graph struct {
 	DAG   *dag.Graph
 
 	byBlock map[*Block][]*Instance // instances of each block, sorted by key
-	// forEach memoises the elements and sorted keys of for_each expressions that are a bare
-	// reference (for_each = local.seeds), by the reference: the blocks of a sweep commonly
-	// share one, and iterating a cty set sorts it with cty's own comparisons, which costs
-	// tens of milliseconds for thousands of keys, every time.
-	forEach map[string]forEachSet
+	// forEach memoises the elements, sorted keys and each objects of for_each expressions
+	// that are a bare reference (for_each = local.seeds), by the reference: the blocks of a
+	// sweep commonly share one, and iterating a cty set sorts it with cty's own comparisons,
+	// which costs tens of milliseconds for thousands of keys, every time.
+	forEach map[string]*forEachSet
 	outputs map[string]*Instance // pseudo-instances of the output blocks, by name
 	shapes  sync.Map             // hcl.Expression → *exprShape (see shapeOf)
 	varObj  cty.Value
@@ -63,7 +63,7 @@ func InstanceAddr(b *Block, key string, keyed bool) string {
 // phase reports every error it finds; a phase with errors stops the build, since later
 // phases would report the same mistakes again in other words.
 func (c *Config) Build(src VarSource) (*Graph, hcl.Diagnostics) {
-	g := &Graph{Config: c, Instances: map[string]*Instance{}, byBlock: map[*Block][]*Instance{}, forEach: map[string]forEachSet{}, DAG: dag.New()}
+	g := &Graph{Config: c, Instances: map[string]*Instance{}, byBlock: map[*Block][]*Instance{}, forEach: map[string]*forEachSet{}, DAG: dag.New()}
 	vars, diags := c.resolveVariables(src)
 	g.Vars = vars
 	g.varObj = cty.ObjectVal(vars)
@@ -154,9 +154,9 @@ func (g *Graph) expandBlock(b *Block) hcl.Diagnostics {
 	if d.HasErrors() {
 		return diags
 	}
-	var set forEachSet
+	var set *forEachSet
 	if elems != nil { // toset(x) of strings, its keys taken from x (see evalSet)
-		set = forEachSet{elems, sortedKeys(elems)}
+		set = &forEachSet{elems: elems, keys: sortedKeys(elems)}
 	} else {
 		set, d = g.forEachSet(b, val)
 		diags = append(diags, d...)
@@ -170,9 +170,8 @@ func (g *Graph) expandBlock(b *Block) hcl.Diagnostics {
 			Subject:  b.ForEach.Range().Ptr(),
 		})
 	}
-	for _, key := range set.keys {
-		each := cty.ObjectVal(map[string]cty.Value{"key": cty.StringVal(key), "value": elems[key]})
-		g.addInstance(&Instance{Block: b, Key: key, Each: each, Addr: InstanceAddr(b, key, true)})
+	for i, key := range set.keys {
+		g.addInstance(&Instance{Block: b, Key: key, Each: set.eachVal(i), Addr: InstanceAddr(b, key, true)})
 	}
 	return diags
 }
@@ -200,25 +199,40 @@ func attrsOnly(tr hcl.Traversal) bool {
 type forEachSet struct {
 	elems map[string]cty.Value
 	keys  []string
+	// each holds the each object of keys[i], made when first asked for: the blocks sharing
+	// a memoised set share their instances' each objects (a cty object is four maps, and a
+	// plan keeps every instance's).
+	each []cty.Value
+}
+
+// eachVal returns the each object of the i-th key: {key, value}.
+func (s *forEachSet) eachVal(i int) cty.Value {
+	if s.each == nil {
+		s.each = make([]cty.Value, len(s.keys))
+	}
+	if s.each[i] == cty.NilVal {
+		key := s.keys[i]
+		s.each[i] = cty.ObjectVal(map[string]cty.Value{"key": cty.StringVal(key), "value": s.elems[key]})
+	}
+	return s.each[i]
 }
 
 // forEachSet returns the elements of b's for_each value val, from the memo when the
 // expression is a bare reference expanded before (see Graph.forEach). Only sets without
 // diagnostics are memoised, so a bad shared for_each is reported at every block using it.
-func (g *Graph) forEachSet(b *Block, val cty.Value) (forEachSet, hcl.Diagnostics) {
+func (g *Graph) forEachSet(b *Block, val cty.Value) (*forEachSet, hcl.Diagnostics) {
 	memo := ""
 	if tr, ok := b.ForEach.(*hclsyntax.ScopeTraversalExpr); ok && attrsOnly(tr.Traversal) {
 		memo = traversalString(tr.Traversal)
 		if set, ok := g.forEach[memo]; ok {
 			if set.keys == nil {
 				set.keys = sortedKeys(set.elems)
-				g.forEach[memo] = set
 			}
 			return set, nil
 		}
 	}
 	elems, diags := forEachElems(b, val)
-	set := forEachSet{elems, sortedKeys(elems)}
+	set := &forEachSet{elems: elems, keys: sortedKeys(elems)}
 	if memo != "" && len(diags) == 0 {
 		g.forEach[memo] = set
 	}

@@ -89,7 +89,7 @@ func (g *Graph) evalLocals() (map[string]cty.Value, hcl.Diagnostics) {
 		if d.HasErrors() {
 			v = cty.DynamicVal
 		} else if elems != nil {
-			g.forEach["local."+name] = forEachSet{elems: elems} // keys sorted when used
+			g.forEach["local."+name] = &forEachSet{elems: elems} // keys sorted when used
 		}
 		vals[name] = v
 	}
