@@ -86,10 +86,12 @@ vet:
 
 bench: bench-engine bench-train bench-align bench-slurm
 
-# The engine's overhead: plan and no-op run of a 10,000-node pipeline, and a 1,000-job DAG
-# side by side with Snakemake (installed from Debian when missing and running as root).
+# The engine's overhead: plan and no-op run of a 10,000-node pipeline in a test process, the
+# same plan as a user runs it (`modulo plan`, whole process), and a 1,000-job DAG side by
+# side with Snakemake (installed from Debian when missing and running as root).
 bench-engine: deps
 	$(GO) test -run '^$$' -bench . -benchtime 3x ./pipelines/ ./dag/
+	bash scripts/bench-plan.sh
 	bash scripts/bench-snakemake.sh
 
 # The Slurm executor's overhead on a real single-node cluster (slurm-wlm and munge, installed
