@@ -4,6 +4,8 @@ package conv
 
 import (
 	"fmt"
+	"math"
+	"math/rand/v2"
 	"testing"
 )
 
@@ -19,6 +21,55 @@ func TestDirectKernelsEveryISA(t *testing.T) {
 				TestConvBackwardFiniteDifferences(t)
 				TestConvBackwardAccumulatesAndRepeats(t)
 			})
+		}
+	}
+}
+
+// TestNormStatsEveryLevel checks each version of the norm's statistics this CPU can run
+// against the arithmetic of the scalar loop it stands for, bit for bit: q − m² fused with
+// FMA (the AVX2 and AVX-512 clones contract it), unfused without; the variance clamped at
+// 0 with NaN kept; IEEE division and square root. Block lengths 1 to 64 cover the tails.
+func TestNormStatsEveryLevel(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	const c, eps = 16, 1e-5
+	for level := range normStatsLevel() + 1 {
+		for nb := 1; nb <= 64; nb++ {
+			s, ss := make([]float64, nb), make([]float64, nb)
+			for j := range nb {
+				s[j] = r.NormFloat64() * 8
+				switch j % 7 {
+				case 0: // q < m²: rounding makes the variance negative, clamped to 0
+					ss[j] = s[j] * s[j] / c * (1 - 1e-15)
+				case 1:
+					ss[j] = math.NaN()
+				case 2:
+					s[j], ss[j] = 0, 0
+				case 3, 4: // a large mean, a small variance: m² rounded or fused differ
+					m := 100 + r.NormFloat64()
+					s[j], ss[j] = m*c, (m*m+1e-3*math.Abs(r.NormFloat64()))*c
+				default:
+					ss[j] = s[j]*s[j]/c + math.Abs(r.NormFloat64())*50
+				}
+			}
+			mean, rstd := make([]float64, nb), make([]float64, nb)
+			normStats(level, s, ss, c, eps, mean, rstd)
+			for j := range nb {
+				m := s[j] / c
+				var v float64
+				if level > 0 {
+					v = math.FMA(-m, m, ss[j]/c)
+				} else {
+					v = ss[j]/c - float64(m*m) // the conversion keeps Go from fusing
+				}
+				if v < 0 {
+					v = 0
+				}
+				want := 1 / math.Sqrt(v+eps)
+				if math.Float64bits(mean[j]) != math.Float64bits(m) || math.Float64bits(rstd[j]) != math.Float64bits(want) &&
+					!(math.IsNaN(rstd[j]) && math.IsNaN(want)) {
+					t.Fatalf("level %d, nb %d, position %d: mean %v rstd %v, want %v %v", level, nb, j, mean[j], rstd[j], m, want)
+				}
+			}
 		}
 	}
 }
