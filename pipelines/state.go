@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"os"
@@ -102,10 +103,21 @@ func (s *State) Trusted(addr string, id artifacts.ActionID, gen string, now time
 		return &e, true
 	}
 	var e artifacts.Entry
-	if fastjson.Unmarshal(n.Entry, &e) != nil {
+	if decodeEntry(n.Entry, &e) != nil {
 		return nil, false
 	}
 	return &e, true
+}
+
+// decodeEntry decodes a remembered entry whose strings and raw values may point into b:
+// the state's lines are the file as read, kept while the state lives and never written to,
+// and a plan of 10,000 nodes decodes tens of thousands of strings.
+func decodeEntry(b []byte, e *artifacts.Entry) error {
+	rest, err := fastjson.Parse(b, e, fastjson.ZeroCopy)
+	if err == nil && len(bytes.TrimSpace(rest)) > 0 {
+		err = errors.New("state: trailing data after an entry")
+	}
+	return err
 }
 
 // StatePath returns where the state of the pipeline at pipelinePath is kept in cacheDir.
@@ -153,7 +165,7 @@ func (s *State) decodeEntries() {
 			continue
 		}
 		e := new(artifacts.Entry)
-		if fastjson.Unmarshal(n.Entry, e) == nil {
+		if decodeEntry(n.Entry, e) == nil {
 			n.decoded = e
 			s.Nodes[addr] = n
 		}

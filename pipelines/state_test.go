@@ -178,3 +178,30 @@ func TestTrustedDecodesAsTheCache(t *testing.T) {
 		}
 	}
 }
+
+// TestTrustedRefusesADamagedEntry checks that an entry line that does not decode, or has
+// anything after its JSON, is looked up in the cache instead of trusted.
+func TestTrustedRefusesADamagedEntry(t *testing.T) {
+	dir := t.TempDir()
+	s := LoadState(dir, filepath.Join(dir, "p.hcl"))
+	id := artifacts.NewKey("x").ID()
+	e := &artifacts.Entry{Stage: "text", Version: 1, Outputs: map[string]artifacts.Output{"out": {Value: json.RawMessage(`"a"`)}}}
+	n := newStateNode(id, e.Key, "gen1", e)
+	for _, tc := range []struct {
+		entry string
+		ok    bool
+	}{
+		{string(n.Entry), true},
+		{string(n.Entry) + " \n", true},
+		{string(n.Entry) + "x", false},
+		{string(n.Entry) + `{"stage":"y"}`, false},
+		{string(n.Entry[:len(n.Entry)-1]), false},
+	} {
+		m := n
+		m.Entry = []byte(tc.entry)
+		s.Nodes["text.a"] = m
+		if _, ok := s.Trusted("text.a", id, "gen1", time.Now()); ok != tc.ok {
+			t.Errorf("entry %q: trusted %v, want %v", tc.entry, ok, tc.ok)
+		}
+	}
+}
