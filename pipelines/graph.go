@@ -200,8 +200,8 @@ type forEachSet struct {
 	elems map[string]cty.Value
 	keys  []string
 	// each holds the each object of keys[i], made when first asked for: the blocks sharing
-	// a memoised set share their instances' each objects (a cty object is four maps, and a
-	// plan keeps every instance's).
+	// a memoised set share their instances' each objects (cty.ObjectVal makes four maps and
+	// keeps two, and a plan keeps every instance's).
 	each []cty.Value
 }
 
