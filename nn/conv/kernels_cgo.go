@@ -136,12 +136,46 @@ static void fwd3(const float *xp, int c_in, int ps, int h, int wp, int c_out, co
 	if (!direct) unpad(yf, c_out, h, wp - 2, ls, y);
 }
 
+// transpose16_avx512 writes the 16×16 block at a (rows of stride lda) transposed to t (rows
+// of stride ldt): sixteen loads, three rounds of shuffles, sixteen stores. GCC compiles the
+// scalar loop of transpose to one float per load and store, which was 4.7% of a ResNet-20
+// step (weight gradients read dy position by position).
+__attribute__((target("avx512f"))) static void transpose16_avx512(const float *a, size_t lda, float *t, size_t ldt) {
+	__m512 r[16], u[16];
+	for (int i = 0; i < 16; i++) r[i] = _mm512_loadu_ps(a + i * lda);
+	for (int i = 0; i < 16; i += 2) { // interleave rows 2k and 2k+1 element by element
+		u[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+		u[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+	}
+	for (int i = 0; i < 16; i += 4) { // then in pairs: 4×4 blocks transposed within each 128-bit lane
+		r[i] = _mm512_shuffle_ps(u[i], u[i + 2], 0x44);
+		r[i + 1] = _mm512_shuffle_ps(u[i], u[i + 2], 0xee);
+		r[i + 2] = _mm512_shuffle_ps(u[i + 1], u[i + 3], 0x44);
+		r[i + 3] = _mm512_shuffle_ps(u[i + 1], u[i + 3], 0xee);
+	}
+	for (int h = 0; h < 16; h += 8) // then the lanes: first between rows i and i+4
+		for (int i = 0; i < 4; i++) {
+			u[h + i] = _mm512_shuffle_f32x4(r[h + i], r[h + i + 4], 0x88);
+			u[h + i + 4] = _mm512_shuffle_f32x4(r[h + i], r[h + i + 4], 0xdd);
+		}
+	for (int i = 0; i < 8; i++) { // and between rows i and i+8
+		r[i] = _mm512_shuffle_f32x4(u[i], u[i + 8], 0x88);
+		r[i + 8] = _mm512_shuffle_f32x4(u[i], u[i + 8], 0xdd);
+	}
+	for (int i = 0; i < 16; i++) _mm512_storeu_ps(t + i * ldt, r[i]);
+}
+
 // transpose writes the rows×cols matrix a to t, cols×rows with rows of stride ld, in
-// blocks of 16×16.
+// blocks of 16×16: whole blocks with AVX-512 where there is, the edges element by element.
 CLONES static void transpose(const float *a, int rows, int cols, float *t, int ld) {
+	int fast = isa() >= 2;
 	for (int r0 = 0; r0 < rows; r0 += 16)
 		for (int c0 = 0; c0 < cols; c0 += 16) {
 			int r1 = r0 + 16 < rows ? r0 + 16 : rows, c1 = c0 + 16 < cols ? c0 + 16 : cols;
+			if (fast && r1 - r0 == 16 && c1 - c0 == 16) {
+				transpose16_avx512(a + (size_t)r0 * cols + c0, cols, t + (size_t)c0 * ld + r0, ld);
+				continue;
+			}
 			for (int c = c0; c < c1; c++)
 				for (int r = r0; r < r1; r++) t[(size_t)c * ld + r] = a[(size_t)r * cols + c];
 		}
@@ -561,6 +595,15 @@ func isaSupported() int { return int(C.c_isa_supported()) }
 // normStatsLevel is the version of the norm's statistics this CPU runs (2 AVX-512, 1 AVX2,
 // 0 scalar), and normStats runs the version of a level at most that, for tests.
 func normStatsLevel() int { return int(C.c_norm_stats_level()) }
+
+// transposeForTest is transpose: the rows×cols matrix a, transposed into rows of stride ld.
+func transposeForTest(a []float32, rows, cols, ld int) []float32 {
+	t := make([]float32, cols*ld)
+	if rows*cols > 0 {
+		C.transpose(ptr(a), C.int(rows), C.int(cols), ptr(t), C.int(ld))
+	}
+	return t
+}
 
 func normStats(level int, s, ss []float64, c int, eps float64, mean, rstd []float64) {
 	if len(s) == 0 {

@@ -73,3 +73,31 @@ func TestNormStatsEveryLevel(t *testing.T) {
 		}
 	}
 }
+
+// TestTransposeEveryISA checks transpose, whose whole 16×16 blocks take a shuffle network
+// on AVX-512, against the definition on every instruction set this CPU has, with shapes
+// that are whole blocks, edges, both, and smaller than a block.
+func TestTransposeEveryISA(t *testing.T) {
+	defer forceKernels(-1, -1)
+	r := rand.New(rand.NewPCG(5, 6))
+	for isa := range isaSupported() + 1 {
+		forceKernels(isa, -1)
+		for _, sh := range [][2]int{{16, 16}, {16, 1024}, {64, 64}, {32, 256}, {17, 33}, {3, 5}, {48, 20}, {1, 16}} {
+			rows, cols := sh[0], sh[1]
+			ld := rows + 16 // rows of t longer than rows: the gap must stay untouched
+			a := randSlice(r, rows*cols)
+			got := transposeForTest(a, rows, cols, ld)
+			for c := range cols {
+				for k := range ld {
+					want := float32(0)
+					if k < rows {
+						want = a[k*cols+c]
+					}
+					if got[c*ld+k] != want {
+						t.Fatalf("isa %d, %d×%d: t[%d][%d] = %v, want %v", isa, rows, cols, c, k, got[c*ld+k], want)
+					}
+				}
+			}
+		}
+	}
+}
