@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
+	"testing/iotest"
 )
 
 func TestKeyDescription(t *testing.T) {
@@ -202,5 +204,23 @@ func TestIDsJSON(t *testing.T) {
 	}
 	if err := json.Unmarshal([]byte(`{"A":"xyz"}`), &got); err == nil {
 		t.Error("unmarshalling a bad ID succeeded")
+	}
+}
+
+// TestReadOutputID checks that hashing as the bytes are read names them as NewOutputID
+// does, across the read buffer's edges, and passes a read error on.
+func TestReadOutputID(t *testing.T) {
+	for _, size := range []int{0, 1, 32<<10 - 1, 32 << 10, 100<<10 + 7} {
+		b := make([]byte, size)
+		for i := range b {
+			b[i] = byte(i*7 + i>>9)
+		}
+		got, err := ReadOutputID(bytes.NewReader(b))
+		if want := NewOutputID(b); err != nil || got != want {
+			t.Errorf("%d bytes: ReadOutputID = %v, %v; want %v", size, got, err, want)
+		}
+	}
+	if _, err := ReadOutputID(iotest.ErrReader(errors.New("disk"))); err == nil {
+		t.Error("ReadOutputID of a failing reader: no error")
 	}
 }
