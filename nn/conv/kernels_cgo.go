@@ -5,7 +5,6 @@ package conv
 /*
 #cgo CFLAGS: -O3 -Wno-psabi
 #cgo LDFLAGS: -lm
-#pragma GCC optimize("no-math-errno")
 #include <immintrin.h>
 #include <math.h>
 #include <stdlib.h>
@@ -339,7 +338,7 @@ CLONES static void c_col2im(const float *col, int c_in, int h, int w, int k, int
 
 // norm_stats_* turn the sums s and ss over c channels of nb positions into their means and
 // reciprocal standard deviations. GCC leaves this loop scalar, since sqrt may set errno
-// (cgo refuses -fno-math-errno, and the optimize attribute and pragma do not reach it), and
+// (cgo refuses -fno-math-errno, and GCC 12's optimize attribute and pragma leave it), and
 // four divisions and a square root per position, each waiting for the last, took three
 // fifths of the forward pass at 32×32 with 16 channels. The vector versions compute what
 // the scalar loop computed in c_norm_forward's clone for the same instruction set, bit for
