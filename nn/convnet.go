@@ -38,11 +38,17 @@ type imageLayer interface {
 }
 
 // ConvModel is a VGG or ResNet prepared for batches of up to Batch images: it owns the
-// activations and gradients of one batch, so a training step allocates nothing. It is not
-// safe for concurrent use; give each goroutine its own.
+// activations and gradients of a pass, so a training step allocates nothing. A batch runs
+// through it in passes of up to Pass images, each forward and back before the next: every
+// layer treats images independently (the norm is over each position's channels), so only
+// the sums of the gradients over the images span passes, and they are kept in the order
+// of one pass of the whole batch. Passes of a few images keep a layer's activations in
+// the cache instead of streaming a whole batch's from memory. It is not safe for
+// concurrent use; give each goroutine its own.
 type ConvModel struct {
 	Net   *Network
 	Batch int
+	Pass  int // images whose activations are held at once, at most Batch
 	BLAS  blas.Impl
 	// Grads holds one gradient per parameter, in Net.Params order (nil for a model that
 	// only evaluates). Backward adds to them.
@@ -54,16 +60,31 @@ type ConvModel struct {
 	ins    []*act // the input of each layer
 	head   head
 	col    []float32 // im2col scratch, shared by every convolution
+	first  bool      // the pass being run forward is its batch's first
+	last   bool      // the pass being run backward is its batch's last
 }
 
-// NewConvModel prepares n, a vgg or resnet, for batches of up to batch images on b; with
-// backward false it holds no gradients and evaluates only.
+// convPass is the pass of the training and evaluation models: one group of the direct
+// kernels' weight-gradient sums (conv.GradGroup, eight images), so that they run as in one
+// pass of the batch; eight images of ResNet-20 at width 16 hold 0.5 MB a layer, which
+// stays in a core's L2 cache with the layer's input.
+const convPass = conv.GradGroup
+
+// NewConvModel prepares n, a vgg or resnet, for batches of up to batch images on b, in one
+// pass (Taps sees every image); with backward false it holds no gradients and evaluates
+// only.
 func NewConvModel(n *Network, batch int, b blas.Impl, backward bool) *ConvModel {
+	return newConvModel(n, batch, batch, b, backward)
+}
+
+// newConvModel is NewConvModel for passes of up to pass images.
+func newConvModel(n *Network, batch, pass int, b blas.Impl, backward bool) *ConvModel {
 	a := n.Arch
 	if !a.Conv() {
 		panic(fmt.Errorf("%w: %s is not a convolutional network", ErrShape, a))
 	}
-	m := &ConvModel{Net: n, Batch: batch, BLAS: b}
+	pass = max(1, min(pass, batch))
+	m := &ConvModel{Net: n, Batch: batch, Pass: pass, BLAS: b}
 	m.input = act{c: a.Channels, h: a.Height, w: a.Width}
 	if backward {
 		m.Grads = make([][]float32, len(n.Params))
@@ -109,7 +130,7 @@ func NewConvModel(n *Network, batch int, b blas.Impl, backward bool) *ConvModel 
 				blk.c2 = bl.unit(blk.c1.y, width, 3, 1, 1, a.LayerNorm, false, slotZ2, bl.nextOut())
 				if stride != 1 || width != cur.c {
 					blk.sc = bl.unit(cur, width, 1, stride, 0, a.LayerNorm, false, slotShortZ, slotShortY)
-					bl.grad(slotShortDX, batch*cur.size(), func(g []float32) { blk.scdx = g })
+					bl.grad(slotShortDX, pass*cur.size(), func(g []float32) { blk.scdx = g })
 					stream = tap(blk.c2.y)
 				} else {
 					m.taps[stream] = append(m.taps[stream], blk.c2.y)
@@ -123,7 +144,7 @@ func NewConvModel(n *Network, batch int, b blas.Impl, backward bool) *ConvModel 
 	m.head.pooled = make([]float32, batch*cur.c)
 	m.head.logits = make([]float32, batch*a.Output)
 	if backward {
-		m.head.dpooled = make([]float32, batch*cur.c)
+		m.head.dpooled = make([]float32, pass*cur.c)
 	}
 	if bl.next != len(n.Params) {
 		panic(fmt.Errorf("%w: %s uses %d of %d parameters", ErrShape, a, bl.next, len(n.Params)))
@@ -222,9 +243,9 @@ func (b *builder) take() int {
 	return b.next - 1
 }
 
-// newAct returns activations for a batch of c×h×w images, their gradient in slot.
+// newAct returns activations for a pass of c×h×w images, their gradient in slot.
 func (b *builder) newAct(c, h, w, slot int) *act {
-	a := &act{c: c, h: h, w: w, v: make([]float32, b.m.Batch*c*h*w)}
+	a := &act{c: c, h: h, w: w, v: make([]float32, b.m.Pass*c*h*w)}
 	b.grad(slot, len(a.v), func(g []float32) { a.g = g[:len(a.v)] })
 	return a
 }
@@ -247,9 +268,13 @@ func (b *builder) unit(x *act, out, k, stride, pad int, norm, relu bool, zSlot, 
 		u.norm = conv.ChannelNorm{C: out, Eps: normEps}
 		u.gamma, u.beta = b.take(), b.take()
 		u.y = b.newAct(out, oh, ow, ySlot)
-		u.stats = make([]float32, u.norm.StatsSize(b.m.Batch, oh, ow))
+		u.stats = make([]float32, u.norm.StatsSize(b.m.Pass, oh, ow))
+		if b.backward {
+			u.sums = make([]float64, u.norm.SumsSize(oh, ow))
+		}
 	}
 	b.col = max(b.col, u.conv.ColSize(x.h, x.w))
+	u.prep = make([]float32, u.conv.PrepSize(x.h, x.w))
 	return u
 }
 
@@ -260,17 +285,48 @@ func (b *builder) pool(x *act) *maxPool {
 }
 
 // Forward computes the logits of the rows images of x (rows×C×H×W) and returns them
-// (rows×Output, valid until the next pass). It panics if rows exceeds the model's batch.
+// (rows×Output, valid until the next call).
 func (m *ConvModel) Forward(x []float32, rows int) []float32 {
+	m.checkRows(x, rows)
+	for r0 := 0; r0 < rows; r0 += m.Pass {
+		m.forwardPass(x, r0, min(m.Pass, rows-r0))
+	}
+	return m.head.logits[:rows*m.Net.Arch.Output]
+}
+
+func (m *ConvModel) checkRows(x []float32, rows int) {
 	if rows > m.Batch || len(x) < rows*m.input.size() {
 		panic(fmt.Errorf("%w: %d images for a model of batch %d", ErrShape, rows, m.Batch))
 	}
-	m.input.v = x[:rows*m.input.size()]
+}
+
+// forwardPass runs images r0..r0+n−1 of x through the layers and the head.
+func (m *ConvModel) forwardPass(x []float32, r0, n int) {
+	m.first = r0 == 0
+	m.input.v = x[r0*m.input.size() : (r0+n)*m.input.size()]
 	cur := &m.input
 	for _, l := range m.layers {
-		cur = l.forward(m, cur, rows)
+		cur = l.forward(m, cur, n)
 	}
-	return m.head.forward(m, rows)
+	m.head.forward(m, r0, n)
+}
+
+// Train runs the rows images of x forward and back, a pass at a time, and adds to Grads
+// the gradients of the loss: after each pass's forward, loss(logits, r0, n) must write the
+// gradient of the loss with respect to the logits of images r0..r0+n−1 (n×Output) to
+// dlogits[r0·Output:]. The gradients are those of one Forward and Backward of every row,
+// to the bit. It returns the logits of every row, valid until the next call.
+func (m *ConvModel) Train(x []float32, rows int, dlogits []float32, loss func(logits []float32, r0, n int)) []float32 {
+	m.checkRows(x, rows)
+	out := m.Net.Arch.Output
+	for r0 := 0; r0 < rows; r0 += m.Pass {
+		n := min(m.Pass, rows-r0)
+		m.forwardPass(x, r0, n)
+		loss(m.head.logits[r0*out:(r0+n)*out], r0, n)
+		m.backwardPass(dlogits[r0*out:(r0+n)*out], n, r0+n == rows)
+	}
+	m.head.paramGrads(m, dlogits, rows)
+	return m.head.logits[:rows*out]
 }
 
 // Tap is a batch's activations whose channels one permutation group labels: Images ×
@@ -284,8 +340,11 @@ type Tap struct {
 // last Forward's rows images that the group's channels label: a VGG convolution's output; a
 // ResNet block's inner channels; and for a residual stream, the stem's or the stage's first
 // block's output and every later block's output in the stage. They are valid until the
-// next pass. Activation matching compares them.
+// next pass. Activation matching compares them; it needs a model of one pass (rows ≤ Pass).
 func (m *ConvModel) Taps(rows int) [][]Tap {
+	if rows > m.Pass {
+		panic(fmt.Errorf("%w: taps of %d images from a model of passes of %d", ErrShape, rows, m.Pass))
+	}
 	out := make([][]Tap, len(m.taps))
 	for g, acts := range m.taps {
 		for _, a := range acts {
@@ -296,12 +355,25 @@ func (m *ConvModel) Taps(rows int) [][]Tap {
 }
 
 // Backward adds to Grads the gradients of the loss whose gradient with respect to the
-// logits of the last Forward is dlogits (rows×Output).
+// logits of the last Forward is dlogits (rows×Output). The Forward must have been one
+// pass (rows ≤ Pass); Train runs larger batches.
 func (m *ConvModel) Backward(dlogits []float32, rows int) {
-	m.head.backward(m, dlogits, rows)
+	if rows > m.Pass {
+		panic(fmt.Errorf("%w: backward of %d images through a model of passes of %d", ErrShape, rows, m.Pass))
+	}
+	m.backwardPass(dlogits, rows, true)
+	m.head.paramGrads(m, dlogits, rows)
+}
+
+// backwardPass runs the last pass's n images back through the head's input gradient and
+// the layers; last says it is the batch's last pass, after which the norms add their sums
+// to Grads.
+func (m *ConvModel) backwardPass(dlogits []float32, n int, last bool) {
+	m.last = last
+	m.head.backward(m, dlogits, n)
 	for i := len(m.layers) - 1; i >= 0; i-- {
 		x := m.ins[i]
-		m.layers[i].backward(m, x, rows, x.grads(rows))
+		m.layers[i].backward(m, x, n, x.grads(n))
 	}
 }
 
@@ -329,11 +401,16 @@ type unit struct {
 	relu                 bool
 	z, y                 *act // the convolution's output and the unit's
 	stats                []float32
+	sums                 []float64 // the norm's γ and β gradient sums over a batch's passes
+	prep                 []float32 // the conv's weight and bias as its kernels read them
 }
 
 func (u *unit) forward(m *ConvModel, x *act, n int) *act {
 	z := u.z.vals(n)
-	u.conv.Forward(m.BLAS, x.vals(n), n, x.h, x.w, m.param(u.w), m.param(u.bias), z, m.col[:u.conv.ColSize(x.h, x.w)])
+	if m.first { // the parameters change between batches only
+		u.conv.Prepare(m.param(u.w), m.param(u.bias), x.h, x.w, u.prep)
+	}
+	u.conv.Forward(m.BLAS, x.vals(n), n, x.h, x.w, m.param(u.w), m.param(u.bias), u.prep, z, m.col[:u.conv.ColSize(x.h, x.w)])
 	switch {
 	case u.gamma >= 0 && u.relu:
 		u.norm.ForwardReLU(z, n, u.z.h, u.z.w, m.param(u.gamma), m.param(u.beta), u.y.vals(n), u.stats[:u.norm.StatsSize(n, u.z.h, u.z.w)])
@@ -349,22 +426,22 @@ func (u *unit) forward(m *ConvModel, x *act, n int) *act {
 func (u *unit) backward(m *ConvModel, x *act, n int, dx []float32) {
 	dy := u.y.grads(n)
 	dz := dy
-	var stats []float32
 	if u.gamma >= 0 {
-		stats = u.stats[:u.norm.StatsSize(n, u.z.h, u.z.w)]
-	}
-	switch {
-	case u.gamma >= 0 && u.relu:
-		// The norm's backward applies the ReLU's mask as it reads dy.
+		// With the ReLU, the norm's backward applies its mask as it reads dy.
+		var y []float32
+		if u.relu {
+			y = u.y.vals(n)
+		}
 		dz = u.z.grads(n)
-		u.norm.BackwardReLU(u.z.vals(n), n, u.z.h, u.z.w, m.param(u.gamma), stats, u.y.vals(n), dy, dz, m.grad(u.gamma), m.grad(u.beta))
-	case u.gamma >= 0:
-		dz = u.z.grads(n)
-		u.norm.Backward(u.z.vals(n), n, u.z.h, u.z.w, m.param(u.gamma), stats, dy, dz, m.grad(u.gamma), m.grad(u.beta))
-	case u.relu:
+		h, w := u.z.h, u.z.w
+		u.norm.PassBackward(u.z.vals(n), n, h, w, m.param(u.gamma), u.stats[:u.norm.StatsSize(n, h, w)], y, dy, dz, u.sums)
+		if m.last {
+			u.norm.Flush(u.sums, h, w, m.grad(u.gamma), m.grad(u.beta))
+		}
+	} else if u.relu {
 		vec.ReluBackward(u.y.vals(n), dy, dy)
 	}
-	u.conv.Backward(m.BLAS, x.vals(n), n, x.h, x.w, m.param(u.w), dz, dx, m.grad(u.w), m.grad(u.bias), m.col[:u.conv.ColSize(x.h, x.w)])
+	u.conv.Backward(m.BLAS, x.vals(n), n, x.h, x.w, m.param(u.w), u.prep, dz, dx, m.grad(u.w), m.grad(u.bias), m.col[:u.conv.ColSize(x.h, x.w)])
 }
 
 // resBlock is open_lth's ResNet block: relu(c2(c1(x)) + shortcut(x)), the shortcut the
@@ -430,32 +507,44 @@ func (p *maxPool) backward(m *ConvModel, x *act, n int, dx []float32) {
 	}
 }
 
-// head is the global average pool and the linear layer "fc" that give the logits.
+// head is the global average pool and the linear layer "fc" that give the logits. It
+// keeps the pooled features and logits of a whole batch, which a pass fills its rows of,
+// so that the gradients of fc's parameters are summed over the batch at once, as one pass
+// would.
 type head struct {
 	in                      *act
 	w, b, out               int
-	pooled, dpooled, logits []float32
+	pooled, dpooled, logits []float32 // a batch's, a pass's, a batch's
 }
 
-func (h *head) forward(m *ConvModel, n int) []float32 {
+// forward computes the pooled features and logits of the last pass's images, rows
+// r0..r0+n−1 of the batch's.
+func (h *head) forward(m *ConvModel, r0, n int) {
 	c := h.in.c
-	pooled, logits := h.pooled[:n*c], h.logits[:n*h.out]
+	pooled, logits := h.pooled[r0*c:(r0+n)*c], h.logits[r0*h.out:(r0+n)*h.out]
 	conv.GlobalAvgPool(h.in.vals(n), n, c, h.in.h, h.in.w, pooled)
 	linear(m.BLAS, pooled, n, m.param(h.w), false, m.param(h.b), c, h.out, logits)
-	return logits
 }
 
-func (h *head) backward(m *ConvModel, dlogits []float32, n int) {
+// backward writes the gradient with respect to its input of the last pass's n images,
+// whose logits' gradient is dl (n×out).
+func (h *head) backward(m *ConvModel, dl []float32, n int) {
 	c := h.in.c
-	dl := dlogits[:n*h.out]
-	m.BLAS.Sgemm(true, false, h.out, c, n, 1, dl, h.out, h.pooled[:n*c], c, 1, m.grad(h.w), c)
+	dp := h.dpooled[:n*c]
+	m.BLAS.Sgemm(false, false, n, c, h.out, 1, dl[:n*h.out], h.out, m.param(h.w), c, 0, dp, c)
+	conv.GlobalAvgPoolBackward(dp, n, c, h.in.h, h.in.w, h.in.grads(n))
+}
+
+// paramGrads adds the gradients of fc's weight and bias over a batch's rows, whose
+// logits' gradient is dlogits (rows×out).
+func (h *head) paramGrads(m *ConvModel, dlogits []float32, rows int) {
+	c := h.in.c
+	dl := dlogits[:rows*h.out]
+	m.BLAS.Sgemm(true, false, h.out, c, rows, 1, dl, h.out, h.pooled[:rows*c], c, 1, m.grad(h.w), c)
 	db := m.grad(h.b)
-	for r := range n {
+	for r := range rows {
 		for j, v := range dl[r*h.out : (r+1)*h.out] {
 			db[j] += v
 		}
 	}
-	dp := h.dpooled[:n*c]
-	m.BLAS.Sgemm(false, false, n, c, h.out, 1, dl, h.out, m.param(h.w), c, 0, dp, c)
-	conv.GlobalAvgPoolBackward(dp, n, c, h.in.h, h.in.w, h.in.grads(n))
 }

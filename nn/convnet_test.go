@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/modulo-ml/modulo/nn/blas"
@@ -391,6 +392,57 @@ func TestTapsFollowTheSpec(t *testing.T) {
 			for _, tp := range ts {
 				if tp.Channels != groups[g].Size || len(tp.Data) != 2*tp.Channels*tp.Positions {
 					t.Errorf("%s: a tap of group %s has %d channels (%d values), want %d", a, groups[g].Name, tp.Channels, len(tp.Data), groups[g].Size)
+				}
+			}
+		}
+	}
+}
+
+// TestPassesGiveOnePassBits: a batch run forward and back in passes of convPass images
+// gives the logits and gradients of one pass of every image, to the bit, with either
+// BLAS (the head's GEMMs included: its parameters' gradients are summed over the batch at
+// once). 21 images make passes of 8, 8 and 5.
+func TestPassesGiveOnePassBits(t *testing.T) {
+	archs := append(convArchs(), Arch{Kind: "resnet", Input: 16 * 16, Output: 10, Activation: "relu", LayerNorm: true,
+		Channels: 1, Height: 16, Width: 16, Plan: []int{16, 32, 64}, Blocks: 1})
+	const rows = 21
+	for _, a := range archs {
+		net, err := Init(a, "pytorch", 7)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rng := NewRand(3, 3)
+		x := make([]float32, rows*a.Input)
+		for i := range x {
+			x[i] = float32(rng.NormFloat64())
+		}
+		y := make([]uint8, rows)
+		for i := range y {
+			y[i] = uint8(i % a.Output)
+		}
+		for _, impl := range []blas.Impl{blas.Gonum(), blas.Default()} {
+			one := newConvModel(net, rows, rows, impl, true)
+			dl := make([]float32, rows*a.Output)
+			want := slices.Clone(one.Forward(x, rows))
+			crossEntropy(want, y, rows, a.Output, 1.0/rows, dl)
+			one.Backward(dl, rows)
+
+			passes := newConvModel(net, rows, convPass, impl, true)
+			dl2 := make([]float32, rows*a.Output)
+			var seen []int
+			got := passes.Train(x, rows, dl2, func(logits []float32, r0, n int) {
+				seen = append(seen, r0, n)
+				crossEntropy(logits, y[r0:], n, a.Output, 1.0/rows, dl2[r0*a.Output:])
+			})
+			if !slices.Equal(seen, []int{0, 8, 8, 8, 16, 5}) {
+				t.Fatalf("%s: passes (first, images) %v, want 0 8 8 8 16 5", a, seen)
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("%s, %s: logits of passes differ from one pass's", a, impl)
+			}
+			for i, p := range net.Params {
+				if !slices.Equal(passes.Grads[i], one.Grads[i]) {
+					t.Errorf("%s, %s: gradient of %s from passes differs from one pass's", a, impl, p.Name)
 				}
 			}
 		}

@@ -119,8 +119,8 @@ func (l *mlpLearner) sync() { l.model.sync() }
 func (l *mlpLearner) forwarders(int) []Forwarder { return nil }
 
 // convLearner trains a VGG or ResNet: the batch is split in stepParts parts of images, each
-// going forward and back through a model of its own on a core of its own, with gradients of
-// its own; then each part adds the parts' gradients over its share of every parameter's
+// going forward and back (in passes of convPass images) through a model of its own on a
+// core of its own, with gradients of its own; then each part adds the parts' gradients over its share of every parameter's
 // elements, in part order, and applies the optimiser there. The split is the same whatever
 // the threads, so the bits are too.
 type convLearner struct {
@@ -139,7 +139,7 @@ func newConvLearner(net *Network, batch int, b blas.Impl, helper *crew, masks []
 	l := &convLearner{helper: helper, net: net, masks: masks, aug: aug}
 	per := (batch + stepParts - 1) / stepParts
 	for k := range l.models {
-		l.models[k] = NewConvModel(net, per, b, true)
+		l.models[k] = newConvModel(net, per, convPass, b, true)
 		l.xb[k] = make([]float32, per*net.Arch.Input)
 	}
 	for _, p := range net.Params {
@@ -174,9 +174,13 @@ func (l *convLearner) forwardBackward(s *data.Set, idx []int, inv float64) float
 		if r1 == r0 {
 			return
 		}
-		logits := m.Forward(x, r1-r0)
-		losses[k], _ = crossEntropy(logits, l.yb[r0:], r1-r0, C, inv, l.dlogits[r0*C:])
-		m.Backward(l.dlogits[r0*C:], r1-r0)
+		// The loss is summed once every pass has run, over the part's rows in order, as
+		// one pass would.
+		dl := l.dlogits[r0*C : r1*C]
+		logits := m.Train(x, r1-r0, dl, func(logits []float32, p0, n int) {
+			crossEntropy(logits, l.yb[r0+p0:], n, C, inv, dl[p0*C:])
+		})
+		losses[k], _ = crossEntropy(logits, l.yb[r0:], r1-r0, C, inv, nil)
 	})
 	var loss float64
 	for _, v := range losses {
@@ -208,7 +212,7 @@ func (l *convLearner) update(opt *Optimizer, lr float64) {
 func (l *convLearner) sync() {}
 
 // forwarders lends the parts' models, which share the network's parameters: evaluating
-// with them needs no second set of every layer's activations (75 MB a chunk of 50
+// with them needs no second set of every layer's activations (12 MB a pass of eight
 // ResNet-20 images, per evaluating core, allocated at every evaluation).
 func (l *convLearner) forwarders(chunk int) []Forwarder {
 	if l.models[0].Batch < chunk {

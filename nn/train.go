@@ -368,8 +368,8 @@ func evaluate(ctx context.Context, net *Network, s *data.Set, limit int, b blas.
 
 // evalChunk is how many examples an evaluation runs through a network at once: 1,000
 // for an MLP, whose GEMMs run at full speed at that size; 50 images for a convolutional
-// network, whose model keeps every layer's activations (1.5 MB an image for ResNet-20 on
-// 32×32 images: 75 MB a chunk, for each evaluating core).
+// network, in passes of convPass (its model keeps every layer's activations of a pass,
+// 1.5 MB an image for ResNet-20 on 32×32 images).
 func evalChunk(a Arch) int {
 	if a.Conv() {
 		return 50
@@ -386,7 +386,7 @@ type Forwarder interface {
 // examples, without the buffers of the backward pass.
 func NewForwarder(net *Network, batch int, b blas.Impl) Forwarder {
 	if net.Arch.Conv() {
-		return NewConvModel(net, batch, b, false)
+		return newConvModel(net, batch, convPass, b, false)
 	}
 	return newModel(net, batch, b, false)
 }

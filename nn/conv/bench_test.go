@@ -33,12 +33,13 @@ func BenchmarkConv(b *testing.B) {
 		y := make([]float32, n*c.Out*oh*ow)
 		dx, dw, db := make([]float32, len(x)), make([]float32, len(wt)), make([]float32, c.Out)
 		col := make([]float32, c.ColSize(h, w))
+		prep := prepared(c, wt, bias, h, w)
 		impl := blas.Default().WithThreads(1)
 		flops := 3 * 2 * float64(n*c.Out*oh*ow*c.In*c.K*c.K)
 		b.Run(fmt.Sprintf("%s/%s", bc.name, impl.Name()), func(b *testing.B) {
 			for b.Loop() {
-				c.Forward(impl, x, n, h, w, wt, bias, y, col)
-				c.Backward(impl, x, n, h, w, wt, y, dx, dw, db, col)
+				c.Forward(impl, x, n, h, w, wt, bias, prep, y, col)
+				c.Backward(impl, x, n, h, w, wt, prep, y, dx, dw, db, col)
 			}
 			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 		})

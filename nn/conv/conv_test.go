@@ -99,7 +99,7 @@ func TestConvForwardMatchesDefinition(t *testing.T) {
 			wt := randSlice(r, c.Out*c.In*c.K*c.K)
 			bias := randSlice(r, c.Out)
 			y := make([]float32, tc.n*c.Out*oh*ow)
-			c.Forward(b, x, tc.n, tc.h, tc.w, wt, bias, y, make([]float32, c.ColSize(tc.h, tc.w)))
+			c.Forward(b, x, tc.n, tc.h, tc.w, wt, bias, prepared(c, wt, bias, tc.h, tc.w), y, make([]float32, c.ColSize(tc.h, tc.w)))
 			want := refConv(c, to64(x), tc.n, tc.h, tc.w, to64(wt), to64(bias))
 			for i := range y {
 				if math.Abs(float64(y[i])-want[i]) > 1e-4*(1+math.Abs(want[i])) {
@@ -142,7 +142,7 @@ func TestConvBackwardFiniteDifferences(t *testing.T) {
 			bias := randSlice(r, c.Out)
 			dy := randSlice(r, tc.n*c.Out*oh*ow)
 			dx, dw, db := make([]float32, len(x)), make([]float32, len(wt)), make([]float32, len(bias))
-			c.Backward(b, x, tc.n, tc.h, tc.w, wt, dy, dx, dw, db, make([]float32, c.ColSize(tc.h, tc.w)))
+			c.Backward(b, x, tc.n, tc.h, tc.w, wt, prepared(c, wt, bias, tc.h, tc.w), dy, dx, dw, db, make([]float32, c.ColSize(tc.h, tc.w)))
 			x64, w64, b64, r64 := to64(x), to64(wt), to64(bias), to64(dy)
 			loss := func() float64 {
 				s := 0.0
@@ -168,15 +168,16 @@ func TestConvBackwardAccumulatesAndRepeats(t *testing.T) {
 	wt := randSlice(r, c.Out*c.In*9)
 	dy := randSlice(r, n*c.Out*h*w)
 	col := make([]float32, c.ColSize(h, w))
+	prep := prepared(c, wt, nil, h, w)
 	b := blas.Gonum()
 	whole := make([]float32, len(wt))
-	c.Backward(b, x, n, h, w, wt, dy, nil, whole, nil, col)
+	c.Backward(b, x, n, h, w, wt, prep, dy, nil, whole, nil, col)
 	halves := make([]float32, len(wt))
 	half := n / 2 * c.In * h * w
-	c.Backward(b, x[:half], n/2, h, w, wt, dy[:n/2*c.Out*h*w], nil, halves, nil, col)
-	c.Backward(b, x[half:], n/2, h, w, wt, dy[n/2*c.Out*h*w:], nil, halves, nil, col)
+	c.Backward(b, x[:half], n/2, h, w, wt, prep, dy[:n/2*c.Out*h*w], nil, halves, nil, col)
+	c.Backward(b, x[half:], n/2, h, w, wt, prep, dy[n/2*c.Out*h*w:], nil, halves, nil, col)
 	again := make([]float32, len(wt))
-	c.Backward(b, x, n, h, w, wt, dy, nil, again, nil, col)
+	c.Backward(b, x, n, h, w, wt, prep, dy, nil, again, nil, col)
 	for i := range whole {
 		if math.Abs(float64(whole[i]-halves[i])) > 1e-4*(1+math.Abs(float64(whole[i]))) {
 			t.Fatalf("dweight[%d]: whole batch %g, two halves %g", i, whole[i], halves[i])
@@ -274,7 +275,14 @@ func TestShapesPanic(t *testing.T) {
 			t.Error("a short input did not panic with ErrShape")
 		}
 	}()
-	c.Forward(blas.Gonum(), make([]float32, 8), 1, 3, 3, make([]float32, 9), nil, make([]float32, 1), make([]float32, 9))
+	c.Forward(blas.Gonum(), make([]float32, 8), 1, 3, 3, make([]float32, 9), nil, nil, make([]float32, 1), make([]float32, 9))
+}
+
+// prepared is weight and bias prepared for h×w inputs, after any forceKernels.
+func prepared(c Conv2D, weight, bias []float32, h, w int) []float32 {
+	prep := make([]float32, c.PrepSize(h, w))
+	c.Prepare(weight, bias, h, w, prep)
+	return prep
 }
 
 // refNorm is ChannelNorm in float64.

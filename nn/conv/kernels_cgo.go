@@ -208,19 +208,52 @@ static int *positions(int h, int w, float *at) {
 	return base;
 }
 
-static void c_conv3_forward(const float *x, int n, int c_in, int h, int w, int c_out, const float *wt, const float *bias, float *y, float *scratch) {
+// c_prep_size is the length of c_conv3_prepare's layouts for a 3×3 convolution of c_in to
+// c_out channels on h×w images: the forward's weight and bias along the channels (when it
+// runs blocked so), then the backward's flipped, transposed weight.
+static size_t c_prep_size(int c_in, int c_out, int h, int w) {
+	size_t fwd = use_o(c_in, c_out, h * w) ? (size_t)9 * c_in * round16(c_out) + round16(c_out) : 0;
+	return fwd + (size_t)9 * c_out * round16(c_in);
+}
+
+// c_conv3_prepare writes to prep the layouts of the weight wt (c_out×c_in×3×3) and bias
+// that the kernels read: wr, c_in×9×op with the output channels fastest, rounded up to op,
+// and the bias after it, for fwdo; wb, the weight flipped and transposed, for the input
+// gradient (o×9×cp along the input channels for fwdo, or c_in×c_out×9 for fwd3). Both
+// blockings are chosen by use_o, as the kernels' calls choose them.
+static void c_conv3_prepare(const float *wt, const float *bias, int c_in, int c_out, int h, int w, float *prep) {
+	int hw = h * w, op = round16(c_out), cp = round16(c_in);
+	memset(prep, 0, c_prep_size(c_in, c_out, h, w) * sizeof(float));
+	float *wb = prep;
+	// Each loop writes in order and reads across the weight: scattered stores were most
+	// of the cost.
+	if (use_o(c_in, c_out, hw)) {
+		float *wr = prep, *bp = wr + (size_t)9 * c_in * op;
+		for (int c = 0; c < c_in; c++)
+			for (int k = 0; k < 9; k++)
+				for (int o = 0; o < c_out; o++) wr[((size_t)c * 9 + k) * op + o] = wt[((size_t)o * c_in + c) * 9 + k];
+		if (bias) memcpy(bp, bias, (size_t)c_out * sizeof(float));
+		wb = bp + op;
+	}
+	if (use_o(c_out, c_in, hw))
+		for (int o = 0; o < c_out; o++)
+			for (int k = 0; k < 9; k++)
+				for (int c = 0; c < c_in; c++) wb[((size_t)o * 9 + k) * cp + c] = wt[((size_t)o * c_in + c) * 9 + 8 - k];
+	else
+		for (int c = 0; c < c_in; c++)
+			for (int o = 0; o < c_out; o++)
+				for (int k = 0; k < 9; k++) wb[((size_t)c * c_out + o) * 9 + k] = wt[((size_t)o * c_in + c) * 9 + 8 - k];
+}
+
+static void c_conv3_forward(const float *x, int n, int c_in, int h, int w, int c_out, const float *wt, const float *bias,
+	const float *prep, float *y, float *scratch) {
 	int wp = w + 2, ps = round16((h + 2) * wp + 32), ls = round16(h * wp), hw = h * w;
 	float *xp = scratch, *yf = scratch + (size_t)c_in * ps;
 	if (use_o(c_in, c_out, hw)) {
-		// The weight, rearranged, and the positions take yf's place.
+		// The positions take yf's place.
 		int op = round16(c_out);
-		float *wr = yf, *bp = wr + (size_t)9 * c_in * op;
-		memset(wr, 0, ((size_t)9 * c_in * op + op) * sizeof(float));
-		for (int o = 0; o < c_out; o++)
-			for (int c = 0; c < c_in; c++)
-				for (int k = 0; k < 9; k++) wr[((size_t)c * 9 + k) * op + o] = wt[((size_t)o * c_in + c) * 9 + k];
-		if (bias) memcpy(bp, bias, (size_t)c_out * sizeof(float));
-		int *base = positions(h, w, bp + op);
+		const float *wr = prep, *bp = wr + (size_t)9 * c_in * op;
+		int *base = positions(h, w, yf);
 		for (int i = 0; i < n; i++) {
 			pad(x + (size_t)i * c_in * hw, c_in, h, w, xp, ps);
 			fwdo(xp, c_in, ps, base, hw, wp, wr, op, bias ? bp : NULL, y + (size_t)i * c_out * hw, c_out);
@@ -236,27 +269,17 @@ static void c_conv3_forward(const float *x, int n, int c_in, int h, int w, int c
 // c_conv3_backward sums the weight gradient over groups of GROUP images (fixed, so the
 // order of the sums is too), blocked along the output channels; dx is the forward
 // convolution of dy by the flipped, transposed weight.
-static void c_conv3_backward(const float *x, int n, int c_in, int h, int w, int c_out, const float *wt, const float *dy,
+static void c_conv3_backward(const float *x, int n, int c_in, int h, int w, int c_out, const float *prep, const float *dy,
 	float *dx, float *dw, float *db, float *scratch) {
 	int wp = w + 2, ps = round16((h + 2) * wp + 32), ls = round16(h * wp), hw = h * w;
 	int op = round16(c_out), cp = round16(c_in);
 	float *xpg = scratch, *dyt = xpg + (size_t)GROUP * c_in * ps, *dyp = dyt + (size_t)GROUP * hw * op, *dxf = dyp + (size_t)c_out * ps;
-	float *wb = dxf + (size_t)c_in * ls;
+	const float *wb = prep + (c_prep_size(c_in, c_out, h, w) - (size_t)9 * c_out * cp);
 	int byo = use_o(c_out, c_in, hw);
-	if (dx) {
-		memset(wb, 0, (size_t)9 * c_out * cp * sizeof(float));
-		for (int o = 0; o < c_out; o++)
-			for (int c = 0; c < c_in; c++)
-				for (int k = 0; k < 9; k++) {
-					float v = wt[((size_t)o * c_in + c) * 9 + 8 - k];
-					if (byo)
-						wb[((size_t)o * 9 + k) * cp + c] = v;
-					else
-						wb[((size_t)c * c_out + o) * 9 + k] = v;
-				}
-	}
-	int *base = positions(h, w, wb + (size_t)9 * c_out * cp);
-	memset(dyt, 0, (size_t)GROUP * hw * op * sizeof(float));
+	int *base = positions(h, w, dxf + (size_t)c_in * ls);
+	// The channels that round c_out up to op are lanes whose sums are never stored; they
+	// are cleared only so that they hold no garbage (a subnormal slows some CPUs' FMAs).
+	if (op != c_out) memset(dyt, 0, (size_t)GROUP * hw * op * sizeof(float));
 	for (int i0 = 0; i0 < n; i0 += GROUP) {
 		int g = n - i0 < GROUP ? n - i0 : GROUP;
 		for (int j = 0; j < g; j++) {
@@ -448,19 +471,22 @@ CLONES static void c_norm_forward(const float *x, int n, int c, int hw, const fl
 		}
 }
 
+// norm_lanes is how many lanes the backward pass sums the gradients of γ and β in, per
+// channel: a block's positions, or a smaller plane's.
+static int norm_lanes(int hw) { return hw < NB ? hw : NB; }
+
 // The backward pass runs in float32, 16 positions to a vector (the forward's statistics
 // are float32 already). The gradients of γ and β are summed per channel and lane of a
-// block, over one image's blocks in float32, then over the images in float64 (acc), then
-// over the lanes in order. A plane smaller than a block has as many lanes as positions: the
-// others would only ever hold zeros, and clearing and summing them cost 16 times the work
-// of a 2×2 plane. With y, the output's gradient dy is taken as zero where y ≤ 0 (a ReLU
-// after the norm).
+// block, over one image's blocks in float32, then over the images in float64 (acc: 2·c·L,
+// kept across the calls of a batch run in passes), then, by c_norm_flush, over the lanes in
+// order. A plane smaller than a block has as many lanes as positions: the others would only
+// ever hold zeros, and clearing and summing them cost 16 times the work of a 2×2 plane.
+// With y, the output's gradient dy is taken as zero where y ≤ 0 (a ReLU after the norm).
 CLONES static void c_norm_backward(const float *x, int n, int c, int hw, const float *gamma, const float *stats,
-	const float *y, const float *dy, float *dx, float *dgamma, float *dbeta) {
+	const float *y, const float *dy, float *dx, double *acc) {
 	float mean[NB], rstd[NB], sd[NB], sdx[NB];
-	const int L = hw < NB ? hw : NB; // lanes
+	const int L = norm_lanes(hw);
 	size_t cn = (size_t)c * L;
-	double *acc = xmalloc(2 * cn * sizeof(double));
 	float *img = xmalloc(2 * cn * sizeof(float));
 	double *dg = acc, *db = acc + cn;
 	float *ig = img, *ib = img + cn;
@@ -511,6 +537,14 @@ CLONES static void c_norm_backward(const float *x, int n, int c, int hw, const f
 			db[j] += ib[j];
 		}
 	}
+	free(img);
+}
+
+// c_norm_flush adds the sums in acc, c_norm_backward's, to dgamma and dbeta and clears acc.
+static void c_norm_flush(double *acc, int c, int hw, float *dgamma, float *dbeta) {
+	const int L = norm_lanes(hw);
+	size_t cn = (size_t)c * L;
+	const double *dg = acc, *db = acc + cn;
 	for (int ch = 0; ch < c; ch++) {
 		double a = 0, b = 0;
 		for (int j = 0; j < L; j++) {
@@ -520,8 +554,7 @@ CLONES static void c_norm_backward(const float *x, int n, int c, int hw, const f
 		dgamma[ch] += (float)a;
 		dbeta[ch] += (float)b;
 	}
-	free(img);
-	free(acc);
+	memset(acc, 0, 2 * cn * sizeof(double));
 }
 
 CLONES static void c_add_relu(float *y, const float *s, size_t n) {
@@ -563,6 +596,12 @@ import "unsafe"
 // direct3 says whether the 3×3 stride-1 convolutions run on the direct kernels.
 const direct3 = true
 
+// The kernels' GROUP is GradGroup (a build fails otherwise: a negative uint constant).
+const (
+	_ uint = GradGroup - C.GROUP
+	_ uint = C.GROUP - GradGroup
+)
+
 func ptr(x []float32) *C.float {
 	if len(x) == 0 {
 		return nil
@@ -571,16 +610,25 @@ func ptr(x []float32) *C.float {
 }
 
 // direct3Size is the scratch conv3Forward and conv3Backward need (see c_conv3_forward and
-// c_conv3_backward): padded images, dy transposed, the rearranged weight and the positions,
-// so that no call allocates.
+// c_conv3_backward): padded images, dy transposed and the positions, so that no call
+// allocates.
 func direct3Size(in, out, h, w int) int {
 	wp := w + 2
 	ps := ((h+2)*wp + 32 + 15) / 16 * 16
 	ls := (h*wp + 15) / 16 * 16
-	op, cp := (out+15)/16*16, (in+15)/16*16
-	fwd := in*ps + max(out*ls, 9*in*op+op+h*w)
-	bwd := C.GROUP*(in*ps+h*w*op) + out*ps + in*ls + 9*out*cp + h*w
+	op := (out + 15) / 16 * 16
+	fwd := in*ps + max(out*ls, h*w)
+	bwd := C.GROUP*(in*ps+h*w*op) + out*ps + in*ls + h*w
 	return max(fwd, bwd)
+}
+
+// direct3PrepSize is the length of conv3Prepare's layouts.
+func direct3PrepSize(in, out, h, w int) int {
+	return int(C.c_prep_size(C.int(in), C.int(out), C.int(h), C.int(w)))
+}
+
+func conv3Prepare(in, out, h, w int, weight, bias, prep []float32) {
+	C.c_conv3_prepare(ptr(weight), ptr(bias), C.int(in), C.int(out), C.int(h), C.int(w), ptr(prep))
 }
 
 // forceKernels makes the direct kernels use instruction set isa (2 AVX-512, 1 AVX2, 0 SSE)
@@ -612,18 +660,18 @@ func normStats(level int, s, ss []float64, c int, eps float64, mean, rstd []floa
 		(*C.double)(&mean[0]), (*C.double)(&rstd[0]))
 }
 
-func conv3Forward(x []float32, n, in, h, w, out int, weight, bias, y, scratch []float32) {
+func conv3Forward(x []float32, n, in, h, w, out int, weight, bias, prep, y, scratch []float32) {
 	if n == 0 {
 		return
 	}
-	C.c_conv3_forward(ptr(x), C.int(n), C.int(in), C.int(h), C.int(w), C.int(out), ptr(weight), ptr(bias), ptr(y), ptr(scratch))
+	C.c_conv3_forward(ptr(x), C.int(n), C.int(in), C.int(h), C.int(w), C.int(out), ptr(weight), ptr(bias), ptr(prep), ptr(y), ptr(scratch))
 }
 
-func conv3Backward(x []float32, n, in, h, w, out int, weight, dy, dx, dweight, dbias, scratch []float32) {
+func conv3Backward(x []float32, n, in, h, w, out int, prep, dy, dx, dweight, dbias, scratch []float32) {
 	if n == 0 {
 		return
 	}
-	C.c_conv3_backward(ptr(x), C.int(n), C.int(in), C.int(h), C.int(w), C.int(out), ptr(weight), ptr(dy), ptr(dx), ptr(dweight), ptr(dbias), ptr(scratch))
+	C.c_conv3_backward(ptr(x), C.int(n), C.int(in), C.int(h), C.int(w), C.int(out), ptr(prep), ptr(dy), ptr(dx), ptr(dweight), ptr(dbias), ptr(scratch))
 }
 
 func (c Conv2D) im2col(img []float32, h, w int, col []float32) {
@@ -641,11 +689,19 @@ func normForward(x []float32, n, c, hw int, gamma, beta []float32, eps float64, 
 	C.c_norm_forward(ptr(x), C.int(n), C.int(c), C.int(hw), ptr(gamma), ptr(beta), C.double(eps), ptr(y), ptr(stats), cbool(relu))
 }
 
-func normBackward(x []float32, n, c, hw int, gamma, stats, y, dy, dx, dgamma, dbeta []float32) {
+// normSumsSize is the length of normBackward's sums for c channels of hw positions: per
+// channel and lane, γ's and β's.
+func normSumsSize(c, hw int) int { return 2 * c * int(C.norm_lanes(C.int(hw))) }
+
+func normBackward(x []float32, n, c, hw int, gamma, stats, y, dy, dx []float32, sums []float64) {
 	if n*hw == 0 {
 		return
 	}
-	C.c_norm_backward(ptr(x), C.int(n), C.int(c), C.int(hw), ptr(gamma), ptr(stats), ptr(y), ptr(dy), ptr(dx), ptr(dgamma), ptr(dbeta))
+	C.c_norm_backward(ptr(x), C.int(n), C.int(c), C.int(hw), ptr(gamma), ptr(stats), ptr(y), ptr(dy), ptr(dx), (*C.double)(&sums[0]))
+}
+
+func normFlush(sums []float64, c, hw int, dgamma, dbeta []float32) {
+	C.c_norm_flush((*C.double)(&sums[0]), C.int(c), C.int(hw), ptr(dgamma), ptr(dbeta))
 }
 
 func addReLU(y, s []float32) {

@@ -10,11 +10,17 @@ const direct3 = false
 
 func direct3Size(in, out, h, w int) int { return 0 }
 
-func conv3Forward(x []float32, n, in, h, w, out int, weight, bias, y, scratch []float32) {
+func direct3PrepSize(in, out, h, w int) int { return 0 }
+
+func conv3Prepare(in, out, h, w int, weight, bias, prep []float32) {
 	panic("conv: no direct kernels without cgo")
 }
 
-func conv3Backward(x []float32, n, in, h, w, out int, weight, dy, dx, dweight, dbias, scratch []float32) {
+func conv3Forward(x []float32, n, in, h, w, out int, weight, bias, prep, y, scratch []float32) {
+	panic("conv: no direct kernels without cgo")
+}
+
+func conv3Backward(x []float32, n, in, h, w, out int, prep, dy, dx, dweight, dbias, scratch []float32) {
 	panic("conv: no direct kernels without cgo")
 }
 
@@ -107,8 +113,11 @@ func normForward(x []float32, n, c, hw int, gamma, beta []float32, eps float64, 
 	}
 }
 
-func normBackward(x []float32, n, c, hw int, gamma, stats, y, dy, dx, dgamma, dbeta []float32) {
-	dg, db := make([]float64, c), make([]float64, c)
+// normSumsSize is the length of normBackward's sums for c channels: γ's and β's.
+func normSumsSize(c, hw int) int { return 2 * c }
+
+func normBackward(x []float32, n, c, hw int, gamma, stats, y, dy, dx []float32, sums []float64) {
+	dg, db := sums[:c], sums[c:2*c]
 	grad := func(j int) float64 {
 		if y != nil && !(y[j] > 0) {
 			return 0
@@ -139,10 +148,14 @@ func normBackward(x []float32, n, c, hw int, gamma, stats, y, dy, dx, dgamma, db
 			}
 		}
 	}
+}
+
+func normFlush(sums []float64, c, hw int, dgamma, dbeta []float32) {
 	for ch := range c {
-		dgamma[ch] += float32(dg[ch])
-		dbeta[ch] += float32(db[ch])
+		dgamma[ch] += float32(sums[ch])
+		dbeta[ch] += float32(sums[c+ch])
 	}
+	clear(sums)
 }
 
 func addReLU(y, s []float32) {

@@ -37,24 +37,44 @@ func (l ChannelNorm) forward(x []float32, n, h, w int, gamma, beta, y, stats []f
 // Backward adds the gradients with respect to γ and β to dgamma and dbeta and writes the
 // gradient with respect to x to dx, given dy and Forward's x and stats.
 func (l ChannelNorm) Backward(x []float32, n, h, w int, gamma, stats, dy, dx, dgamma, dbeta []float32) {
-	l.backward(x, n, h, w, gamma, stats, nil, dy, dx, dgamma, dbeta)
+	sums := make([]float64, l.SumsSize(h, w))
+	l.PassBackward(x, n, h, w, gamma, stats, nil, dy, dx, sums)
+	l.Flush(sums, h, w, dgamma, dbeta)
 }
 
 // BackwardReLU is Backward for ForwardReLU, whose output y it takes: dy, the gradient
 // with respect to y, counts as zero where y is not positive. dy is left as it is.
 func (l ChannelNorm) BackwardReLU(x []float32, n, h, w int, gamma, stats, y, dy, dx, dgamma, dbeta []float32) {
-	if len(y) != len(x) {
-		panic(ErrShape)
-	}
-	l.backward(x, n, h, w, gamma, stats, y, dy, dx, dgamma, dbeta)
+	sums := make([]float64, l.SumsSize(h, w))
+	l.PassBackward(x, n, h, w, gamma, stats, y, dy, dx, sums)
+	l.Flush(sums, h, w, dgamma, dbeta)
 }
 
-func (l ChannelNorm) backward(x []float32, n, h, w int, gamma, stats, y, dy, dx, dgamma, dbeta []float32) {
+// A batch whose backward pass runs in several calls (passes of a few images, so that the
+// activations stay in the cache) gets the gradients of γ and β one call would give, to the
+// bit: each pass adds to sums with PassBackward, and Flush adds them to dgamma and dbeta
+// once, after the last. The sums are float64, per channel and, with the C kernels, per
+// lane of a block of positions; one call sums its images into them in the same order.
+
+// SumsSize is the length of PassBackward's sums for h×w planes.
+func (l ChannelNorm) SumsSize(h, w int) int { return normSumsSize(l.C, h*w) }
+
+// PassBackward is Backward (y nil) or BackwardReLU (y, ForwardReLU's output) for n images of
+// a batch, adding the gradients of γ and β to sums (SumsSize, zero before the first pass).
+func (l ChannelNorm) PassBackward(x []float32, n, h, w int, gamma, stats, y, dy, dx []float32, sums []float64) {
 	l.check(x, n, h, w, gamma, dy, stats)
-	if len(dx) != len(x) || len(dgamma) != l.C || len(dbeta) != l.C {
+	if len(dx) != len(x) || y != nil && len(y) != len(x) || len(sums) != l.SumsSize(h, w) {
 		panic(ErrShape)
 	}
-	normBackward(x, n, l.C, h*w, gamma, stats, y, dy, dx, dgamma, dbeta)
+	normBackward(x, n, l.C, h*w, gamma, stats, y, dy, dx, sums)
+}
+
+// Flush adds sums, PassBackward's, to dgamma and dbeta and clears them for the next batch.
+func (l ChannelNorm) Flush(sums []float64, h, w int, dgamma, dbeta []float32) {
+	if len(sums) != l.SumsSize(h, w) || len(dgamma) != l.C || len(dbeta) != l.C {
+		panic(ErrShape)
+	}
+	normFlush(sums, l.C, h*w, dgamma, dbeta)
 }
 
 func (l ChannelNorm) check(x []float32, n, h, w int, gamma, y, stats []float32) {
