@@ -120,9 +120,9 @@ func (l *mlpLearner) forwarders(int) []Forwarder { return nil }
 
 // convLearner trains a VGG or ResNet: the batch is split in stepParts parts of images, each
 // going forward and back (in passes of convPass images) through a model of its own on a
-// core of its own, with gradients of its own; then each part adds the parts' gradients over its share of every parameter's
-// elements, in part order, and applies the optimiser there. The split is the same whatever
-// the threads, so the bits are too.
+// core of its own, with gradients of its own; then each part adds the parts' gradients
+// over its share of every parameter's elements, in part order, and applies the optimiser
+// there. The split is the same whatever the threads, so the bits are too.
 type convLearner struct {
 	models  [stepParts]*ConvModel
 	aug     *augmenter // nil: none
