@@ -208,12 +208,15 @@ static int *positions(int h, int w, float *at) {
 	return base;
 }
 
-// c_prep_size is the length of c_conv3_prepare's layouts for a 3×3 convolution of c_in to
-// c_out channels on h×w images: the forward's weight and bias along the channels (when it
-// runs blocked so), then the backward's flipped, transposed weight.
+// The layouts c_conv3_prepare writes for a 3×3 convolution of c_in to c_out channels on
+// h×w images: the forward's weight and bias along the channels, when it runs blocked so
+// (prep_fwd floats, none otherwise), then the backward's flipped, transposed weight.
+static size_t prep_fwd(int c_in, int c_out, int hw) {
+	return use_o(c_in, c_out, hw) ? (size_t)9 * c_in * round16(c_out) + round16(c_out) : 0;
+}
+
 static size_t c_prep_size(int c_in, int c_out, int h, int w) {
-	size_t fwd = use_o(c_in, c_out, h * w) ? (size_t)9 * c_in * round16(c_out) + round16(c_out) : 0;
-	return fwd + (size_t)9 * c_out * round16(c_in);
+	return prep_fwd(c_in, c_out, h * w) + (size_t)9 * c_out * round16(c_in);
 }
 
 // c_conv3_prepare writes to prep the layouts of the weight wt (c_out×c_in×3×3) and bias
@@ -224,7 +227,7 @@ static size_t c_prep_size(int c_in, int c_out, int h, int w) {
 static void c_conv3_prepare(const float *wt, const float *bias, int c_in, int c_out, int h, int w, float *prep) {
 	int hw = h * w, op = round16(c_out), cp = round16(c_in);
 	memset(prep, 0, c_prep_size(c_in, c_out, h, w) * sizeof(float));
-	float *wb = prep;
+	float *wb = prep + prep_fwd(c_in, c_out, hw);
 	// Each loop writes in order and reads across the weight: scattered stores were most
 	// of the cost.
 	if (use_o(c_in, c_out, hw)) {
@@ -233,7 +236,6 @@ static void c_conv3_prepare(const float *wt, const float *bias, int c_in, int c_
 			for (int k = 0; k < 9; k++)
 				for (int o = 0; o < c_out; o++) wr[((size_t)c * 9 + k) * op + o] = wt[((size_t)o * c_in + c) * 9 + k];
 		if (bias) memcpy(bp, bias, (size_t)c_out * sizeof(float));
-		wb = bp + op;
 	}
 	if (use_o(c_out, c_in, hw))
 		for (int o = 0; o < c_out; o++)
@@ -274,7 +276,7 @@ static void c_conv3_backward(const float *x, int n, int c_in, int h, int w, int 
 	int wp = w + 2, ps = round16((h + 2) * wp + 32), ls = round16(h * wp), hw = h * w;
 	int op = round16(c_out), cp = round16(c_in);
 	float *xpg = scratch, *dyt = xpg + (size_t)GROUP * c_in * ps, *dyp = dyt + (size_t)GROUP * hw * op, *dxf = dyp + (size_t)c_out * ps;
-	const float *wb = prep + (c_prep_size(c_in, c_out, h, w) - (size_t)9 * c_out * cp);
+	const float *wb = prep + prep_fwd(c_in, c_out, hw);
 	int byo = use_o(c_out, c_in, hw);
 	int *base = positions(h, w, dxf + (size_t)c_in * ls);
 	// The channels that round c_out up to op are lanes whose sums are never stored; they
