@@ -60,8 +60,7 @@ type ConvModel struct {
 	ins    []*act // the input of each layer
 	head   head
 	col    []float32 // im2col scratch, shared by every convolution
-	first  bool      // the pass being run forward is its batch's first
-	last   bool      // the pass being run backward is its batch's last
+	units  []*unit   // every convolution unit, for the work done once a batch
 }
 
 // convPass is the pass of the training and evaluation models: one group of the direct
@@ -253,7 +252,8 @@ func (b *builder) newAct(c, h, w, slot int) *act {
 // unit is a convolution followed by the optional LayerNorm over channels and ReLU; the
 // norm's input gradient goes in slot zSlot, the unit's output gradient in ySlot.
 func (b *builder) unit(x *act, out, k, stride, pad int, norm, relu bool, zSlot, ySlot int) *unit {
-	u := &unit{conv: conv.Conv2D{In: x.c, Out: out, K: k, Stride: stride, Pad: pad}, relu: relu, bias: -1, gamma: -1}
+	u := &unit{conv: conv.Conv2D{In: x.c, Out: out, K: k, Stride: stride, Pad: pad}, relu: relu, bias: -1, gamma: -1, in: x}
+	b.m.units = append(b.m.units, u)
 	oh, ow := u.conv.OutSize(x.h, x.w)
 	u.w = b.take()
 	if b.m.Net.Arch.Bias {
@@ -285,9 +285,10 @@ func (b *builder) pool(x *act) *maxPool {
 }
 
 // Forward computes the logits of the rows images of x (rows×C×H×W) and returns them
-// (rows×Output, valid until the next call).
+// (rows×Output, valid until the next call). It panics if rows exceeds the model's batch.
 func (m *ConvModel) Forward(x []float32, rows int) []float32 {
 	m.checkRows(x, rows)
+	m.prepare()
 	for r0 := 0; r0 < rows; r0 += m.Pass {
 		m.forwardPass(x, r0, min(m.Pass, rows-r0))
 	}
@@ -300,9 +301,27 @@ func (m *ConvModel) checkRows(x []float32, rows int) {
 	}
 }
 
+// prepare lays out every convolution's weight for its kernels, once a batch: the
+// parameters change between batches only.
+func (m *ConvModel) prepare() {
+	for _, u := range m.units {
+		u.conv.Prepare(m.param(u.w), m.param(u.bias), u.in.h, u.in.w, u.prep)
+	}
+}
+
+// finish adds the gradients summed over a batch's passes to Grads, once its last pass
+// has run back: the norms' and fc's, whose logits' gradient is dlogits (rows×Output).
+func (m *ConvModel) finish(dlogits []float32, rows int) {
+	for _, u := range m.units {
+		if u.gamma >= 0 {
+			u.norm.Flush(u.sums, u.z.h, u.z.w, m.grad(u.gamma), m.grad(u.beta))
+		}
+	}
+	m.head.paramGrads(m, dlogits, rows)
+}
+
 // forwardPass runs images r0..r0+n−1 of x through the layers and the head.
 func (m *ConvModel) forwardPass(x []float32, r0, n int) {
-	m.first = r0 == 0
 	m.input.v = x[r0*m.input.size() : (r0+n)*m.input.size()]
 	cur := &m.input
 	for _, l := range m.layers {
@@ -318,14 +337,15 @@ func (m *ConvModel) forwardPass(x []float32, r0, n int) {
 // to the bit. It returns the logits of every row, valid until the next call.
 func (m *ConvModel) Train(x []float32, rows int, dlogits []float32, loss func(logits []float32, r0, n int)) []float32 {
 	m.checkRows(x, rows)
+	m.prepare()
 	out := m.Net.Arch.Output
 	for r0 := 0; r0 < rows; r0 += m.Pass {
 		n := min(m.Pass, rows-r0)
 		m.forwardPass(x, r0, n)
 		loss(m.head.logits[r0*out:(r0+n)*out], r0, n)
-		m.backwardPass(dlogits[r0*out:(r0+n)*out], n, r0+n == rows)
+		m.backwardPass(dlogits[r0*out:(r0+n)*out], n)
 	}
-	m.head.paramGrads(m, dlogits, rows)
+	m.finish(dlogits, rows)
 	return m.head.logits[:rows*out]
 }
 
@@ -361,15 +381,13 @@ func (m *ConvModel) Backward(dlogits []float32, rows int) {
 	if rows > m.Pass {
 		panic(fmt.Errorf("%w: backward of %d images through a model of passes of %d", ErrShape, rows, m.Pass))
 	}
-	m.backwardPass(dlogits, rows, true)
-	m.head.paramGrads(m, dlogits, rows)
+	m.backwardPass(dlogits, rows)
+	m.finish(dlogits, rows)
 }
 
 // backwardPass runs the last pass's n images back through the head's input gradient and
-// the layers; last says it is the batch's last pass, after which the norms add their sums
-// to Grads.
-func (m *ConvModel) backwardPass(dlogits []float32, n int, last bool) {
-	m.last = last
+// the layers.
+func (m *ConvModel) backwardPass(dlogits []float32, n int) {
 	m.head.backward(m, dlogits, n)
 	for i := len(m.layers) - 1; i >= 0; i-- {
 		x := m.ins[i]
@@ -399,7 +417,7 @@ type unit struct {
 	w, bias, gamma, beta int // parameter indices; −1 for none
 	norm                 conv.ChannelNorm
 	relu                 bool
-	z, y                 *act // the convolution's output and the unit's
+	in, z, y             *act // the convolution's input and output, and the unit's
 	stats                []float32
 	sums                 []float64 // the norm's γ and β gradient sums over a batch's passes
 	prep                 []float32 // the conv's weight and bias as its kernels read them
@@ -407,9 +425,6 @@ type unit struct {
 
 func (u *unit) forward(m *ConvModel, x *act, n int) *act {
 	z := u.z.vals(n)
-	if m.first { // the parameters change between batches only
-		u.conv.Prepare(m.param(u.w), m.param(u.bias), x.h, x.w, u.prep)
-	}
 	u.conv.Forward(m.BLAS, x.vals(n), n, x.h, x.w, m.param(u.w), m.param(u.bias), u.prep, z, m.col[:u.conv.ColSize(x.h, x.w)])
 	switch {
 	case u.gamma >= 0 && u.relu:
@@ -435,9 +450,6 @@ func (u *unit) backward(m *ConvModel, x *act, n int, dx []float32) {
 		dz = u.z.grads(n)
 		h, w := u.z.h, u.z.w
 		u.norm.PassBackward(u.z.vals(n), n, h, w, m.param(u.gamma), u.stats[:u.norm.StatsSize(n, h, w)], y, dy, dz, u.sums)
-		if m.last {
-			u.norm.Flush(u.sums, h, w, m.grad(u.gamma), m.grad(u.beta))
-		}
 	} else if u.relu {
 		vec.ReluBackward(u.y.vals(n), dy, dy)
 	}
