@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
 	"testing"
 
@@ -298,10 +299,17 @@ func TestConvTrains(t *testing.T) {
 			cfg.Epochs = 5
 			cfg.Optim = OptimConfig{Kind: "adam", Beta1: 0.9, Beta2: 0.999, Eps: 1e-8}
 			cfg.Schedule = Schedule{LR: 0.01, Kind: "constant"}
+			// A conv net trains with a spare P (see holdSpareP), given back at the end.
+			base, during := runtime.GOMAXPROCS(0), 0
+			cfg.Progress = func(Progress) { during = runtime.GOMAXPROCS(0) }
 			res, err := Train(context.Background(), cfg, d.Train, d.Test)
 			if err != nil {
 				t.Fatal(err)
 			}
+			if after := runtime.GOMAXPROCS(0); during != base+1 || after != base {
+				t.Errorf("GOMAXPROCS %d before training, %d during, %d after; want %d, %d, %d", base, during, after, base, base+1, base)
+			}
+			cfg.Progress = nil
 			first, last := res.Metrics[0], res.Metrics[len(res.Metrics)-1]
 			if last.TestAcc < 0.8 || last.TestLoss >= first.TestLoss {
 				t.Errorf("test accuracy %.3f (want ≥ 0.8), loss %.3f → %.3f", last.TestAcc, first.TestLoss, last.TestLoss)

@@ -151,6 +151,9 @@ func Train(ctx context.Context, cfg TrainConfig, train, test *data.Set) (*TrainR
 	// With two threads or more, the parts of a step (and the chunks of the per-epoch
 	// evaluation) run side by side, each with its share of the threads for its GEMMs: a
 	// handle of its own, so the caller's is left as it was.
+	if cfg.Arch.Conv() {
+		defer holdSpareP()()
+	}
 	var helper *crew
 	if threads := b.Threads(); threads >= stepParts {
 		b = b.WithThreads(threads / stepParts)
@@ -323,6 +326,9 @@ func evaluate(ctx context.Context, net *Network, s *data.Set, limit int, b blas.
 	}
 	if n == 0 {
 		return math.NaN(), math.NaN(), nil
+	}
+	if net.Arch.Conv() {
+		defer holdSpareP()()
 	}
 	chunk := evalChunk(net.Arch)
 	chunks := (n + chunk - 1) / chunk
