@@ -24,6 +24,8 @@ import (
 // spare P is enough whatever the number of networks training: holds nest, the first raises
 // GOMAXPROCS and the last puts it back. Go code that runs meanwhile (data loading,
 // progress, other nodes' planning) may use the extra P too, which at worst shares a core.
+// Once set, GOMAXPROCS no longer follows changes of the cgroup's CPU limit (Go's default);
+// a modulo process, or a Slurm job's, keeps the limit it started with.
 var spare struct {
 	mu    sync.Mutex
 	holds int

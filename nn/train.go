@@ -148,12 +148,12 @@ func Train(ctx context.Context, cfg TrainConfig, train, test *data.Set) (*TrainR
 	if b == nil {
 		b = blas.Default()
 	}
+	if cfg.Arch.Conv() {
+		defer holdSpareP()() // see spare.go
+	}
 	// With two threads or more, the parts of a step (and the chunks of the per-epoch
 	// evaluation) run side by side, each with its share of the threads for its GEMMs: a
 	// handle of its own, so the caller's is left as it was.
-	if cfg.Arch.Conv() {
-		defer holdSpareP()()
-	}
 	var helper *crew
 	if threads := b.Threads(); threads >= stepParts {
 		b = b.WithThreads(threads / stepParts)
@@ -328,7 +328,7 @@ func evaluate(ctx context.Context, net *Network, s *data.Set, limit int, b blas.
 		return math.NaN(), math.NaN(), nil
 	}
 	if net.Arch.Conv() {
-		defer holdSpareP()()
+		defer holdSpareP()() // see spare.go
 	}
 	chunk := evalChunk(net.Arch)
 	chunks := (n + chunk - 1) / chunk
