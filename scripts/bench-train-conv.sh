@@ -20,8 +20,9 @@
 #
 # Usage: scripts/bench-train-conv.sh   (or make bench-train; PYTHON=... picks the interpreter,
 #        BENCH_CONV_MODELS="resnet20 vgg11" the networks, BENCH_CONV_ROUNDS=N the rounds: the
-#        sides alternate and each figure is the fastest of its N; an epoch takes a minute or
-#        two, and on a shared host one round's marginal epoch is only as good as its quiet)
+#        sides alternate and each figure is the fastest of its N, each round's own ratio printed
+#        too; an epoch takes a minute or two, and on a shared host one round's marginal epoch is
+#        only as good as its quiet)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/torch-env.sh
@@ -113,6 +114,12 @@ HCL
   m1=$(lmin "$m1s") m2=$(lmin "$m2s") i_sec=$(lmin "$i_secs") t_sec=$(lmin "$t_secs")
   m_sec=$(awk "BEGIN { printf \"%.3f\", $m2 - $m1 }")
   echo "== $model: marginal epoch (fastest runs of $rounds) $m2 s - $m1 s = $m_sec s; in-process$i_secs s; PyTorch$t_secs s"
+  # Each round's own ratio, its two sides minutes apart: on a shared host whose load drifts,
+  # the fastest runs of the two sides may come from different rounds.
+  echo "== $model: round by round, PyTorch / modulo run: $(awk -v a="$m1s" -v b="$m2s" -v t="$t_secs" 'BEGIN {
+    n = split(a, m1, " "); split(b, m2, " "); split(t, ts, " ")
+    for (i = 1; i <= n; i++) printf "%s%.2fx (%.1f / %.1f s)", (i > 1 ? ", " : ""), ts[i] / (m2[i] - m1[i]), ts[i], m2[i] - m1[i]
+  }')"
   rows+=("$model $m_sec $i_sec $((m_kb / 1024)) $t_sec $t_mb $gflop")
 done
 
