@@ -287,8 +287,14 @@ func (b *builder) pool(x *act) *maxPool {
 // Forward computes the logits of the rows images of x (rows×C×H×W) and returns them
 // (rows×Output, valid until the next call). It panics if rows exceeds the model's batch.
 func (m *ConvModel) Forward(x []float32, rows int) []float32 {
-	m.checkRows(x, rows)
 	m.prepare()
+	return m.forwardPrepared(x, rows)
+}
+
+// forwardPrepared is Forward on the weights as the last prepare laid them out for the
+// kernels: for a run of batches through weights that do not change meanwhile.
+func (m *ConvModel) forwardPrepared(x []float32, rows int) []float32 {
+	m.checkRows(x, rows)
 	for r0 := 0; r0 < rows; r0 += m.Pass {
 		m.forwardPass(x, r0, min(m.Pass, rows-r0))
 	}

@@ -346,10 +346,18 @@ func evaluate(ctx context.Context, net *Network, s *data.Set, limit int, b blas.
 		} else {
 			m = NewForwarder(net, min(chunk, n), b)
 		}
+		forward := m.Forward
+		if cm, ok := m.(*ConvModel); ok {
+			// The weights stay as they are while evaluate runs: a conv model lays them out
+			// for its kernels once, not at every chunk (for VGG-11 in chunks of 50 images
+			// that was 7% of an evaluation).
+			cm.prepare()
+			forward = cm.forwardPrepared
+		}
 		for c := int(next.Add(1) - 1); c < chunks && ctx.Err() == nil; c = int(next.Add(1) - 1) {
 			lo := c * chunk
 			rows := min(chunk, n-lo)
-			logits := m.Forward(s.X[lo*s.D:(lo+rows)*s.D], rows)
+			logits := forward(s.X[lo*s.D:(lo+rows)*s.D], rows)
 			l, k := SoftmaxCrossEntropy(logits, s.Y[lo:lo+rows], rows, net.Arch.Output, nil)
 			losses[c], corrects[c] = l*float64(rows), k
 		}
