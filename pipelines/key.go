@@ -26,6 +26,11 @@ func actionKey(kind *stages.Kind, cfg cty.Value, files []stages.File) *artifacts
 	k := artifacts.NewKey(Salt)
 	k.Add("stage", kind.Name)
 	k.Add("version", strconv.Itoa(kind.Version))
+	if kind.Numerics != nil {
+		if n := kind.Numerics(cfg); n != "" {
+			k.Add("numerics", n)
+		}
+	}
 	cfg = kind.Schema.WithoutNewNulls(cfg)
 	names := make([]string, 0)
 	for name := range cfg.Type().AttributeTypes() {

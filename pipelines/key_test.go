@@ -45,6 +45,34 @@ func TestNewNullAttributesLeaveKeysAlone(t *testing.T) {
 	}
 }
 
+// TestNumericsScopeTheKey: a kind's Numerics revision enters the key of the configurations
+// that name one and leaves the others' keys as they were without the hook.
+func TestNumericsScopeTheKey(t *testing.T) {
+	schema := stages.Schema{Attributes: []stages.Attribute{{Name: "model", Type: cty.String}}}
+	plain := &stages.Kind{Name: "k", Version: 1, Schema: schema}
+	revision := "conv-1"
+	scoped := &stages.Kind{Name: "k", Version: 1, Schema: schema, Numerics: func(cfg cty.Value) string {
+		if cfg.GetAttr("model").AsString() == "conv" {
+			return revision
+		}
+		return ""
+	}}
+	cfg := func(model string) cty.Value {
+		return schema.Config(map[string]cty.Value{"model": cty.StringVal(model)})
+	}
+	if got, want := actionKey(scoped, cfg("mlp"), nil).ID(), actionKey(plain, cfg("mlp"), nil).ID(); got != want {
+		t.Errorf("a configuration without a revision changed its key: %s, want %s", got, want)
+	}
+	first := actionKey(scoped, cfg("conv"), nil).ID()
+	if first == actionKey(plain, cfg("conv"), nil).ID() {
+		t.Error("a revision left the key as it was")
+	}
+	revision = "conv-2"
+	if actionKey(scoped, cfg("conv"), nil).ID() == first {
+		t.Error("bumping the revision left the key as it was")
+	}
+}
+
 // TestNumberOutputsReadAsCtyJSON checks that outputValue's shortcut for numbers gives what
 // ctyjson gives, and leaves what is not a plain literal to ctyjson.
 func TestNumberOutputsReadAsCtyJSON(t *testing.T) {

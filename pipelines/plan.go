@@ -358,6 +358,8 @@ func diffKeys(old, new []artifacts.KeyLine) []string {
 			out = append(out, "modulo's key format changed")
 		case label == "version":
 			out = append(out, fmt.Sprintf("stage version changed: %s → %s", o, nv))
+		case label == "numerics":
+			out = append(out, fmt.Sprintf("numerical kernels changed: %s → %s", orNone(o, inOld), orNone(nv, inNew)))
 		case label == "stage":
 			out = append(out, fmt.Sprintf("stage kind changed: %s → %s", o, nv))
 		case strings.HasPrefix(label, "file."):
@@ -376,6 +378,14 @@ func diffKeys(old, new []artifacts.KeyLine) []string {
 		out = []string{"key changed"}
 	}
 	return out
+}
+
+// orNone is a key line's value, or "none" where the key has no such line.
+func orNone(v string, in bool) string {
+	if !in {
+		return "none"
+	}
+	return v
 }
 
 func short(s string) string {

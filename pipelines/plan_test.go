@@ -38,6 +38,7 @@ func TestDiffKeys(t *testing.T) {
 		{with("attr.seed", "3"), "attribute seed added: 3"},
 		{with("attr.epochs", ""), "attribute epochs removed"},
 		{with("salt", "modulo-key-0"), "modulo's key format changed"},
+		{with("numerics", "conv-2"), "numerical kernels changed: none → conv-2"},
 		{base, "key changed"},
 	}
 	for _, tt := range tests {

@@ -15,7 +15,8 @@ import (
 // Kind is one stage kind, such as train or match. Its zero Cost means one worker slot.
 //
 // Version must be bumped by any change that alters the outputs for the same inputs: the version
-// enters every action key, so a bump invalidates exactly this kind's cached results.
+// enters every action key, so a bump invalidates exactly this kind's cached results (or, for
+// a change to one family of models' kernels, the revision Numerics names).
 type Kind struct {
 	Name    string
 	Version int
@@ -85,6 +86,13 @@ type Kind struct {
 	// references to it mean, are known before anything is evaluated.
 	Declares       string
 	DeclaredOutput func(name string, decl cty.Value) (OutputSpec, error)
+
+	// Numerics, if set, names the revision of the numerical kernels a run of cfg (wholly
+	// known) computes with, when they are not those of every configuration: a change that
+	// alters the rounding of one family of models (the convolution kernels) bumps that
+	// revision instead of Version, so that it invalidates the cached results of those models
+	// only, not the hours of training of the others. An empty name adds nothing to the key.
+	Numerics func(cfg cty.Value) string
 
 	// Run computes the outputs. It must be deterministic in cfg and the bytes of its inputs,
 	// honour ctx cancellation, and return every output named in Outputs.

@@ -114,16 +114,22 @@ func golden(t *testing.T, k *stages.Kind, name string, cfg cty.Value, inputs map
 	}
 	path := filepath.Join("testdata", "golden", k.Name+".txt")
 	recorded := readGolden(t, path)
-	key := strconv.Itoa(k.Version) + " " + name
+	version := strconv.Itoa(k.Version)
+	if k.Numerics != nil {
+		if n := k.Numerics(cfg); n != "" {
+			version += "/" + n // the revision enters the key as the version does
+		}
+	}
+	key := version + " " + name
 	want, ok := recorded[key]
 	switch {
 	case os.Getenv(UpdateEnv) == "1":
 		recorded[key] = got
 		writeGolden(t, path, recorded)
 	case !ok:
-		t.Fatalf("%s: no golden digest for version %d case %q in %s; run the tests with MODULO_UPDATE_GOLDEN=1 to record %s", k.Name, k.Version, name, path, got)
+		t.Fatalf("%s: no golden digest for version %s case %q in %s; run the tests with MODULO_UPDATE_GOLDEN=1 to record %s", k.Name, version, name, path, got)
 	case want != got:
-		t.Fatalf("%s version %d case %q: outputs changed (digest %s, recorded %s) but the version did not. Bump %s's Version, then record the new digest with MODULO_UPDATE_GOLDEN=1.", k.Name, k.Version, name, got, want, k.Name)
+		t.Fatalf("%s version %s case %q: outputs changed (digest %s, recorded %s) but the version did not. Bump %s's Version (or the numerics revision its configuration names), then record the new digest with MODULO_UPDATE_GOLDEN=1.", k.Name, version, name, got, want, k.Name)
 	}
 }
 
