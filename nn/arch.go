@@ -59,6 +59,19 @@ const (
 // Conv reports whether a is a convolutional kind, which takes images.
 func (a Arch) Conv() bool { return a.Kind == "vgg" || a.Kind == "resnet" }
 
+// numerics holds, per model kind, the revision of the kernels its networks compute with
+// (package conv and the conv models' passes), for the kinds whose kernels have changed the
+// bits they compute since the first: bump a kind's revision with any such change, so that
+// the cached results of its networks, and only theirs, are computed again. History:
+// resnet conv-2, the 3×3 convolutions of stride 2 on the direct kernels (the forward pass
+// and the weight gradient), not on im2col and the GEMM.
+var numerics = map[string]string{"resnet": "conv-2"}
+
+// NumericsOf is the revision of the kernels a network of kind computes with (see
+// stages.Kind.Numerics); none for a kind whose kernels change with the stage kinds'
+// versions (an MLP) or have not changed since the first (VGG).
+func NumericsOf(kind string) string { return numerics[kind] }
+
 // Validate reports what is wrong with a, if anything, in words a user can act on.
 func (a Arch) Validate() error {
 	if !slices.Contains(Kinds, a.Kind) {

@@ -6,7 +6,9 @@
 // is available, on direct kernels in C (kernels.h): each tile of output channels × positions
 // is held in vector registers while the input channels stream past, and the backward pass
 // is the same kernel on the flipped, transposed weight plus a tile of weight-gradient dot
-// products. Other convolutions are computed per image as one GEMM on the tuned BLAS: the
+// products. A 3×3 convolution of stride 2 (ResNet's first of a stage) runs its forward pass
+// and weight gradient on the same kernels, at every other position, and its input gradient
+// on the GEMM. Other convolutions are computed per image as one GEMM on the tuned BLAS: the
 // image is unfolded into columns (im2col: (c·k·k) × (oh·ow)), the weight (out × c·k·k,
 // PyTorch's out×in×k×k flattened) multiplies them, and the backward pass folds the
 // columns' gradient back (col2im). The order of every sum is fixed by the shapes alone, so
@@ -25,8 +27,8 @@ import (
 )
 
 // GradGroup is how many images a direct kernel's weight gradient sums before it adds them
-// to the gradient. A batch run in passes of a multiple of it gets the weight gradient of
-// one pass, to the bit; the other convolutions add theirs image by image.
+// to the gradient (stride 1 or 2). A batch run in passes of a multiple of it gets the weight
+// gradient of one pass, to the bit; the other convolutions add theirs image by image.
 const GradGroup = 8
 
 // ErrShape is the panic value of a call whose slices do not match the shapes it was given.
@@ -62,6 +64,9 @@ func (c Conv2D) ColSize(h, w int) int {
 		return direct3Size(c.In, c.Out, h, w)
 	}
 	oh, ow := c.OutSize(h, w)
+	if c.direct2() {
+		return max(direct3s2Size(c.In, c.Out, h, w), c.In*c.K*c.K*oh*ow)
+	}
 	return c.In * c.K * c.K * oh * ow
 }
 
@@ -70,6 +75,9 @@ func (c Conv2D) ColSize(h, w int) int {
 func (c Conv2D) PrepSize(h, w int) int {
 	if c.direct() {
 		return direct3PrepSize(c.In, c.Out, h, w)
+	}
+	if c.direct2() {
+		return direct3s2PrepSize(c.In, c.Out)
 	}
 	return 0
 }
@@ -86,6 +94,9 @@ func (c Conv2D) Prepare(weight, bias []float32, h, w int, prep []float32) {
 	if c.direct() {
 		conv3Prepare(c.In, c.Out, h, w, weight, bias, prep)
 	}
+	if c.direct2() {
+		conv3s2Prepare(c.In, c.Out, weight, bias, prep)
+	}
 }
 
 // pointwise says whether c's columns are its input (a 1×1 convolution of stride 1).
@@ -93,6 +104,10 @@ func (c Conv2D) pointwise() bool { return c.K == 1 && c.Stride == 1 && c.Pad == 
 
 // direct says whether c runs on the direct 3×3 kernels.
 func (c Conv2D) direct() bool { return direct3 && c.K == 3 && c.Stride == 1 && c.Pad == 1 }
+
+// direct2 says whether c is a 3×3 convolution of stride 2 whose forward pass and weight
+// gradient run on the direct kernels.
+func (c Conv2D) direct2() bool { return direct3 && c.K == 3 && c.Stride == 2 && c.Pad == 1 }
 
 // Forward computes y = conv(x) + bias for n images of In×h×w. weight is Out×In×K×K, bias
 // has Out elements (nil: none), prep their layouts (Prepare), y is n×Out×oh×ow and col a
@@ -106,6 +121,10 @@ func (c Conv2D) Forward(b blas.Impl, x []float32, n, h, w int, weight, bias, pre
 	}
 	if c.direct() {
 		conv3Forward(x, n, c.In, h, w, c.Out, weight, bias, prep, y, col)
+		return
+	}
+	if c.direct2() {
+		conv3s2Forward(x, n, c.In, h, w, c.Out, bias, prep, y, col)
 		return
 	}
 	in, out := c.In*h*w, c.Out*oh*ow
@@ -147,6 +166,16 @@ func (c Conv2D) Backward(b blas.Impl, x []float32, n, h, w int, weight, prep, dy
 		return
 	}
 	in, out := c.In*h*w, c.Out*oh*ow
+	if c.direct2() {
+		conv3s2Grads(x, n, c.In, h, w, c.Out, dy, dweight, dbias, col)
+		if dx != nil {
+			for i := range n {
+				b.Sgemm(true, false, kk, oh*ow, c.Out, 1, weight, kk, dy[i*out:(i+1)*out], oh*ow, 0, col[:kk*oh*ow], oh*ow)
+				c.col2im(col[:kk*oh*ow], h, w, dx[i*in:(i+1)*in])
+			}
+		}
+		return
+	}
 	pointwise := c.pointwise()
 	for i := range n {
 		dyi := dy[i*out : (i+1)*out]

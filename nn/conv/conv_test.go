@@ -78,6 +78,8 @@ var convCases = []struct {
 	{Conv2D{In: 19, Out: 9, K: 3, Stride: 1, Pad: 1}, 1, 3, 5},
 	{Conv2D{In: 3, Out: 5, K: 3, Stride: 2, Pad: 1}, 3, 15, 15},
 	{Conv2D{In: 3, Out: 4, K: 3, Stride: 2, Pad: 1}, 1, 7, 7},
+	{Conv2D{In: 17, Out: 3, K: 3, Stride: 2, Pad: 1}, 1, 5, 5}, // stride 2: fewer output channels than a vector
+	{Conv2D{In: 4, Out: 33, K: 3, Stride: 2, Pad: 1}, 9, 6, 5}, // stride 2: two vectors of output channels and one lane, more than a group
 	{Conv2D{In: 5, Out: 3, K: 1, Stride: 1, Pad: 0}, 3, 7, 7},
 	{Conv2D{In: 3, Out: 4, K: 1, Stride: 2, Pad: 0}, 1, 15, 15},
 	{Conv2D{In: 3, Out: 5, K: 3, Stride: 1, Pad: 1}, 11, 3, 4}, // more than a group of images

@@ -239,18 +239,10 @@ TARGET static inline __attribute__((always_inline)) void FN(fwdw)(const float *x
 }
 #endif
 
-TARGET static void FN(fwdo)(const float *xp, int c_in, int ps, const int *base, int hw, int wp, const float *wr, int op,
-	const float *bias, float *y, int c_out) {
-#if VL == 16
-	// The widths of VGG's and ResNet's planes on 32×32 inputs.
-	switch (wp - 2) {
-	case 32: if (hw % 16 == 0) { FN(fwdw)(xp, c_in, ps, 32, wr, op, bias, y, hw, c_out, 8, 16); return; } break;
-	case 16: if (hw % 16 == 0) { FN(fwdw)(xp, c_in, ps, 16, wr, op, bias, y, hw, c_out, 8, 16); return; } break;
-	case 8: if (hw % 16 == 0) { FN(fwdw)(xp, c_in, ps, 8, wr, op, bias, y, hw, c_out, 8, 16); return; } break;
-	case 4: if (hw % 16 == 0) { FN(fwdw)(xp, c_in, ps, 4, wr, op, bias, y, hw, c_out, 8, 16); return; } break;
-	case 2: if (hw % 4 == 0) { FN(fwdw)(xp, c_in, ps, 2, wr, op, bias, y, hw, c_out, 4, 4); return; } break;
-	}
-#endif
+// fwdo_any is fwdo on any positions: base[p], p < hw, is output p's window in the padded
+// plane (its top left tap), whatever the stride.
+TARGET static void FN(fwdo_any)(const float *xp, int c_in, int ps, const int *base, int hw, int wp, const float *wr,
+	int op, const float *bias, float *y, int c_out) {
 	for (int o0 = 0; o0 < c_out;) {
 		if (c_out - o0 > VL) {
 			int p0 = 0;
@@ -266,6 +258,21 @@ TARGET static void FN(fwdo)(const float *xp, int c_in, int ps, const int *base, 
 			o0 += VL;
 		}
 	}
+}
+
+TARGET static void FN(fwdo)(const float *xp, int c_in, int ps, const int *base, int hw, int wp, const float *wr, int op,
+	const float *bias, float *y, int c_out) {
+#if VL == 16
+	// The widths of VGG's and ResNet's planes on 32×32 inputs.
+	switch (wp - 2) {
+	case 32: if (hw % 16 == 0) { FN(fwdw)(xp, c_in, ps, 32, wr, op, bias, y, hw, c_out, 8, 16); return; } break;
+	case 16: if (hw % 16 == 0) { FN(fwdw)(xp, c_in, ps, 16, wr, op, bias, y, hw, c_out, 8, 16); return; } break;
+	case 8: if (hw % 16 == 0) { FN(fwdw)(xp, c_in, ps, 8, wr, op, bias, y, hw, c_out, 8, 16); return; } break;
+	case 4: if (hw % 16 == 0) { FN(fwdw)(xp, c_in, ps, 4, wr, op, bias, y, hw, c_out, 8, 16); return; } break;
+	case 2: if (hw % 4 == 0) { FN(fwdw)(xp, c_in, ps, 2, wr, op, bias, y, hw, c_out, 4, 4); return; } break;
+	}
+#endif
+	FN(fwdo_any)(xp, c_in, ps, base, hw, wp, wr, op, bias, y, c_out);
 }
 
 // wgto_tile adds to dw[o][c][k], for OV vectors of output channels from o0, the sum over g
@@ -354,6 +361,20 @@ TARGET static inline __attribute__((always_inline)) void FN(wgtr_tile)(const flo
 	for (int ov = 0; ov < OV; ov++)
 #pragma GCC unroll 9
 		for (int k = 0; k < 9; k++) FN(add_tap)(acc[ov][k], dw + ((size_t)(o0 + ov * VL) * c_in + c) * 9 + k, c_in * 9, c_out - (o0 + ov * VL));
+}
+
+// wgto_any is wgto on any positions (base as fwdo_any's), with no skipped taps.
+TARGET static void FN(wgto_any)(const float *xp, int g, int c_in, int ps, const int *base, int hw, int wp,
+	const float *dyt, int op, int c_out, float *dw) {
+	for (int o0 = 0; o0 < c_out;) {
+		if (WOV == 2 && c_out - o0 > VL) {
+			for (int c = 0; c < c_in; c++) FN(wgto_tile)(xp, g, c_in, ps, base, hw, wp, dyt, op, c_out, dw, o0, c, 2);
+			o0 += 2 * VL;
+		} else {
+			for (int c = 0; c < c_in; c++) FN(wgto_tile)(xp, g, c_in, ps, base, hw, wp, dyt, op, c_out, dw, o0, c, 1);
+			o0 += VL;
+		}
+	}
 }
 
 TARGET static void FN(wgto)(const float *xp, int g, int c_in, int ps, const int *base, int hw, int wp,

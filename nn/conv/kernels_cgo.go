@@ -93,6 +93,22 @@ static void wgto(const float *xp, int g, int c_in, int ps, const int *base, int 
 	}
 }
 
+static void fwdo_any(const float *xp, int c_in, int ps, const int *base, int hw, int wp, const float *wr, int op, const float *bias, float *y, int c_out) {
+	switch (isa()) {
+	case 2: fwdo_any_avx512(xp, c_in, ps, base, hw, wp, wr, op, bias, y, c_out); break;
+	case 1: fwdo_any_avx2(xp, c_in, ps, base, hw, wp, wr, op, bias, y, c_out); break;
+	default: fwdo_any_sse(xp, c_in, ps, base, hw, wp, wr, op, bias, y, c_out);
+	}
+}
+
+static void wgto_any(const float *xp, int g, int c_in, int ps, const int *base, int hw, int wp, const float *dyt, int op, int c_out, float *dw) {
+	switch (isa()) {
+	case 2: wgto_any_avx512(xp, g, c_in, ps, base, hw, wp, dyt, op, c_out, dw); break;
+	case 1: wgto_any_avx2(xp, g, c_in, ps, base, hw, wp, dyt, op, c_out, dw); break;
+	default: wgto_any_sse(xp, g, c_in, ps, base, hw, wp, dyt, op, c_out, dw);
+	}
+}
+
 static int round16(int v) { return (v + 15) / 16 * 16; }
 
 // pad writes c planes of h×w to padded planes of ps.
@@ -300,6 +316,67 @@ static void c_conv3_backward(const float *x, int n, int c_in, int h, int w, int 
 			}
 		}
 		wgto(xpg, g, c_in, ps, base, hw, wp, dyt, op, c_out, dw);
+	}
+}
+
+// The 3×3 convolutions of stride 2 and padding 1 (the first of ResNet's stages 2 and 3):
+// outputs oh×ow = ((h−1)/2+1)×((w−1)/2+1), output (oy, ox) reading the padded plane from
+// 2·oy·wp + 2·ox. The forward pass and the weight gradient are fwdo's and wgto's tiles on
+// those positions; the input gradient is the GEMM's (conv.go).
+
+// positions2 writes to base the windows of an h×w image's stride-2 outputs.
+static int *positions2(int h, int w, float *at) {
+	int *base = (int *)at, oh = (h - 1) / 2 + 1, ow = (w - 1) / 2 + 1;
+	for (int y = 0; y < oh; y++)
+		for (int x = 0; x < ow; x++) base[y * ow + x] = 2 * y * (w + 2) + 2 * x;
+	return base;
+}
+
+static size_t c_prep2_size(int c_in, int c_out) { return (size_t)9 * c_in * round16(c_out) + round16(c_out); }
+
+// c_conv3s2_prepare writes fwdo's layout of the weight and the bias (c_conv3_prepare's wr).
+static void c_conv3s2_prepare(const float *wt, const float *bias, int c_in, int c_out, float *prep) {
+	int op = round16(c_out);
+	memset(prep, 0, c_prep2_size(c_in, c_out) * sizeof(float));
+	float *wr = prep, *bp = wr + (size_t)9 * c_in * op;
+	for (int c = 0; c < c_in; c++)
+		for (int k = 0; k < 9; k++)
+			for (int o = 0; o < c_out; o++) wr[((size_t)c * 9 + k) * op + o] = wt[((size_t)o * c_in + c) * 9 + k];
+	if (bias) memcpy(bp, bias, (size_t)c_out * sizeof(float));
+}
+
+static void c_conv3s2_forward(const float *x, int n, int c_in, int h, int w, int c_out, const float *bias, const float *prep,
+	float *y, float *scratch) {
+	int wp = w + 2, ps = round16((h + 2) * wp + 32), hw = h * w, ohw = ((h - 1) / 2 + 1) * ((w - 1) / 2 + 1);
+	int op = round16(c_out);
+	const float *wr = prep, *bp = wr + (size_t)9 * c_in * op;
+	float *xp = scratch;
+	int *base = positions2(h, w, xp + (size_t)c_in * ps);
+	for (int i = 0; i < n; i++) {
+		pad(x + (size_t)i * c_in * hw, c_in, h, w, xp, ps);
+		fwdo_any(xp, c_in, ps, base, ohw, wp, wr, op, bias ? bp : NULL, y + (size_t)i * c_out * ohw, c_out);
+	}
+}
+
+// c_conv3s2_grads adds the weight gradient, summed over groups of GROUP images as
+// c_conv3_backward sums it, and the bias's.
+static void c_conv3s2_grads(const float *x, int n, int c_in, int h, int w, int c_out, const float *dy, float *dw, float *db,
+	float *scratch) {
+	int wp = w + 2, ps = round16((h + 2) * wp + 32), hw = h * w, ohw = ((h - 1) / 2 + 1) * ((w - 1) / 2 + 1);
+	int op = round16(c_out);
+	float *xpg = scratch, *dyt = xpg + (size_t)GROUP * c_in * ps;
+	int *base = positions2(h, w, dyt + (size_t)GROUP * ohw * op);
+	if (op != c_out) memset(dyt, 0, (size_t)GROUP * ohw * op * sizeof(float));
+	for (int i0 = 0; i0 < n; i0 += GROUP) {
+		int g = n - i0 < GROUP ? n - i0 : GROUP;
+		for (int j = 0; j < g; j++) {
+			int i = i0 + j;
+			pad(x + (size_t)i * c_in * hw, c_in, h, w, xpg + (size_t)j * c_in * ps, ps);
+			float *dt = dyt + (size_t)j * ohw * op;
+			transpose(dy + (size_t)i * c_out * ohw, c_out, ohw, dt, op);
+			if (db) sum_rows(dt, ohw, op, c_out, db);
+		}
+		wgto_any(xpg, g, c_in, ps, base, ohw, wp, dyt, op, c_out, dw);
 	}
 }
 
@@ -674,6 +751,35 @@ func conv3Backward(x []float32, n, in, h, w, out int, prep, dy, dx, dweight, dbi
 		return
 	}
 	C.c_conv3_backward(ptr(x), C.int(n), C.int(in), C.int(h), C.int(w), C.int(out), ptr(prep), ptr(dy), ptr(dx), ptr(dweight), ptr(dbias), ptr(scratch))
+}
+
+// direct3s2Size is the scratch conv3s2Forward and conv3s2Grads need.
+func direct3s2Size(in, out, h, w int) int {
+	wp := w + 2
+	ps := ((h+2)*wp + 32 + 15) / 16 * 16
+	op := (out + 15) / 16 * 16
+	ohw := ((h-1)/2 + 1) * ((w-1)/2 + 1)
+	return max(in*ps+ohw, C.GROUP*(in*ps+ohw*op)+ohw)
+}
+
+func direct3s2PrepSize(in, out int) int { return int(C.c_prep2_size(C.int(in), C.int(out))) }
+
+func conv3s2Prepare(in, out int, weight, bias, prep []float32) {
+	C.c_conv3s2_prepare(ptr(weight), ptr(bias), C.int(in), C.int(out), ptr(prep))
+}
+
+func conv3s2Forward(x []float32, n, in, h, w, out int, bias, prep, y, scratch []float32) {
+	if n == 0 {
+		return
+	}
+	C.c_conv3s2_forward(ptr(x), C.int(n), C.int(in), C.int(h), C.int(w), C.int(out), ptr(bias), ptr(prep), ptr(y), ptr(scratch))
+}
+
+func conv3s2Grads(x []float32, n, in, h, w, out int, dy, dweight, dbias, scratch []float32) {
+	if n == 0 {
+		return
+	}
+	C.c_conv3s2_grads(ptr(x), C.int(n), C.int(in), C.int(h), C.int(w), C.int(out), ptr(dy), ptr(dweight), ptr(dbias), ptr(scratch))
 }
 
 func (c Conv2D) im2col(img []float32, h, w int, col []float32) {

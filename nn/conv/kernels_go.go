@@ -4,7 +4,7 @@ package conv
 
 import "math"
 
-// Without cgo the 3×3 stride-1 convolutions stay on im2col and the GEMM, and the other
+// Without cgo the 3×3 convolutions stay on im2col and the GEMM, and the other
 // kernels are these loops.
 const direct3 = false
 
@@ -21,6 +21,22 @@ func conv3Forward(x []float32, n, in, h, w, out int, weight, bias, prep, y, scra
 }
 
 func conv3Backward(x []float32, n, in, h, w, out int, prep, dy, dx, dweight, dbias, scratch []float32) {
+	panic("conv: no direct kernels without cgo")
+}
+
+func direct3s2Size(in, out, h, w int) int { return 0 }
+
+func direct3s2PrepSize(in, out int) int { return 0 }
+
+func conv3s2Prepare(in, out int, weight, bias, prep []float32) {
+	panic("conv: no direct kernels without cgo")
+}
+
+func conv3s2Forward(x []float32, n, in, h, w, out int, bias, prep, y, scratch []float32) {
+	panic("conv: no direct kernels without cgo")
+}
+
+func conv3s2Grads(x []float32, n, in, h, w, out int, dy, dweight, dbias, scratch []float32) {
 	panic("conv: no direct kernels without cgo")
 }
 

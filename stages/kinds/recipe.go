@@ -26,6 +26,10 @@ type recipeDoc struct {
 	Data   artifacts.OutputID `json:"data"`
 	Type   json.RawMessage    `json:"type"`
 	Config json.RawMessage    `json:"config"`
+	// Numerics is the revision of the kernels the run trained with (nn.NumericsOf), so that
+	// a prune node of a conv net is keyed again when they change; none for an MLP, whose
+	// recipe keeps its bytes.
+	Numerics string `json:"numerics,omitempty"`
 	recipeSteps
 }
 
@@ -65,7 +69,7 @@ func encodeRecipe(cfg cty.Value, data *stages.Ref, tc nn.TrainConfig, spe int) (
 	if steps.Checkpoints == nil {
 		steps.Checkpoints = []int{}
 	}
-	b, err := json.Marshal(recipeDoc{Data: data.ID, Type: tj, Config: vj, recipeSteps: steps})
+	b, err := json.Marshal(recipeDoc{Data: data.ID, Type: tj, Config: vj, Numerics: nn.NumericsOf(tc.Arch.Kind), recipeSteps: steps})
 	if err != nil {
 		return stages.Artifact{}, err
 	}

@@ -222,8 +222,22 @@ func init() {
 		Validate: validateTrain,
 		Expect:   expectTrain,
 		Cost:     threadsCost,
+		Numerics: modelNumerics,
 		Run:      runTrain,
 	})
+}
+
+// modelNumerics is the revision of the kernels the model block of cfg trains with.
+func modelNumerics(cfg cty.Value) string {
+	m := cfg.GetAttr("model")
+	if m.IsNull() || !m.IsKnown() {
+		return ""
+	}
+	k := m.GetAttr("kind")
+	if k.IsNull() || !k.IsKnown() {
+		return ""
+	}
+	return nn.NumericsOf(k.AsString())
 }
 
 // threadsCost reads the threads attribute: 0 means every core.
