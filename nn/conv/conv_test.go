@@ -52,6 +52,37 @@ func refConv(c Conv2D, x []float64, n, h, w int, weight, bias []float64) []float
 	return y
 }
 
+// refConvGrad is refConv's derivative in float64: the gradients of L = Σ dy·refConv with
+// respect to x, the weight and the bias, each product of the definition's sum taken once.
+func refConvGrad(c Conv2D, x []float64, n, h, w int, weight, dy []float64) (dx, dw, db []float64) {
+	oh, ow := c.OutSize(h, w)
+	dx, dw, db = make([]float64, len(x)), make([]float64, len(weight)), make([]float64, c.Out)
+	for i := range n {
+		for o := range c.Out {
+			for oy := range oh {
+				for ox := range ow {
+					r := dy[((i*c.Out+o)*oh+oy)*ow+ox]
+					db[o] += r
+					for ch := range c.In {
+						for ky := range c.K {
+							for kx := range c.K {
+								iy, ix := oy*c.Stride+ky-c.Pad, ox*c.Stride+kx-c.Pad
+								if iy < 0 || iy >= h || ix < 0 || ix >= w {
+									continue
+								}
+								k, p := ((o*c.In+ch)*c.K+ky)*c.K+kx, ((i*c.In+ch)*h+iy)*w+ix
+								dw[k] += r * x[p]
+								dx[p] += r * weight[k]
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	return dx, dw, db
+}
+
 func to64(s []float32) []float64 {
 	d := make([]float64, len(s))
 	for i, v := range s {
@@ -156,6 +187,37 @@ func TestConvBackwardFiniteDifferences(t *testing.T) {
 			gradCheck(t, name+" weight", dw, w64, loss)
 			gradCheck(t, name+" bias", db, b64, loss)
 			gradCheck(t, name+" input", dx, x64, loss)
+		}
+	}
+}
+
+// TestConvBackwardMatchesDerivative checks Backward against refConvGrad: what the finite
+// differences check, at the cost of one convolution, for the runs on every instruction
+// set and blocking.
+func TestConvBackwardMatchesDerivative(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, b := range impls() {
+		for _, tc := range convCases {
+			c := tc.c
+			oh, ow := c.OutSize(tc.h, tc.w)
+			x := randSlice(r, tc.n*c.In*tc.h*tc.w)
+			wt := randSlice(r, c.Out*c.In*c.K*c.K)
+			bias := randSlice(r, c.Out)
+			dy := randSlice(r, tc.n*c.Out*oh*ow)
+			dx, dw, db := make([]float32, len(x)), make([]float32, len(wt)), make([]float32, len(bias))
+			c.Backward(b, x, tc.n, tc.h, tc.w, wt, prepared(c, wt, bias, tc.h, tc.w), dy, dx, dw, db, make([]float32, c.ColSize(tc.h, tc.w)))
+			wdx, wdw, wdb := refConvGrad(c, to64(x), tc.n, tc.h, tc.w, to64(wt), to64(dy))
+			for _, g := range []struct {
+				name string
+				got  []float32
+				want []float64
+			}{{"input", dx, wdx}, {"weight", dw, wdw}, {"bias", db, wdb}} {
+				for i := range g.got {
+					if math.Abs(float64(g.got[i])-g.want[i]) > 1e-4*(1+math.Abs(g.want[i])) {
+						t.Fatalf("%s %+v: %s gradient %d = %g, want %g", b.Name(), c, g.name, i, g.got[i], g.want[i])
+					}
+				}
+			}
 		}
 	}
 }
