@@ -1,0 +1,91 @@
+package hugeheap
+
+import (
+	"bufio"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// TestAdviseMarksTheRange checks that the range Advise picks is most of the ballast, in
+// whole huge pages, and that Linux records the advice on it (VmFlags "hg" in smaps).
+func TestAdviseMarksTheRange(t *testing.T) {
+	if _, err := os.Stat("/sys/kernel/mm/transparent_hugepage/enabled"); err != nil {
+		t.Skip("this kernel has no transparent huge pages")
+	}
+	const size = 16 << 20
+	lo, hi := advisable(size)
+	if lo%hugePage != 0 || hi%hugePage != 0 || hi-lo < size-2*hugePage {
+		t.Fatalf("range [%#x, %#x) of a %d-byte ballast: want whole huge pages, at least %d bytes", lo, hi, size, size-2*hugePage)
+	}
+	if err := adviseRange(lo, hi); err != nil {
+		t.Fatalf("madvise: %v", err)
+	}
+	covered := uintptr(0)
+	for _, m := range mappings(t) {
+		if m.hg && m.start < hi && m.end > lo {
+			covered += min(m.end, hi) - max(m.start, lo)
+		}
+	}
+	if covered != hi-lo {
+		t.Fatalf("%d of the %d bytes advised are in mappings marked for huge pages", covered, hi-lo)
+	}
+}
+
+// TestAdviseOffAllocatesNothing: with the Go runtime's own switch against huge pages set,
+// Advise does not even allocate its ballast.
+func TestAdviseOffAllocatesNothing(t *testing.T) {
+	t.Setenv("GODEBUG", "disablethp=1")
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	if err := Advise(64 << 20); err != nil {
+		t.Fatal(err)
+	}
+	runtime.ReadMemStats(&after)
+	if d := after.TotalAlloc - before.TotalAlloc; d >= 1<<20 {
+		t.Fatalf("Advise allocated %d bytes with disablethp=1", d)
+	}
+}
+
+type mapping struct {
+	start, end uintptr
+	hg         bool
+}
+
+// mappings reads the process's mappings and whether each is advised for huge pages.
+func mappings(t *testing.T) []mapping {
+	f, err := os.Open("/proc/self/smaps")
+	if err != nil {
+		t.Skip(err)
+	}
+	defer f.Close()
+	var ms []mapping
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := sc.Text()
+		if flags, ok := strings.CutPrefix(line, "VmFlags:"); ok && len(ms) > 0 {
+			ms[len(ms)-1].hg = strings.Contains(" "+flags+" ", " hg ")
+			continue
+		}
+		fields := strings.Fields(line)
+		if len(fields) < 5 || strings.HasSuffix(fields[0], ":") {
+			continue
+		}
+		a, b, ok := strings.Cut(fields[0], "-")
+		if !ok {
+			continue
+		}
+		s, err1 := strconv.ParseUint(a, 16, 64)
+		e, err2 := strconv.ParseUint(b, 16, 64)
+		if err1 != nil || err2 != nil {
+			continue
+		}
+		ms = append(ms, mapping{start: uintptr(s), end: uintptr(e)})
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return ms
+}
