@@ -21,18 +21,18 @@ func randSlice(r *rand.Rand, n int) []float32 {
 	return s
 }
 
-// refConv is a direct convolution in float64: the definition the GEMM path must match.
-func refConv(c Conv2D, x []float64, n, h, w int, weight, bias []float64) []float64 {
+// eachProduct calls f for every product of the definition of c on n h×w images, in order:
+// output element yi (image, channel, row, column), for the bias with wi = xi = −1, then
+// the terms weight[wi]·x[xi] of its sum (input channel, kernel row, kernel column; taps on
+// the padding are none).
+func eachProduct(c Conv2D, n, h, w int, f func(yi, wi, xi int)) {
 	oh, ow := c.OutSize(h, w)
-	y := make([]float64, n*c.Out*oh*ow)
 	for i := range n {
 		for o := range c.Out {
 			for oy := range oh {
 				for ox := range ow {
-					s := 0.0
-					if bias != nil {
-						s = bias[o]
-					}
+					yi := ((i*c.Out+o)*oh+oy)*ow + ox
+					f(yi, -1, -1)
 					for ch := range c.In {
 						for ky := range c.K {
 							for kx := range c.K {
@@ -40,46 +40,45 @@ func refConv(c Conv2D, x []float64, n, h, w int, weight, bias []float64) []float
 								if iy < 0 || iy >= h || ix < 0 || ix >= w {
 									continue
 								}
-								s += weight[((o*c.In+ch)*c.K+ky)*c.K+kx] * x[((i*c.In+ch)*h+iy)*w+ix]
+								f(yi, ((o*c.In+ch)*c.K+ky)*c.K+kx, ((i*c.In+ch)*h+iy)*w+ix)
 							}
 						}
 					}
-					y[((i*c.Out+o)*oh+oy)*ow+ox] = s
 				}
 			}
 		}
 	}
+}
+
+// refConv is a direct convolution in float64: the definition the kernels must match.
+func refConv(c Conv2D, x []float64, n, h, w int, weight, bias []float64) []float64 {
+	oh, ow := c.OutSize(h, w)
+	y := make([]float64, n*c.Out*oh*ow)
+	per := len(y) / max(n*c.Out, 1) // outputs per channel of an image
+	eachProduct(c, n, h, w, func(yi, wi, xi int) {
+		switch {
+		case wi >= 0:
+			y[yi] += weight[wi] * x[xi]
+		case bias != nil:
+			y[yi] = bias[yi/per%c.Out]
+		}
+	})
 	return y
 }
 
 // refConvGrad is refConv's derivative in float64: the gradients of L = Σ dy·refConv with
 // respect to x, the weight and the bias, each product of the definition's sum taken once.
 func refConvGrad(c Conv2D, x []float64, n, h, w int, weight, dy []float64) (dx, dw, db []float64) {
-	oh, ow := c.OutSize(h, w)
 	dx, dw, db = make([]float64, len(x)), make([]float64, len(weight)), make([]float64, c.Out)
-	for i := range n {
-		for o := range c.Out {
-			for oy := range oh {
-				for ox := range ow {
-					r := dy[((i*c.Out+o)*oh+oy)*ow+ox]
-					db[o] += r
-					for ch := range c.In {
-						for ky := range c.K {
-							for kx := range c.K {
-								iy, ix := oy*c.Stride+ky-c.Pad, ox*c.Stride+kx-c.Pad
-								if iy < 0 || iy >= h || ix < 0 || ix >= w {
-									continue
-								}
-								k, p := ((o*c.In+ch)*c.K+ky)*c.K+kx, ((i*c.In+ch)*h+iy)*w+ix
-								dw[k] += r * x[p]
-								dx[p] += r * weight[k]
-							}
-						}
-					}
-				}
-			}
+	per := len(dy) / max(n*c.Out, 1)
+	eachProduct(c, n, h, w, func(yi, wi, xi int) {
+		if wi < 0 {
+			db[yi/per%c.Out] += dy[yi]
+			return
 		}
-	}
+		dw[wi] += dy[yi] * x[xi]
+		dx[xi] += dy[yi] * weight[wi]
+	})
 	return dx, dw, db
 }
 
@@ -122,16 +121,23 @@ var convCases = []struct {
 	{Conv2D{In: 2, Out: 9, K: 3, Stride: 1, Pad: 1}, 1, 3, 16},
 }
 
+// drawConv draws a case's input, weight, bias and output gradient (or output, its shape).
+func drawConv(r *rand.Rand, c Conv2D, n, h, w int) (x, wt, bias, dy []float32) {
+	oh, ow := c.OutSize(h, w)
+	x = randSlice(r, n*c.In*h*w)
+	wt = randSlice(r, c.Out*c.In*c.K*c.K)
+	bias = randSlice(r, c.Out)
+	dy = randSlice(r, n*c.Out*oh*ow)
+	return x, wt, bias, dy
+}
+
 func TestConvForwardMatchesDefinition(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	for _, b := range impls() {
 		for _, tc := range convCases {
 			c := tc.c
-			oh, ow := c.OutSize(tc.h, tc.w)
-			x := randSlice(r, tc.n*c.In*tc.h*tc.w)
-			wt := randSlice(r, c.Out*c.In*c.K*c.K)
-			bias := randSlice(r, c.Out)
-			y := make([]float32, tc.n*c.Out*oh*ow)
+			x, wt, bias, dy := drawConv(r, c, tc.n, tc.h, tc.w)
+			y := make([]float32, len(dy))
 			c.Forward(b, x, tc.n, tc.h, tc.w, wt, bias, prepared(c, wt, bias, tc.h, tc.w), y, make([]float32, c.ColSize(tc.h, tc.w)))
 			want := refConv(c, to64(x), tc.n, tc.h, tc.w, to64(wt), to64(bias))
 			for i := range y {
@@ -169,11 +175,7 @@ func TestConvBackwardFiniteDifferences(t *testing.T) {
 		for _, tc := range convCases {
 			c := tc.c
 			name := fmt.Sprintf("%s %+v", b.Name(), c)
-			oh, ow := c.OutSize(tc.h, tc.w)
-			x := randSlice(r, tc.n*c.In*tc.h*tc.w)
-			wt := randSlice(r, c.Out*c.In*c.K*c.K)
-			bias := randSlice(r, c.Out)
-			dy := randSlice(r, tc.n*c.Out*oh*ow)
+			x, wt, bias, dy := drawConv(r, c, tc.n, tc.h, tc.w)
 			dx, dw, db := make([]float32, len(x)), make([]float32, len(wt)), make([]float32, len(bias))
 			c.Backward(b, x, tc.n, tc.h, tc.w, wt, prepared(c, wt, bias, tc.h, tc.w), dy, dx, dw, db, make([]float32, c.ColSize(tc.h, tc.w)))
 			x64, w64, b64, r64 := to64(x), to64(wt), to64(bias), to64(dy)
@@ -199,11 +201,7 @@ func TestConvBackwardMatchesDerivative(t *testing.T) {
 	for _, b := range impls() {
 		for _, tc := range convCases {
 			c := tc.c
-			oh, ow := c.OutSize(tc.h, tc.w)
-			x := randSlice(r, tc.n*c.In*tc.h*tc.w)
-			wt := randSlice(r, c.Out*c.In*c.K*c.K)
-			bias := randSlice(r, c.Out)
-			dy := randSlice(r, tc.n*c.Out*oh*ow)
+			x, wt, bias, dy := drawConv(r, c, tc.n, tc.h, tc.w)
 			dx, dw, db := make([]float32, len(x)), make([]float32, len(wt)), make([]float32, len(bias))
 			c.Backward(b, x, tc.n, tc.h, tc.w, wt, prepared(c, wt, bias, tc.h, tc.w), dy, dx, dw, db, make([]float32, c.ColSize(tc.h, tc.w)))
 			wdx, wdw, wdb := refConvGrad(c, to64(x), tc.n, tc.h, tc.w, to64(wt), to64(dy))
