@@ -40,6 +40,9 @@ func (p *pipelineFlags) register(fs *flag.FlagSet) {
 // touches a few MiB here and there, which 2 MiB pages would make dearer, not cheaper.
 const planHeap = 128 << 20
 
+// gcPlanning is the GC percent while a pipeline is built and planned (GOGC unset).
+const gcPlanning = 200
+
 // open loads and builds the pipeline, printing diagnostics (warnings too) to stderr.
 func (p *pipelineFlags) open(path string, stderr io.Writer) (*pipelines.Graph, bool) {
 	hugeheap.Advise(planHeap)
