@@ -26,10 +26,8 @@ func actionKey(kind *stages.Kind, cfg cty.Value, files []stages.File) *artifacts
 	k := artifacts.NewKey(Salt)
 	k.Add("stage", kind.Name)
 	k.Add("version", strconv.Itoa(kind.Version))
-	if kind.Numerics != nil {
-		if n := kind.Numerics(cfg); n != "" {
-			k.Add("numerics", n)
-		}
+	if n := kind.Revision(cfg); n != "" {
+		k.Add("numerics", n)
 	}
 	cfg = kind.Schema.WithoutNewNulls(cfg)
 	names := make([]string, 0)

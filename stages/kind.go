@@ -99,6 +99,15 @@ type Kind struct {
 	Run func(ctx context.Context, in *Input) (*Result, error)
 }
 
+// Revision is the numerics revision a run of cfg computes with (see Numerics), or "" for
+// none; the action key and the golden digests both name it.
+func (k *Kind) Revision(cfg cty.Value) string {
+	if k.Numerics == nil {
+		return ""
+	}
+	return k.Numerics(cfg)
+}
+
 // WithOutputs returns a copy of k whose outputs are k's own followed by specs: the kind of
 // one block of a kind that Declares its outputs.
 func (k *Kind) WithOutputs(specs []OutputSpec) (*Kind, error) {

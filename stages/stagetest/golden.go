@@ -115,10 +115,8 @@ func golden(t *testing.T, k *stages.Kind, name string, cfg cty.Value, inputs map
 	path := filepath.Join("testdata", "golden", k.Name+".txt")
 	recorded := readGolden(t, path)
 	version := strconv.Itoa(k.Version)
-	if k.Numerics != nil {
-		if n := k.Numerics(cfg); n != "" {
-			version += "/" + n // the revision enters the key as the version does
-		}
+	if n := k.Revision(cfg); n != "" {
+		version += "/" + n // the revision enters the key as the version does
 	}
 	key := version + " " + name
 	want, ok := recorded[key]
