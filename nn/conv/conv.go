@@ -170,13 +170,11 @@ func (c Conv2D) Backward(b blas.Impl, x []float32, n, h, w int, weight, prep, dy
 		conv3s2Grads(x, n, c.In, h, w, c.Out, dy, dweight, dbias, col)
 		if dx != nil {
 			for i := range n {
-				b.Sgemm(true, false, kk, oh*ow, c.Out, 1, weight, kk, dy[i*out:(i+1)*out], oh*ow, 0, col[:kk*oh*ow], oh*ow)
-				c.col2im(col[:kk*oh*ow], h, w, dx[i*in:(i+1)*in])
+				c.inputGrad(b, h, w, weight, dy[i*out:(i+1)*out], dx[i*in:(i+1)*in], col)
 			}
 		}
 		return
 	}
-	pointwise := c.pointwise()
 	for i := range n {
 		dyi := dy[i*out : (i+1)*out]
 		cols := c.columns(x[i*in:(i+1)*in], h, w, col)
@@ -190,13 +188,25 @@ func (c Conv2D) Backward(b blas.Impl, x []float32, n, h, w int, weight, prep, dy
 				dbias[o] += s
 			}
 		}
-		if dx != nil && pointwise {
-			b.Sgemm(true, false, kk, oh*ow, c.Out, 1, weight, kk, dyi, oh*ow, 0, dx[i*in:(i+1)*in], oh*ow)
-		} else if dx != nil {
-			b.Sgemm(true, false, kk, oh*ow, c.Out, 1, weight, kk, dyi, oh*ow, 0, col, oh*ow)
-			c.col2im(col, h, w, dx[i*in:(i+1)*in])
+		if dx != nil {
+			c.inputGrad(b, h, w, weight, dyi, dx[i*in:(i+1)*in], col)
 		}
 	}
+}
+
+// inputGrad writes one image's input gradient dx = weightᵀ·dy on the GEMM: straight into dx
+// for a 1×1 convolution of stride 1, whose columns are its input, else into the columns in
+// col and folded back (col2im).
+func (c Conv2D) inputGrad(b blas.Impl, h, w int, weight, dy, dx, col []float32) {
+	oh, ow := c.OutSize(h, w)
+	kk := c.In * c.K * c.K
+	if c.pointwise() {
+		b.Sgemm(true, false, kk, oh*ow, c.Out, 1, weight, kk, dy, oh*ow, 0, dx, oh*ow)
+		return
+	}
+	col = col[:kk*oh*ow]
+	b.Sgemm(true, false, kk, oh*ow, c.Out, 1, weight, kk, dy, oh*ow, 0, col, oh*ow)
+	c.col2im(col, h, w, dx)
 }
 
 // check panics unless the slices fit the shapes.

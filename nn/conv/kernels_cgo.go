@@ -235,24 +235,29 @@ static size_t c_prep_size(int c_in, int c_out, int h, int w) {
 	return prep_fwd(c_in, c_out, h * w) + (size_t)9 * c_out * round16(c_in);
 }
 
+// prep_wr writes fwdo's layout of the weight wt (c_out×c_in×3×3) to wr: c_in×9×op with the
+// output channels fastest, rounded up to op = round16(c_out), and the bias (if any) after
+// it. The loop writes in order and reads across the weight: scattered stores were most of
+// the cost.
+static void prep_wr(const float *wt, const float *bias, int c_in, int c_out, float *wr) {
+	int op = round16(c_out);
+	for (int c = 0; c < c_in; c++)
+		for (int k = 0; k < 9; k++)
+			for (int o = 0; o < c_out; o++) wr[((size_t)c * 9 + k) * op + o] = wt[((size_t)o * c_in + c) * 9 + k];
+	if (bias) memcpy(wr + (size_t)9 * c_in * op, bias, (size_t)c_out * sizeof(float));
+}
+
 // c_conv3_prepare writes to prep the layouts of the weight wt (c_out×c_in×3×3) and bias
 // that the kernels read: wr, c_in×9×op with the output channels fastest, rounded up to op,
 // and the bias after it, for fwdo; wb, the weight flipped and transposed, for the input
 // gradient (o×9×cp along the input channels for fwdo, or c_in×c_out×9 for fwd3). Both
 // blockings are chosen by use_o, as the kernels' calls choose them.
 static void c_conv3_prepare(const float *wt, const float *bias, int c_in, int c_out, int h, int w, float *prep) {
-	int hw = h * w, op = round16(c_out), cp = round16(c_in);
+	int hw = h * w, cp = round16(c_in);
 	memset(prep, 0, c_prep_size(c_in, c_out, h, w) * sizeof(float));
 	float *wb = prep + prep_fwd(c_in, c_out, hw);
-	// Each loop writes in order and reads across the weight: scattered stores were most
-	// of the cost.
-	if (use_o(c_in, c_out, hw)) {
-		float *wr = prep, *bp = wr + (size_t)9 * c_in * op;
-		for (int c = 0; c < c_in; c++)
-			for (int k = 0; k < 9; k++)
-				for (int o = 0; o < c_out; o++) wr[((size_t)c * 9 + k) * op + o] = wt[((size_t)o * c_in + c) * 9 + k];
-		if (bias) memcpy(bp, bias, (size_t)c_out * sizeof(float));
-	}
+	// Each loop writes in order and reads across the weight, as prep_wr's does.
+	if (use_o(c_in, c_out, hw)) prep_wr(wt, bias, c_in, c_out, prep);
 	if (use_o(c_out, c_in, hw))
 		for (int o = 0; o < c_out; o++)
 			for (int k = 0; k < 9; k++)
@@ -284,6 +289,16 @@ static void c_conv3_forward(const float *x, int n, int c_in, int h, int w, int c
 	}
 }
 
+// grad_image lays out image i for the weight gradient: x's c_in planes of h×w padded into
+// xp (planes of ps), dy's c_out planes of ohw positions transposed into dt (rows of op), and
+// their sums added to the bias's gradient db (if any).
+static void grad_image(const float *x, const float *dy, int c_in, int c_out, int h, int w, int ps, int ohw, int op,
+	float *xp, float *dt, float *db) {
+	pad(x, c_in, h, w, xp, ps);
+	transpose(dy, c_out, ohw, dt, op);
+	if (db) sum_rows(dt, ohw, op, c_out, db);
+}
+
 // c_conv3_backward sums the weight gradient over groups of GROUP images (fixed, so the
 // order of the sums is too), blocked along the output channels; dx is the forward
 // convolution of dy by the flipped, transposed weight.
@@ -303,10 +318,8 @@ static void c_conv3_backward(const float *x, int n, int c_in, int h, int w, int 
 		for (int j = 0; j < g; j++) {
 			int i = i0 + j;
 			const float *dyi = dy + (size_t)i * c_out * hw;
-			pad(x + (size_t)i * c_in * hw, c_in, h, w, xpg + (size_t)j * c_in * ps, ps);
-			float *dt = dyt + (size_t)j * hw * op;
-			transpose(dyi, c_out, hw, dt, op);
-			if (db) sum_rows(dt, hw, op, c_out, db);
+			grad_image(x + (size_t)i * c_in * hw, dyi, c_in, c_out, h, w, ps, hw, op, xpg + (size_t)j * c_in * ps,
+				dyt + (size_t)j * hw * op, db);
 			if (dx) {
 				pad(dyi, c_out, h, w, dyp, ps);
 				if (byo)
@@ -336,13 +349,8 @@ static size_t c_prep2_size(int c_in, int c_out) { return (size_t)9 * c_in * roun
 
 // c_conv3s2_prepare writes fwdo's layout of the weight and the bias (c_conv3_prepare's wr).
 static void c_conv3s2_prepare(const float *wt, const float *bias, int c_in, int c_out, float *prep) {
-	int op = round16(c_out);
 	memset(prep, 0, c_prep2_size(c_in, c_out) * sizeof(float));
-	float *wr = prep, *bp = wr + (size_t)9 * c_in * op;
-	for (int c = 0; c < c_in; c++)
-		for (int k = 0; k < 9; k++)
-			for (int o = 0; o < c_out; o++) wr[((size_t)c * 9 + k) * op + o] = wt[((size_t)o * c_in + c) * 9 + k];
-	if (bias) memcpy(bp, bias, (size_t)c_out * sizeof(float));
+	prep_wr(wt, bias, c_in, c_out, prep);
 }
 
 static void c_conv3s2_forward(const float *x, int n, int c_in, int h, int w, int c_out, const float *bias, const float *prep,
@@ -371,10 +379,8 @@ static void c_conv3s2_grads(const float *x, int n, int c_in, int h, int w, int c
 		int g = n - i0 < GROUP ? n - i0 : GROUP;
 		for (int j = 0; j < g; j++) {
 			int i = i0 + j;
-			pad(x + (size_t)i * c_in * hw, c_in, h, w, xpg + (size_t)j * c_in * ps, ps);
-			float *dt = dyt + (size_t)j * ohw * op;
-			transpose(dy + (size_t)i * c_out * ohw, c_out, ohw, dt, op);
-			if (db) sum_rows(dt, ohw, op, c_out, db);
+			grad_image(x + (size_t)i * c_in * hw, dy + (size_t)i * c_out * ohw, c_in, c_out, h, w, ps, ohw, op,
+				xpg + (size_t)j * c_in * ps, dyt + (size_t)j * ohw * op, db);
 		}
 		wgto_any(xpg, g, c_in, ps, base, ohw, wp, dyt, op, c_out, dw);
 	}
