@@ -25,10 +25,7 @@ import (
 	"sync"
 )
 
-var once struct {
-	sync.Mutex
-	done bool
-}
+var once sync.Once
 
 // Advise maps size bytes of heap and advises Linux to back them with huge pages, once per
 // process (later calls do nothing, so that a test process calling the command many times
@@ -40,11 +37,7 @@ func Advise(size int) error {
 	if strings.Contains(os.Getenv("GODEBUG"), "disablethp=1") {
 		return nil
 	}
-	once.Lock()
-	defer once.Unlock()
-	if once.done {
-		return nil
-	}
-	once.done = true
-	return advise(size)
+	var err error
+	once.Do(func() { err = advise(size) })
+	return err
 }
