@@ -694,14 +694,17 @@ func ptr(x []float32) *C.float {
 	return (*C.float)(unsafe.Pointer(&x[0]))
 }
 
+// round16 and paddedPlane are the C side's round16 and ps (see pad): the length of an h×w
+// image's padded plane.
+func round16(v int) int { return (v + 15) / 16 * 16 }
+
+func paddedPlane(h, w int) int { return round16((h+2)*(w+2) + 32) }
+
 // direct3Size is the scratch conv3Forward and conv3Backward need (see c_conv3_forward and
 // c_conv3_backward): padded images, dy transposed and the positions, so that no call
 // allocates.
 func direct3Size(in, out, h, w int) int {
-	wp := w + 2
-	ps := ((h+2)*wp + 32 + 15) / 16 * 16
-	ls := (h*wp + 15) / 16 * 16
-	op := (out + 15) / 16 * 16
+	ps, ls, op := paddedPlane(h, w), round16(h*(w+2)), round16(out)
 	fwd := in*ps + max(out*ls, h*w)
 	bwd := C.GROUP*(in*ps+h*w*op) + out*ps + in*ls + h*w
 	return max(fwd, bwd)
@@ -761,9 +764,7 @@ func conv3Backward(x []float32, n, in, h, w, out int, prep, dy, dx, dweight, dbi
 
 // direct3s2Size is the scratch conv3s2Forward and conv3s2Grads need.
 func direct3s2Size(in, out, h, w int) int {
-	wp := w + 2
-	ps := ((h+2)*wp + 32 + 15) / 16 * 16
-	op := (out + 15) / 16 * 16
+	ps, op := paddedPlane(h, w), round16(out)
 	ohw := ((h-1)/2 + 1) * ((w-1)/2 + 1)
 	return max(in*ps+ohw, C.GROUP*(in*ps+ohw*op)+ohw)
 }
