@@ -11,6 +11,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/modulo-ml/modulo/artifacts"
+	"github.com/modulo-ml/modulo/internal/gcpause"
 	"github.com/modulo-ml/modulo/internal/hugeheap"
 	"github.com/modulo-ml/modulo/pipelines"
 	"github.com/modulo-ml/modulo/stages"
@@ -40,12 +41,10 @@ func (p *pipelineFlags) register(fs *flag.FlagSet) {
 // touches a few MiB here and there, which 2 MiB pages would make dearer, not cheaper.
 const planHeap = 128 << 20
 
-// gcPlanning is the GC percent while a pipeline is built and planned (GOGC unset).
-const gcPlanning = 200
-
 // open loads and builds the pipeline, printing diagnostics (warnings too) to stderr.
 func (p *pipelineFlags) open(path string, stderr io.Writer) (*pipelines.Graph, bool) {
 	hugeheap.Advise(planHeap)
+	defer gcpause.Pause()()
 	g, cfg, diags := pipelines.Open(path, stages.Default, p.varSource())
 	printDiags(stderr, cfg, diags)
 	return g, !diags.HasErrors()

@@ -10,7 +10,6 @@ import (
 	"io"
 	"os"
 	"runtime"
-	"runtime/debug"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -19,6 +18,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/modulo-ml/modulo/artifacts"
+	"github.com/modulo-ml/modulo/internal/gcpause"
 	"github.com/modulo-ml/modulo/internal/hugeheap"
 	"github.com/modulo-ml/modulo/pipelines"
 	"github.com/modulo-ml/modulo/pipelines/jsondoc"
@@ -104,13 +104,7 @@ func (pl *planned) ok() bool { return pl.err == nil && !pl.diags.HasErrors() && 
 func (p *planFlags) load(path string, stderr io.Writer) *planned {
 	loads.Add(1)
 	hugeheap.Advise(planHeap) // before the state's decoding starts to grow the heap
-	if os.Getenv("GOGC") == "" {
-		// Most of what building and planning allocate lives until planning ends (14 KiB a
-		// node), so collections find little to free: letting the heap grow to three times
-		// the live one, not two, makes fewer. `modulo plan` of 10,000 nodes, medians of
-		// seven in three blocks (AMD EPYC VM): 273–350 → 251–309 ms; peak RSS +10 MB.
-		defer debug.SetGCPercent(debug.SetGCPercent(gcPlanning))
-	}
+	defer gcpause.Pause()()   // most of what planning allocates lives until it ends
 	pl := &planned{}
 	c, err := p.openCache()
 	state := func() *pipelines.State { return nil }
