@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
@@ -247,7 +248,7 @@ func (l literals) resources(attrs hcl.Attributes) Resources {
 	}
 	if a := attrs["gpus"]; a != nil {
 		if s := l.str(a); s != "" {
-			if !gpusRE.MatchString(s) {
+			if !gpusRE().MatchString(s) {
 				l.bad(a, fmt.Sprintf("gpus = %q is not a GPU request; write a count (1) or a type and a count (\"a100:2\"), as sbatch --gpus takes it.", s))
 			}
 			r.GPUs = s
@@ -256,14 +257,17 @@ func (l literals) resources(attrs hcl.Attributes) Resources {
 	return r
 }
 
-var gpusRE = regexp.MustCompile(`^([A-Za-z0-9_.-]+:)?[1-9][0-9]{0,3}$`)
+// gpusRE and memRE read an executor's gpus and memory. Like every regular expression of
+// modulo's, they are compiled when first used, not at process start, which every command
+// (a no-op rerun of milliseconds too) pays for.
+var gpusRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^([A-Za-z0-9_.-]+:)?[1-9][0-9]{0,3}$`) })
 
-var memRE = regexp.MustCompile(`^([0-9]+)\s*([KMGT]?)I?B?$`)
+var memRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^([0-9]+)\s*([KMGT]?)I?B?$`) })
 
 // ParseMem reads a memory size as sbatch --mem takes it, "4G", "512M", "4096" (MB), or
 // with B/iB ("4GiB"), in megabytes. Units are binary, as Slurm's are.
 func ParseMem(s string) (int64, error) {
-	m := memRE.FindStringSubmatch(strings.ToUpper(strings.TrimSpace(s)))
+	m := memRE().FindStringSubmatch(strings.ToUpper(strings.TrimSpace(s)))
 	if m == nil {
 		return 0, fmt.Errorf("mem = %q is not a memory size; write it as sbatch does, such as \"512M\", \"8G\" or \"1T\"", s)
 	}

@@ -45,7 +45,7 @@ var (
 		return err
 	})
 	gpusCheck = stages.Func(`a count (1) or a type and a count ("a100:2"), as sbatch --gpus takes it`, func(v cty.Value) error {
-		if !gpusRE.MatchString(v.AsString()) {
+		if !gpusRE().MatchString(v.AsString()) {
 			return fmt.Errorf("is not a GPU request; write a count (1) or a type and a count (\"a100:2\"), as sbatch --gpus takes it")
 		}
 		return nil

@@ -260,11 +260,11 @@ func (x *Executor) logPath(j *pipelines.Job, id string) string {
 	return filepath.Join(x.Dir, "logs", logName(j)+"-"+id+".log")
 }
 
-var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
+var unsafeName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`[^A-Za-z0-9._-]+`) })
 
 // logName is a file name for j's logs: its address made safe, and its action.
 func logName(j *pipelines.Job) string {
-	return strings.Trim(unsafeName.ReplaceAllString(j.Addr, "_"), "_") + "-" + j.Action.String()[:12]
+	return strings.Trim(unsafeName().ReplaceAllString(j.Addr, "_"), "_") + "-" + j.Action.String()[:12]
 }
 
 // wait returns the final status of job id, telling j of its changes on the way.

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/zclconf/go-cty/cty"
@@ -116,7 +117,7 @@ func commandDeclaredOutput(name string, decl cty.Value) (stages.OutputSpec, erro
 	if !t.IsKnown() || t.IsNull() {
 		return stages.OutputSpec{}, fmt.Errorf("type must be written as a literal, one of %s: references to the output are checked before anything is evaluated", strings.Join(outputTypes, ", "))
 	}
-	if !validName.MatchString(name) {
+	if !validName().MatchString(name) {
 		return stages.OutputSpec{}, fmt.Errorf("output name %q must start with a letter and hold only letters, digits and _ (it names $MODULO_OUTPUT_%s)", name, envName(name))
 	}
 	switch t.AsString() {
@@ -134,10 +135,11 @@ func commandDeclaredOutput(name string, decl cty.Value) (stages.OutputSpec, erro
 }
 
 // validName is an input or output name: it becomes part of an environment variable's name.
-var validName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]*$`)
+// It and validEnv are compiled when first used, not when every command starts.
+var validName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]*$`) })
 
 // validEnv is an environment variable's name.
-var validEnv = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+var validEnv = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`) })
 
 // envName is the suffix of an input's or output's variable: its name in capitals.
 func envName(name string) string { return strings.ToUpper(name) }
@@ -163,7 +165,7 @@ func validateCommand(p *stages.Planned) error {
 			k, _ := it.Element()
 			name := k.AsString()
 			switch {
-			case !validEnv.MatchString(name):
+			case !validEnv().MatchString(name):
 				errs = append(errs, cty.GetAttrPath("env").Index(k).NewErrorf("%q is not an environment variable name: letters, digits and _, not starting with a digit", name))
 			case strings.HasPrefix(name, "MODULO_"):
 				errs = append(errs, cty.GetAttrPath("env").Index(k).NewErrorf("%s: variables starting with MODULO_ are set by modulo (inputs, outputs, threads); choose another name", name))
@@ -204,7 +206,7 @@ func validateInputs(v cty.Value) []error {
 	slices.Sort(names)
 	var errs []error
 	for _, name := range names {
-		if !validName.MatchString(name) {
+		if !validName().MatchString(name) {
 			errs = append(errs, at.GetAttr(name).NewErrorf("input name %q must start with a letter and hold only letters, digits and _ (it names $MODULO_INPUT_%s)", name, envName(name)))
 		}
 	}
