@@ -155,6 +155,10 @@ func cmdPlan(args []string, stdout, stderr io.Writer) int {
 	if !ok {
 		return 1
 	}
+	// The whole command is the burst load pauses the collector for: resumed after load, it
+	// would start a collection as soon as the plan is printed, only to mark all of it
+	// (8–12 ms of `modulo plan` of 10,000 nodes, of 180).
+	defer gcpause.Pause()()
 	if *asJSON {
 		return planJSON(&pf, path, stdout, stderr)
 	}
