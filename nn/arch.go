@@ -64,12 +64,14 @@ func (a Arch) Conv() bool { return a.Kind == "vgg" || a.Kind == "resnet" }
 // bits they compute since the first: bump a kind's revision with any such change, so that
 // the cached results of its networks, and only theirs, are computed again. History:
 // resnet conv-2, the 3×3 convolutions of stride 2 on the direct kernels (the forward pass
-// and the weight gradient), not on im2col and the GEMM.
-var numerics = map[string]string{"resnet": "conv-2"}
+// and the weight gradient), not on im2col and the GEMM; resnet and vgg conv-3, the 3×3
+// convolutions of stride 1 between 16 channels or more (32 on one side) on Winograd's
+// F(2×2, 3×3) (conv's kernels.h).
+var numerics = map[string]string{"resnet": "conv-3", "vgg": "conv-3"}
 
 // NumericsOf is the revision of the kernels a network of kind computes with (see
 // stages.Kind.Numerics); none for a kind whose kernels change with the stage kinds'
-// versions (an MLP) or have not changed since the first (VGG).
+// versions (an MLP).
 func NumericsOf(kind string) string { return numerics[kind] }
 
 // Validate reports what is wrong with a, if anything, in words a user can act on.

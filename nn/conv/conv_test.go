@@ -119,6 +119,21 @@ var convCases = []struct {
 	{Conv2D{In: 1, Out: 33, K: 3, Stride: 1, Pad: 1}, 2, 2, 2},
 	{Conv2D{In: 2, Out: 17, K: 3, Stride: 1, Pad: 1}, 1, 6, 8},
 	{Conv2D{In: 2, Out: 9, K: 3, Stride: 1, Pad: 1}, 1, 3, 16},
+	// Winograd's (with its mode forced, or 32 channels and more): a partial group of images.
+	{Conv2D{In: 16, Out: 16, K: 3, Stride: 1, Pad: 1}, 3, 4, 4},
+}
+
+// winCases are Winograd's shapes too large for finite differences (each costs a
+// convolution per parameter): a group of one image, and groups with a partial last one,
+// both ways between 16 and 32 channels, on rows of tiles of 3 and 4.
+var winCases = []struct {
+	c    Conv2D
+	n, h int
+	w    int
+}{
+	{Conv2D{In: 16, Out: 32, K: 3, Stride: 1, Pad: 1}, 2, 16, 16},
+	{Conv2D{In: 32, Out: 16, K: 3, Stride: 1, Pad: 1}, 20, 4, 4},
+	{Conv2D{In: 32, Out: 32, K: 3, Stride: 1, Pad: 1}, 7, 8, 6},
 }
 
 // drawConv draws a case's input, weight, bias and output gradient (or output, its shape).
@@ -134,7 +149,7 @@ func drawConv(r *rand.Rand, c Conv2D, n, h, w int) (x, wt, bias, dy []float32) {
 func TestConvForwardMatchesDefinition(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	for _, b := range impls() {
-		for _, tc := range convCases {
+		for _, tc := range append(convCases[:len(convCases):len(convCases)], winCases...) {
 			c := tc.c
 			x, wt, bias, dy := drawConv(r, c, tc.n, tc.h, tc.w)
 			y := make([]float32, len(dy))
@@ -199,7 +214,7 @@ func TestConvBackwardFiniteDifferences(t *testing.T) {
 func TestConvBackwardMatchesDerivative(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	for _, b := range impls() {
-		for _, tc := range convCases {
+		for _, tc := range append(convCases[:len(convCases):len(convCases)], winCases...) {
 			c := tc.c
 			x, wt, bias, dy := drawConv(r, c, tc.n, tc.h, tc.w)
 			dx, dw, db := make([]float32, len(x)), make([]float32, len(wt)), make([]float32, len(bias))

@@ -399,6 +399,263 @@ TARGET static void FN(wgto)(const float *xp, int g, int c_in, int ps, const int 
 	}
 }
 
+// Winograd's F(2×2, 3×3) (Lavin and Gray, 2016) on channel blocks. A 3×3 convolution of
+// stride 1 is computed on tiles of 2×2 outputs, each reading a 4×4 window of the padded
+// input: y = Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A, 16 products where the direct sum takes 36. The
+// windows are read from the image laid out in blocks of 16 channels (wblock: padded, each
+// position's 16 channels side by side), so that the transforms, sums and differences,
+// run along the channels, whole vectors at any image size. For each of the 16 elements ξ
+// of the transformed tile, the products summed over the input channels are a GEMM of the
+// transformed windows (v[ξ][t][c]) by the transformed weight (u[ξ][c][k], kernels_cgo.go's
+// win_weight); Aᵀ m A turns each tile's 16 sums back into 2×2 outputs, which are laid
+// out as planes again. The weight gradient is the same GEMM's adjoint: du[ξ][c][k] +=
+// Σ_t v[ξ][t][c]·w[ξ][t][k] with w = A dY Aᵀ per tile (win_dy), turned into the 3×3
+// gradient by Gᵀ du G. Every sum's order is fixed by the shapes and each lane computes
+// alone, so the bits do not depend on the vector width (only on whether there is FMA).
+// Channels are multiples of 16, h and w even, h·w a multiple of 16 (use_w).
+//
+// Layouts: xb[cb][(h+2)·(w+2)][16]; v[ξ][t][cp] and m[ξ][t][kp] with tp rows per ξ (tp
+// is the tiles of a group of images plus one, so that the 16 planes are not 4 KiB apart,
+// which made the transforms' 16 streams of stores evict each other from the L1 cache).
+
+#define WNB (16 / VL) // vectors per block of 16 channels
+#if VL == 16
+#define WREGS 32
+#else
+#define WREGS 16
+#endif
+
+// wtrans16 writes the 16×16 block at a (rows of stride la) transposed to t (rows of lt).
+TARGET static inline void FN(wtrans16)(const float *a, size_t la, float *t, size_t lt) {
+#if VL == 16
+	transpose16_avx512(a, la, t, lt);
+#else
+	for (int r = 0; r < 16; r++)
+		for (int c = 0; c < 16; c++) t[(size_t)c * lt + r] = a[(size_t)r * la + c];
+#endif
+}
+
+// wblock lays out one image x (c planes of h×w) as xb: c/16 blocks of (h+2)×(w+2)
+// positions of 16 channels, with a border of zeros.
+TARGET static void FN(wblock)(const float *x, int c, int h, int w, float *xb) {
+	int wp = w + 2, hw = h * w;
+	size_t bs = (size_t)(h + 2) * wp * 16;
+	float t[256] __attribute__((aligned(64)));
+	for (int cb = 0; cb < c / 16; cb++) {
+		float *b = xb + cb * bs;
+		memset(b, 0, (size_t)wp * 16 * sizeof(float));
+		memset(b + (size_t)(h + 1) * wp * 16, 0, (size_t)wp * 16 * sizeof(float));
+		for (int y = 1; y <= h; y++) {
+			memset(b + (size_t)y * wp * 16, 0, 16 * sizeof(float));
+			memset(b + ((size_t)y * wp + wp - 1) * 16, 0, 16 * sizeof(float));
+		}
+		for (int p0 = 0; p0 < hw; p0 += 16) {
+			FN(wtrans16)(x + (size_t)cb * 16 * hw + p0, hw, t, 16);
+			for (int q = 0; q < 16; q++) {
+				int p = p0 + q;
+				float *d = b + ((size_t)(p / w + 1) * wp + p % w + 1) * 16;
+				for (int j = 0; j < WNB; j++) FN(st)(d + j * VL, FN(ld)(t + q * 16 + j * VL));
+			}
+		}
+	}
+}
+
+// win_in writes the transformed windows Bᵀ d B of a blocked image xb (cp channels) to v,
+// its tiles from t0: Bᵀ's rows are d0 − d2, d1 + d2, d2 − d1, d1 − d3, down and across.
+TARGET static void FN(win_in)(const float *xb, int cp, int h, int w, float *v, size_t tp, int t0) {
+	int wp = w + 2, tw = w / 2;
+	size_t bs = (size_t)(h + 2) * wp * 16, xs = tp * cp;
+	for (int cb = 0; cb < cp / 16; cb++)
+		for (int ty = 0; ty < h / 2; ty++)
+			for (int tx = 0; tx < tw; tx++)
+				for (int j = 0; j < WNB; j++) {
+					const float *p = xb + cb * bs + ((size_t)2 * ty * wp + 2 * tx) * 16 + j * VL;
+					V d[4][4], r[4][4];
+#pragma GCC unroll 4
+					for (int a = 0; a < 4; a++)
+#pragma GCC unroll 4
+						for (int b = 0; b < 4; b++) d[a][b] = FN(ld)(p + ((size_t)a * wp + b) * 16);
+#pragma GCC unroll 4
+					for (int b = 0; b < 4; b++) {
+						r[0][b] = d[0][b] - d[2][b];
+						r[1][b] = d[1][b] + d[2][b];
+						r[2][b] = d[2][b] - d[1][b];
+						r[3][b] = d[1][b] - d[3][b];
+					}
+					float *o = v + (size_t)(t0 + ty * tw + tx) * cp + cb * 16 + j * VL;
+#pragma GCC unroll 4
+					for (int a = 0; a < 4; a++) {
+						FN(st)(o + (4 * a + 0) * xs, r[a][0] - r[a][2]);
+						FN(st)(o + (4 * a + 1) * xs, r[a][1] + r[a][2]);
+						FN(st)(o + (4 * a + 2) * xs, r[a][2] - r[a][1]);
+						FN(st)(o + (4 * a + 3) * xs, r[a][1] - r[a][3]);
+					}
+				}
+}
+
+// win_gtile sums, for tiles t0..t0+RT−1 and KV vectors of k from k0, v[t][c]·u[c][k] over
+// the c channels in order, into m.
+TARGET static inline __attribute__((always_inline)) void FN(win_gtile)(const float *v, int cp, const float *u, int kp, float *m,
+	int t0, int k0, int c, const int RT, const int KV) {
+	V acc[WREGS][4];
+#pragma GCC unroll 32
+	for (int r = 0; r < RT; r++)
+#pragma GCC unroll 4
+		for (int q = 0; q < KV; q++) acc[r][q] = (V){};
+	const float *vr = v + (size_t)t0 * cp;
+	for (int ch = 0; ch < c; ch++) {
+		V uk[4];
+#pragma GCC unroll 4
+		for (int q = 0; q < KV; q++) uk[q] = FN(ld)(u + (size_t)ch * kp + k0 + q * VL);
+#pragma GCC unroll 32
+		for (int r = 0; r < RT; r++) {
+			V s = (V){} + vr[(size_t)r * cp + ch];
+#pragma GCC unroll 4
+			for (int q = 0; q < KV; q++) acc[r][q] += s * uk[q];
+		}
+	}
+#pragma GCC unroll 32
+	for (int r = 0; r < RT; r++)
+#pragma GCC unroll 4
+		for (int q = 0; q < KV; q++) FN(st)(m + (size_t)(t0 + r) * kp + k0 + q * VL, acc[r][q]);
+}
+
+// WIN_BLOCKS runs TILE(R, KV) over the nt rows (tiles, or channels for the weight
+// gradient) from 0 for each group of KV vectors of the kp columns: KV up to 4 vectors and
+// as many rows as the registers hold beside them, then the rest in 8, 4, 2 and 1.
+#define WIN_ROWS(TILE, KV, R)                                                        \
+	do {                                                                             \
+		int t = 0;                                                                   \
+		for (; t + (R) <= nt; t += (R)) TILE(t, R, KV);                              \
+		if ((R) > 8) for (; t + 8 <= nt; t += 8) TILE(t, 8, KV);                     \
+		if ((R) > 4) for (; t + 4 <= nt; t += 4) TILE(t, 4, KV);                     \
+		for (; t + 2 <= nt; t += 2) TILE(t, 2, KV);                                  \
+		for (; t < nt; t++) TILE(t, 1, KV);                                          \
+	} while (0)
+#define WIN_BLOCKS(TILE)                                                                         \
+	do {                                                                                         \
+		int kv = kp / VL, k0 = 0;                                                                \
+		for (; kv - k0 / VL >= 4 && WREGS >= 32; k0 += 4 * VL) WIN_ROWS(TILE, 4, WREGS / 4 - 2); \
+		for (; kv - k0 / VL >= 2; k0 += 2 * VL) WIN_ROWS(TILE, 2, WREGS / 2 - 4);                \
+		for (; k0 < kp; k0 += VL) WIN_ROWS(TILE, 1, WREGS / 2 - 2);                                 \
+	} while (0)
+
+// win_gemm computes m[ξ] = v[ξ]·u[ξ] for the first nt tiles: c channels to kp.
+TARGET static void FN(win_gemm)(const float *v, int cp, const float *u, int kp, float *m, size_t tp, int nt) {
+	for (int xi = 0; xi < 16; xi++) {
+		const float *vx = v + (size_t)xi * tp * cp, *ux = u + (size_t)xi * cp * kp;
+		float *mx = m + (size_t)xi * tp * kp;
+#define TILE(t, R, KV) FN(win_gtile)(vx, cp, ux, kp, mx, t, k0, cp, R, KV)
+		WIN_BLOCKS(TILE);
+#undef TILE
+	}
+}
+
+// win_out writes one image's outputs, the tiles from t0 of m, as planes to y (kp planes of
+// h×w), through ob (kp/16 blocks of h·w positions of 16 channels): Aᵀ's rows m0 + m1 + m2
+// and m1 − m2 − m3 down the tile, then across, and the bias (if any) last.
+TARGET static void FN(win_out)(const float *m, int kp, size_t tp, int t0, int h, int w, const float *bias, float *ob, float *y) {
+	int tw = w / 2, hw = h * w;
+	size_t xs = tp * kp;
+	for (int kb = 0; kb < kp / 16; kb++) {
+		float *obk = ob + (size_t)kb * hw * 16;
+		for (int j = 0; j < WNB; j++) {
+			V b = bias ? FN(ld)(bias + kb * 16 + j * VL) : (V){};
+			for (int ty = 0; ty < h / 2; ty++)
+				for (int tx = 0; tx < tw; tx++) {
+					const float *p = m + (size_t)(t0 + ty * tw + tx) * kp + kb * 16 + j * VL;
+					V q[4][4], g[2][4];
+#pragma GCC unroll 4
+					for (int a = 0; a < 4; a++)
+#pragma GCC unroll 4
+						for (int e = 0; e < 4; e++) q[a][e] = FN(ld)(p + (4 * a + e) * xs);
+#pragma GCC unroll 4
+					for (int e = 0; e < 4; e++) {
+						g[0][e] = q[0][e] + q[1][e] + q[2][e];
+						g[1][e] = q[1][e] - q[2][e] - q[3][e];
+					}
+#pragma GCC unroll 2
+					for (int a = 0; a < 2; a++) {
+						float *row = obk + ((size_t)(2 * ty + a) * w + 2 * tx) * 16 + j * VL;
+						FN(st)(row, g[a][0] + g[a][1] + g[a][2] + b);
+						FN(st)(row + 16, g[a][1] - g[a][2] - g[a][3] + b);
+					}
+				}
+		}
+		for (int p0 = 0; p0 < hw; p0 += 16) FN(wtrans16)(obk + (size_t)p0 * 16, 16, y + (size_t)kb * 16 * hw + p0, hw);
+	}
+}
+
+// win_dy writes the transformed output gradients A dY Aᵀ of one image (dy: kp planes of
+// h×w) to wm, its tiles from t0, through dyb (kp/16 blocks of h·w positions of 16
+// channels): A's rows are y0, y0 + y1, y0 − y1, −y1, down and across.
+TARGET static void FN(win_dy)(const float *dy, int kp, int h, int w, float *dyb, float *wm, size_t tp, int t0) {
+	int tw = w / 2, hw = h * w;
+	size_t xs = tp * kp;
+	for (int kb = 0; kb < kp / 16; kb++) {
+		float *b = dyb + (size_t)kb * hw * 16;
+		for (int p0 = 0; p0 < hw; p0 += 16) FN(wtrans16)(dy + (size_t)kb * 16 * hw + p0, hw, b + (size_t)p0 * 16, 16);
+		for (int ty = 0; ty < h / 2; ty++)
+			for (int tx = 0; tx < tw; tx++)
+				for (int j = 0; j < WNB; j++) {
+					const float *p = b + ((size_t)2 * ty * w + 2 * tx) * 16 + j * VL;
+					V a00 = FN(ld)(p), a01 = FN(ld)(p + 16), a10 = FN(ld)(p + (size_t)w * 16), a11 = FN(ld)(p + (size_t)w * 16 + 16);
+					V r[4][2] = {{a00, a01}, {a00 + a10, a01 + a11}, {a00 - a10, a01 - a11}, {-a10, -a11}};
+					float *o = wm + (size_t)(t0 + ty * tw + tx) * kp + kb * 16 + j * VL;
+#pragma GCC unroll 4
+					for (int a = 0; a < 4; a++) {
+						FN(st)(o + (4 * a + 0) * xs, r[a][0]);
+						FN(st)(o + (4 * a + 1) * xs, r[a][0] + r[a][1]);
+						FN(st)(o + (4 * a + 2) * xs, r[a][0] - r[a][1]);
+						FN(st)(o + (4 * a + 3) * xs, -r[a][1]);
+					}
+				}
+	}
+}
+
+// win_wtile adds to du, for channels c0..c0+RC−1 and KV vectors of k from k0, the sum over
+// the nt tiles in order of v[t][c]·wm[t][k].
+TARGET static inline __attribute__((always_inline)) void FN(win_wtile)(const float *v, int cp, const float *wm, int kp, float *du,
+	int c0, int k0, int nt, const int RC, const int KV) {
+	V acc[WREGS][4];
+#pragma GCC unroll 32
+	for (int r = 0; r < RC; r++)
+#pragma GCC unroll 4
+		for (int q = 0; q < KV; q++) acc[r][q] = FN(ld)(du + (size_t)(c0 + r) * kp + k0 + q * VL);
+	for (int t = 0; t < nt; t++) {
+		V wk[4];
+#pragma GCC unroll 4
+		for (int q = 0; q < KV; q++) wk[q] = FN(ld)(wm + (size_t)t * kp + k0 + q * VL);
+#pragma GCC unroll 32
+		for (int r = 0; r < RC; r++) {
+			V s = (V){} + v[(size_t)t * cp + c0 + r];
+#pragma GCC unroll 4
+			for (int q = 0; q < KV; q++) acc[r][q] += s * wk[q];
+		}
+	}
+#pragma GCC unroll 32
+	for (int r = 0; r < RC; r++)
+#pragma GCC unroll 4
+		for (int q = 0; q < KV; q++) FN(st)(du + (size_t)(c0 + r) * kp + k0 + q * VL, acc[r][q]);
+}
+
+// win_gemm_w adds v[ξ]ᵀ·wm[ξ] over the first nt tiles to du[ξ] (cp×kp).
+TARGET static void FN(win_gemm_w)(const float *v, int cp, const float *wm, int kp, float *du, size_t tp, int nt_tiles) {
+	for (int xi = 0; xi < 16; xi++) {
+		const float *vx = v + (size_t)xi * tp * cp, *wx = wm + (size_t)xi * tp * kp;
+		float *dux = du + (size_t)xi * cp * kp;
+		int nt = cp; // the rows of WIN_BLOCKS are channels here
+#define TILE(c0, R, KV) FN(win_wtile)(vx, cp, wx, kp, dux, c0, k0, nt_tiles, R, KV)
+		WIN_BLOCKS(TILE);
+#undef TILE
+	}
+}
+
+#undef WIN_ROWS
+#undef WIN_BLOCKS
+#undef WNB
+#undef WREGS
+
 #undef V
 #undef U
 #undef FN
