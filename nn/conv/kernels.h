@@ -613,15 +613,15 @@ TARGET static void FN(win_dy)(const float *dy, int kp, int h, int w, float *dyb,
 	}
 }
 
-// win_wtile adds to du, for channels c0..c0+RC−1 and KV vectors of k from k0, the sum over
-// the nt tiles in order of v[t][c]·wm[t][k].
+// win_wtile adds to du (or, first, writes to it), for channels c0..c0+RC−1 and KV vectors
+// of k from k0, the sum over the nt tiles in order of v[t][c]·wm[t][k].
 TARGET static inline __attribute__((always_inline)) void FN(win_wtile)(const float *v, int cp, const float *wm, int kp, float *du,
-	int c0, int k0, int nt, const int RC, const int KV) {
+	int c0, int k0, int nt, int first, const int RC, const int KV) {
 	V acc[WREGS][4];
 #pragma GCC unroll 32
 	for (int r = 0; r < RC; r++)
 #pragma GCC unroll 4
-		for (int q = 0; q < KV; q++) acc[r][q] = FN(ld)(du + (size_t)(c0 + r) * kp + k0 + q * VL);
+		for (int q = 0; q < KV; q++) acc[r][q] = first ? (V){} : FN(ld)(du + (size_t)(c0 + r) * kp + k0 + q * VL);
 	for (int t = 0; t < nt; t++) {
 		V wk[4];
 #pragma GCC unroll 4
@@ -639,13 +639,14 @@ TARGET static inline __attribute__((always_inline)) void FN(win_wtile)(const flo
 		for (int q = 0; q < KV; q++) FN(st)(du + (size_t)(c0 + r) * kp + k0 + q * VL, acc[r][q]);
 }
 
-// win_gemm_w adds v[ξ]ᵀ·wm[ξ] over the first nt tiles to du[ξ] (cp×kp).
-TARGET static void FN(win_gemm_w)(const float *v, int cp, const float *wm, int kp, float *du, size_t tp, int nt_tiles) {
+// win_gemm_w adds v[ξ]ᵀ·wm[ξ] over the first nt tiles to du[ξ] (cp×kp), or, first,
+// writes it there (du need not be cleared).
+TARGET static void FN(win_gemm_w)(const float *v, int cp, const float *wm, int kp, float *du, size_t tp, int nt_tiles, int first) {
 	for (int xi = 0; xi < 16; xi++) {
 		const float *vx = v + (size_t)xi * tp * cp, *wx = wm + (size_t)xi * tp * kp;
 		float *dux = du + (size_t)xi * cp * kp;
 		int nt = cp; // the rows of WIN_BLOCKS are channels here
-#define TILE(c0, R, KV) FN(win_wtile)(vx, cp, wx, kp, dux, c0, k0, nt_tiles, R, KV)
+#define TILE(c0, R, KV) FN(win_wtile)(vx, cp, wx, kp, dux, c0, k0, nt_tiles, first, R, KV)
 		WIN_BLOCKS(TILE);
 #undef TILE
 	}
