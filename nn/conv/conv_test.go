@@ -90,11 +90,13 @@ func to64(s []float32) []float64 {
 	return d
 }
 
-var convCases = []struct {
-	c    Conv2D
-	n, h int
-	w    int
-}{
+// convCase is a convolution and its input: n images of h×w.
+type convCase struct {
+	c       Conv2D
+	n, h, w int
+}
+
+var convCases = []convCase{
 	{Conv2D{In: 3, Out: 4, K: 3, Stride: 1, Pad: 1}, 2, 5, 6},
 	{Conv2D{In: 2, Out: 3, K: 3, Stride: 2, Pad: 1}, 2, 7, 6},
 	{Conv2D{In: 4, Out: 2, K: 1, Stride: 2, Pad: 0}, 3, 6, 6},
@@ -126,11 +128,7 @@ var convCases = []struct {
 // winCases are Winograd's shapes too large for finite differences (each costs a
 // convolution per parameter): a group of one image, and groups with a partial last one,
 // both ways between 16 and 32 channels, on rows of tiles of 3 and 4.
-var winCases = []struct {
-	c    Conv2D
-	n, h int
-	w    int
-}{
+var winCases = []convCase{
 	{Conv2D{In: 16, Out: 32, K: 3, Stride: 1, Pad: 1}, 2, 16, 16},
 	{Conv2D{In: 32, Out: 16, K: 3, Stride: 1, Pad: 1}, 20, 4, 4},
 	{Conv2D{In: 32, Out: 32, K: 3, Stride: 1, Pad: 1}, 7, 8, 6},
