@@ -41,10 +41,17 @@ func (p *pipelineFlags) register(fs *flag.FlagSet) {
 // touches a few MiB here and there, which 2 MiB pages would make dearer, not cheaper.
 const planHeap = 128 << 20
 
+// planningHeap readies the heap for building and planning a graph, a burst whose
+// allocations mostly live until it ends: huge pages advised before the heap grows (package
+// hugeheap) and no collection until the returned resume is called (package gcpause).
+func planningHeap() (resume func()) {
+	hugeheap.Advise(planHeap)
+	return gcpause.Pause()
+}
+
 // open loads and builds the pipeline, printing diagnostics (warnings too) to stderr.
 func (p *pipelineFlags) open(path string, stderr io.Writer) (*pipelines.Graph, bool) {
-	hugeheap.Advise(planHeap)
-	defer gcpause.Pause()()
+	defer planningHeap()()
 	g, cfg, diags := pipelines.Open(path, stages.Default, p.varSource())
 	printDiags(stderr, cfg, diags)
 	return g, !diags.HasErrors()

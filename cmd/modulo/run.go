@@ -19,7 +19,6 @@ import (
 
 	"github.com/modulo-ml/modulo/artifacts"
 	"github.com/modulo-ml/modulo/internal/gcpause"
-	"github.com/modulo-ml/modulo/internal/hugeheap"
 	"github.com/modulo-ml/modulo/pipelines"
 	"github.com/modulo-ml/modulo/pipelines/jsondoc"
 	"github.com/modulo-ml/modulo/pipelines/slurmexec"
@@ -103,8 +102,7 @@ func (pl *planned) ok() bool { return pl.err == nil && !pl.diags.HasErrors() && 
 // than printing it; the remote cache's warnings go to stderr as they happen.
 func (p *planFlags) load(path string, stderr io.Writer) *planned {
 	loads.Add(1)
-	hugeheap.Advise(planHeap) // before the state's decoding starts to grow the heap
-	defer gcpause.Pause()()   // most of what planning allocates lives until it ends
+	defer planningHeap()() // before the state's decoding starts to grow the heap
 	pl := &planned{}
 	c, err := p.openCache()
 	state := func() *pipelines.State { return nil }
