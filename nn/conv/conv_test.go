@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/modulo-ml/modulo/nn/blas"
@@ -147,7 +148,7 @@ func drawConv(r *rand.Rand, c Conv2D, n, h, w int) (x, wt, bias, dy []float32) {
 func TestConvForwardMatchesDefinition(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	for _, b := range impls() {
-		for _, tc := range append(convCases[:len(convCases):len(convCases)], winCases...) {
+		for _, tc := range slices.Concat(convCases, winCases) {
 			c := tc.c
 			x, wt, bias, dy := drawConv(r, c, tc.n, tc.h, tc.w)
 			y := make([]float32, len(dy))
@@ -212,7 +213,7 @@ func TestConvBackwardFiniteDifferences(t *testing.T) {
 func TestConvBackwardMatchesDerivative(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	for _, b := range impls() {
-		for _, tc := range append(convCases[:len(convCases):len(convCases)], winCases...) {
+		for _, tc := range slices.Concat(convCases, winCases) {
 			c := tc.c
 			x, wt, bias, dy := drawConv(r, c, tc.n, tc.h, tc.w)
 			dx, dw, db := make([]float32, len(x)), make([]float32, len(wt)), make([]float32, len(bias))

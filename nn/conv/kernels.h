@@ -493,31 +493,33 @@ TARGET static void FN(win_in)(const float *xb, int cp, int h, int w, float *v, s
 				}
 }
 
-// win_gtile sums, for tiles t0..t0+RT−1 and KV vectors of k from k0, v[t][c]·u[c][k] over
-// the c channels in order, into m.
-TARGET static inline __attribute__((always_inline)) void FN(win_gtile)(const float *v, int cp, const float *u, int kp, float *m,
-	int t0, int k0, int c, const int RT, const int KV) {
+// win_mtile is the register tile of both of Winograd's GEMMs: for R rows and KV vectors of
+// columns from k0, out[r][k] (rows kp apart) gets the sum over the steps s in order of
+// a[r·ars + s·ass] · b[s][k] (b's rows kp apart), added to what out holds when add is set.
+// The forward GEMM's rows are tiles and its steps channels (ars = cp, ass = 1); the weight
+// gradient's rows are channels and its steps tiles (ars = 1, ass = cp).
+TARGET static inline __attribute__((always_inline)) void FN(win_mtile)(const float *a, size_t ars, size_t ass, const float *b, int kp,
+	int steps, float *out, int k0, int add, const int R, const int KV) {
 	V acc[WREGS][4];
 #pragma GCC unroll 32
-	for (int r = 0; r < RT; r++)
+	for (int r = 0; r < R; r++)
 #pragma GCC unroll 4
-		for (int q = 0; q < KV; q++) acc[r][q] = (V){};
-	const float *vr = v + (size_t)t0 * cp;
-	for (int ch = 0; ch < c; ch++) {
-		V uk[4];
+		for (int q = 0; q < KV; q++) acc[r][q] = add ? FN(ld)(out + (size_t)r * kp + k0 + q * VL) : (V){};
+	for (int st = 0; st < steps; st++) {
+		V bk[4];
 #pragma GCC unroll 4
-		for (int q = 0; q < KV; q++) uk[q] = FN(ld)(u + (size_t)ch * kp + k0 + q * VL);
+		for (int q = 0; q < KV; q++) bk[q] = FN(ld)(b + (size_t)st * kp + k0 + q * VL);
 #pragma GCC unroll 32
-		for (int r = 0; r < RT; r++) {
-			V s = (V){} + vr[(size_t)r * cp + ch];
+		for (int r = 0; r < R; r++) {
+			V s = (V){} + a[r * ars + st * ass];
 #pragma GCC unroll 4
-			for (int q = 0; q < KV; q++) acc[r][q] += s * uk[q];
+			for (int q = 0; q < KV; q++) acc[r][q] += s * bk[q];
 		}
 	}
 #pragma GCC unroll 32
-	for (int r = 0; r < RT; r++)
+	for (int r = 0; r < R; r++)
 #pragma GCC unroll 4
-		for (int q = 0; q < KV; q++) FN(st)(m + (size_t)(t0 + r) * kp + k0 + q * VL, acc[r][q]);
+		for (int q = 0; q < KV; q++) FN(st)(out + (size_t)r * kp + k0 + q * VL, acc[r][q]);
 }
 
 // WIN_BLOCKS runs TILE(R, KV) over the nt rows (tiles, or channels for the weight
@@ -545,7 +547,7 @@ TARGET static void FN(win_gemm)(const float *v, int cp, const float *u, int kp, 
 	for (int xi = 0; xi < 16; xi++) {
 		const float *vx = v + (size_t)xi * tp * cp, *ux = u + (size_t)xi * cp * kp;
 		float *mx = m + (size_t)xi * tp * kp;
-#define TILE(t, R, KV) FN(win_gtile)(vx, cp, ux, kp, mx, t, k0, cp, R, KV)
+#define TILE(t, R, KV) FN(win_mtile)(vx + (size_t)(t) * cp, cp, 1, ux, kp, cp, mx + (size_t)(t) * kp, k0, 0, R, KV)
 		WIN_BLOCKS(TILE);
 #undef TILE
 	}
@@ -613,32 +615,6 @@ TARGET static void FN(win_dy)(const float *dy, int kp, int h, int w, float *dyb,
 	}
 }
 
-// win_wtile adds to du (or, first, writes to it), for channels c0..c0+RC−1 and KV vectors
-// of k from k0, the sum over the nt tiles in order of v[t][c]·wm[t][k].
-TARGET static inline __attribute__((always_inline)) void FN(win_wtile)(const float *v, int cp, const float *wm, int kp, float *du,
-	int c0, int k0, int nt, int first, const int RC, const int KV) {
-	V acc[WREGS][4];
-#pragma GCC unroll 32
-	for (int r = 0; r < RC; r++)
-#pragma GCC unroll 4
-		for (int q = 0; q < KV; q++) acc[r][q] = first ? (V){} : FN(ld)(du + (size_t)(c0 + r) * kp + k0 + q * VL);
-	for (int t = 0; t < nt; t++) {
-		V wk[4];
-#pragma GCC unroll 4
-		for (int q = 0; q < KV; q++) wk[q] = FN(ld)(wm + (size_t)t * kp + k0 + q * VL);
-#pragma GCC unroll 32
-		for (int r = 0; r < RC; r++) {
-			V s = (V){} + v[(size_t)t * cp + c0 + r];
-#pragma GCC unroll 4
-			for (int q = 0; q < KV; q++) acc[r][q] += s * wk[q];
-		}
-	}
-#pragma GCC unroll 32
-	for (int r = 0; r < RC; r++)
-#pragma GCC unroll 4
-		for (int q = 0; q < KV; q++) FN(st)(du + (size_t)(c0 + r) * kp + k0 + q * VL, acc[r][q]);
-}
-
 // win_gemm_w adds v[ξ]ᵀ·wm[ξ] over the first nt tiles to du[ξ] (cp×kp), or, first,
 // writes it there (du need not be cleared).
 TARGET static void FN(win_gemm_w)(const float *v, int cp, const float *wm, int kp, float *du, size_t tp, int nt_tiles, int first) {
@@ -646,7 +622,7 @@ TARGET static void FN(win_gemm_w)(const float *v, int cp, const float *wm, int k
 		const float *vx = v + (size_t)xi * tp * cp, *wx = wm + (size_t)xi * tp * kp;
 		float *dux = du + (size_t)xi * cp * kp;
 		int nt = cp; // the rows of WIN_BLOCKS are channels here
-#define TILE(c0, R, KV) FN(win_wtile)(vx, cp, wx, kp, dux, c0, k0, nt_tiles, first, R, KV)
+#define TILE(c0, R, KV) FN(win_mtile)(vx + (c0), 1, cp, wx, kp, nt_tiles, dux + (size_t)(c0) * kp, k0, !first, R, KV)
 		WIN_BLOCKS(TILE);
 #undef TILE
 	}

@@ -250,7 +250,7 @@ static size_t c_win_scratch(int c_in, int c_out, int h, int w) {
 	size_t g = win_group(h, w), tp = win_rows(h, w), pp = (size_t)(h + 2) * (w + 2), hw = (size_t)h * w;
 	int cm = c_in > c_out ? c_in : c_out;
 	size_t pass = g * cm * pp + 16 * tp * (c_in + c_out) + (size_t)cm * hw; // forward, and dx
-	size_t wgrad = g * c_in * pp + 16 * tp * (c_in + c_out) + (size_t)c_out * hw + 16 * (size_t)c_in * c_out + (hw > 28 ? hw : 28) * c_out + (size_t)18 * c_in * c_out;
+	size_t wgrad = g * c_in * pp + 16 * tp * (c_in + c_out) + (size_t)c_out * hw + 16 * (size_t)c_in * c_out + (size_t)28 * c_out + (size_t)18 * c_in * c_out;
 	return pass > wgrad ? pass : wgrad;
 }
 
@@ -346,7 +346,7 @@ static void win_forward(const float *x, int n, int c_in, int h, int w, int c_out
 // images gives the bits of one pass.
 static void win_backward(const float *x, int n, int c_in, int h, int w, int c_out, const float *ub, const float *dy, float *dx, float *dw,
 	float *db, float *scratch) {
-	int hw = h * w, T = hw / 4, g = win_group(h, w) < GROUP ? win_group(h, w) : GROUP, op = round16(c_out);
+	int hw = h * w, T = hw / 4, g = win_group(h, w) < GROUP ? win_group(h, w) : GROUP;
 	size_t tp = win_rows(h, w), pp = (size_t)(h + 2) * (w + 2);
 	float *xb = scratch, *v = xb + (size_t)g * c_in * pp, *wm = v + 16 * tp * c_in, *dyb = wm + 16 * tp * c_out;
 	float *du = dyb + (size_t)c_out * hw, *dt = du + (size_t)16 * c_in * c_out;
@@ -360,10 +360,9 @@ static void win_backward(const float *x, int n, int c_in, int h, int w, int c_ou
 				BY_ISA(wblock, x + (size_t)i * c_in * hw, c_in, h, w, xb + j * c_in * pp);
 				BY_ISA(win_in, xb + j * c_in * pp, c_in, h, w, v, tp, j * T);
 				BY_ISA(win_dy, dyi, c_out, h, w, dyb, wm, tp, j * T);
-				if (db) {
-					transpose(dyi, c_out, hw, dt, op);
-					sum_rows(dt, hw, op, c_out, db);
-				}
+				// The bias's gradient from dy as win_dy blocked it: each block is its 16
+				// channels' positions in rows, what transpose would give grad_image.
+				for (int kb = 0; db && kb < c_out / 16; kb++) sum_rows(dyb + (size_t)kb * hw * 16, hw, 16, 16, db + kb * 16);
 			}
 			BY_ISA(win_gemm_w, v, c_in, wm, c_out, du, tp, gg * T, j0 == 0);
 		}
