@@ -628,6 +628,99 @@ TARGET static void FN(win_gemm_w)(const float *v, int cp, const float *wm, int k
 	}
 }
 
+// The norm's backward pass for planes of a multiple of VL positions (c_norm_backward in
+// kernels_cgo.go calls it there): the arithmetic of c_norm_backward_any's loops, position
+// by position in the same order, on vectors held in registers, so that the bits are the
+// loops' compiled for the same instruction set (GCC fuses the same products into FMAs in
+// both). The loops, left to GCC's vectorizer, kept the per-position sums on the stack and
+// tested the block's length at every channel.
+
+// VI is V's lanes as integers, for masks.
+typedef int CAT(vi, SUFFIX) __attribute__((vector_size(VL * 4)));
+#define VI CAT(vi, SUFFIX)
+
+// norm_bwd_vecs is c_norm_backward_any's work on NV vectors of positions from x, one image's
+// (planes hw apart; dy, y and dx alike), whose means and reciprocal deviations are mean and
+// rstd: γ's and β's gradients added to ig and ib (planes L apart), then dx.
+TARGET static inline __attribute__((always_inline)) void FN(norm_bwd_vecs)(const float *x, int c, int hw, const float *gamma,
+	const float *mean, const float *rstd, const float *y, const float *dy, float *dx, float *ig, float *ib, int L,
+	float invc, const int NV) {
+	V m[2], r[2], sd[2], sdx[2];
+#pragma GCC unroll 2
+	for (int k = 0; k < NV; k++) {
+		m[k] = FN(ld)(mean + k * VL);
+		r[k] = FN(ld)(rstd + k * VL);
+		sd[k] = sdx[k] = (V){};
+	}
+	for (int ch = 0; ch < c; ch++) {
+		size_t o = (size_t)ch * hw;
+		float g = gamma[ch];
+#pragma GCC unroll 2
+		for (int k = 0; k < NV; k++) {
+			V xhat = (FN(ld)(x + o + k * VL) - m[k]) * r[k];
+			V d = FN(ld)(dy + o + k * VL);
+			if (y) d = (V)((VI)d & (VI)(FN(ld)(y + o + k * VL) > (V){}));
+			float *dg = ig + (size_t)ch * L + k * VL, *db = ib + (size_t)ch * L + k * VL;
+			FN(st)(dg, FN(ld)(dg) + d * xhat);
+			FN(st)(db, FN(ld)(db) + d);
+			V dxhat = d * g;
+			sd[k] += dxhat;
+			sdx[k] += dxhat * xhat;
+		}
+	}
+#pragma GCC unroll 2
+	for (int k = 0; k < NV; k++) {
+		sd[k] *= invc;
+		sdx[k] *= invc;
+	}
+	for (int ch = 0; ch < c; ch++) {
+		size_t o = (size_t)ch * hw;
+		float g = gamma[ch];
+#pragma GCC unroll 2
+		for (int k = 0; k < NV; k++) {
+			V xhat = (FN(ld)(x + o + k * VL) - m[k]) * r[k];
+			V d = FN(ld)(dy + o + k * VL);
+			if (y) d = (V)((VI)d & (VI)(FN(ld)(y + o + k * VL) > (V){}));
+			FN(st)(dx + o + k * VL, r[k] * (d * g - sd[k] - xhat * sdx[k]));
+		}
+	}
+}
+
+// norm_backward is c_norm_backward_any for hw a multiple of VL, with its lanes and order of
+// sums: blocks of NB positions, per channel and lane over one image's blocks in float32
+// (img, 2·c·L, cleared per image), then over the images in float64 (acc).
+TARGET static void FN(norm_backward)(const float *x, int n, int c, int hw, const float *gamma, const float *stats,
+	const float *y, const float *dy, float *dx, double *acc, float *img, int L) {
+	float mean[NB], rstd[NB];
+	size_t cn = (size_t)c * L;
+	float *ig = img, *ib = img + cn, invc = 1.0f / c;
+	for (int i = 0; i < n; i++) {
+		memset(img, 0, 2 * cn * sizeof(float));
+		for (int p0 = 0; p0 < hw; p0 += NB) {
+			int nb = hw - p0 < NB ? hw - p0 : NB;
+			size_t base = (size_t)i * c * hw + p0;
+			const float *st = stats + 2 * ((size_t)i * hw + p0);
+			for (int j = 0; j < nb; j++) {
+				mean[j] = st[2 * j];
+				rstd[j] = st[2 * j + 1];
+			}
+			const float *yb = y ? y + base : NULL;
+			int j = 0;
+			for (; j + 2 * VL <= nb; j += 2 * VL)
+				FN(norm_bwd_vecs)(x + base + j, c, hw, gamma, mean + j, rstd + j, yb ? yb + j : NULL, dy + base + j, dx + base + j, ig + j, ib + j, L, invc, 2);
+			for (; j < nb; j += VL)
+				FN(norm_bwd_vecs)(x + base + j, c, hw, gamma, mean + j, rstd + j, yb ? yb + j : NULL, dy + base + j, dx + base + j, ig + j, ib + j, L, invc, 1);
+		}
+		double *dg = acc, *db = acc + cn;
+		for (size_t j = 0; j < cn; j++) {
+			dg[j] += ig[j];
+			db[j] += ib[j];
+		}
+	}
+}
+
+#undef VI
+
 #undef WIN_ROWS
 #undef WIN_BLOCKS
 #undef WNB

@@ -10,6 +10,8 @@ package conv
 #include <stdlib.h>
 #include <string.h>
 
+#define NB 64 // positions per block of the norm
+
 __attribute__((target("avx512f"))) static void transpose16_avx512(const float *a, size_t lda, float *t, size_t ldt);
 
 // The 3×3 kernels, once per instruction set; dispatch picks one at run time.
@@ -618,7 +620,6 @@ CLONES static void c_col2im(const float *col, int c_in, int h, int w, int k, int
 	}
 }
 
-#define NB 64 // positions per block of the norm
 
 // norm_stats_* turn the sums s and ss over c channels of nb positions into their means and
 // reciprocal standard deviations. GCC leaves this loop scalar, since sqrt may set errno
@@ -743,7 +744,7 @@ static int norm_lanes(int hw) { return hw < NB ? hw : NB; }
 // order. A plane smaller than a block has as many lanes as positions: the others would only
 // ever hold zeros, and clearing and summing them cost 16 times the work of a 2×2 plane.
 // With y, the output's gradient dy is taken as zero where y ≤ 0 (a ReLU after the norm).
-CLONES static void c_norm_backward(const float *x, int n, int c, int hw, const float *gamma, const float *stats,
+CLONES static void c_norm_backward_any(const float *x, int n, int c, int hw, const float *gamma, const float *stats,
 	const float *y, const float *dy, float *dx, double *acc) {
 	float mean[NB], rstd[NB], sd[NB], sdx[NB];
 	const int L = norm_lanes(hw);
@@ -798,6 +799,28 @@ CLONES static void c_norm_backward(const float *x, int n, int c, int hw, const f
 			db[j] += ib[j];
 		}
 	}
+	free(img);
+}
+
+// isa_lanes is the floats per vector of an instruction set's kernels.
+static int isa_lanes(int level) { return level == 2 ? 16 : level == 1 ? 8 : 4; }
+
+// force_norm_any, when set, keeps the norm's backward pass on its loops, for tests.
+static int force_norm_any = 0;
+
+static void c_force_norm_any(int any) { force_norm_any = any; }
+
+// c_norm_backward runs the vector kernel (kernels.h) where the plane is a multiple of a
+// vector, the loops elsewhere: the same bits.
+static void c_norm_backward(const float *x, int n, int c, int hw, const float *gamma, const float *stats,
+	const float *y, const float *dy, float *dx, double *acc) {
+	if (force_norm_any || hw % isa_lanes(isa()) != 0) {
+		c_norm_backward_any(x, n, c, hw, gamma, stats, y, dy, dx, acc);
+		return;
+	}
+	const int L = norm_lanes(hw);
+	float *img = xmalloc(2 * (size_t)c * L * sizeof(float));
+	BY_ISA(norm_backward, x, n, c, hw, gamma, stats, y, dy, dx, acc, img, L);
 	free(img);
 }
 
@@ -902,6 +925,10 @@ func forceKernels(isa, mode int) { C.c_force(C.int(isa), C.int(mode)) }
 
 // isaSupported is the best instruction set of this CPU, as forceKernels numbers them.
 func isaSupported() int { return int(C.c_isa_supported()) }
+
+// forceNormAny keeps the norm on its scalar loops (any) or lets it take the vector kernels
+// where they fit, for tests.
+func forceNormAny(any bool) { C.c_force_norm_any(cbool(any)) }
 
 // normStatsLevel is the version of the norm's statistics this CPU runs (2 AVX-512, 1 AVX2,
 // 0 scalar), and normStats runs the version of a level at most that, for tests.

@@ -104,3 +104,74 @@ func TestTransposeEveryISA(t *testing.T) {
 		}
 	}
 }
+
+// TestNormKernelsEveryISA checks the norm's backward vector kernel against its loops on
+// each instruction set this CPU has: the same bits where both fuse the same products (every
+// instruction set with FMA, as the loops' clones have it here when the CPU has AVX2), close
+// otherwise. Planes of one vector, of several blocks, of a block and a part, and a batch
+// summed in passes, with and without the ReLU.
+func TestNormKernelsEveryISA(t *testing.T) {
+	defer forceKernels(-1, -1)
+	defer forceNormAny(false)
+	r := rand.New(rand.NewPCG(7, 8))
+	for isa := range isaSupported() + 1 {
+		forceKernels(isa, -1)
+		exact := isa >= 1
+		for _, sh := range [][4]int{{3, 7, 4, 4}, {2, 16, 32, 32}, {4, 5, 8, 10}, {3, 128, 4, 4}, {2, 3, 16, 6}} {
+			n, c, h, w := sh[0], sh[1], sh[2], sh[3]
+			if h*w%[]int{4, 8, 16}[isa] != 0 {
+				continue
+			}
+			l := ChannelNorm{C: c, Eps: 1e-5}
+			size := n * c * h * w
+			x, dy := randSlice(r, size), randSlice(r, size)
+			for i := range x {
+				x[i] = x[i]*3 + float32(i%c) // a mean far from 0 and unequal variances
+			}
+			gamma, beta := randSlice(r, c), randSlice(r, c)
+			for _, relu := range []bool{false, true} {
+				type out struct {
+					dx, dg, db []float32
+				}
+				run := func(any bool) out {
+					forceNormAny(any)
+					o := out{dx: make([]float32, size), dg: make([]float32, c), db: make([]float32, c)}
+					y, stats := make([]float32, size), make([]float32, l.StatsSize(n, h, w))
+					if relu {
+						l.ForwardReLU(x, n, h, w, gamma, beta, y, stats)
+					} else {
+						l.Forward(x, n, h, w, gamma, beta, y, stats)
+						y = nil
+					}
+					sums := make([]float64, l.SumsSize(h, w))
+					per := c * h * w
+					for i0 := 0; i0 < n; i0 += 2 { // passes of two images
+						i1 := min(n, i0+2)
+						var yp []float32
+						if y != nil {
+							yp = y[i0*per : i1*per]
+						}
+						l.PassBackward(x[i0*per:i1*per], i1-i0, h, w, gamma, stats[2*i0*h*w:2*i1*h*w], yp,
+							dy[i0*per:i1*per], o.dx[i0*per:i1*per], sums)
+					}
+					l.Flush(sums, h, w, o.dg, o.db)
+					return o
+				}
+				want, got := run(true), run(false)
+				name := fmt.Sprintf("isa %d, %d×%d×%d×%d, relu %v", isa, n, c, h, w, relu)
+				for _, f := range []struct {
+					what      string
+					got, want []float32
+				}{{"dx", got.dx, want.dx}, {"dgamma", got.dg, want.dg}, {"dbeta", got.db, want.db}} {
+					for i := range f.want {
+						g, w := f.got[i], f.want[i]
+						if exact && math.Float32bits(g) != math.Float32bits(w) ||
+							!exact && math.Abs(float64(g-w)) > 1e-5*(1+math.Abs(float64(w))) {
+							t.Fatalf("%s: %s[%d] = %v, the loops give %v", name, f.what, i, g, w)
+						}
+					}
+				}
+			}
+		}
+	}
+}
