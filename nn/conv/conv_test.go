@@ -124,12 +124,20 @@ var convCases = []convCase{
 	{Conv2D{In: 2, Out: 9, K: 3, Stride: 1, Pad: 1}, 1, 3, 16},
 	// Winograd's (with its mode forced, or 32 channels and more): a partial group of images.
 	{Conv2D{In: 16, Out: 16, K: 3, Stride: 1, Pad: 1}, 3, 4, 4},
+	// The dense path's (planes of 2×2 or less whose channels fill vectors): every tap, the
+	// centre alone, a column, and a partial second group of images.
+	{Conv2D{In: 4, Out: 8, K: 3, Stride: 1, Pad: 1}, 3, 2, 2},
+	{Conv2D{In: 16, Out: 16, K: 3, Stride: 1, Pad: 1}, 2, 1, 1},
+	{Conv2D{In: 8, Out: 8, K: 3, Stride: 1, Pad: 1}, 2, 2, 1},
+	{Conv2D{In: 4, Out: 4, K: 3, Stride: 1, Pad: 1}, 11, 2, 2},
 }
 
 // winCases are Winograd's shapes too large for finite differences (each costs a
 // convolution per parameter): a group of one image, and groups with a partial last one,
-// both ways between 16 and 32 channels, on rows of tiles of 3 and 4.
+// both ways between 16 and 32 channels, on rows of tiles of 3 and 4; and VGG's last layers
+// on the dense path, with fewer output channels than input.
 var winCases = []convCase{
+	{Conv2D{In: 128, Out: 64, K: 3, Stride: 1, Pad: 1}, 9, 2, 2},
 	{Conv2D{In: 16, Out: 32, K: 3, Stride: 1, Pad: 1}, 2, 16, 16},
 	{Conv2D{In: 32, Out: 16, K: 3, Stride: 1, Pad: 1}, 20, 4, 4},
 	{Conv2D{In: 32, Out: 32, K: 3, Stride: 1, Pad: 1}, 7, 8, 6},

@@ -721,6 +721,17 @@ TARGET static void FN(norm_backward)(const float *x, int n, int c, int hw, const
 
 #undef VI
 
+// dense_gemm is win_mtile's GEMM over nt rows: out[r][k] (rows kp apart) gets the sum
+// over the steps s in order of a[r·ars + s·ass] · b[s][k] (b's rows kp apart), added to
+// what out holds when add is set. The convolutions of planes of 2×2 or less are three such
+// products (c_dense_* in kernels_cgo.go).
+TARGET static void FN(dense_gemm)(const float *a, size_t ars, size_t ass, const float *b, int kp, int steps, float *out, int nt,
+	int add) {
+#define TILE(t, R, KV) FN(win_mtile)(a + (size_t)(t) * ars, ars, ass, b, kp, steps, out + (size_t)(t) * kp, k0, add, R, KV)
+	WIN_BLOCKS(TILE);
+#undef TILE
+}
+
 #undef WIN_ROWS
 #undef WIN_BLOCKS
 #undef WNB

@@ -50,7 +50,8 @@ static void *xmalloc(size_t n);
 #define CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 
 // force_isa and force_mode, when not −1, override the choice of instruction set
-// (2 AVX-512, 1 AVX2, 0 SSE) and of blocking (1 along channels, 0 along positions), for tests.
+// (2 AVX-512, 1 AVX2, 0 SSE) and of blocking (1 along channels, 0 along positions, 2
+// Winograd and 3 dense where they fit, along channels elsewhere), for tests.
 static int force_isa = -1, force_mode = -1;
 
 static void c_force(int isa, int mode) {
@@ -77,7 +78,7 @@ static int isa(void) {
 // at 32×32 97 → 48; 32→32 at 16×16 93 → 133; 64→64 at 8×8 101 → 129; 128→128 at 4×4
 // 59 → 100, at 2×2 33 → 68; 1→16 at 32×32 50 → 5.
 static int use_o(int c_in, int c_out, int hw) {
-	if (force_mode >= 0) return force_mode >= 1; // mode 2 (Winograd) blocks the rest along channels
+	if (force_mode >= 0) return force_mode >= 1; // modes 2 and 3 (Winograd, dense) block the rest along channels
 	return c_in >= 8 && c_out >= 32;
 }
 
@@ -244,6 +245,27 @@ static int use_w(int c_in, int c_out, int h, int w) {
 static int win_group(int h, int w) { return h * w / 4 >= 64 ? 1 : 64 / (h * w / 4); }
 static size_t win_rows(int h, int w) { return (size_t)win_group(h, w) * (h * w / 4) + 1; }
 
+// use_d says whether a 3×3 convolution runs as a dense layer: on planes of 2×2 or less,
+// where every output position sees every input position through one of the taps, so
+// that the convolution of an image is one product of its c_in·hw values by a matrix of
+// (c_in·hw) × (c_out·hw), with none of the padding's zeros that the direct kernels
+// multiply (VGG's last layers: 4 of 9 taps fall inside a 2×2 plane). Both sides must fill
+// whole vectors of the widest instruction set.
+static int use_d(int c_in, int c_out, int h, int w) {
+	int hw = h * w;
+	if (h > 2 || w > 2 || hw < 1 || c_in < 1 || c_out < 1 || c_in * hw % 16 != 0 || c_out * hw % 16 != 0) return 0;
+	return force_mode < 0 || force_mode == 3;
+}
+
+// c_dense_scratch is the scratch of the dense path (0 where it does not run): a group's
+// weight gradient in the dense layout, (c_out·hw) × (c_in·hw), its images transposed and
+// an output channel's sums (dense_backward).
+static size_t c_dense_scratch(int c_in, int c_out, int h, int w) {
+	if (!use_d(c_in, c_out, h, w)) return 0;
+	size_t kin = (size_t)c_in * h * w;
+	return kin * c_out * h * w + GROUP * kin + (size_t)9 * c_in;
+}
+
 // c_win_scratch is the scratch the Winograd path needs (0 where it does not run): a group's
 // blocked images, transformed windows and sums, and one image's blocked outputs, for each
 // direction; for the weight gradient also its transformed output gradients and their sums.
@@ -379,6 +401,96 @@ static void *xmalloc(size_t n) {
 	return p;
 }
 
+// The dense path (use_d). Image i's c_in·hw values in NCHW order, input channel c at
+// position p at c·hw + p, times the dense weight wf ((c_in·hw) × (c_out·hw), wf[c·hw + p]
+// [k·hw + o] = wt[k][c][tap(o, p)]) are its outputs in NCHW order; the input gradient is
+// dy times wb, wf transposed; the weight gradient of a group of images is xᵀ·dy in wf's
+// layout, each tap's sum then added to dw.
+
+// dense_taps writes to taps[o·hw + p] the tap of the 3×3 kernel that joins input position
+// p to output position o of an h×w plane (both row-major), which use_d makes sure exists.
+static void dense_taps(int h, int w, int *taps) {
+	int hw = h * w;
+	for (int o = 0; o < hw; o++)
+		for (int p = 0; p < hw; p++) taps[o * hw + p] = (p / w - o / w + 1) * 3 + (p % w - o % w + 1);
+}
+
+// dense_weight writes wf and, after it, wb: wb in order, reading wt in order too; wf by
+// the transpose.
+static void dense_weight(const float *wt, int c_in, int c_out, int h, int w, float *prep) {
+	int hw = h * w, kin = c_in * hw, kout = c_out * hw;
+	float *wf = prep, *wb = prep + (size_t)kin * kout;
+	int taps[16];
+	dense_taps(h, w, taps);
+	for (int k = 0; k < c_out; k++)
+		for (int c = 0; c < c_in; c++) {
+			const float *g = wt + ((size_t)k * c_in + c) * 9;
+			for (int o = 0; o < hw; o++)
+				for (int p = 0; p < hw; p++) wb[((size_t)k * hw + o) * kin + c * hw + p] = g[taps[o * hw + p]];
+		}
+	transpose(wb, kout, kin, wf, kout);
+}
+
+// dense_forward: y = bias + x·wf, the sum over the input's values in order.
+static void dense_forward(const float *x, int n, int c_in, int h, int w, int c_out, const float *prep, const float *bias, float *y) {
+	int hw = h * w, kin = c_in * hw, kout = c_out * hw;
+	for (int i = 0; i < n; i++)
+		for (int k = 0; k < c_out; k++)
+			for (int o = 0; o < hw; o++) y[(size_t)i * kout + k * hw + o] = bias ? bias[k] : 0;
+	BY_ISA(dense_gemm, x, kin, 1, prep, kout, kin, y, n, 1);
+}
+
+// dense_fold adds to dw (c_out×c_in×3×3) a group's weight gradient in the dense layout,
+// g: for each output channel, each tap's sum over the pairs of positions it joins (output
+// positions in order, then input positions) in t (9 rows of c_in), whole rows at a time,
+// then added to dw (a tap that joins no pair adds zero).
+CLONES static void dense_fold(const float *g, const int *taps, int hw, int c_in, int c_out, float *restrict t, float *restrict dw) {
+	size_t kin = (size_t)c_in * hw;
+	for (int k = 0; k < c_out; k++) {
+		memset(t, 0, (size_t)9 * c_in * sizeof(float));
+		for (int o = 0; o < hw; o++) {
+			const float *row = g + ((size_t)k * hw + o) * kin;
+			for (int p = 0; p < hw; p++) {
+				float *restrict tt = t + (size_t)taps[o * hw + p] * c_in;
+				const float *restrict src = row + (size_t)p * c_in;
+				for (int c = 0; c < c_in; c++) tt[c] += src[c];
+			}
+		}
+		float *d = dw + (size_t)k * c_in * 9;
+		for (int c = 0; c < c_in; c++)
+			for (int tap = 0; tap < 9; tap++) d[c * 9 + tap] += t[(size_t)tap * c_in + c];
+	}
+}
+
+// dense_backward writes dx = dy·wb and adds the weight's (and bias's) gradient over groups of
+// GROUP images, as the direct kernels do: the group's images with their positions outermost
+// (xt: p·c_in + c), dyᵀ·xt in g ((c_out·hw) × (hw·c_in), the images in order), then for
+// each output channel the sums of each tap over the pairs of positions it joins (output
+// positions in order, then input positions), whole rows of input channels at a time,
+// added to dw.
+static void dense_backward(const float *x, int n, int c_in, int h, int w, int c_out, const float *prep, const float *dy, float *dx,
+	float *dw, float *db, float *scratch) {
+	int hw = h * w, kin = c_in * hw, kout = c_out * hw, taps[16];
+	dense_taps(h, w, taps);
+	float *g = scratch, *xt = g + (size_t)kout * kin, *t = xt + (size_t)GROUP * kin;
+	if (dx) BY_ISA(dense_gemm, dy, kout, 1, prep + (size_t)kin * kout, kin, kout, dx, n, 0);
+	for (int i0 = 0; i0 < n; i0 += GROUP) {
+		int gn = n - i0 < GROUP ? n - i0 : GROUP;
+		for (int j = 0; j < gn; j++)
+			for (int c = 0; c < c_in; c++)
+				for (int p = 0; p < hw; p++) xt[(size_t)j * kin + p * c_in + c] = x[(size_t)(i0 + j) * kin + c * hw + p];
+		BY_ISA(dense_gemm, dy + (size_t)i0 * kout, 1, kout, xt, kin, gn, g, kout, 0);
+		dense_fold(g, taps, hw, c_in, c_out, t, dw);
+		if (db)
+			for (int k = 0; k < c_out; k++) {
+				float s = 0;
+				for (int i = i0; i < i0 + gn; i++)
+					for (int o = 0; o < hw; o++) s += dy[(size_t)i * kout + k * hw + o];
+				db[k] += s;
+			}
+	}
+}
+
 // positions writes to base the offsets in a padded plane (rows of w+2) of an h×w image's
 // pixels.
 static int *positions(int h, int w, float *at) {
@@ -396,6 +508,7 @@ static size_t prep_fwd(int c_in, int c_out, int hw) {
 }
 
 static size_t c_prep_size(int c_in, int c_out, int h, int w) {
+	if (use_d(c_in, c_out, h, w)) return (size_t)2 * c_in * c_out * h * w * h * w; // the dense weight, forward and transposed
 	if (use_w(c_in, c_out, h, w)) return (size_t)32 * c_in * c_out; // win_weight's, forward and flipped
 	return prep_fwd(c_in, c_out, h * w) + (size_t)9 * c_out * round16(c_in);
 }
@@ -419,6 +532,10 @@ static void prep_wr(const float *wt, const float *bias, int c_in, int c_out, flo
 // blockings are chosen by use_o, as the kernels' calls choose them.
 static void c_conv3_prepare(const float *wt, const float *bias, int c_in, int c_out, int h, int w, float *prep) {
 	int hw = h * w, cp = round16(c_in);
+	if (use_d(c_in, c_out, h, w)) {
+		dense_weight(wt, c_in, c_out, h, w, prep);
+		return;
+	}
 	if (use_w(c_in, c_out, h, w)) {
 		win_weight(wt, c_in, c_out, 0, prep);
 		win_weight(wt, c_in, c_out, 1, prep + (size_t)16 * c_in * c_out);
@@ -440,6 +557,10 @@ static void c_conv3_prepare(const float *wt, const float *bias, int c_in, int c_
 
 static void c_conv3_forward(const float *x, int n, int c_in, int h, int w, int c_out, const float *wt, const float *bias,
 	const float *prep, float *y, float *scratch) {
+	if (use_d(c_in, c_out, h, w)) {
+		dense_forward(x, n, c_in, h, w, c_out, prep, bias, y);
+		return;
+	}
 	if (use_w(c_in, c_out, h, w)) {
 		win_forward(x, n, c_in, h, w, c_out, prep, bias, y, scratch);
 		return;
@@ -478,6 +599,10 @@ static void grad_image(const float *x, const float *dy, int c_in, int c_out, int
 // convolution of dy by the flipped, transposed weight.
 static void c_conv3_backward(const float *x, int n, int c_in, int h, int w, int c_out, const float *prep, const float *dy,
 	float *dx, float *dw, float *db, float *scratch) {
+	if (use_d(c_in, c_out, h, w)) {
+		dense_backward(x, n, c_in, h, w, c_out, prep, dy, dx, dw, db, scratch);
+		return;
+	}
 	if (use_w(c_in, c_out, h, w)) {
 		win_backward(x, n, c_in, h, w, c_out, prep + (size_t)16 * c_in * c_out, dy, dx, dw, db, scratch);
 		return;
@@ -906,7 +1031,8 @@ func direct3Size(in, out, h, w int) int {
 	ps, ls, op := paddedPlane(h, w), round16(h*(w+2)), round16(out)
 	fwd := in*ps + max(out*ls, h*w)
 	bwd := C.GROUP*(in*ps+h*w*op) + out*ps + in*ls + h*w
-	return max(fwd, bwd, int(C.c_win_scratch(C.int(in), C.int(out), C.int(h), C.int(w))))
+	return max(fwd, bwd, int(C.c_win_scratch(C.int(in), C.int(out), C.int(h), C.int(w))),
+		int(C.c_dense_scratch(C.int(in), C.int(out), C.int(h), C.int(w))))
 }
 
 // direct3PrepSize is the length of conv3Prepare's layouts.

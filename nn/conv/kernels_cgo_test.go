@@ -10,14 +10,14 @@ import (
 )
 
 // TestDirectKernelsEveryISA reruns the convolution tests on each instruction set this CPU
-// has and each blocking of the direct kernels (and Winograd's), whichever the automatic
-// choice would take.
+// has and each blocking of the direct kernels (and Winograd's and the dense path's),
+// whichever the automatic choice would take.
 // The gradients are checked against refConvGrad, not by finite differences, which cost a
 // convolution per parameter (80 s for these six runs).
 func TestDirectKernelsEveryISA(t *testing.T) {
 	defer forceKernels(-1, -1)
 	for isa := range isaSupported() + 1 {
-		for mode := range 3 { // positions, channels, Winograd where it fits (channels elsewhere)
+		for mode := range 4 { // positions, channels, Winograd where it fits, dense where it fits (channels elsewhere)
 			t.Run(fmt.Sprintf("isa%d/mode%d", isa, mode), func(t *testing.T) {
 				forceKernels(isa, mode)
 				TestConvForwardMatchesDefinition(t)
