@@ -63,11 +63,59 @@ type ConvModel struct {
 	units  []*unit   // every convolution unit, for the work done once a batch
 }
 
-// convPass is the pass of the training and evaluation models: one group of the direct
-// kernels' weight-gradient sums (conv.GradGroup, eight images), so that they run as in one
-// pass of the batch; eight images of ResNet-20 at width 16 hold 0.5 MB a layer, which
-// stays in a core's L2 cache with the layer's input.
-const convPass = conv.GradGroup
+// passBudget bounds the activations a pass of the training and evaluation models holds
+// (every layer's values, summed over the pass's images). A pass trades two costs: few
+// images keep the large early layers' activations in the caches, many stream the small
+// late layers' weights through them fewer times a batch (a 128×128 layer's transformed
+// weights are 1 MB a direction; 4×4 and 2×2 images give its GEMMs few rows). Measured
+// with BenchmarkStepConv (AMD EPYC, 2 cores), ms a step for passes of 8/16/32/64 images:
+// ResNet-20 at width 16 (1.5 MB an image) 166–177/166–167/170–171/175–179, VGG-11 at width
+// 16 (0.33 MB) 42–44/39–40/38–38.5/38–42.
+const passBudget = 12 << 20
+
+// convPassFor is the pass of a's training and evaluation models: the most whole groups of
+// the kernels' weight-gradient sums (conv.GradGroup images, summed as in one pass of the
+// batch, so that the bits do not depend on the pass) whose activations fit passBudget,
+// and at least one group. It gives ResNet-20 at width 16 passes of 8, VGG-11 passes of 32.
+func convPassFor(a Arch) int {
+	return conv.GradGroup * max(1, passBudget/(conv.GradGroup*4*actFloats(a)))
+}
+
+// actFloats is the number of activations one image of a holds in a model: every
+// convolution's output, and the norm's beside it, and every pool's.
+func actFloats(a Arch) int {
+	per := 1
+	if a.LayerNorm {
+		per = 2
+	}
+	c, h, w := a.Channels, a.Height, a.Width
+	total := 0
+	switch a.Kind {
+	case "vgg":
+		for _, width := range a.Plan {
+			if width == PlanPool {
+				h, w = h/2, w/2
+				total += c * h * w
+				continue
+			}
+			c = width
+			total += per * c * h * w
+		}
+	case "resnet":
+		total += per * a.Plan[0] * h * w
+		for s, width := range a.Plan {
+			for k := range a.Blocks {
+				units := 2
+				if s > 0 && k == 0 {
+					h, w = (h-1)/2+1, (w-1)/2+1
+					units = 3 // the shortcut's
+				}
+				total += units * per * width * h * w
+			}
+		}
+	}
+	return max(1, total)
+}
 
 // NewConvModel prepares n, a vgg or resnet, for batches of up to batch images on b, in one
 // pass (Taps sees every image); with backward false it holds no gradients and evaluates

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/modulo-ml/modulo/nn/blas"
+	"github.com/modulo-ml/modulo/nn/conv"
 	"github.com/modulo-ml/modulo/nn/data"
 )
 
@@ -406,10 +407,10 @@ func TestTapsFollowTheSpec(t *testing.T) {
 	}
 }
 
-// TestPassesGiveOnePassBits: a batch run forward and back in passes of convPass images
-// gives the logits and gradients of one pass of every image, to the bit, with either
-// BLAS (the head's GEMMs included: its parameters' gradients are summed over the batch at
-// once). 21 images make passes of 8, 8 and 5.
+// TestPassesGiveOnePassBits: a batch run forward and back in passes of one or two groups
+// (conv.GradGroup images) gives the logits and gradients of one pass of every image, to
+// the bit, with either BLAS (the head's GEMMs included: its parameters' gradients are
+// summed over the batch at once). 21 images make passes of 8, 8 and 5, or 16 and 5.
 func TestPassesGiveOnePassBits(t *testing.T) {
 	archs := append(convArchs(), Arch{Kind: "resnet", Input: 16 * 16, Output: 10, Activation: "relu", LayerNorm: true,
 		Channels: 1, Height: 16, Width: 16, Plan: []int{16, 32, 64}, Blocks: 1})
@@ -435,24 +436,72 @@ func TestPassesGiveOnePassBits(t *testing.T) {
 			crossEntropy(want, y, rows, a.Output, 1.0/rows, dl)
 			one.Backward(dl, rows)
 
-			passes := newConvModel(net, rows, convPass, impl, true)
-			dl2 := make([]float32, rows*a.Output)
-			var seen []int
-			got := passes.Train(x, rows, dl2, func(logits []float32, r0, n int) {
-				seen = append(seen, r0, n)
-				crossEntropy(logits, y[r0:], n, a.Output, 1.0/rows, dl2[r0*a.Output:])
-			})
-			if !slices.Equal(seen, []int{0, 8, 8, 8, 16, 5}) {
-				t.Fatalf("%s: passes (first, images) %v, want 0 8 8 8 16 5", a, seen)
-			}
-			if !slices.Equal(got, want) {
-				t.Errorf("%s, %s: logits of passes differ from one pass's", a, impl)
-			}
-			for i, p := range net.Params {
-				if !slices.Equal(passes.Grads[i], one.Grads[i]) {
-					t.Errorf("%s, %s: gradient of %s from passes differs from one pass's", a, impl, p.Name)
+			// Passes of one group and of two (convPassFor picks any number of groups).
+			for _, pass := range []int{conv.GradGroup, 2 * conv.GradGroup} {
+				passes := newConvModel(net, rows, pass, impl, true)
+				dl2 := make([]float32, rows*a.Output)
+				var seen, wantSeen []int
+				for r0 := 0; r0 < rows; r0 += pass {
+					wantSeen = append(wantSeen, r0, min(pass, rows-r0))
+				}
+				got := passes.Train(x, rows, dl2, func(logits []float32, r0, n int) {
+					seen = append(seen, r0, n)
+					crossEntropy(logits, y[r0:], n, a.Output, 1.0/rows, dl2[r0*a.Output:])
+				})
+				if !slices.Equal(seen, wantSeen) {
+					t.Fatalf("%s: passes (first, images) %v, want %v", a, seen, wantSeen)
+				}
+				if !slices.Equal(got, want) {
+					t.Errorf("%s, %s, passes of %d: logits of passes differ from one pass's", a, impl, pass)
+				}
+				for i, p := range net.Params {
+					if !slices.Equal(passes.Grads[i], one.Grads[i]) {
+						t.Errorf("%s, %s, passes of %d: gradient of %s from passes differs from one pass's", a, impl, pass, p.Name)
+					}
 				}
 			}
+		}
+	}
+}
+
+// TestConvPassFor checks the activations convPassFor counts against those a model holds,
+// and the passes it picks: ResNet-20 at width 16 in one group of images, VGG-11 in four,
+// a network too large for the budget still in one.
+func TestConvPassFor(t *testing.T) {
+	resnet := Arch{Kind: "resnet", Input: 1024, Output: 10, Activation: "relu", LayerNorm: true, Channels: 1, Height: 32, Width: 32,
+		Plan: []int{16, 32, 64}, Blocks: 3}
+	vgg := Arch{Kind: "vgg", Input: 1024, Output: 10, Activation: "relu", Bias: true, LayerNorm: true, Channels: 1, Height: 32, Width: 32,
+		Plan: []int{16, PlanPool, 32, PlanPool, 64, 64, PlanPool, 128, 128, PlanPool, 128, 128}}
+	wide := resnet
+	wide.Plan = []int{256, 512, 1024}
+	for _, a := range append(convArchs(), resnet, vgg) {
+		net, err := Init(a, "pytorch", 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := newConvModel(net, 1, 1, blas.Gonum(), false)
+		held := 0
+		for _, u := range m.units {
+			held += u.z.size()
+			if u.y != u.z {
+				held += u.y.size()
+			}
+		}
+		for _, l := range m.layers {
+			if p, ok := l.(*maxPool); ok {
+				held += p.y.size()
+			}
+		}
+		if got := actFloats(a); got != held {
+			t.Errorf("%s: actFloats %d, the model holds %d an image", a, got, held)
+		}
+	}
+	for _, c := range []struct {
+		a    Arch
+		want int
+	}{{resnet, 8}, {vgg, 32}, {wide, conv.GradGroup}} {
+		if got := convPassFor(c.a); got != c.want {
+			t.Errorf("%s: pass %d, want %d", c.a, got, c.want)
 		}
 	}
 }

@@ -119,7 +119,7 @@ func (l *mlpLearner) sync() { l.model.sync() }
 func (l *mlpLearner) forwarders(int) []Forwarder { return nil }
 
 // convLearner trains a VGG or ResNet: the batch is split in stepParts parts of images, each
-// going forward and back (in passes of convPass images) through a model of its own on a
+// going forward and back (in passes of convPassFor images) through a model of its own on a
 // core of its own, with gradients of its own; then each part adds the parts' gradients
 // over its share of every parameter's elements, in part order, and applies the optimiser
 // there. The split is the same whatever the threads, so the bits are too.
@@ -139,7 +139,7 @@ func newConvLearner(net *Network, batch int, b blas.Impl, helper *crew, masks []
 	l := &convLearner{helper: helper, net: net, masks: masks, aug: aug}
 	per := (batch + stepParts - 1) / stepParts
 	for k := range l.models {
-		l.models[k] = newConvModel(net, per, convPass, b, true)
+		l.models[k] = newConvModel(net, per, convPassFor(net.Arch), b, true)
 		l.xb[k] = make([]float32, per*net.Arch.Input)
 	}
 	for _, p := range net.Params {

@@ -382,7 +382,7 @@ func evaluate(ctx context.Context, net *Network, s *data.Set, limit int, b blas.
 
 // evalChunk is how many examples an evaluation runs through a network at once: 1,000
 // for an MLP, whose GEMMs run at full speed at that size; 50 images for a convolutional
-// network, in passes of convPass (its model keeps every layer's activations of a pass,
+// network, in passes of convPassFor (its model keeps every layer's activations of a pass,
 // 1.5 MB an image for ResNet-20 on 32×32 images).
 func evalChunk(a Arch) int {
 	if a.Conv() {
@@ -400,7 +400,7 @@ type Forwarder interface {
 // examples, without the buffers of the backward pass.
 func NewForwarder(net *Network, batch int, b blas.Impl) Forwarder {
 	if net.Arch.Conv() {
-		return newConvModel(net, batch, convPass, b, false)
+		return newConvModel(net, batch, convPassFor(net.Arch), b, false)
 	}
 	return newModel(net, batch, b, false)
 }
