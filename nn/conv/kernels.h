@@ -641,10 +641,13 @@ typedef int CAT(vi, SUFFIX) __attribute__((vector_size(VL * 4)));
 
 // norm_bwd_vecs is c_norm_backward_any's work on NV vectors of positions from x, one image's
 // (planes hw apart; dy, y and dx alike), whose means and reciprocal deviations are mean and
-// rstd: γ's and β's gradients added to ig and ib (planes L apart), then dx.
+// rstd: γ's and β's gradients added to ig and ib (planes L apart), then dx. The first pass
+// keeps each channel's x̂ and masked dy in tmp (2·NV vectors a channel) for the second:
+// planes of 1,024 positions put every channel's vector in one set of the L1 cache, which
+// holds 12 of the 48 (x, dy and y of 16 channels) the second pass would read again.
 TARGET static inline __attribute__((always_inline)) void FN(norm_bwd_vecs)(const float *x, int c, int hw, const float *gamma,
 	const float *mean, const float *rstd, const float *y, const float *dy, float *dx, float *ig, float *ib, int L,
-	float invc, const int NV) {
+	float invc, float *tmp, const int NV) {
 	V m[2], r[2], sd[2], sdx[2];
 #pragma GCC unroll 2
 	for (int k = 0; k < NV; k++) {
@@ -660,6 +663,9 @@ TARGET static inline __attribute__((always_inline)) void FN(norm_bwd_vecs)(const
 			V xhat = (FN(ld)(x + o + k * VL) - m[k]) * r[k];
 			V d = FN(ld)(dy + o + k * VL);
 			if (y) d = (V)((VI)d & (VI)(FN(ld)(y + o + k * VL) > (V){}));
+			float *t = tmp + ((size_t)ch * NV + k) * 2 * VL;
+			FN(st)(t, xhat);
+			FN(st)(t + VL, d);
 			float *dg = ig + (size_t)ch * L + k * VL, *db = ib + (size_t)ch * L + k * VL;
 			FN(st)(dg, FN(ld)(dg) + d * xhat);
 			FN(st)(db, FN(ld)(db) + d);
@@ -678,9 +684,8 @@ TARGET static inline __attribute__((always_inline)) void FN(norm_bwd_vecs)(const
 		float g = gamma[ch];
 #pragma GCC unroll 2
 		for (int k = 0; k < NV; k++) {
-			V xhat = (FN(ld)(x + o + k * VL) - m[k]) * r[k];
-			V d = FN(ld)(dy + o + k * VL);
-			if (y) d = (V)((VI)d & (VI)(FN(ld)(y + o + k * VL) > (V){}));
+			const float *t = tmp + ((size_t)ch * NV + k) * 2 * VL;
+			V xhat = FN(ld)(t), d = FN(ld)(t + VL);
 			FN(st)(dx + o + k * VL, r[k] * (d * g - sd[k] - xhat * sdx[k]));
 		}
 	}
@@ -688,9 +693,10 @@ TARGET static inline __attribute__((always_inline)) void FN(norm_bwd_vecs)(const
 
 // norm_backward is c_norm_backward_any for hw a multiple of VL, with its lanes and order of
 // sums: blocks of NB positions, per channel and lane over one image's blocks in float32
-// (img, 2·c·L, cleared per image), then over the images in float64 (acc).
+// (img, 2·c·L, cleared per image), then over the images in float64 (acc). tmp holds 4·c
+// vectors.
 TARGET static void FN(norm_backward)(const float *x, int n, int c, int hw, const float *gamma, const float *stats,
-	const float *y, const float *dy, float *dx, double *acc, float *img, int L) {
+	const float *y, const float *dy, float *dx, double *acc, float *img, float *tmp, int L) {
 	float mean[NB], rstd[NB];
 	size_t cn = (size_t)c * L;
 	float *ig = img, *ib = img + cn, invc = 1.0f / c;
@@ -707,9 +713,9 @@ TARGET static void FN(norm_backward)(const float *x, int n, int c, int hw, const
 			const float *yb = y ? y + base : NULL;
 			int j = 0;
 			for (; j + 2 * VL <= nb; j += 2 * VL)
-				FN(norm_bwd_vecs)(x + base + j, c, hw, gamma, mean + j, rstd + j, yb ? yb + j : NULL, dy + base + j, dx + base + j, ig + j, ib + j, L, invc, 2);
+				FN(norm_bwd_vecs)(x + base + j, c, hw, gamma, mean + j, rstd + j, yb ? yb + j : NULL, dy + base + j, dx + base + j, ig + j, ib + j, L, invc, tmp, 2);
 			for (; j < nb; j += VL)
-				FN(norm_bwd_vecs)(x + base + j, c, hw, gamma, mean + j, rstd + j, yb ? yb + j : NULL, dy + base + j, dx + base + j, ig + j, ib + j, L, invc, 1);
+				FN(norm_bwd_vecs)(x + base + j, c, hw, gamma, mean + j, rstd + j, yb ? yb + j : NULL, dy + base + j, dx + base + j, ig + j, ib + j, L, invc, tmp, 1);
 		}
 		double *dg = acc, *db = acc + cn;
 		for (size_t j = 0; j < cn; j++) {

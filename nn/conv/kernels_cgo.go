@@ -944,8 +944,8 @@ static void c_norm_backward(const float *x, int n, int c, int hw, const float *g
 		return;
 	}
 	const int L = norm_lanes(hw);
-	float *img = xmalloc(2 * (size_t)c * L * sizeof(float));
-	BY_ISA(norm_backward, x, n, c, hw, gamma, stats, y, dy, dx, acc, img, L);
+	float *img = xmalloc((2 * (size_t)c * L + 4 * (size_t)c * isa_lanes(isa())) * sizeof(float));
+	BY_ISA(norm_backward, x, n, c, hw, gamma, stats, y, dy, dx, acc, img, img + 2 * (size_t)c * L, L);
 	free(img);
 }
 
