@@ -67,7 +67,8 @@ func (a Arch) Conv() bool { return a.Kind == "vgg" || a.Kind == "resnet" }
 // and the weight gradient), not on im2col and the GEMM; resnet and vgg conv-3, the 3×3
 // convolutions of stride 1 between 16 channels or more (32 on one side) on Winograd's
 // F(2×2, 3×3) (conv's kernels.h); resnet and vgg conv-4, the 3×3 convolutions of stride 1
-// on planes of 2×2 or less as dense layers (VGG's last layers; a ResNet's on inputs of 8×8).
+// on planes of 2×2 or less as dense layers (VGG's last layers; a ResNet's on inputs of 8×8),
+// and the norm's output in float32.
 var numerics = map[string]string{"resnet": "conv-4", "vgg": "conv-4"}
 
 // NumericsOf is the revision of the kernels a network of kind computes with (see
