@@ -542,15 +542,21 @@ TARGET static inline __attribute__((always_inline)) void FN(win_mtile)(const flo
 		for (; k0 < kp; k0 += VL) WIN_ROWS(TILE, 1, WREGS / 2 - 2);                                 \
 	} while (0)
 
+// mgemm is the GEMM of Winograd's products and of the dense path, on win_mtile's tiles over
+// nt rows: out[r][k] (rows kp apart) gets the sum over the steps s in order of
+// a[r·ars + s·ass] · b[s][k] (b's rows kp apart), added to what out holds when add is set.
+// Inlined, its strides are constants where the caller's are.
+TARGET static inline __attribute__((always_inline)) void FN(mgemm)(const float *a, size_t ars, size_t ass, const float *b, int kp,
+	int steps, float *out, int nt, int add) {
+#define TILE(t, R, KV) FN(win_mtile)(a + (size_t)(t) * ars, ars, ass, b, kp, steps, out + (size_t)(t) * kp, k0, add, R, KV)
+	WIN_BLOCKS(TILE);
+#undef TILE
+}
+
 // win_gemm computes m[ξ] = v[ξ]·u[ξ] for the first nt tiles: c channels to kp.
 TARGET static void FN(win_gemm)(const float *v, int cp, const float *u, int kp, float *m, size_t tp, int nt) {
-	for (int xi = 0; xi < 16; xi++) {
-		const float *vx = v + (size_t)xi * tp * cp, *ux = u + (size_t)xi * cp * kp;
-		float *mx = m + (size_t)xi * tp * kp;
-#define TILE(t, R, KV) FN(win_mtile)(vx + (size_t)(t) * cp, cp, 1, ux, kp, cp, mx + (size_t)(t) * kp, k0, 0, R, KV)
-		WIN_BLOCKS(TILE);
-#undef TILE
-	}
+	for (int xi = 0; xi < 16; xi++)
+		FN(mgemm)(v + (size_t)xi * tp * cp, cp, 1, u + (size_t)xi * cp * kp, kp, cp, m + (size_t)xi * tp * kp, nt, 0);
 }
 
 // win_out writes one image's outputs, the tiles from t0 of m, as planes to y (kp planes of
@@ -616,16 +622,10 @@ TARGET static void FN(win_dy)(const float *dy, int kp, int h, int w, float *dyb,
 }
 
 // win_gemm_w adds v[ξ]ᵀ·wm[ξ] over the first nt tiles to du[ξ] (cp×kp), or, first,
-// writes it there (du need not be cleared).
+// writes it there (du need not be cleared): rows are channels, steps tiles.
 TARGET static void FN(win_gemm_w)(const float *v, int cp, const float *wm, int kp, float *du, size_t tp, int nt_tiles, int first) {
-	for (int xi = 0; xi < 16; xi++) {
-		const float *vx = v + (size_t)xi * tp * cp, *wx = wm + (size_t)xi * tp * kp;
-		float *dux = du + (size_t)xi * cp * kp;
-		int nt = cp; // the rows of WIN_BLOCKS are channels here
-#define TILE(c0, R, KV) FN(win_mtile)(vx + (c0), 1, cp, wx, kp, nt_tiles, dux + (size_t)(c0) * kp, k0, !first, R, KV)
-		WIN_BLOCKS(TILE);
-#undef TILE
-	}
+	for (int xi = 0; xi < 16; xi++)
+		FN(mgemm)(v + (size_t)xi * tp * cp, 1, cp, wm + (size_t)xi * tp * kp, kp, nt_tiles, du + (size_t)xi * cp * kp, cp, !first);
 }
 
 // The norm's backward pass for planes of a multiple of VL positions (c_norm_backward in
@@ -727,15 +727,10 @@ TARGET static void FN(norm_backward)(const float *x, int n, int c, int hw, const
 
 #undef VI
 
-// dense_gemm is win_mtile's GEMM over nt rows: out[r][k] (rows kp apart) gets the sum
-// over the steps s in order of a[r·ars + s·ass] · b[s][k] (b's rows kp apart), added to
-// what out holds when add is set. The convolutions of planes of 2×2 or less are three such
-// products (c_dense_* in kernels_cgo.go).
+// dense_gemm is mgemm for the dense path's three products (c_dense_* in kernels_cgo.go).
 TARGET static void FN(dense_gemm)(const float *a, size_t ars, size_t ass, const float *b, int kp, int steps, float *out, int nt,
 	int add) {
-#define TILE(t, R, KV) FN(win_mtile)(a + (size_t)(t) * ars, ars, ass, b, kp, steps, out + (size_t)(t) * kp, k0, add, R, KV)
-	WIN_BLOCKS(TILE);
-#undef TILE
+	FN(mgemm)(a, ars, ass, b, kp, steps, out, nt, add);
 }
 
 #undef WIN_ROWS

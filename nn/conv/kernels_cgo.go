@@ -476,9 +476,7 @@ static void dense_backward(const float *x, int n, int c_in, int h, int w, int c_
 	if (dx) BY_ISA(dense_gemm, dy, kout, 1, prep + (size_t)kin * kout, kin, kout, dx, n, 0);
 	for (int i0 = 0; i0 < n; i0 += GROUP) {
 		int gn = n - i0 < GROUP ? n - i0 : GROUP;
-		for (int j = 0; j < gn; j++)
-			for (int c = 0; c < c_in; c++)
-				for (int p = 0; p < hw; p++) xt[(size_t)j * kin + p * c_in + c] = x[(size_t)(i0 + j) * kin + c * hw + p];
+		for (int j = 0; j < gn; j++) transpose(x + (size_t)(i0 + j) * kin, c_in, hw, xt + (size_t)j * kin, c_in);
 		BY_ISA(dense_gemm, dy + (size_t)i0 * kout, 1, kout, xt, kin, gn, g, kout, 0);
 		dense_fold(g, taps, hw, c_in, c_out, t, dw);
 		if (db)
@@ -942,12 +940,13 @@ static void c_force_norm_any(int any) { force_norm_any = any; }
 // vector, the loops elsewhere: the same bits.
 static void c_norm_backward(const float *x, int n, int c, int hw, const float *gamma, const float *stats,
 	const float *y, const float *dy, float *dx, double *acc) {
-	if (force_norm_any || hw % isa_lanes(isa()) != 0) {
+	const int vl = isa_lanes(isa());
+	if (force_norm_any || hw % vl != 0) {
 		c_norm_backward_any(x, n, c, hw, gamma, stats, y, dy, dx, acc);
 		return;
 	}
 	const int L = norm_lanes(hw);
-	float *img = xmalloc((2 * (size_t)c * L + 4 * (size_t)c * isa_lanes(isa())) * sizeof(float));
+	float *img = xmalloc((2 * (size_t)c * L + 4 * (size_t)c * vl) * sizeof(float));
 	BY_ISA(norm_backward, x, n, c, hw, gamma, stats, y, dy, dx, acc, img, img + 2 * (size_t)c * L, L);
 	free(img);
 }
