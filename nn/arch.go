@@ -68,8 +68,10 @@ func (a Arch) Conv() bool { return a.Kind == "vgg" || a.Kind == "resnet" }
 // convolutions of stride 1 between 16 channels or more (32 on one side) on Winograd's
 // F(2×2, 3×3) (conv's kernels.h); resnet and vgg conv-4, the 3×3 convolutions of stride 1
 // on planes of 2×2 or less as dense layers (VGG's last layers; a ResNet's on inputs of 8×8),
-// and the norm's output in float32.
-var numerics = map[string]string{"resnet": "conv-4", "vgg": "conv-4"}
+// and the norm's output in float32; resnet and vgg conv-5, the forward pass and the input
+// gradient of 3×3 convolutions of stride 1 between multiples of 16 channels on planes whose
+// sides are multiples of 4 on Winograd's F(4×4, 3×3).
+var numerics = map[string]string{"resnet": "conv-5", "vgg": "conv-5"}
 
 // NumericsOf is the revision of the kernels a network of kind computes with (see
 // stages.Kind.Numerics); none for a kind whose kernels change with the stage kinds'

@@ -83,6 +83,20 @@ func refConvGrad(c Conv2D, x []float64, n, h, w int, weight, dy []float64) (dx, 
 	return dx, dw, db
 }
 
+// abs64 is to64 of the magnitudes: the references computed on it are each sum's Σ|term|,
+// the scale of a float32 sum's rounding error, which the tests' tolerances are relative
+// to (a sum of cancelling terms is not held to a relative error on its small result;
+// measured on N(0, 1) images and He-scaled weights of 16 to 64 channels, Winograd's
+// F(4×4, 3×3), whose transforms scale by up to 8 and 1/24, rounds at up to 2.5e-6 of
+// Σ|term|, F(2×2, 3×3) and the direct kernels at up to 4e-7).
+func abs64(s []float32) []float64 {
+	d := to64(s)
+	for i, v := range d {
+		d[i] = math.Abs(v)
+	}
+	return d
+}
+
 func to64(s []float32) []float64 {
 	d := make([]float64, len(s))
 	for i, v := range s {
@@ -138,6 +152,11 @@ var convCases = []convCase{
 // on the dense path, with fewer output channels than input.
 var winCases = []convCase{
 	{Conv2D{In: 128, Out: 64, K: 3, Stride: 1, Pad: 1}, 9, 2, 2},
+	// F(4×4, 3×3)'s (h and w multiples of 4): whole groups of one image, and a group of 10
+	// images of 6 tiles with a partial second one; on F(2×2)'s weight gradient and on the
+	// direct kernels' (16 channels both ways).
+	{Conv2D{In: 16, Out: 16, K: 3, Stride: 1, Pad: 1}, 2, 32, 32},
+	{Conv2D{In: 32, Out: 16, K: 3, Stride: 1, Pad: 1}, 13, 8, 12},
 	{Conv2D{In: 16, Out: 32, K: 3, Stride: 1, Pad: 1}, 2, 16, 16},
 	{Conv2D{In: 32, Out: 16, K: 3, Stride: 1, Pad: 1}, 20, 4, 4},
 	{Conv2D{In: 32, Out: 32, K: 3, Stride: 1, Pad: 1}, 7, 8, 6},
@@ -162,8 +181,9 @@ func TestConvForwardMatchesDefinition(t *testing.T) {
 			y := make([]float32, len(dy))
 			c.Forward(b, x, tc.n, tc.h, tc.w, wt, bias, prepared(c, wt, bias, tc.h, tc.w), y, make([]float32, c.ColSize(tc.h, tc.w)))
 			want := refConv(c, to64(x), tc.n, tc.h, tc.w, to64(wt), to64(bias))
+			mag := refConv(c, abs64(x), tc.n, tc.h, tc.w, abs64(wt), abs64(bias))
 			for i := range y {
-				if math.Abs(float64(y[i])-want[i]) > 1e-4*(1+math.Abs(want[i])) {
+				if math.Abs(float64(y[i])-want[i]) > 1e-5*(1+mag[i]) {
 					t.Fatalf("%s %+v: y[%d] = %g, want %g", b.Name(), c, i, y[i], want[i])
 				}
 			}
@@ -227,13 +247,14 @@ func TestConvBackwardMatchesDerivative(t *testing.T) {
 			dx, dw, db := make([]float32, len(x)), make([]float32, len(wt)), make([]float32, len(bias))
 			c.Backward(b, x, tc.n, tc.h, tc.w, wt, prepared(c, wt, bias, tc.h, tc.w), dy, dx, dw, db, make([]float32, c.ColSize(tc.h, tc.w)))
 			wdx, wdw, wdb := refConvGrad(c, to64(x), tc.n, tc.h, tc.w, to64(wt), to64(dy))
+			mdx, mdw, mdb := refConvGrad(c, abs64(x), tc.n, tc.h, tc.w, abs64(wt), abs64(dy))
 			for _, g := range []struct {
-				name string
-				got  []float32
-				want []float64
-			}{{"input", dx, wdx}, {"weight", dw, wdw}, {"bias", db, wdb}} {
+				name      string
+				got       []float32
+				want, mag []float64
+			}{{"input", dx, wdx, mdx}, {"weight", dw, wdw, mdw}, {"bias", db, wdb, mdb}} {
 				for i := range g.got {
-					if math.Abs(float64(g.got[i])-g.want[i]) > 1e-4*(1+math.Abs(g.want[i])) {
+					if math.Abs(float64(g.got[i])-g.want[i]) > 1e-5*(1+g.mag[i]) {
 						t.Fatalf("%s %+v: %s gradient %d = %g, want %g", b.Name(), c, g.name, i, g.got[i], g.want[i])
 					}
 				}

@@ -553,9 +553,10 @@ TARGET static inline __attribute__((always_inline)) void FN(mgemm)(const float *
 #undef TILE
 }
 
-// win_gemm computes m[ξ] = v[ξ]·u[ξ] for the first nt tiles: c channels to kp.
-TARGET static void FN(win_gemm)(const float *v, int cp, const float *u, int kp, float *m, size_t tp, int nt) {
-	for (int xi = 0; xi < 16; xi++)
+// win_gemm computes m[ξ] = v[ξ]·u[ξ], ξ < nx (16 for F(2×2, 3×3), 36 for F(4×4, 3×3)), for
+// the first nt tiles: c channels to kp.
+TARGET static void FN(win_gemm)(const float *v, int cp, const float *u, int kp, float *m, size_t tp, int nt, int nx) {
+	for (int xi = 0; xi < nx; xi++)
 		FN(mgemm)(v + (size_t)xi * tp * cp, cp, 1, u + (size_t)xi * cp * kp, kp, cp, m + (size_t)xi * tp * kp, nt, 0);
 }
 
@@ -627,6 +628,106 @@ TARGET static void FN(win_gemm_w)(const float *v, int cp, const float *wm, int k
 	for (int xi = 0; xi < 16; xi++)
 		FN(mgemm)(v + (size_t)xi * tp * cp, 1, cp, wm + (size_t)xi * tp * kp, kp, nt_tiles, du + (size_t)xi * cp * kp, cp, !first);
 }
+
+// Winograd's F(4×4, 3×3), for the forward pass and the input gradient: tiles of 4×4
+// outputs, each reading a 6×6 window of the padded input (from 4·ty, 4·tx), 36 products
+// where the direct sum takes 144 and F(2×2, 3×3) 64. The interpolation points are 0, ±1,
+// ±2 and ∞ (Lavin and Gray's matrices, kernels_cgo.go's win4_weight for G); the layouts are
+// F(2×2)'s with 36 planes of tp rows in place of 16. Each lane computes alone and every
+// sum's order is fixed, so the bits do not depend on the vector width (only on FMA).
+
+// win4_in writes the transformed windows Bᵀ d B of a blocked image xb (cp channels) to v,
+// its tiles from t0. Bᵀ d, for a column d0..d5: 4d0 − 5d2 + d4, (d3 + d4) − 4(d1 + d2),
+// (d4 − d3) + 4(d1 − d2), (d4 − d2) + 2(d3 − d1), (d4 − d2) − 2(d3 − d1), 4d1 − 5d3 + d5;
+// down the window's columns, then across its rows.
+#define W4_B(d0, d1, d2, d3, d4, d5, r0, r1, r2, r3, r4, r5) \
+	do {                                                  \
+		V s12 = (d1) + (d2), d12 = (d1) - (d2);           \
+		V s34 = (d3) + (d4), d43 = (d4) - (d3);           \
+		V d42 = (d4) - (d2), d31 = (d3) - (d1);           \
+		r0 = 4.0f * (d0) - 5.0f * (d2) + (d4);            \
+		r1 = s34 - 4.0f * s12;                            \
+		r2 = d43 + 4.0f * d12;                            \
+		r3 = d42 + 2.0f * d31;                            \
+		r4 = d42 - 2.0f * d31;                            \
+		r5 = 4.0f * (d1) - 5.0f * (d3) + (d5);            \
+	} while (0)
+TARGET static void FN(win4_in)(const float *xb, int cp, int h, int w, float *v, size_t tp, int t0) {
+	int wp = w + 2, tw = w / 4;
+	size_t bs = (size_t)(h + 2) * wp * 16, xs = tp * cp;
+	for (int cb = 0; cb < cp / 16; cb++)
+		for (int ty = 0; ty < h / 4; ty++)
+			for (int tx = 0; tx < tw; tx++)
+				for (int j = 0; j < WNB; j++) {
+					const float *p = xb + cb * bs + ((size_t)4 * ty * wp + 4 * tx) * 16 + j * VL;
+					V r[6][6];
+#pragma GCC unroll 6
+					for (int b = 0; b < 6; b++) {
+						const float *q = p + (size_t)b * 16;
+						size_t rs = (size_t)wp * 16;
+						W4_B(FN(ld)(q), FN(ld)(q + rs), FN(ld)(q + 2 * rs), FN(ld)(q + 3 * rs), FN(ld)(q + 4 * rs), FN(ld)(q + 5 * rs),
+							r[0][b], r[1][b], r[2][b], r[3][b], r[4][b], r[5][b]);
+					}
+					float *o = v + (size_t)(t0 + ty * tw + tx) * cp + cb * 16 + j * VL;
+#pragma GCC unroll 6
+					for (int a = 0; a < 6; a++) {
+						V e0, e1, e2, e3, e4, e5;
+						W4_B(r[a][0], r[a][1], r[a][2], r[a][3], r[a][4], r[a][5], e0, e1, e2, e3, e4, e5);
+						FN(st)(o + (6 * a + 0) * xs, e0);
+						FN(st)(o + (6 * a + 1) * xs, e1);
+						FN(st)(o + (6 * a + 2) * xs, e2);
+						FN(st)(o + (6 * a + 3) * xs, e3);
+						FN(st)(o + (6 * a + 4) * xs, e4);
+						FN(st)(o + (6 * a + 5) * xs, e5);
+					}
+				}
+}
+#undef W4_B
+
+// win4_out writes one image's outputs, the tiles from t0 of m, as planes to y (kp planes of
+// h×w), through ob (kp/16 blocks of h·w positions of 16 channels). Aᵀ m, for a column
+// m0..m5: m0 + (m1 + m2) + (m3 + m4), (m1 − m2) + 2(m3 − m4), (m1 + m2) + 4(m3 + m4),
+// ((m1 − m2) + 8(m3 − m4)) + m5; down the tile, then across, and the bias (if any) last.
+#define W4_A(m0, m1, m2, m3, m4, m5, o0, o1, o2, o3) \
+	do {                                          \
+		V s12 = (m1) + (m2), d12 = (m1) - (m2);   \
+		V s34 = (m3) + (m4), d34 = (m3) - (m4);   \
+		o0 = (m0) + s12 + s34;                    \
+		o1 = d12 + 2.0f * d34;                    \
+		o2 = s12 + 4.0f * s34;                    \
+		o3 = (d12 + 8.0f * d34) + (m5);           \
+	} while (0)
+TARGET static void FN(win4_out)(const float *m, int kp, size_t tp, int t0, int h, int w, const float *bias, float *ob, float *y) {
+	int tw = w / 4, hw = h * w;
+	size_t xs = tp * kp;
+	for (int kb = 0; kb < kp / 16; kb++) {
+		float *obk = ob + (size_t)kb * hw * 16;
+		for (int j = 0; j < WNB; j++) {
+			V b = bias ? FN(ld)(bias + kb * 16 + j * VL) : (V){};
+			for (int ty = 0; ty < h / 4; ty++)
+				for (int tx = 0; tx < tw; tx++) {
+					const float *p = m + (size_t)(t0 + ty * tw + tx) * kp + kb * 16 + j * VL;
+					V g[4][6];
+#pragma GCC unroll 6
+					for (int e = 0; e < 6; e++)
+						W4_A(FN(ld)(p + (0 + e) * xs), FN(ld)(p + (6 + e) * xs), FN(ld)(p + (12 + e) * xs), FN(ld)(p + (18 + e) * xs),
+							FN(ld)(p + (24 + e) * xs), FN(ld)(p + (30 + e) * xs), g[0][e], g[1][e], g[2][e], g[3][e]);
+#pragma GCC unroll 4
+					for (int a = 0; a < 4; a++) {
+						V o0, o1, o2, o3;
+						W4_A(g[a][0], g[a][1], g[a][2], g[a][3], g[a][4], g[a][5], o0, o1, o2, o3);
+						float *row = obk + ((size_t)(4 * ty + a) * w + 4 * tx) * 16 + j * VL;
+						FN(st)(row, o0 + b);
+						FN(st)(row + 16, o1 + b);
+						FN(st)(row + 32, o2 + b);
+						FN(st)(row + 48, o3 + b);
+					}
+				}
+		}
+		for (int p0 = 0; p0 < hw; p0 += 16) FN(wtrans16)(obk + (size_t)p0 * 16, 16, y + (size_t)kb * 16 * hw + p0, hw);
+	}
+}
+#undef W4_A
 
 // The norm's backward pass for planes of a multiple of VL positions (c_norm_backward in
 // kernels_cgo.go calls it there): the arithmetic of c_norm_backward_any's loops, position

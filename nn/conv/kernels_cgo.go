@@ -51,7 +51,8 @@ static void *xmalloc(size_t n);
 
 // force_isa and force_mode, when not −1, override the choice of instruction set
 // (2 AVX-512, 1 AVX2, 0 SSE) and of blocking (1 along channels, 0 along positions, 2
-// Winograd and 3 dense where they fit, along channels elsewhere), for tests.
+// Winograd's F(2×2, 3×3), 3 dense and 4 F(4×4, 3×3) (with F(2×2)'s weight gradient) where
+// they fit, along channels elsewhere), for tests.
 static int force_isa = -1, force_mode = -1;
 
 static void c_force(int isa, int mode) {
@@ -78,7 +79,7 @@ static int isa(void) {
 // at 32×32 97 → 48; 32→32 at 16×16 93 → 133; 64→64 at 8×8 101 → 129; 128→128 at 4×4
 // 59 → 100, at 2×2 33 → 68; 1→16 at 32×32 50 → 5.
 static int use_o(int c_in, int c_out, int hw) {
-	if (force_mode >= 0) return force_mode >= 1; // modes 2 and 3 (Winograd, dense) block the rest along channels
+	if (force_mode >= 0) return force_mode >= 1; // modes 2 to 4 (Winograd, dense) block the rest along channels
 	return c_in >= 8 && c_out >= 32;
 }
 
@@ -225,10 +226,30 @@ static int win_fits(int c_in, int c_out, int h, int w) {
 	return c_in % 16 == 0 && c_out % 16 == 0 && c_in > 0 && c_out > 0 && h % 2 == 0 && w % 2 == 0 && h * w % 16 == 0 && h * w > 0;
 }
 
+// use_w says whether the weight gradient runs on F(2×2, 3×3), and the forward pass and the
+// input gradient too where F(4×4, 3×3) does not take them (use_w4).
 static int use_w(int c_in, int c_out, int h, int w) {
 	if (!win_fits(c_in, c_out, h, w)) return 0;
-	if (force_mode >= 0) return force_mode == 2;
+	if (force_mode >= 0) return force_mode == 2 || force_mode == 4;
 	return c_in + c_out >= 48;
+}
+
+// use_w4 says whether the forward pass and the input gradient run on Winograd's F(4×4, 3×3)
+// (kernels.h's win4_*): channels in sixteens, h and w multiples of 4. One core, AVX-512 (AMD
+// EPYC, two 512-bit FMAs a cycle), µs of the forward pass, the best of the direct kernels
+// and F(2×2) → F(4×4): 16→16 at 32×32, 8 images, 207 (direct) → 166; 32→32 at 16×16, 8
+// images, 126 → 90; 64→64 at 8×8, 16 images, 210 → 135; 128→128 at 4×4, 8 images,
+// 103 → 77 (32 images: 409 → 265). The input gradient is the same computation. It rounds
+// worse (up to 2.5e-6 of a sum's Σ|term|, the others 4e-7; see conv_test.go's abs64), as
+// the F(4×4, 3×3) that oneDNN and cuDNN train with does. Not beyond 64×64 channels: the
+// transformed weight, 36 planes of c_in×c_out laid out once a batch per core and read by
+// every group's GEMM, outgrows the L2 cache (4.7 MB for 128×128, F(2×2)'s 2.1); VGG-11's
+// step (width 16, 128 channels at 4×4), best of 4 alternating runs, ms: F(2×2) 32.0, F(4×4)
+// on every layer 33.6, up to 64×64 channels 31.2.
+static int use_w4(int c_in, int c_out, int h, int w) {
+	if (c_in % 16 != 0 || c_out % 16 != 0 || c_in < 1 || c_out < 1 || h % 4 != 0 || w % 4 != 0 || h < 1 || w < 1) return 0;
+	if (force_mode >= 0) return force_mode == 4;
+	return c_in * c_out <= 64 * 64;
 }
 
 #define BY_ISA(f, ...)                                   \
@@ -244,6 +265,10 @@ static int use_w(int c_in, int c_out, int h, int w) {
 // and win_rows its rows of tiles per ξ, one more than the tiles (see kernels.h's layouts).
 static int win_group(int h, int w) { return h * w / 4 >= 64 ? 1 : 64 / (h * w / 4); }
 static size_t win_rows(int h, int w) { return (size_t)win_group(h, w) * (h * w / 4) + 1; }
+
+// win4_group and win4_rows are F(4×4, 3×3)'s: tiles of 4×4 outputs.
+static int win4_group(int h, int w) { return h * w / 16 >= 64 ? 1 : 64 / (h * w / 16); }
+static size_t win4_rows(int h, int w) { return (size_t)win4_group(h, w) * (h * w / 16) + 1; }
 
 // use_d says whether a 3×3 convolution runs as a dense layer: on planes of 2×2 or less,
 // where every output position sees every input position through one of the taps, so
@@ -278,6 +303,16 @@ static size_t c_win_scratch(int c_in, int c_out, int h, int w) {
 	return pass > wgrad ? pass : wgrad;
 }
 
+// c_win4_scratch is the scratch of F(4×4, 3×3)'s forward pass and input gradient (0 where
+// it does not run): a group's blocked images, transformed windows and sums, and one image's
+// blocked outputs.
+static size_t c_win4_scratch(int c_in, int c_out, int h, int w) {
+	if (!use_w4(c_in, c_out, h, w)) return 0;
+	size_t g = win4_group(h, w), tp = win4_rows(h, w), pp = (size_t)(h + 2) * (w + 2), hw = (size_t)h * w;
+	int cm = c_in > c_out ? c_in : c_out;
+	return g * cm * pp + 36 * tp * (c_in + c_out) + (size_t)cm * hw;
+}
+
 // win_weight writes U[ξ][c][k] = (G g Gᵀ)[ξ] for the weight g of input channel c and output
 // k, G = [[1, 0, 0], [½, ½, ½], [½, −½, ½], [0, 0, 1]]: of wt (c_out×c_in×3×3), or, with
 // flip, of the input gradient's weight (c_in from c_out, wt flipped), c_in×c_out. Each
@@ -309,6 +344,48 @@ static void win_weight(const float *wt, int c_in, int c_out, int flip, float *u)
 		for (int x = 0; x < 16; x++) memcpy(u + x * xs + (size_t)c * ko, t + (size_t)x * ko, (size_t)ko * sizeof(float));
 	}
 	free(t);
+}
+
+// g6_rows is G·(a0, a1, a2) for F(4×4, 3×3) along n columns, to o0..o5: G = [[¼, 0, 0],
+// [−⅙, −⅙, −⅙], [−⅙, ⅙, −⅙], [1/24, 1/12, ⅙], [1/24, −1/12, ⅙], [0, 0, 1]], with
+// divisions (correctly rounded) for the fractions that floats do not hold (restrict: the
+// rows do not overlap, so the loop, divisions and all, is vectorised).
+static void g6_rows(const float *restrict a0, const float *restrict a1, const float *restrict a2, float *restrict o0,
+	float *restrict o1, float *restrict o2, float *restrict o3, float *restrict o4, float *restrict o5, int n) {
+	for (int k = 0; k < n; k++) {
+		float s = a0[k] + a2[k], q = a0[k] + 4.0f * a2[k];
+		o0[k] = 0.25f * a0[k];
+		o1[k] = -(s + a1[k]) / 6.0f;
+		o2[k] = -(s - a1[k]) / 6.0f;
+		o3[k] = (q + 2.0f * a1[k]) / 24.0f;
+		o4[k] = (q - 2.0f * a1[k]) / 24.0f;
+		o5[k] = a2[k];
+	}
+}
+
+// win4_weight is win_weight for F(4×4, 3×3): U[ξ][c][k] = (G g Gᵀ)[ξ], 36 planes, G as
+// g6_rows's, computed along the output channels k: each input channel's nine taps are
+// gathered into rows of k (g), G·g down the kernel's columns gives 18 rows (r), and G
+// across each of r's six rows writes U's rows straight to their planes. One scalar kernel
+// at a time, the divisions took 8% of a VGG-11 step.
+static void win4_weight(const float *wt, int c_in, int c_out, int flip, float *u) {
+	int ci = flip ? c_out : c_in, ko = flip ? c_in : c_out;
+	size_t xs = (size_t)ci * ko, n = ko;
+	float *g = xmalloc((size_t)27 * ko * sizeof(float)), *r = g + 9 * n;
+	for (int c = 0; c < ci; c++) {
+		for (int k = 0; k < ko; k++) {
+			const float *src = flip ? wt + ((size_t)c * c_in + k) * 9 : wt + ((size_t)k * c_in + c) * 9;
+			for (int e = 0; e < 9; e++) g[e * n + k] = src[flip ? 8 - e : e];
+		}
+		for (int j = 0; j < 3; j++) // column j of g, down: (G g)[i][j] in row 3i + j of r
+			g6_rows(g + j * n, g + (3 + j) * n, g + (6 + j) * n, r + j * n, r + (3 + j) * n, r + (6 + j) * n, r + (9 + j) * n,
+				r + (12 + j) * n, r + (15 + j) * n, ko);
+		float *uc = u + (size_t)c * n;
+		for (int i = 0; i < 6; i++) // row i of G g, across, to U[6i + x]
+			g6_rows(r + 3 * i * n, r + (3 * i + 1) * n, r + (3 * i + 2) * n, uc + 6 * i * xs, uc + (6 * i + 1) * xs, uc + (6 * i + 2) * xs,
+				uc + (6 * i + 3) * xs, uc + (6 * i + 4) * xs, uc + (6 * i + 5) * xs, ko);
+	}
+	free(g);
 }
 
 // wg_rows is one step of Gᵀ · G along n columns: o0 = a0 + ½(a1 + a2), o1 = ½(a1 − a2),
@@ -358,8 +435,24 @@ static void win_forward(const float *x, int n, int c_in, int h, int w, int c_out
 			BY_ISA(wblock, x + (size_t)(i0 + j) * c_in * hw, c_in, h, w, xb + j * c_in * pp);
 			BY_ISA(win_in, xb + j * c_in * pp, c_in, h, w, v, tp, j * T);
 		}
-		BY_ISA(win_gemm, v, c_in, u, c_out, m, tp, gg * T);
+		BY_ISA(win_gemm, v, c_in, u, c_out, m, tp, gg * T, 16);
 		for (int j = 0; j < gg; j++) BY_ISA(win_out, m, c_out, tp, j * T, h, w, bias, ob, y + (size_t)(i0 + j) * c_out * hw);
+	}
+}
+
+// win4_forward is win_forward on F(4×4, 3×3): u is win4_weight's.
+static void win4_forward(const float *x, int n, int c_in, int h, int w, int c_out, const float *u, const float *bias, float *y, float *scratch) {
+	int hw = h * w, T = hw / 16, g = win4_group(h, w);
+	size_t tp = win4_rows(h, w), pp = (size_t)(h + 2) * (w + 2);
+	float *xb = scratch, *v = xb + (size_t)g * c_in * pp, *m = v + 36 * tp * c_in, *ob = m + 36 * tp * c_out;
+	for (int i0 = 0; i0 < n; i0 += g) {
+		int gg = n - i0 < g ? n - i0 : g;
+		for (int j = 0; j < gg; j++) {
+			BY_ISA(wblock, x + (size_t)(i0 + j) * c_in * hw, c_in, h, w, xb + j * c_in * pp);
+			BY_ISA(win4_in, xb + j * c_in * pp, c_in, h, w, v, tp, j * T);
+		}
+		BY_ISA(win_gemm, v, c_in, u, c_out, m, tp, gg * T, 36);
+		for (int j = 0; j < gg; j++) BY_ISA(win4_out, m, c_out, tp, j * T, h, w, bias, ob, y + (size_t)(i0 + j) * c_out * hw);
 	}
 }
 
@@ -507,7 +600,8 @@ static size_t prep_fwd(int c_in, int c_out, int hw) {
 
 static size_t c_prep_size(int c_in, int c_out, int h, int w) {
 	if (use_d(c_in, c_out, h, w)) return (size_t)2 * c_in * c_out * h * w * h * w; // the dense weight, forward and transposed
-	if (use_w(c_in, c_out, h, w)) return (size_t)32 * c_in * c_out; // win_weight's, forward and flipped
+	if (use_w4(c_in, c_out, h, w)) return (size_t)72 * c_in * c_out; // win4_weight's, forward and flipped
+	if (use_w(c_in, c_out, h, w)) return (size_t)32 * c_in * c_out;  // win_weight's, forward and flipped
 	return prep_fwd(c_in, c_out, h * w) + (size_t)9 * c_out * round16(c_in);
 }
 
@@ -534,6 +628,11 @@ static void c_conv3_prepare(const float *wt, const float *bias, int c_in, int c_
 		dense_weight(wt, c_in, c_out, h, w, prep);
 		return;
 	}
+	if (use_w4(c_in, c_out, h, w)) {
+		win4_weight(wt, c_in, c_out, 0, prep);
+		win4_weight(wt, c_in, c_out, 1, prep + (size_t)36 * c_in * c_out);
+		return;
+	}
 	if (use_w(c_in, c_out, h, w)) {
 		win_weight(wt, c_in, c_out, 0, prep);
 		win_weight(wt, c_in, c_out, 1, prep + (size_t)16 * c_in * c_out);
@@ -557,6 +656,10 @@ static void c_conv3_forward(const float *x, int n, int c_in, int h, int w, int c
 	const float *prep, float *y, float *scratch) {
 	if (use_d(c_in, c_out, h, w)) {
 		dense_forward(x, n, c_in, h, w, c_out, prep, bias, y);
+		return;
+	}
+	if (use_w4(c_in, c_out, h, w)) {
+		win4_forward(x, n, c_in, h, w, c_out, prep, bias, y, scratch);
 		return;
 	}
 	if (use_w(c_in, c_out, h, w)) {
@@ -592,23 +695,15 @@ static void grad_image(const float *x, const float *dy, int c_in, int c_out, int
 	if (db) sum_rows(dt, ohw, op, c_out, db);
 }
 
-// c_conv3_backward sums the weight gradient over groups of GROUP images (fixed, so the
-// order of the sums is too), blocked along the output channels; dx is the forward
+// direct_backward sums the weight gradient over groups of GROUP images (fixed, so the
+// order of the sums is too), blocked along the output channels; dx (if any) is the forward
 // convolution of dy by the flipped, transposed weight.
-static void c_conv3_backward(const float *x, int n, int c_in, int h, int w, int c_out, const float *prep, const float *dy,
+static void direct_backward(const float *x, int n, int c_in, int h, int w, int c_out, const float *prep, const float *dy,
 	float *dx, float *dw, float *db, float *scratch) {
-	if (use_d(c_in, c_out, h, w)) {
-		dense_backward(x, n, c_in, h, w, c_out, prep, dy, dx, dw, db, scratch);
-		return;
-	}
-	if (use_w(c_in, c_out, h, w)) {
-		win_backward(x, n, c_in, h, w, c_out, prep + (size_t)16 * c_in * c_out, dy, dx, dw, db, scratch);
-		return;
-	}
 	int wp = w + 2, ps = round16((h + 2) * wp + 32), ls = round16(h * wp), hw = h * w;
 	int op = round16(c_out), cp = round16(c_in);
 	float *xpg = scratch, *dyt = xpg + (size_t)GROUP * c_in * ps, *dyp = dyt + (size_t)GROUP * hw * op, *dxf = dyp + (size_t)c_out * ps;
-	const float *wb = prep + prep_fwd(c_in, c_out, hw);
+	const float *wb = dx ? prep + prep_fwd(c_in, c_out, hw) : NULL;
 	int byo = use_o(c_out, c_in, hw);
 	int *base = positions(h, w, dxf + (size_t)c_in * ls);
 	// The channels that round c_out up to op are lanes whose sums are never stored; they
@@ -631,6 +726,29 @@ static void c_conv3_backward(const float *x, int n, int c_in, int h, int w, int 
 		}
 		wgto(xpg, g, c_in, ps, base, hw, wp, dyt, op, c_out, dw);
 	}
+}
+
+// c_conv3_backward adds the weight's gradient (and the bias's, if db) to dw and writes the
+// input's gradient to dx (if any), each on the path use_d, use_w4 and use_w choose.
+static void c_conv3_backward(const float *x, int n, int c_in, int h, int w, int c_out, const float *prep, const float *dy,
+	float *dx, float *dw, float *db, float *scratch) {
+	if (use_d(c_in, c_out, h, w)) {
+		dense_backward(x, n, c_in, h, w, c_out, prep, dy, dx, dw, db, scratch);
+		return;
+	}
+	if (use_w4(c_in, c_out, h, w)) {
+		if (use_w(c_in, c_out, h, w))
+			win_backward(x, n, c_in, h, w, c_out, NULL, dy, NULL, dw, db, scratch);
+		else
+			direct_backward(x, n, c_in, h, w, c_out, NULL, dy, NULL, dw, db, scratch);
+		if (dx) win4_forward(dy, n, c_out, h, w, c_in, prep + (size_t)36 * c_in * c_out, NULL, dx, scratch);
+		return;
+	}
+	if (use_w(c_in, c_out, h, w)) {
+		win_backward(x, n, c_in, h, w, c_out, prep + (size_t)16 * c_in * c_out, dy, dx, dw, db, scratch);
+		return;
+	}
+	direct_backward(x, n, c_in, h, w, c_out, prep, dy, dx, dw, db, scratch);
 }
 
 // The 3×3 convolutions of stride 2 and padding 1 (the first of ResNet's stages 2 and 3):
@@ -1034,6 +1152,7 @@ func direct3Size(in, out, h, w int) int {
 	fwd := in*ps + max(out*ls, h*w)
 	bwd := C.GROUP*(in*ps+h*w*op) + out*ps + in*ls + h*w
 	return max(fwd, bwd, int(C.c_win_scratch(C.int(in), C.int(out), C.int(h), C.int(w))),
+		int(C.c_win4_scratch(C.int(in), C.int(out), C.int(h), C.int(w))),
 		int(C.c_dense_scratch(C.int(in), C.int(out), C.int(h), C.int(w))))
 }
 

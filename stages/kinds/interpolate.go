@@ -90,7 +90,7 @@ const maxPoints = 10001
 func init() {
 	stages.Default.Register(&stages.Kind{
 		Name:    "interpolate",
-		Version: 5, // 2: OpenBLAS runs single-threaded on fixed blocks, so the granted threads no longer change the bits; 3: ResNets evaluate with the kernels of revision conv-2 (nn.NumericsOf); 4: ResNets and VGGs with conv-3; 5: ResNets and VGGs with conv-4
+		Version: 6, // 2: OpenBLAS runs single-threaded on fixed blocks, so the granted threads no longer change the bits; 3: ResNets evaluate with the kernels of revision conv-2 (nn.NumericsOf); 4: ResNets and VGGs with conv-3; 5: ResNets and VGGs with conv-4; 6: with conv-5
 		Doc:     "Measures loss and error on the straight line between networks, pairwise along two sequences, and their barriers.",
 		Schema: stages.Schema{Attributes: []stages.Attribute{
 			{Name: "a", Type: cty.DynamicPseudoType, Required: true, Doc: "a network or a sequence of networks"},

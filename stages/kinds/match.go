@@ -35,7 +35,7 @@ type matchConfig struct {
 func init() {
 	stages.Default.Register(&stages.Kind{
 		Name:    "match",
-		Version: 5, // 2: OpenBLAS runs single-threaded on fixed blocks, so the granted threads no longer change the bits; 3: ResNets compute with the kernels of revision conv-2 (nn.NumericsOf), for the networks this kind is given already trained (imported), whose bytes do not change; 4: ResNets and VGGs with conv-3; 5: ResNets and VGGs with conv-4
+		Version: 6, // 2: OpenBLAS runs single-threaded on fixed blocks, so the granted threads no longer change the bits; 3: ResNets compute with the kernels of revision conv-2 (nn.NumericsOf), for the networks this kind is given already trained (imported), whose bytes do not change; 4: ResNets and VGGs with conv-3; 5: ResNets and VGGs with conv-4; 6: with conv-5
 		Doc:     "Finds the permutation of the target's hidden units that best aligns it with the reference (weight or activation matching).",
 		Schema: stages.Schema{Attributes: []stages.Attribute{
 			{Name: "reference", Type: cty.DynamicPseudoType, Required: true, Doc: "a network, or a sequence of networks with at"},

@@ -41,7 +41,7 @@ const streamSimplex = 0x73696d70 // "simp"
 func init() {
 	stages.Default.Register(&stages.Kind{
 		Name:    "merge_many",
-		Version: 4, // 2: ResNets evaluate with the kernels of revision conv-2 (nn.NumericsOf); 3: ResNets and VGGs with conv-3; 4: ResNets and VGGs with conv-4
+		Version: 5, // 2: ResNets evaluate with the kernels of revision conv-2 (nn.NumericsOf); 3: ResNets and VGGs with conv-3; 4: ResNets and VGGs with conv-4; 5: with conv-5
 		Doc: "N networks in one frame (Git Re-Basin's MergeMany): network 0 fixes the frame, the others are weight-matched to it and then, " +
 			"round by round, to the mean of all the others; then the barrier between every pair, the largest over points of the simplex " +
 			"they span (sampled), and the merged network (their mean). Strong linear connectivity asks that all of these be small.",

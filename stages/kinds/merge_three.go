@@ -43,7 +43,7 @@ const maxResolution = 200
 func init() {
 	stages.Default.Register(&stages.Kind{
 		Name:    "merge_three",
-		Version: 5, // 2: OpenBLAS runs single-threaded on fixed blocks, so the granted threads no longer change the bits; 3: ResNets evaluate with the kernels of revision conv-2 (nn.NumericsOf); 4: ResNets and VGGs with conv-3; 5: ResNets and VGGs with conv-4
+		Version: 6, // 2: OpenBLAS runs single-threaded on fixed blocks, so the granted threads no longer change the bits; 3: ResNets evaluate with the kernels of revision conv-2 (nn.NumericsOf); 4: ResNets and VGGs with conv-3; 5: ResNets and VGGs with conv-4; 6: with conv-5
 		Doc: "Three networks: the barrier between two of them after aligning both to the third (via the reference), " +
 			"against aligning them directly, and over the triangle they span; and how often the permutations agree.",
 		Schema: stages.Schema{Attributes: []stages.Attribute{
