@@ -261,14 +261,11 @@ static int use_w4(int c_in, int c_out, int h, int w) {
 		}                                                \
 	} while (0)
 
-// win_group is how many images a GEMM takes together (at least 64 tiles of 2×2 outputs)
-// and win_rows its rows of tiles per ξ, one more than the tiles (see kernels.h's layouts).
-static int win_group(int h, int w) { return h * w / 4 >= 64 ? 1 : 64 / (h * w / 4); }
-static size_t win_rows(int h, int w) { return (size_t)win_group(h, w) * (h * w / 4) + 1; }
-
-// win4_group and win4_rows are F(4×4, 3×3)'s: tiles of 4×4 outputs.
-static int win4_group(int h, int w) { return h * w / 16 >= 64 ? 1 : 64 / (h * w / 16); }
-static size_t win4_rows(int h, int w) { return (size_t)win4_group(h, w) * (h * w / 16) + 1; }
+// win_group is how many images a GEMM takes together (at least 64 tiles of s×s outputs,
+// s 2 for F(2×2, 3×3) and 4 for F(4×4, 3×3)) and win_rows its rows of tiles per ξ, one
+// more than the tiles (see kernels.h's layouts).
+static int win_group(int h, int w, int s) { return h * w / (s * s) >= 64 ? 1 : 64 / (h * w / (s * s)); }
+static size_t win_rows(int h, int w, int s) { return (size_t)win_group(h, w, s) * (h * w / (s * s)) + 1; }
 
 // use_d says whether a 3×3 convolution runs as a dense layer: on planes of 2×2 or less,
 // where every output position sees every input position through one of the taps, so
@@ -296,7 +293,7 @@ static size_t c_dense_scratch(int c_in, int c_out, int h, int w) {
 // direction; for the weight gradient also its transformed output gradients and their sums.
 static size_t c_win_scratch(int c_in, int c_out, int h, int w) {
 	if (!use_w(c_in, c_out, h, w)) return 0;
-	size_t g = win_group(h, w), tp = win_rows(h, w), pp = (size_t)(h + 2) * (w + 2), hw = (size_t)h * w;
+	size_t g = win_group(h, w, 2), tp = win_rows(h, w, 2), pp = (size_t)(h + 2) * (w + 2), hw = (size_t)h * w;
 	int cm = c_in > c_out ? c_in : c_out;
 	size_t pass = g * cm * pp + 16 * tp * (c_in + c_out) + (size_t)cm * hw; // forward, and dx
 	size_t wgrad = g * c_in * pp + 16 * tp * (c_in + c_out) + (size_t)c_out * hw + 16 * (size_t)c_in * c_out + (size_t)28 * c_out + (size_t)18 * c_in * c_out;
@@ -308,7 +305,7 @@ static size_t c_win_scratch(int c_in, int c_out, int h, int w) {
 // blocked outputs.
 static size_t c_win4_scratch(int c_in, int c_out, int h, int w) {
 	if (!use_w4(c_in, c_out, h, w)) return 0;
-	size_t g = win4_group(h, w), tp = win4_rows(h, w), pp = (size_t)(h + 2) * (w + 2), hw = (size_t)h * w;
+	size_t g = win_group(h, w, 4), tp = win_rows(h, w, 4), pp = (size_t)(h + 2) * (w + 2), hw = (size_t)h * w;
 	int cm = c_in > c_out ? c_in : c_out;
 	return g * cm * pp + 36 * tp * (c_in + c_out) + (size_t)cm * hw;
 }
@@ -424,35 +421,31 @@ static void win_weight_grad(const float *du, int c_in, int c_out, float *dw, flo
 }
 
 // win_forward is the Winograd forward pass of n images x (c_in planes of h×w) by the
-// transformed weight u, to y (c_out planes), adding bias (if any).
-static void win_forward(const float *x, int n, int c_in, int h, int w, int c_out, const float *u, const float *bias, float *y, float *scratch) {
-	int hw = h * w, T = hw / 4, g = win_group(h, w);
-	size_t tp = win_rows(h, w), pp = (size_t)(h + 2) * (w + 2);
-	float *xb = scratch, *v = xb + (size_t)g * c_in * pp, *m = v + 16 * tp * c_in, *ob = m + 16 * tp * c_out;
+// transformed weight u, to y (c_out planes), adding bias (if any): on F(s×s, 3×3), s 2
+// (u win_weight's) or 4 (win4_weight's).
+static void win_forward(const float *x, int n, int c_in, int h, int w, int c_out, const float *u, const float *bias, float *y, float *scratch,
+	int s) {
+	int hw = h * w, T = hw / (s * s), g = win_group(h, w, s), nx = (s + 2) * (s + 2);
+	size_t tp = win_rows(h, w, s), pp = (size_t)(h + 2) * (w + 2);
+	float *xb = scratch, *v = xb + (size_t)g * c_in * pp, *m = v + nx * tp * c_in, *ob = m + nx * tp * c_out;
 	for (int i0 = 0; i0 < n; i0 += g) {
 		int gg = n - i0 < g ? n - i0 : g;
 		for (int j = 0; j < gg; j++) {
-			BY_ISA(wblock, x + (size_t)(i0 + j) * c_in * hw, c_in, h, w, xb + j * c_in * pp);
-			BY_ISA(win_in, xb + j * c_in * pp, c_in, h, w, v, tp, j * T);
+			float *xbj = xb + j * c_in * pp;
+			BY_ISA(wblock, x + (size_t)(i0 + j) * c_in * hw, c_in, h, w, xbj);
+			if (s == 4)
+				BY_ISA(win4_in, xbj, c_in, h, w, v, tp, j * T);
+			else
+				BY_ISA(win_in, xbj, c_in, h, w, v, tp, j * T);
 		}
-		BY_ISA(win_gemm, v, c_in, u, c_out, m, tp, gg * T, 16);
-		for (int j = 0; j < gg; j++) BY_ISA(win_out, m, c_out, tp, j * T, h, w, bias, ob, y + (size_t)(i0 + j) * c_out * hw);
-	}
-}
-
-// win4_forward is win_forward on F(4×4, 3×3): u is win4_weight's.
-static void win4_forward(const float *x, int n, int c_in, int h, int w, int c_out, const float *u, const float *bias, float *y, float *scratch) {
-	int hw = h * w, T = hw / 16, g = win4_group(h, w);
-	size_t tp = win4_rows(h, w), pp = (size_t)(h + 2) * (w + 2);
-	float *xb = scratch, *v = xb + (size_t)g * c_in * pp, *m = v + 36 * tp * c_in, *ob = m + 36 * tp * c_out;
-	for (int i0 = 0; i0 < n; i0 += g) {
-		int gg = n - i0 < g ? n - i0 : g;
+		BY_ISA(win_gemm, v, c_in, u, c_out, m, tp, gg * T, nx);
 		for (int j = 0; j < gg; j++) {
-			BY_ISA(wblock, x + (size_t)(i0 + j) * c_in * hw, c_in, h, w, xb + j * c_in * pp);
-			BY_ISA(win4_in, xb + j * c_in * pp, c_in, h, w, v, tp, j * T);
+			float *yj = y + (size_t)(i0 + j) * c_out * hw;
+			if (s == 4)
+				BY_ISA(win4_out, m, c_out, tp, j * T, h, w, bias, ob, yj);
+			else
+				BY_ISA(win_out, m, c_out, tp, j * T, h, w, bias, ob, yj);
 		}
-		BY_ISA(win_gemm, v, c_in, u, c_out, m, tp, gg * T, 36);
-		for (int j = 0; j < gg; j++) BY_ISA(win4_out, m, c_out, tp, j * T, h, w, bias, ob, y + (size_t)(i0 + j) * c_out * hw);
 	}
 }
 
@@ -463,8 +456,8 @@ static void win4_forward(const float *x, int n, int c_in, int h, int w, int c_ou
 // images gives the bits of one pass.
 static void win_backward(const float *x, int n, int c_in, int h, int w, int c_out, const float *ub, const float *dy, float *dx, float *dw,
 	float *db, float *scratch) {
-	int hw = h * w, T = hw / 4, g = win_group(h, w) < GROUP ? win_group(h, w) : GROUP;
-	size_t tp = win_rows(h, w), pp = (size_t)(h + 2) * (w + 2);
+	int hw = h * w, T = hw / 4, g = win_group(h, w, 2) < GROUP ? win_group(h, w, 2) : GROUP;
+	size_t tp = win_rows(h, w, 2), pp = (size_t)(h + 2) * (w + 2);
 	float *xb = scratch, *v = xb + (size_t)g * c_in * pp, *wm = v + 16 * tp * c_in, *dyb = wm + 16 * tp * c_out;
 	float *du = dyb + (size_t)c_out * hw, *dt = du + (size_t)16 * c_in * c_out;
 	for (int i0 = 0; i0 < n; i0 += GROUP) {
@@ -485,7 +478,7 @@ static void win_backward(const float *x, int n, int c_in, int h, int w, int c_ou
 		}
 		win_weight_grad(du, c_in, c_out, dw, dt, dt + (size_t)28 * c_out, dt + (size_t)28 * c_out + (size_t)9 * c_in * c_out);
 	}
-	if (dx) win_forward(dy, n, c_out, h, w, c_in, ub, NULL, dx, scratch);
+	if (dx) win_forward(dy, n, c_out, h, w, c_in, ub, NULL, dx, scratch, 2);
 }
 
 static void *xmalloc(size_t n) {
@@ -659,11 +652,11 @@ static void c_conv3_forward(const float *x, int n, int c_in, int h, int w, int c
 		return;
 	}
 	if (use_w4(c_in, c_out, h, w)) {
-		win4_forward(x, n, c_in, h, w, c_out, prep, bias, y, scratch);
+		win_forward(x, n, c_in, h, w, c_out, prep, bias, y, scratch, 4);
 		return;
 	}
 	if (use_w(c_in, c_out, h, w)) {
-		win_forward(x, n, c_in, h, w, c_out, prep, bias, y, scratch);
+		win_forward(x, n, c_in, h, w, c_out, prep, bias, y, scratch, 2);
 		return;
 	}
 	int wp = w + 2, ps = round16((h + 2) * wp + 32), ls = round16(h * wp), hw = h * w;
@@ -741,7 +734,7 @@ static void c_conv3_backward(const float *x, int n, int c_in, int h, int w, int 
 			win_backward(x, n, c_in, h, w, c_out, NULL, dy, NULL, dw, db, scratch);
 		else
 			direct_backward(x, n, c_in, h, w, c_out, NULL, dy, NULL, dw, db, scratch);
-		if (dx) win4_forward(dy, n, c_out, h, w, c_in, prep + (size_t)36 * c_in * c_out, NULL, dx, scratch);
+		if (dx) win_forward(dy, n, c_out, h, w, c_in, prep + (size_t)36 * c_in * c_out, NULL, dx, scratch, 4);
 		return;
 	}
 	if (use_w(c_in, c_out, h, w)) {
