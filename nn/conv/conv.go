@@ -3,17 +3,22 @@
 // PyTorch's NCHW layout (row-major n×c×h×w float32, width fastest).
 //
 // A 3×3 convolution of stride 1 and padding 1 (most of VGG's and ResNet's) runs, where cgo
-// is available, on direct kernels in C (kernels.h): each tile of output channels × positions
-// is held in vector registers while the input channels stream past, and the backward pass
-// is the same kernel on the flipped, transposed weight plus a tile of weight-gradient dot
-// products. A 3×3 convolution of stride 2 (ResNet's first of a stage) runs its forward pass
-// and weight gradient on the same kernels, at every other position, and its input gradient
-// on the GEMM. Other convolutions are computed per image as one GEMM on the tuned BLAS: the
-// image is unfolded into columns (im2col: (c·k·k) × (oh·ow)), the weight (out × c·k·k,
-// PyTorch's out×in×k×k flattened) multiplies them, and the backward pass folds the
-// columns' gradient back (col2im). The order of every sum is fixed by the shapes alone, so
-// results are the same bits on every run on the same machine with the same BLAS (the
-// direct kernels pick their vector width from the CPU).
+// is available, on kernels in C (kernels.h, chosen in kernels_cgo.go by the shape): between
+// multiples of 16 channels, on Winograd's F(4×4, 3×3) (the forward pass and input gradient,
+// on planes whose sides are multiples of 4, up to 64×64 channels) and F(2×2, 3×3) (even
+// planes, 48 channels or more on the two sides: the weight gradient, and the rest where
+// F(4×4) does not run); on planes of 2×2 or less as a dense layer; otherwise, and for the
+// weight gradient between 16 channels, on direct kernels: each tile of output channels ×
+// positions is held in vector registers while the input channels stream past, and the
+// backward pass is the same kernel on the flipped, transposed weight plus a tile of
+// weight-gradient dot products. A 3×3 convolution of stride 2 (ResNet's first of a stage)
+// runs its forward pass and weight gradient on the same kernels, at every other position,
+// and its input gradient on the GEMM. Other convolutions are computed per image as one GEMM
+// on the tuned BLAS: the image is unfolded into columns (im2col: (c·k·k) × (oh·ow)), the
+// weight (out × c·k·k, PyTorch's out×in×k×k flattened) multiplies them, and the backward
+// pass folds the columns' gradient back (col2im). The order of every sum is fixed by the
+// shapes alone, so results are the same bits on every run on the same machine with the
+// same BLAS (the kernels pick their vector width from the CPU).
 //
 // Misuse (slices of the wrong length) panics with ErrShape, as package blas does; there is
 // no data-dependent failure.
