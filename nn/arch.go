@@ -326,7 +326,7 @@ func (a Arch) NumParams() int64 {
 
 // Activations is the number of values one example produces in a forward pass that keeps
 // them for the backward one: for an MLP every layer's units, for a convolutional network
-// every convolution's, norm's and pool's output. Memory estimates use it.
+// its input and what its model holds (actFloats). Memory estimates use it.
 func (a Arch) Activations() int64 {
 	if !a.Conv() {
 		var n int64
@@ -335,32 +335,5 @@ func (a Arch) Activations() int64 {
 		}
 		return n
 	}
-	per := int64(1)
-	if a.LayerNorm {
-		per = 2
-	}
-	h, w := int64(a.Height), int64(a.Width)
-	n := int64(a.Input)
-	switch a.Kind {
-	case "vgg":
-		c := int64(a.Channels)
-		for _, p := range a.Plan {
-			if p == PlanPool {
-				h, w = h/2, w/2
-				n += c * h * w
-				continue
-			}
-			c = int64(p)
-			n += per * c * h * w
-		}
-	case "resnet":
-		n += per * int64(a.Plan[0]) * h * w
-		for s, c := range a.Plan {
-			if s > 0 {
-				h, w = (h-1)/2+1, (w-1)/2+1
-			}
-			n += int64(a.Blocks) * 2 * per * int64(c) * h * w
-		}
-	}
-	return n
+	return int64(a.Input) + int64(actFloats(a))
 }

@@ -82,7 +82,8 @@ func convPassFor(a Arch) int {
 }
 
 // actFloats is the number of activations one image of a holds in a model: every
-// convolution's output, and the norm's beside it, and every pool's.
+// convolution's output (the shortcuts' too), and the norm's beside it, and every pool's
+// (Arch.Activations adds the input for memory estimates).
 func actFloats(a Arch) int {
 	per := 1
 	if a.LayerNorm {
