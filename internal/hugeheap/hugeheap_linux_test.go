@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unsafe"
 )
 
 // TestAdviseMarksTheRange checks that the range Advise picks is most of the ballast, in
@@ -88,4 +89,60 @@ func mappings(t *testing.T) []mapping {
 		t.Fatal(err)
 	}
 	return ms
+}
+
+// TestSlice checks that Slice advises exactly the whole huge pages inside a slice of at
+// least minSlice bytes, and that Linux records the advice there; and that it advises
+// nothing for a smaller slice or with GODEBUG=disablethp=1.
+func TestSlice(t *testing.T) {
+	if _, err := os.Stat("/sys/kernel/mm/transparent_hugepage/enabled"); err != nil {
+		t.Skip("this kernel has no transparent huge pages")
+	}
+	for _, c := range []struct {
+		name    string
+		n       int // float32s
+		godebug string
+		advised bool
+	}{
+		{"large", 47_040_000, "", true}, // MNIST's training pixels
+		{"threshold", minSlice / 4, "", true},
+		{"below the threshold", minSlice/4 - 1, "", false},
+		{"large, disablethp=1", 47_040_000, "disablethp=1", false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Setenv("GODEBUG", c.godebug)
+			var got [][2]uintptr
+			adviseSlice = func(lo, hi uintptr) error {
+				got = append(got, [2]uintptr{lo, hi})
+				return adviseRange(lo, hi)
+			}
+			defer func() { adviseSlice = adviseRange }()
+			s := Slice[float32](c.n)
+			if len(s) != c.n {
+				t.Fatalf("len %d, want %d", len(s), c.n)
+			}
+			if !c.advised {
+				if len(got) > 0 {
+					t.Fatalf("advised %#x-%#x", got[0][0], got[0][1])
+				}
+				return
+			}
+			start := uintptr(unsafe.Pointer(unsafe.SliceData(s)))
+			end := start + uintptr(4*c.n)
+			lo, hi := (start+hugePage-1)&^(hugePage-1), end&^(hugePage-1)
+			if len(got) != 1 || got[0] != [2]uintptr{lo, hi} {
+				t.Fatalf("advised %#x, want the whole huge pages inside [%#x, %#x): [%#x, %#x)", got, start, end, lo, hi)
+			}
+			covered := uintptr(0)
+			for _, m := range mappings(t) {
+				if m.hg && m.start < hi && m.end > lo {
+					covered += min(m.end, hi) - max(m.start, lo)
+				}
+			}
+			if covered != hi-lo {
+				t.Fatalf("%d of the %d bytes advised are in mappings marked for huge pages", covered, hi-lo)
+			}
+			runtime.KeepAlive(s)
+		})
+	}
 }

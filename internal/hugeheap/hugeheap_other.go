@@ -3,3 +3,7 @@
 package hugeheap
 
 func advise(int) error { return nil }
+
+const hugePage = 2 << 20
+
+func adviseRange(lo, hi uintptr) error { return nil }

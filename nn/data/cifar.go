@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+
+	"github.com/modulo-ml/modulo/internal/hugeheap"
 )
 
 // CIFAR-10's binary version (cifar-10-binary.tar.gz, unpacked: the directory
@@ -138,7 +140,7 @@ func loadCIFAR10(paths []string) (*Dataset, error) {
 		s.N += len(b.raw) / cifarRecord
 	}
 	for _, s := range []*Set{train, test} {
-		s.X, s.Y = make([]float32, s.N*cifarPixels), make([]uint8, s.N)
+		s.X, s.Y = hugeheap.Slice[float32](s.N*cifarPixels), make([]uint8, s.N)
 	}
 	for i := range batches {
 		wg.Go(func() {

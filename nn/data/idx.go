@@ -16,6 +16,8 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+
+	"github.com/modulo-ml/modulo/internal/hugeheap"
 )
 
 // The IDX format (LeCun's, as used by MNIST): a big-endian magic 0x0000TTNN, where TT is
@@ -186,9 +188,11 @@ func parseIDX(r *bufio.Reader, size int64) ([]int, []byte, error) {
 }
 
 // readData reads exactly n bytes unless the stream ends or fails first, allocating in
-// steps of at most allocStep so that a lying header costs nothing.
+// steps of at most allocStep so that a lying header costs nothing. The first step is in
+// huge pages when large (hugeheap.Slice): MNIST's 47 MB of training pixels, read into
+// 4 KiB pages, cost 11,500 page faults.
 func readData(r io.Reader, n int) ([]byte, error) {
-	data := make([]byte, 0, min(n, allocStep))
+	data := hugeheap.Slice[byte](min(n, allocStep))[:0]
 	for len(data) < n {
 		step := min(n-len(data), allocStep)
 		data = slices.Grow(data, step)

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"sync"
+
+	"github.com/modulo-ml/modulo/internal/hugeheap"
 )
 
 // Options are applied to a dataset after loading. Subsets come first, so standardisation
@@ -135,7 +137,7 @@ func standardize(s *Set, mean, std []float64) *Set {
 			inv[j] = 1 / v
 		}
 	}
-	x := make([]float32, len(s.X))
+	x := hugeheap.Slice[float32](len(s.X))
 	for i := range s.N {
 		row := s.X[i*s.D : (i+1)*s.D]
 		out := x[i*s.D : (i+1)*s.D]
@@ -159,7 +161,7 @@ func pad(s *Set, p int) (*Set, error) {
 	}
 	h, w := s.H+2*p, s.W+2*p
 	d := s.C * h * w
-	x := make([]float32, s.N*d)
+	x := hugeheap.Slice[float32](s.N * d)
 	for i := range s.N {
 		src := s.X[i*s.D : (i+1)*s.D]
 		dst := x[i*d : (i+1)*d]
