@@ -20,16 +20,19 @@ type crew struct {
 	closed atomic.Bool
 	parked atomic.Bool
 	wake   chan struct{}
-	ended  atomic.Int64 // when the helper finished its last task (UnixNano), for WaitTimer
+	began  atomic.Int64 // when the helper started its last task (UnixNano), for WaitTimer
+	ended  atomic.Int64 // when it finished it
 	// panics holds a panic of the helper's part, re-raised by run on the caller's
 	// goroutine, where the engine recovers it into a failed node.
 	panics safego.Group
 }
 
 // WaitTimer, when not nil, is called after each part-split half of a training step with
-// how long the part that finished first waited for the other: benchmarks use it to tell
-// the time a core idles from the work outside the matrix products. Set it before training
-// starts.
+// how long its two cores idled in it, summed: the caller's core from the end of its part
+// to the end of the helper's, the helper's core from the task's posting to the start of
+// its part (a helper that had parked must be woken) and from its part's end to the
+// caller's noticing it. Benchmarks use it to tell the time a core idles from the work
+// outside the matrix products. Set it before training starts.
 var WaitTimer func(time.Duration)
 
 // The crew runs exactly two parts; these fail to compile if stepParts changes.
@@ -52,10 +55,13 @@ func newCrew() *crew {
 // are done.
 func (c *crew) run(f func(part int)) {
 	c.f = f
+	var posted, mine time.Time
+	if WaitTimer != nil {
+		posted = time.Now()
+	}
 	n := c.post.Add(1)
 	c.rouse()
 	f(0)
-	var mine time.Time
 	if WaitTimer != nil {
 		mine = time.Now()
 	}
@@ -63,7 +69,9 @@ func (c *crew) run(f func(part int)) {
 		runtime.Gosched()
 	}
 	if WaitTimer != nil {
-		WaitTimer(time.Unix(0, c.ended.Load()).Sub(mine).Abs())
+		end := time.Now()
+		began, ended := time.Unix(0, c.began.Load()), time.Unix(0, c.ended.Load())
+		WaitTimer(end.Sub(mine) + max(began.Sub(posted), 0) + end.Sub(ended))
 	}
 	c.panics.Raise()
 }
@@ -109,6 +117,9 @@ func (c *crew) helper() {
 			idle = time.Now()
 		}
 		seen++
+		if WaitTimer != nil {
+			c.began.Store(time.Now().UnixNano())
+		}
 		c.panics.Catch(func() { c.f(1) })
 		if WaitTimer != nil {
 			c.ended.Store(time.Now().UnixNano())

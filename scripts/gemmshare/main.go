@@ -9,11 +9,14 @@
 // core, so SGEMM time is counted per lane: lanes is the most calls seen in flight at once,
 // the time inside SGEMM is the calls' summed time divided by lanes, and the share outside
 // SGEMM is the rest of the lanes' time (1 − summed/(lanes × epoch)); of that rest, the
-// time a lane waits for the other at the end of a half step (nn.WaitTimer) is reported
-// too. On inputs with few
-// non-zeros, such as MNIST's, the first layer's products are sparse (package nn/sparse)
+// time a lane idles in a half step, waiting for the other (nn.WaitTimer), is reported too.
+// On inputs with few non-zeros, such as MNIST's, the first layer's products are sparse (package nn/sparse)
 // rather than SGEMMs; their time, per lane too, is reported beside SGEMM's, and the share
-// outside the matrix products counts neither.
+// outside the matrix products counts neither. That share is of the whole 1-epoch Train,
+// waits and what Train does once (initialising the network, the evaluations) included; the
+// share of the steps' time that is neither a product nor a wait (the elementwise kernels,
+// gathering the batch, the steps' bookkeeping) is reported beside it, the steps timed
+// from Train's progress reports.
 //
 // Usage: go run ./scripts/gemmshare [-runs 3] [-threads 0]
 package main
@@ -91,19 +94,19 @@ func (t *tally) reset() {
 	t.mu.Unlock()
 }
 
-// timing is one epoch: wall time, and per lane the time in SGEMM, in sparse products and
-// waiting for the other lane.
+// timing is one epoch: wall time, the part of it in the training steps, and per lane the
+// time in SGEMM, in sparse products and waiting for the other lane.
 type timing struct {
-	total, gemm, sparse, wait time.Duration
-	gemmGFLOPS                float64 // SGEMM's arithmetic rate over all lanes
-	calls, lanes              int
+	total, loop, gemm, sparse, wait time.Duration
+	gemmGFLOPS                      float64 // SGEMM's arithmetic rate over all lanes
+	calls, lanes                    int
 }
 
-func (t *tally) read(total time.Duration) timing {
+func (t *tally) read(total, loop time.Duration) timing {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	lanes := max(t.lanes, 1)
-	r := timing{total: total, gemm: t.total / time.Duration(lanes), sparse: t.sparse / time.Duration(lanes),
+	r := timing{total: total, loop: loop, gemm: t.total / time.Duration(lanes), sparse: t.sparse / time.Duration(lanes),
 		wait: t.wait / time.Duration(lanes), calls: t.calls, lanes: lanes}
 	if t.total > 0 {
 		r.gemmGFLOPS = t.flops * float64(lanes) / t.total.Seconds() / 1e9
@@ -114,6 +117,15 @@ func (t *tally) read(total time.Duration) timing {
 // outside is the share of the lanes' time outside the matrix products.
 func (r timing) outside() float64 {
 	return (r.total - r.gemm - r.sparse).Seconds() / r.total.Seconds()
+}
+
+// elementwise is the share of the training steps' time that is neither a matrix product
+// nor waiting for the other lane: the activation, loss and optimiser kernels, the batch's
+// gathering, and the steps' bookkeeping. It leaves out what a 1-epoch Train does once
+// outside its steps (initialising the network and its buffers, the evaluations), which a
+// longer run spreads over more epochs.
+func (r timing) elementwise() float64 {
+	return (r.loop - r.gemm - r.sparse - r.wait).Seconds() / r.loop.Seconds()
 }
 
 func main() {
@@ -159,6 +171,18 @@ func run(runs, threads int) error {
 
 	sparse.Timer = impl.addSparse
 	nn.WaitTimer = impl.addWait
+	// The steps' time: from the end of the first step to the end of the last, scaled to
+	// every step (the products and waits of the first step are counted, so this slightly
+	// overstates elementwise's share, by at most one step's worth).
+	var first, last time.Time
+	cfg.Progress = func(p nn.Progress) {
+		now := time.Now()
+		if p.Step == 1 {
+			first = now
+		}
+		last = now
+	}
+	steps := nn.StepsPerEpoch(d.Train.N, cfg.BatchSize)
 	var best timing
 	for r := 1; r <= runs; r++ {
 		impl.reset()
@@ -166,17 +190,19 @@ func run(runs, threads int) error {
 		if _, err := nn.Train(context.Background(), cfg, d.Train, tiny); err != nil {
 			return err
 		}
-		t := impl.read(time.Since(start))
-		fmt.Printf("run %d: epoch %.3f s; per lane (%d lanes): SGEMM %.3f s (%d calls), sparse products %.3f s, the rest %.3f s = %.1f%% (waiting for the other lane %.3f s)\n",
-			r, t.total.Seconds(), t.lanes, t.gemm.Seconds(), t.calls, t.sparse.Seconds(), (t.total - t.gemm - t.sparse).Seconds(), 100*t.outside(), t.wait.Seconds())
+		total := time.Since(start)
+		loop := time.Duration(float64(last.Sub(first)) * float64(steps) / float64(steps-1))
+		t := impl.read(total, loop)
+		fmt.Printf("run %d: epoch %.3f s (steps %.3f s); per lane (%d lanes): SGEMM %.3f s (%d calls), sparse products %.3f s, the rest %.3f s = %.1f%% (waiting for the other lane %.3f s; in the steps, neither products nor waiting %.1f%%)\n",
+			r, t.total.Seconds(), t.loop.Seconds(), t.lanes, t.gemm.Seconds(), t.calls, t.sparse.Seconds(), (t.total - t.gemm - t.sparse).Seconds(), 100*t.outside(), t.wait.Seconds(), 100*t.elementwise())
 		if r == 1 || t.total < best.total {
 			best = t
 		}
 	}
 	t := best.total.Seconds()
-	fmt.Printf("fastest: epoch %.3f s, SGEMM %.3f s, sparse %.3f s, outside the products %.1f%%, dense-equivalent GFLOP/s over the epoch %.1f, SGEMM's %.1f\n",
-		t, best.gemm.Seconds(), best.sparse.Seconds(), 100*best.outside(), flops/t/1e9, best.gemmGFLOPS)
-	fmt.Printf("RESULT total_s=%.4f gemm_s=%.4f sparse_s=%.4f wait_s=%.4f share=%.4f calls=%d lanes=%d epoch_gflops=%.2f gemm_gflops=%.2f blas=%s kernel=%s threads=%d\n",
-		t, best.gemm.Seconds(), best.sparse.Seconds(), best.wait.Seconds(), best.outside(), best.calls, best.lanes, flops/t/1e9, best.gemmGFLOPS, impl.Name(), impl.Kernel(), impl.Threads())
+	fmt.Printf("fastest: epoch %.3f s (steps %.3f s), SGEMM %.3f s, sparse %.3f s, outside the products %.1f%%, in the steps neither products nor waiting %.1f%%, dense-equivalent GFLOP/s over the epoch %.1f, SGEMM's %.1f\n",
+		t, best.loop.Seconds(), best.gemm.Seconds(), best.sparse.Seconds(), 100*best.outside(), 100*best.elementwise(), flops/t/1e9, best.gemmGFLOPS)
+	fmt.Printf("RESULT total_s=%.4f loop_s=%.4f gemm_s=%.4f sparse_s=%.4f wait_s=%.4f share=%.4f elementwise=%.4f calls=%d lanes=%d epoch_gflops=%.2f gemm_gflops=%.2f blas=%s kernel=%s threads=%d\n",
+		t, best.loop.Seconds(), best.gemm.Seconds(), best.sparse.Seconds(), best.wait.Seconds(), best.outside(), best.elementwise(), best.calls, best.lanes, flops/t/1e9, best.gemmGFLOPS, impl.Name(), impl.Kernel(), impl.Threads())
 	return nil
 }
