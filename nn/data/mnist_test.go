@@ -3,6 +3,7 @@ package data
 import (
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -194,5 +195,53 @@ func TestCompareSemver(t *testing.T) {
 		if got := sign(compareSemver(tt.b, tt.a)); got != -tt.want {
 			t.Errorf("compareSemver(%s, %s) = %d, want %d", tt.b, tt.a, got, -tt.want)
 		}
+	}
+}
+
+// TestMNISTDirAsksGoLast: the go command (35-40 ms) is asked where the module cache is only
+// when none of the places it keeps it by default holds GoMNIST, as for a cache moved with
+// `go env -w GOMODCACHE=...`.
+func TestMNISTDirAsksGoLast(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("the fake go command is a shell script")
+	}
+	module := filepath.Join(goMNISTEscaped+"@"+GoMNISTVersion, "data")
+	moved, bin := t.TempDir(), t.TempDir()
+	marker := filepath.Join(bin, "asked")
+	script := "#!/bin/sh\necho \"$@\" >> " + marker + "\necho " + moved + "\n"
+	if err := os.WriteFile(filepath.Join(bin, "go"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("MODULO_MNIST_DIR", "")
+	t.Setenv("GOMODCACHE", "")
+	t.Setenv("GOPATH", "")
+	t.Setenv("PATH", bin)
+	for _, c := range []struct {
+		name  string
+		moved bool // GoMNIST is in the cache only the go command knows, not in ~/go/pkg/mod
+	}{
+		{"in ~/go/pkg/mod", false},
+		{"moved with go env -w", true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			home := t.TempDir() // a fresh HOME each time: goEnvCache is per environment
+			t.Setenv("HOME", home)
+			want := filepath.Join(home, "go", "pkg", "mod", module)
+			if c.moved {
+				want = filepath.Join(moved, module)
+			}
+			if err := os.MkdirAll(want, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			os.Remove(marker)
+			dir, err := MNISTDir()
+			if err != nil || dir != want {
+				t.Fatalf("MNISTDir() = %q, %v; want %q", dir, err, want)
+			}
+			_, statErr := os.Stat(marker)
+			if asked := statErr == nil; asked != c.moved {
+				t.Errorf("the go command asked: %v, want %v", asked, c.moved)
+			}
+		})
 	}
 }
