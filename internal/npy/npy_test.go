@@ -2,7 +2,9 @@ package npy
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -77,5 +79,37 @@ print(json.dumps({"xs": list(x.shape), "xd": str(x.dtype), "x": x.ravel().tolist
 	}
 	if got.YD != "int64" || got.YS[0] != 3 || got.Y[1] != -2 || got.Y[2] != 1<<40 {
 		t.Errorf("int64 array read back as %+v", got)
+	}
+}
+
+// TestWriteElements reads the elements back after the header, for arrays shorter than a
+// chunk, exactly one, and spanning three with a partial last one.
+func TestWriteElements(t *testing.T) {
+	for _, n := range []int{0, 1, chunk, 2*chunk + 3} {
+		xf, xi := make([]float32, n), make([]int64, n)
+		for i := range n {
+			xf[i], xi[i] = float32(i)-0.5, int64(i)*(1<<33)-7
+		}
+		var bf, bi bytes.Buffer
+		if err := WriteFloat32(&bf, []int{n}, xf); err != nil {
+			t.Fatal(err)
+		}
+		if err := WriteInt64(&bi, []int{n}, xi); err != nil {
+			t.Fatal(err)
+		}
+		hf, _ := header("<f4", []int{n})
+		hi, _ := header("<i8", []int{n})
+		if bf.Len() != len(hf)+4*n || bi.Len() != len(hi)+8*n {
+			t.Fatalf("n %d: %d and %d bytes, want %d and %d", n, bf.Len(), bi.Len(), len(hf)+4*n, len(hi)+8*n)
+		}
+		df, di := bf.Bytes()[len(hf):], bi.Bytes()[len(hi):]
+		for i := range n {
+			if f := math.Float32frombits(binary.LittleEndian.Uint32(df[4*i:])); f != xf[i] {
+				t.Fatalf("n %d: float %d is %g, want %g", n, i, f, xf[i])
+			}
+			if v := int64(binary.LittleEndian.Uint64(di[8*i:])); v != xi[i] {
+				t.Fatalf("n %d: int %d is %d, want %d", n, i, v, xi[i])
+			}
+		}
 	}
 }
