@@ -17,7 +17,9 @@ import (
 func TestDirectKernelsEveryISA(t *testing.T) {
 	defer forceKernels(-1, -1)
 	for isa := range isaSupported() + 1 {
-		for mode := range 5 { // positions, channels, Winograd where it fits, dense where it fits (channels elsewhere), F(4×4, 3×3) where it fits (F(2×2)'s weight gradient where that fits)
+		// Modes: positions, channels, Winograd where it fits, dense where it fits (channels
+		// elsewhere), F(4×4, 3×3) where it fits (F(2×2)'s weight gradient where that fits).
+		for mode := range 5 {
 			t.Run(fmt.Sprintf("isa%d/mode%d", isa, mode), func(t *testing.T) {
 				forceKernels(isa, mode)
 				TestConvForwardMatchesDefinition(t)

@@ -46,8 +46,8 @@ func MNISTDir() (string, error) {
 		return dir, nil
 	}
 	if asked := goEnvModCache(); asked != "" && !slices.Contains(caches, asked) {
-		caches = append(caches, asked)
-		if dir := newestGoMNIST([]string{asked}); dir != "" {
+		caches = append(caches, asked) // the error below names it too
+		if dir := newestGoMNIST(caches[len(caches)-1:]); dir != "" {
 			return dir, nil
 		}
 	}
