@@ -124,14 +124,19 @@ func (p Panels) Slice(p0, p1 int) Panels {
 // MulPanels sets out = init + m·b for b (m.Cols×b.Cols) in panels and the row-major
 // m.Rows×b.Cols out; init (b.Cols values, added to every row) may be nil for zero. This is
 // the forward product of a layer whose inputs are m's rows and whose weight, transposed, is b.
-func MulPanels(m *Matrix, b Panels, init, out []float32) {
-	if b.Rows != m.Cols || len(b.Data) < b.Rows*numPanels(b.Cols)*PanelWidth || len(out) < m.Rows*b.Cols || len(m.Ptr) < m.Rows+1 {
-		panic(fmt.Sprintf("sparse: product of %d×%d by %d×%d panels with %d values, into %d values", m.Rows, m.Cols, b.Rows, b.Cols, len(b.Data), len(out)))
+func MulPanels(m *Matrix, b Panels, init, out []float32) { MulPanelsLD(m, b, init, out, b.Cols) }
+
+// MulPanelsLD is MulPanels into the rows of out ldo apart (ldo ≥ b.Cols): into some of the
+// columns of a wider matrix, as when each core computes a share of a layer's units.
+func MulPanelsLD(m *Matrix, b Panels, init, out []float32, ldo int) {
+	if b.Rows != m.Cols || len(b.Data) < b.Rows*numPanels(b.Cols)*PanelWidth || ldo < b.Cols || len(m.Ptr) < m.Rows+1 ||
+		(m.Rows > 0 && len(out) < (m.Rows-1)*ldo+b.Cols) {
+		panic(fmt.Sprintf("sparse: product of %d×%d by %d×%d panels with %d values, into %d values (rows %d apart)", m.Rows, m.Cols, b.Rows, b.Cols, len(b.Data), len(out), ldo))
 	}
 	if init != nil && len(init) < b.Cols {
 		panic(fmt.Sprintf("sparse: %d initial values for %d columns", len(init), b.Cols))
 	}
-	timed(func() { mulPanels(m, b, init, out) })
+	timed(func() { mulPanels(m, b, init, out, ldo) })
 }
 
 // MulToPanels sets out = m·b, or out += m·b when acc, for the dense b of m.Cols rows of
@@ -212,13 +217,13 @@ func addRowGo(m *Matrix, r int, b []float32, ldb int, o []float32) {
 }
 
 // mulPanelsGo is MulPanels in Go, panel by panel as the kernel goes.
-func mulPanelsGo(m *Matrix, b Panels, init, out []float32) {
+func mulPanelsGo(m *Matrix, b Panels, init, out []float32, ldo int) {
 	n := b.Cols
 	for p := range b.NumPanels() {
 		c0, c1 := p*PanelWidth, min(n, (p+1)*PanelWidth)
 		panel := b.Data[p*b.Rows*PanelWidth:]
 		for r := 0; r < m.Rows; r++ {
-			o := out[r*n+c0 : r*n+c1]
+			o := out[r*ldo+c0 : r*ldo+c1]
 			if init != nil {
 				copy(o, init[c0:c1])
 			} else {

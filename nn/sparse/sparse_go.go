@@ -6,7 +6,9 @@ func compress(m *Matrix, x []float32, which []int) { compressGo(m, x, which) }
 
 func transpose(m, t *Matrix) { transposeGo(m, t) }
 
-func mulPanels(m *Matrix, b Panels, init, out []float32) { mulPanelsGo(m, b, init, out) }
+func mulPanels(m *Matrix, b Panels, init, out []float32, ldo int) {
+	mulPanelsGo(m, b, init, out, ldo)
+}
 
 func mulToPanels(m *Matrix, b []float32, ldb int, out Panels, acc bool) {
 	mulToPanelsGo(m, b, ldb, out, acc)

@@ -189,9 +189,44 @@ func TestMulPanels(t *testing.T) {
 			}
 			MulPanels(&m, panels(b, tc.cols, tc.n), init, out)
 			want := make([]float32, len(out))
-			mulPanelsGo(&m, panels(b, tc.cols, tc.n), init, want)
+			mulPanelsGo(&m, panels(b, tc.cols, tc.n), init, want, tc.n)
 			sameBits(t, fmt.Sprintf("%+v against the Go kernel", tc), out, want)
 			near(t, fmt.Sprintf("%+v", tc), out, x, b, init, tc.rows, tc.cols, tc.n)
+		}
+	})
+}
+
+// TestMulPanelsLD: the product into a block of a wider matrix is MulPanels's, bit for bit,
+// and leaves the columns outside the block as they were.
+func TestMulPanelsLD(t *testing.T) {
+	bothKernels(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(7, 8))
+		for _, tc := range mulCases {
+			x := randomDense(rng, tc.rows, tc.cols, tc.density)
+			var m Matrix
+			m.FromDense(x, tc.rows, tc.cols)
+			b := panels(randomDense(rng, tc.cols, tc.n, 1), tc.cols, tc.n)
+			want := make([]float32, tc.rows*tc.n)
+			MulPanels(&m, b, nil, want)
+			const off, pad = 5, 11
+			ld := tc.n + pad
+			out := make([]float32, off+tc.rows*ld)
+			for i := range out {
+				out[i] = -1
+			}
+			MulPanelsLD(&m, b, nil, out[off:], ld)
+			for i, v := range out {
+				r, c := (i-off)/ld, (i-off)%ld
+				if i < off || c >= tc.n || r >= tc.rows {
+					if v != -1 {
+						t.Fatalf("%+v: value %d outside the block is %g", tc, i, v)
+					}
+					continue
+				}
+				if math.Float32bits(v) != math.Float32bits(want[r*tc.n+c]) {
+					t.Fatalf("%+v: (%d, %d) is %g, want %g", tc, r, c, v, want[r*tc.n+c])
+				}
+			}
 		}
 	})
 }

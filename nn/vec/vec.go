@@ -78,10 +78,38 @@ func ReluBackward(y, dh, dy []float32) {
 
 // BiasRelu adds the bias b (cols values) to every row of the rows×cols z, in place, and
 // sets h = max(z, 0): a hidden layer's bias and ReLU in one pass over z.
-func BiasRelu(z, b, h []float32, rows, cols int) {
-	check(rows*cols, z, h)
+func BiasRelu(z, b, h []float32, rows, cols int) { BiasReluLD(z, b, h, rows, cols, cols) }
+
+// BiasReluLD is BiasRelu on the rows×cols blocks of z and h whose rows are ld apart: the
+// columns of a layer's outputs that one core computes when the units are split.
+func BiasReluLD(z, b, h []float32, rows, cols, ld int) {
+	checkBlock(rows, cols, ld, z, h)
 	check(cols, b)
-	biasRelu(z, b, h, rows, cols)
+	biasRelu(z, b, h, rows, cols, ld)
+}
+
+// ReluBackwardSum sets dy = a + b where y > 0, else 0, on rows×cols blocks whose rows are
+// ld apart; b may be nil (dy = a where y > 0). a and b are two halves of the gradient
+// w.r.t. a layer's output, summed as one float32 addition, so the result does not depend
+// on which core adds them.
+func ReluBackwardSum(y, a, b, dy []float32, rows, cols, ld int) {
+	if b != nil {
+		checkBlock(rows, cols, ld, b)
+	}
+	checkBlock(rows, cols, ld, y, a, dy)
+	reluBackwardSum(y, a, b, dy, rows, cols, ld)
+}
+
+// checkBlock panics with ErrLength unless every x holds a rows×cols block with rows ld
+// apart.
+func checkBlock(rows, cols, ld int, xs ...[]float32) {
+	if rows < 0 || cols < 0 || ld < cols {
+		panic(ErrLength)
+	}
+	if rows == 0 || cols == 0 {
+		return
+	}
+	check((rows-1)*ld+cols, xs...)
 }
 
 // ColSums sets dst[j] = Σ_r m[r][j] for the columns j in [j0, j1) of the rows×cols m,

@@ -74,13 +74,25 @@ CLONES static void k_relu_backward(const float *y, const float *dh, float *dy, s
 	for (size_t i = 0; i < n; i++) dy[i] = y[i] > 0 ? dh[i] : 0;
 }
 
-CLONES static void k_bias_relu(float *z, const float *b, float *h, size_t rows, size_t cols) {
+CLONES static void k_bias_relu(float *z, const float *b, float *h, size_t rows, size_t cols, size_t ld) {
 	for (size_t r = 0; r < rows; r++) {
-		float *zr = z + r * cols, *hr = h + r * cols;
+		float *zr = z + r * ld, *hr = h + r * ld;
 		for (size_t j = 0; j < cols; j++) {
 			float v = zr[j] + b[j];
 			zr[j] = v;
 			hr[j] = v > 0 ? v : 0;
+		}
+	}
+}
+
+CLONES static void k_relu_backward_sum(const float *y, const float *a, const float *b, float *dy, size_t rows, size_t cols, size_t ld) {
+	for (size_t r = 0; r < rows; r++) {
+		const float *yr = y + r * ld, *ar = a + r * ld, *br = b ? b + r * ld : NULL;
+		float *dr = dy + r * ld;
+		if (br) {
+			for (size_t j = 0; j < cols; j++) dr[j] = yr[j] > 0 ? ar[j] + br[j] : 0;
+		} else {
+			for (size_t j = 0; j < cols; j++) dr[j] = yr[j] > 0 ? ar[j] : 0;
 		}
 	}
 }
@@ -108,7 +120,8 @@ static void c_adam(float *w, const float *g, float *m, float *v, size_t n, float
 static void c_relu(const float *y, float *h, size_t n) { k_relu(y, h, n); }
 static void c_relu_backward(const float *y, const float *dh, float *dy, size_t n) { k_relu_backward(y, dh, dy, n); }
 static void c_mul(float *x, const float *m, size_t n) { k_mul(x, m, n); }
-static void c_bias_relu(float *z, const float *b, float *h, size_t rows, size_t cols) { k_bias_relu(z, b, h, rows, cols); }
+static void c_bias_relu(float *z, const float *b, float *h, size_t rows, size_t cols, size_t ld) { k_bias_relu(z, b, h, rows, cols, ld); }
+static void c_relu_backward_sum(const float *y, const float *a, const float *b, float *dy, size_t rows, size_t cols, size_t ld) { k_relu_backward_sum(y, a, b, dy, rows, cols, ld); }
 static void c_col_sums(const float *m, size_t rows, size_t cols, size_t j0, size_t j1, float *dst) { k_col_sums(m, rows, cols, j0, j1, dst); }
 */
 import "C"
@@ -158,9 +171,15 @@ func reluBackward(y, dh, dy []float32) {
 	}
 }
 
-func biasRelu(z, b, h []float32, rows, cols int) {
+func biasRelu(z, b, h []float32, rows, cols, ld int) {
 	if rows > 0 && cols > 0 {
-		C.c_bias_relu(ptr(z), ptr(b), ptr(h), C.size_t(rows), C.size_t(cols))
+		C.c_bias_relu(ptr(z), ptr(b), ptr(h), C.size_t(rows), C.size_t(cols), C.size_t(ld))
+	}
+}
+
+func reluBackwardSum(y, a, b, dy []float32, rows, cols, ld int) {
+	if rows > 0 && cols > 0 {
+		C.c_relu_backward_sum(ptr(y), ptr(a), ptr(b), ptr(dy), C.size_t(rows), C.size_t(cols), C.size_t(ld))
 	}
 }
 

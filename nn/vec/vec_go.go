@@ -77,13 +77,33 @@ func mul(x, m []float32) {
 	}
 }
 
-func biasRelu(z, b, h []float32, rows, cols int) {
+func biasRelu(z, b, h []float32, rows, cols, ld int) {
 	for r := 0; r < rows; r++ {
-		zr, hr := z[r*cols:(r+1)*cols], h[r*cols:(r+1)*cols]
+		zr, hr := z[r*ld:r*ld+cols], h[r*ld:r*ld+cols]
 		for j, v := range b[:cols] {
 			v += zr[j]
 			zr[j] = v
 			hr[j] = max(v, 0)
+		}
+	}
+}
+
+func reluBackwardSum(y, a, b, dy []float32, rows, cols, ld int) {
+	for r := 0; r < rows; r++ {
+		yr, ar, dr := y[r*ld:r*ld+cols], a[r*ld:r*ld+cols], dy[r*ld:r*ld+cols]
+		var br []float32
+		if b != nil {
+			br = b[r*ld : r*ld+cols]
+		}
+		for j, v := range yr {
+			switch {
+			case v <= 0 || v != v:
+				dr[j] = 0
+			case br != nil:
+				dr[j] = ar[j] + br[j]
+			default:
+				dr[j] = ar[j]
+			}
 		}
 	}
 }

@@ -146,6 +146,56 @@ func TestBiasReluAndColSums(t *testing.T) {
 	}
 }
 
+// TestStridedKernels checks BiasReluLD and ReluBackwardSum on blocks of wider matrices
+// against scalar loops, bit for bit, with zero inputs (and a NaN where the derivative is
+// taken): the columns outside the block keep their values.
+func TestStridedKernels(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, shape := range [][3]int{{1, 1, 1}, {3, 7, 20}, {5, 64, 64}, {9, 130, 300}, {128, 256, 512}} {
+		rows, cols, ld := shape[0], shape[1], shape[2]
+		n := (rows-1)*ld + cols
+		z, b := randSlice(r, n), randSlice(r, cols)
+		z[n-1] = 0
+		zz, h := clone(z), randSlice(r, n)
+		h0 := clone(h)
+		BiasReluLD(zz, b, h, rows, cols, ld)
+		for i := range z {
+			v, hv := z[i], h0[i]
+			if i%ld < cols {
+				v += b[i%ld]
+				hv = max(v, 0)
+			}
+			same(t, "biasReluLD z", zz[i:i+1], []float32{v})
+			same(t, "biasReluLD h", h[i:i+1], []float32{hv})
+		}
+		y, a, c := randSlice(r, n), randSlice(r, n), randSlice(r, n)
+		y[0] = float32(math.NaN())
+		for _, withB := range []bool{false, true} {
+			dy := randSlice(r, n)
+			want := clone(dy)
+			var bb []float32
+			if withB {
+				bb = c
+			}
+			ReluBackwardSum(y, a, bb, dy, rows, cols, ld)
+			for i := range want {
+				if i%ld >= cols {
+					continue
+				}
+				switch {
+				case !(y[i] > 0):
+					want[i] = 0
+				case withB:
+					want[i] = a[i] + c[i]
+				default:
+					want[i] = a[i]
+				}
+			}
+			same(t, "reluBackwardSum", dy, want)
+		}
+	}
+}
+
 func TestLengthPanics(t *testing.T) {
 	defer func() {
 		if recover() != ErrLength {
