@@ -1,6 +1,8 @@
 package nn
 
 import (
+	"math"
+
 	"github.com/modulo-ml/modulo/nn/blas"
 	"github.com/modulo-ml/modulo/nn/data"
 )
@@ -10,13 +12,12 @@ import (
 // MLP's sparse first layer and its split of the gradients by output units; a convolutional
 // network's split of the batch) stays behind it, so Train's step reads top to bottom.
 type learner interface {
-	// forwardBackward takes the examples idx of s as the batch and computes the gradients
-	// of the loss scaled by inv (the batch's mean loss for inv = 1/len(idx)); it returns the
-	// examples' summed loss.
-	forwardBackward(s *data.Set, idx []int, inv float64) float64
-	// update applies the optimiser with learning rate lr to every parameter, with the
-	// gradients of the last forwardBackward; masked weights stay zero.
-	update(opt *Optimizer, lr float64)
+	// step takes the examples idx of s as the batch, computes the gradients of the loss
+	// scaled by inv (the batch's mean loss for inv = 1/len(idx)) and applies the optimiser
+	// with learning rate lr to every parameter (masked weights stay zero), unless the
+	// batch's scaled loss is not finite: then the parameters stay as they were. It returns
+	// the examples' summed loss.
+	step(s *data.Set, idx []int, inv float64, opt *Optimizer, lr float64) float64
 	// sync brings the network's parameters up to date: training may keep some in a layout
 	// of its own.
 	sync()
@@ -61,6 +62,19 @@ func newMLPLearner(net *Network, batch int, b blas.Impl, helper *crew, masks [][
 	return l
 }
 
+func (l *mlpLearner) step(s *data.Set, idx []int, inv float64, opt *Optimizer, lr float64) float64 {
+	loss := l.forwardBackward(s, idx, inv)
+	if finite(loss * inv) {
+		l.update(opt, lr)
+	}
+	return loss
+}
+
+// finite reports whether x is neither infinite nor NaN.
+func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
+
+// forwardBackward takes the examples idx of s as the batch and computes the gradients of
+// the loss scaled by inv; it returns the examples' summed loss.
 func (l *mlpLearner) forwardBackward(s *data.Set, idx []int, inv float64) float64 {
 	m, D, C := l.model, s.D, l.model.Net.Arch.Output
 	var losses [stepParts]float64
@@ -88,28 +102,39 @@ func (l *mlpLearner) forwardBackward(s *data.Set, idx []int, inv float64) float6
 	return loss
 }
 
+// update applies the optimiser with the gradients of the last forwardBackward.
 func (l *mlpLearner) update(opt *Optimizer, lr float64) {
 	m := l.model
+	l.prepare(opt)
+	runParts(l.helper, func(k int) {
+		m.gradients(k, stepParts, l.into, func(layer int) { l.updateLayer(layer, k, opt, lr) })
+	})
+}
+
+// prepare starts the optimiser's step: its state, and on the first step the momentum
+// buffers the weights' gradients are added to.
+func (l *mlpLearner) prepare(opt *Optimizer) {
 	opt.begin(l.params)
 	if l.into == nil {
 		// SGD with momentum takes the weights' gradients added to its buffers.
 		l.into = make([][]float32, len(l.byLayer))
 		for i := range l.into {
-			l.into[i] = opt.addToMomentum(m.layers[i].wi)
+			l.into[i] = opt.addToMomentum(l.model.layers[i].wi)
 		}
 	}
-	runParts(l.helper, func(k int) {
-		m.gradients(k, stepParts, l.into, func(layer int) {
-			for _, i := range l.byLayer[layer] {
-				var mask []float32
-				if l.masks != nil {
-					mask = l.masks[i]
-				}
-				lo, hi := m.paramPart(i, k, stepParts)
-				opt.update(i, lo, hi, l.params[i], m.Grads[i], mask, lr)
-			}
-		})
-	})
+}
+
+// updateLayer applies the optimiser to part k's share of layer's parameters, whose
+// gradients are ready.
+func (l *mlpLearner) updateLayer(layer, k int, opt *Optimizer, lr float64) {
+	for _, i := range l.byLayer[layer] {
+		var mask []float32
+		if l.masks != nil {
+			mask = l.masks[i]
+		}
+		lo, hi := l.model.paramPart(i, k, stepParts)
+		opt.update(i, lo, hi, l.params[i], l.model.Grads[i], mask, lr)
+	}
 }
 
 func (l *mlpLearner) sync() { l.model.sync() }
@@ -148,6 +173,14 @@ func newConvLearner(net *Network, batch int, b blas.Impl, helper *crew, masks []
 	l.yb = make([]uint8, batch)
 	l.dlogits = make([]float32, batch*net.Arch.Output)
 	return l
+}
+
+func (l *convLearner) step(s *data.Set, idx []int, inv float64, opt *Optimizer, lr float64) float64 {
+	loss := l.forwardBackward(s, idx, inv)
+	if finite(loss * inv) {
+		l.update(opt, lr)
+	}
+	return loss
 }
 
 func (l *convLearner) forwardBackward(s *data.Set, idx []int, inv float64) float64 {

@@ -253,34 +253,40 @@ func (m *Model) backwardPart(part, parts int, dlogits []float32) {
 // instead of being written to m.Grads (training adds it to SGD's momentum: see
 // Optimizer.addToMomentum).
 func (m *Model) gradients(part, parts int, into [][]float32, done func(layer int)) {
-	rows := m.rows
 	for i := range m.layers {
-		l := &m.layers[i]
-		dw, beta := l.dw, float32(0)
-		if into != nil && into[i] != nil {
-			dw, beta = into[i], 1
-		}
-		if i == 0 && m.first != nil {
-			m.first.gradient(m, part, parts, dw, beta == 1)
-		}
-		if j0, j1 := share(l.out, part, parts); j0 < j1 {
-			in := m.x
-			if i > 0 {
-				in = m.layers[i-1].h
-			}
-			// dW = dzᵀ·in (out×in); db = column sums of dz.
-			if i > 0 || m.first == nil {
-				m.BLAS.Sgemm(true, false, j1-j0, l.in, rows, 1, l.dz[j0:], l.out, in, l.in, beta, dw[j0*l.in:], l.in)
-			}
-			if l.db != nil {
-				vec.ColSums(l.dz, rows, l.out, j0, j1, l.db)
-			}
-			if l.g != nil {
-				layerNormGrads(l.z, l.dy, l.mean, l.rstd, rows, l.out, j0, j1, l.dg, l.dbta)
-			}
-		}
+		m.layerGradients(i, part, parts, into)
 		if done != nil {
 			done(i)
+		}
+	}
+}
+
+// layerGradients is gradients for layer i alone: part part of parts of its parameters'
+// gradients, from the whole batch's dz and inputs.
+func (m *Model) layerGradients(i, part, parts int, into [][]float32) {
+	rows := m.rows
+	l := &m.layers[i]
+	dw, beta := l.dw, float32(0)
+	if into != nil && into[i] != nil {
+		dw, beta = into[i], 1
+	}
+	if i == 0 && m.first != nil {
+		m.first.gradient(m, part, parts, dw, beta == 1)
+	}
+	if j0, j1 := share(l.out, part, parts); j0 < j1 {
+		in := m.x
+		if i > 0 {
+			in = m.layers[i-1].h
+		}
+		// dW = dzᵀ·in (out×in); db = column sums of dz.
+		if i > 0 || m.first == nil {
+			m.BLAS.Sgemm(true, false, j1-j0, l.in, rows, 1, l.dz[j0:], l.out, in, l.in, beta, dw[j0*l.in:], l.in)
+		}
+		if l.db != nil {
+			vec.ColSums(l.dz, rows, l.out, j0, j1, l.db)
+		}
+		if l.g != nil {
+			layerNormGrads(l.z, l.dy, l.mean, l.rstd, rows, l.out, j0, j1, l.dg, l.dbta)
 		}
 	}
 }

@@ -115,7 +115,16 @@ func (f *fixture) add(t cty.Type, name string, b []byte) cty.Value {
 func (f *fixture) read(r *stages.Ref) ([]byte, error) { return f.inputs[r.ID], nil }
 
 func trainCfg(k *stages.Kind, data cty.Value, seed int64) cty.Value {
-	model := k.Schema.Blocks[0].Schema.Config(map[string]cty.Value{"hidden": cty.ListVal([]cty.Value{cty.NumberIntVal(16)})})
+	return trainCfgHidden(k, data, seed, 16)
+}
+
+// trainCfgHidden is trainCfg with the hidden layers' widths given.
+func trainCfgHidden(k *stages.Kind, data cty.Value, seed int64, hidden ...int64) cty.Value {
+	widths := make([]cty.Value, len(hidden))
+	for i, h := range hidden {
+		widths[i] = cty.NumberIntVal(h)
+	}
+	model := k.Schema.Blocks[0].Schema.Config(map[string]cty.Value{"hidden": cty.ListVal(widths)})
 	opt := k.Schema.Blocks[1].Schema.Config(map[string]cty.Value{"lr": cty.NumberFloatVal(0.1), "momentum": cty.NumberFloatVal(0.9), "schedule": cty.StringVal("cosine"), "warmup": cty.StringVal("2")})
 	return k.Schema.Config(map[string]cty.Value{
 		"data":        data,
@@ -136,6 +145,13 @@ func TestGoldenTrain(t *testing.T) {
 		t.Fatal(err)
 	}
 	stagetest.Golden(t, k, "synthetic-mlp", cfg, f.inputs)
+	// Two hidden layers, each split between the training step's parts: the input gradient
+	// of the first is summed from the parts' partial products (nn's unit split).
+	deep := trainCfgHidden(k, f.data, 1, 32, 48)
+	if err := k.Check(deep); err != nil {
+		t.Fatal(err)
+	}
+	stagetest.Golden(t, k, "synthetic-mlp-deep", deep, f.inputs)
 	conv := newFixtureOf(t, stripesCfg(kind(t, "dataset")), resnetCfg)
 	for name, train := range map[string]func(*stages.Kind, cty.Value, int64) cty.Value{"stripes-resnet": resnetCfg, "stripes-vgg": vggCfg} {
 		cfg := train(k, conv.data, 1)

@@ -56,7 +56,7 @@ type fromConfig struct {
 func init() {
 	stages.Default.Register(&stages.Kind{
 		Name:    "prune",
-		Version: 4, // 2: trains as train version 3 does; 3: as train version 4; 4: as train version 5
+		Version: 5, // 2: trains as train version 3 does; 3: as train version 4; 4: as train version 5; 5: as train version 6
 		Doc:     "Iterative magnitude pruning with rewinding of a train node's run, or retraining it with transported masks.",
 		Schema: stages.Schema{Attributes: []stages.Attribute{
 			{Name: "from", Type: fromType, Required: true, Doc: `the train node whose run is pruned, such as from = train.net["a"] (the block, not one of its outputs)`},

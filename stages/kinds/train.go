@@ -186,7 +186,7 @@ type optimizerConfig struct {
 func init() {
 	stages.Default.Register(&stages.Kind{
 		Name:    "train",
-		Version: 5, // 3: steps split in two parts (nn.stepParts), which rounds differently with OpenBLAS; 4: SGD momentum takes the gradients added to it; 5: an explicit beta1 = 0 or beta2 = 0 trains as written (nn applied 0.9 and 0.999 again)
+		Version: 6, // 3: steps split in two parts (nn.stepParts), which rounds differently with OpenBLAS; 4: SGD momentum takes the gradients added to it; 5: an explicit beta1 = 0 or beta2 = 0 trains as written (nn applied 0.9 and 0.999 again); 6: ReLU MLPs train with each core on a share of every layer's units, the input gradients of hidden layers below another summed from two partial products (nn's unitLearner)
 		Doc:     "Trains a network with SGD or Adam(W), keeping checkpoints and per-epoch metrics.",
 		Schema: stages.Schema{
 			Attributes: []stages.Attribute{
