@@ -168,9 +168,9 @@ var mulCases = []struct {
 }
 
 // TestMulPanels checks the forward product against a float64 product, and bit for bit
-// against the Go kernel, for widths with and without whole panels, odd and even rows, one
-// block of b's rows and several, with the AVX-512 kernel (where the CPU has it) and the
-// portable one.
+// against the Go kernel and MulPanelsLD's product into a wider matrix, for widths with and
+// without whole panels, odd and even rows, one block of b's rows and several, with the
+// AVX-512 kernel (where the CPU has it) and the portable one.
 func TestMulPanels(t *testing.T) {
 	bothKernels(t, func(t *testing.T) {
 		rng := rand.New(rand.NewPCG(3, 4))
@@ -192,43 +192,36 @@ func TestMulPanels(t *testing.T) {
 			mulPanelsGo(&m, panels(b, tc.cols, tc.n), init, want, tc.n)
 			sameBits(t, fmt.Sprintf("%+v against the Go kernel", tc), out, want)
 			near(t, fmt.Sprintf("%+v", tc), out, x, b, init, tc.rows, tc.cols, tc.n)
+			sameInBlock(t, fmt.Sprintf("%+v", tc), func(o []float32, ld int) {
+				MulPanelsLD(&m, panels(b, tc.cols, tc.n), init, o, ld)
+			}, out, tc.rows, tc.n)
 		}
 	})
 }
 
-// TestMulPanelsLD: the product into a block of a wider matrix is MulPanels's, bit for bit,
-// and leaves the columns outside the block as they were.
-func TestMulPanelsLD(t *testing.T) {
-	bothKernels(t, func(t *testing.T) {
-		rng := rand.New(rand.NewPCG(7, 8))
-		for _, tc := range mulCases {
-			x := randomDense(rng, tc.rows, tc.cols, tc.density)
-			var m Matrix
-			m.FromDense(x, tc.rows, tc.cols)
-			b := panels(randomDense(rng, tc.cols, tc.n, 1), tc.cols, tc.n)
-			want := make([]float32, tc.rows*tc.n)
-			MulPanels(&m, b, nil, want)
-			const off, pad = 5, 11
-			ld := tc.n + pad
-			out := make([]float32, off+tc.rows*ld)
-			for i := range out {
-				out[i] = -1
+// sameInBlock checks that mul, writing a rows×n product into a block of a wider matrix
+// (rows ld apart, from an offset), writes want there, bit for bit, and nothing outside it.
+func sameInBlock(t *testing.T, what string, mul func(out []float32, ld int), want []float32, rows, n int) {
+	t.Helper()
+	const off, pad = 5, 11
+	ld := n + pad
+	out := make([]float32, off+rows*ld)
+	for i := range out {
+		out[i] = -1
+	}
+	mul(out[off:], ld)
+	for i, v := range out {
+		r, c := (i-off)/ld, (i-off)%ld
+		if i < off || c >= n {
+			if v != -1 {
+				t.Fatalf("%s: value %d outside the block is %g", what, i, v)
 			}
-			MulPanelsLD(&m, b, nil, out[off:], ld)
-			for i, v := range out {
-				r, c := (i-off)/ld, (i-off)%ld
-				if i < off || c >= tc.n || r >= tc.rows {
-					if v != -1 {
-						t.Fatalf("%+v: value %d outside the block is %g", tc, i, v)
-					}
-					continue
-				}
-				if math.Float32bits(v) != math.Float32bits(want[r*tc.n+c]) {
-					t.Fatalf("%+v: (%d, %d) is %g, want %g", tc, r, c, v, want[r*tc.n+c])
-				}
-			}
+			continue
 		}
-	})
+		if math.Float32bits(v) != math.Float32bits(want[r*n+c]) {
+			t.Fatalf("%s: (%d, %d) in the block is %g, want %g", what, r, c, v, want[r*n+c])
+		}
+	}
 }
 
 // bothKernels runs f with the kernels the CPU gets and with the portable ones.
