@@ -99,14 +99,14 @@ func (u *unitLearner) units(i, k int) (j0, j1 int) {
 func (u *unitLearner) plan() []func(k int) {
 	m := u.model
 	H := len(m.layers) - 1 // hidden layers; layer H is the output
-	// The first layer's update computes its bias gradient on share's units; when those are
-	// not its panels' it must wait for every part's dz, a barrier later.
+	// The first layer's update computes its bias gradient on share's units (and with dense
+	// inputs its weight gradient on rows of Wᵀ, from every unit's dz); when those are not
+	// the units a part computed dz for, it must wait a barrier for the other part's.
 	late0 := !u.first
 	for k := range stepParts {
-		if j0, j1 := u.units(0, k); !late0 {
-			s0, s1 := share(m.layers[0].out, k, stepParts)
-			late0 = s0 != j0 || s1 != j1
-		}
+		j0, j1 := u.units(0, k)
+		s0, s1 := share(m.layers[0].out, k, stepParts)
+		late0 = late0 || s0 != j0 || s1 != j1
 	}
 	phases := []func(k int){u.gather}
 	for i := range H {
