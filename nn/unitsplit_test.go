@@ -13,8 +13,9 @@ import (
 // units) train the network mlpLearner's steps (each core a share of the batch) train,
 // within float32 rounding (the input gradients are summed in two partial sums), on both
 // BLAS implementations, with one core and two, for sparse and dense inputs, one hidden
-// layer and several, widths whose shares are not the first layer's panels (100), and
-// widths that give one part no units (8). A masked weight stays zero.
+// layer and several, widths whose shares are not the first layer's panels (100), widths
+// that give one part no units (8), and batches that give one part no rows (1). A masked
+// weight stays zero.
 func TestUnitSplitMatchesRowSplit(t *testing.T) {
 	impls := []blas.Impl{blas.Gonum()}
 	if b := blas.Default(); b.Name() != "gonum" {
@@ -72,8 +73,8 @@ func checkUnitSplit(t *testing.T, b blas.Impl, hidden []int, sparseIn, helped bo
 		t.Fatalf("sparse first layer %v, want %v", units.first, sparseIn)
 	}
 	rng := NewRand(3, 3)
-	for s := range steps {
-		idx := rng.Perm(n)[:batch-s] // odd sizes too
+	for s, size := range [steps]int{batch, 1, 2, 37} { // a part of no rows too
+		idx := rng.Perm(n)[:size]
 		inv := 1 / float64(len(idx))
 		lr := 0.05
 		want := rows.step(set, idx, inv, rowOpt, lr)
