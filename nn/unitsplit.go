@@ -3,6 +3,7 @@ package nn
 import (
 	"errors"
 	"runtime"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -76,7 +77,7 @@ func newUnitLearner(l *mlpLearner) *unitLearner {
 		u.logits[k] = make([]float32, m.Batch*C)
 		u.dlogits[k] = make([]float32, m.Batch*C)
 		for p := range u.partial[k] {
-			u.partial[k][p] = make([]float32, m.Batch*m.maxW)
+			u.partial[k][p] = make([]float32, m.Batch*slices.Max(m.Net.Arch.Hidden))
 		}
 	}
 	u.part = u.runPart
