@@ -18,9 +18,9 @@ import (
 // one step to the next, and exchanges activations instead: per step and core, ~0.6 MB
 // (half of each layer's outputs, half of each input gradient's partial sums) against
 // ~2.2 MB for the split of the batch, whose every weight line is written by one core and
-// read by both. On the 2-vCPU development VM, where a line written by one core costs the
-// other several times an L2 miss, that traffic was 0.2-0.4 s of a 1.1 s MNIST epoch
-// (784-512-512-512-10): with the update skipped, or the cores reduced to one, it vanished.
+// read by both. On the 2-vCPU development VM that traffic was 0.2-0.4 s of a 1.1 s MNIST
+// epoch (784-512-512-512-10): with the update skipped, or the cores reduced to one, it
+// vanished, and writing the weights' own values back brought it back.
 //
 // A step is a list of phases with a barrier between consecutive ones; in each, part k
 // works on its units U_k of one layer (share, or the first layer's panels):
@@ -32,8 +32,8 @@ import (
 //     barrier), then dz[:, U_k] of the last hidden layer from the logits' gradient;
 //   - backward, per hidden layer i below: each part's partial input gradient
 //     P_k = dz_{i+1}[:, U_k]·W_{i+1}[U_k, :] (written in the phase before), then
-//     dz_i[:, U_k] = ReLU'(P_0 + P_1)[:, U_k]; the partial sum is the one change to the
-//     arithmetic from mlpLearner, which sums all units in one GEMM.
+//     dz_i[:, U_k] = ReLU'(P_0 + P_1)[:, U_k]: mlpLearner sums all units in one GEMM,
+//     so the bits differ from its (train's version 6).
 //
 // Each layer's weight gradient and update run as soon as its dz and the weight's last
 // reader allow. The phases are the same whatever the threads (with one, each phase runs
