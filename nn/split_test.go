@@ -16,10 +16,7 @@ import (
 // rounding otherwise (OpenBLAS's rounding depends on a GEMM's shape; the sparse kernels
 // add fewer terms). Gradients added to buffers (training's momentum) are checked too.
 func TestSplitPassIsWholePass(t *testing.T) {
-	impls := []blas.Impl{blas.Gonum()}
-	if b := blas.Default(); b.Name() != "gonum" {
-		impls = append(impls, b)
-	}
+	impls := testImpls()
 	for _, b := range impls {
 		for _, ln := range []bool{false, true} {
 			for _, mode := range []string{"plain", "training", "training-sparse"} {
@@ -166,10 +163,7 @@ func TestTrainSameBitsWhateverTheThreads(t *testing.T) {
 	wide.StopAfter = 2
 	wide.EvalTrain = 100
 	wide.Schedule.Warmup = 0
-	impls := []blas.Impl{blas.Gonum()}
-	if b := blas.Default(); b.Name() != "gonum" {
-		impls = append(impls, b)
-	}
+	impls := testImpls()
 	for _, b := range impls {
 		for name, cfg := range map[string]TrainConfig{"narrow": narrow, "wide": wide} {
 			if name == "wide" && b.Name() == "gonum" {
@@ -197,6 +191,16 @@ func TestTrainSameBitsWhateverTheThreads(t *testing.T) {
 			})
 		}
 	}
+}
+
+// testImpls is the BLAS implementations the tests compare: gonum, and OpenBLAS when it
+// is the default.
+func testImpls() []blas.Impl {
+	impls := []blas.Impl{blas.Gonum()}
+	if b := blas.Default(); b.Name() != "gonum" {
+		impls = append(impls, b)
+	}
+	return impls
 }
 
 func sameBits(t *testing.T, what string, got, want []float32) {
@@ -231,10 +235,7 @@ func TestEvaluateSameWhateverTheThreads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	impls := []blas.Impl{blas.Gonum()}
-	if b := blas.Default(); b.Name() != "gonum" {
-		impls = append(impls, b)
-	}
+	impls := testImpls()
 	ctx := context.Background()
 	for _, b := range impls {
 		loss, acc, err := Evaluate(ctx, net, d.Train, 0, b.WithThreads(1))

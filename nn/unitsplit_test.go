@@ -17,10 +17,7 @@ import (
 // that give one part no units (8), and batches that give one part no rows (1). A masked
 // weight stays zero.
 func TestUnitSplitMatchesRowSplit(t *testing.T) {
-	impls := []blas.Impl{blas.Gonum()}
-	if b := blas.Default(); b.Name() != "gonum" {
-		impls = append(impls, b)
-	}
+	impls := testImpls()
 	archs := [][]int{{20}, {50, 130}, {100, 64, 32}, {8, 8}, {128, 40}}
 	for _, b := range impls {
 		for _, hidden := range archs {
