@@ -31,8 +31,9 @@ type crew struct {
 // how long its two cores idled in it, summed: the caller's core from the end of its part
 // to the end of the helper's, the helper's core from the task's posting to the start of
 // its part (a helper that had parked must be woken) and from its part's end to the
-// caller's noticing it. Benchmarks use it to tell the time a core idles from the work
-// outside the matrix products. Set it before training starts.
+// caller's noticing it. A training step that meets at barriers inside its parts
+// (unitLearner) reports those waits too, once a step. Benchmarks use it to tell the time a
+// core idles from the work outside the matrix products. Set it before training starts.
 var WaitTimer func(time.Duration)
 
 // The crew runs exactly two parts; these fail to compile if stepParts changes.

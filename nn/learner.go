@@ -63,6 +63,19 @@ func newMLPLearner(net *Network, batch int, b blas.Impl, helper *crew, masks [][
 }
 
 func (l *mlpLearner) step(s *data.Set, idx []int, inv float64, opt *Optimizer, lr float64) float64 {
+	return twoPassStep(l, s, idx, inv, opt, lr)
+}
+
+// twoPass is a learner whose step is a forward and backward pass over the batch, then the
+// update.
+type twoPass interface {
+	forwardBackward(s *data.Set, idx []int, inv float64) float64
+	update(opt *Optimizer, lr float64)
+}
+
+// twoPassStep is learner.step for a twoPass: the update is skipped when the loss is not
+// finite.
+func twoPassStep(l twoPass, s *data.Set, idx []int, inv float64, opt *Optimizer, lr float64) float64 {
 	loss := l.forwardBackward(s, idx, inv)
 	if finite(loss * inv) {
 		l.update(opt, lr)
@@ -176,11 +189,7 @@ func newConvLearner(net *Network, batch int, b blas.Impl, helper *crew, masks []
 }
 
 func (l *convLearner) step(s *data.Set, idx []int, inv float64, opt *Optimizer, lr float64) float64 {
-	loss := l.forwardBackward(s, idx, inv)
-	if finite(loss * inv) {
-		l.update(opt, lr)
-	}
-	return loss
+	return twoPassStep(l, s, idx, inv, opt, lr)
 }
 
 func (l *convLearner) forwardBackward(s *data.Set, idx []int, inv float64) float64 {

@@ -178,12 +178,13 @@ func Train(ctx context.Context, cfg TrainConfig, train, test *data.Set) (*TrainR
 		return nil, err
 	}
 	var model learner
-	if cfg.Arch.Conv() {
+	switch {
+	case cfg.Arch.Conv():
 		model = newConvLearner(net, cfg.BatchSize, b, helper, masks, newAugmenter(cfg.Augment, train.C, train.H, train.W, cfg.DataSeed))
-	} else if l := newMLPLearner(net, cfg.BatchSize, b, helper, masks, train); unitSplittable(net) {
-		model = newUnitLearner(l)
-	} else {
-		model = l
+	case unitSplittable(net):
+		model = newUnitLearner(newMLPLearner(net, cfg.BatchSize, b, helper, masks, train))
+	default:
+		model = newMLPLearner(net, cfg.BatchSize, b, helper, masks, train)
 	}
 	evalModels := model.forwarders(evalChunk(net.Arch)) // nil: evaluation builds its own
 	rng := NewRand(cfg.DataSeed, streamOrder)

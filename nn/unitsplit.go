@@ -40,7 +40,6 @@ import (
 // for both parts in turn), so the bits do not depend on them.
 type unitLearner struct {
 	*mlpLearner
-	first   bool // the first layer is sparse (its units are whole panels)
 	logits  [stepParts][]float32
 	dlogits [stepParts][]float32
 	// partial holds each part's partial input gradients, alternating between two buffers
@@ -48,7 +47,7 @@ type unitLearner struct {
 	partial [stepParts][2][]float32
 	loss    [stepParts]float64
 	phases  []func(k int)
-	part    func(k int)
+	part    func(k int) // runPart, made a func once: a method value per step would allocate
 
 	arrived [stepParts]atomic.Uint64 // barriers each part has reached
 	failed  atomic.Bool              // a part panicked: the other stops at its next barrier
@@ -71,7 +70,7 @@ func unitSplittable(net *Network) bool {
 
 func newUnitLearner(l *mlpLearner) *unitLearner {
 	m := l.model
-	u := &unitLearner{mlpLearner: l, first: m.first.sparse}
+	u := &unitLearner{mlpLearner: l}
 	C := m.Net.Arch.Output
 	for k := range stepParts {
 		u.logits[k] = make([]float32, m.Batch*C)
@@ -89,7 +88,7 @@ func newUnitLearner(l *mlpLearner) *unitLearner {
 // panels; else share's.
 func (u *unitLearner) units(i, k int) (j0, j1 int) {
 	l := &u.model.layers[i]
-	if i == 0 && u.first {
+	if i == 0 && u.model.first.sparse {
 		p0, p1 := u.model.first.panels(k, stepParts)
 		return min(p0*sparse.PanelWidth, l.out), min(p1*sparse.PanelWidth, l.out)
 	}
@@ -103,7 +102,7 @@ func (u *unitLearner) plan() []func(k int) {
 	// The first layer's update computes its bias gradient on share's units (and with dense
 	// inputs its weight gradient on rows of Wᵀ, from every unit's dz); when those are not
 	// the units a part computed dz for, it must wait a barrier for the other part's.
-	late0 := !u.first
+	late0 := !m.first.sparse
 	for k := range stepParts {
 		j0, j1 := u.units(0, k)
 		s0, s1 := share(m.layers[0].out, k, stepParts)
@@ -215,12 +214,13 @@ func (u *unitLearner) gather(k int) {
 	m, s := u.model, u.s
 	D := s.D
 	r0, r1 := m.partRows(k, stepParts)
-	if u.first {
+	sparseIn := m.first.sparse
+	if sparseIn {
 		m.first.rows[k].FromRows(s.X, u.idx[r0:r1], D)
 	}
 	for r := r0; r < r1; r++ {
 		e := u.idx[r]
-		if !u.first {
+		if !sparseIn {
 			copy(u.xb[r*D:(r+1)*D], s.X[e*D:(e+1)*D])
 		}
 		u.yb[r] = s.Y[e]
@@ -231,7 +231,7 @@ func (u *unitLearner) gather(k int) {
 func (u *unitLearner) forward(i, k int) {
 	m := u.model
 	l := &m.layers[i]
-	if i == 0 && u.first {
+	if i == 0 && m.first.sparse {
 		// The weight gradient reads this part's rows by column.
 		m.first.rows[k].Transpose(&m.first.cols[k])
 	}
@@ -241,7 +241,7 @@ func (u *unitLearner) forward(i, k int) {
 	}
 	rows := m.rows
 	switch {
-	case i == 0 && u.first:
+	case i == 0 && m.first.sparse:
 		f := m.first
 		p0, p1 := f.panels(k, stepParts)
 		for p := range stepParts {

@@ -66,8 +66,8 @@ func checkUnitSplit(t *testing.T, b blas.Impl, hidden []int, sparseIn, helped bo
 	}
 	rows := newMLPLearner(rowNet, batch, b.WithThreads(1), helper, clone(masks), set)
 	units := newUnitLearner(newMLPLearner(unitNet, batch, b.WithThreads(1), helper, clone(masks), set))
-	if units.first != sparseIn {
-		t.Fatalf("sparse first layer %v, want %v", units.first, sparseIn)
+	if units.model.first.sparse != sparseIn {
+		t.Fatalf("sparse first layer %v, want %v", units.model.first.sparse, sparseIn)
 	}
 	rng := NewRand(3, 3)
 	for s, size := range [steps]int{batch, 1, 2, 37} { // a part of no rows too

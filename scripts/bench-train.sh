@@ -15,9 +15,10 @@
 #            nothing.
 #   in-process: go test -bench EpochMNIST512 -benchtime 3x ./nn/ (3 epochs after a warm-up
 #            epoch: the fastest, the mean, and GFLOP/s), the loop without the engine;
-#            BenchmarkMarginalEpochMNIST512, the same loop's marginal epoch measured as modulo
-#            run's is (nn.Train of 3 epochs minus nn.Train of 1, halved): the gap between modulo run
-#            and in-process compares these two marginal epochs, like with like; and
+#            BenchmarkMarginalEpochMNIST512, the same loop's marginal epoch measured as
+#            modulo run's is (nn.Train of 3 epochs minus nn.Train of 1, halved: its
+#            marginalEpochs): the gap between modulo run and in-process compares these two
+#            marginal epochs, like with like; and
 #            scripts/gemmshare (the same run with every SGEMM call and every sparse product
 #            of the first layer timed: the share of the epoch spent outside the matrix
 #            products, and the share of the training steps that is neither a product nor a
@@ -260,7 +261,7 @@ printf '  modulo GFLOP/s inside SGEMM calls (gemmshare):            %6.1f = %5.1
   "$g_gemm_gflops" "$(calc %.2f "100 * $g_gemm_gflops / $PEAK")" "$PEAK"
 printf '  gemmshare fastest epoch, per core: %.3f s = %.3f s in SGEMM + %.3f s in sparse products + %.3f s the rest\n' \
   "$g_total" "$g_gemm" "$g_sparse" "$(calc %.4f "$g_total - $g_gemm - $g_sparse")"
-printf '  (of the rest, %.3f s waiting for the other core at the end of half steps, and %.3f s outside\n' "$g_wait" "$(calc %.4f "$g_total - $g_loop")"
+printf '  (of the rest, %.3f s waiting for the other core, and %.3f s outside\n' "$g_wait" "$(calc %.4f "$g_total - $g_loop")"
 printf '  the steps: initialising the network and its buffers, the evaluations)\n'
 echo "  $PEAK GFLOP/s is the design doc's reference fp32 peak for a 2-core AVX-512 machine, not a"
 echo "  measurement (measured rates can exceed it). PyTorch's own default here is torch.get_num_threads()"

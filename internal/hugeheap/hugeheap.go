@@ -20,7 +20,7 @@
 //
 // The ballast is the runtime's to place: when it starts on pages the heap used before, the
 // runtime clears the whole object, touching every page (a 1 GiB ballast in a test process
-// took 3.1–4.2 s so in four of some thirty starts). Slice advises one large array instead, with
+// took 3.1–4.2 s in four of some thirty starts). Slice advises one large array instead, with
 // no ballast: the way for a dataset's hundreds of MB, which Advise's 128 MiB could not hold.
 package hugeheap
 

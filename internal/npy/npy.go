@@ -95,7 +95,8 @@ func write[T float32 | int64](w io.Writer, descr string, shape []int, x []T) err
 	return nil
 }
 
-// encode puts x's elements into dst, little-endian.
+// encode puts x's elements into dst, little-endian. (binary.Encode does the same through
+// the ByteOrder interface: 80-100 ms against 55-60 ms for MNIST's training images.)
 func encode[T float32 | int64](dst []byte, x []T) {
 	switch x := any(x).(type) {
 	case []float32:

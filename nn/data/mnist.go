@@ -46,10 +46,10 @@ func MNISTDir() (string, error) {
 		return dir, nil
 	}
 	if asked := goEnvModCache(); asked != "" && !slices.Contains(caches, asked) {
-		caches = append(caches, asked) // the error below names it too
-		if dir := newestGoMNIST(caches[len(caches)-1:]); dir != "" {
+		if dir := newestGoMNIST([]string{asked}); dir != "" {
 			return dir, nil
 		}
+		caches = append(caches, asked) // the error below names it too
 	}
 	where := "no module cache found"
 	if len(caches) > 0 {

@@ -9,14 +9,14 @@
 // core, so SGEMM time is counted per lane: lanes is the most calls seen in flight at once,
 // the time inside SGEMM is the calls' summed time divided by lanes, and the share outside
 // SGEMM is the rest of the lanes' time (1 − summed/(lanes × epoch)); of that rest, the
-// time a lane idles in a half step, waiting for the other (nn.WaitTimer), is reported too.
-// On inputs with few non-zeros, such as MNIST's, the first layer's products are sparse
-// (package nn/sparse) rather than SGEMMs; their time, per lane too, is reported beside
-// SGEMM's, and the share outside the matrix products counts neither. That share is of the whole 1-epoch Train,
-// waits and what Train does once (initialising the network, the evaluations) included; the
-// share of the steps' time that is neither a product nor a wait (the elementwise kernels,
-// gathering the batch, the steps' bookkeeping) is reported beside it, the steps timed
-// from Train's progress reports.
+// time a lane idles waiting for the other (nn.WaitTimer) is reported too. On inputs with
+// few non-zeros, such as MNIST's, the first layer's products are sparse (package
+// nn/sparse) rather than SGEMMs; their time, per lane too, is reported beside SGEMM's, and
+// the share outside the matrix products counts neither. That share is of the whole 1-epoch
+// Train, waits and what Train does once (initialising the network, the evaluations)
+// included; the share of the steps' time that is neither a product nor a wait (the
+// elementwise kernels, gathering the batch, the steps' bookkeeping) is reported beside
+// it, the steps timed from Train's progress reports.
 //
 // Usage: go run ./scripts/gemmshare [-runs 3] [-threads 0]
 package main
