@@ -337,3 +337,15 @@ func (a Arch) Activations() int64 {
 	}
 	return int64(a.Input) + int64(actFloats(a))
 }
+
+// StepFloats estimates the float32s a training step's buffers hold for a batch of batch
+// examples: four per activation (forward and back), and for an MLP the unit split's
+// partial input gradients (unitLearner: four of the batch times the widest hidden layer)
+// and each core's logits and their gradient. Memory estimates use it.
+func (a Arch) StepFloats(batch int) int64 {
+	n := 4 * int64(batch) * a.Activations()
+	if !a.Conv() && len(a.Hidden) > 0 {
+		n += 4 * int64(batch) * (int64(slices.Max(a.Hidden)) + int64(a.Output))
+	}
+	return n
+}

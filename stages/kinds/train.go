@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -389,10 +388,8 @@ func validateTrain(p *stages.Planned) error {
 }
 
 // trainMemory estimates the peak memory of a run of arch: the network, its gradients and up
-// to two optimiser buffers, every checkpoint kept until the run ends, and a batch's
-// activations forward and back; for an MLP also the buffers of the split of the units
-// between the cores (four of the batch times the widest hidden layer, and each core's
-// logits and their gradient).
+// to two optimiser buffers, every checkpoint kept until the run ends, and a step's buffers
+// for a batch (nn.Arch.StepFloats).
 func trainMemory(arch nn.Arch, p *stages.Planned) int64 {
 	params := arch.NumParams()
 	copies := int64(5)
@@ -400,11 +397,7 @@ func trainMemory(arch nn.Arch, p *stages.Planned) int64 {
 		copies += int64(n)
 	}
 	batch, _ := knownInt(p.Value, "batch_size")
-	floats := params*copies + 4*int64(batch)*arch.Activations()
-	if !arch.Conv() && len(arch.Hidden) > 0 {
-		floats += 4 * int64(batch) * (int64(slices.Max(arch.Hidden)) + int64(arch.Output))
-	}
-	return 4 * floats
+	return 4 * (params*copies + arch.StepFloats(batch))
 }
 
 // expectTrain tells the architecture of the run's networks and the length of its
