@@ -15,6 +15,10 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"strings"
+
+	// Maps the binary's pages and the heap's first MiBs before the other packages'
+	// initialisers fault them in one by one (see the package).
+	_ "github.com/modulo-ml/modulo/internal/prefault"
 )
 
 // version is set by the build (-ldflags "-X main.version=…"); it is shown, not hashed.

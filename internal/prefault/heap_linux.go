@@ -1,0 +1,85 @@
+package prefault
+
+import (
+	"bytes"
+	"syscall"
+	"unsafe"
+)
+
+// heapAhead is how much of the heap, from the first object this package allocates, is
+// populated: `modulo version` faulted about 540 heap pages spread over 3.3 MB during
+// initialisation; populating 4 MB costs about 0.8 ms on the VM described in doc.go.
+const heapAhead = 4 << 20
+
+// first is the object whose address says where the heap is growing.
+var first *[64]byte
+
+// heapStart and heapEnd are the range init populated (for the tests; zero when it did not).
+var heapStart, heapEnd uintptr
+
+// madvPopulateWrite is MADV_POPULATE_WRITE (Linux 5.14), which package syscall does not name.
+const madvPopulateWrite = 23
+
+func init() {
+	first = new([64]byte)
+	p := uintptr(unsafe.Pointer(first))
+	fd, err := syscall.Open("/proc/self/maps", syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		return
+	}
+	var buf [64 << 10]byte
+	n, _ := syscall.Read(fd, buf[:])
+	syscall.Close(fd)
+	lo, hi, ok := mappingOf(buf[:max(n, 0)], p)
+	if !ok || lo > p {
+		return
+	}
+	start := p &^ (pageSize - 1)
+	end := min(hi, start+heapAhead)
+	// The range is heap the runtime has mapped read-write and not yet handed out (or handed
+	// out and already touched): populating it changes no byte. A plain system call, since
+	// the range is not a Go object.
+	if _, _, errno := syscall.Syscall(syscall.SYS_MADVISE, start, end-start, madvPopulateWrite); errno == 0 {
+		heapStart, heapEnd = start, end
+	}
+}
+
+const pageSize = 4096
+
+// mappingOf returns the range [lo, hi) of the mapping in maps (the text of /proc/self/maps)
+// that holds address p. A line whose range cannot be read is skipped; a first page of
+// /proc/self/maps cut short still finds the heap, which is among the first mappings.
+func mappingOf(maps []byte, p uintptr) (lo, hi uintptr, ok bool) {
+	for line := range bytes.Lines(maps) {
+		dash := bytes.IndexByte(line, '-')
+		space := bytes.IndexByte(line, ' ')
+		if dash <= 0 || space <= dash+1 {
+			continue
+		}
+		l, okl := parseHex(line[:dash])
+		h, okh := parseHex(line[dash+1 : space])
+		if okl && okh && l <= p && p < h {
+			return l, h, true
+		}
+	}
+	return 0, 0, false
+}
+
+// parseHex reads a lowercase hexadecimal address, as /proc/self/maps prints them.
+func parseHex(b []byte) (uintptr, bool) {
+	if len(b) == 0 || len(b) > 16 {
+		return 0, false
+	}
+	var v uintptr
+	for _, c := range b {
+		switch {
+		case '0' <= c && c <= '9':
+			v = v<<4 | uintptr(c-'0')
+		case 'a' <= c && c <= 'f':
+			v = v<<4 | uintptr(c-'a'+10)
+		default:
+			return 0, false
+		}
+	}
+	return v, true
+}
