@@ -14,7 +14,9 @@
 //
 // Imported for its side effects by the command (`import _`), it populates, before any other
 // Go code runs (a C constructor, in builds with cgo), the executable's file-backed segments:
-// code, read-only data and the initial contents of its data; and, from its Go initialiser,
+// code, read-only data and the initial contents of its data, when the page cache holds them
+// (a binary it does not hold, on a cluster's network file system say, is only advised for
+// read-ahead, and read as the faults ask for it); and, from its Go initialiser,
 // which runs before most other packages' (it imports only early standard packages), up to
 // heapAhead of the heap mapping that holds the first objects: the heap grows into it during
 // the other initialisers. Both are best-effort: a kernel without MADV_POPULATE_* (before
