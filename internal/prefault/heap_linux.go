@@ -14,6 +14,10 @@ const heapAhead = 4 << 20
 // first is the object whose address says where the heap is growing.
 var first *[64]byte
 
+// mapsBuf holds /proc/self/maps while init reads it: a package variable, since an array
+// this large on init's stack would make the runtime grow the stack (fresh pages, faulted).
+var mapsBuf [32 << 10]byte
+
 // heapStart and heapEnd are the range init populated (for the tests; zero when it did not).
 var heapStart, heapEnd uintptr
 
@@ -27,10 +31,18 @@ func init() {
 	if err != nil {
 		return
 	}
-	var buf [64 << 10]byte
-	n, _ := syscall.Read(fd, buf[:])
+	// A read of /proc/self/maps returns a page of it at most: read on to the end (or as much
+	// as mapsBuf holds: the heap, low in the address space, is among the first lines).
+	n := 0
+	for n < len(mapsBuf) {
+		k, err := syscall.Read(fd, mapsBuf[n:])
+		if err != nil || k <= 0 {
+			break
+		}
+		n += k
+	}
 	syscall.Close(fd)
-	lo, hi, ok := mappingOf(buf[:max(n, 0)], p)
+	lo, hi, ok := mappingOf(mapsBuf[:n], p)
 	if !ok || lo > p {
 		return
 	}
@@ -47,8 +59,7 @@ func init() {
 const pageSize = 4096
 
 // mappingOf returns the range [lo, hi) of the mapping in maps (the text of /proc/self/maps)
-// that holds address p. A line whose range cannot be read is skipped; a first page of
-// /proc/self/maps cut short still finds the heap, which is among the first mappings.
+// that holds address p. A line whose range cannot be read is skipped.
 func mappingOf(maps []byte, p uintptr) (lo, hi uintptr, ok bool) {
 	for line := range bytes.Lines(maps) {
 		dash := bytes.IndexByte(line, '-')
