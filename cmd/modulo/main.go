@@ -16,15 +16,17 @@ import (
 	"runtime/pprof"
 	"strings"
 
-	// Maps the binary's pages and the heap's first MiBs before the other packages'
-	// initialisers fault them in one by one (see the package).
-	_ "github.com/modulo-ml/modulo/internal/prefault"
+	"github.com/modulo-ml/modulo/internal/prefault"
 )
 
 // version is set by the build (-ldflags "-X main.version=…"); it is shown, not hashed.
 var version = "dev"
 
 func main() {
+	// The package's import maps the binary's pages and the heap's first MiBs before the
+	// other packages' initialisers fault them in one at a time; this maps the heap the
+	// command grows into after them.
+	prefault.Heap()
 	os.Exit(Main(os.Args[1:], os.Stdout, os.Stderr))
 }
 

@@ -19,7 +19,8 @@
 // read-ahead, and read as the faults ask for it); and, from its Go initialiser,
 // which runs before most other packages' (it imports only early standard packages), up to
 // heapAhead of the heap mapping that holds the first objects: the heap grows into it during
-// the other initialisers. Both are best-effort: a kernel without MADV_POPULATE_* (before
+// the other initialisers. The command calls Heap again first thing in main, for the heap it
+// grows into after them. Both are best-effort: a kernel without MADV_POPULATE_* (before
 // Linux 5.14) refuses the advice and the process faults the pages in as before. Neither
 // changes memory contents: populated file pages hold the file, populated anonymous pages
 // are the zeros a first touch would have found.
@@ -28,7 +29,8 @@
 // otherwise): fastest 23.0 → 16.4 ms, median 25.4 → 19.9 ms; the no-op rerun of the
 // 1,000 nodes of scripts/bench-snakemake.sh, 40 runs of each build alternating, each with
 // its own cache: fastest 26.1–27.4 → 20.2–22.0 ms, median 27.7–28.9 → 22.5–23.6 ms.
-// Populating 2 MiB below the first object too, or the heap again when main starts, or
+// Calling Heap again at main's start: fastest of 40 alternating 25.9–29.0 → 22.3–26.0 ms,
+// in a slower hour than the figures above. Populating 2 MiB below the first object too, or
 // forcing the heap's next 4 MiB into view with a ballast and a collection, gained nothing
-// more (the ballast lost 3 ms to the collection).
+// (the ballast lost 3 ms to the collection).
 package prefault

@@ -1,0 +1,6 @@
+//go:build !linux
+
+package prefault
+
+// Heap does nothing off Linux.
+func Heap() {}
