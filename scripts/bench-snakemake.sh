@@ -7,7 +7,6 @@
 # Usage: scripts/bench-snakemake.sh [JOBS/2, default 500]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[ -n "${EPOCHREALTIME:-}" ] || { echo "bench-snakemake: needs bash 5 or later (EPOCHREALTIME)" >&2; exit 1; }
 n=${1:-500}
 
 if ! command -v snakemake >/dev/null; then
@@ -59,29 +58,15 @@ rule join:
     shell: "cat {input} > {output}"
 SMK
 
-# seconds CMD...: wall time of one run, in seconds, read from bash's own clock
-# (EPOCHREALTIME): $(date +%s.%N) is a process of its own, and the start of the second one
-# (several ms on a virtual machine) was timed with the run.
-seconds() {
-  local s e
-  s=${EPOCHREALTIME/,/.}
-  if ! "$@" >"$work/out" 2>&1; then
-    echo "bench-snakemake: failed: $*" >&2
-    cat "$work/out" >&2
-    exit 1
-  fi
-  e=${EPOCHREALTIME/,/.}
-  awk -v s="$s" -v e="$e" 'BEGIN { printf "%.4f", e - s }'
-}
-# best of 3 runs.
-best3() {
-  local b="" t
-  for _ in 1 2 3; do
-    t=$(seconds "$@")
-    if [ -z "$b" ] || awk -v t="$t" -v b="$b" 'BEGIN { exit !(t < b) }'; then b=$t; fi
-  done
-  echo "$b"
-}
+# seconds CMD...: wall time of one run, in seconds; best CMD...: the fastest of 10 (as
+# hyperfine runs 10 at least: the host's slow moments only ever add time). Both time
+# the process alone (scripts/spawntime): timed from bash, a run also paid for bash's fork of
+# itself, 3-5 ms on a VM where a page fault costs ~12 us (a "hello, world" 7.0-8.2 ms from
+# bash, 3.8 ms without the fork), a sixth of modulo's no-op rerun and nothing of
+# Snakemake's. The output of the last run is in $work/out.
+go build -o "$work/spawntime" ./scripts/spawntime
+seconds() { "$work/spawntime" -out "$work/out" -- "$@"; }
+best() { "$work/spawntime" -n 10 -out "$work/out" -- "$@"; }
 
 export MODULO_CACHE="$work/m/cache"
 mod=("$work/modulo" run -j 2 -progress plain -var "n=$n" "$work/m/dag.hcl")
@@ -92,10 +77,10 @@ smk=(snakemake -c2 --quiet -d "$work/s" -s "$work/s/Snakefile" --config "n=$n")
 # state and cache stay as they were (pipelines.Noop). Both are shown.
 mc=$(seconds "${mod[@]}")
 mp=$(seconds "${mod[@]}")
-mn=$(best3 "${mod[@]}")
+mn=$(best "${mod[@]}")
 sc=$(seconds "${smk[@]}")
 sp=$(seconds "${smk[@]}")
-sn=$(best3 "${smk[@]}")
+sn=$(best "${smk[@]}")
 
 cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 printf 'DAG of %d jobs, %d cores, %s\n' $((2 * n)) "$(nproc)" "${cpu:-unknown CPU}"

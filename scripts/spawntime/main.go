@@ -1,0 +1,90 @@
+// Command spawntime runs a command several times and prints its fastest wall time in
+// seconds, timed around the command's process alone. A shell times a command it starts
+// with a copy of itself (fork), whose copy-on-write faults before the exec are timed with
+// the command: on the 2-vCPU development VMs, where a page fault costs ~12 µs, a Go "hello,
+// world" took 7.0–8.2 ms timed from bash (EPOCHREALTIME) and 3.8 ms started as Go starts
+// processes (clone with CLONE_VFORK|CLONE_VM: no copy). Hyperfine subtracts its shell's
+// start for the same reason. For a command of seconds the difference is noise; for a no-op
+// rerun of 20 ms it is a sixth of the figure.
+//
+// Usage: go run ./scripts/spawntime [-n RUNS] [-out FILE] -- COMMAND [ARG...]
+//
+// The command's standard output and error go to FILE (default: discarded); the environment
+// is inherited. A run that fails stops spawntime with the command's output on stderr and
+// exit status 1.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"time"
+)
+
+func main() {
+	runs := flag.Int("n", 1, "runs; the fastest is printed")
+	out := flag.String("out", "", "file for the command's standard output and error (default: discarded)")
+	flag.Parse()
+	if flag.NArg() == 0 || *runs < 1 {
+		fmt.Fprintln(os.Stderr, "usage: spawntime [-n RUNS] [-out FILE] -- COMMAND [ARG...]")
+		os.Exit(2)
+	}
+	best, err := fastest(*runs, *out, flag.Args())
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "spawntime:", err)
+		os.Exit(1)
+	}
+	fmt.Printf("%.4f\n", best.Seconds())
+}
+
+// fastest runs args runs times and returns the shortest wall time of a run. The output
+// goes to a file, not a pipe, so that no goroutine copying it is timed with the process.
+func fastest(runs int, out string, args []string) (time.Duration, error) {
+	f, err := outFile(out)
+	if err != nil {
+		return 0, err
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	var best time.Duration
+	for i := range runs {
+		if err := f.Truncate(0); err != nil {
+			return 0, err
+		}
+		if _, err := f.Seek(0, 0); err != nil {
+			return 0, err
+		}
+		cmd := exec.Command(args[0], args[1:]...)
+		cmd.Stdout, cmd.Stderr = f, f
+		start := time.Now()
+		err := cmd.Run()
+		took := time.Since(start)
+		if err != nil {
+			output, _ := os.ReadFile(f.Name())
+			return 0, fmt.Errorf("%v: %v\n%s", args, err, output)
+		}
+		if i == 0 || took < best {
+			best = took
+		}
+	}
+	if out != "" {
+		output, err := os.ReadFile(f.Name())
+		if err != nil {
+			return 0, err
+		}
+		return best, os.WriteFile(out, output, 0o644)
+	}
+	return best, nil
+}
+
+// outFile is a temporary file beside out (or in the temporary directory) for the runs'
+// output.
+func outFile(out string) (*os.File, error) {
+	dir := ""
+	if out != "" {
+		dir = filepath.Dir(out)
+	}
+	return os.CreateTemp(dir, "spawntime-*.out")
+}
