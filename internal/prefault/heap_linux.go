@@ -21,17 +21,25 @@ var mapsBuf [32 << 10]byte
 // heapStart and heapEnd are the range Heap last populated (for the tests; zero when none).
 var heapStart, heapEnd uintptr
 
+// smallAnon is the size up to which Heap populates a private anonymous read-write mapping
+// whole: the Go runtime's own metadata (span sets, stack pools, arena indexes) and the C
+// library's per-thread malloc arenas, of which a command touches much at once. Larger
+// ones, thread stacks of 8 MiB and the data segment's 35 MiB of mostly untouched bss,
+// are left to fault.
+const smallAnon = 2 << 20
+
 // madvPopulateWrite is MADV_POPULATE_WRITE (Linux 5.14), which package syscall does not name.
 const madvPopulateWrite = 23
 
 func init() { Heap() }
 
-// Heap populates up to heapAhead of the heap mapping from a new object on: the heap the
-// program is about to grow into. The package's initialiser calls it; a command calls it
-// again first thing in main, for the allocations that follow the other initialisers (which
-// often fill the heap mapping init saw, so that the runtime maps more). A no-op rerun of
-// 1,000 nodes: fastest of 40 alternating 25.9–29.0 ms without the second call, 22.3–26.0 ms
-// with it.
+// Heap populates up to heapAhead of the heap mapping from a new object on, the heap the
+// program is about to grow into, and every private anonymous read-write mapping of at most
+// smallAnon. The package's initialiser calls it; a command calls it again first thing in
+// main, for the allocations that follow the other initialisers (which often fill the heap
+// mapping init saw, so that the runtime maps more). A no-op rerun of 1,000 nodes, fastest
+// of 40 alternating: 25.9–29.0 ms without the second call, 22.3–26.0 ms with it; then
+// 26.8–27.9 ms without the small mappings, 21.8–23.2 ms with them (~100 faults fewer).
 func Heap() {
 	first = new([64]byte)
 	p := uintptr(unsafe.Pointer(first))
@@ -40,7 +48,7 @@ func Heap() {
 		return
 	}
 	// A read of /proc/self/maps returns a page of it at most: read on to the end (or as much
-	// as mapsBuf holds: the heap, low in the address space, is among the first lines).
+	// as mapsBuf holds).
 	n := 0
 	for n < len(mapsBuf) {
 		k, err := syscall.Read(fd, mapsBuf[n:])
@@ -50,38 +58,58 @@ func Heap() {
 		n += k
 	}
 	syscall.Close(fd)
-	lo, hi, ok := mappingOf(mapsBuf[:n], p)
-	if !ok || lo > p {
-		return
+	for line := range bytes.Lines(mapsBuf[:n]) {
+		m, ok := parseMapping(line)
+		switch {
+		case !ok:
+		case m.lo <= p && p < m.hi:
+			start := p &^ (pageSize - 1)
+			end := min(m.hi, start+heapAhead)
+			if populate(start, end) {
+				heapStart, heapEnd = start, end
+			}
+		case m.anon && m.perms == [4]byte{'r', 'w', '-', 'p'} && m.hi-m.lo <= smallAnon:
+			populate(m.lo, m.hi)
+		}
 	}
-	start := p &^ (pageSize - 1)
-	end := min(hi, start+heapAhead)
-	// The range is heap the runtime has mapped read-write and not yet handed out (or handed
-	// out and already touched): populating it changes no byte. A plain system call, since
-	// the range is not a Go object.
-	if _, _, errno := syscall.Syscall(syscall.SYS_MADVISE, start, end-start, madvPopulateWrite); errno == 0 {
-		heapStart, heapEnd = start, end
-	}
+}
+
+// populate advises MADV_POPULATE_WRITE on [lo, hi) and reports whether Linux took it. The
+// range is memory mapped read-write and private: populating it changes no byte (a page not
+// yet present becomes the zero page a first touch would have found). A plain system call,
+// since the range is not a Go object.
+func populate(lo, hi uintptr) bool {
+	_, _, errno := syscall.Syscall(syscall.SYS_MADVISE, lo, hi-lo, madvPopulateWrite)
+	return errno == 0
 }
 
 const pageSize = 4096
 
-// mappingOf returns the range [lo, hi) of the mapping in maps (the text of /proc/self/maps)
-// that holds address p. A line whose range cannot be read is skipped.
-func mappingOf(maps []byte, p uintptr) (lo, hi uintptr, ok bool) {
-	for line := range bytes.Lines(maps) {
-		dash := bytes.IndexByte(line, '-')
-		space := bytes.IndexByte(line, ' ')
-		if dash <= 0 || space <= dash+1 {
-			continue
-		}
-		l, okl := parseHex(line[:dash])
-		h, okh := parseHex(line[dash+1 : space])
-		if okl && okh && l <= p && p < h {
-			return l, h, true
-		}
+// A mapping is one line of /proc/self/maps.
+type mapping struct {
+	lo, hi uintptr
+	perms  [4]byte // as "rw-p"
+	anon   bool    // no file and no name ([stack], [heap], [vdso] have names)
+}
+
+// parseMapping reads a line of /proc/self/maps: "lo-hi perms offset dev inode [path]".
+func parseMapping(line []byte) (mapping, bool) {
+	f := bytes.Fields(line)
+	if len(f) < 5 {
+		return mapping{}, false
 	}
-	return 0, 0, false
+	dash := bytes.IndexByte(f[0], '-')
+	if dash <= 0 {
+		return mapping{}, false
+	}
+	lo, okl := parseHex(f[0][:dash])
+	hi, okh := parseHex(f[0][dash+1:])
+	if !okl || !okh || hi <= lo {
+		return mapping{}, false
+	}
+	m := mapping{lo: lo, hi: hi, anon: len(f) == 5 && bytes.Equal(f[4], []byte("0"))}
+	copy(m.perms[:], f[1])
+	return m, true
 }
 
 // parseHex reads a lowercase hexadecimal address, as /proc/self/maps prints them.

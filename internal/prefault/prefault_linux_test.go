@@ -6,32 +6,63 @@ import (
 	"unsafe"
 )
 
-func TestMappingOf(t *testing.T) {
-	maps := []byte(`00400000-00402000 r--p 00000000 fd:01 123 /bin/modulo
-00402000-00d52000 r-xp 00002000 fd:01 123 /bin/modulo
-garbage line
-zz000000-c000400000 rw-p 00000000 00:00 0
-c000000000-c000400000 rw-p 00000000 00:00 0
-7ffd1000-7ffd3000 rw-p 00000000 00:00 0                          [stack]
-7ffd3000-7ffd5000 r--p 00000000 00:00 0`) // no final newline
+func TestParseMapping(t *testing.T) {
 	for _, tc := range []struct {
-		p      uintptr
-		lo, hi uintptr
-		ok     bool
+		line string
+		want mapping
+		ok   bool
 	}{
-		{0x400000, 0x400000, 0x402000, true},
-		{0x401fff, 0x400000, 0x402000, true},
-		{0x402000, 0x402000, 0xd52000, true},
-		{0xc000123456, 0xc000000000, 0xc000400000, true},
-		{0xc000400000, 0, 0, false},
-		{0x7ffd4000, 0x7ffd3000, 0x7ffd5000, true},
-		{0x3fffff, 0, 0, false},
+		{"00400000-00402000 r--p 00000000 fd:01 123 /bin/modulo\n", mapping{0x400000, 0x402000, [4]byte{'r', '-', '-', 'p'}, false}, true},
+		{"c000000000-c000400000 rw-p 00000000 00:00 0 \n", mapping{0xc000000000, 0xc000400000, [4]byte{'r', 'w', '-', 'p'}, true}, true},
+		{"7ffd1000-7ffd3000 rw-p 00000000 00:00 0                          [stack]", mapping{0x7ffd1000, 0x7ffd3000, [4]byte{'r', 'w', '-', 'p'}, false}, true},
+		{"7f0000000000-7f0000021000 ---p 00000000 00:00 0", mapping{0x7f0000000000, 0x7f0000021000, [4]byte{'-', '-', '-', 'p'}, true}, true},
+		{"7f00-7f10 rw-s 00000000 00:01 77 /dev/zero (deleted)", mapping{0x7f00, 0x7f10, [4]byte{'r', 'w', '-', 's'}, false}, true},
+		{"zz000000-c000400000 rw-p 00000000 00:00 0", mapping{}, false},
+		{"c000400000-c000000000 rw-p 00000000 00:00 0", mapping{}, false}, // hi below lo
+		{"c000000000 rw-p 00000000 00:00 0", mapping{}, false},
+		{"-c000000000 rw-p 00000000 00:00 0", mapping{}, false},
+		{"c000000000-c000400000 rw-p", mapping{}, false},
+		{"", mapping{}, false},
 	} {
-		lo, hi, ok := mappingOf(maps, tc.p)
-		if lo != tc.lo || hi != tc.hi || ok != tc.ok {
-			t.Errorf("mappingOf(%#x) = %#x, %#x, %v; want %#x, %#x, %v", tc.p, lo, hi, ok, tc.lo, tc.hi, tc.ok)
+		got, ok := parseMapping([]byte(tc.line))
+		if got != tc.want || ok != tc.ok {
+			t.Errorf("parseMapping(%q) = %+v, %v; want %+v, %v", tc.line, got, ok, tc.want, tc.ok)
 		}
 	}
+}
+
+// TestSmallAnonPopulated checks that Heap populates a small private anonymous mapping it
+// did not make: one mapped here and never touched.
+func TestSmallAnonPopulated(t *testing.T) {
+	b, err := syscall.Mmap(-1, 0, 64<<10, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_PRIVATE|syscall.MAP_ANON)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Munmap(b)
+	addr := uintptr(unsafe.Pointer(&b[0]))
+	if r := resident(t, addr, uintptr(len(b))); r != 0 {
+		t.Fatalf("%d pages of a fresh mapping resident before Heap", r)
+	}
+	Heap()
+	if heapEnd == 0 {
+		t.Skip("the kernel refused MADV_POPULATE_WRITE (before Linux 5.14?)")
+	}
+	if r := resident(t, addr, uintptr(len(b))); r != len(b)/pageSize {
+		t.Errorf("%d of %d pages of a small anonymous mapping resident after Heap; want all", r, len(b)/pageSize)
+	}
+}
+
+// resident counts the resident pages of the size bytes at addr (mincore).
+func resident(t *testing.T, addr, size uintptr) int {
+	vec := make([]byte, (size+pageSize-1)/pageSize)
+	if _, _, errno := syscall.Syscall(syscall.SYS_MINCORE, addr, size, uintptr(unsafe.Pointer(&vec[0]))); errno != 0 {
+		t.Fatalf("mincore: %v", errno)
+	}
+	n := 0
+	for _, v := range vec {
+		n += int(v & 1)
+	}
+	return n
 }
 
 func TestParseHex(t *testing.T) {
@@ -55,28 +86,15 @@ func TestParseHex(t *testing.T) {
 	}
 }
 
-// TestHeapPopulated checks that the heap init advised is resident: the test process has
-// allocated far less than heapAhead when it runs, so without the advice most of the range
-// would not be.
+// TestHeapPopulated checks that the heap Heap last advised is resident: the test process
+// allocates far less than heapAhead after it, so without the advice most of the range would
+// not be.
 func TestHeapPopulated(t *testing.T) {
 	if heapEnd == 0 {
 		t.Skip("the kernel refused MADV_POPULATE_WRITE (before Linux 5.14?)")
 	}
-	if heapEnd-heapStart < 64<<10 {
-		t.Fatalf("populated only %d bytes of heap", heapEnd-heapStart)
-	}
-	n := (heapEnd - heapStart) / pageSize
-	vec := make([]byte, n)
-	if _, _, errno := syscall.Syscall(syscall.SYS_MINCORE, heapStart, heapEnd-heapStart, uintptr(unsafe.Pointer(&vec[0]))); errno != 0 {
-		t.Fatalf("mincore: %v", errno)
-	}
-	missing := 0
-	for _, v := range vec {
-		if v&1 == 0 {
-			missing++
-		}
-	}
-	if missing > 0 {
-		t.Errorf("%d of the %d pages populated at init are not resident", missing, n)
+	n := int((heapEnd - heapStart) / pageSize)
+	if r := resident(t, heapStart, heapEnd-heapStart); r != n {
+		t.Errorf("%d of the %d heap pages Heap populated are resident; want all", r, n)
 	}
 }
