@@ -2,6 +2,7 @@ package prefault
 
 import (
 	"bytes"
+	"sync"
 	"syscall"
 	"unsafe"
 )
@@ -14,9 +15,13 @@ const heapAhead = 4 << 20
 // first is the object whose address says where the heap is growing (Heap's latest).
 var first *[64]byte
 
-// mapsBuf holds /proc/self/maps while init reads it: a package variable, since an array
-// this large on init's stack would make the runtime grow the stack (fresh pages, faulted).
-var mapsBuf [32 << 10]byte
+// mapsBuf holds /proc/self/maps while Heap reads it: a package variable, since an array
+// this large on the stack would make the runtime grow the stack (fresh pages, faulted).
+// mu guards it and the variables below, for Heap called from several goroutines.
+var (
+	mu      sync.Mutex
+	mapsBuf [32 << 10]byte
+)
 
 // heapStart and heapEnd are the range Heap last populated (for the tests; zero when none).
 var heapStart, heapEnd uintptr
@@ -39,6 +44,8 @@ func init() { Heap() }
 // main, for the allocations that follow the other initialisers (which often fill the heap
 // mapping init saw, so that the runtime maps more). What each part saves: the package doc.
 func Heap() {
+	mu.Lock()
+	defer mu.Unlock()
 	first = new([64]byte)
 	p := uintptr(unsafe.Pointer(first))
 	fd, err := syscall.Open("/proc/self/maps", syscall.O_RDONLY|syscall.O_CLOEXEC, 0)

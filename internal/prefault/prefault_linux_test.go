@@ -32,23 +32,29 @@ func TestParseMapping(t *testing.T) {
 }
 
 // TestSmallAnonPopulated checks that Heap populates a small private anonymous mapping it
-// did not make: one mapped here and never touched.
+// did not make: one mapped here and never touched, between two inaccessible pages so that
+// Linux cannot merge it with a neighbour into a mapping too large for Heap.
 func TestSmallAnonPopulated(t *testing.T) {
-	b, err := syscall.Mmap(-1, 0, 64<<10, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_PRIVATE|syscall.MAP_ANON)
+	const size = 64 << 10
+	all, err := syscall.Mmap(-1, 0, size+2*pageSize, syscall.PROT_NONE, syscall.MAP_PRIVATE|syscall.MAP_ANON)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer syscall.Munmap(b)
+	defer syscall.Munmap(all)
+	b := all[pageSize : pageSize+size]
+	if err := syscall.Mprotect(b, syscall.PROT_READ|syscall.PROT_WRITE); err != nil {
+		t.Fatal(err)
+	}
 	addr := uintptr(unsafe.Pointer(&b[0]))
-	if r := resident(t, addr, uintptr(len(b))); r != 0 {
+	if r := resident(t, addr, size); r != 0 {
 		t.Fatalf("%d pages of a fresh mapping resident before Heap", r)
 	}
 	Heap()
 	if heapEnd == 0 {
 		t.Skip("the kernel refused MADV_POPULATE_WRITE (before Linux 5.14?)")
 	}
-	if r := resident(t, addr, uintptr(len(b))); r != len(b)/pageSize {
-		t.Errorf("%d of %d pages of a small anonymous mapping resident after Heap; want all", r, len(b)/pageSize)
+	if r := resident(t, addr, size); r != size/pageSize {
+		t.Errorf("%d of %d pages of a small anonymous mapping resident after Heap; want all", r, size/pageSize)
 	}
 }
 
