@@ -85,13 +85,13 @@ sn=$(best "${smk[@]}")
 cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 printf 'DAG of %d jobs, %d cores, %s\n' $((2 * n)) "$(nproc)" "${cpu:-unknown CPU}"
 printf '%-10s %12s %22s %14s\n' tool "cold run (s)" "first no-op rerun (s)" "no-op rerun (s)"
-printf '%-10s %12.3f %22.3f %14.3f\n' modulo "$mc" "$mp" "$mn"
-printf '%-10s %12.3f %22.3f %14.3f\n' snakemake "$sc" "$sp" "$sn"
+printf '%-10s %12.3f %22.4f %14.4f\n' modulo "$mc" "$mp" "$mn"
+printf '%-10s %12.3f %22.4f %14.4f\n' snakemake "$sc" "$sp" "$sn"
 printf 'first no-op rerun (modulo plans and records): modulo is %sx faster than snakemake\n' \
   "$(awk -v a="$sp" -v b="$mp" 'BEGIN { printf "%.1f", a / b }')"
 ratio=$(awk -v a="$sn" -v b="$mn" 'BEGIN { printf "%.1f", a / b }')
 verdict() { if awk -v ok="$1" 'BEGIN { exit !ok }'; then echo met; else echo MISSED; fi; }
 printf 'no-op rerun: modulo is %sx faster than snakemake (target >= 40x: %s)\n' "$ratio" \
   "$(verdict "$(awk -v r="$ratio" 'BEGIN { print (r >= 40) }')")"
-printf 'no-op rerun: modulo %.0f ms (target <= 20 ms: %s)\n' "$(awk -v m="$mn" 'BEGIN { print m * 1000 }')" \
+printf 'no-op rerun: modulo %.1f ms (target <= 20 ms: %s)\n' "$(awk -v m="$mn" 'BEGIN { print m * 1000 }')" \
   "$(verdict "$(awk -v m="$mn" 'BEGIN { print (m <= 0.020) }')")"
