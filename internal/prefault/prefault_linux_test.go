@@ -36,12 +36,13 @@ func TestParseMapping(t *testing.T) {
 // Linux cannot merge it with a neighbour into a mapping too large for Heap.
 func TestSmallAnonPopulated(t *testing.T) {
 	const size = 64 << 10
-	all, err := syscall.Mmap(-1, 0, size+2*pageSize, syscall.PROT_NONE, syscall.MAP_PRIVATE|syscall.MAP_ANON)
+	page := int(pageSize)
+	all, err := syscall.Mmap(-1, 0, size+2*page, syscall.PROT_NONE, syscall.MAP_PRIVATE|syscall.MAP_ANON)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer syscall.Munmap(all)
-	b := all[pageSize : pageSize+size]
+	b := all[page : page+size]
 	if err := syscall.Mprotect(b, syscall.PROT_READ|syscall.PROT_WRITE); err != nil {
 		t.Fatal(err)
 	}
@@ -53,8 +54,8 @@ func TestSmallAnonPopulated(t *testing.T) {
 	if heapEnd == 0 {
 		t.Skip("the kernel refused MADV_POPULATE_WRITE (before Linux 5.14?)")
 	}
-	if r := resident(t, addr, size); r != size/pageSize {
-		t.Errorf("%d of %d pages of a small anonymous mapping resident after Heap; want all", r, size/pageSize)
+	if r := resident(t, addr, size); r != size/page {
+		t.Errorf("%d of %d pages of a small anonymous mapping resident after Heap; want all", r, size/page)
 	}
 }
 
@@ -69,27 +70,6 @@ func resident(t *testing.T, addr, size uintptr) int {
 		n += int(v & 1)
 	}
 	return n
-}
-
-func TestParseHex(t *testing.T) {
-	for _, tc := range []struct {
-		in   string
-		want uintptr
-		ok   bool
-	}{
-		{"0", 0, true},
-		{"c000400000", 0xc000400000, true},
-		{"ffffffffffffffff", ^uintptr(0), true},
-		{"1ffffffffffffffff", 0, false},
-		{"", 0, false},
-		{"C0", 0, false},
-		{"12 ", 0, false},
-	} {
-		got, ok := parseHex([]byte(tc.in))
-		if got != tc.want || ok != tc.ok {
-			t.Errorf("parseHex(%q) = %#x, %v; want %#x, %v", tc.in, got, ok, tc.want, tc.ok)
-		}
-	}
 }
 
 // TestHeapPopulated checks that the heap Heap advises is resident right after: the test
