@@ -45,7 +45,7 @@ export MODULO_CACHE="$work/cache"
 go build -o "$work/spawntime" ./scripts/spawntime
 plan_once() {
   if [ "$1" = 1 ]; then echo "# edit $EPOCHREALTIME" >>"$work/big.hcl"; fi
-  if ! "$work/spawntime" -rusage -out "$work/out" -- "$work/modulo" plan "$work/big.hcl"; then
+  if ! "$work/spawntime" -rusage -- "$work/modulo" plan "$work/big.hcl"; then
     echo "bench-plan: modulo plan failed or found work to do (want exit 0: everything cached)" >&2
     exit 1
   fi

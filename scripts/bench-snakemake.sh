@@ -63,10 +63,10 @@ SMK
 # the process alone (scripts/spawntime): timed from bash, a run also paid for bash's fork of
 # itself, 3-5 ms on a VM where a page fault costs ~12 us (a "hello, world" 7.0-8.2 ms from
 # bash, 3.8 ms without the fork), a sixth of modulo's no-op rerun and nothing of
-# Snakemake's. The output of the last run is in $work/out.
+# Snakemake's. A run that fails stops the script with its output.
 go build -o "$work/spawntime" ./scripts/spawntime
-seconds() { "$work/spawntime" -out "$work/out" -- "$@"; }
-best() { "$work/spawntime" -n 10 -out "$work/out" -- "$@"; }
+seconds() { "$work/spawntime" -- "$@"; }
+best() { "$work/spawntime" -n 10 -- "$@"; }
 
 export MODULO_CACHE="$work/m/cache"
 mod=("$work/modulo" run -j 2 -progress plain -var "n=$n" "$work/m/dag.hcl")

@@ -7,10 +7,10 @@
 // start for the same reason. For a command of seconds the difference is noise; for a no-op
 // rerun of 20 ms it is a sixth of the figure.
 //
-// Usage: go run ./scripts/spawntime [-n RUNS] [-out FILE] [-rusage] -- COMMAND [ARG...]
+// Usage: go run ./scripts/spawntime [-n RUNS] [-rusage] -- COMMAND [ARG...]
 //
-// The command's standard output and error go to FILE (default: discarded); the environment
-// is inherited. A run that fails stops spawntime with the command's output on stderr and
+// The command's standard output and error go to a temporary file, removed at the end; the
+// environment is inherited. A run that fails stops spawntime with the command's output on stderr and
 // exit status 1. With -rusage the fastest run's peak resident size (KiB) and minor page
 // faults follow its seconds, as GNU time's %M and %R give them (the faults count the pages
 // MADV_POPULATE_* maps as well as those the program touched).
@@ -21,21 +21,19 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"syscall"
 	"time"
 )
 
 func main() {
 	runs := flag.Int("n", 1, "runs; the fastest is printed")
-	out := flag.String("out", "", "file for the command's standard output and error (default: discarded)")
 	usage := flag.Bool("rusage", false, "print the fastest run's peak resident KiB and minor faults after its seconds")
 	flag.Parse()
 	if flag.NArg() == 0 || *runs < 1 {
-		fmt.Fprintln(os.Stderr, "usage: spawntime [-n RUNS] [-out FILE] -- COMMAND [ARG...]")
+		fmt.Fprintln(os.Stderr, "usage: spawntime [-n RUNS] [-rusage] -- COMMAND [ARG...]")
 		os.Exit(2)
 	}
-	best, err := fastest(*runs, *out, flag.Args())
+	best, err := fastest(*runs, flag.Args())
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "spawntime:", err)
 		os.Exit(1)
@@ -55,8 +53,8 @@ type run struct {
 
 // fastest runs args runs times and returns the run of the shortest wall time. The output
 // goes to a file, not a pipe, so that no goroutine copying it is timed with the process.
-func fastest(runs int, out string, args []string) (run, error) {
-	f, err := outFile(out)
+func fastest(runs int, args []string) (run, error) {
+	f, err := os.CreateTemp("", "spawntime-*.out")
 	if err != nil {
 		return run{}, err
 	}
@@ -86,22 +84,5 @@ func fastest(runs int, out string, args []string) (run, error) {
 			best = r
 		}
 	}
-	if out != "" {
-		output, err := os.ReadFile(f.Name())
-		if err != nil {
-			return run{}, err
-		}
-		return best, os.WriteFile(out, output, 0o644)
-	}
 	return best, nil
-}
-
-// outFile is a temporary file beside out (or in the temporary directory) for the runs'
-// output.
-func outFile(out string) (*os.File, error) {
-	dir := ""
-	if out != "" {
-		dir = filepath.Dir(out)
-	}
-	return os.CreateTemp(dir, "spawntime-*.out")
 }
